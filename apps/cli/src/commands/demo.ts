@@ -1,0 +1,262 @@
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command } from 'commander'
+import { ApiClient, initDataDir, CONFIG_FILE } from '@overmind/node'
+import { parseDocument } from 'yaml'
+import { clockTime, paint, rtt, shortId, status as paintStatus, table } from '../format.js'
+import { parseDurationArg, parsePositiveInt } from '../options.js'
+import type { NodeStatus, PeerReport } from '@overmind/node'
+import type { ChildProcess } from 'node:child_process'
+
+interface DemoOptions {
+  nodes: number
+  duration?: number
+  interval: number
+  dir?: string
+  keep?: boolean
+}
+
+interface DemoNode {
+  name: string
+  dataDir: string
+  logFile: string
+  child: ChildProcess
+  exit?: { code: number | null, signal: NodeJS.Signals | null }
+  client?: ApiClient
+  status?: NodeStatus
+  peers?: PeerReport[]
+}
+
+/** Without a terminal to watch, the demo stops by itself after this long */
+const UNATTENDED_DURATION = 30_000
+const REFRESH = 500
+const MAX_EVENTS = 12
+const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
+
+export function demoCommand (): Command {
+  return new Command('demo')
+    .description('start a local mesh, one OS process per node, each bootstrapped only with node 1, and watch the nodes find each other through the DHT and exchange heartbeats')
+    .option('-n, --nodes <count>', 'number of nodes', parsePositiveInt, 5)
+    .option('--duration <time>', `stop after this long, e.g. 60s or 5m (default: until Ctrl-C in a terminal, ${UNATTENDED_DURATION / 1000}s otherwise)`, parseDurationArg)
+    .option('--interval <time>', 'heartbeat interval of the demo nodes', parseDurationArg, 1_000)
+    .option('--dir <dir>', 'keep the nodes\' data dirs and logs here (default: a temporary folder, removed at the end)')
+    .option('--keep', 'keep the temporary folder with data dirs and logs')
+    .addHelpText('after', `
+Each node is a separate \`overmind start\` process listening on loopback, with
+its own data dir and a shared mesh key. The screen refreshes twice a second:
+one row per node (connections, DHT routing table, peers by status, beats sent
+and received), a matrix of how each node first found each other node
+(bootstrap, dht, inbound) with the round-trip time, and recent events.
+
+Examples:
+  $ overmind demo
+  $ overmind demo --nodes 8 --duration 2m --interval 2s`)
+    .action(async (opts: DemoOptions) => {
+      await runDemo(opts)
+    })
+}
+
+async function runDemo (opts: DemoOptions): Promise<void> {
+  const out = process.stdout
+  const tty = out.isTTY === true
+  const duration = opts.duration ?? (tty && process.stdin.isTTY === true ? undefined : UNATTENDED_DURATION)
+  const baseDir = opts.dir != null ? resolve(opts.dir) : await mkdtemp(join(tmpdir(), 'overmind-demo-'))
+  await mkdir(baseDir, { recursive: true })
+  const mesh = `demo-${randomBytes(2).toString('hex')}`
+  const nodes: DemoNode[] = []
+  const events: string[] = []
+  const started = Date.now()
+  const event = (node: string, text: string): void => {
+    const line = `${clockTime(Date.now() - started)}  ${node.padEnd(4)} ${text}`
+    events.push(line)
+    if (events.length > MAX_EVENTS) events.shift()
+    if (!tty) out.write(line + '\n')
+  }
+
+  let stopping = false
+  let wake: () => void = () => {}
+  const onSignal = (): void => {
+    stopping = true
+    wake()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  try {
+    out.write(`starting ${opts.nodes} nodes of mesh ${mesh} in ${baseDir}\n`)
+    for (let i = 1; i <= opts.nodes && !stopping; i++) {
+      const name = `n${i}`
+      const dataDir = join(baseDir, name)
+      await initDataDir(dataDir, { mesh, meshKeyFile: i === 1 ? undefined : join(baseDir, 'n1', 'mesh.key') })
+      await tuneConfig(dataDir, opts.interval)
+      const bootstrap = i === 1 ? [] : [bootstrapAddress(nodes[0])]
+      const node = spawnNode(name, dataDir, bootstrap)
+      nodes.push(node)
+      node.child.once('exit', (code, signal) => {
+        node.exit = { code, signal }
+        if (!stopping) event(name, paint('red', `exited unexpectedly (${signal ?? `code ${code}`}); see ${node.logFile}`))
+      })
+      node.client = await waitForApi(node, () => stopping)
+      node.status = await node.client.get<NodeStatus>('/v1/status')
+      event(name, `started ${shortId(node.status.peerId, 12)}${i === 1 ? '' : ', bootstrap: n1 only'}`)
+    }
+
+    const seen = new Map<string, { via?: string, status?: string }>()
+    const names = (): Map<string, string> => new Map(nodes.filter(n => n.status != null).map(n => [n.status!.peerId, n.name]))
+    while (!stopping && (duration == null || Date.now() - started < duration)) {
+      await Promise.all(nodes.map(async n => {
+        if (n.client == null || n.exit != null) return
+        try {
+          n.status = await n.client.get<NodeStatus>('/v1/status')
+          n.peers = await n.client.get<PeerReport[]>('/v1/peers')
+        } catch {}
+      }))
+      noteChanges(nodes, names(), seen, event)
+      if (tty) {
+        out.write('\x1b[?25l\x1b[H\x1b[2J' + render(nodes, names(), events, { mesh, interval: opts.interval, started, duration }) + '\n')
+      } else if (Math.floor((Date.now() - started) / REFRESH) % 10 === 0) {
+        out.write(renderTables(nodes, names()) + '\n')
+      }
+      await new Promise<void>(resolve => {
+        wake = resolve
+        setTimeout(resolve, REFRESH)
+      })
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    if (tty) out.write('\x1b[?25h')
+    stopping = true
+    out.write(renderTables(nodes, new Map(nodes.filter(n => n.status != null).map(n => [n.status!.peerId, n.name]))) + '\n')
+    out.write(`stopping ${nodes.length} nodes…\n`)
+    const clean = await stopAll(nodes)
+    out.write(clean ? `all ${nodes.length} nodes stopped cleanly\n` : paint('red', 'some nodes did not stop cleanly: see their logs\n'))
+    if (opts.dir == null && opts.keep !== true && clean) {
+      await rm(baseDir, { recursive: true, force: true })
+    } else {
+      out.write(`data dirs and logs: ${baseDir}\n`)
+    }
+    if (!clean) process.exitCode = 1
+  }
+}
+
+/** Demo nodes beat faster than the default so changes show within seconds */
+async function tuneConfig (dataDir: string, interval: number): Promise<void> {
+  const file = join(dataDir, CONFIG_FILE)
+  const doc = parseDocument(await readFile(file, 'utf8'))
+  doc.setIn(['heartbeat', 'interval'], `${interval}ms`)
+  doc.setIn(['dht', 'querySelfInterval'], '5s')
+  doc.setIn(['discovery', 'rejoinInterval'], '2s')
+  await writeFile(file, doc.toString())
+}
+
+function spawnNode (name: string, dataDir: string, bootstrap: string[]): DemoNode {
+  const logFile = join(dataDir, 'node.log')
+  const log = createWriteStream(logFile)
+  const args = [BIN, 'start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--api-port', '0', '--no-mdns']
+  for (const b of bootstrap) args.push('--bootstrap', b)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OVERMIND_DATA_DIR: undefined } })
+  child.stdout?.pipe(log, { end: false })
+  child.stderr?.pipe(log, { end: false })
+  child.once('exit', () => { log.end() })
+  return { name, dataDir, logFile, child }
+}
+
+function bootstrapAddress (node: DemoNode): string {
+  const addr = node.status?.addresses.find(a => a.includes('/tcp/') && !a.includes('/ws'))
+  if (addr == null) throw new Error('node 1 has no TCP address to bootstrap from')
+  return addr
+}
+
+async function waitForApi (node: DemoNode, cancelled: () => boolean): Promise<ApiClient> {
+  const deadline = Date.now() + 30_000
+  let last: any
+  while (Date.now() < deadline && !cancelled()) {
+    if (node.exit != null) {
+      throw new Error(`${node.name} exited during start (${node.exit.signal ?? `code ${node.exit.code}`}): see ${node.logFile}\n${await readFile(node.logFile, 'utf8').catch(() => '')}`)
+    }
+    try {
+      const client = await ApiClient.forDataDir(node.dataDir)
+      await client.get('/v1/status')
+      return client
+    } catch (err) {
+      last = err
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
+  throw new Error(`${node.name} did not start its API: ${last?.message ?? 'cancelled'}`)
+}
+
+function noteChanges (nodes: DemoNode[], names: Map<string, string>, seen: Map<string, { via?: string, status?: string }>, event: (node: string, text: string) => void): void {
+  for (const n of nodes) {
+    for (const p of n.peers ?? []) {
+      const key = `${n.name}>${p.peerId}`
+      const before = seen.get(key) ?? {}
+      const other = names.get(p.peerId) ?? shortId(p.peerId)
+      if (p.discoveredVia != null && before.via == null) {
+        const how = p.discoveredVia === 'dht' ? 'through the DHT' : p.discoveredVia === 'inbound' ? 'when it dialled in' : `through ${p.discoveredVia}`
+        event(n.name, `found ${other} ${how}`)
+      }
+      if (before.status == null) {
+        event(n.name, `first heartbeat from ${other} (${p.status})`)
+      } else if (before.status !== p.status && (p.status === 'stale' || p.status === 'gone' || before.status === 'stale' || before.status === 'gone')) {
+        event(n.name, `${other} is now ${paintStatus(p.status)}`)
+      }
+      seen.set(key, { via: p.discoveredVia ?? before.via, status: p.status })
+    }
+  }
+}
+
+function render (nodes: DemoNode[], names: Map<string, string>, events: string[], info: { mesh: string, interval: number, started: number, duration?: number }): string {
+  const elapsed = clockTime(Date.now() - info.started)
+  const title = paint('bold', 'Overmind mesh demo') +
+    ` · mesh ${info.mesh} · ${nodes.length} nodes, one process each · heartbeat every ${info.interval / 1000}s · ` +
+    `${elapsed}${info.duration != null ? ` of ${clockTime(info.duration)}` : ''} · Ctrl-C stops`
+  return [title, '', renderTables(nodes, names), '', paint('bold', 'Events'), ...events].join('\n')
+}
+
+function renderTables (nodes: DemoNode[], names: Map<string, string>): string {
+  const rows = nodes.map(n => {
+    const s = n.status
+    if (s == null || n.exit != null) return [n.name, n.exit != null ? paint('red', 'exited') : 'starting', '', '', '', '', '']
+    return [
+      n.name,
+      shortId(s.peerId, 12),
+      String(s.connectedPeers),
+      String(s.dht.routingTable),
+      (['connected', 'alive', 'stale', 'gone'] as const).map(k => s.peers[k]).join('/'),
+      `${s.heartbeat.sent}/${s.heartbeat.received}`,
+      String(Object.values(s.heartbeat.rejected).reduce((a, b) => a + (b ?? 0), 0))
+    ]
+  })
+  const nodeTable = table(['NODE', 'PEER ID', 'CONNECTED', 'DHT TABLE', 'PEERS c/a/s/g', 'BEATS OUT/IN', 'REJECTED'], rows)
+  const header = ['FOUND ↓ BY →', ...nodes.map(n => n.name)]
+  const matrix = nodes.map(target => [
+    target.name,
+    ...nodes.map(observer => {
+      if (observer === target) return '·'
+      const peer = observer.peers?.find(p => names.get(p.peerId) === target.name)
+      if (peer == null) return paint('gray', 'unknown')
+      return `${paintStatus(peer.status)} ${peer.discoveredVia ?? '?'} ${rtt(peer.rtt)}`
+    })
+  ])
+  return [nodeTable, '', paint('bold', 'Peer tables') + ' (each column is one node\'s view: status, how it first found the row\'s node, RTT)', table(header, matrix)].join('\n')
+}
+
+async function stopAll (nodes: DemoNode[]): Promise<boolean> {
+  const running = nodes.filter(n => n.exit == null)
+  for (const n of running) n.child.kill('SIGTERM')
+  await Promise.all(running.map(async n => {
+    if (n.exit != null) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => { n.child.kill('SIGKILL'); resolve() }, 15_000)
+      n.child.once('exit', () => { clearTimeout(timer); resolve() })
+    })
+  }))
+  return nodes.every(n => n.exit != null && n.exit.code === 0)
+}

@@ -1,0 +1,46 @@
+import { Command } from 'commander'
+import { ApiClient } from '@overmind/node'
+import { dataDirOption, jsonOption } from '../options.js'
+import { ago, rtt, shortId, status as paintStatus, table } from '../format.js'
+import type { PeerReport } from '@overmind/node'
+
+export function peersCommand (): Command {
+  return new Command('peers')
+    .description('list every peer known from heartbeats, with its status, last beat and round-trip time')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText('after', `
+Status: connected (beats on time, direct connection), alive (beats on time,
+relayed by other peers), stale (missed heartbeat.staleAfter beats), gone
+(missed heartbeat.goneAfter beats).
+
+JSON: an array of {peerId, status, lastSeen (ms since the epoch), firstSeen,
+missedBeats, addresses, agents, load, queueDepth, freeSlots, version, hlc,
+seq, startedAt, intervalMs, rtt, beats, restarts, discoveredVia, connections}.`)
+    .action(async (opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const peers = await client.get<PeerReport[]>('/v1/peers')
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(peers, null, 2) + '\n')
+        return
+      }
+      if (peers.length === 0) {
+        process.stdout.write('no peers known yet\n')
+        return
+      }
+      const now = Date.now()
+      process.stdout.write(table(
+        ['PEER', 'STATUS', 'LAST BEAT', 'RTT', 'LOAD', 'VERSION', 'FOUND VIA', 'LINK'],
+        peers.map(p => [
+          shortId(p.peerId, 12),
+          paintStatus(p.status),
+          ago(p.lastSeen, now),
+          rtt(p.rtt),
+          p.load.toFixed(2),
+          p.version,
+          p.discoveredVia ?? '-',
+          p.connections.length === 0 ? '-' : p.connections.map(c => `${c.kind} ${c.direction}`).join(', ')
+        ])
+      ) + '\n')
+    })
+}

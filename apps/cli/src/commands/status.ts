@@ -1,0 +1,42 @@
+import { Command } from 'commander'
+import { ApiClient } from '@overmind/node'
+import { dataDirOption, jsonOption } from '../options.js'
+import { status as paintStatus } from '../format.js'
+import type { NodeStatus } from '@overmind/node'
+
+export function statusCommand (): Command {
+  return new Command('status')
+    .description('show the running node\'s identity, addresses, connections and peer counts')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText('after', `
+JSON fields: peerId, mesh, version, addresses (full multiaddrs ending in
+/p2p/<peerId>), startedAt, uptimeMs, connections, connectedPeers,
+peers {connected, alive, stale, gone}, dht {protocol, mode, routingTable},
+heartbeat {topic, intervalMs, staleAfter, goneAfter, sent, received, rejected},
+api {url}.`)
+    .action(async (opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const status = await client.get<NodeStatus>('/v1/status')
+      const report = { ...status, api: { url: client.url } }
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+        return
+      }
+      const rejected = Object.entries(status.heartbeat.rejected).map(([k, v]) => `${k} ${v}`).join(', ')
+      process.stdout.write([
+        `peer id      ${status.peerId}`,
+        `mesh         ${status.mesh}`,
+        `version      ${status.version}`,
+        `uptime       ${Math.round(status.uptimeMs / 1000)} s`,
+        'addresses',
+        ...status.addresses.map(a => `  ${a}`),
+        `connections  ${status.connections} to ${status.connectedPeers} peers`,
+        `peers        ${(['connected', 'alive', 'stale', 'gone'] as const).map(s => `${status.peers[s]} ${paintStatus(s)}`).join(', ')}`,
+        `dht          ${status.dht.mode} mode, ${status.dht.routingTable} peers in routing table (${status.dht.protocol})`,
+        `heartbeat    every ${status.heartbeat.intervalMs / 1000} s on ${status.heartbeat.topic}; ${status.heartbeat.sent} sent, ${status.heartbeat.received} received${rejected !== '' ? `, rejected: ${rejected}` : ''}`,
+        `local API    ${client.url}`,
+        ''
+      ].join('\n'))
+    })
+}

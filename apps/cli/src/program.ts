@@ -1,0 +1,61 @@
+import { Command, CommanderError } from 'commander'
+import { VERSION } from '@overmind/node'
+import { demoCommand } from './commands/demo.js'
+import { initCommand } from './commands/init.js'
+import { peersCommand } from './commands/peers.js'
+import { startCommand } from './commands/start.js'
+import { statusCommand } from './commands/status.js'
+
+/** Exit codes scripts can rely on */
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  notRunning: 3
+} as const
+
+export function createProgram (): Command {
+  const program = new Command('overmind')
+    .description('Overmind Mesh: a peer-to-peer mesh that lets AI agents on many machines work as one federation')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .addHelpText('after', `
+Environment:
+  OVERMIND_DATA_DIR   data dir used when --data-dir is not given
+  DEBUG=overmind:*    libp2p-style debug logs of the Overmind services (libp2p:* for libp2p itself)
+
+Exit codes:
+  0 success, 1 error, 2 bad usage, 3 no node running on the data dir
+
+Getting started:
+  $ overmind init --data-dir ./node-1 --mesh my-mesh
+  $ overmind start --data-dir ./node-1
+  $ overmind status --data-dir ./node-1`)
+  program.addCommand(initCommand())
+  program.addCommand(startCommand())
+  program.addCommand(statusCommand())
+  program.addCommand(peersCommand())
+  program.addCommand(demoCommand())
+  return program
+}
+
+/** Runs the CLI; resolves to the process exit code */
+export async function main (argv: string[]): Promise<number> {
+  const program = createProgram()
+  program.exitOverride()
+  for (const command of program.commands) {
+    command.exitOverride()
+  }
+  try {
+    await program.parseAsync(argv)
+    return Number(process.exitCode ?? EXIT.ok)
+  } catch (err: any) {
+    if (err instanceof CommanderError) {
+      // help and version exit with 0 after printing; usage errors are already printed
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage
+    }
+    process.stderr.write(`overmind: ${err.name != null && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`)
+    return err.name === 'NodeNotRunningError' ? EXIT.notRunning : EXIT.error
+  }
+}

@@ -1,0 +1,286 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+import { DURATION_EXPECTED, formatDuration, parseDuration } from './duration.js'
+import { describeValue } from './errors.js'
+
+/**
+ * What the template, the README and error messages say about a key. Kept next
+ * to the schema so the three cannot drift apart.
+ */
+export interface FieldInfo {
+  /** One-line explanation, written above the key in the config template */
+  doc?: string
+  /** Phrase completing "expected ..." in error messages */
+  expected?: string
+  /** Written back as "30s" rather than 30000 in the template */
+  duration?: boolean
+}
+
+export const fieldInfo = z.registry<FieldInfo>()
+
+function info<T extends z.ZodType> (schema: T, meta: FieldInfo): T {
+  fieldInfo.add(schema, meta)
+  return schema
+}
+
+const MESH_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
+export const MESH_NAME_EXPECTED = 'a name of 1 to 63 lowercase letters, digits, ".", "_" or "-" that starts with a letter or digit'
+const MULTIADDR_EXPECTED = 'a multiaddr such as "/ip4/0.0.0.0/tcp/4001"'
+const BOOTSTRAP_EXPECTED = 'a multiaddr ending in /p2p/<peer id>'
+
+// base58btc (Qm..., 12D3KooW..., 16Uiu2...) or a base32 CIDv1 (b...)
+const PEER_ID = /^(?:[1-9A-HJ-NP-Za-km-z]{42,}|b[a-z2-7]{50,})$/
+
+/**
+ * Tests whether a mesh name is acceptable. Names end up inside protocol ids,
+ * so they are restricted to characters that are safe there.
+ */
+export function isValidMeshName (name: string): boolean {
+  return MESH_NAME.test(name)
+}
+
+function string (doc: string, def: string) {
+  return info(z.string().min(1).default(def), { doc, expected: 'a non-empty string' })
+}
+
+function boolean (doc: string, def: boolean) {
+  return info(z.boolean().default(def), { doc, expected: 'true or false' })
+}
+
+function integer (doc: string, def: number, min: number, max?: number) {
+  const base = z.int().min(min)
+  const schema = max === undefined ? base : base.max(max)
+  const expected = max === undefined ? `an integer >= ${min}` : `an integer from ${min} to ${max}`
+
+  return info(schema.default(def), { doc, expected })
+}
+
+function oneOf<const T extends readonly [string, ...string[]]> (doc: string, values: T, def: T[number]) {
+  const expected = `one of ${values.map(v => JSON.stringify(v)).join(', ')}`
+
+  return info(z.enum(values).default(def), { doc, expected })
+}
+
+/**
+ * Accepts "30s"-style strings or a number of milliseconds and always outputs
+ * milliseconds, so consumers never deal with units.
+ */
+function duration (doc: string, def: string, min = 1) {
+  const schema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+    let ms: number
+
+    try {
+      ms = parseDuration(value)
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: err instanceof Error ? err.message : String(err),
+        params: { expected: DURATION_EXPECTED },
+        input: value
+      })
+      return z.NEVER
+    }
+
+    if (ms < min) {
+      const expected = `a duration of at least ${formatDuration(min)}`
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${expected}, got ${describeValue(value)}`,
+        params: { expected },
+        input: value
+      })
+      return z.NEVER
+    }
+
+    return ms
+  })
+
+  return info(schema.prefault(def), { doc, expected: DURATION_EXPECTED, duration: true })
+}
+
+function multiaddrString (options: { p2p?: boolean } = {}) {
+  const expected = options.p2p === true ? BOOTSTRAP_EXPECTED : MULTIADDR_EXPECTED
+
+  const schema = z.string().superRefine((value, ctx) => {
+    let reason: string | undefined
+
+    try {
+      const components = multiaddr(value).getComponents()
+      const last = components.at(-1)
+
+      if (components.length === 0) {
+        reason = 'it is empty'
+      } else if (options.p2p === true && last?.name !== 'p2p') {
+        reason = 'the peer id is missing'
+      } else if (options.p2p === true && !PEER_ID.test(last?.value ?? '')) {
+        reason = `"${last?.value ?? ''}" is not a peer id`
+      }
+    } catch (err) {
+      reason = err instanceof Error ? err.message : String(err)
+    }
+
+    if (reason !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${expected}, got ${describeValue(value)} (${reason})`,
+        params: { expected },
+        input: value
+      })
+    }
+  })
+
+  return info(schema, { expected })
+}
+
+/**
+ * `key:` with nothing after it is null in YAML; for a list that reads as "no
+ * entries", which is what the user wrote.
+ */
+function multiaddrList (doc: string, def: string[], options: { p2p?: boolean } = {}) {
+  const list = z.array(multiaddrString(options)).default(() => [...def])
+
+  return info(z.preprocess(value => value === null ? [] : value, list), {
+    doc,
+    expected: `a list of ${options.p2p === true ? 'multiaddrs ending in /p2p/<peer id>' : 'multiaddrs'}`
+  })
+}
+
+/**
+ * A section may be omitted or left empty (`heartbeat:` alone parses as null);
+ * both mean "all defaults".
+ */
+function section<T extends z.ZodType> (doc: string, schema: T) {
+  return info(z.preprocess(value => value ?? {}, schema), { doc, expected: 'a mapping of keys to values' })
+}
+
+const heartbeat = z.strictObject({
+  interval: duration('Time between heartbeats sent to each connected mesh member (at least 100ms).', '30s', 100),
+  staleAfter: integer('Missed heartbeats after which a peer is reported as stale.', 2, 1),
+  goneAfter: integer('Missed heartbeats after which a peer is reported as gone; must be greater than staleAfter.', 5, 1),
+  pingTimeout: duration('How long to wait for a heartbeat reply before counting it as missed.', '5s')
+}).superRefine((value, ctx) => {
+  if (value.goneAfter <= value.staleAfter) {
+    const expected = `an integer greater than heartbeat.staleAfter (${value.staleAfter})`
+    ctx.addIssue({
+      code: 'custom',
+      path: ['goneAfter'],
+      message: `expected ${expected}, got ${value.goneAfter}`,
+      params: { expected },
+      input: value.goneAfter
+    })
+  }
+}, {
+  // also check when another heartbeat key is broken, so every problem is reported at once
+  when: payload => {
+    const value = payload.value as Record<string, unknown> | null
+    return Number.isInteger(value?.staleAfter) && Number.isInteger(value?.goneAfter) &&
+      !payload.issues.some(issue => issue.path?.[0] === 'staleAfter' || issue.path?.[0] === 'goneAfter')
+  }
+})
+
+/**
+ * Schema of `overmind.config.yaml`. Every key has a default, unknown keys are
+ * rejected, and durations come out as milliseconds.
+ */
+export const configSchema = z.strictObject({
+  mesh: section('The mesh this node belongs to.', z.strictObject({
+    name: info(z.string().regex(MESH_NAME).default('overmind'), {
+      doc: 'Mesh name; part of the protocol ids, so only nodes with the same name talk to each other.',
+      expected: MESH_NAME_EXPECTED
+    }),
+    keyFile: string('Shared secret held by every member of the mesh; relative to the data directory.', 'mesh.key')
+  })),
+  identity: section('Who this node is.', z.strictObject({
+    keyFile: string('Private key of this node, which determines its peer id; relative to the data directory.', 'peer.key')
+  })),
+  listen: multiaddrList('Addresses to accept connections on.', ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']),
+  announce: multiaddrList('Addresses to advertise instead of the listen addresses (e.g. a public IP behind NAT); empty = listen.', []),
+  bootstrap: multiaddrList('Peers to dial on start to join the mesh; each must end with /p2p/<peer id>.', [], { p2p: true }),
+  discovery: section('How this node finds other mesh members.', z.strictObject({
+    mdns: boolean('Find peers on the local network with mDNS.', false),
+    targetPeers: integer('Keep dialing discovered peers until this many mesh connections are open.', 24, 0),
+    rejoinInterval: duration('How often to redial bootstrap and known peers while below targetPeers.', '10s')
+  })),
+  dht: section('Kademlia DHT used to find peers and their addresses.', z.strictObject({
+    clientMode: boolean('Only query the DHT and do not serve it, for nodes other peers cannot reach.', false),
+    addressFilter: oneOf('Which of this node\'s addresses the DHT shares: all, or public (no private/loopback).', ['all', 'public'], 'all'),
+    querySelfInterval: duration('How often to look up this node\'s own id to keep the routing table fresh.', '30s')
+  })),
+  heartbeat: section('Liveness tracking of mesh members.', heartbeat),
+  api: section('Local control API used by the CLI and agents on this machine.', z.strictObject({
+    host: string('Interface the API listens on; keep it on loopback unless remote access is intended.', '127.0.0.1'),
+    port: integer('API port; 0 picks a free port and writes the chosen address to the data directory.', 0, 0, 65535),
+    tokenFile: string('File holding the token API clients must present; relative to the data directory.', 'api.token')
+  })),
+  connections: section('Connection limits.', z.strictObject({
+    maxConnections: integer('Most connections kept open at once.', 300, 1),
+    allow: multiaddrList('Addresses exempt from connection and rate limits, e.g. /ip4/127.0.0.0/ipcidr/8 for simulations.', [])
+  })),
+  log: section('Logging.', z.strictObject({
+    level: oneOf('Least severe messages printed: error, warn, info or debug.', ['error', 'warn', 'info', 'debug'], 'info'),
+    format: oneOf('text for people, json for log collectors.', ['text', 'json'], 'text')
+  }))
+})
+
+/**
+ * A parsed config with every default filled in and durations in milliseconds.
+ */
+export type OvermindConfig = z.output<typeof configSchema>
+
+/**
+ * The configuration used when the file is empty or every key is omitted.
+ */
+export function defaultConfig (): OvermindConfig {
+  return configSchema.parse({})
+}
+
+/**
+ * Looks through wrappers (defaults, preprocessing) to the object or array
+ * that gives a key its children.
+ */
+function unwrap (schema: z.ZodType): z.ZodType {
+  let current = schema
+
+  for (;;) {
+    if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault) {
+      current = current.unwrap() as z.ZodType
+    } else if (current instanceof z.ZodPipe) {
+      // z.preprocess puts a transform in front; otherwise the input side holds the structure
+      current = (current.in instanceof z.ZodTransform ? current.out : current.in) as z.ZodType
+    } else {
+      return current
+    }
+  }
+}
+
+/**
+ * The schema for a path into the config, as written in the shape (with its
+ * default), or undefined for paths the schema does not know.
+ */
+export function schemaAt (path: ReadonlyArray<PropertyKey>): z.ZodType | undefined {
+  let current: z.ZodType = configSchema
+
+  for (const part of path) {
+    const inner = unwrap(current)
+
+    if (inner instanceof z.ZodObject && typeof part === 'string' && Object.hasOwn(inner.shape, part)) {
+      current = inner.shape[part] as z.ZodType
+    } else if (inner instanceof z.ZodArray && typeof part === 'number') {
+      current = inner.element as z.ZodType
+    } else {
+      return undefined
+    }
+  }
+
+  return current
+}
+
+/**
+ * Keys allowed in the mapping at `path`, or undefined when it is not a mapping.
+ */
+export function keysAt (path: ReadonlyArray<PropertyKey>): string[] | undefined {
+  const schema = schemaAt(path)
+  const inner = schema === undefined ? undefined : unwrap(schema)
+
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : undefined
+}

@@ -1,0 +1,18 @@
+/** Why a heartbeat was refused by the topic validator */
+export type RejectReason =
+  | 'unsigned'
+  | 'oversized'
+  | 'malformed'
+  | 'author-mismatch'
+  | 'wrong-mesh'
+  | 'bad-interval'
+  | 'clock-drift'
+
+export class InvalidHeartbeatError extends Error {
+  static override name = 'InvalidHeartbeatError'
+  override name = 'InvalidHeartbeatError'
+
+  constructor (readonly reason: RejectReason, message: string) {
+    super(message)
+  }
+}

@@ -1,0 +1,308 @@
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { HybridLogicalClock, ClockDriftError } from '@overmind/hlc'
+import { Heartbeat } from '@overmind/protocols'
+import { availableParallelism, loadavg } from 'node:os'
+import {
+  DEFAULT_FORGET_AFTER, DEFAULT_GONE_AFTER, DEFAULT_INTERVAL, DEFAULT_PING_TIMEOUT,
+  DEFAULT_STALE_AFTER, PING_CONCURRENCY, heartbeatTopic
+} from './constants.js'
+import { InvalidHeartbeatError } from './errors.js'
+import { PeerTable } from './peer-table.js'
+import { validateHeartbeat } from './validate.js'
+import type { HeartbeatComponents, HeartbeatEvents, HeartbeatInit, HeartbeatService, HeartbeatStats, LocalReport } from './index.js'
+import type { PeerEntry, PeerStatus } from './peer-table.js'
+import type { RejectReason } from './errors.js'
+import type { Message } from '@libp2p/gossipsub'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
+
+const P2P_CODE = 421
+
+export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> implements HeartbeatService, Startable {
+  readonly topic: string
+  readonly interval: number
+  readonly staleAfter: number
+  readonly goneAfter: number
+
+  private readonly components: HeartbeatComponents
+  private readonly init: HeartbeatInit
+  private readonly log: Logger
+  private readonly table: PeerTable
+  private readonly clock: HybridLogicalClock
+  private readonly now: () => number
+  private readonly startedAt: number
+  private readonly pingTimeout: number
+  private readonly lastStatus = new Map<string, PeerStatus>()
+  private readonly stats: HeartbeatStats = { sent: 0, received: 0, rejected: {} }
+  private seq = 0
+  private started = false
+  private beatTimer?: ReturnType<typeof setInterval>
+  private checkTimer?: ReturnType<typeof setInterval>
+  private earlyBeat?: ReturnType<typeof setTimeout>
+  private lastEarlyBeat = 0
+  private pinging = false
+  private shutdown?: AbortController
+
+  constructor (components: HeartbeatComponents, init: HeartbeatInit) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('overmind:heartbeat')
+    this.topic = heartbeatTopic(init.mesh)
+    this.interval = init.interval ?? DEFAULT_INTERVAL
+    this.staleAfter = init.staleAfter ?? DEFAULT_STALE_AFTER
+    this.goneAfter = init.goneAfter ?? DEFAULT_GONE_AFTER
+    this.pingTimeout = init.pingTimeout ?? DEFAULT_PING_TIMEOUT
+    this.now = init.now ?? Date.now
+    this.startedAt = this.now()
+    this.clock = init.clock ?? new HybridLogicalClock()
+    this.table = new PeerTable({
+      staleAfter: this.staleAfter,
+      goneAfter: this.goneAfter,
+      forgetAfter: init.forgetAfter ?? DEFAULT_FORGET_AFTER
+    })
+    this.validate = this.validate.bind(this)
+    this.onMessage = this.onMessage.bind(this)
+    this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = '@overmind/heartbeat'
+
+  readonly [serviceDependencies]: string[] = [
+    '@libp2p/pubsub',
+    '@libp2p/ping'
+  ]
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    const { pubsub } = this.components
+    this.shutdown = new AbortController()
+    pubsub.topicValidators.set(this.topic, this.validate)
+    pubsub.addEventListener('message', this.onMessage)
+    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.started = true
+  }
+
+  /**
+   * Subscribes once pubsub runs (services start in parallel), and beats
+   * start once the node listens, so the first beat carries addresses
+   */
+  afterStart (): void {
+    this.components.pubsub.subscribe(this.topic)
+    this.beatTimer = setInterval(() => { this.tick() }, this.interval)
+    this.checkTimer = setInterval(() => { this.checkStatuses() }, Math.min(Math.max(this.interval / 4, 50), 5_000))
+    this.tick()
+  }
+
+  async stop (): Promise<void> {
+    const { pubsub } = this.components
+    clearInterval(this.beatTimer)
+    clearInterval(this.checkTimer)
+    clearTimeout(this.earlyBeat)
+    this.shutdown?.abort()
+    pubsub.removeEventListener('message', this.onMessage)
+    pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    if (pubsub.topicValidators.get(this.topic) === this.validate) {
+      pubsub.topicValidators.delete(this.topic)
+    }
+    try {
+      pubsub.unsubscribe(this.topic)
+    } catch (err) {
+      this.log.trace('could not unsubscribe - %e', err)
+    }
+    this.started = false
+  }
+
+  peers (): PeerEntry[] {
+    return this.table.entries(this.now(), id => this.isConnected(id))
+  }
+
+  getPeer (peerId: PeerId | string): PeerEntry | undefined {
+    return this.table.get(peerId.toString(), this.now(), id => this.isConnected(id))
+  }
+
+  getStats (): HeartbeatStats {
+    return { sent: this.stats.sent, received: this.stats.received, rejected: { ...this.stats.rejected } }
+  }
+
+  async beat (): Promise<void> {
+    if (!this.started) {
+      return
+    }
+    const report: LocalReport = this.init.report?.() ?? {}
+    const hlc = this.clock.now()
+    const self = this.components.peerId
+    const addresses = this.components.addressManager.getAddresses()
+      .map(ma => ma.decapsulateCode(P2P_CODE))
+      .slice(0, 32)
+    this.seq++
+    const data = Heartbeat.encode({
+      nodeId: self.toMultihash().bytes,
+      mesh: this.init.mesh,
+      addresses: addresses.map(ma => ma.bytes),
+      agents: report.agents ?? [],
+      load: report.load ?? defaultLoad(),
+      queueDepth: report.queueDepth ?? 0,
+      freeSlots: report.freeSlots ?? 0,
+      version: this.init.version ?? 'overmind',
+      hlcWallTime: BigInt(hlc.wallTime),
+      hlcLogical: hlc.logical,
+      seq: BigInt(this.seq),
+      startedAt: BigInt(this.startedAt),
+      intervalMs: this.interval
+    })
+    try {
+      await this.components.pubsub.publish(this.topic, data)
+      this.stats.sent++
+    } catch (err) {
+      // no subscribed peer yet: the next beat will try again
+      this.log.trace('heartbeat not published - %e', err)
+    }
+  }
+
+  private tick (): void {
+    void this.beat()
+    void this.pingPeers()
+    for (const peerId of this.table.prune(this.now())) {
+      this.lastStatus.delete(peerId)
+    }
+  }
+
+  private validate (_from: PeerId, msg: Message): TopicValidatorResult {
+    if (msg.type !== 'signed') {
+      return this.reject('unsigned', 'heartbeat is not signed')
+    }
+    try {
+      const { beat, addresses } = validateHeartbeat(msg.data, msg.from, this.init.mesh)
+      this.clock.update({ wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical })
+      validated.set(msg, { beat, addresses: addresses.map(ma => ma.toString()) })
+      return TopicValidatorResult.Accept
+    } catch (err: any) {
+      if (err instanceof InvalidHeartbeatError) {
+        return this.reject(err.reason, err.message, msg.from)
+      }
+      if (err.name === ClockDriftError.name) {
+        return this.reject('clock-drift', err.message, msg.from)
+      }
+      return this.reject('malformed', err.message, msg.from)
+    }
+  }
+
+  private reject (reason: RejectReason, message: string, author?: PeerId): TopicValidatorResult {
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1
+    this.log('rejected heartbeat from %s: %s', author?.toString() ?? 'unknown peer', message)
+    this.safeDispatchEvent('heartbeat:rejected', { detail: { reason, message, from: author?.toString() } })
+    return TopicValidatorResult.Reject
+  }
+
+  private onMessage (evt: CustomEvent<Message>): void {
+    const msg = evt.detail
+    if (msg.topic !== this.topic || msg.type !== 'signed') {
+      return
+    }
+    const checked = validated.get(msg)
+    if (checked == null) {
+      return
+    }
+    const peerId = msg.from.toString()
+    const fresh = this.table.record({ peerId, beat: checked.beat, addresses: checked.addresses, receivedAt: this.now() })
+    if (!fresh) {
+      return
+    }
+    this.stats.received++
+    const entry = this.getPeer(peerId)
+    if (entry != null) {
+      this.safeDispatchEvent('heartbeat', { detail: entry })
+      this.noteStatus(entry)
+      if (entry.rtt == null && entry.status === 'connected') {
+        void this.pingPeers([peerId])
+      }
+    }
+  }
+
+  /** A new subscriber gets a beat soon instead of at the next interval */
+  private onSubscriptionChange (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
+    if (!evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) {
+      return
+    }
+    const minGap = this.interval / 4
+    if (this.earlyBeat != null || this.now() - this.lastEarlyBeat < minGap) {
+      return
+    }
+    // jitter spreads the answers of many peers to one newcomer
+    const delay = Math.floor(Math.random() * Math.min(minGap, 1_000))
+    this.earlyBeat = setTimeout(() => {
+      this.earlyBeat = undefined
+      this.lastEarlyBeat = this.now()
+      void this.beat()
+    }, delay)
+  }
+
+  private checkStatuses (): void {
+    for (const entry of this.peers()) {
+      this.noteStatus(entry)
+    }
+  }
+
+  private noteStatus (entry: PeerEntry): void {
+    const previous = this.lastStatus.get(entry.peerId)
+    if (previous === entry.status) {
+      return
+    }
+    this.lastStatus.set(entry.peerId, entry.status)
+    this.log('peer %s is %s', entry.peerId, entry.status)
+    this.safeDispatchEvent('peer:status', { detail: { peer: entry, previous } })
+  }
+
+  private isConnected (peerId: string): boolean {
+    try {
+      return this.components.connectionManager.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
+    } catch {
+      return false
+    }
+  }
+
+  /** Measures round-trip time to the given peers, or to every peer we hold a connection to */
+  private async pingPeers (only?: string[]): Promise<void> {
+    if (this.shutdown == null || (only == null && this.pinging)) {
+      return
+    }
+    const all = only == null
+    if (all) {
+      this.pinging = true
+    }
+    const signal = this.shutdown.signal
+    try {
+      const targets = (only ?? this.table.entries(this.now(), () => true).map(e => e.peerId))
+        .filter(id => this.isConnected(id))
+      const next = async (): Promise<void> => {
+        for (let id = targets.shift(); id != null && !signal.aborted; id = targets.shift()) {
+          try {
+            const rtt = await this.components.ping.ping(peerIdFromString(id), {
+              signal: AbortSignal.any([signal, AbortSignal.timeout(this.pingTimeout)])
+            })
+            this.table.recordRtt(id, rtt)
+            this.log.trace('ping %s: %d ms', id, rtt)
+          } catch (err) {
+            this.log.trace('ping %s failed - %e', id, err)
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: PING_CONCURRENCY }, next))
+    } finally {
+      if (all) {
+        this.pinging = false
+      }
+    }
+  }
+}
+
+const validated = new WeakMap<Message, { beat: Heartbeat, addresses: string[] }>()
+
+function defaultLoad (): number {
+  return Math.round(loadavg()[0] / availableParallelism() * 100) / 100
+}

@@ -1,0 +1,161 @@
+import type { Timestamp } from '@overmind/hlc'
+import type { AgentAdvert, Heartbeat } from '@overmind/protocols'
+
+/**
+ * - `connected`: beats arrive on time and there is an open connection to it
+ * - `alive`: beats arrive on time, relayed by other peers (no direct connection)
+ * - `stale`: it missed `staleAfter` beats
+ * - `gone`: it missed `goneAfter` beats
+ */
+export type PeerStatus = 'connected' | 'alive' | 'stale' | 'gone'
+
+/** What this node knows of one peer from its heartbeats */
+export interface PeerEntry {
+  peerId: string
+  status: PeerStatus
+  /** ms since the epoch (local clock) when its latest beat arrived */
+  lastSeen: number
+  /** ms since the epoch (local clock) when its first beat arrived */
+  firstSeen: number
+  /** beats it missed since the latest one, by its own interval */
+  missedBeats: number
+  addresses: string[]
+  agents: AgentAdvert[]
+  load: number
+  queueDepth: number
+  freeSlots: number
+  version: string
+  hlc: Timestamp
+  seq: number
+  startedAt: number
+  intervalMs: number
+  /** round-trip time of the latest successful ping, in ms */
+  rtt?: number
+  beats: number
+  /** how many times the peer was seen to restart (a new startedAt) */
+  restarts: number
+}
+
+export interface PeerTableInit {
+  staleAfter: number
+  goneAfter: number
+  /** gone peers are forgotten after this many of their intervals */
+  forgetAfter: number
+}
+
+export interface BeatRecord {
+  peerId: string
+  beat: Heartbeat
+  addresses: string[]
+  receivedAt: number
+}
+
+type Row = Omit<PeerEntry, 'status' | 'missedBeats'>
+
+/**
+ * The peer table: pure bookkeeping with time passed in, so it can be tested
+ * without a network or timers.
+ */
+export class PeerTable {
+  private readonly rows = new Map<string, Row>()
+  private readonly init: PeerTableInit
+
+  constructor (init: PeerTableInit) {
+    this.init = init
+  }
+
+  /**
+   * Records a beat. Returns false for a beat older than one already recorded
+   * for the same run of that peer (out of order delivery or a replay).
+   */
+  record ({ peerId, beat, addresses, receivedAt }: BeatRecord): boolean {
+    const seq = Number(beat.seq)
+    const startedAt = Number(beat.startedAt)
+    const prev = this.rows.get(peerId)
+    if (prev != null && prev.startedAt === startedAt && seq <= prev.seq) {
+      return false
+    }
+    if (prev != null && startedAt < prev.startedAt) {
+      return false
+    }
+    this.rows.set(peerId, {
+      peerId,
+      lastSeen: receivedAt,
+      firstSeen: prev?.firstSeen ?? receivedAt,
+      addresses,
+      agents: beat.agents,
+      load: beat.load,
+      queueDepth: beat.queueDepth,
+      freeSlots: beat.freeSlots,
+      version: beat.version,
+      hlc: { wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical },
+      seq,
+      startedAt,
+      intervalMs: beat.intervalMs,
+      rtt: prev?.rtt,
+      beats: (prev?.beats ?? 0) + 1,
+      restarts: (prev?.restarts ?? 0) + (prev != null && prev.startedAt !== startedAt ? 1 : 0)
+    })
+    return true
+  }
+
+  recordRtt (peerId: string, rtt: number): void {
+    const row = this.rows.get(peerId)
+    if (row != null) {
+      row.rtt = rtt
+    }
+  }
+
+  has (peerId: string): boolean {
+    return this.rows.has(peerId)
+  }
+
+  get size (): number {
+    return this.rows.size
+  }
+
+  get (peerId: string, now: number, isConnected: (peerId: string) => boolean): PeerEntry | undefined {
+    const row = this.rows.get(peerId)
+    return row == null ? undefined : this.entry(row, now, isConnected)
+  }
+
+  /** Every known peer with its status as of `now`, most recently seen first */
+  entries (now: number, isConnected: (peerId: string) => boolean): PeerEntry[] {
+    return [...this.rows.values()]
+      .map(row => this.entry(row, now, isConnected))
+      .sort((a, b) => b.lastSeen - a.lastSeen)
+  }
+
+  /** Drops gone peers silent for longer than `forgetAfter` intervals; returns their ids */
+  prune (now: number): string[] {
+    const dropped: string[] = []
+    for (const row of this.rows.values()) {
+      if (now - row.lastSeen > this.init.forgetAfter * row.intervalMs) {
+        this.rows.delete(row.peerId)
+        dropped.push(row.peerId)
+      }
+    }
+    return dropped
+  }
+
+  private entry (row: Row, now: number, isConnected: (peerId: string) => boolean): PeerEntry {
+    const missedBeats = missed(now - row.lastSeen, row.intervalMs)
+    let status: PeerStatus
+    if (missedBeats >= this.init.goneAfter) {
+      status = 'gone'
+    } else if (missedBeats >= this.init.staleAfter) {
+      status = 'stale'
+    } else {
+      status = isConnected(row.peerId) ? 'connected' : 'alive'
+    }
+    return { ...row, status, missedBeats }
+  }
+}
+
+/**
+ * Beats missed after `silence` ms: a beat counts as missed once half an
+ * interval has passed beyond when it was due, so ordinary jitter is not a miss.
+ */
+export function missed (silence: number, intervalMs: number): number {
+  return Math.max(0, Math.floor((silence - intervalMs / 2) / intervalMs))
+}

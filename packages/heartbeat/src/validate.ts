@@ -1,0 +1,62 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import { Heartbeat, HEARTBEAT_LIMITS, MAX_HEARTBEAT_SIZE, MAX_STRING_LENGTH } from '@overmind/protocols'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { MAX_INTERVAL, MIN_INTERVAL } from './constants.js'
+import { InvalidHeartbeatError } from './errors.js'
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ValidHeartbeat {
+  beat: Heartbeat
+  addresses: Multiaddr[]
+}
+
+/**
+ * Decodes and checks a heartbeat received from `author` (the signed gossipsub
+ * origin). Everything a receiver relies on is checked here, before the
+ * message can change state or be forwarded.
+ *
+ * @throws {InvalidHeartbeatError}
+ */
+export function validateHeartbeat (data: Uint8Array, author: PeerId, mesh: string): ValidHeartbeat {
+  if (data.byteLength > MAX_HEARTBEAT_SIZE) {
+    throw new InvalidHeartbeatError('oversized', `heartbeat of ${data.byteLength} bytes exceeds the ${MAX_HEARTBEAT_SIZE} byte limit`)
+  }
+  let beat: Heartbeat
+  try {
+    beat = Heartbeat.decode(data, { limits: HEARTBEAT_LIMITS })
+  } catch (err: any) {
+    throw new InvalidHeartbeatError('malformed', `heartbeat does not decode: ${err.message}`)
+  }
+  if (!uint8ArrayEquals(beat.nodeId, author.toMultihash().bytes)) {
+    throw new InvalidHeartbeatError('author-mismatch', 'heartbeat node id differs from the peer that signed it')
+  }
+  if (beat.mesh !== mesh) {
+    throw new InvalidHeartbeatError('wrong-mesh', `heartbeat is for mesh "${beat.mesh.slice(0, MAX_STRING_LENGTH)}", not "${mesh}"`)
+  }
+  if (beat.intervalMs < MIN_INTERVAL || beat.intervalMs > MAX_INTERVAL) {
+    throw new InvalidHeartbeatError('bad-interval', `heartbeat interval ${beat.intervalMs} ms is outside ${MIN_INTERVAL}..${MAX_INTERVAL}`)
+  }
+  checkString('version', beat.version)
+  for (const agent of beat.agents) {
+    checkString('agent name', agent.name)
+    checkString('agent version', agent.version)
+    agent.capabilities.forEach(c => { checkString('agent capability', c) })
+  }
+  if (beat.seq < 1n || beat.hlcWallTime > BigInt(Number.MAX_SAFE_INTEGER) || beat.startedAt > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new InvalidHeartbeatError('malformed', 'heartbeat sequence number or timestamps out of range')
+  }
+  let addresses: Multiaddr[]
+  try {
+    addresses = beat.addresses.map(bytes => multiaddr(bytes))
+  } catch (err: any) {
+    throw new InvalidHeartbeatError('malformed', `heartbeat carries an invalid address: ${err.message}`)
+  }
+  return { beat, addresses }
+}
+
+function checkString (what: string, value: string): void {
+  if (Buffer.byteLength(value) > MAX_STRING_LENGTH) {
+    throw new InvalidHeartbeatError('malformed', `heartbeat ${what} is longer than ${MAX_STRING_LENGTH} bytes`)
+  }
+}

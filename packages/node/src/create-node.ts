@@ -1,0 +1,166 @@
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { defaultLogger } from '@libp2p/logger'
+import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { heartbeat } from '@overmind/heartbeat'
+import { HybridLogicalClock } from '@overmind/hlc'
+import { createLibp2p } from 'libp2p'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { meshDialer } from './mesh-dialer.js'
+import { AGENT_VERSION, VERSION } from './version.js'
+import type { MeshDialer } from './mesh-dialer.js'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { PrivateKey, Libp2p, PeerDiscoveryEvents, TypedEventTarget } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { OvermindConfig } from '@overmind/config'
+import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
+import type { Datastore } from 'interface-datastore'
+import type { Libp2pOptions } from 'libp2p'
+
+export interface OvermindServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  heartbeat: HeartbeatService
+  dialer: MeshDialer
+}
+
+/** How this node first learned of a peer */
+/**
+ * How this node first learned of a peer: a discovery mechanism, or a
+ * connection (`inbound` when the peer dialled us before we heard of it)
+ */
+export type DiscoverySource = 'bootstrap' | 'dht' | 'mdns' | 'inbound' | 'outbound'
+
+export interface OvermindNodeInit {
+  config: OvermindConfig
+  privateKey: PrivateKey
+  /** The mesh key in the pnet file format */
+  psk: Uint8Array
+  /** Where the peer store and DHT records live; in memory when omitted */
+  datastore?: Datastore
+  /** Called before each heartbeat for the node's agents and load */
+  report?(): LocalReport
+  /** Extra libp2p options merged over the defaults (connection gater, limits…) */
+  libp2p?: Partial<Libp2pOptions<any>>
+}
+
+/** The DHT protocol of one mesh: never the public IPFS DHT */
+export function dhtProtocol (mesh: string): string {
+  return `/overmind/${mesh}/kad/1.0.0`
+}
+
+/** Loopback is exempt from per-address connection limits: only local processes use it */
+const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
+/**
+ * Assembles the libp2p node of an Overmind peer: TCP and WebSockets, the
+ * mesh's pre-shared key, noise, yamux, identify, ping, a mesh-scoped
+ * Kademlia DHT, gossipsub with strict signing, and the Overmind services.
+ */
+export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Libp2p<OvermindServices>> {
+  const { config } = init
+  const mesh = config.mesh.name
+  const clock = new HybridLogicalClock()
+  const services: Record<string, (components: any) => unknown> = {
+    identify: identify(),
+    // heartbeat, the DHT and libp2p's connection monitor all ping
+    ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 8 }),
+    dht: kadDHT({
+      protocol: dhtProtocol(mesh),
+      clientMode: config.dht.clientMode,
+      peerInfoMapper: config.dht.addressFilter === 'public' ? removePrivateAddressesMapper : passthroughMapper,
+      querySelfInterval: config.dht.querySelfInterval,
+      initialQuerySelfInterval: Math.min(1_000, config.dht.querySelfInterval)
+    }),
+    pubsub: gossipsub({
+      globalSignaturePolicy: 'StrictSign',
+      allowPublishToZeroTopicPeers: true,
+      msgIdFn: contentMessageId,
+      // heartbeats can be larger than the default but never huge
+      maxInboundDataLength: 1024 * 1024
+    }),
+    heartbeat: heartbeat({
+      mesh,
+      interval: config.heartbeat.interval,
+      staleAfter: config.heartbeat.staleAfter,
+      goneAfter: config.heartbeat.goneAfter,
+      pingTimeout: config.heartbeat.pingTimeout,
+      version: AGENT_VERSION,
+      clock,
+      report: init.report
+    }),
+    dialer: meshDialer({
+      bootstrap: config.bootstrap,
+      targetPeers: config.discovery.targetPeers,
+      rejoinInterval: config.discovery.rejoinInterval
+    })
+  }
+  if (config.bootstrap.length > 0) {
+    services.bootstrap = bootstrap({ list: config.bootstrap, timeout: 0 })
+  }
+  if (config.discovery.mdns) {
+    services.mdns = mdns({ serviceTag: `overmind-${mesh}.local`, interval: 10_000 })
+  }
+  const options: Libp2pOptions<any> = {
+    privateKey: init.privateKey,
+    // unprefixed, so DEBUG=overmind:* and DEBUG=libp2p:* select components by name
+    logger: defaultLogger(),
+    nodeInfo: { name: 'overmind', version: VERSION, userAgent: AGENT_VERSION },
+    datastore: init.datastore,
+    addresses: {
+      listen: config.listen,
+      announce: config.announce.length > 0 ? config.announce : undefined
+    },
+    transports: [tcp(), webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: preSharedKey({ psk: init.psk }),
+    connectionManager: {
+      maxConnections: config.connections.maxConnections,
+      allow: [...LOOPBACK_ALLOW, ...config.connections.allow]
+    },
+    services,
+    ...init.libp2p
+  }
+  return await createLibp2p(options) as unknown as Libp2p<OvermindServices>
+}
+
+/** Message ids come from content, so a message re-published unchanged is one message */
+async function contentMessageId (msg: Message): Promise<Uint8Array> {
+  const digest = await sha256.digest(msg.type === 'signed'
+    ? concat(msg.from.toMultihash().bytes, msg.data)
+    : msg.data)
+  return digest.digest
+}
+
+function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength)
+  out.set(a, 0)
+  out.set(b, a.byteLength)
+  return out
+}
+
+/** Event targets of the discovery mechanisms, by source name */
+export function discoverySources (node: Libp2p<OvermindServices>): Array<[DiscoverySource, TypedEventTarget<PeerDiscoveryEvents>]> {
+  const sources: Array<[DiscoverySource, TypedEventTarget<PeerDiscoveryEvents>]> = []
+  const services = node.services as Record<string, unknown>
+  for (const [name, source] of [['dht', 'dht'], ['bootstrap', 'bootstrap'], ['mdns', 'mdns']] as const) {
+    const service = services[name] as Partial<TypedEventTarget<PeerDiscoveryEvents>> | undefined
+    if (service?.addEventListener != null) {
+      sources.push([source, service as TypedEventTarget<PeerDiscoveryEvents>])
+    }
+  }
+  return sources
+}

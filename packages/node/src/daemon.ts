@@ -1,0 +1,178 @@
+import { LevelDatastore } from 'datastore-level'
+import { rm, writeFile, readFile } from 'node:fs/promises'
+import { startApiServer } from './api-server.js'
+import { openDataDir } from './data-dir.js'
+import { DataDirError } from './errors.js'
+import { createNodeLog } from './log.js'
+import { OvermindNode } from './node.js'
+import type { ApiServer } from './api-server.js'
+import type { ApiState } from './api-client.js'
+import type { DataDir } from './data-dir.js'
+import type { NodeLog } from './log.js'
+import type { PeerStatusChange, HeartbeatRejection } from '@overmind/heartbeat'
+import type { BootstrapFailure } from './mesh-dialer.js'
+
+export interface RunNodeOptions {
+  dataDir: string
+  /** Replace the config's listen addresses */
+  listen?: string[]
+  /** Replace the config's bootstrap list */
+  bootstrap?: string[]
+  /** Turn mDNS discovery on or off */
+  mdns?: boolean
+  /** Replace api.port */
+  apiPort?: number
+  env?: Record<string, string | undefined>
+  /** Defaults to a log on stderr configured by the config file */
+  log?: NodeLog
+}
+
+export interface RunningNode {
+  node: OvermindNode
+  api: ApiServer
+  dataDir: DataDir
+  log: NodeLog
+  stop(): Promise<void>
+}
+
+/**
+ * Opens a data dir, starts its node and local API, and reports what happens
+ * in the mesh to the operator log. `overmind start` runs this in the
+ * foreground until SIGINT or SIGTERM.
+ */
+export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
+  const dataDir = await openDataDir(options.dataDir, { env: options.env })
+  const config = structuredClone(dataDir.config)
+  if (options.listen != null && options.listen.length > 0) config.listen = options.listen
+  if (options.bootstrap != null && options.bootstrap.length > 0) config.bootstrap = options.bootstrap
+  if (options.mdns != null) config.discovery.mdns = options.mdns
+  if (options.apiPort != null) config.api.port = options.apiPort
+  const log = options.log ?? createNodeLog({ level: config.log.level, format: config.log.format })
+
+  await refuseSecondNode(dataDir)
+  const datastore = new LevelDatastore(dataDir.paths.datastore)
+  let node: OvermindNode
+  try {
+    node = await OvermindNode.create({ config, privateKey: dataDir.privateKey, psk: dataDir.psk, datastore })
+  } catch (err: any) {
+    throw translateOpenError(err, dataDir)
+  }
+  const detach = reportEvents(node, log)
+  try {
+    await node.start()
+  } catch (err: any) {
+    detach()
+    await node.stop().catch(() => {})
+    throw translateListenError(err, config.listen)
+  }
+  let api: ApiServer
+  try {
+    api = await startApiServer({ node, token: dataDir.apiToken, host: config.api.host, port: config.api.port })
+  } catch (err: any) {
+    detach()
+    await node.stop()
+    throw new Error(`cannot start the local API on ${config.api.host}:${config.api.port}: ${err.message} (set api.port, or --api-port 0 for any free port)`)
+  }
+  const state: ApiState = { url: api.url, pid: process.pid, peerId: node.peerId, tokenFile: dataDir.paths.apiToken }
+  await writeFile(dataDir.paths.apiState, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+
+  log.info('node started', { peerId: node.peerId, mesh: config.mesh.name, dataDir: dataDir.path })
+  for (const addr of node.addresses()) {
+    log.info('listening', { address: addr })
+  }
+  log.info('local API', { url: api.url })
+
+  let stopping: Promise<void> | undefined
+  return {
+    node,
+    api,
+    dataDir,
+    log,
+    stop: async () => {
+      stopping ??= (async () => {
+        log.info('stopping')
+        detach()
+        await api.close()
+        await node.stop()
+        await removeIfOurs(dataDir.paths.apiState)
+        log.info('stopped')
+      })()
+      await stopping
+    }
+  }
+}
+
+function reportEvents (node: OvermindNode, log: NodeLog): () => void {
+  const { heartbeat, dialer } = node.libp2p.services
+  const onStatus = (evt: CustomEvent<PeerStatusChange>): void => {
+    const { peer, previous } = evt.detail
+    if (previous == null) {
+      log.info('peer joined', { peer: peer.peerId, status: peer.status, version: peer.version })
+    } else if (peer.status === 'stale' || peer.status === 'gone') {
+      log.warn(`peer is ${peer.status}`, { peer: peer.peerId, missedBeats: peer.missedBeats })
+    } else if (previous === 'stale' || previous === 'gone') {
+      log.info('peer is back', { peer: peer.peerId, status: peer.status })
+    } else {
+      log.debug('peer status', { peer: peer.peerId, status: peer.status, previous })
+    }
+  }
+  const onRejected = (evt: CustomEvent<HeartbeatRejection>): void => {
+    log.warn('rejected a heartbeat', { reason: evt.detail.reason, from: evt.detail.from, detail: evt.detail.message })
+  }
+  const onBootstrapFailed = (evt: CustomEvent<BootstrapFailure>): void => {
+    const sample = evt.detail.errors[0]
+    log.warn('cannot join the mesh through any bootstrap peer; still trying. If they are running, check that this node has the mesh\'s key (mesh.key): a node with another key cannot finish a handshake', {
+      rounds: evt.detail.rounds,
+      address: sample?.address,
+      error: sample?.error
+    })
+  }
+  heartbeat.addEventListener('peer:status', onStatus)
+  heartbeat.addEventListener('heartbeat:rejected', onRejected)
+  dialer.addEventListener('bootstrap:failed', onBootstrapFailed)
+  return () => {
+    heartbeat.removeEventListener('peer:status', onStatus)
+    heartbeat.removeEventListener('heartbeat:rejected', onRejected)
+    dialer.removeEventListener('bootstrap:failed', onBootstrapFailed)
+  }
+}
+
+async function refuseSecondNode (dataDir: DataDir): Promise<void> {
+  try {
+    const state: ApiState = JSON.parse(await readFile(dataDir.paths.apiState, 'utf8'))
+    process.kill(state.pid, 0)
+    if (state.pid !== process.pid) {
+      throw new DataDirError(`a node is already running on ${dataDir.path} (pid ${state.pid})`)
+    }
+  } catch (err: any) {
+    if (err instanceof DataDirError) {
+      throw err
+    }
+    // no state file, or its process is gone: a leftover from a crash
+  }
+}
+
+async function removeIfOurs (file: string): Promise<void> {
+  try {
+    const state: ApiState = JSON.parse(await readFile(file, 'utf8'))
+    if (state.pid === process.pid) {
+      await rm(file, { force: true })
+    }
+  } catch {}
+}
+
+function translateOpenError (err: any, dataDir: DataDir): Error {
+  const text = `${err.message} ${err.cause?.message ?? ''}`
+  if (/lock/i.test(text)) {
+    return new DataDirError(`the datastore ${dataDir.paths.datastore} is in use by another process: is a node already running on ${dataDir.path}?`)
+  }
+  return err
+}
+
+function translateListenError (err: any, listen: string[]): Error {
+  const text = `${err.message} ${err.cause?.message ?? ''} ${(err.errors ?? []).map((e: Error) => e.message).join(' ')}`
+  if (/EADDRINUSE/.test(text)) {
+    return new Error(`cannot listen on ${listen.join(', ')}: address already in use (pass --listen with another port, e.g. /ip4/0.0.0.0/tcp/0 for any free port)`)
+  }
+  return err
+}

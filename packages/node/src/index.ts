@@ -1,0 +1,37 @@
+/**
+ * @packageDocumentation
+ *
+ * The Overmind node: data dir (identity, mesh key, config), the libp2p peer
+ * with every Overmind service, its local API, and the daemon that
+ * `overmind start` runs.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { initDataDir, runNode } from '@overmind/node'
+ *
+ * await initDataDir('./node-1', { mesh: 'demo' })
+ * const running = await runNode({ dataDir: './node-1', listen: ['/ip4/127.0.0.1/tcp/0'] })
+ * console.info(running.node.status().addresses)
+ * await running.stop()
+ * ```
+ */
+
+export { initDataDir, openDataDir, readMeshKey, CONFIG_FILE, API_STATE_FILE } from './data-dir.js'
+export type { DataDir, InitOptions, InitResult } from './data-dir.js'
+export { OvermindNode } from './node.js'
+export type { NodeStatus, PeerReport, ConnectionReport, CreateOvermindNodeInit } from './node.js'
+export { createOvermindLibp2p, dhtProtocol } from './create-node.js'
+export type { OvermindServices, OvermindNodeInit, DiscoverySource } from './create-node.js'
+export { MeshDialer, meshDialer } from './mesh-dialer.js'
+export type { MeshDialerInit, MeshDialerComponents, BootstrapFailure } from './mesh-dialer.js'
+export { runNode } from './daemon.js'
+export type { RunNodeOptions, RunningNode } from './daemon.js'
+export { startApiServer } from './api-server.js'
+export type { ApiServer, ApiServerInit } from './api-server.js'
+export { ApiClient } from './api-client.js'
+export type { ApiState } from './api-client.js'
+export { createNodeLog } from './log.js'
+export type { NodeLog, LogLevel } from './log.js'
+export { DataDirError, InvalidKeyFileError, NodeNotRunningError, ApiRequestError } from './errors.js'
+export { VERSION, AGENT_VERSION } from './version.js'

@@ -1,0 +1,179 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
+import { AGENT_VERSION } from './version.js'
+import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
+import type { Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
+import type { HeartbeatStats, PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
+import type { Datastore } from 'interface-datastore'
+
+/** A connection to a peer as shown to operators */
+export interface ConnectionReport {
+  remoteAddr: string
+  direction: 'inbound' | 'outbound'
+  /** `relayed` when the connection goes through a circuit relay */
+  kind: 'direct' | 'relayed'
+  openedAt: number
+}
+
+/** One peer known from heartbeats, with how it was found and how we reach it */
+export interface PeerReport extends PeerEntry {
+  discoveredVia?: DiscoverySource
+  discoveredAt?: number
+  connections: ConnectionReport[]
+}
+
+export interface NodeStatus {
+  peerId: string
+  mesh: string
+  version: string
+  /** Full multiaddrs, each ending in /p2p/<peerId> */
+  addresses: string[]
+  startedAt: number
+  uptimeMs: number
+  connections: number
+  connectedPeers: number
+  peers: Record<PeerStatus, number>
+  dht: { protocol: string, mode: 'client' | 'server', routingTable: number }
+  heartbeat: { topic: string, intervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
+}
+
+export interface OvermindNodeEvents {
+  'peer:status': CustomEvent<PeerStatusChange>
+}
+
+export interface CreateOvermindNodeInit extends OvermindNodeInit {
+  /** Closed when the node stops, after libp2p */
+  datastore?: Datastore & { open?(): Promise<void>, close?(): Promise<void> }
+}
+
+/**
+ * An Overmind node: the libp2p peer with the Overmind services, the datastore
+ * under it, and what operators ask of it (status, peer table).
+ */
+export class OvermindNode {
+  readonly libp2p: Libp2p<OvermindServices>
+  readonly mesh: string
+  private readonly datastore?: CreateOvermindNodeInit['datastore']
+  private readonly discovered = new Map<string, { via: DiscoverySource, at: number }>()
+  private readonly detach: Array<() => void> = []
+  private startedAt = 0
+
+  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, datastore?: CreateOvermindNodeInit['datastore']) {
+    this.libp2p = libp2p
+    this.mesh = mesh
+    this.datastore = datastore
+  }
+
+  static async create (init: CreateOvermindNodeInit): Promise<OvermindNode> {
+    await init.datastore?.open?.()
+    try {
+      const libp2p = await createOvermindLibp2p({ ...init, libp2p: { ...init.libp2p, start: false } })
+      return new OvermindNode(libp2p, init.config.mesh.name, init.datastore)
+    } catch (err) {
+      await init.datastore?.close?.()
+      throw err
+    }
+  }
+
+  get peerId (): string {
+    return this.libp2p.peerId.toString()
+  }
+
+  async start (): Promise<void> {
+    this.trackDiscovery()
+    await this.libp2p.start()
+    this.startedAt = Date.now()
+  }
+
+  async stop (): Promise<void> {
+    for (const undo of this.detach.splice(0)) {
+      undo()
+    }
+    await this.libp2p.stop()
+    await this.datastore?.close?.()
+  }
+
+  /** Full multiaddrs this node can be dialled on */
+  addresses (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  status (): NodeStatus {
+    const { heartbeat, dht } = this.libp2p.services
+    const peers: Record<PeerStatus, number> = { connected: 0, alive: 0, stale: 0, gone: 0 }
+    for (const peer of heartbeat.peers()) {
+      peers[peer.status]++
+    }
+    const connections = this.libp2p.getConnections()
+    return {
+      peerId: this.peerId,
+      mesh: this.mesh,
+      version: AGENT_VERSION,
+      addresses: this.addresses(),
+      startedAt: this.startedAt,
+      uptimeMs: this.startedAt > 0 ? Date.now() - this.startedAt : 0,
+      connections: connections.length,
+      connectedPeers: new Set(connections.map(c => c.remotePeer.toString())).size,
+      peers,
+      dht: {
+        protocol: dhtProtocol(this.mesh),
+        mode: dht.getMode(),
+        routingTable: (dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
+      },
+      heartbeat: {
+        topic: heartbeat.topic,
+        intervalMs: heartbeat.interval,
+        staleAfter: heartbeat.staleAfter,
+        goneAfter: heartbeat.goneAfter,
+        ...heartbeat.getStats()
+      }
+    }
+  }
+
+  /** Every peer known from heartbeats */
+  peers (): PeerReport[] {
+    return this.libp2p.services.heartbeat.peers().map(entry => {
+      const found = this.discovered.get(entry.peerId)
+      return {
+        ...entry,
+        discoveredVia: found?.via,
+        discoveredAt: found?.at,
+        connections: this.libp2p.getConnections(peerIdFromString(entry.peerId)).map(reportConnection)
+      }
+    })
+  }
+
+  /** How this node first learned of each peer */
+  discoveries (): Map<string, { via: DiscoverySource, at: number }> {
+    return new Map(this.discovered)
+  }
+
+  private trackDiscovery (): void {
+    const note = (peerId: string, via: DiscoverySource): void => {
+      if (peerId !== this.peerId && !this.discovered.has(peerId)) {
+        this.discovered.set(peerId, { via, at: Date.now() })
+      }
+    }
+    const listen = <E extends keyof PeerDiscoveryEvents>(target: TypedEventTarget<PeerDiscoveryEvents>, type: E, fn: (evt: PeerDiscoveryEvents[E]) => void): void => {
+      target.addEventListener(type, fn)
+      this.detach.push(() => { target.removeEventListener(type, fn) })
+    }
+    for (const [via, source] of discoverySources(this.libp2p)) {
+      listen(source, 'peer', (evt: CustomEvent<PeerInfo>) => { note(evt.detail.id.toString(), via) })
+    }
+    const onConnect = (evt: CustomEvent<Connection>): void => {
+      note(evt.detail.remotePeer.toString(), evt.detail.direction)
+    }
+    this.libp2p.addEventListener('connection:open', onConnect)
+    this.detach.push(() => { this.libp2p.removeEventListener('connection:open', onConnect) })
+  }
+}
+
+function reportConnection (c: Connection): ConnectionReport {
+  return {
+    remoteAddr: c.remoteAddr.toString(),
+    direction: c.direction,
+    kind: c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct',
+    openedAt: c.timeline.open
+  }
+}

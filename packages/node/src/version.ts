@@ -1,0 +1,7 @@
+import { readFileSync } from 'node:fs'
+
+/** This software's version, from the package manifest */
+export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version
+
+/** Name and version announced in heartbeats and identify */
+export const AGENT_VERSION = `overmind/${VERSION}`

@@ -1,0 +1,662 @@
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface AgentAdvert {
+  name: string
+  version: string
+  capabilities: string[]
+  concurrency: number
+  freeSlots: number
+  queueDepth: number
+}
+
+export namespace AgentAdvert {
+  let _codec: Codec<AgentAdvert>
+
+  export const codec = (): Codec<AgentAdvert> => {
+    if (_codec == null) {
+      _codec = message<AgentAdvert>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(18)
+          w.string(obj.version)
+        }
+
+        if (obj.capabilities != null && obj.capabilities.length > 0) {
+          for (const value of obj.capabilities) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if ((obj.concurrency != null && obj.concurrency !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.concurrency)
+        }
+
+        if ((obj.freeSlots != null && obj.freeSlots !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.freeSlots)
+        }
+
+        if ((obj.queueDepth != null && obj.queueDepth !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.queueDepth)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          version: '',
+          capabilities: [],
+          concurrency: 0,
+          freeSlots: 0,
+          queueDepth: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.version = reader.string()
+              break
+            }
+            case 3: {
+              if (opts.limits?.capabilities != null && obj.capabilities.length === opts.limits.capabilities) {
+                throw new MaxLengthError('Decode error - repeated field "capabilities" had too many elements')
+              }
+
+              obj.capabilities.push(reader.string())
+              break
+            }
+            case 4: {
+              obj.concurrency = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.freeSlots = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.queueDepth = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          capabilities: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.capabilities != null && obj.capabilities === opts.limits.capabilities) {
+                throw new MaxLengthError('Streaming decode error - repeated field "capabilities" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.capabilities[]`,
+                index: obj.capabilities,
+                value: reader.string()
+              }
+
+              obj.capabilities++
+
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.concurrency`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.freeSlots`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.queueDepth`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AgentAdvertNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface AgentAdvertVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface AgentAdvertCapabilitiesFieldEvent {
+    field: '$.capabilities[]'
+    index: number
+    value: string
+  }
+
+  export interface AgentAdvertConcurrencyFieldEvent {
+    field: '$.concurrency'
+    value: number
+  }
+
+  export interface AgentAdvertFreeSlotsFieldEvent {
+    field: '$.freeSlots'
+    value: number
+  }
+
+  export interface AgentAdvertQueueDepthFieldEvent {
+    field: '$.queueDepth'
+    value: number
+  }
+
+  export function encode (obj: Partial<AgentAdvert>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AgentAdvert.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentAdvert>): AgentAdvert {
+    return decodeMessage(buf, AgentAdvert.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentAdvert>): Generator<AgentAdvertNameFieldEvent | AgentAdvertVersionFieldEvent | AgentAdvertCapabilitiesFieldEvent | AgentAdvertConcurrencyFieldEvent | AgentAdvertFreeSlotsFieldEvent | AgentAdvertQueueDepthFieldEvent> {
+    return streamMessage(buf, AgentAdvert.codec(), opts)
+  }
+}
+
+export interface Heartbeat {
+  nodeId: Uint8Array<ArrayBuffer>
+  mesh: string
+  addresses: Uint8Array<ArrayBuffer>[]
+  agents: AgentAdvert[]
+  load: number
+  queueDepth: number
+  freeSlots: number
+  version: string
+  hlcWallTime: bigint
+  hlcLogical: number
+  seq: bigint
+  startedAt: bigint
+  intervalMs: number
+}
+
+export namespace Heartbeat {
+  let _codec: Codec<Heartbeat>
+
+  export const codec = (): Codec<Heartbeat> => {
+    if (_codec == null) {
+      _codec = message<Heartbeat>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.nodeId != null && obj.nodeId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.nodeId)
+        }
+
+        if ((obj.mesh != null && obj.mesh !== '')) {
+          w.uint32(18)
+          w.string(obj.mesh)
+        }
+
+        if (obj.addresses != null && obj.addresses.length > 0) {
+          for (const value of obj.addresses) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.agents != null && obj.agents.length > 0) {
+          for (const value of obj.agents) {
+            w.uint32(34)
+            AgentAdvert.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.load != null && obj.load !== 0)) {
+          w.uint32(45)
+          w.float(obj.load)
+        }
+
+        if ((obj.queueDepth != null && obj.queueDepth !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.queueDepth)
+        }
+
+        if ((obj.freeSlots != null && obj.freeSlots !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.freeSlots)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(66)
+          w.string(obj.version)
+        }
+
+        if ((obj.hlcWallTime != null && obj.hlcWallTime !== 0n)) {
+          w.uint32(72)
+          w.uint64(obj.hlcWallTime)
+        }
+
+        if ((obj.hlcLogical != null && obj.hlcLogical !== 0)) {
+          w.uint32(80)
+          w.uint32(obj.hlcLogical)
+        }
+
+        if ((obj.seq != null && obj.seq !== 0n)) {
+          w.uint32(88)
+          w.uint64(obj.seq)
+        }
+
+        if ((obj.startedAt != null && obj.startedAt !== 0n)) {
+          w.uint32(96)
+          w.uint64(obj.startedAt)
+        }
+
+        if ((obj.intervalMs != null && obj.intervalMs !== 0)) {
+          w.uint32(104)
+          w.uint32(obj.intervalMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          nodeId: uint8ArrayAlloc(0),
+          mesh: '',
+          addresses: [],
+          agents: [],
+          load: 0,
+          queueDepth: 0,
+          freeSlots: 0,
+          version: '',
+          hlcWallTime: 0n,
+          hlcLogical: 0,
+          seq: 0n,
+          startedAt: 0n,
+          intervalMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.nodeId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.mesh = reader.string()
+              break
+            }
+            case 3: {
+              if (opts.limits?.addresses != null && obj.addresses.length === opts.limits.addresses) {
+                throw new MaxLengthError('Decode error - repeated field "addresses" had too many elements')
+              }
+
+              obj.addresses.push(reader.bytes())
+              break
+            }
+            case 4: {
+              if (opts.limits?.agents != null && obj.agents.length === opts.limits.agents) {
+                throw new MaxLengthError('Decode error - repeated field "agents" had too many elements')
+              }
+
+              obj.agents.push(AgentAdvert.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.agents$
+              }))
+              break
+            }
+            case 5: {
+              obj.load = reader.float()
+              break
+            }
+            case 6: {
+              obj.queueDepth = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.freeSlots = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.version = reader.string()
+              break
+            }
+            case 9: {
+              obj.hlcWallTime = reader.uint64()
+              break
+            }
+            case 10: {
+              obj.hlcLogical = reader.uint32()
+              break
+            }
+            case 11: {
+              obj.seq = reader.uint64()
+              break
+            }
+            case 12: {
+              obj.startedAt = reader.uint64()
+              break
+            }
+            case 13: {
+              obj.intervalMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addresses: 0,
+          agents: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.nodeId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.mesh`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.addresses != null && obj.addresses === opts.limits.addresses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addresses" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addresses[]`,
+                index: obj.addresses,
+                value: reader.bytes()
+              }
+
+              obj.addresses++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.agents != null && obj.agents === opts.limits.agents) {
+                throw new MaxLengthError('Streaming decode error - repeated field "agents" had too many elements')
+              }
+
+              for (const evt of AgentAdvert.codec().stream(reader, reader.uint32(), `${prefix}.agents[]`, {
+                limits: opts.limits?.agents$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.agents
+                }
+              }
+
+              obj.agents++
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.load`,
+                value: reader.float()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.queueDepth`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.freeSlots`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.hlcWallTime`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.hlcLogical`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.startedAt`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.intervalMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HeartbeatNodeIdFieldEvent {
+    field: '$.nodeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeartbeatMeshFieldEvent {
+    field: '$.mesh'
+    value: string
+  }
+
+  export interface HeartbeatAddressesFieldEvent {
+    field: '$.addresses[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeartbeatAgentsNameFieldEvent {
+    field: '$.agents[].name'
+    value: string
+    index: number
+  }
+
+  export interface HeartbeatAgentsVersionFieldEvent {
+    field: '$.agents[].version'
+    value: string
+    index: number
+  }
+
+  export interface HeartbeatAgentsCapabilitiesFieldEvent {
+    field: '$.agents[].capabilities[]'
+    index: number
+    value: string
+  }
+
+  export interface HeartbeatAgentsConcurrencyFieldEvent {
+    field: '$.agents[].concurrency'
+    value: number
+    index: number
+  }
+
+  export interface HeartbeatAgentsFreeSlotsFieldEvent {
+    field: '$.agents[].freeSlots'
+    value: number
+    index: number
+  }
+
+  export interface HeartbeatAgentsQueueDepthFieldEvent {
+    field: '$.agents[].queueDepth'
+    value: number
+    index: number
+  }
+
+  export interface HeartbeatLoadFieldEvent {
+    field: '$.load'
+    value: number
+  }
+
+  export interface HeartbeatQueueDepthFieldEvent {
+    field: '$.queueDepth'
+    value: number
+  }
+
+  export interface HeartbeatFreeSlotsFieldEvent {
+    field: '$.freeSlots'
+    value: number
+  }
+
+  export interface HeartbeatVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface HeartbeatHlcWallTimeFieldEvent {
+    field: '$.hlcWallTime'
+    value: bigint
+  }
+
+  export interface HeartbeatHlcLogicalFieldEvent {
+    field: '$.hlcLogical'
+    value: number
+  }
+
+  export interface HeartbeatSeqFieldEvent {
+    field: '$.seq'
+    value: bigint
+  }
+
+  export interface HeartbeatStartedAtFieldEvent {
+    field: '$.startedAt'
+    value: bigint
+  }
+
+  export interface HeartbeatIntervalMsFieldEvent {
+    field: '$.intervalMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Heartbeat.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Heartbeat {
+    return decodeMessage(buf, Heartbeat.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent> {
+    return streamMessage(buf, Heartbeat.codec(), opts)
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * @packageDocumentation
+ *
+ * Wire schemas of the Overmind protocols and their generated codecs.
+ * Each `.proto` file at the root of this package has a spec page beside it
+ * (`heartbeat.proto` → `heartbeat.md`); `pnpm generate` regenerates the codecs.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { Heartbeat, HEARTBEAT_LIMITS } from '@overmind/protocols'
+ *
+ * const bytes = Heartbeat.encode({ mesh: 'demo', seq: 1n })
+ * const beat = Heartbeat.decode(bytes, { limits: HEARTBEAT_LIMITS })
+ * ```
+ */
+
+export { Heartbeat, AgentAdvert } from './heartbeat.js'
+export { HEARTBEAT_LIMITS, MAX_HEARTBEAT_SIZE, MAX_STRING_LENGTH } from './limits.js'
