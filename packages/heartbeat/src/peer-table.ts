@@ -130,7 +130,8 @@ export class PeerTable {
   prune (now: number): string[] {
     const dropped: string[] = []
     for (const row of this.rows.values()) {
-      if (now - row.lastSeen > this.init.forgetAfter * row.intervalMs) {
+      const silence = now - row.lastSeen
+      if (missed(silence, row.intervalMs) >= this.init.goneAfter && silence > this.init.forgetAfter * row.intervalMs) {
         this.rows.delete(row.peerId)
         dropped.push(row.peerId)
       }

@@ -66,7 +66,8 @@ export async function initDataDir (dir: string, options: InitOptions = {}): Prom
   const configFile = join(dataDir, CONFIG_FILE)
   const peerKeyFile = join(dataDir, DEFAULT_PEER_KEY_FILE)
   const meshKeyFile = join(dataDir, DEFAULT_MESH_KEY_FILE)
-  for (const file of [configFile, peerKeyFile, meshKeyFile]) {
+  const tokenFile = join(dataDir, DEFAULT_TOKEN_FILE)
+  for (const file of [configFile, peerKeyFile, meshKeyFile, tokenFile]) {
     if (await exists(file)) {
       throw new DataDirError(`${dataDir} is already initialised (${file} exists); choose another --data-dir or remove it first`)
     }
@@ -84,7 +85,7 @@ export async function initDataDir (dir: string, options: InitOptions = {}): Prom
   const privateKey = await generateKeyPair('Ed25519')
   await writeSecret(peerKeyFile, privateKeyToProtobuf(privateKey))
   await writeSecret(meshKeyFile, psk)
-  await writeSecret(join(dataDir, DEFAULT_TOKEN_FILE), randomBytes(32).toString('hex') + '\n')
+  await writeSecret(tokenFile, randomBytes(32).toString('hex') + '\n')
   await writeFile(configFile, template, { mode: 0o644 })
   return {
     dataDir,

@@ -29,7 +29,8 @@ export function createNodeLog (init: NodeLogInit = {}): NodeLog {
     }
     const time = new Date().toISOString()
     if (init.format === 'json') {
-      write(JSON.stringify({ time, level, ...(init.name != null ? { node: init.name } : {}), msg, ...fields }))
+      // the line's own keys win over fields of the same name
+      write(JSON.stringify({ ...fields, time, level, ...(init.name != null ? { node: init.name } : {}), msg }))
       return
     }
     const extra = Object.entries(fields)

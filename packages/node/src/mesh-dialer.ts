@@ -73,7 +73,7 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     }).filter(b => !b.peerId.equals(components.peerId))
     this.targetPeers = init.targetPeers ?? 24
     this.rejoinInterval = init.rejoinInterval ?? 10_000
-    this.failedRoundsBeforeWarning = init.failedRoundsBeforeWarning ?? 3
+    this.failedRoundsBeforeWarning = init.failedRoundsBeforeWarning ?? 2
     this.onDiscovery = this.onDiscovery.bind(this)
   }
 

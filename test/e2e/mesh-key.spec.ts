@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { delay, waitFor } from '../src/wait.js'
+import type { OvermindNode } from '@overmind/node'
+
+describe('mesh key', () => {
+  let a: OvermindNode
+  let b: OvermindNode
+  let outsider: OvermindNode
+
+  before(async () => {
+    const psk = meshKey()
+    a = await startTestNode({ psk })
+    b = await startTestNode({ psk, bootstrap: [tcpAddress(a)] })
+    // same mesh name, another key
+    outsider = await startTestNode({ psk: meshKey(), bootstrap: [tcpAddress(a)], config: c => { c.discovery.rejoinInterval = 500 } })
+  })
+
+  after(async () => {
+    await Promise.all([a, b, outsider].map(async n => n?.stop()))
+  })
+
+  it('lets members with the same key connect and see each other\'s heartbeats', async () => {
+    await waitFor(() => a.peers().some(p => p.peerId === b.peerId) && b.peers().some(p => p.peerId === a.peerId), { message: 'a and b to see each other' })
+  })
+
+  it('fails the dial of a node with another key to a member', async () => {
+    await assert.rejects(outsider.libp2p.dial(multiaddr(tcpAddress(a)), { signal: AbortSignal.timeout(15_000) }))
+    assert.equal(outsider.libp2p.getConnections(peerIdFromString(a.peerId)).length, 0)
+  })
+
+  it('fails the dial of a member to a node with another key', async () => {
+    await assert.rejects(a.libp2p.dial(multiaddr(tcpAddress(outsider)), { signal: AbortSignal.timeout(15_000) }))
+    assert.equal(a.libp2p.getConnections(peerIdFromString(outsider.peerId)).length, 0)
+  })
+
+  it('never lists the outsider in a member\'s peer table, nor a member in the outsider\'s', async () => {
+    // several heartbeat intervals and dial rounds of the outsider
+    await delay(3_000)
+    for (const member of [a, b]) {
+      assert.ok(!member.peers().some(p => p.peerId === outsider.peerId), 'a member lists the outsider')
+      assert.equal(member.libp2p.getConnections(peerIdFromString(outsider.peerId)).length, 0)
+    }
+    assert.deepEqual(outsider.peers(), [])
+    assert.equal(outsider.libp2p.getConnections().length, 0)
+  })
+})
