@@ -12,8 +12,5 @@ export const DEFAULT_PING_TIMEOUT = 5_000
 export const MIN_INTERVAL = 100
 export const MAX_INTERVAL = 3_600_000
 
-/** Peers in parallel pinged for round-trip time */
-export const PING_CONCURRENCY = 8
-
 /** Gone peers are dropped from the table after this many of their intervals */
 export const DEFAULT_FORGET_AFTER = 720

@@ -6,7 +6,7 @@ import { Heartbeat } from '@overmind/protocols'
 import { availableParallelism, loadavg } from 'node:os'
 import {
   DEFAULT_FORGET_AFTER, DEFAULT_GONE_AFTER, DEFAULT_INTERVAL, DEFAULT_PING_TIMEOUT,
-  DEFAULT_STALE_AFTER, PING_CONCURRENCY, heartbeatTopic
+  DEFAULT_STALE_AFTER, heartbeatTopic
 } from './constants.js'
 import { InvalidHeartbeatError } from './errors.js'
 import { PeerTable } from './peer-table.js'
@@ -41,7 +41,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   private checkTimer?: ReturnType<typeof setInterval>
   private earlyBeat?: ReturnType<typeof setTimeout>
   private lastEarlyBeat = 0
-  private pinging = false
+  private readonly pending = new Set<string>()
   private shutdown?: AbortController
 
   constructor (components: HeartbeatComponents, init: HeartbeatInit) {
@@ -166,7 +166,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
 
   private tick (): void {
     void this.beat()
-    void this.pingPeers()
+    this.collectRtts()
     for (const peerId of this.table.prune(this.now())) {
       this.lastStatus.delete(peerId)
     }
@@ -219,7 +219,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       this.safeDispatchEvent('heartbeat', { detail: entry })
       this.noteStatus(entry)
       if (entry.rtt == null && entry.status === 'connected') {
-        void this.pingPeers([peerId])
+        void this.pingOnce(peerId)
       }
     }
   }
@@ -266,36 +266,34 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     }
   }
 
-  /** Measures round-trip time to the given peers, or to every peer we hold a connection to */
-  private async pingPeers (only?: string[]): Promise<void> {
-    if (this.shutdown == null || (only == null && this.pinging)) {
+  /**
+   * Pings a newly seen peer once, so its RTT shows at once; after that the
+   * RTT comes from libp2p's connection monitor, which pings every connection
+   * periodically anyway
+   */
+  private async pingOnce (peerId: string): Promise<void> {
+    const signal = this.shutdown?.signal
+    if (signal == null || signal.aborted || this.pending.has(peerId)) {
       return
     }
-    const all = only == null
-    if (all) {
-      this.pinging = true
-    }
-    const signal = this.shutdown.signal
+    this.pending.add(peerId)
     try {
-      const targets = (only ?? this.table.entries(this.now(), () => true).map(e => e.peerId))
-        .filter(id => this.isConnected(id))
-      const next = async (): Promise<void> => {
-        for (let id = targets.shift(); id != null && !signal.aborted; id = targets.shift()) {
-          try {
-            const rtt = await this.components.ping.ping(peerIdFromString(id), {
-              signal: AbortSignal.any([signal, AbortSignal.timeout(this.pingTimeout)])
-            })
-            this.table.recordRtt(id, rtt)
-            this.log.trace('ping %s: %d ms', id, rtt)
-          } catch (err) {
-            this.log.trace('ping %s failed - %e', id, err)
-          }
-        }
-      }
-      await Promise.all(Array.from({ length: PING_CONCURRENCY }, next))
+      const rtt = await this.components.ping.ping(peerIdFromString(peerId), {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.pingTimeout)])
+      })
+      this.table.recordRtt(peerId, rtt)
+    } catch (err) {
+      this.log.trace('ping %s failed - %e', peerId, err)
     } finally {
-      if (all) {
-        this.pinging = false
+      this.pending.delete(peerId)
+    }
+  }
+
+  /** Takes the RTTs libp2p's connection monitor measured on open connections */
+  private collectRtts (): void {
+    for (const connection of this.components.connectionManager.getConnections()) {
+      if (connection.status === 'open' && connection.rtt != null && Number.isFinite(connection.rtt)) {
+        this.table.recordRtt(connection.remotePeer.toString(), connection.rtt)
       }
     }
   }

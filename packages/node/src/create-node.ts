@@ -88,6 +88,9 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,
       msgIdFn: contentMessageId,
+      // nodes on one machine share an IP: without this, more than ten local
+      // nodes score each other below the graylist and stop exchanging messages
+      scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) },
       // heartbeats can be larger than the default but never huge
       maxInboundDataLength: 1024 * 1024
     }),
