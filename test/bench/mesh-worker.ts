@@ -6,15 +6,18 @@
  */
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
+import { defaultConfig } from '@overmind/config'
 import type { OvermindConfig } from '@overmind/config'
 import type { OvermindNode } from '@overmind/node'
 
 const count = Number(process.argv[2] ?? 20)
 const timeout = Number(process.argv[3] ?? 180_000)
+// the defaults a real node runs with (30 s heartbeats: newcomers get early
+// beats), except the first DHT self-query, which a short querySelfInterval
+// brings forward
 const config = (c: OvermindConfig): void => {
-  // one process runs every node: keep the whole mesh's message rate within one core
-  c.heartbeat.interval = count > 20 ? 5_000 : 1_000
-  c.discovery.targetPeers = count > 20 ? 8 : 24
+  c.heartbeat.interval = defaultConfig().heartbeat.interval
+  c.discovery.rejoinInterval = defaultConfig().discovery.rejoinInterval
   c.dht.querySelfInterval = 5_000
 }
 global.gc?.()

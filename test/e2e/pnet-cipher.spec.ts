@@ -29,4 +29,20 @@ describe('mesh key cipher (patched xsalsa20)', () => {
     // and decrypting gives the input back
     assert.deepEqual(Buffer.from(xsalsa20(nonce, key).update(whole)), input)
   })
+  it('serves tens of thousands of live connections at once, each with the right stream of bytes', () => {
+    // each live instance keeps state in the shared memory: beyond ~10,000 the
+    // memory grows, which used to strand every other instance with a stale view
+    const streams = Array.from({ length: 30_000 }, () => xsalsa20(nonce, key))
+    const input = randomBytes(1_500)
+    const expected = Buffer.from(xsalsa20(nonce, key).update(input))
+    for (const stream of streams) {
+      stream.update(input.subarray(0, 700))
+    }
+    for (const [i, stream] of streams.entries()) {
+      const tail = Buffer.from(stream.update(input.subarray(700)))
+      if (i % 997 === 0) {
+        assert.deepEqual(tail, expected.subarray(700))
+      }
+    }
+  })
 })

@@ -18,7 +18,7 @@ export function clockTime (ms: number): string {
 }
 
 export function rtt (ms?: number): string {
-  return ms == null ? '-' : ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`
+  return ms == null ? '-' : ms < 10 && !Number.isInteger(ms) ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`
 }
 
 type Color = Parameters<typeof styleText>[0]

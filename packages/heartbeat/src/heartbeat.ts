@@ -37,6 +37,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   private readonly stats: HeartbeatStats = { sent: 0, received: 0, rejected: {} }
   private seq = 0
   private started = false
+  private phaseTimer?: ReturnType<typeof setTimeout>
   private beatTimer?: ReturnType<typeof setInterval>
   private checkTimer?: ReturnType<typeof setInterval>
   private earlyBeat?: ReturnType<typeof setTimeout>
@@ -93,13 +94,19 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
    */
   afterStart (): void {
     this.components.pubsub.subscribe(this.topic)
-    this.beatTimer = setInterval(() => { this.tick() }, this.interval)
+    // a random phase keeps nodes started together from beating together:
+    // one burst of a whole mesh's beats at once would stall every receiver
+    this.phaseTimer = setTimeout(() => {
+      this.tick()
+      this.beatTimer = setInterval(() => { this.tick() }, this.interval)
+    }, Math.floor(Math.random() * this.interval))
     this.checkTimer = setInterval(() => { this.checkStatuses() }, Math.min(Math.max(this.interval / 4, 50), 5_000))
     this.tick()
   }
 
   async stop (): Promise<void> {
     const { pubsub } = this.components
+    clearTimeout(this.phaseTimer)
     clearInterval(this.beatTimer)
     clearInterval(this.checkTimer)
     clearTimeout(this.earlyBeat)
