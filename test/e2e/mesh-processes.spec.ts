@@ -22,6 +22,7 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
   const nodes: NodeProcess[] = []
   const ids: string[] = []
   let bootstrapAddr: string
+  let spawnedAt = 0
 
   before(async () => {
     dir = await tempDir()
@@ -32,6 +33,7 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
     nodes.push(await NodeProcess.start(first, LISTEN))
     const status = await nodes[0].status()
     bootstrapAddr = status.addresses.find(a => a.includes('/tcp/') && !a.includes('/ws'))!
+    spawnedAt = Date.now()
     nodes.push(...await Promise.all(Array.from({ length: NODES - 1 }, async (_, i) =>
       NodeProcess.start(join(dir.path, `n${i + 2}`), [...LISTEN, '--bootstrap', bootstrapAddr])
     )))
@@ -55,7 +57,6 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
   })
 
   it(`lists all ${NODES - 1} others on every node within 30 s`, async () => {
-    const started = Date.now()
     await waitFor(async () => {
       for (const [i, node] of nodes.entries()) {
         const peers = await node.peers()
@@ -66,7 +67,10 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
       }
       return true
     }, { timeout: 30_000, interval: 1_000, message: 'full peer tables' })
-    process.stdout.write(`# full peer tables on ${NODES} nodes after ${Date.now() - started} ms\n`)
+    // measured from the spawn of nodes 2..N, which includes starting their processes
+    const elapsed = Date.now() - spawnedAt
+    process.stdout.write(`# full peer tables on ${NODES} nodes ${elapsed} ms after spawning nodes 2..${NODES}\n`)
+    assert.ok(elapsed < 30_000, `peer tables took ${elapsed} ms`)
     // the same, as a script reads it from the CLI
     const peers = await nodes[4].cliPeers()
     assert.equal(peers.length, NODES - 1)
