@@ -89,14 +89,14 @@ async function runDemo (opts: DemoOptions): Promise<void> {
 
   try {
     out.write(`starting ${opts.nodes} nodes of mesh ${mesh} in ${baseDir}\n`)
-    for (let i = 1; i <= opts.nodes && !stopping; i++) {
+    const launch = async (i: number): Promise<void> => {
       const name = `n${i}`
       const dataDir = join(baseDir, name)
       await initDataDir(dataDir, { mesh, meshKeyFile: i === 1 ? undefined : join(baseDir, 'n1', 'mesh.key') })
       await tuneConfig(dataDir, opts.interval)
       const bootstrap = i === 1 ? [] : [bootstrapAddress(nodes[0])]
       const node = spawnNode(name, dataDir, bootstrap)
-      nodes.push(node)
+      nodes[i - 1] = node
       node.child.once('exit', (code, signal) => {
         node.exit = { code, signal }
         if (!stopping) event(name, paint('red', `exited unexpectedly (${signal ?? `code ${code}`}); see ${node.logFile}`))
@@ -104,6 +104,11 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       node.client = await waitForApi(node, () => stopping)
       node.status = await node.client.get<NodeStatus>('/v1/status')
       event(name, `started ${shortId(node.status.peerId, 12)}${i === 1 ? '' : ', bootstrap: n1 only'}`)
+    }
+    // node 1 first, for its address; then all the others at once
+    await launch(1)
+    if (!stopping) {
+      await Promise.all(Array.from({ length: opts.nodes - 1 }, async (_, i) => launch(i + 2)))
     }
 
     const seen = new Map<string, { via?: string, status?: string }>()
@@ -128,6 +133,8 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       })
     }
   } finally {
+    // a failed start can leave gaps where nodes were never spawned
+    nodes.splice(0, nodes.length, ...nodes.filter(n => n != null))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     if (tty) out.write('\x1b[?25h')
