@@ -6,66 +6,81 @@ import { delay, waitFor } from '../src/wait.js'
 import type { PeerId } from '@libp2p/interface'
 import type { OvermindNode } from '@overmind/node'
 
-/** Keeps `self` from ever connecting to `other`, in either direction */
-function never (other: () => OvermindNode | undefined): { denyDialPeer(peer: PeerId): boolean, denyInboundEncryptedConnection(peer: PeerId): boolean } {
-  const deny = (peer: PeerId): boolean => other()?.libp2p.peerId.equals(peer) ?? false
+/** Keeps a node from ever connecting to the given others, in either direction */
+function never (...others: Array<() => OvermindNode | undefined>): { denyDialPeer(peer: PeerId): boolean, denyInboundEncryptedConnection(peer: PeerId): boolean } {
+  const deny = (peer: PeerId): boolean => others.some(other => other()?.libp2p.peerId.equals(peer) ?? false)
   return { denyDialPeer: deny, denyInboundEncryptedConnection: deny }
 }
 
+type Reason = 'malformed' | 'oversized' | 'author-mismatch' | 'wrong-mesh' | 'bad-interval' | 'clock-drift'
+
 describe('heartbeat topic validator', () => {
-  // a line: attacker ─ relay ─ receiver; the attacker and receiver never connect
-  let attacker: OvermindNode
+  // attacker ─ relay ─ receiver, honest ─ relay: only the relay reaches the receiver
+  let psk: Uint8Array
   let relay: OvermindNode
+  let honest: OvermindNode
   let receiver: OvermindNode
+  const attackers: OvermindNode[] = []
   const rejectedAtReceiver: string[] = []
 
   before(async () => {
-    const psk = meshKey()
+    psk = meshKey()
     relay = await startTestNode({ psk })
-    attacker = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: never(() => receiver) } })
-    receiver = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: never(() => attacker) } })
+    honest = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: never(() => receiver) } })
+    receiver = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: never(() => honest, ...attackers.map((_, i) => () => attackers[i])) } })
     receiver.libp2p.services.heartbeat.addEventListener('heartbeat:rejected', evt => { rejectedAtReceiver.push(evt.detail.reason) })
-    // the receiver hears the attacker's genuine beats through the relay
-    await waitFor(() => receiver.peers().find(p => p.peerId === attacker.peerId)?.status === 'alive', { message: 'the attacker\'s beats to reach the receiver through the relay' })
-    // the attacker publishes whatever it likes: drop its own validator
-    attacker.libp2p.services.pubsub.topicValidators.delete(attacker.libp2p.services.heartbeat.topic)
+    await waitFor(() => receiver.peers().find(p => p.peerId === honest.peerId)?.status === 'alive', { message: 'honest beats to reach the receiver through the relay' })
   })
 
   after(async () => {
-    await Promise.all([attacker, relay, receiver].map(async n => n?.stop()))
+    await Promise.all([relay, honest, receiver, ...attackers].map(async n => n?.stop()))
   })
 
-  async function publishBad (data: Uint8Array): Promise<void> {
-    await attacker.libp2p.services.pubsub.publish(attacker.libp2p.services.heartbeat.topic, data)
+  /** A member that publishes whatever it likes, never connected to the receiver */
+  async function newAttacker (): Promise<OvermindNode> {
+    const attacker = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: { denyDialPeer: (p: PeerId) => receiver.libp2p.peerId.equals(p), denyInboundEncryptedConnection: (p: PeerId) => receiver.libp2p.peerId.equals(p) } } })
+    attackers.push(attacker)
+    const topic = attacker.libp2p.services.heartbeat.topic
+    attacker.libp2p.services.pubsub.topicValidators.delete(topic)
+    await waitFor(() => attacker.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(relay.libp2p.peerId)) &&
+      relay.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(attacker.libp2p.peerId)), { message: 'attacker and relay to share the topic' })
+    return attacker
   }
 
-  function goodBeat (overrides: Partial<Heartbeat> = {}): Uint8Array {
+  function beat (attacker: OvermindNode, overrides: Partial<Heartbeat> = {}): Uint8Array {
     return Heartbeat.encode({
       nodeId: attacker.libp2p.peerId.toMultihash().bytes,
       mesh: 'test',
       version: 'overmind/test',
       hlcWallTime: BigInt(Date.now()),
-      seq: 1_000_000n,
+      seq: 1_000_000n + BigInt(Math.floor(Math.random() * 1e6)),
       startedAt: BigInt(Date.now()),
       intervalMs: 300,
       ...overrides
     })
   }
 
-  const cases: Array<[string, string, () => Uint8Array]> = [
+  const cases: Array<[string, Reason, (attacker: OvermindNode) => Uint8Array]> = [
     ['bytes that are not protobuf', 'malformed', () => new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])],
-    ['a heartbeat larger than 8 KiB', 'oversized', () => goodBeat({ version: 'x'.repeat(16 * 1024) })],
-    ['a heartbeat claiming another node id', 'author-mismatch', () => goodBeat({ nodeId: receiver.libp2p.peerId.toMultihash().bytes })],
-    ['a heartbeat for another mesh', 'wrong-mesh', () => goodBeat({ mesh: 'elsewhere' })],
-    ['a heartbeat with an impossible interval', 'bad-interval', () => goodBeat({ intervalMs: 1 })],
-    ['a heartbeat from an hour in the future', 'clock-drift', () => goodBeat({ hlcWallTime: BigInt(Date.now() + 3_600_000) })]
+    ['a heartbeat larger than 8 KiB', 'oversized', a => beat(a, { version: 'x'.repeat(16 * 1024) })],
+    ['a heartbeat claiming another node id', 'author-mismatch', a => beat(a, { nodeId: honest.libp2p.peerId.toMultihash().bytes })],
+    ['a heartbeat for another mesh', 'wrong-mesh', a => beat(a, { mesh: 'elsewhere' })],
+    ['a heartbeat with an impossible interval', 'bad-interval', a => beat(a, { intervalMs: 1 })],
+    ['a heartbeat from an hour in the future', 'clock-drift', a => beat(a, { hlcWallTime: BigInt(Date.now() + 3_600_000) })]
   ]
+
+  async function publish (attacker: OvermindNode, data: Uint8Array): Promise<void> {
+    await attacker.libp2p.services.pubsub.publish(attacker.libp2p.services.heartbeat.topic, data)
+  }
+
+  const rejected = (reason: Reason): number => relay.status().heartbeat.rejected[reason] ?? 0
 
   for (const [what, reason, make] of cases) {
     it(`rejects ${what} (${reason}) at the first hop and does not forward it`, async () => {
-      const before = relay.status().heartbeat.rejected[reason as 'malformed'] ?? 0
-      await publishBad(make())
-      await waitFor(() => (relay.status().heartbeat.rejected[reason as 'malformed'] ?? 0) > before, { message: `the relay to reject ${what}` })
+      const attacker = await newAttacker()
+      const before = rejected(reason)
+      await publish(attacker, make(attacker))
+      await waitFor(() => rejected(reason) > before, { message: `the relay to reject ${what}` })
       // the relay keeps working and the receiver never saw the message
       await delay(500)
       assert.equal(relay.libp2p.status, 'started')
@@ -73,12 +88,26 @@ describe('heartbeat topic validator', () => {
     })
   }
 
-  it('keeps relaying genuine heartbeats after rejecting bad ones', async () => {
-    const beats = (): number => receiver.peers().find(p => p.peerId === attacker.peerId)?.beats ?? 0
+  it('makes a sender of bad beats lose its standing at the relay, below the graylist threshold', async () => {
+    const attacker = await newAttacker()
+    const pubsub = relay.libp2p.services.pubsub as unknown as { getScore(peerId: string): number }
+    assert.ok(pubsub.getScore(attacker.peerId) >= 0)
+    const before = rejected('wrong-mesh')
+    for (let i = 0; i < 5; i++) {
+      await publish(attacker, beat(attacker, { mesh: `elsewhere-${i}` }))
+      await delay(100)
+    }
+    await waitFor(() => rejected('wrong-mesh') > before, { message: 'the relay to reject the beats' })
+    // scores are refreshed on gossipsub's own heartbeat, once a second
+    await waitFor(() => pubsub.getScore(attacker.peerId) < -80, { timeout: 5_000, message: () => `the attacker's score (${pubsub.getScore(attacker.peerId)}) to fall below the graylist threshold` })
+    assert.ok(pubsub.getScore(honest.peerId) >= 0, `honest score ${pubsub.getScore(honest.peerId)}`)
+  })
+
+  it('keeps relaying the beats of honest peers', async () => {
+    const beats = (): number => receiver.peers().find(p => p.peerId === honest.peerId)?.beats ?? 0
     const before = beats()
-    await waitFor(() => beats() > before + 2, { message: 'more genuine beats from the attacker' })
+    await waitFor(() => beats() > before + 2, { message: 'more beats from the honest peer' })
     assert.equal(receiver.peers().find(p => p.peerId === relay.peerId)?.status, 'connected')
-    assert.equal(receiver.status().heartbeat.received > 0, true)
     assert.deepEqual(rejectedAtReceiver, [])
   })
 })

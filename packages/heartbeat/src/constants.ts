@@ -1,3 +1,6 @@
+import { createTopicScoreParams } from '@libp2p/gossipsub/score'
+import type { TopicScoreParams } from '@libp2p/gossipsub/score'
+
 /** Topic of the heartbeat protocol, version 1, for one mesh */
 export function heartbeatTopic (mesh: string): string {
   return `/overmind/${mesh}/heartbeat/1`
@@ -14,3 +17,25 @@ export const MAX_INTERVAL = 3_600_000
 
 /** Gone peers are dropped from the table after this many of their intervals */
 export const DEFAULT_FORGET_AFTER = 720
+
+/**
+ * Gossipsub score parameters of the heartbeat topic: a rejected beat costs
+ * its sender (three in a short while graylist it), and nothing else counts,
+ * since beats are too rare for delivery-rate penalties to mean anything.
+ * Penalties decay by 10 % a second.
+ */
+export function heartbeatTopicScoreParams (): TopicScoreParams {
+  return createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1_000,
+    timeInMeshCap: 3_600,
+    firstMessageDeliveriesWeight: 0.1,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 10,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -10,
+    invalidMessageDeliveriesDecay: 0.9
+  })
+}

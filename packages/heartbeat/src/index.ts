@@ -46,7 +46,7 @@ import type { AgentAdvert } from '@overmind/protocols'
 import type { RejectReason } from './errors.js'
 import type { PeerEntry, PeerStatus } from './peer-table.js'
 
-export { heartbeatTopic, DEFAULT_INTERVAL, DEFAULT_STALE_AFTER, DEFAULT_GONE_AFTER } from './constants.js'
+export { heartbeatTopic, heartbeatTopicScoreParams, DEFAULT_INTERVAL, DEFAULT_STALE_AFTER, DEFAULT_GONE_AFTER } from './constants.js'
 export { InvalidHeartbeatError } from './errors.js'
 export { validateHeartbeat } from './validate.js'
 export { PeerTable, missed } from './peer-table.js'

@@ -10,7 +10,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
-import { heartbeat } from '@overmind/heartbeat'
+import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { HybridLogicalClock } from '@overmind/hlc'
 import { createLibp2p } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -90,7 +90,10 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       msgIdFn: contentMessageId,
       // nodes on one machine share an IP: without this, more than ten local
       // nodes score each other below the graylist and stop exchanging messages
-      scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) },
+      scoreParams: {
+        IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']),
+        topics: { [heartbeatTopic(mesh)]: heartbeatTopicScoreParams() }
+      },
       // heartbeats can be larger than the default but never huge
       maxInboundDataLength: 1024 * 1024
     }),

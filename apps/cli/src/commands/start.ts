@@ -45,6 +45,10 @@ Examples:
         level: opts.logLevel ?? (opts.dev === true ? 'debug' : config.log.level),
         format: opts.logFormat ?? config.log.format
       })
+      // a rejected promise deep in a library must not take the node down with it
+      process.on('unhandledRejection', (err: any) => {
+        log.error('unhandled rejection', { error: err?.stack ?? String(err) })
+      })
       const running = await runNode({
         dataDir: opts.dataDir,
         listen: opts.listen,
