@@ -100,7 +100,6 @@ export function setup () {
   if (headers != null) {
     env.npm_config_nodedir = headers
   }
-  env.OVERMIND_NODE = node
   say(`node ${run(node, ['--version'], env, { capture: true }).trim()}, pnpm ${PNPM_VERSION}`)
   say('installing dependencies from the lockfile')
   run(node, [pnpm, 'install', '--frozen-lockfile', '--prefer-offline', '--reporter=' + (quiet ? 'silent' : 'append-only')], env)

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ApiClient } from '@overmind/node'
-import { parseDocument } from 'yaml'
+import { updateConfigFile } from '@overmind/config'
 import { waitFor } from './wait.js'
 import type { NodeStatus, PeerReport } from '@overmind/node'
 import type { ChildProcess } from 'node:child_process'
@@ -53,12 +53,7 @@ export async function tempDir (prefix = 'overmind-test-'): Promise<{ path: strin
 
 /** Sets config keys in a data dir's overmind.config.yaml, keeping its comments */
 export async function setConfig (dataDir: string, values: Record<string, unknown>): Promise<void> {
-  const file = join(dataDir, 'overmind.config.yaml')
-  const doc = parseDocument(await readFile(file, 'utf8'))
-  for (const [key, value] of Object.entries(values)) {
-    doc.setIn(key.split('.'), value)
-  }
-  await writeFile(file, doc.toString())
+  await updateConfigFile(join(dataDir, 'overmind.config.yaml'), values)
 }
 
 /** A node daemon started with `overmind start` */

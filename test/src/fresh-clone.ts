@@ -39,7 +39,6 @@ export async function freshCloneCheck (options: FreshCloneOptions): Promise<Fres
       // this check runs inside the test suite: the clone's suite must not start it again
       OVERMIND_IN_FRESH_CLONE: '1',
       OVERMIND_DATA_DIR: undefined,
-      OVERMIND_NODE: undefined,
       npm_config_nodedir: undefined,
       NODE_OPTIONS: undefined,
       NODE_TEST_CONTEXT: undefined

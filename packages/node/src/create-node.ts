@@ -14,6 +14,7 @@ import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/
 import { HybridLogicalClock } from '@overmind/hlc'
 import { createLibp2p } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { meshDialer } from './mesh-dialer.js'
 import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
@@ -146,16 +147,9 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
 /** Message ids come from content, so a message re-published unchanged is one message */
 async function contentMessageId (msg: Message): Promise<Uint8Array> {
   const digest = await sha256.digest(msg.type === 'signed'
-    ? concat(msg.from.toMultihash().bytes, msg.data)
+    ? uint8ArrayConcat([msg.from.toMultihash().bytes, msg.data])
     : msg.data)
   return digest.digest
-}
-
-function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a, 0)
-  out.set(b, a.byteLength)
-  return out
 }
 
 /** Event targets of the discovery mechanisms, by source name */

@@ -37,8 +37,6 @@ export interface MeshDialerEvents {
 const FIRST_RETRY = 500
 const DIAL_TIMEOUT = 10_000
 const DIALS_PER_ROUND = 8
-/** How long the peer with the higher id waits before dialling a discovered peer */
-const DEFERRED_DIAL = 1_500
 
 /**
  * Keeps a node joined to its mesh: dials the bootstrap list with backoff
@@ -55,7 +53,6 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
   private readonly rejoinInterval: number
   private readonly failedRoundsBeforeWarning: number
   private readonly dialing = new Set<string>()
-  private readonly deferred = new Map<string, ReturnType<typeof setTimeout>>()
   private timer?: ReturnType<typeof setTimeout>
   private delay = FIRST_RETRY
   private failedRounds = 0
@@ -94,19 +91,13 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
   async stop (): Promise<void> {
     clearTimeout(this.timer)
     this.timer = undefined
-    for (const timer of this.deferred.values()) {
-      clearTimeout(timer)
-    }
-    this.deferred.clear()
     this.shutdown?.abort()
     this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
   }
 
   /** Peers connected now */
   connectedPeers (): number {
-    return this.components.connectionManager.getConnections()
-      .map(c => c.remotePeer.toString())
-      .filter((id, i, all) => all.indexOf(id) === i).length
+    return new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString())).size
   }
 
   private schedule (delay: number): void {
@@ -175,29 +166,9 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
   }
 
   private onDiscovery (evt: CustomEvent<PeerInfo>): void {
-    const { id } = evt.detail
-    if (!this.wants(id)) {
-      return
+    if (this.wants(evt.detail.id)) {
+      void this.dial(evt.detail.id, this.shutdown!.signal)
     }
-    // Two peers often discover each other at the same moment. Dialling both
-    // ways at once leaves two connections, and pubsub keeps its stream on
-    // only one of them; so the peer with the lower id dials first and the
-    // other only if no connection appeared in the meantime.
-    if (this.components.peerId.toString() < id.toString()) {
-      void this.dial(id, this.shutdown!.signal)
-      return
-    }
-    const key = id.toString()
-    if (this.deferred.has(key)) {
-      return
-    }
-    const timer = setTimeout(() => {
-      this.deferred.delete(key)
-      if (this.wants(id)) {
-        void this.dial(id, this.shutdown!.signal)
-      }
-    }, DEFERRED_DIAL + Math.floor(Math.random() * DEFERRED_DIAL))
-    this.deferred.set(key, timer)
   }
 
   private wants (id: PeerId): boolean {

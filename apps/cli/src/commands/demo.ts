@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
 import { ApiClient, initDataDir, CONFIG_FILE } from '@overmind/node'
-import { parseDocument } from 'yaml'
+import { updateConfigFile } from '@overmind/config'
 import { clockTime, paint, rtt, shortId, status as paintStatus, table } from '../format.js'
 import { parseDurationArg, parsePositiveInt } from '../options.js'
 import type { NodeStatus, PeerReport } from '@overmind/node'
@@ -35,6 +35,8 @@ interface DemoNode {
 /** Without a terminal to watch, the demo stops by itself after this long */
 const UNATTENDED_DURATION = 30_000
 const REFRESH = 500
+/** Without a terminal, the tables are printed every this many refreshes */
+const UNATTENDED_TABLE_EVERY = 10
 const MAX_EVENTS = 12
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
 
@@ -113,7 +115,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
 
     const seen = new Map<string, { via?: string, status?: string }>()
     const names = (): Map<string, string> => new Map(nodes.filter(n => n.status != null).map(n => [n.status!.peerId, n.name]))
-    while (!stopping && (duration == null || Date.now() - started < duration)) {
+    for (let frame = 0; !stopping && (duration == null || Date.now() - started < duration); frame++) {
       await Promise.all(nodes.map(async n => {
         if (n.client == null || n.exit != null) return
         try {
@@ -124,7 +126,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       noteChanges(nodes, names(), seen, event)
       if (tty) {
         out.write('\x1b[?25l\x1b[H\x1b[2J' + render(nodes, names(), events, { mesh, interval: opts.interval, started, duration }) + '\n')
-      } else if (Math.floor((Date.now() - started) / REFRESH) % 10 === 0) {
+      } else if (frame % UNATTENDED_TABLE_EVERY === 0) {
         out.write(renderTables(nodes, names()) + '\n')
       }
       await new Promise<void>(resolve => {
@@ -154,12 +156,11 @@ async function runDemo (opts: DemoOptions): Promise<void> {
 
 /** Demo nodes beat faster than the default so changes show within seconds */
 async function tuneConfig (dataDir: string, interval: number): Promise<void> {
-  const file = join(dataDir, CONFIG_FILE)
-  const doc = parseDocument(await readFile(file, 'utf8'))
-  doc.setIn(['heartbeat', 'interval'], `${interval}ms`)
-  doc.setIn(['dht', 'querySelfInterval'], '5s')
-  doc.setIn(['discovery', 'rejoinInterval'], '2s')
-  await writeFile(file, doc.toString())
+  await updateConfigFile(join(dataDir, CONFIG_FILE), {
+    'heartbeat.interval': `${interval}ms`,
+    'dht.querySelfInterval': '5s',
+    'discovery.rejoinInterval': '2s'
+  })
 }
 
 function spawnNode (name: string, dataDir: string, bootstrap: string[]): DemoNode {
