@@ -3,7 +3,7 @@
  *
  * Wire schemas of the Overmind protocols and their generated codecs.
  * Each `.proto` file at the root of this package has a spec page beside it
- * (`heartbeat.proto` → `heartbeat.md`); `pnpm generate` regenerates the codecs.
+ * (`heartbeat.proto` → `heartbeat.md`, `memory.proto` → `memory.md`); `pnpm generate` regenerates the codecs.
  *
  * @example
  *
@@ -16,4 +16,8 @@
  */
 
 export { Heartbeat, AgentAdvert } from './heartbeat.js'
-export { HEARTBEAT_LIMITS, MAX_HEARTBEAT_SIZE, MAX_STRING_LENGTH } from './limits.js'
+export {
+  Zone, Embedding, Chunk, EventKind, Event, EntryKind, SignedEntry, VersionEntry,
+  SyncRequest, SyncPage, QueryRequest, QueryResult, QueryResponse
+} from './memory.js'
+export * from './limits.js'

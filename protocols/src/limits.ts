@@ -12,3 +12,52 @@ export const HEARTBEAT_LIMITS = {
     capabilities: 32
   }
 }
+
+/** Longest chunk text in UTF-8 bytes */
+export const MAX_TEXT_LENGTH = 32 * 1024
+
+/** Most tags on a chunk, and the longest tag in bytes */
+export const MAX_TAGS = 32
+export const MAX_TAG_LENGTH = 64
+
+/** Most dimensions of an embedding vector */
+export const MAX_DIMENSIONS = 4096
+
+/** Largest signed body of a chunk or an event, in bytes */
+export const MAX_ENTRY_BODY_SIZE = 64 * 1024
+
+/** Largest encoded SignedEntry (a knowledge topic message), in bytes */
+export const MAX_ENTRY_SIZE = MAX_ENTRY_BODY_SIZE + 256
+
+/** Most targets of one event */
+export const MAX_EVENT_TARGETS = 64
+
+/** Largest memory-sync message (a request or a page), in bytes */
+export const MAX_SYNC_MESSAGE_SIZE = 2 * 1024 * 1024
+
+/** Most entries in one sync page, and most version entries in one request */
+export const MAX_SYNC_PAGE_ENTRIES = 512
+export const MAX_VERSION_ENTRIES = 100_000
+
+/** Largest memory-query request and response, in bytes */
+export const MAX_QUERY_REQUEST_SIZE = 64 * 1024
+export const MAX_QUERY_RESPONSE_SIZE = 4 * 1024 * 1024
+
+/** Most results a memory-query may ask for */
+export const MAX_QUERY_K = 100
+
+/** Repeated-field limits passed to `Chunk.decode` */
+export const CHUNK_LIMITS = { tags: MAX_TAGS }
+
+/** Repeated-field limits passed to `Event.decode` */
+export const EVENT_LIMITS = { targets: MAX_EVENT_TARGETS }
+
+/** Repeated-field limits passed to `SyncRequest.decode` */
+export const SYNC_REQUEST_LIMITS = { have: MAX_VERSION_ENTRIES }
+
+/** Repeated-field limits passed to `SyncPage.decode` */
+export const SYNC_PAGE_LIMITS = { entries: MAX_SYNC_PAGE_ENTRIES }
+
+/** Repeated-field limits passed to `QueryRequest.decode` and `QueryResponse.decode` */
+export const QUERY_REQUEST_LIMITS = { tags: MAX_TAGS, authors: 256 }
+export const QUERY_RESPONSE_LIMITS = { results: MAX_QUERY_K }

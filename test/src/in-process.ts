@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { defaultConfig } from '@overmind/config'
@@ -5,6 +8,7 @@ import { OvermindNode } from '@overmind/node'
 import { MemoryDatastore } from 'datastore-core'
 import type { OvermindConfig } from '@overmind/config'
 import type { CreateOvermindNodeInit } from '@overmind/node'
+import type { PeerId } from '@libp2p/interface'
 
 export function meshKey (): Uint8Array {
   const psk = new Uint8Array(95)
@@ -19,6 +23,8 @@ export interface TestNodeOptions {
   config?: (config: OvermindConfig) => void
   libp2p?: CreateOvermindNodeInit['libp2p']
   datastore?: CreateOvermindNodeInit['datastore']
+  /** Give the node a memory store in a temporary folder, removed when it stops */
+  memory?: boolean
 }
 
 /** A started node in this process, listening on loopback, with fast timers */
@@ -30,16 +36,32 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
   config.heartbeat.interval = 300
   config.dht.querySelfInterval = 1_000
   config.discovery.rejoinInterval = 1_000
+  config.memory.syncInterval = 2_000
+  config.memory.queryDeadline = 2_000
   options.config?.(config)
+  const memoryPath = options.memory === true ? await mkdtemp(join(tmpdir(), 'overmind-memory-')) : undefined
   const node = await OvermindNode.create({
     config,
     privateKey: await generateKeyPair('Ed25519'),
     psk: options.psk,
     datastore: options.datastore ?? new MemoryDatastore(),
+    memoryPath,
     libp2p: options.libp2p
   })
+  if (memoryPath != null) {
+    const stop = node.stop.bind(node)
+    node.stop = async () => {
+      await stop()
+      await rm(memoryPath, { recursive: true, force: true })
+    }
+  }
   await node.start()
   return node
+}
+
+/** Keeps a node from ever connecting to the peers `deny` names, in either direction */
+export function gater (deny: (peer: PeerId) => boolean): { denyDialPeer(peer: PeerId): boolean, denyInboundEncryptedConnection(peer: PeerId): boolean } {
+  return { denyDialPeer: deny, denyInboundEncryptedConnection: deny }
 }
 
 export function tcpAddress (node: OvermindNode): string {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { VERSION } from '@overmind/node'
 import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'
+import { memoryCommand } from './commands/memory.js'
 import { peersCommand } from './commands/peers.js'
 import { startCommand } from './commands/start.js'
 import { statusCommand } from './commands/status.js'
@@ -31,11 +32,14 @@ Exit codes:
 Getting started:
   $ overmind init --data-dir ./node-1 --mesh my-mesh
   $ overmind start --data-dir ./node-1
-  $ overmind status --data-dir ./node-1`)
+  $ overmind status --data-dir ./node-1
+  $ overmind memory put --data-dir ./node-1 "the build cache lives in /var/cache/ci"
+  $ overmind memory search --data-dir ./node-1 --federated "where is the build cache?"`)
   program.addCommand(initCommand())
   program.addCommand(startCommand())
   program.addCommand(statusCommand())
   program.addCommand(peersCommand())
+  program.addCommand(memoryCommand())
   program.addCommand(demoCommand())
   return program
 }
@@ -44,9 +48,11 @@ Getting started:
 export async function main (argv: string[]): Promise<number> {
   const program = createProgram()
   program.exitOverride()
-  for (const command of program.commands) {
+  const override = (command: Command): void => {
     command.exitOverride()
+    command.commands.forEach(override)
   }
+  program.commands.forEach(override)
   try {
     await program.parseAsync(argv)
     return Number(process.exitCode ?? EXIT.ok)

@@ -178,6 +178,32 @@ const heartbeat = z.strictObject({
   }
 })
 
+function optionalString (doc: string) {
+  return info(z.string().default(''), { doc, expected: 'a string' })
+}
+
+const memory = z.strictObject({
+  defaultZone: oneOf('Zone of a chunk stored without one: private (one agent), shared (this node) or federation (the mesh).', ['private', 'shared', 'federation'], 'federation'),
+  replicateShared: boolean('Also replicate the shared zone to the mesh (the private zone never leaves this node).', false),
+  embedder: oneOf('How chunk text becomes vectors: hash (built in, no model) or http (an OpenAI-compatible /v1/embeddings endpoint).', ['hash', 'http'], 'hash'),
+  dimensions: integer('Vector size of the hash embedder.', 256, 16, 4096),
+  embedderUrl: optionalString('Base URL of the embeddings endpoint when embedder is http, e.g. http://127.0.0.1:11434 (Ollama).'),
+  embedderModel: optionalString('Model name sent to the embeddings endpoint.'),
+  embedderKey: optionalString('API key for the embeddings endpoint, e.g. ${OPENAI_API_KEY}; empty for none.'),
+  syncInterval: duration('How often to run anti-entropy with a random peer (it also runs on every new connection).', '30s', 100),
+  queryDeadline: duration('Deadline of a federated search; peers that answer later are left out.', '2s', 10)
+}).superRefine((value, ctx) => {
+  if (value.embedder !== 'http') return
+  for (const key of ['embedderUrl', 'embedderModel'] as const) {
+    if (value[key] === '') {
+      const expected = 'a non-empty string when memory.embedder is http'
+      ctx.addIssue({ code: 'custom', path: [key], message: `expected ${expected}`, params: { expected }, input: value[key] })
+    }
+  }
+}, {
+  when: payload => !payload.issues.some(issue => ['embedder', 'embedderUrl', 'embedderModel'].includes(String(issue.path?.[0])))
+})
+
 /**
  * Schema of `overmind.config.yaml`. Every key has a default, unknown keys are
  * rejected, and durations come out as milliseconds.
@@ -207,6 +233,7 @@ export const configSchema = z.strictObject({
     querySelfInterval: duration('How often to look up this node\'s own id to keep the routing table fresh.', '30s')
   })),
   heartbeat: section('Liveness tracking of mesh members.', heartbeat),
+  memory: section('Federated memory: zones, embeddings, replication and search.', memory),
   api: section('Local control API used by the CLI and agents on this machine.', z.strictObject({
     host: string('Interface the API listens on; keep it on loopback unless remote access is intended.', '127.0.0.1'),
     port: integer('API port; 0 picks a free port and writes the chosen address to the data directory.', 0, 0, 65535),

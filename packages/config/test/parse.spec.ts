@@ -40,6 +40,17 @@ describe('parseConfig', () => {
       discovery: { mdns: false, targetPeers: 24, rejoinInterval: 10_000 },
       dht: { clientMode: false, addressFilter: 'all', querySelfInterval: 30_000 },
       heartbeat: { interval: 30_000, staleAfter: 2, goneAfter: 5, pingTimeout: 5_000 },
+      memory: {
+        defaultZone: 'federation',
+        replicateShared: false,
+        embedder: 'hash',
+        dimensions: 256,
+        embedderUrl: '',
+        embedderModel: '',
+        embedderKey: '',
+        syncInterval: 30_000,
+        queryDeadline: 2_000
+      },
       api: { host: '127.0.0.1', port: 0, tokenFile: 'api.token' },
       connections: { maxConnections: 300, allow: [] },
       log: { level: 'info', format: 'text' }

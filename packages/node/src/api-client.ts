@@ -38,20 +38,70 @@ export class ApiClient {
   }
 
   async get<T> (path: string): Promise<T> {
-    let res: Response
+    return await this.request<T>('GET', path)
+  }
+
+  async post<T> (path: string, body: unknown, options: { timeout?: number } = {}): Promise<T> {
+    return await this.request<T>('POST', path, body, options.timeout)
+  }
+
+  async delete<T> (path: string): Promise<T> {
+    return await this.request<T>('DELETE', path)
+  }
+
+  async request<T> (method: string, path: string, body?: unknown, timeout?: number): Promise<T> {
+    const res = await this.fetch(method, path, {
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(timeout ?? this.timeout)
+    })
+    const json: any = await res.json().catch(() => undefined)
+    if (!res.ok) {
+      throw new ApiRequestError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.name)
+    }
+    return json as T
+  }
+
+  /**
+   * Sends a streamed body and yields the lines of a streamed answer (NDJSON
+   * routes such as import and export). No timeout: the caller aborts.
+   */
+  async * lines (method: string, path: string, body?: AsyncIterable<Uint8Array>, signal?: AbortSignal): AsyncGenerator<any> {
+    const res = await this.fetch(method, path, {
+      body: body == null ? undefined : ReadableStream.from(body),
+      headers: body == null ? {} : { 'content-type': 'application/x-ndjson' },
+      // a streamed request body needs half-duplex mode in fetch
+      duplex: body == null ? undefined : 'half',
+      signal
+    } as RequestInit)
+    if (!res.ok || res.body == null) {
+      const json: any = await res.json().catch(() => undefined)
+      throw new ApiRequestError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.name)
+    }
+    let rest = ''
+    const decoder = new TextDecoder()
+    for await (const part of res.body) {
+      rest += decoder.decode(part, { stream: true })
+      const lines = rest.split('\n')
+      rest = lines.pop() ?? ''
+      for (const line of lines) {
+        if (line.trim() !== '') yield JSON.parse(line)
+      }
+    }
+    if (rest.trim() !== '') yield JSON.parse(rest)
+  }
+
+  private async fetch (method: string, path: string, init: RequestInit): Promise<Response> {
     try {
-      res = await fetch(new URL(path, this.url), {
-        headers: { authorization: `Bearer ${this.token}` },
-        signal: AbortSignal.timeout(this.timeout)
+      return await fetch(new URL(path, this.url), {
+        ...init,
+        method,
+        headers: { ...init.headers as Record<string, string>, authorization: `Bearer ${this.token}` }
       })
     } catch (err: any) {
+      if (err.name === 'TimeoutError' || err.name === 'AbortError') throw err
       throw new NodeNotRunningError(`cannot reach the node's API at ${this.url}: ${err.cause?.message ?? err.message}`)
     }
-    const body: any = await res.json().catch(() => undefined)
-    if (!res.ok) {
-      throw new ApiRequestError(body?.error?.message ?? `HTTP ${res.status}`, res.status)
-    }
-    return body as T
   }
 }
 

@@ -1,5 +1,8 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { createServer } from 'node:http'
+import { STREAMED } from './api-routes.js'
+import { memoryRoutes } from './memory-api.js'
+import type { Route } from './api-routes.js'
 import type { OvermindNode } from './node.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -17,7 +20,6 @@ export interface ApiServer {
   close(): Promise<void>
 }
 
-type Route = (req: IncomingMessage) => unknown
 
 /**
  * The node's local HTTP API. Every request needs `Authorization: Bearer
@@ -27,7 +29,8 @@ type Route = (req: IncomingMessage) => unknown
 export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   const routes = new Map<string, Route>([
     ['GET /v1/status', () => init.node.status()],
-    ['GET /v1/peers', () => init.node.peers()]
+    ['GET /v1/peers', () => init.node.peers()],
+    ...memoryRoutes(init.node)
   ])
   const expected = digest(init.token)
   let allowedHosts = new Set<string>()
@@ -48,14 +51,23 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
       send(res, 401, { error: { name: 'Unauthorized', message: 'missing or wrong bearer token (see api.token in the data dir)' } })
       return
     }
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
-    const route = routes.get(`${req.method} ${path}`)
-    if (route == null) {
-      const known = [...routes.keys()].some(r => r.endsWith(` ${path}`))
-      send(res, known ? 405 : 404, { error: { name: known ? 'MethodNotAllowed' : 'NotFound', message: `${req.method} ${path} is not an API route` } })
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const found = match(routes, req.method ?? 'GET', url.pathname)
+    if (found == null) {
+      const known = [...routes.keys()].some(r => pathMatches(r.split(' ')[1], url.pathname) != null)
+      send(res, known ? 405 : 404, { error: { name: known ? 'MethodNotAllowed' : 'NotFound', message: `${req.method} ${url.pathname} is not an API route` } })
       return
     }
-    send(res, 200, await route(req))
+    try {
+      const result = await found.route(req, res, url, found.params)
+      if (result !== STREAMED) send(res, 200, result)
+    } catch (err: any) {
+      if (res.headersSent) {
+        res.destroy(err)
+        return
+      }
+      send(res, statusOf(err), { error: { name: err.name ?? 'Error', message: err.message } })
+    }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -77,6 +89,56 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
         server.closeAllConnections()
       })
     }
+  }
+}
+
+function match (routes: Map<string, Route>, method: string, path: string): { route: Route, params: Record<string, string> } | undefined {
+  for (const [key, route] of routes) {
+    const [m, pattern] = key.split(' ')
+    if (m !== method) continue
+    const params = pathMatches(pattern, path)
+    if (params != null) return { route, params }
+  }
+  return undefined
+}
+
+/** `/v1/memory/chunks/:id` against a path: the params, or undefined */
+function pathMatches (pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/')
+  const got = path.split('/')
+  if (want.length !== got.length) return undefined
+  const params: Record<string, string> = {}
+  for (let i = 0; i < want.length; i++) {
+    if (want[i].startsWith(':')) {
+      if (got[i] === '') return undefined
+      params[want[i].slice(1)] = decodeURIComponent(got[i])
+    } else if (want[i] !== got[i]) {
+      return undefined
+    }
+  }
+  return params
+}
+
+/** HTTP status for the errors of the node's parts, by stable name */
+function statusOf (err: { name?: string }): number {
+  switch (err.name) {
+    case 'InvalidInputError':
+    case 'BadRequestError':
+    case 'EntryRejectedError':
+      return 400
+    case 'NotAuthorError':
+      return 403
+    case 'ChunkNotFoundError':
+      return 404
+    case 'PayloadTooLargeError':
+      return 413
+    case 'EmbedderError':
+      return 502
+    case 'StoreClosedError':
+    case 'MemoryDisabledError':
+      return 503
+    default:
+      return 500
   }
 }
 

@@ -11,6 +11,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
+import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
 import { HybridLogicalClock } from '@overmind/hlc'
 import { createLibp2p } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -25,6 +26,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { OvermindConfig } from '@overmind/config'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
+import type { MemoryStore } from '@overmind/memory'
+import type { KnowledgeService, MemoryQueryService, MemorySyncService } from '@overmind/replication'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -35,6 +38,10 @@ export interface OvermindServices extends Record<string, unknown> {
   pubsub: GossipSub
   heartbeat: HeartbeatService
   dialer: MeshDialer
+  /** Present when the node has a memory store */
+  knowledge?: KnowledgeService
+  memorySync?: MemorySyncService
+  memoryQuery?: MemoryQueryService
 }
 
 /** How this node first learned of a peer */
@@ -53,6 +60,8 @@ export interface OvermindNodeInit {
   datastore?: Datastore
   /** Called before each heartbeat for the node's agents and load */
   report?(): LocalReport
+  /** Federated memory served and replicated by this node; none when omitted */
+  memory?: MemoryStore
   /** Extra libp2p options merged over the defaults (connection gater, limits…) */
   libp2p?: Partial<Libp2pOptions<any>>
 }
@@ -93,7 +102,8 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       // nodes score each other below the graylist and stop exchanging messages
       scoreParams: {
         IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']),
-        topics: { [heartbeatTopic(mesh)]: heartbeatTopicScoreParams() }
+        // an invalid beat or entry costs its sender the same way
+        topics: { [heartbeatTopic(mesh)]: heartbeatTopicScoreParams(), [knowledgeTopic(mesh)]: heartbeatTopicScoreParams() }
       },
       // heartbeats can be larger than the default but never huge
       maxInboundDataLength: 1024 * 1024
@@ -113,6 +123,11 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       targetPeers: config.discovery.targetPeers,
       rejoinInterval: config.discovery.rejoinInterval
     })
+  }
+  if (init.memory != null) {
+    services.knowledge = knowledge({ mesh, store: init.memory })
+    services.memorySync = memorySync({ store: init.memory, interval: config.memory.syncInterval })
+    services.memoryQuery = memoryQuery({ store: init.memory, deadline: config.memory.queryDeadline })
   }
   if (config.bootstrap.length > 0) {
     services.bootstrap = bootstrap({ list: config.bootstrap, timeout: 0 })

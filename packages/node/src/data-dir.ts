@@ -16,6 +16,8 @@ export const DEFAULT_TOKEN_FILE = 'api.token'
 /** Written by a running node: where its local API listens */
 export const API_STATE_FILE = 'api.json'
 export const DATASTORE_DIR = 'datastore'
+/** LevelDB of the federated memory */
+export const MEMORY_DIR = 'memory'
 
 const PSK_HEADER = '/key/swarm/psk/1.0.0/\n/base16/\n'
 const PSK_PATTERN = /^\/key\/swarm\/psk\/1\.0\.0\/\r?\n\/base16\/\r?\n([0-9a-fA-F]{64})\s*$/
@@ -52,6 +54,7 @@ export interface DataDir {
     apiToken: string
     apiState: string
     datastore: string
+    memory: string
   }
 }
 
@@ -115,7 +118,8 @@ export async function openDataDir (dir: string, options: { env?: Record<string, 
     peerKey: inDir(config.identity.keyFile),
     apiToken: inDir(config.api.tokenFile),
     apiState: join(path, API_STATE_FILE),
-    datastore: join(path, DATASTORE_DIR)
+    datastore: join(path, DATASTORE_DIR),
+    memory: join(path, MEMORY_DIR)
   }
   const psk = await readMeshKey(paths.meshKey, 'mesh.keyFile')
   const privateKey = await readPeerKey(paths.peerKey)

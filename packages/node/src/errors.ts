@@ -21,7 +21,25 @@ export class ApiRequestError extends Error {
   static override name = 'ApiRequestError'
   override name = 'ApiRequestError'
 
-  constructor (message: string, readonly status?: number) {
+  constructor (message: string, readonly status?: number, readonly remoteName?: string) {
     super(message)
   }
+}
+
+/** A request to the local API is malformed */
+export class BadRequestError extends Error {
+  static override name = 'BadRequestError'
+  override name = 'BadRequestError'
+}
+
+/** A request body or line is over its limit */
+export class PayloadTooLargeError extends Error {
+  static override name = 'PayloadTooLargeError'
+  override name = 'PayloadTooLargeError'
+}
+
+/** The node was started without a memory store */
+export class MemoryDisabledError extends Error {
+  static override name = 'MemoryDisabledError'
+  override name = 'MemoryDisabledError'
 }

@@ -1,10 +1,13 @@
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { HashingEmbedder, HttpEmbedder, MemoryStore } from '@overmind/memory'
 import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
 import type { Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
 import type { HeartbeatStats, PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
 import type { Datastore } from 'interface-datastore'
+import type { OvermindConfig } from '@overmind/config'
+import type { Embedder, MemoryStats } from '@overmind/memory'
 
 /** A connection to a peer as shown to operators */
 export interface ConnectionReport {
@@ -34,6 +37,7 @@ export interface NodeStatus {
   connectedPeers: number
   peers: Record<PeerStatus, number>
   dht: { protocol: string, mode: 'client' | 'server', routingTable: number }
+  memory?: MemoryStats
   heartbeat: { topic: string, intervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
 }
 
@@ -44,6 +48,29 @@ export interface OvermindNodeEvents {
 export interface CreateOvermindNodeInit extends OvermindNodeInit {
   /** Closed when the node stops, after libp2p */
   datastore?: Datastore & { open?(): Promise<void>, close?(): Promise<void> }
+  /** Folder of the memory store (LevelDB); the node has no memory when omitted */
+  memoryPath?: string
+}
+
+/** The embedder a config asks for */
+export function createEmbedder (config: OvermindConfig['memory']): Embedder {
+  if (config.embedder === 'http') {
+    return new HttpEmbedder({ url: config.embedderUrl, model: config.embedderModel, apiKey: config.embedderKey })
+  }
+  return new HashingEmbedder({ dimensions: config.dimensions })
+}
+
+/** Opens the memory store of a node with its identity and config */
+export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey'>): Promise<MemoryStore> {
+  const { memory } = init.config
+  return await MemoryStore.open({
+    path,
+    privateKey: init.privateKey,
+    peerId: peerIdFromPrivateKey(init.privateKey),
+    embedder: createEmbedder(memory),
+    defaultZone: memory.defaultZone,
+    replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation']
+  })
 }
 
 /**
@@ -53,23 +80,29 @@ export interface CreateOvermindNodeInit extends OvermindNodeInit {
 export class OvermindNode {
   readonly libp2p: Libp2p<OvermindServices>
   readonly mesh: string
+  /** Federated memory, when the node was created with a memory path */
+  readonly memory?: MemoryStore
   private readonly datastore?: CreateOvermindNodeInit['datastore']
   private readonly discovered = new Map<string, { via: DiscoverySource, at: number }>()
   private readonly detach: Array<() => void> = []
   private startedAt = 0
 
-  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, datastore?: CreateOvermindNodeInit['datastore']) {
+  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore) {
     this.libp2p = libp2p
     this.mesh = mesh
     this.datastore = datastore
+    this.memory = memory
   }
 
   static async create (init: CreateOvermindNodeInit): Promise<OvermindNode> {
     await init.datastore?.open?.()
+    let memory: MemoryStore | undefined
     try {
-      const libp2p = await createOvermindLibp2p({ ...init, libp2p: { ...init.libp2p, start: false } })
-      return new OvermindNode(libp2p, init.config.mesh.name, init.datastore)
+      memory = init.memoryPath != null ? await openMemoryStore(init.memoryPath, init) : undefined
+      const libp2p = await createOvermindLibp2p({ ...init, memory, libp2p: { ...init.libp2p, start: false } })
+      return new OvermindNode(libp2p, init.config.mesh.name, init.datastore, memory)
     } catch (err) {
+      await memory?.close()
       await init.datastore?.close?.()
       throw err
     }
@@ -90,6 +123,7 @@ export class OvermindNode {
       undo()
     }
     await this.libp2p.stop()
+    await this.memory?.close()
     await this.datastore?.close?.()
   }
 
@@ -120,6 +154,7 @@ export class OvermindNode {
         mode: dht.getMode(),
         routingTable: (dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
       },
+      memory: this.memory?.stats(),
       heartbeat: {
         topic: heartbeat.topic,
         intervalMs: heartbeat.interval,

@@ -168,7 +168,8 @@ describe('data dir', () => {
         peerKey: join(dir, 'peer.key'),
         apiToken: join(dir, 'api.token'),
         apiState: join(dir, 'api.json'),
-        datastore: join(dir, 'datastore')
+        datastore: join(dir, 'datastore'),
+        memory: join(dir, 'memory')
       })
     })
 

@@ -1,0 +1,161 @@
+import { ApiClient, IMPORT_BATCH, openDataDir, openMemoryStore } from '@overmind/node'
+import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
+import type { ImportProgress } from '@overmind/node'
+
+export interface SearchAnswer {
+  results: SearchResult[]
+  peers: Array<{ peer: string, ok: boolean, results: number, ms: number, error?: string }>
+}
+
+/**
+ * The memory of a data dir, through its running node's API, or opened
+ * directly when no node runs on it (federated search then needs the node).
+ */
+export interface MemoryAccess {
+  readonly via: 'node' | 'store'
+  put(input: PutInput): Promise<ChunkView>
+  get(id: string, agent?: string): Promise<ChunkView>
+  forget(id: string, agent?: string): Promise<void>
+  feedback(ids: string[], success: boolean, agent?: string): Promise<void>
+  search(query: SearchQuery & { federated?: boolean, deadline?: number }): Promise<SearchAnswer>
+  import(lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress>
+  export(options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView>
+  close(): Promise<void>
+}
+
+export async function openMemoryAccess (dataDir: string): Promise<MemoryAccess> {
+  try {
+    return new ApiMemory(await ApiClient.forDataDir(dataDir, { timeout: 60_000 }))
+  } catch (err: any) {
+    if (err.name !== 'NodeNotRunningError') throw err
+  }
+  const dir = await openDataDir(dataDir)
+  try {
+    return new StoreMemory(await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey }))
+  } catch (err: any) {
+    if (/lock/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
+      throw new Error(`the memory of ${dir.path} is in use by another process (a node starting or stopping?)`)
+    }
+    throw err
+  }
+}
+
+class ApiMemory implements MemoryAccess {
+  readonly via = 'node'
+  constructor (private readonly client: ApiClient) {}
+
+  async put (input: PutInput): Promise<ChunkView> {
+    return await this.client.post('/v1/memory/chunks', input)
+  }
+
+  async get (id: string, agent?: string): Promise<ChunkView> {
+    return await this.client.get(`/v1/memory/chunks/${encodeURIComponent(id)}${query({ agent })}`)
+  }
+
+  async forget (id: string, agent?: string): Promise<void> {
+    await this.client.delete(`/v1/memory/chunks/${encodeURIComponent(id)}${query({ agent })}`)
+  }
+
+  async feedback (ids: string[], success: boolean, agent?: string): Promise<void> {
+    await this.client.post('/v1/memory/feedback', { ids, success, agent })
+  }
+
+  async search (q: SearchQuery & { federated?: boolean, deadline?: number }): Promise<SearchAnswer> {
+    return await this.client.post('/v1/memory/search', { ...q, query: q.text, text: undefined }, { timeout: (q.deadline ?? 10_000) + 30_000 })
+  }
+
+  async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
+    yield * this.client.lines('POST', '/v1/memory/import', lines)
+  }
+
+  async * export (options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView> {
+    yield * this.client.lines('GET', `/v1/memory/export${query(options)}`)
+  }
+
+  async close (): Promise<void> {}
+}
+
+class StoreMemory implements MemoryAccess {
+  readonly via = 'store'
+  constructor (private readonly store: MemoryStore) {}
+
+  async put (input: PutInput): Promise<ChunkView> {
+    return await this.store.put(input)
+  }
+
+  async get (id: string, agent?: string): Promise<ChunkView> {
+    return await this.store.get(id, { agent })
+  }
+
+  async forget (id: string, agent?: string): Promise<void> {
+    await this.store.forget(id, { agent })
+  }
+
+  async feedback (ids: string[], success: boolean, agent?: string): Promise<void> {
+    await this.store.feedback(ids, success, { agent })
+  }
+
+  async search (q: SearchQuery & { federated?: boolean }): Promise<SearchAnswer> {
+    if (q.federated === true) {
+      throw Object.assign(new Error('federated search asks the mesh: start the node first (`overmind start`)'), { name: 'NodeNotRunningError' })
+    }
+    return { results: await this.store.search(q), peers: [] }
+  }
+
+  async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
+    let acknowledged = 0
+    let batch: PutInput[] = []
+    let lineNo = 0
+    try {
+      for await (const line of splitLines(lines)) {
+        lineNo++
+        if (line.trim() === '') continue
+        const value = JSON.parse(line)
+        if (typeof value?.text !== 'string') throw new Error(`line ${lineNo} has no "text" string`)
+        batch.push({ text: value.text, zone: value.zone, agent: value.agent, tags: value.tags })
+        if (batch.length >= IMPORT_BATCH) {
+          await this.store.putMany(batch)
+          acknowledged += batch.length
+          batch = []
+          yield { acknowledged }
+        }
+      }
+      if (batch.length > 0) {
+        await this.store.putMany(batch)
+        acknowledged += batch.length
+      }
+      yield { done: true, acknowledged }
+    } catch (err: any) {
+      yield { error: { name: err.name, message: err.message }, line: lineNo, acknowledged }
+    }
+  }
+
+  async * export (options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView> {
+    yield * this.store.chunks(options)
+  }
+
+  async close (): Promise<void> {
+    await this.store.close()
+  }
+}
+
+async function * splitLines (source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder()
+  let rest = ''
+  for await (const part of source) {
+    rest += decoder.decode(part, { stream: true })
+    const lines = rest.split('\n')
+    rest = lines.pop() ?? ''
+    yield * lines
+  }
+  if (rest !== '') yield rest
+}
+
+function query (params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (value != null && value !== '') search.set(key, value)
+  }
+  const text = search.toString()
+  return text === '' ? '' : `?${text}`
+}

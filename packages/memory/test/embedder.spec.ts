@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { HashingEmbedder, HttpEmbedder, MemoryStore } from '../src/index.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+interface QualitySet {
+  chunks: Array<{ key: string, text: string, tags: string[] }>
+  queries: Array<{ query: string, expected: string }>
+}
+
+const fixture = new URL('../../test/fixtures/search-quality.json', import.meta.url)
+
+function dot (a: Float32Array, b: Float32Array): number {
+  let sum = 0
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i]
+  return sum
+}
+
+describe('HashingEmbedder', () => {
+  it('gives the same unit vector for the same text and closer vectors for related texts', async () => {
+    const embedder = new HashingEmbedder()
+    const [a, again, related, unrelated] = await embedder.embed([
+      'restart the postgres replica after a failover',
+      'restart the postgres replica after a failover',
+      'the postgres replica needs a restart once failover completes',
+      'knead the dough for ten minutes before proofing'
+    ])
+    assert.deepEqual(a, again)
+    assert.ok(Math.abs(dot(a, a) - 1) < 1e-5)
+    assert.ok(dot(a, related) > dot(a, unrelated) + 0.2, `related ${dot(a, related)} unrelated ${dot(a, unrelated)}`)
+    assert.equal(embedder.model, 'overmind-hash-v1-256')
+  })
+
+  it('puts the expected chunk in the top 5 for most queries of the labelled set', async () => {
+    const set: QualitySet = JSON.parse(readFileSync(fixture, 'utf8'))
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-quality-'))
+    const privateKey = await generateKeyPair('Ed25519')
+    const store = await MemoryStore.open({ path: dir, privateKey, peerId: peerIdFromPrivateKey(privateKey) })
+    try {
+      const stored = await store.putMany(set.chunks.map(c => ({ text: c.text, tags: c.tags })))
+      const keyOf = new Map(stored.map((chunk, i) => [chunk.id, set.chunks[i].key]))
+      const chunkVectors = await store.embedder.embed(set.chunks.map(c => c.text))
+      let top1 = 0
+      let top5 = 0
+      let vectorOnly5 = 0
+      for (const { query, expected } of set.queries) {
+        const results = await store.search({ text: query, k: 5 })
+        const keys = results.map(r => keyOf.get(r.id))
+        if (keys[0] === expected) top1++
+        if (keys.includes(expected)) top5++
+        const [q] = await store.embedder.embed([query])
+        const byVector = set.chunks.map((c, i) => ({ key: c.key, score: dot(chunkVectors[i], q) }))
+        byVector.sort((a, b) => b.score - a.score)
+        if (byVector.slice(0, 5).some(c => c.key === expected)) vectorOnly5++
+      }
+      const n = set.queries.length
+      process.stdout.write(`# search quality (${set.chunks.length} chunks, ${n} queries, ${store.embedder.model}): ` +
+        `top-1 ${top1}/${n} (${pct(top1, n)}), top-5 ${top5}/${n} (${pct(top5, n)}); vectors alone top-5 ${vectorOnly5}/${n} (${pct(vectorOnly5, n)})\n`)
+      assert.ok(top5 / n > 0.5, `top-5 hit rate ${pct(top5, n)} is not a majority`)
+    } finally {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+function pct (a: number, n: number): string {
+  return `${Math.round(100 * a / n)}%`
+}
+
+describe('HttpEmbedder', () => {
+  it('embeds through an OpenAI-compatible /v1/embeddings endpoint, in batches, with the key', async () => {
+    const requests: Array<{ auth?: string, body: any }> = []
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let data = ''
+      req.on('data', chunk => { data += chunk })
+      req.on('end', () => {
+        const body = JSON.parse(data)
+        requests.push({ auth: req.headers.authorization, body })
+        if (req.url !== '/v1/embeddings' || body.model !== 'test-embed') {
+          res.writeHead(404).end('{"error":"not found"}')
+          return
+        }
+        // a toy model: 3 dimensions from letter counts; answers out of order as some servers do
+        const data2 = (body.input as string[]).map((text, index) => ({
+          object: 'embedding',
+          index,
+          embedding: [text.length, (text.match(/a/g) ?? []).length, 1]
+        })).reverse()
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: data2, model: body.model }))
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const embedder = new HttpEmbedder({ url, model: 'test-embed', apiKey: 'sk-test', batchSize: 2 })
+      const vectors = await embedder.embed(['aaa', 'bb', 'abcd'])
+      assert.equal(requests.length, 2)
+      assert.equal(requests[0].auth, 'Bearer sk-test')
+      assert.deepEqual(requests.map(r => r.body.input), [['aaa', 'bb'], ['abcd']])
+      assert.equal(embedder.dimensions, 3)
+      const expected = [[3, 3, 1], [2, 0, 1], [4, 1, 1]].map(v => { const n = Math.hypot(...v); return v.map(x => x / n) })
+      vectors.forEach((v, i) => { v.forEach((x, j) => { assert.ok(Math.abs(x - expected[i][j]) < 1e-6) }) })
+
+      const wrong = new HttpEmbedder({ url, model: 'other' })
+      await assert.rejects(wrong.embed(['x']), (err: any) => err.name === 'EmbedderError' && /answered 404/.test(err.message))
+      const dead = new HttpEmbedder({ url: 'http://127.0.0.1:1', model: 'test-embed' })
+      await assert.rejects(dead.embed(['x']), { name: 'EmbedderError' })
+
+      // a store on the HTTP embedder records its model and searches with its vectors
+      const dir = await mkdtemp(join(tmpdir(), 'overmind-http-embed-'))
+      const privateKey = await generateKeyPair('Ed25519')
+      const store = await MemoryStore.open({ path: dir, privateKey, peerId: peerIdFromPrivateKey(privateKey), embedder: new HttpEmbedder({ url, model: 'test-embed' }) })
+      const chunk = await store.put({ text: 'banana bread' })
+      assert.equal(chunk.model, 'test-embed')
+      assert.equal((await store.search({ text: 'banana', k: 1 }))[0].id, chunk.id)
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    } finally {
+      server.close()
+    }
+  })
+})

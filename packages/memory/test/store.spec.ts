@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Chunk, SignedEntry, Zone } from '@overmind/protocols'
+import { MemoryStore, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
+import type { MemoryStoreInit } from '../src/index.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+const dirs: string[] = []
+after(async () => {
+  await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+})
+
+async function tempPath (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'overmind-memory-'))
+  dirs.push(dir)
+  return dir
+}
+
+async function openStore (init: Partial<MemoryStoreInit> & { privateKey?: PrivateKey } = {}): Promise<MemoryStore> {
+  const privateKey = init.privateKey ?? await generateKeyPair('Ed25519')
+  return await MemoryStore.open({ path: init.path ?? await tempPath(), privateKey, peerId: peerIdFromPrivateKey(privateKey), ...init })
+}
+
+/** Every replicated entry of a store, as a peer would receive them */
+async function allEntries (store: MemoryStore): Promise<SignedEntry[]> {
+  const out: SignedEntry[] = []
+  for await (const entry of store.missing([])) out.push(entry)
+  return out
+}
+
+describe('MemoryStore', () => {
+  it('stores a chunk, finds it by id and by search, and keeps it across a reopen', async () => {
+    const path = await tempPath()
+    const privateKey = await generateKeyPair('Ed25519')
+    let store = await openStore({ path, privateKey })
+    const chunk = await store.put({ text: 'Postgres autovacuum falls behind on tables with heavy updates', tags: ['postgres'], agent: 'ops' })
+    await store.put({ text: 'Sourdough needs a warm place to rise overnight' })
+    assert.match(chunk.id, /^bafkrei/)
+    assert.equal(chunk.zone, 'federation')
+    assert.equal(chunk.seq, 1)
+    assert.equal(chunk.author, store.peerId.toString())
+    await store.close()
+
+    store = await openStore({ path, privateKey })
+    const got = await store.get(chunk.id)
+    assert.equal(got.text, chunk.text)
+    assert.deepEqual(got.tags, ['postgres'])
+    const results = await store.search({ text: 'autovacuum behind', k: 1 })
+    assert.equal(results[0].id, chunk.id)
+    const next = await store.put({ text: 'a third chunk after reopening' })
+    assert.equal(next.seq, 3, 'seqs continue after a reopen')
+    await store.close()
+  })
+
+  it('shows a private chunk to its agent only, and shared and federation chunks to every agent', async () => {
+    const store = await openStore()
+    const secret = await store.put({ text: 'the staging database password rotates on mondays', zone: 'private', agent: 'alice' })
+    const shared = await store.put({ text: 'the staging database lives on host db-3', zone: 'shared', agent: 'alice' })
+    assert.equal((await store.get(secret.id, { agent: 'alice' })).text, secret.text)
+    await assert.rejects(store.get(secret.id, { agent: 'bob' }), { name: 'ChunkNotFoundError' })
+    assert.equal((await store.get(shared.id, { agent: 'bob' })).id, shared.id)
+
+    const forBob = await store.search({ text: 'staging database', agent: 'bob' })
+    assert.deepEqual(forBob.map(r => r.id), [shared.id])
+    const forAlice = await store.search({ text: 'staging database', agent: 'alice' })
+    assert.deepEqual(new Set(forAlice.map(r => r.id)), new Set([secret.id, shared.id]))
+    await store.close()
+  })
+
+  it('never hands a private or shared entry to the way out, and replicates only federation entries', async () => {
+    const store = await openStore()
+    await store.put({ text: 'private note', zone: 'private', agent: 'a' })
+    await store.put({ text: 'shared note', zone: 'shared' })
+    const fed = await store.put({ text: 'federation note', zone: 'federation' })
+    const entries = await allEntries(store)
+    assert.equal(entries.length, 1)
+    const body = Chunk.decode(entries[0].body)
+    assert.equal(body.text, fed.text)
+    assert.deepEqual(store.versionVector().map(v => v.zone), [Zone.FEDERATION])
+
+    const privateKey = await generateKeyPair('Ed25519')
+    const secret = await signChunk(chunkBody(privateKey, { zone: Zone.PRIVATE }), privateKey)
+    assert.throws(() => outboundEntry(secret.signed, store.replicatedZones), ZoneViolationError)
+    await store.close()
+  })
+
+  it('folds feedback, links and tombstones to the same state whatever the order they arrive in', async () => {
+    const author = await openStore()
+    const a = await author.put({ text: 'retry the deploy with a smaller batch size' })
+    const b = await author.put({ text: 'deploys fail when the registry is rate limited' })
+    await author.feedback([a.id], true)
+    await author.feedback([a.id], true)
+    await author.feedback([a.id, b.id], false)
+    await author.link(a.id, b.id, 'explains')
+    await author.forget(b.id)
+    const entries = await allEntries(author)
+    assert.equal(entries.length, 7)
+
+    const forward = await openStore()
+    const backward = await openStore()
+    for (const entry of entries) assert.equal((await forward.ingest([entry])).stored, 1)
+    for (const entry of [...entries].reverse()) assert.equal((await backward.ingest([entry])).stored, 1)
+    const digests = await Promise.all([author.digest(), forward.digest(), backward.digest()])
+    assert.equal(digests[1].digest, digests[0].digest)
+    assert.equal(digests[2].digest, digests[0].digest)
+    assert.deepEqual(digests[0], { ...digests[0], chunks: 2, events: 5 })
+
+    const view = await backward.get(a.id)
+    assert.equal(view.successes, 2)
+    assert.equal(view.failures, 1)
+    assert.equal(view.confidence, 3 / 5)
+    assert.deepEqual(view.links, [{ relation: 'explains', to: b.id }])
+    await assert.rejects(backward.get(b.id), /forgotten/)
+    assert.deepEqual((await backward.search({ text: 'registry rate limited' })).map(r => r.id).includes(b.id), false)
+    await Promise.all([author.close(), forward.close(), backward.close()])
+  })
+
+  it('honours a tombstone only from the chunk\'s author', async () => {
+    const author = await openStore()
+    const other = await openStore()
+    const chunk = await author.put({ text: 'the cache is warmed at startup' })
+    await other.ingest(await allEntries(author))
+    await assert.rejects(other.forget(chunk.id), { name: 'NotAuthorError' })
+    assert.equal((await other.get(chunk.id)).id, chunk.id)
+    await Promise.all([author.close(), other.close()])
+  })
+
+  it('rejects forged, foreign, oversized and malformed entries with a reason and stores none of them', async () => {
+    const store = await openStore()
+    const key = await generateKeyPair('Ed25519')
+    const otherKey = await generateKeyPair('Ed25519')
+    const good = await signChunk(chunkBody(key), key)
+
+    const forged = { ...good.signed, signature: (await signChunk(chunkBody(key, { text: 'something else' }), key)).signed.signature }
+    const wrongAuthor = (await signChunk(chunkBody(key), otherKey)).signed
+    const oversized = (await signChunk(chunkBody(key, { text: 'x'.repeat(40 * 1024) }), key)).signed
+    const privateZone = (await signChunk(chunkBody(key, { zone: Zone.PRIVATE }), key)).signed
+    const unknownZone = { ...good.signed, body: withZone(good.signed.body, 9) }
+    const malformed = new Uint8Array([0x0a, 0xff, 0xff, 0x01])
+    const cases: Array<[string, Uint8Array | SignedEntry]> = [
+      ['bad-signature', forged],
+      ['bad-signature', wrongAuthor],
+      ['oversized', oversized],
+      ['zone-not-replicated', privateZone],
+      ['unknown-zone', unknownZone],
+      ['malformed', malformed]
+    ]
+    for (const [reason, entry] of cases) {
+      const result = await store.ingest([entry])
+      assert.equal(result.stored, 0, reason)
+      assert.equal(result.rejected[0]?.reason, reason, `${reason}: ${result.rejected[0]?.message}`)
+    }
+    await assert.rejects(verifyEntry(SignedEntry.encode(forged)), (err: any) => err instanceof EntryRejectedError && err.reason === 'bad-signature')
+    assert.equal((await store.digest()).chunks, 0)
+
+    const accepted = await store.ingest([good.signed, good.signed])
+    assert.deepEqual([accepted.stored, accepted.duplicates], [1, 1])
+    await store.close()
+  })
+
+  it('sends exactly the entries a peer lacks, in seq order per author', async () => {
+    const a = await openStore()
+    const b = await openStore()
+    for (let i = 0; i < 20; i++) await a.put({ text: `note ${i} from a` })
+    const first = (await allEntries(a)).slice(0, 12)
+    await b.ingest(first)
+    const missing: SignedEntry[] = []
+    for await (const entry of a.missing(b.versionVector())) missing.push(entry)
+    assert.deepEqual(missing.map(e => Number(Chunk.decode(e.body).seq)), [13, 14, 15, 16, 17, 18, 19, 20])
+    await b.ingest(missing)
+    assert.equal((await b.digest()).digest, (await a.digest()).digest)
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('reports a gap in an author\'s log until it is filled', async () => {
+    const a = await openStore()
+    const b = await openStore()
+    for (let i = 0; i < 5; i++) await a.put({ text: `entry ${i}` })
+    const entries = await allEntries(a)
+    await b.ingest([entries[0], entries[1], entries[3], entries[4]])
+    assert.deepEqual(b.logHeads().map(h => [h.contiguous, h.max]), [[2n, 5n]])
+    await b.ingest([entries[2]])
+    assert.deepEqual(b.logHeads().map(h => [h.contiguous, h.max]), [[5n, 5n]])
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('filters search by zone, agent, tags, author and time', async () => {
+    const store = await openStore()
+    const before = Date.now() - 1
+    const a = await store.put({ text: 'kubernetes pods restart when memory limits are hit', agent: 'ops', tags: ['k8s', 'memory'] })
+    const b = await store.put({ text: 'kubernetes nodes drain before upgrades', agent: 'dev', tags: ['k8s'], zone: 'shared' })
+    const ids = async (q: Parameters<MemoryStore['search']>[0]): Promise<string[]> => (await store.search(q)).map(r => r.id).sort()
+    assert.deepEqual(await ids({ text: 'kubernetes' }), [a.id, b.id].sort())
+    assert.deepEqual(await ids({ text: 'kubernetes', zones: ['shared'] }), [b.id])
+    assert.deepEqual(await ids({ text: 'kubernetes', agents: ['ops'] }), [a.id])
+    assert.deepEqual(await ids({ text: 'kubernetes', tags: ['memory'] }), [a.id])
+    assert.deepEqual(await ids({ text: 'kubernetes', authors: ['12D3KooWPUctyKhcmpJqp9A91yeJdhxCmXJRpkSYq5kh6iBkU4U9'] }), [])
+    assert.deepEqual(await ids({ text: 'kubernetes', since: before }), [a.id, b.id].sort())
+    assert.deepEqual(await ids({ text: 'kubernetes', until: before }), [])
+    assert.deepEqual(await ids({ text: 'kubernetes', replicatedOnly: true }), [a.id])
+    await store.close()
+  })
+
+  it('ranks a chunk with successful feedback above an equally similar one with failures', async () => {
+    const store = await openStore()
+    const good = await store.put({ text: 'restart the worker to clear the stuck queue' })
+    const bad = await store.put({ text: 'restart the worker to clear the stuck queue.' })
+    await store.feedback([good.id], true)
+    await store.feedback([bad.id], false)
+    const results = await store.search({ text: 'stuck queue worker' })
+    assert.deepEqual(results.map(r => r.id), [good.id, bad.id])
+    assert.ok(results[0].score > results[1].score)
+    await store.close()
+  })
+
+  it('refuses bad input with a clear error and writes nothing', async () => {
+    const store = await openStore()
+    await assert.rejects(store.put({ text: '' }), { name: 'InvalidInputError' })
+    await assert.rejects(store.put({ text: 'x'.repeat(33 * 1024) }), /over the 32768 byte limit/)
+    await assert.rejects(store.put({ text: 'ok', zone: 'galaxy' as any }), /unknown zone "galaxy"/)
+    await assert.rejects(store.putMany([{ text: 'fine' }, { text: '' }]), { name: 'InvalidInputError' })
+    await assert.rejects(store.get('not-an-id'), { name: 'InvalidInputError' })
+    assert.equal(store.stats().chunks.federation, 0)
+    await store.close()
+  })
+
+  it('finds every chunk of a large import through the approximate graph as well as by exact scan', async () => {
+    const store = await openStore()
+    const texts = Array.from({ length: 6000 }, (_, i) => `record ${i} about topic ${i % 97} and item ${(i * 7919) % 6007}`)
+    for (let i = 0; i < texts.length; i += 1000) await store.putMany(texts.slice(i, i + 1000).map(text => ({ text })))
+    let agree = 0
+    for (let i = 0; i < 50; i++) {
+      const text = texts[i * 113]
+      const [approx] = await store.search({ text, k: 1 })
+      const [exact] = await store.search({ text, k: 1, exact: true })
+      if (approx.text === text && exact.text === text) agree++
+    }
+    assert.ok(agree >= 48, `the top result was the chunk itself for ${agree}/50 queries`)
+    await store.close()
+  })
+})
+
+function chunkBody (key: PrivateKey, fields: Partial<Chunk> = {}): Chunk {
+  return {
+    author: peerIdFromPrivateKey(key).toMultihash().bytes as Uint8Array<ArrayBuffer>,
+    agent: 'agent',
+    zone: Zone.FEDERATION,
+    text: 'a chunk from another node',
+    tags: [],
+    hlcWallTime: BigInt(Date.now()),
+    hlcLogical: 0,
+    seq: 1n,
+    ...fields
+  }
+}
+
+/** Rewrites the zone varint (field 3, after author and agent) of an encoded chunk body */
+function withZone (body: Uint8Array, zone: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(body)
+  let i = 2 + out[1]
+  i += 2 + out[i + 1]
+  assert.equal(out[i], 0x18)
+  out[i + 1] = zone
+  return out
+}

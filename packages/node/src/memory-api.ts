@@ -1,0 +1,203 @@
+import { STREAMED } from './api-routes.js'
+import { BadRequestError, MemoryDisabledError, PayloadTooLargeError } from './errors.js'
+import type { Route } from './api-routes.js'
+import type { OvermindNode } from './node.js'
+import type { MemoryStore, PutInput, SearchQuery, ZoneName } from '@overmind/memory'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** Largest JSON body of a memory request */
+const MAX_BODY = 1024 * 1024
+
+/** Largest line of an import stream */
+const MAX_LINE = 64 * 1024
+
+/** Chunks per durable batch of an import; each batch is acknowledged once written */
+export const IMPORT_BATCH = 500
+
+/** What an import stream answers with, one JSON object per line */
+export type ImportProgress =
+  | { acknowledged: number }
+  | { done: true, acknowledged: number }
+  | { error: { name: string, message: string }, line: number, acknowledged: number }
+
+/**
+ * The memory routes of the local API:
+ *
+ * - `POST /v1/memory/chunks` `{text, zone?, agent?, tags?}` → the stored chunk
+ * - `GET /v1/memory/chunks/:id?agent=` → a chunk
+ * - `DELETE /v1/memory/chunks/:id?agent=` → forgets it
+ * - `POST /v1/memory/search` `{query, k?, agent?, zones?, tags?, agents?, authors?, since?, until?, federated?, deadline?}`
+ * - `POST /v1/memory/feedback` `{ids, success, agent?}`
+ * - `POST /v1/memory/import` NDJSON of `{text, zone?, agent?, tags?}` → NDJSON progress
+ * - `GET /v1/memory/export?agent=&zone=` → NDJSON of chunks
+ * - `GET /v1/memory/stats`
+ */
+export function memoryRoutes (node: OvermindNode): Array<[string, Route]> {
+  const store = (): MemoryStore => {
+    if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
+    return node.memory
+  }
+  return [
+    ['POST /v1/memory/chunks', async (req) => {
+      const body = await readJson(req)
+      return await store().put(body as PutInput)
+    }],
+    ['GET /v1/memory/chunks/:id', async (_req, _res, url, params) => {
+      return await store().get(params.id, { agent: url.searchParams.get('agent') ?? undefined })
+    }],
+    ['DELETE /v1/memory/chunks/:id', async (_req, _res, url, params) => {
+      await store().forget(params.id, { agent: url.searchParams.get('agent') ?? undefined })
+      return { id: params.id, forgotten: true }
+    }],
+    ['POST /v1/memory/search', async (req) => {
+      const body = await readJson(req)
+      const query = searchQuery(body)
+      if (body.federated === true) {
+        const service = node.libp2p.services.memoryQuery
+        if (service == null) throw new MemoryDisabledError('this node does not run federated search')
+        return await service.search(query, { deadline: optionalNumber(body.deadline, 'deadline') })
+      }
+      return { results: await store().search(query), peers: [] }
+    }],
+    ['POST /v1/memory/feedback', async (req) => {
+      const body = await readJson(req)
+      if (!Array.isArray(body.ids) || typeof body.success !== 'boolean') {
+        throw new BadRequestError('expected {"ids": [chunk ids], "success": true|false}')
+      }
+      await store().feedback(body.ids, body.success, { agent: optionalString(body.agent, 'agent') })
+      return { ids: body.ids, success: body.success }
+    }],
+    ['GET /v1/memory/stats', () => store().stats()],
+    ['GET /v1/memory/export', async (_req, res, url) => {
+      const zone = url.searchParams.get('zone') ?? undefined
+      const chunks = store().chunks({ agent: url.searchParams.get('agent') ?? undefined, zone: zone as ZoneName | undefined })
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+      for await (const chunk of chunks) {
+        if (!res.write(JSON.stringify(chunk) + '\n')) {
+          await new Promise(resolve => res.once('drain', resolve))
+        }
+      }
+      res.end()
+      return STREAMED
+    }],
+    ['POST /v1/memory/import', async (req, res) => {
+      await importStream(store(), req, res)
+      return STREAMED
+    }]
+  ]
+}
+
+/**
+ * Reads NDJSON lines and stores them in batches. Each batch is acknowledged
+ * (a progress line) only once it is durable, so a client that saw
+ * `{"acknowledged": n}` knows the first n lines survive a crash. A bad line
+ * ends the import with an error line; everything before it is kept.
+ */
+async function importStream (store: MemoryStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+  const write = (progress: ImportProgress): void => { res.write(JSON.stringify(progress) + '\n') }
+  let acknowledged = 0
+  let lineNo = 0
+  let batch: PutInput[] = []
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return
+    const inputs = batch
+    batch = []
+    await store.putMany(inputs)
+    acknowledged += inputs.length
+    write({ acknowledged })
+  }
+  try {
+    let rest = ''
+    for await (const piece of req) {
+      rest += piece.toString('utf8')
+      if (rest.length > MAX_LINE && !rest.includes('\n')) {
+        throw new PayloadTooLargeError(`line ${lineNo + 1} is longer than ${MAX_LINE} bytes`)
+      }
+      const lines = rest.split('\n')
+      rest = lines.pop() ?? ''
+      for (const line of lines) {
+        lineNo++
+        if (line.trim() === '') continue
+        batch.push(parseImportLine(line, lineNo))
+        if (batch.length >= IMPORT_BATCH) await flush()
+      }
+    }
+    if (rest.trim() !== '') {
+      lineNo++
+      batch.push(parseImportLine(rest, lineNo))
+    }
+    await flush()
+    write({ done: true, acknowledged })
+  } catch (err: any) {
+    write({ error: { name: err.name ?? 'Error', message: err.message }, line: lineNo, acknowledged })
+    req.resume()
+  }
+  res.end()
+}
+
+function parseImportLine (line: string, lineNo: number): PutInput {
+  let value: any
+  try {
+    value = JSON.parse(line)
+  } catch (err: any) {
+    throw new BadRequestError(`line ${lineNo} is not JSON: ${err.message}`)
+  }
+  if (typeof value !== 'object' || value == null || typeof value.text !== 'string') {
+    throw new BadRequestError(`line ${lineNo} has no "text" string`)
+  }
+  return { text: value.text, zone: value.zone, agent: value.agent, tags: value.tags }
+}
+
+function searchQuery (body: Record<string, any>): SearchQuery {
+  const text = body.query ?? body.text
+  if (typeof text !== 'string' || text.trim() === '') throw new BadRequestError('expected {"query": "some text"}')
+  return {
+    text,
+    k: optionalNumber(body.k, 'k'),
+    agent: optionalString(body.agent, 'agent'),
+    zones: optionalStrings(body.zones, 'zones') as ZoneName[] | undefined,
+    tags: optionalStrings(body.tags, 'tags'),
+    agents: optionalStrings(body.agents, 'agents'),
+    authors: optionalStrings(body.authors, 'authors'),
+    since: optionalNumber(body.since, 'since'),
+    until: optionalNumber(body.until, 'until')
+  }
+}
+
+function optionalNumber (value: unknown, key: string): number | undefined {
+  if (value == null) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new BadRequestError(`"${key}" must be a number`)
+  return value
+}
+
+function optionalString (value: unknown, key: string): string | undefined {
+  if (value == null) return undefined
+  if (typeof value !== 'string') throw new BadRequestError(`"${key}" must be a string`)
+  return value
+}
+
+function optionalStrings (value: unknown, key: string): string[] | undefined {
+  if (value == null) return undefined
+  if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) throw new BadRequestError(`"${key}" must be a list of strings`)
+  return value
+}
+
+/** The JSON object in a request body, at most 1 MiB */
+async function readJson (req: IncomingMessage): Promise<Record<string, any>> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const part of req) {
+    size += part.length
+    if (size > MAX_BODY) throw new PayloadTooLargeError(`request body is over ${MAX_BODY} bytes`)
+    parts.push(part)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(parts).toString('utf8'))
+  } catch (err: any) {
+    throw new BadRequestError(`request body is not JSON: ${err.message}`)
+  }
+  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new BadRequestError('request body must be a JSON object')
+  return value as Record<string, any>
+}

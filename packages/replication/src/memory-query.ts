@@ -1,0 +1,199 @@
+import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { outboundEntry, verifyEntry, zoneName } from '@overmind/memory'
+import {
+  EntryKind, QueryRequest, QueryResponse, MAX_QUERY_K, MAX_QUERY_REQUEST_SIZE, MAX_QUERY_RESPONSE_SIZE,
+  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS
+} from '@overmind/protocols'
+import * as Digest from 'multiformats/hashes/digest'
+import { pbStream } from '@libp2p/utils'
+import { MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, QUERY_DEADLINE, QUERY_FANOUT, QUERY_PROTOCOL } from './constants.js'
+import type {
+  FederatedSearchOptions, FederatedSearchResult, MemoryQueryComponents, MemoryQueryInit, MemoryQueryService,
+  MemoryQueryEvents, PeerAnswer
+} from './index.js'
+import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { MemoryStore, SearchQuery, SearchResult, VerifiedChunk } from '@overmind/memory'
+
+/**
+ * Federated search. A node answers a peer's query from its replicated zones
+ * only; a caller asks its peers in parallel with one deadline, verifies every
+ * chunk it gets back, and merges the answers with its own by chunk id. A slow
+ * or dead peer only costs its own answer.
+ */
+export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements MemoryQueryService, Startable {
+  readonly protocol = QUERY_PROTOCOL
+  private readonly components: MemoryQueryComponents
+  private readonly store: MemoryStore
+  private readonly log: Logger
+  private readonly deadline: number
+  private readonly shutdown = new AbortController()
+  private started = false
+
+  constructor (components: MemoryQueryComponents, init: MemoryQueryInit) {
+    super()
+    this.components = components
+    this.store = init.store
+    this.deadline = init.deadline ?? QUERY_DEADLINE
+    this.log = components.logger.forComponent('overmind:memory-query')
+    setMaxListeners(Infinity, this.shutdown.signal)
+  }
+
+  readonly [Symbol.toStringTag] = '@overmind/memory-query'
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(this.protocol, (stream, connection) => {
+      this.serve(stream, connection).catch(err => {
+        this.log('answering %s failed: %s', connection.remotePeer.toString(), err.message)
+        stream.abort(err)
+      })
+    }, {
+      maxInboundStreams: MAX_INBOUND_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_STREAMS,
+      runOnLimitedConnection: true
+    })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.shutdown.abort()
+    await this.components.registrar.unhandle(this.protocol)
+  }
+
+  /**
+   * Searches this node and its connected peers. Resolves by the deadline
+   * with whatever answered; `peers` tells who did, who failed and why.
+   */
+  async search (query: SearchQuery, options: FederatedSearchOptions = {}): Promise<FederatedSearchResult> {
+    const k = Math.max(1, Math.min(query.k ?? 10, MAX_QUERY_K))
+    const deadline = options.deadline ?? this.deadline
+    const signal = AbortSignal.any([AbortSignal.timeout(deadline), this.shutdown.signal, ...(options.signal != null ? [options.signal] : [])])
+    setMaxListeners(Infinity, signal)
+    const peers = options.peers ?? this.connectedPeers().slice(0, options.fanout ?? QUERY_FANOUT)
+    const request: QueryRequest = {
+      text: query.text,
+      k,
+      tags: query.tags ?? [],
+      agent: query.agents?.[0] ?? '',
+      authors: (query.authors ?? []).map(a => peerIdFromString(a).toMultihash().bytes as Uint8Array<ArrayBuffer>),
+      since: BigInt(query.since ?? 0),
+      until: BigInt(query.until ?? 0)
+    }
+    const started = Date.now()
+    const [local, ...remote] = await Promise.allSettled([
+      this.store.search({ ...query, k }),
+      ...peers.map(async peer => await this.ask(peer, request, signal))
+    ])
+    const merged = new Map<string, SearchResult>()
+    const answers: PeerAnswer[] = []
+    if (local.status === 'fulfilled') {
+      for (const r of local.value) merged.set(r.id, r)
+    }
+    remote.forEach((outcome, i) => {
+      const peer = peers[i].toString()
+      if (outcome.status === 'rejected') {
+        answers.push({ peer, ok: false, results: 0, ms: Date.now() - started, error: signal.aborted ? 'deadline' : outcome.reason?.message ?? String(outcome.reason) })
+        return
+      }
+      answers.push({ peer, ok: true, results: outcome.value.results.length, ms: outcome.value.ms })
+      for (const r of outcome.value.results) {
+        const known = merged.get(r.id)
+        if (known == null || r.score > known.score) merged.set(r.id, known == null ? r : { ...r, node: known.node })
+      }
+    })
+    const results = [...merged.values()].sort((a, b) => b.score - a.score).slice(0, k)
+    const detail = { results: results.length, peers: answers, ms: Date.now() - started }
+    this.safeDispatchEvent('query', { detail })
+    return { results, peers: answers }
+  }
+
+  private connectedPeers (): PeerId[] {
+    const seen = new Map<string, PeerId>()
+    for (const conn of this.components.connectionManager.getConnections()) {
+      if (conn.status === 'open') seen.set(conn.remotePeer.toString(), conn.remotePeer)
+    }
+    return [...seen.values()]
+  }
+
+  private async ask (peer: PeerId, request: QueryRequest, signal: AbortSignal): Promise<{ results: SearchResult[], ms: number }> {
+    const started = Date.now()
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
+    try {
+      const pb = pbStream(stream, { maxDataLength: MAX_QUERY_RESPONSE_SIZE })
+      await pb.write(request, QueryRequest, { signal })
+      const response = await pb.read(QueryResponse, { signal, limits: QUERY_RESPONSE_LIMITS })
+      await stream.close({ signal }).catch(() => {})
+      if (response.error !== '') throw new Error(`peer could not answer: ${response.error}`)
+      const results: SearchResult[] = []
+      for (const item of response.results.slice(0, request.k)) {
+        if (item.entry == null) continue
+        // a peer vouches for nothing: every chunk must carry its author's signature
+        const entry = await verifyEntry(item.entry)
+        if (entry.kind !== EntryKind.CHUNK || !this.store.replicatedZones.includes(entry.body.zone)) continue
+        results.push(resultFrom(entry, item.score, item.confidence, peer.toString()))
+      }
+      return { results, ms: Date.now() - started }
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(10_000)])
+    const pb = pbStream(stream, { maxDataLength: MAX_QUERY_REQUEST_SIZE })
+    const request = await pb.read(QueryRequest, { signal, limits: QUERY_REQUEST_LIMITS })
+    let response: QueryResponse
+    try {
+      const found = await this.store.search({
+        text: request.text,
+        k: Math.max(1, Math.min(request.k, MAX_QUERY_K)),
+        tags: request.tags,
+        agents: request.agent !== '' ? [request.agent] : undefined,
+        authors: request.authors.map(a => peerIdFromMultihash(Digest.decode(a)).toString()),
+        since: request.since > 0n ? Number(request.since) : undefined,
+        until: request.until > 0n ? Number(request.until) : undefined,
+        replicatedOnly: true,
+        signal
+      })
+      const results = []
+      for (const r of found) {
+        const signed = await this.store.signedChunk(r.id)
+        if (signed == null) continue
+        results.push({ entry: outboundEntry(signed, this.store.replicatedZones), score: r.score, confidence: r.confidence })
+      }
+      response = { results, error: '' }
+    } catch (err: any) {
+      response = { results: [], error: err.name === 'ZoneViolationError' ? 'internal error' : err.message }
+    }
+    await pb.write(response, QueryResponse, { signal })
+    this.log.trace('answered %s with %d results', connection.remotePeer.toString(), response.results.length)
+    await stream.close({ signal })
+  }
+}
+
+function resultFrom (entry: VerifiedChunk, score: number, confidence: number, node: string): SearchResult {
+  const body = entry.body
+  return {
+    id: entry.id,
+    author: entry.author.toString(),
+    agent: body.agent,
+    zone: zoneName(body.zone),
+    text: body.text,
+    tags: body.tags,
+    createdAt: Number(body.hlcWallTime),
+    hlc: { wallTime: Number(body.hlcWallTime), logical: body.hlcLogical },
+    seq: Number(body.seq),
+    model: body.embedding?.model,
+    confidence,
+    successes: 0,
+    failures: 0,
+    links: [],
+    score,
+    similarity: 0,
+    lexical: 0,
+    node
+  }
+}

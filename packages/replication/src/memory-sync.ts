@@ -1,0 +1,205 @@
+import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { pbStream } from '@libp2p/utils'
+import { outboundEntry } from '@overmind/memory'
+import { SignedEntry, SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS } from '@overmind/protocols'
+import {
+  GAP_PULL_DELAY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, SYNC_INTERVAL, SYNC_MESSAGE_TIMEOUT,
+  SYNC_PAGE_BYTES, SYNC_PAGE_ENTRIES, SYNC_PROTOCOL
+} from './constants.js'
+import type { MemorySyncComponents, MemorySyncInit, MemorySyncService, MemorySyncEvents, SyncReport, SyncStats, EntryRejection } from './index.js'
+import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { MemoryStore, StoredEntryEvent } from '@overmind/memory'
+
+/**
+ * Anti-entropy for federated memory. On every new connection, periodically,
+ * and soon after an entry reveals a gap in an author's log, a node sends a
+ * peer its version vector (author, zone → highest contiguous seq) and the
+ * peer streams back exactly the entries it lacks, in bounded pages. Every
+ * entry is verified before it is stored. This heals partitions and brings
+ * late joiners up to date; gossip only carries what is new.
+ */
+export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements MemorySyncService, Startable {
+  readonly protocol = SYNC_PROTOCOL
+  private readonly components: MemorySyncComponents
+  private readonly store: MemoryStore
+  private readonly log: Logger
+  private readonly interval: number
+  private readonly pageEntries: number
+  private readonly pageBytes: number
+  private readonly messageTimeout: number
+  private readonly inFlight = new Map<string, Promise<SyncReport>>()
+  private readonly totals: SyncStats = { exchanges: 0, failures: 0, pages: 0, received: 0, stored: 0, rejected: 0, bytes: 0 }
+  private readonly shutdown = new AbortController()
+  private timer?: ReturnType<typeof setInterval>
+  private gapTimer?: ReturnType<typeof setTimeout>
+  private topologyId?: string
+  private started = false
+
+  constructor (components: MemorySyncComponents, init: MemorySyncInit) {
+    super()
+    this.components = components
+    this.store = init.store
+    this.interval = init.interval ?? SYNC_INTERVAL
+    this.pageEntries = Math.min(init.pageEntries ?? SYNC_PAGE_ENTRIES, SYNC_PAGE_LIMITS.entries)
+    this.pageBytes = Math.min(init.pageBytes ?? SYNC_PAGE_BYTES, MAX_SYNC_MESSAGE_SIZE / 2)
+    this.messageTimeout = init.messageTimeout ?? SYNC_MESSAGE_TIMEOUT
+    this.log = components.logger.forComponent('overmind:memory-sync')
+    setMaxListeners(Infinity, this.shutdown.signal)
+    this.onEntry = this.onEntry.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = '@overmind/memory-sync'
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(this.protocol, (stream, connection) => {
+      this.serve(stream, connection).catch(err => {
+        this.log('serving %s failed: %s', connection.remotePeer.toString(), err.message)
+        stream.abort(err)
+      })
+    }, {
+      maxInboundStreams: MAX_INBOUND_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_STREAMS,
+      runOnLimitedConnection: true
+    })
+    this.topologyId = await this.components.registrar.register(this.protocol, {
+      notifyOnLimitedConnection: true,
+      onConnect: (peerId) => { this.pullInBackground(peerId, 'connect') }
+    })
+    this.store.addEventListener('entry', this.onEntry)
+    this.timer = setInterval(() => { this.pullFromRandomPeer() }, this.interval)
+    this.timer.unref?.()
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearInterval(this.timer)
+    clearTimeout(this.gapTimer)
+    this.store.removeEventListener('entry', this.onEntry)
+    this.shutdown.abort()
+    if (this.topologyId != null) this.components.registrar.unregister(this.topologyId)
+    await this.components.registrar.unhandle(this.protocol)
+    await Promise.allSettled(this.inFlight.values())
+  }
+
+  /** Totals over every exchange this node started */
+  getStats (): SyncStats {
+    return { ...this.totals }
+  }
+
+  /**
+   * Pulls from one peer everything it holds that this node lacks. Concurrent
+   * calls for the same peer share one exchange.
+   */
+  async pull (peer: PeerId, options: { signal?: AbortSignal } = {}): Promise<SyncReport> {
+    const key = peer.toString()
+    let running = this.inFlight.get(key)
+    if (running == null) {
+      running = this.exchange(peer, options.signal).finally(() => { this.inFlight.delete(key) })
+      this.inFlight.set(key, running)
+    }
+    return await running
+  }
+
+  private pullInBackground (peer: PeerId, why: string): void {
+    if (!this.started || this.inFlight.has(peer.toString())) return
+    this.pull(peer).then(report => {
+      if (report.stored > 0) this.log('pulled %d entries from %s (%s) in %d ms', report.stored, report.peer, why, report.ms)
+    }, err => {
+      this.log('pull from %s (%s) failed: %s', peer.toString(), why, err.message)
+    })
+  }
+
+  private pullFromRandomPeer (): void {
+    const peers = [...new Map(this.components.connectionManager.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer])).values()]
+    if (peers.length === 0) return
+    this.pullInBackground(peers[Math.floor(Math.random() * peers.length)], 'periodic')
+  }
+
+  /** An entry from a peer skipped some seqs of its log: fetch them soon rather than at the next round */
+  private onEntry (evt: CustomEvent<StoredEntryEvent>): void {
+    if (evt.detail.origin !== 'remote' || this.gapTimer != null) return
+    if (!this.store.logHeads().some(h => h.above.size > 0)) return
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined
+      this.pullFromRandomPeer()
+    }, GAP_PULL_DELAY)
+    this.gapTimer.unref?.()
+  }
+
+  private async exchange (peer: PeerId, signal?: AbortSignal): Promise<SyncReport> {
+    const started = Date.now()
+    const report: SyncReport = { peer: peer.toString(), pages: 0, received: 0, stored: 0, duplicates: 0, rejected: 0, bytes: 0, ms: 0 }
+    const abort = AbortSignal.any([this.shutdown.signal, ...(signal != null ? [signal] : [])])
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), runOnLimitedConnection: true })
+    try {
+      const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
+      const request: SyncRequest = { have: this.store.versionVector() }
+      await pb.write(request, SyncRequest, { signal: abort })
+      while (true) {
+        const page = await pb.read(SyncPage, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), limits: SYNC_PAGE_LIMITS })
+        this.log.trace('page %d from %s: %d entries', report.pages, peer.toString(), page.entries.length)
+        report.pages++
+        report.received += page.entries.length
+        report.bytes += page.entries.reduce((n, e) => n + e.body.byteLength + e.signature.byteLength, 0)
+        if (page.entries.length > 0) {
+          const result = await this.store.ingest(page.entries, { signal: abort })
+          report.stored += result.stored
+          report.duplicates += result.duplicates
+          report.rejected += result.rejected.length
+          for (const r of result.rejected) {
+            const detail: EntryRejection = { reason: r.reason, message: r.message, from: peer.toString(), via: 'sync' }
+            this.safeDispatchEvent('entry:rejected', { detail })
+          }
+          if (result.rejected.length > 0) {
+            throw new Error(`peer ${peer.toString()} sent ${result.rejected.length} invalid entries (${result.rejected[0].message})`)
+          }
+        }
+        if (page.done) break
+      }
+      await stream.close({ signal: abort })
+    } catch (err: any) {
+      this.totals.failures++
+      stream.abort(err)
+      throw err
+    } finally {
+      report.ms = Date.now() - started
+      this.totals.exchanges++
+      this.totals.pages += report.pages
+      this.totals.received += report.received
+      this.totals.stored += report.stored
+      this.totals.rejected += report.rejected
+      this.totals.bytes += report.bytes
+      this.safeDispatchEvent('sync', { detail: report })
+    }
+    return report
+  }
+
+  /** Answers a peer's version vector with the entries it lacks */
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.messageTimeout)])
+    const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
+    const request = await pb.read(SyncRequest, { signal, limits: SYNC_REQUEST_LIMITS })
+    let entries: SignedEntry[] = []
+    let bytes = 0
+    let sent = 0
+    const send = async (done: boolean): Promise<void> => {
+      await pb.write({ entries, done }, SyncPage, { signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.messageTimeout)]) })
+      sent += entries.length
+      entries = []
+      bytes = 0
+    }
+    for await (const entry of this.store.missing(request.have, { signal: this.shutdown.signal })) {
+      const size = entry.body.byteLength + entry.signature.byteLength + 16
+      if (entries.length >= this.pageEntries || (entries.length > 0 && bytes + size > this.pageBytes)) {
+        await send(false)
+      }
+      entries.push(outboundEntry(entry, this.store.replicatedZones))
+      bytes += size
+    }
+    await send(true)
+    this.log.trace('sent %d entries to %s', sent, connection.remotePeer.toString())
+    await stream.close({ signal })
+  }
+}
