@@ -8,7 +8,7 @@ import { OvermindNode } from '@overmind/node'
 import { MemoryDatastore } from 'datastore-core'
 import type { OvermindConfig } from '@overmind/config'
 import type { CreateOvermindNodeInit } from '@overmind/node'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 export function meshKey (): Uint8Array {
   const psk = new Uint8Array(95)
@@ -25,6 +25,8 @@ export interface TestNodeOptions {
   datastore?: CreateOvermindNodeInit['datastore']
   /** Give the node a memory store in a temporary folder, removed when it stops */
   memory?: boolean
+  /** @default a new Ed25519 key */
+  privateKey?: PrivateKey
 }
 
 /** A started node in this process, listening on loopback, with fast timers */
@@ -42,7 +44,7 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
   const memoryPath = options.memory === true ? await mkdtemp(join(tmpdir(), 'overmind-memory-')) : undefined
   const node = await OvermindNode.create({
     config,
-    privateKey: await generateKeyPair('Ed25519'),
+    privateKey: options.privateKey ?? await generateKeyPair('Ed25519'),
     psk: options.psk,
     datastore: options.datastore ?? new MemoryDatastore(),
     memoryPath,

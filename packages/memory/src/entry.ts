@@ -64,6 +64,11 @@ export interface VerifiedEvent {
 
 export type VerifiedEntry = VerifiedChunk | VerifiedEvent
 
+export interface VerifyOptions {
+  /** The only author the entry may name */
+  author?: PeerId
+}
+
 /** The content id of a signed body: CIDv1, raw codec, sha2-256 */
 export function entryId (body: Uint8Array): string {
   const digest = sha256.digest(body) as Digest.Digest<typeof sha256.code, number>
@@ -98,7 +103,7 @@ export async function signEvent (event: Event, key: PrivateKey): Promise<Verifie
  *
  * @throws {EntryRejectedError} with a stable `reason`
  */
-export async function verifyEntry (bytesOrEntry: Uint8Array | SignedEntry): Promise<VerifiedEntry> {
+export async function verifyEntry (bytesOrEntry: Uint8Array | SignedEntry, options: VerifyOptions = {}): Promise<VerifiedEntry> {
   let signed: SignedEntry
   if (bytesOrEntry instanceof Uint8Array) {
     if (bytesOrEntry.byteLength > MAX_ENTRY_SIZE) {
@@ -124,6 +129,9 @@ export async function verifyEntry (bytesOrEntry: Uint8Array | SignedEntry): Prom
     entry = { kind: EntryKind.EVENT, id: entryId(signed.body), author: authorFrom(body.author), body, signed }
   } else {
     throw new EntryRejectedError('malformed', 'entry kind is neither chunk nor event')
+  }
+  if (options.author != null && !entry.author.equals(options.author)) {
+    throw new EntryRejectedError('bad-author', `entry names ${entry.author.toString()} as its author but ${options.author.toString()} sent it as its own`)
   }
   if (signed.signature.byteLength !== 64 || !verifyBody(signed.body, signed.signature, entry.author)) {
     throw new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${entry.author.toString()}`)

@@ -26,12 +26,12 @@
 export { MemoryStore } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
-  IngestResult, StoredEntryEvent
+  IngestOptions, IngestResult, StoredEntryEvent
 } from './store.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'
 export { verifyEntry, signChunk, signEvent, entryId, isEntryId, zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES } from './entry.js'
-export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, ZoneName } from './entry.js'
+export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, VerifyOptions, ZoneName } from './entry.js'
 export { outboundEntry, encodeOutbound } from './wire-guard.js'
 export { confidence } from './fold.js'
 export type { LogHead } from './version-vector.js'

@@ -102,6 +102,14 @@ export interface SearchResult extends ChunkView {
   node: string
 }
 
+export interface IngestOptions extends AbortOptions {
+  /**
+   * The peer that published the entries itself (gossip carries only an
+   * author's own entries): an entry of another author is rejected
+   */
+  publisher?: PeerId
+}
+
 export interface IngestResult {
   stored: number
   duplicates: number
@@ -387,13 +395,17 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * Verifies and stores entries from a peer (gossip, sync) or a file. Bad
    * entries are counted and skipped; nothing of them is stored.
    */
-  async ingest (entries: Array<Uint8Array | SignedEntry>, options: AbortOptions = {}): Promise<IngestResult> {
+  async ingest (entries: Array<Uint8Array | SignedEntry>, options: IngestOptions = {}): Promise<IngestResult> {
     this.assertOpen()
     const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
     const verified: VerifiedEntry[] = []
     for (const raw of entries) {
+      if (this.alreadyHeld(raw)) {
+        result.duplicates++
+        continue
+      }
       try {
-        const entry = await verifyEntry(raw)
+        const entry = await verifyEntry(raw, { author: options.publisher })
         const zone = entry.body.zone
         if (!this.replicatedZones.includes(zone)) {
           throw new EntryRejectedError('zone-not-replicated', `${zoneName(zone)} entries are not accepted from other nodes`)
@@ -423,6 +435,21 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       for (const entry of verified) this.pending.delete(entry.id)
     }
     return result
+  }
+
+  /**
+   * Whether an incoming entry's body is one this store holds or is storing.
+   * Ids are hashes of bodies, so a held body needs no second signature check.
+   */
+  private alreadyHeld (raw: Uint8Array | SignedEntry): boolean {
+    let body: Uint8Array
+    try {
+      body = raw instanceof Uint8Array ? SignedEntry.decode(raw).body : raw.body
+    } catch {
+      return false
+    }
+    const id = entryId(body)
+    return this.holds(id) || this.pending.has(id)
   }
 
   /** Runs `fn` after every earlier call: seqs are signed and queued in order, so a crash never leaves a gap */

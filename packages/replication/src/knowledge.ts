@@ -90,7 +90,7 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
       return this.reject('oversized', `message of ${msg.data.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`, msg.from)
     }
     try {
-      const result = await this.store.ingest([msg.data])
+      const result = await this.store.ingest([msg.data], { publisher: msg.from })
       if (result.rejected.length > 0) {
         const { reason, message } = result.rejected[0]
         return this.reject(reason, message, msg.from)

@@ -1,5 +1,5 @@
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
-import { pbStream } from '@libp2p/utils'
+import { PeerQueue, pbStream } from '@libp2p/utils'
 import { outboundEntry } from '@overmind/memory'
 import { SignedEntry, SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS } from '@overmind/protocols'
 import {
@@ -27,7 +27,8 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
   private readonly pageEntries: number
   private readonly pageBytes: number
   private readonly messageTimeout: number
-  private readonly inFlight = new Map<string, Promise<SyncReport>>()
+  /** One exchange at a time: each sends the vector as it stands then, so a pull never fetches what an earlier one brought */
+  private readonly pulls = new PeerQueue<SyncReport>({ concurrency: 1 })
   private readonly totals: SyncStats = { exchanges: 0, failures: 0, pages: 0, received: 0, stored: 0, rejected: 0, bytes: 0 }
   private readonly shutdown = new AbortController()
   private timer?: ReturnType<typeof setInterval>
@@ -80,7 +81,8 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
     this.shutdown.abort()
     if (this.topologyId != null) this.components.registrar.unregister(this.topologyId)
     await this.components.registrar.unhandle(this.protocol)
-    await Promise.allSettled(this.inFlight.values())
+    this.pulls.abort()
+    await this.pulls.onIdle().catch(() => {})
   }
 
   /** Totals over every exchange this node started */
@@ -89,21 +91,18 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
   }
 
   /**
-   * Pulls from one peer everything it holds that this node lacks. Concurrent
-   * calls for the same peer share one exchange.
+   * Pulls from one peer everything it holds that this node lacks. Exchanges
+   * run one at a time; a call for a peer whose exchange has not started yet
+   * joins that exchange.
    */
   async pull (peer: PeerId, options: { signal?: AbortSignal } = {}): Promise<SyncReport> {
-    const key = peer.toString()
-    let running = this.inFlight.get(key)
-    if (running == null) {
-      running = this.exchange(peer, options.signal).finally(() => { this.inFlight.delete(key) })
-      this.inFlight.set(key, running)
-    }
-    return await running
+    const queued = this.pulls.find(peer)
+    if (queued?.status === 'queued') return await queued.join(options)
+    return await this.pulls.add(async ({ signal }) => await this.exchange(peer, signal), { peerId: peer, signal: options.signal })
   }
 
   private pullInBackground (peer: PeerId, why: string): void {
-    if (!this.started || this.inFlight.has(peer.toString())) return
+    if (!this.started || this.pulls.has(peer)) return
     this.pull(peer).then(report => {
       if (report.stored > 0) this.log('pulled %d entries from %s (%s) in %d ms', report.stored, report.peer, why, report.ms)
     }, err => {
@@ -130,6 +129,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
 
   private async exchange (peer: PeerId, signal?: AbortSignal): Promise<SyncReport> {
     const started = Date.now()
+    this.totals.exchanges++
     const report: SyncReport = { peer: peer.toString(), pages: 0, received: 0, stored: 0, duplicates: 0, rejected: 0, bytes: 0, ms: 0 }
     const abort = AbortSignal.any([this.shutdown.signal, ...(signal != null ? [signal] : [])])
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), runOnLimitedConnection: true })
@@ -140,14 +140,20 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
       while (true) {
         const page = await pb.read(SyncPage, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), limits: SYNC_PAGE_LIMITS })
         this.log.trace('page %d from %s: %d entries', report.pages, peer.toString(), page.entries.length)
+        const bytes = page.entries.reduce((n, e) => n + e.body.byteLength + e.signature.byteLength, 0)
         report.pages++
         report.received += page.entries.length
-        report.bytes += page.entries.reduce((n, e) => n + e.body.byteLength + e.signature.byteLength, 0)
+        report.bytes += bytes
+        this.totals.pages++
+        this.totals.received += page.entries.length
+        this.totals.bytes += bytes
         if (page.entries.length > 0) {
           const result = await this.store.ingest(page.entries, { signal: abort })
           report.stored += result.stored
           report.duplicates += result.duplicates
           report.rejected += result.rejected.length
+          this.totals.stored += result.stored
+          this.totals.rejected += result.rejected.length
           for (const r of result.rejected) {
             const detail: EntryRejection = { reason: r.reason, message: r.message, from: peer.toString(), via: 'sync' }
             this.safeDispatchEvent('entry:rejected', { detail })
@@ -165,12 +171,6 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
       throw err
     } finally {
       report.ms = Date.now() - started
-      this.totals.exchanges++
-      this.totals.pages += report.pages
-      this.totals.received += report.received
-      this.totals.stored += report.stored
-      this.totals.rejected += report.rejected
-      this.totals.bytes += report.bytes
       this.safeDispatchEvent('sync', { detail: report })
     }
     return report
