@@ -61,7 +61,9 @@ export async function main (argv: string[]): Promise<number> {
       // help and version exit with 0 after printing; usage errors are already printed
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage
     }
-    process.stderr.write(`overmind: ${err.name != null && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}\n`)
+    // an error the running node answered with is shown by its own name
+    const name: string | undefined = err.remoteName ?? err.name
+    process.stderr.write(`overmind: ${name != null && name !== 'Error' ? `${name}: ` : ''}${err.message}\n`)
     return err.name === 'NodeNotRunningError' ? EXIT.notRunning : EXIT.error
   }
 }

@@ -19,6 +19,11 @@ export class LexicalIndex {
   private documents = 0
   private totalLength = 0
 
+  /** Documents indexed */
+  get size (): number {
+    return this.documents
+  }
+
   add (ordinal: number, text: string): void {
     const terms = tokenize(text).filter(t => !STOPWORDS.has(t))
     const counts = new Map<string, number>()
@@ -48,7 +53,8 @@ export class LexicalIndex {
       if (list == null) continue
       const df = list.length / 2
       const idf = Math.log(1 + (this.documents - df + 0.5) / (df + 0.5))
-      best += idf * (K1 + 1)
+      // a document of average length holding every query word once scores 1
+      best += idf
       for (let i = 0; i < list.length; i += 2) {
         const ordinal = list[i]
         if (filter != null && !filter(ordinal)) continue

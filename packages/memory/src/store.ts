@@ -132,6 +132,8 @@ export interface MemoryStats {
   events: number
   authors: number
   model: string
+  /** Chunks (forgotten ones too) in the vector and lexical indexes */
+  indexed: { vectors: number, lexical: number }
 }
 
 /** Where a chunk's vector lives among the derived indexes */
@@ -774,7 +776,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       if (isForgotten(this.states.get(meta.id), meta.author)) forgotten++
       else chunks[zoneName(meta.zone)]++
     }
-    return { chunks, forgotten, events: this.events.size, authors: authors.size, model: this.embedder.model }
+    return { chunks, forgotten, events: this.events.size, authors: authors.size, model: this.embedder.model, indexed: { vectors: this.vectors.count, lexical: this.lexical.size } }
   }
 
   private assertOpen (): void {

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { ApiClient } from '@overmind/node'
+import { BIN, NodeProcess, collect, json, overmind, setConfig, tempDir } from '../src/cli.js'
+import { waitFor } from '../src/wait.js'
+import type { SearchResult } from '@overmind/memory'
+
+const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0']
+const SETTINGS = { 'heartbeat.interval': '1s', 'memory.syncInterval': '5s', 'memory.queryDeadline': '2s' }
+
+interface Result { id: string, text: string, score: number, author: string, agent: string, node?: string }
+
+async function initNode (dataDir: string, args: string[]): Promise<void> {
+  const res = await overmind(['init', '--data-dir', dataDir, ...args])
+  assert.equal(res.code, 0, res.stderr)
+  await setConfig(dataDir, SETTINGS)
+}
+
+async function search (dataDir: string, query: string, args: string[] = []): Promise<Result[]> {
+  return await json<Result[]>(['memory', 'search', '--data-dir', dataDir, query, '--json', ...args])
+}
+
+describe('memory through the CLI on a mesh of 5 node processes', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  const nodes: NodeProcess[] = []
+  const dirs: string[] = []
+  const ids: string[] = []
+
+  before(async () => {
+    dir = await tempDir()
+    for (let i = 1; i <= 5; i++) {
+      dirs.push(join(dir.path, `n${i}`))
+      await initNode(dirs[i - 1], ['--mesh', 'memory-e2e', ...(i > 1 ? ['--mesh-key-file', join(dirs[0], 'mesh.key')] : [])])
+    }
+    nodes.push(await NodeProcess.start(dirs[0], LISTEN))
+    const first = await nodes[0].status()
+    const bootstrap = first.addresses.find(a => a.includes('/tcp/'))!
+    nodes.push(...await Promise.all(dirs.slice(1).map(async d => await NodeProcess.start(d, [...LISTEN, '--bootstrap', bootstrap]))))
+    for (const node of nodes) ids.push((await node.status()).peerId)
+    await waitFor(async () => {
+      for (const node of nodes) {
+        if ((await node.peers()).filter(p => p.status === 'connected' || p.status === 'alive').length < 4) return false
+      }
+      return true
+    }, { timeout: 30_000, message: 'every node to know the 4 others' })
+  })
+
+  after(async () => {
+    for (const node of nodes) {
+      node.child.kill('SIGCONT')
+      await node.kill()
+    }
+    await dir?.remove()
+  })
+
+  let federated: string
+
+  it('stores a federation chunk on one node and finds it by search on every node', async () => {
+    const put = await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[0], '--tags', 'ops,dns', 'the', 'resolver', 'in', 'rack', '7', 'caches', 'negative', 'answers', 'for', 'an', 'hour', '--json'])
+    federated = put.id
+    assert.match(federated, /^b[a-z2-7]+$/)
+    for (const [i, dataDir] of dirs.entries()) {
+      const found = await waitFor(async () => (await search(dataDir, 'resolver negative answers')).find(r => r.id === federated), { timeout: 30_000, message: `node ${i + 1} to find the chunk` })
+      assert.equal(found.author, ids[0])
+      assert.equal(found.agent, 'default')
+      assert.equal(found.text, 'the resolver in rack 7 caches negative answers for an hour')
+      assert.ok(found.score > 0)
+    }
+    const got = await json<{ id: string, tags: string[] }>(['memory', 'get', '--data-dir', dirs[3], federated, '--json'])
+    assert.deepEqual(got.tags, ['ops', 'dns'])
+  })
+
+  it('keeps a private chunk to the agent that wrote it, on its own node', async () => {
+    const secret = 'alice keeps the staging database password in the vault under ops-7731'
+    const put = await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[0], '--zone', 'private', '--agent', 'alice', secret, '--json'])
+    // a federation chunk written after it: once every node has that, the private one had every chance to travel
+    const marker = await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[0], 'staging database moved to the new vault cluster', '--json'])
+    for (const dataDir of dirs.slice(1)) {
+      await waitFor(async () => (await search(dataDir, 'staging database vault')).some(r => r.id === marker.id), { timeout: 30_000, message: 'the marker chunk to replicate' })
+    }
+
+    const asAlice = await search(dirs[0], 'staging database password vault', ['--agent', 'alice'])
+    assert.ok(asAlice.some(r => r.id === put.id), 'alice finds her private chunk')
+    assert.ok(!(await search(dirs[0], 'staging database password vault', ['--agent', 'bob'])).some(r => r.id === put.id), 'bob does not')
+    assert.ok(!(await search(dirs[0], 'staging database password vault')).some(r => r.id === put.id), 'the default agent does not')
+    const asBob = await overmind(['memory', 'get', '--data-dir', dirs[0], put.id, '--agent', 'bob', '--json'])
+    assert.notEqual(asBob.code, 0)
+    assert.match(asBob.stderr, /ChunkNotFound/)
+
+    for (const dataDir of dirs.slice(1)) {
+      const elsewhere = await search(dataDir, 'staging database password vault', ['--agent', 'alice', '--federated'])
+      assert.ok(elsewhere.some(r => r.id === marker.id))
+      assert.ok(!elsewhere.some(r => r.id === put.id || r.text === secret), `another node found the private chunk: ${JSON.stringify(elsewhere)}`)
+    }
+  })
+
+  it('answers a federated search when one node is killed and another hangs', async () => {
+    await nodes[4].kill()
+    // SIGSTOP: its connections stay open and nothing answers on them
+    nodes[3].child.kill('SIGSTOP')
+    const started = Date.now()
+    const res = await overmind(['memory', 'search', '--data-dir', dirs[0], 'resolver negative answers', '--federated', '--deadline', '2s', '--json'])
+    const took = Date.now() - started
+    process.stdout.write(`# federated search with a killed and a stopped node: the CLI answered in ${took} ms (deadline 2000 ms)\n`)
+    assert.equal(res.code, 0, res.stderr)
+    const results: Result[] = JSON.parse(res.stdout)
+    assert.ok(results.some(r => r.id === federated))
+    // liveness bound: the deadline plus the start of a CLI process on a loaded machine
+    assert.ok(took < 2_000 + 8_000, `took ${took} ms`)
+    nodes[3].child.kill('SIGCONT')
+  })
+})
+
+describe('kill -9 of the node while `memory import` streams 50,000 chunks', () => {
+  const LINES = 50_000
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let node: NodeProcess | undefined
+
+  before(async () => {
+    dir = await tempDir()
+    await initNode(join(dir.path, 'n'), ['--mesh', 'import-e2e'])
+    const out = createWriteStream(join(dir.path, 'chunks.jsonl'))
+    for (let i = 0; i < LINES; i++) {
+      const line = JSON.stringify({ text: `import record q${i.toString(36)}z about service ${i % 97} in region ${i % 13}`, tags: [`batch-${Math.floor(i / 500)}`] }) + '\n'
+      if (!out.write(line)) await new Promise<void>(resolve => out.once('drain', () => { resolve() }))
+    }
+    await new Promise<void>(resolve => out.end(() => { resolve() }))
+  })
+
+  after(async () => {
+    await node?.kill()
+    await dir?.remove()
+  })
+
+  it('keeps every acknowledged chunk and indexes all of them after a restart', async () => {
+    const dataDir = join(dir.path, 'n')
+    node = await NodeProcess.start(dataDir, LISTEN)
+    const importer = spawn(process.execPath, [BIN, 'memory', 'import', '--data-dir', dataDir, join(dir.path, 'chunks.jsonl'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const done = collect(importer, 120_000)
+    let acknowledged = 0
+    let killedAt = -1
+    let buffered = ''
+    importer.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString()
+      let nl: number
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const progress = JSON.parse(buffered.slice(0, nl))
+        buffered = buffered.slice(nl + 1)
+        if (typeof progress.acknowledged === 'number') acknowledged = Math.max(acknowledged, progress.acknowledged)
+        if (killedAt < 0 && acknowledged >= 8_000) {
+          killedAt = acknowledged
+          node?.child.kill('SIGKILL')
+        }
+      }
+    })
+    const result = await done
+    assert.ok(killedAt > 0, `the import finished before the node was killed: ${result.stdout.slice(-200)}`)
+    assert.notEqual(result.code, 0, 'the import reports that it did not finish')
+    assert.ok(acknowledged < LINES)
+    process.stdout.write(`# killed the node at ${killedAt} acknowledged chunks; the import saw ${acknowledged} acknowledged\n`)
+
+    node = await NodeProcess.start(dataDir, LISTEN)
+    const api = await ApiClient.forDataDir(dataDir)
+    const stats = await api.get<{ chunks: Record<string, number>, indexed: { vectors: number, lexical: number } }>('/v1/memory/stats')
+    const stored = stats.chunks.federation
+    process.stdout.write(`# after restart: ${stored} chunks stored, ${stats.indexed.vectors} in the vector index, ${stats.indexed.lexical} in the lexical index\n`)
+    assert.ok(stored >= acknowledged, `${stored} stored < ${acknowledged} acknowledged`)
+    assert.equal(stats.indexed.vectors, stored)
+    assert.equal(stats.indexed.lexical, stored)
+
+    // every acknowledged line, by its text, in the export
+    const exported = await overmind(['memory', 'export', '--data-dir', dataDir], { timeout: 120_000 })
+    assert.equal(exported.code, 0, exported.stderr)
+    const texts = new Set(exported.stdout.split('\n').filter(l => l !== '').map(l => JSON.parse(l).text))
+    assert.equal(texts.size, stored)
+    for (let i = 0; i < acknowledged; i++) {
+      const text = `import record q${i.toString(36)}z about service ${i % 97} in region ${i % 13}`
+      if (!texts.has(text)) assert.fail(`acknowledged line ${i + 1} is missing`)
+    }
+
+    // the index answers for them: its unique word finds each sampled line first
+    for (let n = 0; n < 100; n++) {
+      const i = Math.floor(n * (acknowledged - 1) / 99)
+      const { results } = await api.post<{ results: SearchResult[] }>('/v1/memory/search', { query: `q${i.toString(36)}z`, k: 3 })
+      assert.equal(results[0]?.text, `import record q${i.toString(36)}z about service ${i % 97} in region ${i % 13}`, `search for line ${i + 1}`)
+    }
+  })
+})
