@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 
 const MESH_BENCH = fileURLToPath(new URL('../bench/mesh.js', import.meta.url))
+const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
 describe('mesh benchmark (fast version)', () => {
@@ -17,5 +18,26 @@ describe('mesh benchmark (fast version)', () => {
     assert.ok(Number(cells[2]) > 0, `formation time of 4 nodes: ${cells[2]}`)
     assert.ok(Number(cells[5]) > 0, `RSS per node: ${cells[5]}`)
     assert.match(res.stdout, /nodes │█+/)
+  })
+})
+
+// `./scripts/bench memory` runs 20k ingest, 10k replication, 10k and 100k search
+describe('memory benchmark (fast version)', () => {
+  it('measures ingest against the LevelDB floor, replication and search, and prints tables and charts', () => {
+    const res = spawnSync(process.execPath, [MEMORY_BENCH, '--quick'], { encoding: 'utf8', timeout: 300_000 })
+    assert.equal(res.status, 0, res.stderr)
+    const figure = (pattern: RegExp): number => {
+      const match = res.stdout.match(pattern)
+      assert.ok(match != null, `${String(pattern)} in\n${res.stdout}`)
+      return Number(match[1].replace(/,/g, ''))
+    }
+    assert.ok(figure(/raw LevelDB batch put \(floor\)\s+\S+\s+\S+\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/local put \(sign, embed, index\)\s+\S+\s+\S+\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/from a peer \(verify, index\)\s+\S+\s+\S+\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/time from B starting to identical state\s+([\d,.]+) ms/) > 0)
+    assert.ok(figure(/bytes A → B on the wire[^\d]+([\d,.]+) KiB/) > 0)
+    const recall = figure(/^2,000(?:\s+\S+){5}\s+([\d.]+)$/m)
+    assert.ok(recall > 0 && recall <= 1, `recall ${recall}`)
+    assert.match(res.stdout, /LevelDB floor │█+/)
   })
 })

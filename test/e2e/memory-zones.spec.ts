@@ -2,32 +2,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { yamux } from '@libp2p/yamux'
 import { CID } from 'multiformats/cid'
-import { Uint8ArrayList } from 'uint8arraylist'
-import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
-import type { StreamMuxerFactory } from '@libp2p/interface'
 import type { OvermindNode } from '@overmind/node'
-
-/**
- * Wraps a muxer so every byte it writes to a connection (after the muxer,
- * before encryption: the plaintext of every protocol) is recorded
- */
-function recording (factory: (components: any) => StreamMuxerFactory, sink: Uint8Array[]): (components: any) => StreamMuxerFactory {
-  return (components) => {
-    const inner = factory(components)
-    return {
-      protocol: inner.protocol,
-      createStreamMuxer (conn) {
-        const send = conn.send.bind(conn)
-        conn.send = (data: Uint8Array | Uint8ArrayList) => {
-          sink.push(data instanceof Uint8Array ? data.slice() : data.subarray())
-          return send(data)
-        }
-        return inner.createStreamMuxer(conn)
-      }
-    }
-  }
-}
 
 describe('memory zones on the wire', () => {
   const wire: Uint8Array[] = []
@@ -39,7 +16,7 @@ describe('memory zones on the wire', () => {
   before(async () => {
     const psk = meshKey()
     const start = async (bootstrap: string[]): Promise<OvermindNode> => {
-      const node = await startTestNode({ psk, bootstrap, memory: true, libp2p: { streamMuxers: [recording(yamux(), wire)] } })
+      const node = await startTestNode({ psk, bootstrap, memory: true, libp2p: { streamMuxers: [recordingMuxer(yamux(), data => { wire.push(data) })] } })
       nodes.push(node)
       return node
     }

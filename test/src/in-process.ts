@@ -6,9 +6,10 @@ import { generateKey } from '@libp2p/pnet'
 import { defaultConfig } from '@overmind/config'
 import { OvermindNode } from '@overmind/node'
 import { MemoryDatastore } from 'datastore-core'
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { OvermindConfig } from '@overmind/config'
 import type { CreateOvermindNodeInit } from '@overmind/node'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { PeerId, PrivateKey, StreamMuxerFactory } from '@libp2p/interface'
 
 export function meshKey (): Uint8Array {
   const psk = new Uint8Array(95)
@@ -70,4 +71,25 @@ export function tcpAddress (node: OvermindNode): string {
   const addr = node.addresses().find(a => a.includes('/tcp/') && !a.includes('/ws'))
   if (addr == null) throw new Error('node has no TCP address')
   return addr
+}
+
+/**
+ * Wraps a muxer so every byte it writes to a connection (after the muxer,
+ * before encryption: the plaintext of every protocol) is handed to `record`
+ */
+export function recordingMuxer (factory: (components: any) => StreamMuxerFactory, record: (data: Uint8Array) => void): (components: any) => StreamMuxerFactory {
+  return (components) => {
+    const inner = factory(components)
+    return {
+      protocol: inner.protocol,
+      createStreamMuxer (conn) {
+        const send = conn.send.bind(conn)
+        conn.send = (data: Uint8Array | Uint8ArrayList) => {
+          record(data instanceof Uint8Array ? data.slice() : data.subarray())
+          return send(data)
+        }
+        return inner.createStreamMuxer(conn)
+      }
+    }
+  }
 }

@@ -646,6 +646,15 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return results
   }
 
+  /**
+   * Puts every vector still waiting into the approximate graph now. Indexing
+   * otherwise runs in the background; until then searches scan those
+   * vectors exactly, so results are the same either way.
+   */
+  flushIndex (): void {
+    this.vectors.flushGraph()
+  }
+
   private filterFor (query: SearchQuery): (ordinal: number) => boolean {
     const reader = checkAgent(query.agent)
     const zones = query.zones?.map(zoneFromName)
