@@ -202,6 +202,18 @@ log:
     assert.equal(err.line, 2)
   })
 
+  it('requires the url and model of an http embedder, naming each', () => {
+    const err = fails('memory:\n  embedder: http\n  embedderModel: nomic-embed-text\n')
+    assert.equal(err.key, 'memory.embedderUrl')
+    assert.match(err.message, /memory\.embedderUrl: expected a non-empty string when memory\.embedder is http/)
+    assert.doesNotMatch(err.message, /embedderModel/)
+  })
+
+  it('accepts an http embedder with url and model, and a key from the environment', () => {
+    const config = parseConfig('memory:\n  embedder: http\n  embedderUrl: http://127.0.0.1:11434\n  embedderModel: nomic-embed-text\n  embedderKey: ${EMBED_KEY}\n', { env: { EMBED_KEY: 'sk-test' } })
+    assert.deepEqual([config.memory.embedder, config.memory.embedderUrl, config.memory.embedderModel, config.memory.embedderKey], ['http', 'http://127.0.0.1:11434', 'nomic-embed-text', 'sk-test'])
+  })
+
   it('rejects a heartbeat interval under 100ms', () => {
     assert.match(fails('heartbeat:\n  interval: 50ms\n').message, /heartbeat\.interval: expected a duration of at least 100ms, got "50ms"$/)
     assert.equal(parseConfig('heartbeat:\n  interval: 100ms\n').heartbeat.interval, 100)
