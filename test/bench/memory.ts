@@ -3,7 +3,8 @@
  *
  * - ingest: chunks/s written on one node (signed, indexed, durable) and
  *   entries/s taken in from a peer (verified, indexed, durable), against a
- *   raw LevelDB batch put of the same bytes with the same sync policy
+ *   raw LevelDB batch put of the same bytes with the same sync policy; the
+ *   hashing embedder throughout, and the sentence encoder on a sample
  * - replication: one node pulls N chunks from another by anti-entropy (time,
  *   bytes on the wire)
  * - search: latency p50/p99 of the graph search and of an exact scan, and
@@ -18,11 +19,11 @@ import { parseArgs } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { yamux } from '@libp2p/yamux'
-import { MemoryStore } from '@overmind/memory'
+import { MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { SignedEntry } from '@overmind/protocols'
 import { Level } from 'level'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
-import type { PutInput } from '@overmind/memory'
+import type { Embedder, PutInput } from '@overmind/memory'
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
 const quick = args.quick === true
 const INGEST = Number(args.ingest ?? (quick ? 2_000 : 20_000))
 const REPLICATE = Number(args.replicate ?? (quick ? 1_000 : 10_000))
+/** The sentence encoder takes ~5 ms a text: a sample is enough for its rate */
+const SENTENCE_SAMPLE = Math.min(INGEST, quick ? 200 : 2_000)
 const SEARCH_SIZES = (args.search ?? (quick ? '2000' : '10000,100000')).split(',').map(Number)
 const QUERIES = quick ? 50 : 200
 const BATCH = 500
@@ -65,6 +68,18 @@ function chunkText (i: number): string {
     words.push(r() < 0.7 ? VOCABULARY[(topic * 10 + Math.floor(r() * 40)) % VOCABULARY.length] : VOCABULARY[Math.floor(r() * VOCABULARY.length)])
   }
   return `${words.join(' ')} (note ${i})`
+}
+
+const SUBJECTS = ['the build server', 'the payroll database', 'the DNS resolver', 'the message queue', 'the login service', 'the backup job', 'the GPU cluster', 'the web frontend']
+const EVENTS = ['ran out of disk space', 'restarted after a failover', 'timed out under load', 'was upgraded to a new version', 'lost its connection to the cache', 'rejected expired certificates']
+const FIXES = ['clearing the old logs fixed it', 'raising the memory limit helped', 'a retry with backoff solved it', 'rolling back the change fixed it', 'nobody has found the cause yet']
+
+/** English notes, for the sentence encoder (its cost depends on how text splits into word pieces) */
+function englishInputs (from: number, count: number): PutInput[] {
+  return Array.from({ length: count }, (_, j) => {
+    const i = from + j
+    return { text: `${SUBJECTS[i % SUBJECTS.length]} ${EVENTS[i % EVENTS.length]} in region ${i % 13}; ${FIXES[i % FIXES.length]} (note ${i})` }
+  })
 }
 
 function inputs (from: number, count: number): PutInput[] {
@@ -107,9 +122,9 @@ async function temp (): Promise<string> {
   return await mkdtemp(join(tmpdir(), 'overmind-bench-'))
 }
 
-async function openStore (path: string): Promise<MemoryStore> {
+async function openStore (path: string, embedder?: Embedder): Promise<MemoryStore> {
   const privateKey = await generateKeyPair('Ed25519')
-  return await MemoryStore.open({ path, privateKey, peerId: peerIdFromPrivateKey(privateKey) })
+  return await MemoryStore.open({ path, privateKey, peerId: peerIdFromPrivateKey(privateKey), embedder })
 }
 
 async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {
@@ -122,7 +137,7 @@ async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {
 
 async function benchIngest (n: number): Promise<void> {
   const label = `ingest ${n.toLocaleString('en-US')}`
-  const dirs = [await temp(), await temp(), await temp()]
+  const dirs = [await temp(), await temp(), await temp(), await temp()]
   try {
     // local writes: sign, embed, index, durable batch
     const local = await openStore(dirs[0])
@@ -145,6 +160,17 @@ async function benchIngest (n: number): Promise<void> {
     await remote.close()
     await local.close()
 
+    // the same local writes with the sentence encoder (the node's default), on a sample
+    const sentence = await openStore(dirs[3], new SentenceEmbedder())
+    await sentence.putMany(englishInputs(0, 1))
+    started = performance.now()
+    for (let i = 1; i <= SENTENCE_SAMPLE; i += BATCH) {
+      await sentence.putMany(englishInputs(i, Math.min(BATCH, SENTENCE_SAMPLE + 1 - i)))
+      progress(`${label} (sentence encoder)`, i + BATCH, SENTENCE_SAMPLE)
+    }
+    const sentenceMs = performance.now() - started
+    await sentence.close()
+
     // the floor: the same bytes in raw LevelDB batches with the same sync policy
     const encoded = entries.map(e => SignedEntry.encode(e))
     const db = new Level<string, Uint8Array>(dirs[2], { valueEncoding: 'view' })
@@ -164,9 +190,10 @@ async function benchIngest (n: number): Promise<void> {
       [
         ['raw LevelDB batch put (floor)', fmt(floorMs), fmt(floorMs / n * 1000), fmt(floor), '100%'],
         ['local put (sign, embed, index)', fmt(localMs), fmt(localMs / n * 1000), fmt(rate(localMs)), `${(rate(localMs) / floor * 100).toFixed(1)}%`],
-        ['from a peer (verify, index)', fmt(remoteMs), fmt(remoteMs / n * 1000), fmt(rate(remoteMs)), `${(rate(remoteMs) / floor * 100).toFixed(1)}%`]
+        ['from a peer (verify, index)', fmt(remoteMs), fmt(remoteMs / n * 1000), fmt(rate(remoteMs)), `${(rate(remoteMs) / floor * 100).toFixed(1)}%`],
+        [`local put, sentence encoder (${SENTENCE_SAMPLE} English notes)`, fmt(sentenceMs), fmt(sentenceMs / SENTENCE_SAMPLE * 1000), fmt(SENTENCE_SAMPLE / sentenceMs * 1000), `${(SENTENCE_SAMPLE / sentenceMs * 1000 / floor * 100).toFixed(1)}%`]
       ])
-    chart('Chunks per second', [['LevelDB floor', floor], ['local put', rate(localMs)], ['from a peer', rate(remoteMs)]], 'chunks/s')
+    chart('Chunks per second', [['LevelDB floor', floor], ['local put', rate(localMs)], ['from a peer', rate(remoteMs)], ['sentence encoder', SENTENCE_SAMPLE / sentenceMs * 1000]], 'chunks/s')
   } finally {
     await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
   }

@@ -38,6 +38,6 @@ describe('memory benchmark (fast version)', () => {
     assert.ok(figure(/bytes A → B on the wire[^\d]+([\d,.]+) KiB/) > 0)
     const recall = figure(/^2,000(?:\s+\S+){5}\s+([\d.]+)$/m)
     assert.ok(recall > 0 && recall <= 1, `recall ${recall}`)
-    assert.match(res.stdout, /LevelDB floor │█+/)
+    assert.match(res.stdout, /LevelDB floor +│█+/)
   })
 })

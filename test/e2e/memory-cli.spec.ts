@@ -122,6 +122,8 @@ describe('kill -9 of the node while `memory import` streams 50,000 chunks', () =
   before(async () => {
     dir = await tempDir()
     await initNode(join(dir.path, 'n'), ['--mesh', 'import-e2e'])
+    // durability is the point here, not meaning: the fast embedder keeps the import quick
+    await setConfig(join(dir.path, 'n'), { 'memory.embedder': 'hash' })
     const out = createWriteStream(join(dir.path, 'chunks.jsonl'))
     for (let i = 0; i < LINES; i++) {
       const line = JSON.stringify({ text: `import record q${i.toString(36)}z about service ${i % 97} in region ${i % 13}`, tags: [`batch-${Math.floor(i / 500)}`] }) + '\n'

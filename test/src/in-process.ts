@@ -39,6 +39,8 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
   config.heartbeat.interval = 300
   config.dht.querySelfInterval = 1_000
   config.discovery.rejoinInterval = 1_000
+  // these tests are about the mesh, not meaning: the fast embedder
+  config.memory.embedder = 'hash'
   config.memory.syncInterval = 2_000
   config.memory.queryDeadline = 2_000
   options.config?.(config)

@@ -43,7 +43,7 @@ describe('parseConfig', () => {
       memory: {
         defaultZone: 'federation',
         replicateShared: false,
-        embedder: 'hash',
+        embedder: 'sentence',
         dimensions: 256,
         embedderUrl: '',
         embedderModel: '',

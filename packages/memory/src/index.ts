@@ -30,6 +30,7 @@ export type {
 } from './store.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'
+export { SentenceEmbedder } from './sentence-embedder.js'
 export { verifyEntry, signChunk, signEvent, entryId, isEntryId, zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES } from './entry.js'
 export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, VerifyOptions, ZoneName } from './entry.js'
 export { outboundEntry, encodeOutbound } from './wire-guard.js'

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { HashingEmbedder, HttpEmbedder, MemoryStore } from '../src/index.js'
+import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '../src/index.js'
+import type { Embedder } from '../src/index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -40,37 +41,65 @@ describe('HashingEmbedder', () => {
   })
 
   it('puts the expected chunk in the top 5 for most queries of the labelled set', async () => {
-    const set: QualitySet = JSON.parse(readFileSync(fixture, 'utf8'))
-    const dir = await mkdtemp(join(tmpdir(), 'overmind-quality-'))
-    const privateKey = await generateKeyPair('Ed25519')
-    const store = await MemoryStore.open({ path: dir, privateKey, peerId: peerIdFromPrivateKey(privateKey) })
-    try {
-      const stored = await store.putMany(set.chunks.map(c => ({ text: c.text, tags: c.tags })))
-      const keyOf = new Map(stored.map((chunk, i) => [chunk.id, set.chunks[i].key]))
-      const chunkVectors = await store.embedder.embed(set.chunks.map(c => c.text))
-      let top1 = 0
-      let top5 = 0
-      let vectorOnly5 = 0
-      for (const { query, expected } of set.queries) {
-        const results = await store.search({ text: query, k: 5 })
-        const keys = results.map(r => keyOf.get(r.id))
-        if (keys[0] === expected) top1++
-        if (keys.includes(expected)) top5++
-        const [q] = await store.embedder.embed([query])
-        const byVector = set.chunks.map((c, i) => ({ key: c.key, score: dot(chunkVectors[i], q) }))
-        byVector.sort((a, b) => b.score - a.score)
-        if (byVector.slice(0, 5).some(c => c.key === expected)) vectorOnly5++
-      }
-      const n = set.queries.length
-      process.stdout.write(`# search quality (${set.chunks.length} chunks, ${n} queries, ${store.embedder.model}): ` +
-        `top-1 ${top1}/${n} (${pct(top1, n)}), top-5 ${top5}/${n} (${pct(top5, n)}); vectors alone top-5 ${vectorOnly5}/${n} (${pct(vectorOnly5, n)})\n`)
-      assert.ok(top5 / n > 0.5, `top-5 hit rate ${pct(top5, n)} is not a majority`)
-    } finally {
-      await store.close()
-      await rm(dir, { recursive: true, force: true })
-    }
+    const { top5, n } = await searchQuality(new HashingEmbedder())
+    assert.ok(top5 / n > 0.5, `top-5 hit rate ${pct(top5, n)} is not a majority`)
   })
 })
+
+describe('SentenceEmbedder', () => {
+  it('places texts by meaning: a paraphrase with no word in common lands closer than an unrelated text', async () => {
+    const embedder = new SentenceEmbedder()
+    const [a, paraphrase, unrelated, empty] = await embedder.embed([
+      'the resolver caches negative answers for an hour',
+      'DNS negative caching lasts sixty minutes',
+      'my grandmother bakes apple pie on sundays',
+      ''
+    ])
+    assert.equal(a.length, 512)
+    assert.ok(Math.abs(dot(a, a) - 1) < 1e-4)
+    assert.ok(dot(a, paraphrase) > dot(a, unrelated) + 0.3, `paraphrase ${dot(a, paraphrase)} unrelated ${dot(a, unrelated)}`)
+    assert.equal(dot(empty, empty), 0, 'an empty text gets the zero vector')
+    assert.equal(embedder.model, 'use-lite-en-512')
+  })
+
+  it('puts the expected chunk in the top 5 for most queries of the labelled set', async () => {
+    const { top5, n } = await searchQuality(new SentenceEmbedder())
+    assert.ok(top5 / n > 0.5, `top-5 hit rate ${pct(top5, n)} is not a majority`)
+  })
+})
+
+/** Stores the labelled set with `embedder`, runs its queries, prints and returns the hit rates */
+async function searchQuality (embedder: Embedder): Promise<{ top1: number, top5: number, n: number }> {
+  const set: QualitySet = JSON.parse(readFileSync(fixture, 'utf8'))
+  const dir = await mkdtemp(join(tmpdir(), 'overmind-quality-'))
+  const privateKey = await generateKeyPair('Ed25519')
+  const store = await MemoryStore.open({ path: dir, privateKey, peerId: peerIdFromPrivateKey(privateKey), embedder })
+  try {
+    const stored = await store.putMany(set.chunks.map(c => ({ text: c.text, tags: c.tags })))
+    const keyOf = new Map(stored.map((chunk, i) => [chunk.id, set.chunks[i].key]))
+    const chunkVectors = await store.embedder.embed(set.chunks.map(c => c.text))
+    let top1 = 0
+    let top5 = 0
+    let vectorOnly5 = 0
+    for (const { query, expected } of set.queries) {
+      const results = await store.search({ text: query, k: 5 })
+      const keys = results.map(r => keyOf.get(r.id))
+      if (keys[0] === expected) top1++
+      if (keys.includes(expected)) top5++
+      const [q] = await store.embedder.embed([query])
+      const byVector = set.chunks.map((c, i) => ({ key: c.key, score: dot(chunkVectors[i], q) }))
+      byVector.sort((a, b) => b.score - a.score)
+      if (byVector.slice(0, 5).some(c => c.key === expected)) vectorOnly5++
+    }
+    const n = set.queries.length
+    process.stdout.write(`# search quality (${set.chunks.length} chunks, ${n} queries, ${store.embedder.model}): ` +
+      `top-1 ${top1}/${n} (${pct(top1, n)}), top-5 ${top5}/${n} (${pct(top5, n)}); vectors alone top-5 ${vectorOnly5}/${n} (${pct(vectorOnly5, n)})\n`)
+    return { top1, top5, n }
+  } finally {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
 
 function pct (a: number, n: number): string {
   return `${Math.round(100 * a / n)}%`

@@ -1,5 +1,5 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { HashingEmbedder, HttpEmbedder, MemoryStore } from '@overmind/memory'
+import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
@@ -57,6 +57,7 @@ export function createEmbedder (config: OvermindConfig['memory']): Embedder {
   if (config.embedder === 'http') {
     return new HttpEmbedder({ url: config.embedderUrl, model: config.embedderModel, apiKey: config.embedderKey })
   }
+  if (config.embedder === 'sentence') return new SentenceEmbedder()
   return new HashingEmbedder({ dimensions: config.dimensions })
 }
 
