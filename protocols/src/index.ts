@@ -3,7 +3,8 @@
  *
  * Wire schemas of the Overmind protocols and their generated codecs.
  * Each `.proto` file at the root of this package has a spec page beside it
- * (`heartbeat.proto` → `heartbeat.md`, `memory.proto` → `memory.md`); `pnpm generate` regenerates the codecs.
+ * (`heartbeat.proto` → `heartbeat.md`, `memory.proto` → `memory.md`,
+ * `run-agent.proto` → `run-agent.md`); `pnpm generate` regenerates the codecs.
  *
  * @example
  *
@@ -20,4 +21,7 @@ export {
   Zone, Embedding, Chunk, EventKind, Event, EntryKind, SignedEntry, VersionEntry,
   SyncRequest, SyncPage, QueryRequest, QueryResult, QueryResponse
 } from './memory.js'
+export {
+  RunRequest, RunCancel, RunStatus, RunMessage, RunAnswer, RunOutput, RunResult
+} from './run-agent.js'
 export * from './limits.js'

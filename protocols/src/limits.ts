@@ -61,3 +61,21 @@ export const SYNC_PAGE_LIMITS = { entries: MAX_SYNC_PAGE_ENTRIES }
 /** Repeated-field limits passed to `QueryRequest.decode` and `QueryResponse.decode` */
 export const QUERY_REQUEST_LIMITS = { tags: MAX_TAGS, authors: 256 }
 export const QUERY_RESPONSE_LIMITS = { results: MAX_QUERY_K }
+
+/** Largest input of a run, in bytes */
+export const MAX_RUN_INPUT_SIZE = 1024 * 1024
+
+/** Largest run-agent request or cancel message, in bytes */
+export const MAX_RUN_REQUEST_SIZE = MAX_RUN_INPUT_SIZE + 1024
+
+/** Largest data of one output frame, in bytes (hosts split longer output) */
+export const MAX_RUN_FRAME_DATA = 64 * 1024
+
+/** Largest run-agent message from a host, in bytes */
+export const MAX_RUN_MESSAGE_SIZE = MAX_RUN_FRAME_DATA + 4 * 1024
+
+/** Longest run a caller may ask for, in ms */
+export const MAX_RUN_TIMEOUT = 24 * 60 * 60 * 1000
+
+/** Length of a run's request id, in bytes */
+export const RUN_REQUEST_ID_LENGTH = 16
