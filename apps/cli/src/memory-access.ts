@@ -1,4 +1,4 @@
-import { ApiClient, IMPORT_BATCH, openDataDir, openMemoryStore } from '@overmind/node'
+import { ApiClient, importLines, openDataDir, openMemoryStore } from '@overmind/node'
 import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
 import type { ImportProgress } from '@overmind/node'
 
@@ -103,31 +103,7 @@ class StoreMemory implements MemoryAccess {
   }
 
   async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
-    let acknowledged = 0
-    let batch: PutInput[] = []
-    let lineNo = 0
-    try {
-      for await (const line of splitLines(lines)) {
-        lineNo++
-        if (line.trim() === '') continue
-        const value = JSON.parse(line)
-        if (typeof value?.text !== 'string') throw new Error(`line ${lineNo} has no "text" string`)
-        batch.push({ text: value.text, zone: value.zone, agent: value.agent, tags: value.tags })
-        if (batch.length >= IMPORT_BATCH) {
-          await this.store.putMany(batch)
-          acknowledged += batch.length
-          batch = []
-          yield { acknowledged }
-        }
-      }
-      if (batch.length > 0) {
-        await this.store.putMany(batch)
-        acknowledged += batch.length
-      }
-      yield { done: true, acknowledged }
-    } catch (err: any) {
-      yield { error: { name: err.name, message: err.message }, line: lineNo, acknowledged }
-    }
+    yield * importLines(this.store, lines)
   }
 
   async * export (options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView> {
@@ -137,18 +113,6 @@ class StoreMemory implements MemoryAccess {
   async close (): Promise<void> {
     await this.store.close()
   }
-}
-
-async function * splitLines (source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder()
-  let rest = ''
-  for await (const part of source) {
-    rest += decoder.decode(part, { stream: true })
-    const lines = rest.split('\n')
-    rest = lines.pop() ?? ''
-    yield * lines
-  }
-  if (rest !== '') yield rest
 }
 
 function query (params: Record<string, string | undefined>): string {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { API_STATE_FILE } from './data-dir.js'
 import { ApiRequestError, NodeNotRunningError } from './errors.js'
+import { splitLines } from './ndjson.js'
 
 /** What a running node writes to `api.json` in its data dir */
 export interface ApiState {
@@ -78,17 +79,9 @@ export class ApiClient {
       const json: any = await res.json().catch(() => undefined)
       throw new ApiRequestError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.name)
     }
-    let rest = ''
-    const decoder = new TextDecoder()
-    for await (const part of res.body) {
-      rest += decoder.decode(part, { stream: true })
-      const lines = rest.split('\n')
-      rest = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line.trim() !== '') yield JSON.parse(line)
-      }
+    for await (const line of splitLines(res.body)) {
+      if (line.trim() !== '') yield JSON.parse(line)
     }
-    if (rest.trim() !== '') yield JSON.parse(rest)
   }
 
   private async fetch (method: string, path: string, init: RequestInit): Promise<Response> {

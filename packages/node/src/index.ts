@@ -28,7 +28,7 @@ export type { MeshDialerInit, MeshDialerComponents, BootstrapFailure } from './m
 export { runNode } from './daemon.js'
 export type { RunNodeOptions, RunningNode } from './daemon.js'
 export { startApiServer } from './api-server.js'
-export { memoryRoutes, IMPORT_BATCH } from './memory-api.js'
+export { memoryRoutes, importLines, IMPORT_BATCH } from './memory-api.js'
 export type { ImportProgress } from './memory-api.js'
 export type { ApiServer, ApiServerInit } from './api-server.js'
 export { ApiClient } from './api-client.js'

@@ -1,9 +1,10 @@
 import { STREAMED } from './api-routes.js'
 import { BadRequestError, MemoryDisabledError, PayloadTooLargeError } from './errors.js'
+import { splitLines } from './ndjson.js'
 import type { Route } from './api-routes.js'
 import type { OvermindNode } from './node.js'
 import type { MemoryStore, PutInput, SearchQuery, ZoneName } from '@overmind/memory'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 
 /** Largest JSON body of a memory request */
 const MAX_BODY = 1024 * 1024
@@ -81,59 +82,49 @@ export function memoryRoutes (node: OvermindNode): Array<[string, Route]> {
       return STREAMED
     }],
     ['POST /v1/memory/import', async (req, res) => {
-      await importStream(store(), req, res)
+      const progress = importLines(store(), req)
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+      for await (const line of progress) {
+        res.write(JSON.stringify(line) + '\n')
+        // the rest of a failed import is read and dropped
+        if ('error' in line) req.resume()
+      }
+      res.end()
       return STREAMED
     }]
   ]
 }
 
 /**
- * Reads NDJSON lines and stores them in batches. Each batch is acknowledged
- * (a progress line) only once it is durable, so a client that saw
+ * Stores NDJSON lines of `{text, zone?, agent?, tags?}` in batches. Progress
+ * is yielded after each batch only once it is durable, so whoever saw
  * `{"acknowledged": n}` knows the first n lines survive a crash. A bad line
  * ends the import with an error line; everything before it is kept.
  */
-async function importStream (store: MemoryStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
-  const write = (progress: ImportProgress): void => { res.write(JSON.stringify(progress) + '\n') }
+export async function * importLines (store: MemoryStore, source: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
   let acknowledged = 0
   let lineNo = 0
   let batch: PutInput[] = []
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return
-    const inputs = batch
-    batch = []
-    await store.putMany(inputs)
-    acknowledged += inputs.length
-    write({ acknowledged })
-  }
   try {
-    let rest = ''
-    for await (const piece of req) {
-      rest += piece.toString('utf8')
-      if (rest.length > MAX_LINE && !rest.includes('\n')) {
-        throw new PayloadTooLargeError(`line ${lineNo + 1} is longer than ${MAX_LINE} bytes`)
-      }
-      const lines = rest.split('\n')
-      rest = lines.pop() ?? ''
-      for (const line of lines) {
-        lineNo++
-        if (line.trim() === '') continue
-        batch.push(parseImportLine(line, lineNo))
-        if (batch.length >= IMPORT_BATCH) await flush()
-      }
-    }
-    if (rest.trim() !== '') {
+    for await (const line of splitLines(source, { maxLength: MAX_LINE })) {
       lineNo++
-      batch.push(parseImportLine(rest, lineNo))
+      if (line.trim() === '') continue
+      batch.push(parseImportLine(line, lineNo))
+      if (batch.length < IMPORT_BATCH) continue
+      await store.putMany(batch)
+      acknowledged += batch.length
+      batch = []
+      yield { acknowledged }
     }
-    await flush()
-    write({ done: true, acknowledged })
+    if (batch.length > 0) {
+      await store.putMany(batch)
+      acknowledged += batch.length
+      yield { acknowledged }
+    }
+    yield { done: true, acknowledged }
   } catch (err: any) {
-    write({ error: { name: err.name ?? 'Error', message: err.message }, line: lineNo, acknowledged })
-    req.resume()
+    yield { error: { name: err.name ?? 'Error', message: err.message }, line: lineNo, acknowledged }
   }
-  res.end()
 }
 
 function parseImportLine (line: string, lineNo: number): PutInput {
