@@ -23,7 +23,7 @@
  * ```
  */
 
-export { MemoryStore } from './store.js'
+export { MemoryStore, chunkView } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
   IngestOptions, IngestResult, StoredEntryEvent

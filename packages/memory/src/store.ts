@@ -158,6 +158,8 @@ interface Write {
 type Sublevel = Level<string, Uint8Array>
 
 const DEFAULT_AGENT = 'default'
+const utf8 = new TextEncoder()
+const utf8Text = new TextDecoder()
 const SAVE_GRAPH_EVERY = 20_000
 
 /**
@@ -167,7 +169,7 @@ const SAVE_GRAPH_EVERY = 20_000
  * Durability: a write resolves only after its LevelDB batch is written with
  * `sync: true`. Writes that arrive together share one batch (group commit),
  * so throughput does not pay one fsync per chunk. Chunks, their log entries
- * and their ids commit in the same atomic batch; the search indexes are
+ * and their vectors commit in the same atomic batch; the search indexes are
  * derived and rebuilt from the batch contents when the store opens.
  */
 export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
@@ -175,12 +177,12 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   readonly embedder: Embedder
   readonly replicatedZones: readonly Zone[]
   private readonly self: string
+  private readonly authorBytes: Uint8Array<ArrayBuffer>
   private readonly init: MemoryStoreInit
   private readonly clock: HybridLogicalClock
   private readonly defaultZone: Zone
   private readonly db: Level<string, Uint8Array>
   private readonly chunkLevel: Sublevel
-  private readonly idLevel: Sublevel
   private readonly eventLevel: Sublevel
   private readonly logLevel: Sublevel
   private readonly vectorLevel: Sublevel
@@ -195,7 +197,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private vectors!: VectorIndex
   private nextOrdinal = 1
   private queue: Write[] = []
-  private writing = false
+  /** The running group-commit loop, while there is one */
+  private writing?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
   private closed = true
 
@@ -204,6 +207,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     this.init = init
     this.peerId = init.peerId
     this.self = init.peerId.toString()
+    this.authorBytes = init.peerId.toMultihash().bytes as Uint8Array<ArrayBuffer>
     this.embedder = init.embedder ?? new HashingEmbedder()
     this.clock = init.clock ?? new HybridLogicalClock()
     const replicated = (init.replicatedZones ?? ['federation']).map(zoneFromName)
@@ -215,7 +219,6 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     this.db = new Level<string, Uint8Array>(init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     const sub = (name: string): Sublevel => this.db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Sublevel
     this.chunkLevel = sub('chunks')
-    this.idLevel = sub('ids')
     this.eventLevel = sub('events')
     this.logLevel = sub('log')
     this.vectorLevel = sub('vectors')
@@ -289,9 +292,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     if (this.closed) return
     this.closed = true
     await this.sequencer.catch(() => {})
-    while (this.writing || this.queue.length > 0) {
-      await new Promise(resolve => setTimeout(resolve, 5))
-    }
+    await this.writing
     this.vectors.close()
     await this.vectors.save(this.graphPath).catch(() => {})
     await this.db.close()
@@ -316,17 +317,13 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const signed: VerifiedChunk[] = []
       for (let i = 0; i < checked.length; i++) {
         const { text, zone, agent, tags } = checked[i]
-        const hlc = this.clock.now()
         const chunk: Chunk = {
-          author: this.peerId.toMultihash().bytes as Uint8Array<ArrayBuffer>,
           agent,
           zone,
           text,
           tags,
           embedding: { model: this.embedder.model, dimensions: vectors[i].length, vector: vectorToBytes(vectors[i]) },
-          hlcWallTime: BigInt(hlc.wallTime),
-          hlcLogical: hlc.logical,
-          seq: this.takeSeq(zone)
+          ...this.stamp(zone)
         }
         signed.push(await signChunk(chunk, this.init.privateKey))
       }
@@ -372,9 +369,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const entries = await this.sequence(async () => {
       const out: Array<Promise<void>> = []
       for (const [zone, targets] of groups) {
-        const hlc = this.clock.now()
         const event: Event = {
-          author: this.peerId.toMultihash().bytes as Uint8Array<ArrayBuffer>,
           agent,
           zone,
           kind,
@@ -382,9 +377,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
           success: false,
           relation: '',
           ...fields,
-          hlcWallTime: BigInt(hlc.wallTime),
-          hlcLogical: hlc.logical,
-          seq: this.takeSeq(zone)
+          ...this.stamp(zone)
         }
         out.push(this.enqueueEvent(await signEvent(event, this.init.privateKey), 'local'))
       }
@@ -461,6 +454,12 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return await run
   }
 
+  /** Author, clock and next seq of this node's log in `zone`: what every new entry carries */
+  private stamp (zone: Zone): Pick<Chunk, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'> {
+    const hlc = this.clock.now()
+    return { author: this.authorBytes, hlcWallTime: BigInt(hlc.wallTime), hlcLogical: hlc.logical, seq: this.takeSeq(zone) }
+  }
+
   private takeSeq (zone: Zone): bigint {
     const next = this.ownNext.get(zone) ?? (this.heads.get(zone, this.self)?.max ?? 0n) + 1n
     this.ownNext.set(zone, next + 1n)
@@ -473,8 +472,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const author = entry.author.toString()
     const ops: any[] = [
       { type: 'put', sublevel: this.chunkLevel, key, value: SignedEntry.encode(entry.signed) },
-      { type: 'put', sublevel: this.idLevel, key: entry.id, value: new TextEncoder().encode(key) },
-      { type: 'put', sublevel: this.logLevel, key: logKey(entry.body.zone, author, entry.body.seq), value: new TextEncoder().encode(`c${key}`) }
+      { type: 'put', sublevel: this.logLevel, key: logKey(entry.body.zone, author, entry.body.seq), value: utf8.encode(`c${key}`) }
     ]
     if (!vectorInChunk) ops.push({ type: 'put', sublevel: this.vectorLevel, key, value: vectorToBytes(vector) })
     return this.commit(ops, () => {
@@ -489,7 +487,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const author = entry.author.toString()
     const ops: any[] = [
       { type: 'put', sublevel: this.eventLevel, key: entry.id, value: SignedEntry.encode(entry.signed) },
-      { type: 'put', sublevel: this.logLevel, key: logKey(entry.body.zone, author, entry.body.seq), value: new TextEncoder().encode(`e${entry.id}`) }
+      { type: 'put', sublevel: this.logLevel, key: logKey(entry.body.zone, author, entry.body.seq), value: utf8.encode(`e${entry.id}`) }
     ]
     return this.commit(ops, () => {
       this.events.add(entry.id)
@@ -521,9 +519,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   private flush (): void {
-    if (this.writing) return
-    this.writing = true
-    void (async () => {
+    if (this.writing != null) return
+    this.writing = (async () => {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, 2048)
         try {
@@ -540,7 +537,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
           await this.vectors.save(this.graphPath).catch(() => {})
         }
       }
-      this.writing = false
+      this.writing = undefined
     })()
   }
 
@@ -598,28 +595,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   private view (id: string, chunk: Chunk): ChunkView {
-    const state = this.states.get(id)
-    const links: ChunkView['links'] = []
-    for (const [relation, targets] of state?.links ?? []) {
-      for (const to of targets) links.push({ relation, to })
-    }
-    return {
-      id,
-      author: authorOfBody(chunk.author).toString(),
-      agent: chunk.agent,
-      zone: zoneName(chunk.zone),
-      text: chunk.text,
-      tags: chunk.tags,
-      createdAt: Number(chunk.hlcWallTime),
-      hlc: { wallTime: Number(chunk.hlcWallTime), logical: chunk.hlcLogical },
-      seq: Number(chunk.seq),
-      model: chunk.embedding?.model,
-      confidence: confidence(state),
-      successes: state?.successes ?? 0,
-      failures: state?.failures ?? 0,
-      links
-    }
+    return chunkView(id, chunk, this.states.get(id))
   }
+
 
   /** Local search: vector similarity (approximate, exactly re-ranked) and BM25, weighted by confidence */
   async search (query: SearchQuery): Promise<SearchResult[]> {
@@ -695,7 +673,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       ? { gt: logKey(zone, options.author, BigInt(options.afterSeq ?? 0)), lt: `${zoneDigit(zone)}!${options.author}!~` }
       : zone != null ? { gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` } : {}
     for await (const [key, value] of this.logLevel.iterator(range)) {
-      const ref = new TextDecoder().decode(value)
+      const ref = utf8Text.decode(value)
       if (ref[0] !== 'c') continue
       if (options.author != null && key.split('!')[1] !== options.author) continue
       const ordinal = parseInt(ref.slice(1), 16)
@@ -737,7 +715,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const range = { gt: logKey(head.zone, head.author, known), lt: `${zoneDigit(head.zone)}!${head.author}!~` }
       for await (const value of this.logLevel.values(range)) {
         options.signal?.throwIfAborted()
-        const entry = await this.readRef(new TextDecoder().decode(value))
+        const entry = await this.readRef(utf8Text.decode(value))
         if (entry != null) yield entry
       }
     }
@@ -759,7 +737,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     let events = 0
     for (const zone of [...this.replicatedZones].sort()) {
       for await (const [key, value] of this.logLevel.iterator({ gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` })) {
-        const ref = new TextDecoder().decode(value)
+        const ref = utf8Text.decode(value)
         if (ref[0] === 'c') {
           const meta = this.metas[parseInt(ref.slice(1), 16)] as ChunkMeta
           const state = this.states.get(meta.id)
@@ -771,7 +749,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         }
       }
     }
-    const hash = await sha256.digest(new TextEncoder().encode(lines.join('\n')))
+    const hash = await sha256.digest(utf8.encode(lines.join('\n')))
     return { digest: uint8ArrayToString(hash.digest, 'base16'), chunks, events }
   }
 
@@ -790,6 +768,30 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   private assertOpen (): void {
     if (this.closed) throw new StoreClosedError('the memory store is closed')
+  }
+}
+
+/** How callers see a chunk body, with the folded state of its events (none: as first written) */
+export function chunkView (id: string, chunk: Chunk, state?: ChunkState): ChunkView {
+  const links: ChunkView['links'] = []
+  for (const [relation, targets] of state?.links ?? []) {
+    for (const to of targets) links.push({ relation, to })
+  }
+  return {
+    id,
+    author: authorOfBody(chunk.author).toString(),
+    agent: chunk.agent,
+    zone: zoneName(chunk.zone),
+    text: chunk.text,
+    tags: chunk.tags,
+    createdAt: Number(chunk.hlcWallTime),
+    hlc: { wallTime: Number(chunk.hlcWallTime), logical: chunk.hlcLogical },
+    seq: Number(chunk.seq),
+    model: chunk.embedding?.model,
+    confidence: confidence(state),
+    successes: state?.successes ?? 0,
+    failures: state?.failures ?? 0,
+    links
   }
 }
 

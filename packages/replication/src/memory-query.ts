@@ -1,6 +1,6 @@
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
-import { outboundEntry, verifyEntry, zoneName } from '@overmind/memory'
+import { chunkView, outboundEntry, verifyEntry } from '@overmind/memory'
 import {
   EntryKind, QueryRequest, QueryResponse, MAX_QUERY_K, MAX_QUERY_REQUEST_SIZE, MAX_QUERY_RESPONSE_SIZE,
   QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS
@@ -175,25 +175,6 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
 }
 
 function resultFrom (entry: VerifiedChunk, score: number, confidence: number, node: string): SearchResult {
-  const body = entry.body
-  return {
-    id: entry.id,
-    author: entry.author.toString(),
-    agent: body.agent,
-    zone: zoneName(body.zone),
-    text: body.text,
-    tags: body.tags,
-    createdAt: Number(body.hlcWallTime),
-    hlc: { wallTime: Number(body.hlcWallTime), logical: body.hlcLogical },
-    seq: Number(body.seq),
-    model: body.embedding?.model,
-    confidence,
-    successes: 0,
-    failures: 0,
-    links: [],
-    score,
-    similarity: 0,
-    lexical: 0,
-    node
-  }
+  // the peer's folded confidence; its events are not here to fold
+  return { ...chunkView(entry.id, entry.body), confidence, score, similarity: 0, lexical: 0, node }
 }
