@@ -98,21 +98,26 @@ export async function signEvent (event: Event, key: PrivateKey): Promise<Verifie
 }
 
 /**
+ * The envelope of an encoded entry, after the size check; body and signature
+ * are checked by `verifyEntry`.
+ *
+ * @throws {EntryRejectedError} `oversized` or `malformed`
+ */
+export function decodeSignedEntry (bytes: Uint8Array): SignedEntry {
+  if (bytes.byteLength > MAX_ENTRY_SIZE) {
+    throw new EntryRejectedError('oversized', `entry of ${bytes.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`)
+  }
+  return decodeOr('malformed', () => SignedEntry.decode(bytes))
+}
+
+/**
  * Decodes and checks a SignedEntry received from anywhere (a peer, the disk):
  * size, schema, canonical encoding, field limits, author key and signature.
  *
  * @throws {EntryRejectedError} with a stable `reason`
  */
 export async function verifyEntry (bytesOrEntry: Uint8Array | SignedEntry, options: VerifyOptions = {}): Promise<VerifiedEntry> {
-  let signed: SignedEntry
-  if (bytesOrEntry instanceof Uint8Array) {
-    if (bytesOrEntry.byteLength > MAX_ENTRY_SIZE) {
-      throw new EntryRejectedError('oversized', `entry of ${bytesOrEntry.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`)
-    }
-    signed = decodeOr('malformed', () => SignedEntry.decode(bytesOrEntry))
-  } else {
-    signed = bytesOrEntry
-  }
+  const signed = bytesOrEntry instanceof Uint8Array ? decodeSignedEntry(bytesOrEntry) : bytesOrEntry
   if (signed.body.byteLength > MAX_ENTRY_BODY_SIZE) {
     throw new EntryRejectedError('oversized', `entry body of ${signed.body.byteLength} bytes is over the ${MAX_ENTRY_BODY_SIZE} byte limit`)
   }

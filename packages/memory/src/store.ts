@@ -8,7 +8,7 @@ import { Level } from 'level'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { HashingEmbedder } from './embedder.js'
-import { authorOf, entryId, signChunk, signEvent, verifyEntry, vectorFromBytes, vectorToBytes, zoneFromName, zoneName, isEntryId } from './entry.js'
+import { authorOf, decodeSignedEntry, entryId, signChunk, signEvent, verifyEntry, vectorFromBytes, vectorToBytes, zoneFromName, zoneName, isEntryId } from './entry.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError } from './errors.js'
 import { applyEvent, confidence, isForgotten } from './fold.js'
 import { LexicalIndex } from './lexical-index.js'
@@ -395,12 +395,15 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
     const verified: VerifiedEntry[] = []
     for (const raw of entries) {
-      if (this.alreadyHeld(raw)) {
-        result.duplicates++
-        continue
-      }
       try {
-        const entry = await verifyEntry(raw, { author: options.publisher })
+        const signed = raw instanceof Uint8Array ? decodeSignedEntry(raw) : raw
+        // ids are hashes of bodies: a body held already needs no second signature check
+        const id = entryId(signed.body)
+        if (this.holds(id) || this.pending.has(id)) {
+          result.duplicates++
+          continue
+        }
+        const entry = await verifyEntry(signed, { author: options.publisher })
         const zone = entry.body.zone
         if (!this.replicatedZones.includes(zone)) {
           throw new EntryRejectedError('zone-not-replicated', `${zoneName(zone)} entries are not accepted from other nodes`)
@@ -430,21 +433,6 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       for (const entry of verified) this.pending.delete(entry.id)
     }
     return result
-  }
-
-  /**
-   * Whether an incoming entry's body is one this store holds or is storing.
-   * Ids are hashes of bodies, so a held body needs no second signature check.
-   */
-  private alreadyHeld (raw: Uint8Array | SignedEntry): boolean {
-    let body: Uint8Array
-    try {
-      body = raw instanceof Uint8Array ? SignedEntry.decode(raw).body : raw.body
-    } catch {
-      return false
-    }
-    const id = entryId(body)
-    return this.holds(id) || this.pending.has(id)
   }
 
   /** Runs `fn` after every earlier call: seqs are signed and queued in order, so a crash never leaves a gap */
