@@ -11,7 +11,7 @@ export interface ChunkState {
   links: Map<string, Set<string>>
 }
 
-export function emptyState (): ChunkState {
+function emptyState (): ChunkState {
   return { successes: 0, failures: 0, tombstonedBy: new Set(), links: new Map() }
 }
 

@@ -138,16 +138,6 @@ export class VectorIndex {
     this.draining = undefined
   }
 
-  /** Vectors not yet in the graph */
-  get waitingCount (): number {
-    return this.waiting.length
-  }
-
-  vector (ordinal: number): Float32Array | undefined {
-    if (!this.has(ordinal)) return undefined
-    return this.matrix.subarray(ordinal * this.dimensions, (ordinal + 1) * this.dimensions)
-  }
-
   /** Exact cosine similarity of a unit query with a stored (unit) vector */
   similarity (query: Float32Array, ordinal: number): number {
     if (!this.has(ordinal)) return 0

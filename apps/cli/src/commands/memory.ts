@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
+import { ZONE_NAMES } from '@overmind/memory'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { openMemoryAccess } from '../memory-access.js'
 import { dataDirOption, jsonOption, parseDurationArg, parsePositiveInt } from '../options.js'
@@ -10,10 +11,8 @@ import type { ChunkView, ZoneName } from '@overmind/memory'
 
 interface Common { dataDir: string, json?: boolean, agent?: string }
 
-const ZONES = ['private', 'shared', 'federation']
-
 function zoneOption (help: string): Option {
-  return new Option('-z, --zone <zone>', help).choices(ZONES)
+  return new Option('-z, --zone <zone>', help).choices(ZONE_NAMES)
 }
 
 function agentOption (): Option {
@@ -85,7 +84,7 @@ its memory directly otherwise (federated search needs the running node).`)
     .option('-f, --federated', 'also ask the other nodes of the mesh (needs the running node)')
     .option('--deadline <duration>', 'how long to wait for other nodes with --federated (default memory.queryDeadline)', parseDurationArg)
     .addOption(agentOption())
-    .addOption(new Option('-z, --zone <zone...>', 'only these zones').choices(ZONES))
+    .addOption(new Option('-z, --zone <zone...>', 'only these zones').choices(ZONE_NAMES))
     .option('-t, --tags <tags>', 'only chunks with all of these comma-separated tags', parseTags)
     .option('--from-agent <name...>', 'only chunks written by these agents')
     .option('--author <peerId...>', 'only chunks written on these nodes')
