@@ -14,6 +14,8 @@ export interface FieldInfo {
   expected?: string
   /** Written back as "30s" rather than 30000 in the template */
   duration?: boolean
+  /** Lines of YAML shown as a comment under the key in the template */
+  example?: string[]
 }
 
 export const fieldInfo = z.registry<FieldInfo>()
@@ -204,6 +206,99 @@ const memory = z.strictObject({
   when: payload => !payload.issues.some(issue => ['embedder', 'embedderUrl', 'embedderModel'].includes(String(issue.path?.[0])))
 })
 
+const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
+export const AGENT_NAME_EXPECTED = 'a name of 1 to 63 letters, digits, ".", "_" or "-" that starts with a letter or digit'
+
+/** Agents the node runs in-process by name (`runner: builtin`) */
+export const BUILTIN_AGENTS = ['echo'] as const
+
+const agent = z.strictObject({
+  name: info(z.string().regex(AGENT_NAME), { doc: 'Name callers use; unique on this node.', expected: AGENT_NAME_EXPECTED }),
+  runner: oneOf('command (a child process), http (an OpenAI-compatible chat endpoint) or builtin (a function inside the node).', ['command', 'http', 'builtin'], 'command'),
+  command: info(z.array(z.string().min(1)).default([]), { doc: 'runner: command: the program and its arguments.', expected: 'a list of strings, the program first' }),
+  input: oneOf('runner: command: how the input reaches the program: on stdin, or as its last argument.', ['stdin', 'argument'], 'stdin'),
+  cwd: optionalString('runner: command: working directory; relative to the data directory; empty for the data directory.'),
+  env: info(z.record(z.string(), z.string()).default({}), { doc: 'runner: command: extra environment variables.', expected: 'a mapping of names to strings' }),
+  url: optionalString('runner: http: base URL of the endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).'),
+  model: optionalString('runner: http: model name sent with each request.'),
+  apiKey: optionalString('runner: http: API key, e.g. ${OPENAI_API_KEY}; empty for none.'),
+  system: optionalString('runner: http: system prompt sent before the input.'),
+  builtin: optionalString(`runner: builtin: which function (${BUILTIN_AGENTS.join(', ')}); empty means the agent's name.`),
+  expose: oneOf('mesh: any member of the mesh may run it; local: only this node.', ['mesh', 'local'], 'mesh'),
+  concurrency: integer('Runs of this agent at the same time.', 1, 1, 1024),
+  timeout: duration('Longest run; a caller may ask for less.', '5m'),
+  version: optionalString('Version announced in heartbeats.'),
+  capabilities: info(z.array(z.string().min(1).max(256)).max(32).default([]), { doc: 'Capabilities announced in heartbeats.', expected: 'a list of at most 32 strings' })
+}).superRefine((value, ctx) => {
+  const need = (key: 'command' | 'url' | 'model', ok: boolean): void => {
+    if (ok) return
+    const expected = `a value when runner is ${value.runner}`
+    ctx.addIssue({ code: 'custom', path: [key], message: `expected ${expected}`, params: { expected }, input: value[key] })
+  }
+  if (value.runner === 'command') need('command', value.command.length > 0)
+  if (value.runner === 'http') {
+    need('url', value.url !== '')
+    need('model', value.model !== '')
+  }
+  if (value.runner === 'builtin') {
+    const fn = value.builtin === '' ? value.name : value.builtin
+    if (!(BUILTIN_AGENTS as readonly string[]).includes(fn)) {
+      const expected = `one of ${BUILTIN_AGENTS.map(b => JSON.stringify(b)).join(', ')}`
+      ctx.addIssue({ code: 'custom', path: [value.builtin === '' ? 'name' : 'builtin'], message: `expected ${expected} for a builtin agent, got ${JSON.stringify(fn)}`, params: { expected }, input: fn })
+    }
+  }
+}, {
+  when: payload => !payload.issues.some(issue => ['runner', 'name', 'builtin'].includes(String(issue.path?.[0])))
+})
+
+const agents = info(z.preprocess(value => value === null ? [] : value, z.array(agent).max(256).default([]).superRefine((list, ctx) => {
+  const seen = new Set<string>()
+  list.forEach((a, i) => {
+    if (seen.has(a.name)) {
+      const expected = 'a name no other agent of this node has'
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `expected ${expected}, got ${JSON.stringify(a.name)} twice`, params: { expected }, input: a.name })
+    }
+    seen.add(a.name)
+  })
+})), {
+  doc: 'Agents this node hosts (name, runner, expose, concurrency, timeout); see the example below.',
+  expected: 'a list of agents',
+  example: [
+    'agents:',
+    '  - name: upper',
+    '    runner: command',
+    '    command: ["tr", "a-z", "A-Z"]   # input on stdin, output from stdout',
+    '    expose: mesh                     # or local',
+    '    concurrency: 2',
+    '    timeout: 30s',
+    '  - name: echo',
+    '    runner: builtin',
+    '  - name: chat',
+    '    runner: http',
+    '    url: http://127.0.0.1:11434/v1',
+    '    model: llama3.2'
+  ]
+})
+
+const runs = z.strictObject({
+  maxQueue: integer('Runs waiting for a slot on this node, all agents together; more are answered busy at once.', 64, 0, 100_000),
+  maxQueuePerCaller: integer('Queued runs one calling node may hold, so a flood from one caller leaves room for others.', 16, 1, 100_000),
+  deadline: duration('Deadline of a run started from this node when the caller gives none.', '60s'),
+  retries: integer('Other hosts tried after a busy, refused or failed host, before any output arrived.', 2, 0, 16),
+  lookupTimeout: duration('Longest wait for DHT provider records when no heartbeat names a host.', '3s'),
+  provideInterval: duration('How often this node renews the DHT provider records of the agents it exposes.', '10m', 1_000)
+})
+
+const nat = z.strictObject({
+  role: oneOf('relay: run a circuit relay for the mesh (needs a public address); public: reachable directly; private: behind NAT, reserve relay slots; auto: private unless this node has a public address.', ['auto', 'relay', 'public', 'private'], 'auto'),
+  relays: multiaddrList('Relays to reserve a slot on (multiaddrs ending in /p2p/<peer id>); empty = any mesh member with the relay role.', [], { p2p: true }),
+  autonat: boolean('Ask peers to confirm which of this node\'s addresses are reachable (AutoNAT v2).', true),
+  holePunch: boolean('Try to turn relayed connections into direct ones (DCUtR).', true),
+  maxReservations: integer('relay role: most nodes holding a slot at once.', 128, 1),
+  relayDuration: duration('relay role: longest life of one relayed connection.', '1h'),
+  relayData: integer('relay role: most bytes one relayed connection may carry in each direction.', 1024 * 1024 * 1024, 1024)
+})
+
 /**
  * Schema of `overmind.config.yaml`. Every key has a default, unknown keys are
  * rejected, and durations come out as milliseconds.
@@ -243,6 +338,9 @@ export const configSchema = z.strictObject({
     maxConnections: integer('Most connections kept open at once.', 300, 1),
     allow: multiaddrList('Addresses exempt from connection and rate limits, e.g. /ip4/127.0.0.0/ipcidr/8 for simulations.', [])
   })),
+  agents,
+  runs: section('Remote runs: the queue of this node and how it routes runs to other nodes.', runs),
+  nat: section('Reachability behind NAT: circuit relays, AutoNAT, hole punching.', nat),
   log: section('Logging.', z.strictObject({
     level: oneOf('Least severe messages printed: error, warn, info or debug.', ['error', 'warn', 'info', 'debug'], 'info'),
     format: oneOf('text for people, json for log collectors.', ['text', 'json'], 'text')

@@ -51,6 +51,10 @@ export function renderConfigTemplate (options: TemplateOptions): string {
 
     if (children === undefined) {
       lines.push(...renderKey(key, values[key], schema, ''))
+      const example = fieldInfo.get(schema)?.example
+      if (example != null) {
+        lines.push('# for example:', ...example.map(line => `# ${line}`))
+      }
       continue
     }
 

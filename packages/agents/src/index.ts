@@ -1,0 +1,169 @@
+/**
+ * @packageDocumentation
+ *
+ * Remote runs of agents across an Overmind mesh, as one libp2p service:
+ *
+ * - **hosting**: the agents a node declares (a child process, an
+ *   OpenAI-compatible chat endpoint, or an in-process function) run through a
+ *   bounded, fair scheduler and answer `/overmind/run-agent/1.0.0` requests:
+ *   accepted, busy or refused at once, then output frames as they come and a
+ *   final result;
+ * - **advertising**: the agents, their free slots and queue depth go into the
+ *   node's heartbeat, and each agent offered to the mesh is provided in the
+ *   DHT under a CID of `<mesh>/<agent>`;
+ * - **routing**: `run()` picks a host (this node first, then candidates from
+ *   heartbeats and the DHT ranked by load, failures and round-trip time),
+ *   retries elsewhere after busy, refused or failed hosts while no output was
+ *   delivered, keeps a circuit breaker per peer, and fails with a typed error
+ *   (`AgentNotFoundError`, `AllHostsBusyError`, `DeadlineExceededError`,
+ *   `HostFailedError`…).
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { createLibp2p } from 'libp2p'
+ * import { runAgent, CommandRunner } from '@overmind/agents'
+ *
+ * const node = await createLibp2p({
+ *   // …transports, a DHT for content routing…
+ *   services: {
+ *     runAgent: runAgent({
+ *       mesh: 'demo',
+ *       agents: [{ name: 'upper', runner: new CommandRunner({ command: ['tr', 'a-z', 'A-Z'] }), expose: 'mesh', concurrency: 2, timeout: 30_000 }]
+ *     })
+ *   }
+ * })
+ *
+ * const out: Uint8Array[] = []
+ * const { host } = await node.services.runAgent.run('upper', new TextEncoder().encode('hello'), {
+ *   deadline: 10_000,
+ *   onOutput: data => { out.push(data) }
+ * })
+ * ```
+ */
+
+import { RunAgent } from './run-agent.js'
+import type { BreakerInit } from './breaker.js'
+import type { AgentHost, HostedAgent } from './host.js'
+import type { AgentRouter, RouteOptions, RunOutcome } from './router.js'
+import type { ComponentLogger, ContentRouting, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
+
+export { RUN_PROTOCOL } from './constants.js'
+export { agentCid, checkInput } from './run-agent.js'
+export { AgentHost } from './host.js'
+export type { HostedAgent, HostAdmission, RunEnd, RunErrorKind, RefuseReason, RunRequestInit } from './host.js'
+export { AgentRouter } from './router.js'
+export type { Attempt, Candidate, CallOutcome, CallRequest, RouteOptions, RouterDeps, RouterInit, RunOutcome } from './router.js'
+export { Scheduler } from './scheduler.js'
+export type { Admission, AgentLoad, SchedulerInit, Slot } from './scheduler.js'
+export { CircuitBreaker } from './breaker.js'
+export type { BreakerInit, BreakerState } from './breaker.js'
+export { BUILTINS, CommandRunner, FunctionRunner, HttpChatRunner, createRunner } from './runners.js'
+export type { AgentFunction, CommandRunnerInit, HttpChatRunnerInit, Runner, RunnerConfig, RunnerContext, RunnerExit, RunOptions } from './runners.js'
+export {
+  AgentFailedError, AgentNotFoundError, AllHostsBusyError, DeadlineExceededError, HostFailedError, InvalidRunError,
+  RunCancelledError, RunRefusedError
+} from './errors.js'
+
+export interface RunAgentInit {
+  /** The mesh name: part of the DHT key of each agent */
+  mesh: string
+  /** Agents this node hosts */
+  agents?: HostedAgent[]
+  /** Runs waiting for a slot on this node @default 64 */
+  maxQueue?: number
+  /** Runs one calling node may have waiting @default 16 */
+  maxQueuePerCaller?: number
+  /** Deadline of a run when the caller gives none, in ms @default 60_000 */
+  deadline?: number
+  /** Other hosts tried after a busy, refused or failed one @default 2 */
+  retries?: number
+  /** Longest wait for DHT providers, in ms @default 3_000 */
+  lookupTimeout?: number
+  /** How often provider records are renewed, in ms @default 600_000 */
+  provideInterval?: number
+  breaker?: BreakerInit
+}
+
+export interface RunAgentComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  contentRouting: ContentRouting
+  peerStore: PeerStore
+  logger: ComponentLogger
+  /** Optional: hosts known from heartbeats, and where this node's load is announced */
+  heartbeat: HeartbeatService
+}
+
+/** An agent known in the mesh, as `overmind agents` lists it */
+export interface MeshAgent {
+  name: string
+  /** Peer id of the node that hosts it */
+  host: string
+  /** Hosted by this node */
+  self: boolean
+  expose: 'mesh' | 'local'
+  version: string
+  capabilities: string[]
+  concurrency: number
+  freeSlots: number
+  queueDepth: number
+  /** The host's load average per CPU */
+  load?: number
+  /** Round-trip time to the host in ms */
+  rtt?: number
+  /** `self`, or the host's heartbeat status */
+  status: string
+}
+
+/** One run seen by this node, as caller or host */
+export interface RunRecord {
+  role: 'caller' | 'host'
+  agent: string
+  /** The host (for a caller) or the calling node (for a host) */
+  peer: string
+  callerAgent: string
+  state: 'asked' | 'accepted' | 'busy' | 'refused' | 'ok' | 'failed'
+  frames: number
+  error?: string
+  startedAt: number
+  endedAt?: number
+}
+
+export interface RunAnsweredEvent {
+  caller: string
+  agent: string
+  status: 'accepted' | 'busy' | 'refused'
+}
+
+export interface RunAgentEvents {
+  'run:start': CustomEvent<RunRecord>
+  'run:end': CustomEvent<RunRecord>
+  /** A host answered a request from another node */
+  'run:answered': CustomEvent<RunAnsweredEvent>
+}
+
+export interface RunAgentService extends TypedEventTarget<RunAgentEvents> {
+  readonly protocol: string
+  readonly host: AgentHost
+  readonly router: AgentRouter
+  /** Runs `agent` on the best host of the mesh; output goes to `options.onOutput` as it comes */
+  run(agent: string, input: Uint8Array, options?: RouteOptions): Promise<RunOutcome>
+  /** Every agent this node knows of: its own and those in peers' heartbeats */
+  agents(): MeshAgent[]
+  /** Runs in progress and the latest finished ones */
+  runs(): { active: RunRecord[], recent: RunRecord[] }
+  /** Hosts of `agent` found in DHT provider records */
+  providers(agent: string, options?: { signal?: AbortSignal }): Promise<string[]>
+  /** Publishes the provider records of this node's mesh agents now */
+  provide(): Promise<void>
+  /** What this node tells the mesh in its heartbeat */
+  report(): LocalReport
+}
+
+export function runAgent (init: RunAgentInit): (components: RunAgentComponents) => RunAgentService {
+  return (components) => new RunAgent(components, init)
+}

@@ -1,0 +1,299 @@
+import { setMaxListeners } from '@libp2p/interface'
+import { CircuitBreaker } from './breaker.js'
+import { DEFAULT_DEADLINE, DEFAULT_RETRIES } from './constants.js'
+import { deadline as deadlineSignal } from './deadline.js'
+import {
+  AgentFailedError, AgentNotFoundError, AllHostsBusyError, DeadlineExceededError, HostFailedError,
+  RunCancelledError, RunRefusedError
+} from './errors.js'
+import type { BreakerInit, BreakerState } from './breaker.js'
+import type { RunEnd } from './host.js'
+
+/** A node that may host an agent, with what is known of its load */
+export interface Candidate {
+  peer: string
+  /** Where the router learned of it */
+  source: 'local' | 'heartbeat' | 'dht' | 'pinned'
+  freeSlots?: number
+  queueDepth?: number
+  /** Round-trip time in ms */
+  rtt?: number
+}
+
+export interface CallRequest {
+  agent: string
+  input: Uint8Array
+  callerAgent: string
+  /** ms left until the deadline */
+  timeout: number
+  signal: AbortSignal
+  onOutput(data: Uint8Array): Promise<void>
+}
+
+/**
+ * How one call to one host ended. A call that throws failed on the way (no
+ * connection, the stream broke, the host broke the protocol).
+ */
+export type CallOutcome =
+  | { status: 'busy' }
+  | { status: 'refused', reason: string, message: string }
+  | { status: 'done', end: RunEnd }
+
+/** What the router needs from the node around it */
+export interface RouterDeps {
+  self: string
+  /** Candidates known without asking the network (this node, heartbeats) */
+  known(agent: string): Candidate[]
+  /** Candidates found by asking the network (DHT providers) */
+  lookup(agent: string, signal: AbortSignal): Promise<Candidate[]>
+  call(peer: string, request: CallRequest): Promise<CallOutcome>
+}
+
+export interface RouterInit {
+  /** @default 60_000 */
+  deadline?: number
+  /** @default 2 */
+  retries?: number
+  breaker?: BreakerInit
+}
+
+export interface RouteOptions {
+  /** ms from now; the run fails with `DeadlineExceededError` after it */
+  deadline?: number
+  /** Run on this node only (a peer id) */
+  node?: string
+  /** The agent on this node that asks */
+  callerAgent?: string
+  /** Aborting it cancels the run on its host */
+  signal?: AbortSignal
+  /** Called with each output frame, in order; the run waits for it */
+  onOutput?(data: Uint8Array): void | Promise<void>
+}
+
+export interface Attempt {
+  host: string
+  outcome: 'ok' | 'busy' | 'refused' | 'failed' | 'agent-failed' | 'timeout' | 'cancelled'
+  detail?: string
+  ms: number
+}
+
+export interface RunOutcome {
+  /** Peer id of the node that ran the agent */
+  host: string
+  frames: number
+  exitCode?: number
+  durationMs: number
+  attempts: Attempt[]
+}
+
+/**
+ * Routes a run to a host. This node first when it hosts the agent, then
+ * candidates ranked by free slots, queue depth, recent failures and
+ * round-trip time. A busy or refusing host, or one that fails before any
+ * output reached the caller, is followed by the next candidate while the
+ * retry budget and the deadline last. A peer that keeps failing is skipped
+ * for a while (circuit breaker).
+ */
+export class AgentRouter {
+  private readonly deps: RouterDeps
+  private readonly deadline: number
+  private readonly retries: number
+  private readonly breakerInit: BreakerInit
+  private readonly breakers = new Map<string, CircuitBreaker>()
+  private readonly inFlight = new Map<string, number>()
+
+  constructor (deps: RouterDeps, init: RouterInit = {}) {
+    this.deps = deps
+    this.deadline = init.deadline ?? DEFAULT_DEADLINE
+    this.retries = init.retries ?? DEFAULT_RETRIES
+    this.breakerInit = init.breaker ?? {}
+  }
+
+  /** State of the circuit breaker of each peer that failed at least once */
+  circuits (): Record<string, BreakerState> {
+    return Object.fromEntries([...this.breakers].map(([peer, b]) => [peer, b.state]))
+  }
+
+  async run (agent: string, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
+    const timer = deadlineSignal(options.deadline ?? this.deadline)
+    try {
+      return await this.route(agent, input, options, timer.signal)
+    } finally {
+      timer.clear()
+    }
+  }
+
+  private async route (agent: string, input: Uint8Array, options: RouteOptions, expired: AbortSignal): Promise<RunOutcome> {
+    const started = Date.now()
+    const deadline = options.deadline ?? this.deadline
+    const signal = options.signal == null ? expired : AbortSignal.any([expired, options.signal])
+    setMaxListeners(Infinity, signal)
+    const stopped = (err?: unknown): Error => {
+      if (options.signal?.aborted === true) return new RunCancelledError(reasonText(options.signal.reason, 'the run was cancelled'))
+      if (expired.aborted) return new DeadlineExceededError(`"${agent}" did not finish within ${deadline} ms`)
+      return err instanceof Error ? err : new Error(String(err))
+    }
+    const attempts: Attempt[] = []
+    let delivered = 0
+    const onOutput = async (data: Uint8Array): Promise<void> => {
+      delivered++
+      await options.onOutput?.(data)
+    }
+
+    const candidates = await this.candidates(agent, options.node, signal).catch(err => { throw stopped(err) })
+    if (candidates.length === 0) {
+      throw signal.aborted ? stopped() : new AgentNotFoundError(`no node of the mesh offers an agent named "${agent}"`)
+    }
+    const tried = new Set<string>()
+    let skipped = 0
+    for (let budget = 1 + this.retries; budget > 0;) {
+      if (signal.aborted) throw stopped()
+      const next = candidates.find(c => !tried.has(c.peer))
+      if (next == null) break
+      tried.add(next.peer)
+      const breaker = this.breaker(next.peer)
+      if (next.source !== 'local' && next.source !== 'pinned' && !breaker.allow()) {
+        skipped++
+        continue
+      }
+      budget--
+      const t0 = Date.now()
+      const note = (outcome: Attempt['outcome'], detail?: string): void => { attempts.push({ host: next.peer, outcome, detail, ms: Date.now() - t0 }) }
+      let outcome: CallOutcome
+      this.inFlight.set(next.peer, (this.inFlight.get(next.peer) ?? 0) + 1)
+      try {
+        outcome = await this.deps.call(next.peer, {
+          agent,
+          input,
+          callerAgent: options.callerAgent ?? '',
+          timeout: Math.max(1, deadline - (Date.now() - started)),
+          signal,
+          onOutput
+        })
+      } catch (err: any) {
+        if (signal.aborted) {
+          note(expired.aborted ? 'timeout' : 'cancelled')
+          throw stopped(err)
+        }
+        breaker.failure()
+        note('failed', err.message)
+        if (delivered > 0) throw withAttempts(new HostFailedError(`host ${next.peer} failed during the run, after ${delivered} output frames: ${err.message}`), next.peer, attempts)
+        continue
+      } finally {
+        const left = (this.inFlight.get(next.peer) ?? 1) - 1
+        if (left > 0) this.inFlight.set(next.peer, left)
+        else this.inFlight.delete(next.peer)
+      }
+      if (outcome.status === 'busy') {
+        breaker.neutral()
+        note('busy')
+        continue
+      }
+      if (outcome.status === 'refused') {
+        breaker.neutral()
+        note('refused', outcome.reason)
+        if (outcome.reason === 'bad-request') throw withAttempts(new RunRefusedError(outcome.reason, `host ${next.peer} refused the run: ${outcome.message}`), next.peer, attempts)
+        continue
+      }
+      const { end } = outcome
+      if (end.error === 'host-error') breaker.failure()
+      else breaker.success()
+      if (end.ok) {
+        note('ok')
+        return { host: next.peer, frames: end.frames, exitCode: end.exitCode, durationMs: Date.now() - started, attempts }
+      }
+      if (end.error === 'agent-failed') {
+        note('agent-failed', end.message)
+        throw withAttempts(new AgentFailedError(`"${agent}" failed on ${next.peer}: ${end.message}`, end.exitCode), next.peer, attempts)
+      }
+      if (end.error === 'timeout') {
+        note('timeout', end.message)
+        throw withAttempts(new DeadlineExceededError(`"${agent}" did not finish within ${deadline} ms on ${next.peer}: ${end.message}`), next.peer, attempts)
+      }
+      if (end.error === 'cancelled' && signal.aborted) {
+        note('cancelled', end.message)
+        throw stopped()
+      }
+      note('failed', end.message)
+      if (delivered > 0) throw withAttempts(new HostFailedError(`host ${next.peer} failed during the run: ${end.message}`), next.peer, attempts)
+    }
+    if (signal.aborted) throw stopped()
+    throw withAttempts(exhausted(agent, attempts, skipped), undefined, attempts)
+  }
+
+  /** Candidates in the order they are tried */
+  async candidates (agent: string, node: string | undefined, signal: AbortSignal): Promise<Candidate[]> {
+    if (node != null) {
+      return [{ peer: node, source: node === this.deps.self ? 'local' : 'pinned' }]
+    }
+    const known = this.deps.known(agent)
+    const local = known.filter(c => c.source === 'local')
+    let remote = known.filter(c => c.source !== 'local')
+    if (remote.length === 0) {
+      remote = (await this.deps.lookup(agent, signal)).filter(c => c.peer !== this.deps.self)
+    }
+    return [...local, ...this.rank(remote)]
+  }
+
+  private rank (candidates: Candidate[]): Candidate[] {
+    const key = (c: Candidate): number[] => {
+      const breaker = this.breakers.get(c.peer)
+      const free = (c.freeSlots ?? 1) - (this.inFlight.get(c.peer) ?? 0)
+      return [
+        breaker == null || breaker.state === 'closed' ? 0 : 1,
+        free > 0 ? 0 : 1,
+        c.queueDepth ?? 0,
+        breaker?.recentFailures ?? 0,
+        c.rtt ?? 500
+      ]
+    }
+    return candidates
+      .map(c => ({ c, k: key(c) }))
+      .sort((a, b) => {
+        for (let i = 0; i < a.k.length; i++) {
+          if (a.k[i] !== b.k[i]) return a.k[i] - b.k[i]
+        }
+        return 0
+      })
+      .map(({ c }) => c)
+  }
+
+  private breaker (peer: string): CircuitBreaker {
+    let breaker = this.breakers.get(peer)
+    if (breaker == null) {
+      breaker = new CircuitBreaker(this.breakerInit)
+      this.breakers.set(peer, breaker)
+    }
+    return breaker
+  }
+}
+
+function exhausted (agent: string, attempts: Attempt[], skipped: number): Error {
+  const failed = attempts.filter(a => a.outcome === 'failed')
+  const busy = attempts.filter(a => a.outcome === 'busy')
+  const refused = attempts.filter(a => a.outcome === 'refused')
+  if (failed.length > 0) {
+    return new HostFailedError(`every host tried for "${agent}" failed: ${failed.map(a => `${a.host}: ${a.detail ?? 'failed'}`).join('; ')}`)
+  }
+  if (busy.length > 0) {
+    return new AllHostsBusyError(`every host of "${agent}" is busy (${busy.length} tried); try again later`)
+  }
+  if (refused.some(a => a.detail === 'not-exposed')) {
+    return new RunRefusedError('not-exposed', `"${agent}" is not offered to other nodes (expose: local)`)
+  }
+  if (refused.some(a => a.detail === 'shutting-down')) {
+    return new HostFailedError(`every host of "${agent}" is shutting down`)
+  }
+  if (skipped > 0 && attempts.length === 0) {
+    return new HostFailedError(`every host of "${agent}" failed recently (circuit open); try again in a few seconds`)
+  }
+  return new AgentNotFoundError(`no node of the mesh offers an agent named "${agent}"`)
+}
+
+function withAttempts<E extends Error> (err: E, host: string | undefined, attempts: Attempt[]): E {
+  return Object.assign(err, { host, attempts })
+}
+
+function reasonText (reason: unknown, fallback: string): string {
+  return reason instanceof Error && reason.message !== '' ? reason.message : fallback
+}

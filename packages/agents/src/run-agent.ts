@@ -1,0 +1,460 @@
+import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { pbStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  MAX_RUN_INPUT_SIZE, MAX_RUN_MESSAGE_SIZE, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
+  RunCancel, RunMessage, RunRequest, RunStatus
+} from '@overmind/protocols'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import {
+  CANCEL_TIMEOUT, DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_PER_CALLER, DEFAULT_PROVIDE_INTERVAL,
+  FIRST_PROVIDE_DELAYS, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PROVIDERS, REQUEST_READ_TIMEOUT, RUN_PROTOCOL
+} from './constants.js'
+import { HostFailedError, InvalidRunError, RunCancelledError } from './errors.js'
+import { AgentHost } from './host.js'
+import { AgentRouter } from './router.js'
+import type { RunAgentComponents, RunAgentEvents, RunAgentInit, RunAgentService, MeshAgent, RunRecord } from './index.js'
+import type { HostAdmission, RunEnd } from './host.js'
+import type { CallOutcome, CallRequest, Candidate, RouteOptions, RunOutcome } from './router.js'
+import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
+
+const REASONS = new Set(['unknown-agent', 'not-exposed', 'bad-request', 'shutting-down'])
+
+/**
+ * Hosts this node's agents on `/overmind/run-agent/1.0.0`, advertises them
+ * (heartbeat report, DHT provider records) and routes runs to the agents of
+ * the mesh.
+ */
+export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAgentService, Startable {
+  readonly protocol = RUN_PROTOCOL
+  readonly host: AgentHost
+  readonly router: AgentRouter
+  private readonly components: RunAgentComponents
+  private readonly init: RunAgentInit
+  private readonly log: Logger
+  private readonly shutdown = new AbortController()
+  private readonly active = new Map<string, RunRecord>()
+  private readonly recent: RunRecord[] = []
+  private provideTimers: Array<ReturnType<typeof setTimeout>> = []
+  private started = false
+
+  constructor (components: RunAgentComponents, init: RunAgentInit) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('overmind:run-agent')
+    setMaxListeners(Infinity, this.shutdown.signal)
+    this.host = new AgentHost(init.agents ?? [], {
+      maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE,
+      maxQueuePerCaller: init.maxQueuePerCaller ?? DEFAULT_MAX_QUEUE_PER_CALLER
+    })
+    this.router = new AgentRouter({
+      self: components.peerId.toString(),
+      known: agent => this.known(agent),
+      lookup: async (agent, signal) => await this.lookup(agent, signal),
+      call: async (peer, request) => await this.call(peer, request)
+    }, { deadline: init.deadline, retries: init.retries, breaker: init.breaker })
+  }
+
+  readonly [Symbol.toStringTag] = '@overmind/run-agent'
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(this.protocol, (stream, connection) => {
+      this.serve(stream, connection).catch(err => {
+        this.log('serving a run for %s failed - %e', connection.remotePeer.toString(), err)
+        stream.abort(err)
+      })
+    }, {
+      maxInboundStreams: MAX_INBOUND_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_STREAMS,
+      runOnLimitedConnection: true
+    })
+    this.started = true
+  }
+
+  afterStart (): void {
+    if (this.exposed().length === 0) return
+    for (const delay of FIRST_PROVIDE_DELAYS) {
+      this.provideTimers.push(setTimeout(() => { void this.provide() }, delay))
+    }
+    const every = this.init.provideInterval ?? DEFAULT_PROVIDE_INTERVAL
+    const repeat = (): void => {
+      this.provideTimers.push(setTimeout(() => { void this.provide().finally(() => { if (this.started) repeat() }) }, every))
+    }
+    repeat()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    for (const timer of this.provideTimers.splice(0)) clearTimeout(timer)
+    this.host.stop()
+    this.shutdown.abort(new RunCancelledError('the node is stopping'))
+    await this.components.registrar.unhandle(this.protocol)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async run (agent: string, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
+    const signal = options.signal == null ? this.shutdown.signal : AbortSignal.any([options.signal, this.shutdown.signal])
+    return await this.router.run(agent, input, { ...options, signal })
+  }
+
+  /** What this node tells the mesh in its heartbeat */
+  report (): LocalReport {
+    let queueDepth = 0
+    let freeSlots = 0
+    const agents = this.exposed().map(agent => {
+      const load = this.host.load(agent.name) ?? { concurrency: agent.concurrency, running: 0, queued: 0 }
+      const free = Math.max(0, load.concurrency - load.running)
+      queueDepth += load.queued
+      freeSlots += free
+      return {
+        name: agent.name,
+        version: agent.version ?? '',
+        capabilities: agent.capabilities ?? [],
+        concurrency: load.concurrency,
+        freeSlots: free,
+        queueDepth: load.queued
+      }
+    })
+    return { agents, queueDepth, freeSlots }
+  }
+
+  /** Every agent this node knows of: its own and those in peers' heartbeats */
+  agents (): MeshAgent[] {
+    const self = this.components.peerId.toString()
+    const list: MeshAgent[] = this.host.list().map(agent => {
+      const load = this.host.load(agent.name)
+      return {
+        name: agent.name,
+        host: self,
+        self: true,
+        expose: agent.expose,
+        version: agent.version ?? '',
+        capabilities: agent.capabilities ?? [],
+        concurrency: agent.concurrency,
+        freeSlots: Math.max(0, (load?.concurrency ?? 0) - (load?.running ?? 0)),
+        queueDepth: load?.queued ?? 0,
+        status: 'self'
+      }
+    })
+    for (const peer of this.heartbeat()?.peers() ?? []) {
+      for (const advert of peer.agents) {
+        list.push({
+          name: advert.name,
+          host: peer.peerId,
+          self: false,
+          expose: 'mesh',
+          version: advert.version,
+          capabilities: advert.capabilities,
+          concurrency: advert.concurrency,
+          freeSlots: advert.freeSlots,
+          queueDepth: advert.queueDepth,
+          load: peer.load,
+          rtt: peer.rtt,
+          status: peer.status
+        })
+      }
+    }
+    return list.sort((a, b) => a.name.localeCompare(b.name) || Number(b.self) - Number(a.self) || a.host.localeCompare(b.host))
+  }
+
+  /** Runs in progress on this node, as host or caller, and the latest finished ones */
+  runs (): { active: RunRecord[], recent: RunRecord[] } {
+    return { active: [...this.active.values()], recent: [...this.recent] }
+  }
+
+  /** Hosts of `agent` found in DHT provider records */
+  async providers (agent: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const timeout = AbortSignal.timeout(this.init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT)
+    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+    return (await this.lookup(agent, signal)).map(c => c.peer)
+  }
+
+  /** Publishes a provider record for each agent this node offers the mesh */
+  async provide (): Promise<void> {
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(30_000)])
+    for (const agent of this.exposed()) {
+      try {
+        await this.components.contentRouting.provide(await agentCid(this.init.mesh, agent.name), { signal })
+        this.log.trace('provided %s', agent.name)
+      } catch (err: any) {
+        this.log('could not publish a provider record for %s - %s', agent.name, err.message)
+      }
+    }
+  }
+
+  private exposed (): Array<{ name: string, expose: string, concurrency: number, version?: string, capabilities?: string[] }> {
+    return this.host.list().filter(agent => agent.expose === 'mesh')
+  }
+
+  private heartbeat (): HeartbeatService | undefined {
+    try {
+      return this.components.heartbeat
+    } catch {
+      return undefined
+    }
+  }
+
+  private known (agent: string): Candidate[] {
+    const found: Candidate[] = []
+    const hosted = this.host.get(agent)
+    if (hosted != null) {
+      const load = this.host.load(agent)
+      found.push({ peer: this.components.peerId.toString(), source: 'local', freeSlots: (load?.concurrency ?? 0) - (load?.running ?? 0), queueDepth: load?.queued ?? 0 })
+    }
+    for (const peer of this.heartbeat()?.peers() ?? []) {
+      if (peer.status !== 'connected' && peer.status !== 'alive') continue
+      const advert = peer.agents.find(a => a.name === agent)
+      if (advert == null) continue
+      found.push({ peer: peer.peerId, source: 'heartbeat', freeSlots: advert.freeSlots, queueDepth: advert.queueDepth, rtt: peer.rtt })
+    }
+    return found
+  }
+
+  private async lookup (agent: string, signal: AbortSignal): Promise<Candidate[]> {
+    const timeout = AbortSignal.timeout(this.init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT)
+    const lookupSignal = AbortSignal.any([signal, timeout])
+    const self = this.components.peerId
+    const found = new Map<string, Candidate>()
+    try {
+      for await (const provider of this.components.contentRouting.findProviders(await agentCid(this.init.mesh, agent), { signal: lookupSignal })) {
+        if (provider.id.equals(self)) continue
+        if (provider.multiaddrs.length > 0) {
+          await this.components.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+        }
+        found.set(provider.id.toString(), { peer: provider.id.toString(), source: 'dht' })
+        if (found.size >= MAX_PROVIDERS) break
+      }
+    } catch (err: any) {
+      // what was found before the lookup ended is still worth trying
+      if (signal.aborted) throw err
+      this.log('provider lookup for %s ended - %s', agent, err.message)
+    }
+    return [...found.values()]
+  }
+
+  /** One run on one host: this node through the scheduler, or a peer over a stream */
+  private async call (peer: string, request: CallRequest): Promise<CallOutcome> {
+    if (peer === this.components.peerId.toString()) {
+      const admission = this.host.admit({
+        agent: request.agent,
+        input: request.input,
+        caller: `${peer}/${request.callerAgent}`,
+        remote: false,
+        timeout: request.timeout,
+        signal: request.signal
+      })
+      return await this.track(peer, request, 'caller', async record => await this.drain(admission, request, record))
+    }
+    return await this.track(peer, request, 'caller', async record => await this.callRemote(peerIdFromString(peer), request, record))
+  }
+
+  private async drain (admission: HostAdmission, request: CallRequest, record: RunRecord): Promise<CallOutcome> {
+    if (admission.status !== 'accepted') return admission.status === 'busy' ? admission : { status: 'refused', reason: admission.reason, message: admission.message }
+    record.state = 'accepted'
+    for (;;) {
+      const next = await admission.frames.next()
+      if (next.done === true) return { status: 'done', end: next.value }
+      record.frames++
+      await request.onOutput(next.value)
+    }
+  }
+
+  private async callRemote (peer: PeerId, request: CallRequest, record: RunRecord): Promise<CallOutcome> {
+    const { signal } = request
+    const known = this.heartbeat()?.getPeer(peer)
+    if (known != null && this.components.connectionManager.getConnections(peer).length === 0 && known.addresses.length > 0) {
+      // a host known from gossip only: its heartbeat says where to dial it
+      await this.components.peerStore.merge(peer, { multiaddrs: known.addresses.map(a => multiaddr(a)) }).catch(() => {})
+    }
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
+    const pb = pbStream(stream, { maxDataLength: MAX_RUN_MESSAGE_SIZE })
+    let finished = false
+    const giveUp = (): void => {
+      if (finished) return
+      // tell the host, then end the stream; a host that does not read it sees the reset
+      pb.write({ reason: reasonText(signal.reason, 'cancelled') }, RunCancel, { signal: AbortSignal.timeout(CANCEL_TIMEOUT) })
+        .then(async () => { await stream.close({ signal: AbortSignal.timeout(CANCEL_TIMEOUT) }) })
+        .catch(() => { stream.abort(new RunCancelledError('run cancelled')) })
+    }
+    signal.addEventListener('abort', giveUp, { once: true })
+    try {
+      await pb.write({
+        requestId: crypto.getRandomValues(new Uint8Array(RUN_REQUEST_ID_LENGTH)),
+        agent: request.agent,
+        input: request.input as Uint8Array<ArrayBuffer>,
+        timeoutMs: Math.min(request.timeout, MAX_RUN_TIMEOUT),
+        callerAgent: request.callerAgent
+      }, RunRequest, { signal })
+      const first = await pb.read(RunMessage, { signal })
+      const answer = first.answer
+      if (answer == null) throw new HostFailedError('the host did not answer the request first')
+      if (answer.status === RunStatus.BUSY || answer.status === RunStatus.REFUSED) {
+        finished = true
+        await stream.close({ signal }).catch(() => { stream.abort(new Error('closing')) })
+        return answer.status === RunStatus.BUSY
+          ? { status: 'busy' }
+          : { status: 'refused', reason: REASONS.has(answer.reason) ? answer.reason : 'bad-request', message: answer.reason }
+      }
+      if (answer.status !== RunStatus.ACCEPTED) throw new HostFailedError(`the host sent an unknown answer (${String(answer.status)})`)
+      record.state = 'accepted'
+      let seq = 0
+      for (;;) {
+        const msg = await pb.read(RunMessage, { signal })
+        if (msg.output != null) {
+          if (msg.output.seq !== seq) throw new HostFailedError(`output frame ${msg.output.seq} arrived where ${seq} was expected`)
+          seq++
+          record.frames++
+          await request.onOutput(msg.output.data)
+          continue
+        }
+        if (msg.result == null) throw new HostFailedError('the host sent a message that is neither output nor result')
+        const r = msg.result
+        finished = true
+        if (r.frames !== seq) throw new HostFailedError(`the host sent ${r.frames} frames but ${seq} arrived`)
+        await stream.close({ signal }).catch(() => {})
+        const end: RunEnd = { ok: r.ok, message: r.message, frames: r.frames, durationMs: r.durationMs, exitCode: r.exitCode }
+        if (!r.ok) end.error = (['agent-failed', 'timeout', 'cancelled'].includes(r.error) ? r.error : 'host-error') as RunEnd['error']
+        return { status: 'done', end }
+      }
+    } catch (err) {
+      if (!signal.aborted) stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    } finally {
+      signal.removeEventListener('abort', giveUp)
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const caller = connection.remotePeer.toString()
+    const pb = pbStream(stream, { maxDataLength: MAX_RUN_REQUEST_SIZE })
+    const request = await pb.read(RunRequest, { signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(REQUEST_READ_TIMEOUT)]) })
+    const answer = async (status: RunStatus, reason = '', queuePosition = 0): Promise<void> => {
+      await pb.write({ answer: { status, reason, queuePosition } }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+    }
+    const problem = checkRequest(request)
+    const key = `${caller}/${hex(request.requestId)}`
+    if (problem != null || this.active.has(key)) {
+      this.log('refused a run from %s: %s', caller, problem ?? 'duplicate request id')
+      await answer(RunStatus.REFUSED, 'bad-request')
+      await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+      return
+    }
+    const cancel = new AbortController()
+    const admission = this.host.admit({ agent: request.agent, input: request.input, caller, remote: true, timeout: request.timeoutMs, signal: cancel.signal })
+    if (admission.status !== 'accepted') {
+      await answer(admission.status === 'busy' ? RunStatus.BUSY : RunStatus.REFUSED, admission.status === 'refused' ? admission.reason : '')
+      await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+      this.safeDispatchEvent('run:answered', { detail: { caller, agent: request.agent, status: admission.status } })
+      return
+    }
+    const record = this.open(key, { role: 'host', agent: request.agent, peer: caller, callerAgent: request.callerAgent })
+    record.state = 'accepted'
+    // the caller keeps its side open while it waits: a cancel, its end or a reset stops the run
+    void pb.read(RunCancel, { signal: cancel.signal }).then(
+      msg => { cancel.abort(new RunCancelledError(msg.reason === '' ? 'cancelled by the caller' : msg.reason)) },
+      () => { cancel.abort(new RunCancelledError('the caller went away')) }
+    )
+    let end: RunEnd | undefined
+    try {
+      await answer(RunStatus.ACCEPTED, '', admission.position)
+      this.safeDispatchEvent('run:answered', { detail: { caller, agent: request.agent, status: 'accepted' } })
+      let seq = 0
+      for (;;) {
+        const next = await admission.frames.next()
+        if (next.done === true) {
+          end = next.value
+          break
+        }
+        record.frames++
+        await pb.write({ output: { seq: seq++, data: next.value as Uint8Array<ArrayBuffer> } }, RunMessage, { signal: cancel.signal })
+      }
+      if (stream.writeStatus !== 'writable') return
+      await pb.write({
+        result: { ok: end.ok, error: end.error ?? '', message: end.message.slice(0, 1024), exitCode: end.exitCode ?? 0, frames: end.frames, durationMs: end.durationMs }
+      }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+      await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+    } finally {
+      if (!cancel.signal.aborted) cancel.abort(new RunCancelledError('the run ended'))
+      // let the run finish its cleanup (process group killed, slot released)
+      if (end == null) await admission.frames.return(undefined as any).catch(() => {})
+      this.close(key, record, end)
+    }
+  }
+
+  private async track (peer: string, request: CallRequest, role: 'caller', fn: (record: RunRecord) => Promise<CallOutcome>): Promise<CallOutcome> {
+    const key = `${role}/${peer}/${Math.random().toString(36).slice(2)}`
+    const record = this.open(key, { role, agent: request.agent, peer, callerAgent: request.callerAgent })
+    let end: RunEnd | undefined
+    try {
+      const outcome = await fn(record)
+      if (outcome.status === 'done') end = outcome.end
+      else record.state = outcome.status
+      return outcome
+    } catch (err: any) {
+      record.state = 'failed'
+      record.error = err.name
+      throw err
+    } finally {
+      this.close(key, record, end)
+    }
+  }
+
+  private open (key: string, init: Pick<RunRecord, 'role' | 'agent' | 'peer' | 'callerAgent'>): RunRecord {
+    const record: RunRecord = { ...init, state: 'asked', frames: 0, startedAt: Date.now() }
+    this.active.set(key, record)
+    this.safeDispatchEvent('run:start', { detail: record })
+    return record
+  }
+
+  private close (key: string, record: RunRecord, end?: RunEnd): void {
+    this.active.delete(key)
+    record.endedAt = Date.now()
+    if (end != null) {
+      record.state = end.ok ? 'ok' : 'failed'
+      if (!end.ok) record.error = end.error
+    } else if (record.state === 'asked' || record.state === 'accepted') {
+      record.state = 'failed'
+    }
+    this.recent.push(record)
+    if (this.recent.length > 100) this.recent.shift()
+    this.safeDispatchEvent('run:end', { detail: record })
+  }
+}
+
+/** The DHT key under which the hosts of an agent of a mesh are provided: a CID of `<mesh>/<agent>` */
+export async function agentCid (mesh: string, agent: string): Promise<CID> {
+  return CID.createV1(raw.code, await sha256.digest(uint8ArrayFromString(`${mesh}/${agent}`)))
+}
+
+function checkRequest (request: RunRequest): string | undefined {
+  if (request.requestId.byteLength !== RUN_REQUEST_ID_LENGTH) return `request id of ${request.requestId.byteLength} bytes`
+  if (request.agent === '' || request.agent.length > 256) return 'no agent name'
+  if (request.input.byteLength > MAX_RUN_INPUT_SIZE) return 'input too large'
+  if (request.timeoutMs < 1 || request.timeoutMs > MAX_RUN_TIMEOUT) return `timeout ${request.timeoutMs} ms out of range`
+  if (request.callerAgent.length > 256) return 'caller agent name too long'
+  return undefined
+}
+
+/** Checks a run's input before it is sent anywhere */
+export function checkInput (input: Uint8Array): void {
+  if (input.byteLength > MAX_RUN_INPUT_SIZE) throw new InvalidRunError(`the input is ${input.byteLength} bytes; a run takes at most ${MAX_RUN_INPUT_SIZE}`)
+}
+
+function hex (bytes: Uint8Array): string {
+  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')
+}
+
+function reasonText (reason: unknown, fallback: string): string {
+  return reason instanceof Error && reason.message !== '' ? reason.message : fallback
+}
+

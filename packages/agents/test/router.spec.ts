@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { AgentHost, AgentRouter, FunctionRunner } from '../src/index.js'
+import type { CallOutcome, CallRequest, Candidate, RouterDeps } from '../src/index.js'
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+const done = (frames = 0): CallOutcome => ({ status: 'done', end: { ok: true, message: '', frames, durationMs: 1 } })
+
+function deps (known: Candidate[], call: (peer: string, req: CallRequest) => Promise<CallOutcome>, lookup: Candidate[] = []): RouterDeps {
+  return { self: 'me', known: () => known, lookup: async () => lookup, call }
+}
+
+describe('AgentRouter', () => {
+  it('fails with AgentNotFoundError when nobody hosts the agent', async () => {
+    const router = new AgentRouter(deps([], async () => done()))
+    await assert.rejects(router.run('ghost', bytes('')), { name: 'AgentNotFoundError' })
+  })
+
+  it('tries this node first, then ranks peers by free slots, queue depth and round-trip time', async () => {
+    const asked: string[] = []
+    const known: Candidate[] = [
+      { peer: 'slow', source: 'heartbeat', freeSlots: 1, queueDepth: 0, rtt: 80 },
+      { peer: 'full', source: 'heartbeat', freeSlots: 0, queueDepth: 3, rtt: 1 },
+      { peer: 'fast', source: 'heartbeat', freeSlots: 1, queueDepth: 0, rtt: 2 },
+      { peer: 'me', source: 'local', freeSlots: 0 }
+    ]
+    const router = new AgentRouter(deps(known, async peer => { asked.push(peer); return { status: 'busy' } }), { retries: 3 })
+    await assert.rejects(router.run('a', bytes('')), { name: 'AllHostsBusyError' })
+    assert.deepEqual(asked, ['me', 'fast', 'slow', 'full'])
+  })
+
+  it('asks the DHT only when no heartbeat names a host', async () => {
+    const asked: string[] = []
+    const router = new AgentRouter(deps([], async peer => { asked.push(peer); return done() }, [{ peer: 'far', source: 'dht' }]))
+    const outcome = await router.run('a', bytes(''))
+    assert.equal(outcome.host, 'far')
+    assert.deepEqual(asked, ['far'])
+  })
+
+  it('retries on the next host after a failure before any output, within the retry budget', async () => {
+    const asked: string[] = []
+    const known: Candidate[] = ['h1', 'h2', 'h3', 'h4'].map((peer, i) => ({ peer, source: 'heartbeat', rtt: i }))
+    const router = new AgentRouter(deps(known, async peer => {
+      asked.push(peer)
+      if (peer !== 'h3') throw new Error(`${peer} is down`)
+      return done()
+    }), { retries: 2 })
+    const outcome = await router.run('a', bytes(''))
+    assert.equal(outcome.host, 'h3')
+    assert.deepEqual(outcome.attempts.map(a => a.outcome), ['failed', 'failed', 'ok'])
+
+    const limited = new AgentRouter(deps(known, async () => { throw new Error('down') }), { retries: 1 })
+    await assert.rejects(limited.run('a', bytes('')), (err: any) => err.name === 'HostFailedError' && err.attempts.length === 2)
+  })
+
+  it('does not retry once output reached the caller: HostFailedError', async () => {
+    const known: Candidate[] = [{ peer: 'h1', source: 'heartbeat' }, { peer: 'h2', source: 'heartbeat' }]
+    const asked: string[] = []
+    const router = new AgentRouter(deps(known, async (peer, req) => {
+      asked.push(peer)
+      await req.onOutput(bytes('partial'))
+      throw new Error('connection reset')
+    }))
+    const out: string[] = []
+    await assert.rejects(router.run('a', bytes(''), { onOutput: d => { out.push(new TextDecoder().decode(d)) } }), { name: 'HostFailedError' })
+    assert.deepEqual(asked, ['h1'])
+    assert.deepEqual(out, ['partial'])
+  })
+
+  it('fails with DeadlineExceededError at the deadline', async () => {
+    const router = new AgentRouter(deps([{ peer: 'h', source: 'heartbeat' }], async (_peer, req) => await new Promise((_resolve, reject) => {
+      req.signal.addEventListener('abort', () => { reject(req.signal.reason) })
+    })))
+    const started = Date.now()
+    await assert.rejects(router.run('a', bytes(''), { deadline: 200 }), { name: 'DeadlineExceededError' })
+    assert.ok(Date.now() - started < 2000)
+  })
+
+  it('skips a peer whose circuit is open, and probes it again after the cooldown', async () => {
+    let now = 0
+    const asked: string[] = []
+    let healthy = false
+    const known: Candidate[] = [{ peer: 'flaky', source: 'heartbeat', freeSlots: 1, rtt: 1 }, { peer: 'steady', source: 'heartbeat', freeSlots: 0, rtt: 50 }]
+    const router = new AgentRouter(deps(known, async peer => {
+      asked.push(peer)
+      if (peer === 'flaky' && !healthy) throw new Error('down')
+      return done()
+    }), { retries: 1, breaker: { threshold: 2, cooldown: 1000, now: () => now } })
+    for (let i = 0; i < 4; i++) await router.run('a', bytes(''))
+    assert.deepEqual(asked, ['flaky', 'steady', 'flaky', 'steady', 'steady', 'steady'])
+    assert.equal(router.circuits().flaky, 'open')
+    now = 1000
+    healthy = true
+    asked.length = 0
+    assert.equal((await router.run('a', bytes(''))).host, 'flaky')
+    assert.equal(router.circuits().flaky, 'closed')
+  })
+
+  it('reports a local-only agent refused by its host as RunRefusedError', async () => {
+    const host = new AgentHost([{ name: 'secret', runner: new FunctionRunner(async () => 'x'), expose: 'local', concurrency: 1, timeout: 1000 }], { maxQueue: 1, maxQueuePerCaller: 1 })
+    const router = new AgentRouter(deps([], async (_peer, req) => {
+      const adm = host.admit({ agent: req.agent, input: req.input, caller: 'other', remote: true, timeout: req.timeout })
+      return adm.status === 'refused' ? { status: 'refused', reason: adm.reason, message: adm.message } : { status: 'busy' }
+    }))
+    await assert.rejects(router.run('secret', bytes(''), { node: 'host-peer' }), (err: any) => err.name === 'RunRefusedError' && err.reason === 'not-exposed')
+  })
+})
+
+describe('AgentHost', () => {
+  it('ends a run at its timeout with error timeout', async () => {
+    const host = new AgentHost([{
+      name: 'slow',
+      runner: new FunctionRunner(async (_input, { signal }) => await new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(signal.reason) }) })),
+      expose: 'mesh',
+      concurrency: 1,
+      timeout: 60_000
+    }], { maxQueue: 1, maxQueuePerCaller: 1 })
+    const adm = host.admit({ agent: 'slow', input: bytes(''), caller: 'c', remote: true, timeout: 100 })
+    assert.equal(adm.status, 'accepted')
+    if (adm.status !== 'accepted') return
+    let next = await adm.frames.next()
+    while (next.done !== true) next = await adm.frames.next()
+    assert.equal(next.value.ok, false)
+    assert.equal(next.value.error, 'timeout')
+    assert.deepEqual(host.load('slow'), { concurrency: 1, running: 0, queued: 0 })
+  })
+
+  it('splits output into frames of at most 64 KiB', async () => {
+    const big = new Uint8Array(150 * 1024).fill(7)
+    const host = new AgentHost([{ name: 'big', runner: new FunctionRunner(async () => big), expose: 'mesh', concurrency: 1, timeout: 1000 }], { maxQueue: 0, maxQueuePerCaller: 1 })
+    const adm = host.admit({ agent: 'big', input: bytes(''), caller: 'c', remote: false, timeout: 1000 })
+    if (adm.status !== 'accepted') throw new Error('not accepted')
+    const sizes: number[] = []
+    let next = await adm.frames.next()
+    while (next.done !== true) {
+      sizes.push(next.value.byteLength)
+      next = await adm.frames.next()
+    }
+    assert.deepEqual(sizes, [65536, 65536, 22528])
+    assert.equal(next.value.frames, 3)
+  })
+
+  it('gives the slot back when an accepted run is abandoned before it starts', async () => {
+    const host = new AgentHost([{ name: 'a', runner: new FunctionRunner(async () => 'x'), expose: 'mesh', concurrency: 1, timeout: 1000 }], { maxQueue: 1, maxQueuePerCaller: 1 })
+    const controller = new AbortController()
+    const adm = host.admit({ agent: 'a', input: bytes(''), caller: 'c', remote: true, timeout: 1000, signal: controller.signal })
+    assert.equal(adm.status, 'accepted')
+    controller.abort()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(host.load('a'), { concurrency: 1, running: 0, queued: 0 })
+  })
+})
