@@ -240,7 +240,7 @@ export class AgentRouter {
       const breaker = this.breakers.get(c.peer)
       const free = (c.freeSlots ?? 1) - (this.inFlight.get(c.peer) ?? 0)
       return [
-        breaker == null || breaker.state === 'closed' ? 0 : 1,
+        breaker?.state === 'open' ? 1 : 0,
         free > 0 ? 0 : 1,
         c.queueDepth ?? 0,
         breaker?.recentFailures ?? 0,
