@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { VERSION } from '@overmind/node'
+import { agentsCommand, runCommand } from './commands/agents.js'
 import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'
 import { memoryCommand } from './commands/memory.js'
@@ -34,12 +35,16 @@ Getting started:
   $ overmind start --data-dir ./node-1
   $ overmind status --data-dir ./node-1
   $ overmind memory put --data-dir ./node-1 "the build cache lives in /var/cache/ci"
-  $ overmind memory search --data-dir ./node-1 --federated "where is the build cache?"`)
+  $ overmind memory search --data-dir ./node-1 --federated "where is the build cache?"
+  $ overmind agents --data-dir ./node-1
+  $ overmind run --data-dir ./node-1 upper "hello mesh"`)
   program.addCommand(initCommand())
   program.addCommand(startCommand())
   program.addCommand(statusCommand())
   program.addCommand(peersCommand())
   program.addCommand(memoryCommand())
+  program.addCommand(agentsCommand())
+  program.addCommand(runCommand())
   program.addCommand(demoCommand())
   return program
 }

@@ -140,15 +140,20 @@ export class AgentRouter {
       await options.onOutput?.(data)
     }
 
-    const candidates = await this.candidates(agent, options.node, signal).catch(err => { throw stopped(err) })
-    if (candidates.length === 0) {
-      throw signal.aborted ? stopped() : new AgentNotFoundError(`no node of the mesh offers an agent named "${agent}"`)
-    }
+    const candidates = this.known(agent, options.node)
+    // the network is asked only when no heartbeat names a host and this node could not run it
+    let lookedUp = options.node != null || candidates.some(c => c.source === 'heartbeat')
     const tried = new Set<string>()
     let skipped = 0
     for (let budget = 1 + this.retries; budget > 0;) {
       if (signal.aborted) throw stopped()
-      const next = candidates.find(c => !tried.has(c.peer))
+      let next = candidates.find(c => !tried.has(c.peer))
+      if (next == null && !lookedUp) {
+        lookedUp = true
+        const found = await this.deps.lookup(agent, signal).catch(err => { throw stopped(err) })
+        candidates.push(...this.rank(found.filter(c => c.peer !== this.deps.self && !tried.has(c.peer))))
+        next = candidates.find(c => !tried.has(c.peer))
+      }
       if (next == null) break
       tried.add(next.peer)
       const breaker = this.breaker(next.peer)
@@ -221,18 +226,13 @@ export class AgentRouter {
     throw withAttempts(exhausted(agent, attempts, skipped), undefined, attempts)
   }
 
-  /** Candidates in the order they are tried */
-  async candidates (agent: string, node: string | undefined, signal: AbortSignal): Promise<Candidate[]> {
+  /** Candidates known without asking the network, in the order they are tried */
+  known (agent: string, node?: string): Candidate[] {
     if (node != null) {
       return [{ peer: node, source: node === this.deps.self ? 'local' : 'pinned' }]
     }
     const known = this.deps.known(agent)
-    const local = known.filter(c => c.source === 'local')
-    let remote = known.filter(c => c.source !== 'local')
-    if (remote.length === 0) {
-      remote = (await this.deps.lookup(agent, signal)).filter(c => c.peer !== this.deps.self)
-    }
-    return [...local, ...this.rank(remote)]
+    return [...known.filter(c => c.source === 'local'), ...this.rank(known.filter(c => c.source !== 'local'))]
   }
 
   private rank (candidates: Candidate[]): Candidate[] {

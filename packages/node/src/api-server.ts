@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import { STREAMED } from './api-routes.js'
+import { agentRoutes } from './agents-api.js'
 import { memoryRoutes } from './memory-api.js'
 import type { Route } from './api-routes.js'
 import type { OvermindNode } from './node.js'
@@ -30,7 +31,8 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   const routes = new Map<string, Route>([
     ['GET /v1/status', () => init.node.status()],
     ['GET /v1/peers', () => init.node.peers()],
-    ...memoryRoutes(init.node)
+    ...memoryRoutes(init.node),
+    ...agentRoutes(init.node)
   ])
   const expected = digest(init.token)
   let allowedHosts = new Set<string>()
@@ -123,6 +125,7 @@ function pathMatches (pattern: string, path: string): Record<string, string> | u
 function statusOf (err: { name?: string }): number {
   switch (err.name) {
     case 'InvalidInputError':
+    case 'InvalidRunError':
     case 'BadRequestError':
     case 'EntryRejectedError':
       return 400

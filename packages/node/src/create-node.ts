@@ -10,6 +10,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
+import { createRunner, runAgent } from '@overmind/agents'
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
 import { HybridLogicalClock } from '@overmind/hlc'
@@ -24,6 +25,7 @@ import type { Identify } from '@libp2p/identify'
 import type { PrivateKey, Libp2p, PeerDiscoveryEvents, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import type { AgentFunction, HostedAgent, RunAgentService } from '@overmind/agents'
 import type { OvermindConfig } from '@overmind/config'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 import type { MemoryStore } from '@overmind/memory'
@@ -38,6 +40,7 @@ export interface OvermindServices extends Record<string, unknown> {
   pubsub: GossipSub
   heartbeat: HeartbeatService
   dialer: MeshDialer
+  runAgent: RunAgentService
   /** Present when the node has a memory store */
   knowledge?: KnowledgeService
   memorySync?: MemorySyncService
@@ -62,6 +65,10 @@ export interface OvermindNodeInit {
   report?(): LocalReport
   /** Federated memory served and replicated by this node; none when omitted */
   memory?: MemoryStore
+  /** Folder relative agent working directories are resolved against */
+  dataDir?: string
+  /** In-process agent functions by name, for agents declared with `runner: builtin` */
+  agentFunctions?: Record<string, AgentFunction>
   /** Extra libp2p options merged over the defaults (connection gater, limits…) */
   libp2p?: Partial<Libp2pOptions<any>>
 }
@@ -83,6 +90,9 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   const { config } = init
   const mesh = config.mesh.name
   const clock = new HybridLogicalClock()
+  // the heartbeat asks the run-agent service for this node's agents and load
+  let agents: RunAgentService | undefined
+  const report = (): LocalReport => ({ ...agents?.report(), ...init.report?.() })
   const services: Record<string, (components: any) => unknown> = {
     identify: identify(),
     // heartbeat, the DHT and libp2p's connection monitor all ping
@@ -116,7 +126,17 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       pingTimeout: config.heartbeat.pingTimeout,
       version: AGENT_VERSION,
       clock,
-      report: init.report
+      report
+    }),
+    runAgent: runAgent({
+      mesh,
+      agents: hostedAgents(config, init),
+      maxQueue: config.runs.maxQueue,
+      maxQueuePerCaller: config.runs.maxQueuePerCaller,
+      deadline: config.runs.deadline,
+      retries: config.runs.retries,
+      lookupTimeout: config.runs.lookupTimeout,
+      provideInterval: config.runs.provideInterval
     }),
     dialer: meshDialer({
       bootstrap: config.bootstrap,
@@ -156,7 +176,22 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     services,
     ...init.libp2p
   }
-  return await createLibp2p(options) as unknown as Libp2p<OvermindServices>
+  const node = await createLibp2p(options) as unknown as Libp2p<OvermindServices>
+  agents = node.services.runAgent
+  return node
+}
+
+/** The agents a config declares, each with its runner */
+export function hostedAgents (config: OvermindConfig, init: Pick<OvermindNodeInit, 'dataDir' | 'agentFunctions'> = {}): HostedAgent[] {
+  return config.agents.map(agent => ({
+    name: agent.name,
+    runner: createRunner(agent, { dataDir: init.dataDir, functions: init.agentFunctions }),
+    expose: agent.expose,
+    concurrency: agent.concurrency,
+    timeout: agent.timeout,
+    version: agent.version,
+    capabilities: agent.capabilities
+  }))
 }
 
 /** Message ids come from content, so a message re-published unchanged is one message */

@@ -175,7 +175,7 @@ function optionalStrings (value: unknown, key: string): string[] | undefined {
 }
 
 /** The JSON object in a request body, at most 1 MiB */
-async function readJson (req: IncomingMessage): Promise<Record<string, any>> {
+export async function readJson (req: IncomingMessage): Promise<Record<string, any>> {
   const parts: Buffer[] = []
   let size = 0
   for await (const part of req) {

@@ -1,0 +1,119 @@
+import { Command, Option } from 'commander'
+import { ApiClient } from '@overmind/node'
+import { dataDirOption, jsonOption, parseDurationArg } from '../options.js'
+import { paint, rtt, shortId, status as paintStatus, table } from '../format.js'
+import type { MeshAgent } from '@overmind/agents'
+import type { RunProgress } from '@overmind/node'
+
+export function agentsCommand (): Command {
+  return new Command('agents')
+    .description('list every agent known in the mesh: its host, load, free slots and round-trip time')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText('after', `
+Agents come from this node's config and from the heartbeats of the other
+nodes (only agents with expose: mesh are announced).
+
+JSON: an array of {name, host (peer id), self, expose, version, capabilities,
+concurrency, freeSlots, queueDepth, load, rtt, status}.`)
+    .action(async (opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const { agents } = await client.get<{ agents: MeshAgent[] }>('/v1/agents')
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(agents, null, 2) + '\n')
+        return
+      }
+      if (agents.length === 0) {
+        process.stdout.write('no agents known yet (declare some under agents: in overmind.config.yaml)\n')
+        return
+      }
+      process.stdout.write(table(
+        ['AGENT', 'HOST', 'STATUS', 'SLOTS FREE', 'QUEUED', 'LOAD', 'RTT', 'EXPOSE'],
+        agents.map(a => [
+          a.name,
+          a.self ? 'this node' : shortId(a.host, 12),
+          paintStatus(a.status),
+          `${a.freeSlots}/${a.concurrency}`,
+          String(a.queueDepth),
+          a.load == null ? '-' : a.load.toFixed(2),
+          a.self ? '-' : rtt(a.rtt),
+          a.expose
+        ])
+      ) + '\n')
+    })
+}
+
+interface RunOptions {
+  dataDir: string
+  json?: boolean
+  node?: string
+  deadline?: number
+  as?: string
+}
+
+export function runCommand (): Command {
+  return new Command('run')
+    .description('run an agent of the mesh and stream its output as it comes')
+    .argument('<agent>', 'agent name')
+    .argument('[input...]', 'input text (several words are joined with spaces; "-" or nothing reads stdin)')
+    .addOption(dataDirOption())
+    .addOption(new Option('-n, --node <peer-id>', 'run on this node only'))
+    .addOption(new Option('--deadline <duration>', 'give up after this long, e.g. 30s (default runs.deadline)').argParser(parseDurationArg))
+    .addOption(new Option('--as <agent>', 'the agent on this node that asks (for fair queueing and logs)'))
+    .addOption(jsonOption())
+    .addHelpText('after', `
+The run goes to this node when it hosts the agent, otherwise to the best
+host known from heartbeats or the DHT; a busy or failed host is followed by
+the next one while no output has arrived. Ctrl-C cancels the run on its host.
+
+JSON: {output, host, frames, durationMs, exitCode, attempts}. On failure the
+exit code is 1 and stderr names the error: AgentNotFoundError,
+AllHostsBusyError, DeadlineExceededError, HostFailedError, RunRefusedError,
+AgentFailedError, RunCancelledError.`)
+    .action(async (agent: string, words: string[], opts: RunOptions) => {
+      const input = words.length === 0 || (words.length === 1 && words[0] === '-') ? await readStdin() : words.join(' ')
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const cancel = new AbortController()
+      const onSignal = (): void => { cancel.abort() }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      let output = ''
+      let endsWithNewline = true
+      try {
+        const body = JSON.stringify({ agent, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as })
+        for await (const line of client.lines('POST', '/v1/agents/run', (async function * () { yield new TextEncoder().encode(body) })(), cancel.signal) as AsyncGenerator<RunProgress>) {
+          if ('output' in line) {
+            if (opts.json === true) {
+              output += line.output
+            } else {
+              process.stdout.write(line.output)
+              endsWithNewline = line.output.endsWith('\n')
+            }
+          } else if ('done' in line) {
+            if (opts.json === true) {
+              process.stdout.write(JSON.stringify({ output, ...line.done }, null, 2) + '\n')
+            } else {
+              if (!endsWithNewline) process.stdout.write('\n')
+              process.stderr.write(paint('gray', `ran on ${shortId(line.done.host, 12)} in ${line.done.durationMs} ms\n`, process.stderr))
+            }
+          } else if ('error' in line) {
+            if (!endsWithNewline && opts.json !== true) process.stdout.write('\n')
+            throw Object.assign(new Error(line.error.message), { remoteName: line.error.name })
+          }
+        }
+      } catch (err: any) {
+        if (cancel.signal.aborted) throw Object.assign(new Error('cancelled'), { remoteName: 'RunCancelledError' })
+        throw err
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    })
+}
+
+async function readStdin (): Promise<string> {
+  if (process.stdin.isTTY === true) return ''
+  const parts: Buffer[] = []
+  for await (const part of process.stdin) parts.push(part)
+  return Buffer.concat(parts).toString('utf8')
+}
