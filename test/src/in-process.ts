@@ -28,6 +28,8 @@ export interface TestNodeOptions {
   memory?: boolean
   /** @default a new Ed25519 key */
   privateKey?: PrivateKey
+  /** In-process functions for agents declared with `runner: builtin` */
+  agentFunctions?: CreateOvermindNodeInit['agentFunctions']
 }
 
 /** A started node in this process, listening on loopback, with fast timers */
@@ -51,7 +53,8 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
     psk: options.psk,
     datastore: options.datastore ?? new MemoryDatastore(),
     memoryPath,
-    libp2p: options.libp2p
+    libp2p: options.libp2p,
+    agentFunctions: options.agentFunctions
   })
   if (memoryPath != null) {
     const stop = node.stop.bind(node)
