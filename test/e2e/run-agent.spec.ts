@@ -3,7 +3,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { configSchema } from '@overmind/config'
+import { agents } from '../src/agents.js'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
 import type { AgentFunction } from '@overmind/agents'
@@ -11,15 +11,6 @@ import type { OvermindNode } from '@overmind/node'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
-
-/**
- * Agent entries as the config file gives them, defaults filled in. A
- * `builtin` other than the shipped ones names a function of `agentFunctions`.
- */
-export function agents (list: Array<Record<string, unknown>>): ReturnType<typeof configSchema.parse>['agents'] {
-  const parsed = configSchema.parse({ agents: list.map(a => a.runner === 'builtin' ? { ...a, builtin: 'echo' } : a) }).agents
-  return parsed.map((a, i) => ({ ...a, builtin: String(list[i].builtin ?? a.builtin) }))
-}
 
 /** Writes parts with a pause between them */
 const ticker: AgentFunction = async function * (input) {

@@ -1,4 +1,7 @@
+import { autoNATv2 } from '@libp2p/autonat-v2'
 import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
@@ -9,7 +12,9 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
+import { isPrivate } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createRunner, runAgent } from '@overmind/agents'
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
@@ -155,6 +160,28 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   if (config.discovery.mdns) {
     services.mdns = mdns({ serviceTag: `overmind-${mesh}.local`, interval: 10_000 })
   }
+  const role = natRole(config)
+  if (role === 'relay') {
+    services.relay = circuitRelayServer({
+      reservations: {
+        maxReservations: config.nat.maxReservations,
+        // sized for real runs: the library's defaults cut a link after 2 minutes or 128 KiB
+        defaultDurationLimit: config.nat.relayDuration,
+        defaultDataLimit: BigInt(config.nat.relayData)
+      }
+    })
+  }
+  if (config.nat.autonat) {
+    services.autoNAT = autoNATv2()
+  }
+  if (config.nat.holePunch) {
+    services.dcutr = dcutr()
+  }
+  const listen = [...config.listen]
+  if (role === 'private') {
+    // one reservation on a relay of the mesh; its /p2p-circuit address is announced
+    listen.push('/p2p-circuit')
+  }
   const options: Libp2pOptions<any> = {
     privateKey: init.privateKey,
     // unprefixed, so DEBUG=overmind:* and DEBUG=libp2p:* select components by name
@@ -162,10 +189,10 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     nodeInfo: { name: 'overmind', version: VERSION, userAgent: AGENT_VERSION },
     datastore: init.datastore,
     addresses: {
-      listen: config.listen,
+      listen,
       announce: config.announce.length > 0 ? config.announce : undefined
     },
-    transports: [tcp(), webSockets()],
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: preSharedKey({ psk: init.psk }),
@@ -192,6 +219,21 @@ export function hostedAgents (config: OvermindConfig, init: Pick<OvermindNodeIni
     version: agent.version,
     capabilities: agent.capabilities
   }))
+}
+
+export type NatRole = 'relay' | 'public' | 'private'
+
+/**
+ * The part a node plays in reaching others. `auto` is `private` when the
+ * node has no public address and knows relays to reserve on (`nat.relays`),
+ * and `public` otherwise: a node without known relays does not hunt for one
+ * (listening on `/p2p-circuit` with no relay in reach keeps walking the DHT).
+ */
+export function natRole (config: OvermindConfig): NatRole {
+  if (config.nat.role !== 'auto') return config.nat.role
+  const own = [...config.announce, ...config.listen].map(a => multiaddr(a))
+  const reachable = own.some(ma => isPrivate(ma) === false && !ma.toString().startsWith('/ip4/0.0.0.0') && !ma.toString().startsWith('/ip6/::/'))
+  return !reachable && config.nat.relays.length > 0 ? 'private' : 'public'
 }
 
 /** Message ids come from content, so a message re-published unchanged is one message */

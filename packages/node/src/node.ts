@@ -1,4 +1,5 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
 import { AGENT_VERSION } from './version.js'
@@ -87,9 +88,11 @@ export class OvermindNode {
   private readonly discovered = new Map<string, { via: DiscoverySource, at: number }>()
   private readonly detach: Array<() => void> = []
   private startedAt = 0
+  private readonly relays: string[]
 
-  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore) {
+  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore, relays: string[] = []) {
     this.libp2p = libp2p
+    this.relays = relays
     this.mesh = mesh
     this.datastore = datastore
     this.memory = memory
@@ -101,7 +104,7 @@ export class OvermindNode {
     try {
       memory = init.memoryPath != null ? await openMemoryStore(init.memoryPath, init) : undefined
       const libp2p = await createOvermindLibp2p({ ...init, memory, libp2p: { ...init.libp2p, start: false } })
-      return new OvermindNode(libp2p, init.config.mesh.name, init.datastore, memory)
+      return new OvermindNode(libp2p, init.config.mesh.name, init.datastore, memory, init.config.nat.relays)
     } catch (err) {
       await memory?.close()
       await init.datastore?.close?.()
@@ -117,6 +120,22 @@ export class OvermindNode {
     this.trackDiscovery()
     await this.libp2p.start()
     this.startedAt = Date.now()
+    await this.keepRelays()
+  }
+
+  /**
+   * Configured relays are dialled and tagged keep-alive, so libp2p redials
+   * them when they restart and the reservation is made again
+   */
+  private async keepRelays (): Promise<void> {
+    for (const address of this.relays) {
+      const ma = multiaddr(address)
+      const peer = peerIdFromString(ma.getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
+      await this.libp2p.peerStore.merge(peer, { multiaddrs: [ma.decapsulateCode(421)], tags: { 'keep-alive-relay': { value: 1 } } })
+      this.libp2p.dial(ma).catch(() => {
+        // the reconnect queue tries again
+      })
+    }
   }
 
   async stop (): Promise<void> {

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { agents } from '../src/agents.js'
+import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { waitFor } from '../src/wait.js'
+import type { OvermindNode } from '@overmind/node'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+/** Refuses every direct (non-relayed) address of the peers `blocked` names */
+function onlyRelayedTo (blocked: () => string[]): { denyDialMultiaddr(ma: Multiaddr): boolean } {
+  return {
+    denyDialMultiaddr: (ma) => {
+      const s = ma.toString()
+      if (s.includes('/p2p-circuit')) return false
+      const peer = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+      return peer != null && blocked().includes(peer)
+    }
+  }
+}
+
+describe('run_agent through a circuit relay', () => {
+  const psk = meshKey()
+  const nodes: OvermindNode[] = []
+  const ids: string[] = []
+
+  before(async () => {
+    const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
+    nodes.push(relay)
+    const relayAddr = tcpAddress(relay)
+    const home = async (other: () => string[], agentList: Array<Record<string, unknown>>): Promise<OvermindNode> => await startTestNode({
+      psk,
+      bootstrap: [relayAddr],
+      libp2p: { connectionGater: onlyRelayedTo(other) },
+      config: c => {
+        c.nat.role = 'private'
+        c.nat.relays = [relayAddr]
+        c.agents = agents(agentList)
+      }
+    })
+    const a = await home(() => [ids[1]], [])
+    const b = await home(() => [ids[0]], [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }])
+    ids.push(a.peerId, b.peerId)
+    nodes.push(a, b)
+    // B holds a reservation and announces its /p2p-circuit address; A hears of B's agent
+    await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000, message: 'B never got a relay reservation' })
+    await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId), { timeout: 15_000, message: 'A never heard of B\'s agent' })
+  })
+
+  after(async () => {
+    await Promise.all(nodes.map(async n => { await n.stop() }))
+  })
+
+  it('runs an agent of B from A over the relayed connection', async () => {
+    const [, a, b] = nodes
+    assert.equal(a.libp2p.getConnections(b.libp2p.peerId).length, 0)
+    const out: string[] = []
+    const outcome = await a.libp2p.services.runAgent.run('upper', new TextEncoder().encode('across the relay'), {
+      deadline: 20_000,
+      onOutput: d => { out.push(text(d)) }
+    })
+    assert.equal(outcome.host, b.peerId)
+    assert.equal(out.join(''), 'ACROSS THE RELAY')
+    const links = a.libp2p.getConnections(b.libp2p.peerId)
+    assert.ok(links.length > 0)
+    assert.ok(links.every(c => c.remoteAddr.toString().includes('/p2p-circuit')), `A reaches B by ${links.map(c => c.remoteAddr.toString()).join(', ')}`)
+    const report = a.peers().find(p => p.peerId === b.peerId)
+    assert.ok(report?.connections.every(c => c.kind === 'relayed'))
+  })
+})
