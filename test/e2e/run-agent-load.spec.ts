@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { agents } from '../src/agents.js'
+import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { delay, waitFor } from '../src/wait.js'
+import type { OvermindNode } from '@overmind/node'
+
+const CONCURRENCY = 2
+const MAX_QUEUE = 8
+const PER_CALLER = 4
+const RUN_MS = 400
+
+interface Sent { caller: string, ok: boolean, error?: string, settledAt: number }
+
+describe('run_agent under overload', () => {
+  const psk = meshKey()
+  let host: OvermindNode
+  let x: OvermindNode
+  let y: OvermindNode
+  let peak = { queued: 0, active: 0 }
+  let sampler: ReturnType<typeof setInterval> | undefined
+
+  before(async () => {
+    host = await startTestNode({
+      psk,
+      agentFunctions: { work: async (input) => { await delay(RUN_MS); return input } },
+      config: c => {
+        c.runs.maxQueue = MAX_QUEUE
+        c.runs.maxQueuePerCaller = PER_CALLER
+        c.agents = agents([{ name: 'work', runner: 'builtin', builtin: 'work', concurrency: CONCURRENCY }])
+      }
+    })
+    x = await startTestNode({ psk, bootstrap: [tcpAddress(host)] })
+    y = await startTestNode({ psk, bootstrap: [tcpAddress(host)] })
+    await waitFor(() => [x, y].every(n => n.libp2p.getConnections(host.libp2p.peerId).length > 0), { timeout: 10_000 })
+    const service = host.libp2p.services.runAgent
+    sampler = setInterval(() => {
+      peak = { queued: Math.max(peak.queued, service.host.queueDepth), active: Math.max(peak.active, service.host.active) }
+    }, 5)
+  })
+
+  after(async () => {
+    clearInterval(sampler)
+    await Promise.all([host, x, y].map(async n => { await n?.stop() }))
+  })
+
+  function flood (from: OvermindNode, name: string, count: number): Array<Promise<Sent>> {
+    return Array.from({ length: count }, async (_, i) => {
+      try {
+        await from.libp2p.services.runAgent.run('work', new TextEncoder().encode(`${name}-${i}`), { node: host.peerId, deadline: 60_000 })
+        return { caller: name, ok: true, settledAt: Date.now() }
+      } catch (err: any) {
+        return { caller: name, ok: false, error: err.name, settledAt: Date.now() }
+      }
+    })
+  }
+
+  it('answers 10× its capacity at once with accepted or busy, completes every accepted run and shares the queue fairly', async () => {
+    // capacity: 2 running + 8 waiting; two callers send 50 each, all at once
+    const results = await Promise.all([...flood(x, 'x', 50), ...flood(y, 'y', 50)])
+    const accepted = results.filter(r => r.ok)
+    const busy = results.filter(r => !r.ok)
+    assert.deepEqual([...new Set(busy.map(r => r.error))], ['AllHostsBusyError'], 'every refusal is a busy answer')
+    assert.ok(accepted.length >= CONCURRENCY + MAX_QUEUE - 1 && accepted.length <= CONCURRENCY + MAX_QUEUE + CONCURRENCY, `${accepted.length} accepted`)
+    // busy at once: every busy answer came before the first accepted run could finish
+    const firstDone = Math.min(...accepted.map(r => r.settledAt))
+    assert.ok(busy.every(r => r.settledAt <= firstDone), 'a busy answer waited for a run')
+    // fair: neither caller takes the whole queue, and their runs are served in turns
+    const perCaller = (name: string): number => accepted.filter(r => r.caller === name).length
+    assert.ok(perCaller('x') >= PER_CALLER && perCaller('y') >= PER_CALLER, `x got ${perCaller('x')}, y got ${perCaller('y')}`)
+    const order = accepted.sort((a, b) => a.settledAt - b.settledAt).map(r => r.caller).join('')
+    assert.doesNotMatch(order, /x{5}|y{5}/, `completion order ${order}`)
+    // bounded: the host never held more than its slots and its queue
+    assert.ok(peak.active <= CONCURRENCY, `peak active ${peak.active}`)
+    assert.ok(peak.queued <= MAX_QUEUE, `peak queued ${peak.queued}`)
+    assert.ok(peak.queued >= MAX_QUEUE - 1, `the queue was used (peak ${peak.queued})`)
+    await waitFor(() => host.libp2p.services.runAgent.host.queueDepth === 0 && host.libp2p.services.runAgent.host.active === 0 ? true : undefined, { timeout: 5_000 })
+  })
+
+  it('keeps room for a caller that comes after another\'s flood', async () => {
+    const xs = flood(x, 'x', 30)
+    await delay(100)
+    const ys = await Promise.all(flood(y, 'y', 3))
+    const xr = await Promise.all(xs)
+    assert.equal(ys.filter(r => r.ok).length, 3, 'the late caller got all its runs in')
+    const lastX = Math.max(...xr.filter(r => r.ok).map(r => r.settledAt))
+    assert.ok(Math.max(...ys.map(r => r.settledAt)) <= lastX, 'the late caller did not wait behind the whole flood')
+  })
+})
