@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { ApiClient } from '@overmind/node'
+import { BIN, NodeProcess, json, overmind, setConfig, tempDir } from '../src/cli.js'
+import { waitFor } from '../src/wait.js'
+import type { MeshAgent } from '@overmind/agents'
+
+const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0']
+
+/**
+ * The agent every host runs: it notes that it started, says "working" at
+ * once when its input is "early", and finishes after two seconds
+ */
+const JOB = 'echo $$ > "$0.running"; if [ "$1" = early ]; then echo working; fi; sleep 2; echo finished'
+
+describe('overmind agents and overmind run on a mesh of node processes', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  const nodes: NodeProcess[] = []
+  const dirs: string[] = []
+  const peers: string[] = []
+
+  before(async () => {
+    dir = await tempDir()
+    for (let i = 0; i < 4; i++) {
+      dirs.push(join(dir.path, `n${i}`))
+      const res = await overmind(['init', '--data-dir', dirs[i], '--mesh', 'runs-e2e', ...(i > 0 ? ['--mesh-key-file', join(dirs[0], 'mesh.key')] : [])])
+      assert.equal(res.code, 0, res.stderr)
+      await setConfig(dirs[i], {
+        'heartbeat.interval': '500ms',
+        'memory.embedder': 'hash',
+        agents: i === 0 ? [] : [{ name: 'job', runner: 'command', command: ['sh', '-c', JOB, join(dir.path, `host${i}`)], input: 'argument', concurrency: 2 }]
+      })
+    }
+    nodes.push(await NodeProcess.start(dirs[0], LISTEN))
+    const bootstrap = (await nodes[0].status()).addresses.find(a => a.includes('/tcp/') && !a.includes('/ws'))!
+    for (let i = 1; i < 4; i++) nodes.push(await NodeProcess.start(dirs[i], [...LISTEN, '--bootstrap', bootstrap]))
+    for (const n of nodes) peers.push((await n.status()).peerId)
+    await waitFor(async () => {
+      const { agents } = await (await ApiClient.forDataDir(dirs[0])).get<{ agents: MeshAgent[] }>('/v1/agents')
+      return agents.filter(a => a.name === 'job').length === 3 ? true : undefined
+    }, { timeout: 20_000, message: 'A never saw the three hosts of job' })
+  })
+
+  after(async () => {
+    await Promise.all(nodes.map(async n => { await n.kill() }))
+    await dir.remove()
+  })
+
+  it('lists every agent of the mesh with its host', async () => {
+    const agents = await json<MeshAgent[]>(['agents', '--data-dir', dirs[0], '--json'])
+    const hosts = agents.filter(a => a.name === 'job').map(a => a.host).sort()
+    assert.deepEqual(hosts, peers.slice(1).sort())
+    assert.ok(agents.every(a => typeof a.freeSlots === 'number' && a.concurrency === 2))
+  })
+
+  it('prints the output and the host, and names the error on failure', async () => {
+    const result = await json<{ output: string, host: string }>(['run', '--data-dir', dirs[0], 'job', 'plain', '--json'])
+    assert.equal(result.output, 'finished\n')
+    assert.ok(peers.slice(1).includes(result.host))
+    const missing = await overmind(['run', '--data-dir', dirs[0], 'no-such-agent', 'x', '--json'])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /AgentNotFoundError/)
+  })
+
+  /** Starts `overmind run` on A, waits for a host to start the job, and kills that host */
+  async function killHostDuringRun (input: string, waitForOutput: boolean): Promise<{ code: number | null, stdout: string, stderr: string, killed: number, ms: number }> {
+    for (const i of [1, 2, 3]) rmSync(join(dir.path, `host${i}.running`), { force: true })
+    const started = Date.now()
+    const child = spawn(process.execPath, [BIN, 'run', '--data-dir', dirs[0], 'job', input, '--deadline', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += d })
+    child.stderr.on('data', d => { stderr += d })
+    const closed = new Promise<number | null>(resolve => child.once('close', resolve))
+    const killed = await waitFor(() => {
+      const i = [1, 2, 3].find(i => nodes[i].exited == null && existsSync(join(dir.path, `host${i}.running`)))
+      return i != null && (!waitForOutput || stdout.includes('working')) ? i : undefined
+    }, { timeout: 15_000, message: () => `no host started the job; run stderr: ${stderr}` })
+    await nodes[killed].kill()
+    const code = await closed
+    return { code, stdout, stderr, killed, ms: Date.now() - started }
+  }
+
+  it('retries on another host when the host dies before any output', async () => {
+    const { code, stdout, stderr, killed, ms } = await killHostDuringRun('quiet', false)
+    assert.equal(code, 0, stderr)
+    assert.equal(stdout, 'finished\n')
+    assert.match(stderr, /ran on/)
+    assert.ok(ms < 30_000)
+    assert.notEqual(nodes[killed].exited, undefined)
+    // the run finished on one of the hosts still alive, which started the job afresh
+    assert.ok([1, 2, 3].some(i => i !== killed && existsSync(join(dir.path, `host${i}.running`))))
+  })
+
+  it('fails with HostFailedError before its deadline when the host dies after output was delivered', async () => {
+    const { code, stdout, stderr, ms } = await killHostDuringRun('early', true)
+    assert.equal(code, 1)
+    assert.equal(stdout, 'working\n')
+    assert.match(stderr, /HostFailedError/)
+    assert.ok(ms < 30_000, `took ${ms} ms`)
+  })
+})
