@@ -23,6 +23,7 @@ import { MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { SignedEntry } from '@overmind/protocols'
 import { Level } from 'level'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
+import { chart, fmt, percentile, table } from './report.js'
 import type { Embedder, PutInput } from '@overmind/memory'
 
 const { values: args } = parseArgs({
@@ -87,26 +88,6 @@ function inputs (from: number, count: number): PutInput[] {
 }
 
 // ---------------------------------------------------------------- output
-
-function table (title: string, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
-  const line = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ')
-  process.stdout.write(['', title, line(header), line(widths.map(w => '-'.repeat(w))), ...rows.map(line), ''].join('\n'))
-}
-
-function chart (title: string, bars: Array<[string, number]>, unit: string): void {
-  const max = Math.max(...bars.map(b => b[1]), 1)
-  const width = Math.max(...bars.map(b => b[0].length))
-  process.stdout.write(['', title, ...bars.map(([label, value]) => `${label.padEnd(width)} │${'█'.repeat(Math.max(1, Math.round(value / max * 40)))} ${fmt(value)} ${unit}`), '', ''].join('\n'))
-}
-
-function fmt (n: number): string {
-  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2)
-}
-
-function percentile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]
-}
 
 function progress (label: string, done: number, total: number): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}   `)

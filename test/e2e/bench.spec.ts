@@ -5,6 +5,7 @@ import { describe, it } from 'node:test'
 
 const MESH_BENCH = fileURLToPath(new URL('../bench/mesh.js', import.meta.url))
 const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url))
+const RUN_AGENT_BENCH = fileURLToPath(new URL('../bench/run-agent.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
 describe('mesh benchmark (fast version)', () => {
@@ -39,5 +40,20 @@ describe('memory benchmark (fast version)', () => {
     const recall = figure(/^2,000(?:\s+\S+){5}\s+([\d.]+)$/m)
     assert.ok(recall > 0 && recall <= 1, `recall ${recall}`)
     assert.match(res.stdout, /LevelDB floor +│█+/)
+  })
+})
+
+// `./scripts/bench run-agent` runs 2,000 requests per path
+describe('run-agent benchmark (fast version)', () => {
+  it('measures run_agent against a bare libp2p stream and raw TCP, direct and relayed, and prints a table and charts', () => {
+    const res = spawnSync(process.execPath, [RUN_AGENT_BENCH, '--quick', '--requests', '100'], { encoding: 'utf8', timeout: 180_000 })
+    assert.equal(res.status, 0, res.stderr)
+    for (const path of ['raw TCP echo', 'libp2p stream echo', 'run_agent echo', 'libp2p stream echo, relayed', 'run_agent echo, relayed']) {
+      const row = res.stdout.split('\n').find(l => l.startsWith(path + '  '))
+      assert.ok(row != null, `${path} in\n${res.stdout}`)
+      const [p50, p99, perSecond] = row.slice(path.length).trim().split(/\s+/).map(x => Number(x.replace(/,|×/g, '')))
+      assert.ok(p50 > 0 && p99 >= p50 && perSecond > 0, row)
+    }
+    assert.match(res.stdout, /run_agent adds -?[\d.]+ ms at p50 over a bare stream/)
   })
 })

@@ -276,7 +276,14 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       // a host known from gossip only: its heartbeat says where to dial it
       await this.components.peerStore.merge(peer, { multiaddrs: known.addresses.map(a => multiaddr(a)) }).catch(() => {})
     }
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
+    // an open connection is reused, direct before relayed: opening by peer id
+    // would build a new relayed circuit for every run on a limited connection
+    const open = this.components.connectionManager.getConnections(peer)
+      .filter(c => c.status === 'open')
+      .sort((a, b) => Number(a.limits != null) - Number(b.limits != null))[0]
+    const stream = open != null
+      ? await open.newStream(this.protocol, { signal, runOnLimitedConnection: true })
+      : await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
     const pb = pbStream(stream, { maxDataLength: MAX_RUN_MESSAGE_SIZE })
     let finished = false
     const giveUp = (): void => {
