@@ -57,7 +57,14 @@ describe('run_agent under overload', () => {
 
   it('answers 10× its capacity at once with accepted or busy, completes every accepted run and shares the queue fairly', async () => {
     // capacity: 2 running + 8 waiting; two callers send 50 each, all at once
-    const results = await Promise.all([...flood(x, 'x', 50), ...flood(y, 'y', 50)])
+    const sent = Promise.all([...flood(x, 'x', 50), ...flood(y, 'y', 50)])
+    // the host's load reaches the callers in its next heartbeats
+    const seen = await waitFor(() => {
+      const advert = x.libp2p.services.runAgent.agents().find(a => a.name === 'work' && a.host === host.peerId)
+      return advert != null && advert.freeSlots === 0 && advert.queueDepth > 0 ? advert : undefined
+    }, { timeout: 5_000, message: 'X never saw the host busy in a heartbeat' })
+    assert.ok(seen.queueDepth <= MAX_QUEUE)
+    const results = await sent
     const accepted = results.filter(r => r.ok)
     const busy = results.filter(r => !r.ok)
     assert.deepEqual([...new Set(busy.map(r => r.error))], ['AllHostsBusyError'], 'every refusal is a busy answer')

@@ -53,6 +53,9 @@ describe('parseConfig', () => {
       },
       api: { host: '127.0.0.1', port: 0, tokenFile: 'api.token' },
       connections: { maxConnections: 300, allow: [] },
+      agents: [],
+      runs: { maxQueue: 64, maxQueuePerCaller: 16, deadline: 60_000, retries: 2, lookupTimeout: 3_000, provideInterval: 600_000 },
+      nat: { role: 'auto', relays: [], autonat: true, holePunch: true, maxReservations: 128, relayDuration: 3_600_000, relayData: 1024 * 1024 * 1024 },
       log: { level: 'info', format: 'text' }
     })
   })
@@ -286,5 +289,37 @@ api:
     assert.ok(result.success)
     assert.equal(result.data.heartbeat.interval, 2_000)
     assert.equal(configSchema.safeParse({ nope: 1 }).success, false)
+  })
+})
+
+describe('agents', () => {
+  it('fills in the defaults of an agent and reads its timeout as a duration', () => {
+    const config = parseConfig('agents:\n  - name: upper\n    command: [tr, a-z, A-Z]\n    timeout: 30s\n    expose: local\n')
+    assert.equal(config.agents.length, 1)
+    const [agent] = config.agents
+    assert.equal(agent.runner, 'command')
+    assert.deepEqual(agent.command, ['tr', 'a-z', 'A-Z'])
+    assert.equal(agent.input, 'stdin')
+    assert.equal(agent.expose, 'local')
+    assert.equal(agent.concurrency, 1)
+    assert.equal(agent.timeout, 30_000)
+  })
+
+  it('reports what each runner is missing, an unknown builtin and a duplicate name, with their lines', () => {
+    const text = 'agents:\n  - name: a\n  - name: b\n    runner: http\n  - name: c\n    runner: builtin\n  - name: a\n    command: [x]\n'
+    assert.throws(() => parseConfig(text, { file: 'x.yaml' }), (err: any) => {
+      assert.equal(err.name, 'ConfigError')
+      assert.match(err.message, /x\.yaml:2:5: agents\[0\]\.command: expected a value when runner is command/)
+      assert.match(err.message, /agents\[1\]\.url: expected a value when runner is http/)
+      assert.match(err.message, /agents\[1\]\.model: expected a value when runner is http/)
+      assert.match(err.message, /agents\[2\]\.name: expected one of "echo" for a builtin agent, got "c"/)
+      assert.match(err.message, /x\.yaml:7:\d+: agents\[3\]\.name: expected a name no other agent of this node has, got "a" twice/)
+      return true
+    })
+  })
+
+  it('refuses a bad agent name and an unknown nat role', () => {
+    assert.throws(() => parseConfig('agents:\n  - name: "no spaces"\n    command: [x]\n'), /agents\[0\]\.name: expected a name of 1 to 63 letters/)
+    assert.throws(() => parseConfig('nat:\n  role: gateway\n'), /nat\.role: expected one of "auto", "relay", "public", "private"/)
   })
 })

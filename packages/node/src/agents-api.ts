@@ -22,10 +22,10 @@ export type RunProgress =
  * - `GET /v1/runs` → runs in progress and the latest finished ones
  */
 export function agentRoutes (node: OvermindNode): Array<[string, Route]> {
-  const service = node.libp2p.services.runAgent
+  const service = (): OvermindNode['libp2p']['services']['runAgent'] => node.libp2p.services.runAgent
   return [
-    ['GET /v1/agents', () => ({ agents: service.agents() })],
-    ['GET /v1/runs', () => service.runs()],
+    ['GET /v1/agents', () => ({ agents: service().agents() })],
+    ['GET /v1/runs', () => service().runs()],
     ['POST /v1/agents/run', async (req, res) => {
       const body = await readJson(req)
       if (typeof body.agent !== 'string' || body.agent === '') throw new BadRequestError('expected {"agent": "name", "input": "text"}')
@@ -46,7 +46,7 @@ export function agentRoutes (node: OvermindNode): Array<[string, Route]> {
       }
       const decoder = new TextDecoder()
       try {
-        const outcome = await service.run(body.agent, input, {
+        const outcome = await service().run(body.agent, input, {
           deadline: body.deadline,
           node: body.node,
           callerAgent: body.callerAgent,
