@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015,SC2016
 # scripts/netns-lab.d/topology.sh: the network of the NAT lab, sourced by scripts/netns-lab.
 #
 # Two NATed home networks and a public relay, built from Linux network
