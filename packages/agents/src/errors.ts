@@ -51,3 +51,9 @@ export class InvalidRunError extends Error {
   static override name = 'InvalidRunError'
   override name = 'InvalidRunError'
 }
+
+/** The message of an abort reason or error, or `fallback` when it has none */
+export function reasonText (reason: unknown, fallback: string): string {
+  if (reason instanceof Error && reason.message !== '') return reason.message
+  return typeof reason === 'string' && reason !== '' ? reason : fallback
+}

@@ -1,6 +1,6 @@
 import { setMaxListeners } from '@libp2p/interface'
 import { MAX_RUN_FRAME_DATA } from '@overmind/protocols'
-import { AgentFailedError, RunCancelledError } from './errors.js'
+import { AgentFailedError, RunCancelledError, reasonText } from './errors.js'
 import { deadline } from './deadline.js'
 import { Scheduler } from './scheduler.js'
 import type { AgentLoad } from './scheduler.js'
@@ -89,6 +89,12 @@ export class AgentHost {
 
   load (name: string): AgentLoad | undefined {
     return this.scheduler.load(name)
+  }
+
+  /** Runs of `name` that could start now */
+  freeSlots (name: string): number {
+    const load = this.scheduler.load(name)
+    return load == null ? 0 : Math.max(0, load.concurrency - load.running)
   }
 
   get queueDepth (): number {
@@ -187,8 +193,4 @@ export class AgentHost {
     this.shutdown.abort(new RunCancelledError('the host is stopping'))
     this.scheduler.clear(this.shutdown.signal.reason)
   }
-}
-
-function reasonText (reason: unknown, fallback: string): string {
-  return reason instanceof Error && reason.message !== '' ? reason.message : typeof reason === 'string' && reason !== '' ? reason : fallback
 }

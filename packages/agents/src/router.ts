@@ -4,7 +4,7 @@ import { DEFAULT_DEADLINE, DEFAULT_RETRIES } from './constants.js'
 import { deadline as deadlineSignal } from './deadline.js'
 import {
   AgentFailedError, AgentNotFoundError, AllHostsBusyError, DeadlineExceededError, HostFailedError,
-  RunCancelledError, RunRefusedError
+  RunCancelledError, RunRefusedError, reasonText
 } from './errors.js'
 import type { BreakerInit, BreakerState } from './breaker.js'
 import type { RunEnd } from './host.js'
@@ -292,8 +292,4 @@ function exhausted (agent: string, attempts: Attempt[], skipped: number): Error 
 
 function withAttempts<E extends Error> (err: E, host: string | undefined, attempts: Attempt[]): E {
   return Object.assign(err, { host, attempts })
-}
-
-function reasonText (reason: unknown, fallback: string): string {
-  return reason instanceof Error && reason.message !== '' ? reason.message : fallback
 }

@@ -10,15 +10,16 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import {
   CANCEL_TIMEOUT, DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_PER_CALLER, DEFAULT_PROVIDE_INTERVAL,
   FIRST_PROVIDE_DELAYS, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PROVIDERS, REQUEST_READ_TIMEOUT, RUN_PROTOCOL
 } from './constants.js'
-import { HostFailedError, InvalidRunError, RunCancelledError } from './errors.js'
+import { HostFailedError, InvalidRunError, RunCancelledError, reasonText } from './errors.js'
 import { AgentHost } from './host.js'
 import { AgentRouter } from './router.js'
 import type { RunAgentComponents, RunAgentEvents, RunAgentInit, RunAgentService, MeshAgent, RunRecord } from './index.js'
-import type { HostAdmission, RunEnd } from './host.js'
+import type { HostAdmission, HostedAgent, RunEnd } from './host.js'
 import type { CallOutcome, CallRequest, Candidate, RouteOptions, RunOutcome } from './router.js'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
@@ -103,6 +104,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   }
 
   async run (agent: string, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
+    checkInput(input)
     const signal = options.signal == null ? this.shutdown.signal : AbortSignal.any([options.signal, this.shutdown.signal])
     return await this.router.run(agent, input, { ...options, signal })
   }
@@ -112,17 +114,17 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     let queueDepth = 0
     let freeSlots = 0
     const agents = this.exposed().map(agent => {
-      const load = this.host.load(agent.name) ?? { concurrency: agent.concurrency, running: 0, queued: 0 }
-      const free = Math.max(0, load.concurrency - load.running)
-      queueDepth += load.queued
+      const queued = this.host.load(agent.name)?.queued ?? 0
+      const free = this.host.freeSlots(agent.name)
+      queueDepth += queued
       freeSlots += free
       return {
         name: agent.name,
         version: agent.version ?? '',
         capabilities: agent.capabilities ?? [],
-        concurrency: load.concurrency,
+        concurrency: agent.concurrency,
         freeSlots: free,
-        queueDepth: load.queued
+        queueDepth: queued
       }
     })
     return { agents, queueDepth, freeSlots }
@@ -132,7 +134,6 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   agents (): MeshAgent[] {
     const self = this.components.peerId.toString()
     const list: MeshAgent[] = this.host.list().map(agent => {
-      const load = this.host.load(agent.name)
       return {
         name: agent.name,
         host: self,
@@ -141,8 +142,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         version: agent.version ?? '',
         capabilities: agent.capabilities ?? [],
         concurrency: agent.concurrency,
-        freeSlots: Math.max(0, (load?.concurrency ?? 0) - (load?.running ?? 0)),
-        queueDepth: load?.queued ?? 0,
+        freeSlots: this.host.freeSlots(agent.name),
+        queueDepth: this.host.load(agent.name)?.queued ?? 0,
         status: 'self'
       }
     })
@@ -192,7 +193,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
   }
 
-  private exposed (): Array<{ name: string, expose: string, concurrency: number, version?: string, capabilities?: string[] }> {
+  private exposed (): HostedAgent[] {
     return this.host.list().filter(agent => agent.expose === 'mesh')
   }
 
@@ -208,8 +209,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     const found: Candidate[] = []
     const hosted = this.host.get(agent)
     if (hosted != null) {
-      const load = this.host.load(agent)
-      found.push({ peer: this.components.peerId.toString(), source: 'local', freeSlots: (load?.concurrency ?? 0) - (load?.running ?? 0), queueDepth: load?.queued ?? 0 })
+      found.push({ peer: this.components.peerId.toString(), source: 'local', freeSlots: this.host.freeSlots(agent), queueDepth: this.host.load(agent)?.queued ?? 0 })
     }
     for (const peer of this.heartbeat()?.peers() ?? []) {
       if (peer.status !== 'connected' && peer.status !== 'alive') continue
@@ -253,9 +253,9 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         timeout: request.timeout,
         signal: request.signal
       })
-      return await this.track(peer, request, 'caller', async record => await this.drain(admission, request, record))
+      return await this.track(peer, request, async record => await this.drain(admission, request, record))
     }
-    return await this.track(peer, request, 'caller', async record => await this.callRemote(peerIdFromString(peer), request, record))
+    return await this.track(peer, request, async record => await this.callRemote(peerIdFromString(peer), request, record))
   }
 
   private async drain (admission: HostAdmission, request: CallRequest, record: RunRecord): Promise<CallOutcome> {
@@ -349,7 +349,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       await pb.write({ answer: { status, reason, queuePosition } }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
     }
     const problem = checkRequest(request)
-    const key = `${caller}/${hex(request.requestId)}`
+    const key = `${caller}/${uint8ArrayToString(request.requestId, 'base16')}`
     if (problem != null || this.active.has(key)) {
       this.log('refused a run from %s: %s', caller, problem ?? 'duplicate request id')
       await answer(RunStatus.REFUSED, 'bad-request')
@@ -398,9 +398,9 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
   }
 
-  private async track (peer: string, request: CallRequest, role: 'caller', fn: (record: RunRecord) => Promise<CallOutcome>): Promise<CallOutcome> {
-    const key = `${role}/${peer}/${Math.random().toString(36).slice(2)}`
-    const record = this.open(key, { role, agent: request.agent, peer, callerAgent: request.callerAgent })
+  private async track (peer: string, request: CallRequest, fn: (record: RunRecord) => Promise<CallOutcome>): Promise<CallOutcome> {
+    const key = `caller/${peer}/${Math.random().toString(36).slice(2)}`
+    const record = this.open(key, { role: 'caller', agent: request.agent, peer, callerAgent: request.callerAgent })
     let end: RunEnd | undefined
     try {
       const outcome = await fn(record)
@@ -455,13 +455,5 @@ function checkRequest (request: RunRequest): string | undefined {
 /** Checks a run's input before it is sent anywhere */
 export function checkInput (input: Uint8Array): void {
   if (input.byteLength > MAX_RUN_INPUT_SIZE) throw new InvalidRunError(`the input is ${input.byteLength} bytes; a run takes at most ${MAX_RUN_INPUT_SIZE}`)
-}
-
-function hex (bytes: Uint8Array): string {
-  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')
-}
-
-function reasonText (reason: unknown, fallback: string): string {
-  return reason instanceof Error && reason.message !== '' ? reason.message : fallback
 }
 

@@ -138,9 +138,8 @@ export class CommandRunner implements Runner {
       // a new process group: killing -pid reaches the program's children too
       detached: true
     })
-    const exited = once(child, 'close').then(([code, sig]) => ({ code: code as number | null, sig: sig as string | null }), (err: Error) => ({ code: null, sig: null, err }))
-    let spawnError: Error | undefined
-    child.once('error', err => { spawnError = err })
+    // `once` rejects when the program cannot be started (ENOENT, EACCES)
+    const exited = once(child, 'close').then(([code, sig]) => ({ code: code as number | null, sig: sig as string | null, err: undefined }), (err: Error) => ({ code: null, sig: null, err }))
     let stderr = ''
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-STDERR_TAIL) })
@@ -159,10 +158,10 @@ export class CommandRunner implements Runner {
       for await (const chunk of child.stdout) {
         yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
       }
-      const { code, sig } = await exited
+      const { code, sig, err } = await exited
       signal.throwIfAborted()
-      if (spawnError != null) {
-        throw new AgentFailedError(`cannot start "${program}": ${spawnError.message}`)
+      if (err != null) {
+        throw new AgentFailedError(`cannot start "${program}": ${err.message}`)
       }
       if (code !== 0) {
         const detail = stderr.trim() === '' ? '' : `: ${stderr.trim().split('\n').slice(-3).join(' | ')}`

@@ -35,6 +35,7 @@ export function agentRoutes (node: OvermindNode): Array<[string, Route]> {
       }
       if (body.deadline != null && (typeof body.deadline !== 'number' || !(body.deadline > 0))) throw new BadRequestError('"deadline" must be a number of ms above 0')
       const input = uint8ArrayFromString(body.input ?? '')
+      // checked here as well so an oversized input is a 400, not an error line in a 200 stream
       checkInput(input)
       const cancel = new AbortController()
       // the client going away cancels the run on its host
