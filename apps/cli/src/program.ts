@@ -3,6 +3,7 @@ import { VERSION } from '@overmind/node'
 import { agentsCommand, runCommand } from './commands/agents.js'
 import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'
+import { mcpCommand } from './commands/mcp.js'
 import { memoryCommand } from './commands/memory.js'
 import { peersCommand } from './commands/peers.js'
 import { startCommand } from './commands/start.js'
@@ -45,6 +46,7 @@ Getting started:
   program.addCommand(memoryCommand())
   program.addCommand(agentsCommand())
   program.addCommand(runCommand())
+  program.addCommand(mcpCommand())
   program.addCommand(demoCommand())
   return program
 }

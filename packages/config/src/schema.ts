@@ -184,6 +184,10 @@ function optionalString (doc: string) {
   return info(z.string().default(''), { doc, expected: 'a string' })
 }
 
+function stringList (doc: string) {
+  return info(z.array(z.string().min(1)).default([]), { doc, expected: 'a list of strings' })
+}
+
 const memory = z.strictObject({
   defaultZone: oneOf('Zone of a chunk stored without one: private (one agent), shared (this node) or federation (the mesh).', ['private', 'shared', 'federation'], 'federation'),
   replicateShared: boolean('Also replicate the shared zone to the mesh (the private zone never leaves this node).', false),
@@ -329,10 +333,19 @@ export const configSchema = z.strictObject({
   })),
   heartbeat: section('Liveness tracking of mesh members.', heartbeat),
   memory: section('Federated memory: zones, embeddings, replication and search.', memory),
-  api: section('Local control API used by the CLI and agents on this machine.', z.strictObject({
-    host: string('Interface the API listens on; keep it on loopback unless remote access is intended.', '127.0.0.1'),
-    port: integer('API port; 0 picks a free port and writes the chosen address to the data directory.', 0, 0, 65535),
-    tokenFile: string('File holding the token API clients must present; relative to the data directory.', 'api.token')
+  api: section('Local API: the CLI, the JSON-RPC bridge (/rpc), MCP (/mcp), A2A, the live mesh page (/) and metrics (/metrics).', z.strictObject({
+    host: string('Interface the API listens on; anything but loopback needs tls or insecure: true.', '127.0.0.1'),
+    port: integer('API port; 0 picks a free port and writes the chosen address to the data directory.', 3099, 0, 65535),
+    tokenFile: string('File holding the token API clients must present; relative to the data directory.', 'api.token'),
+    tlsCert: optionalString('Serve the API over HTTPS with this certificate chain (PEM file, relative to the data directory); needs tlsKey.'),
+    tlsKey: optionalString('Private key of tlsCert (PEM file, relative to the data directory).'),
+    insecure: boolean('Allow plain HTTP on an address other than loopback (the token then crosses the network in clear).', false),
+    allowedHosts: stringList('Host names, besides the listen address and loopback, that clients may put in the Host header (e.g. a DNS name of this machine).'),
+    allowedOrigins: stringList('Browser origins, besides the API\'s own, allowed to call the API (e.g. https://dashboard.example).'),
+    maxBody: integer('Largest request body in bytes.', 1024 * 1024, 1024),
+    rateLimit: integer('Requests per minute allowed from one client address; 0 = no limit.', 6000, 0),
+    ui: boolean('Serve the live mesh page at /.', true),
+    metrics: boolean('Serve Prometheus metrics at /metrics.', true)
   })),
   connections: section('Connection limits.', z.strictObject({
     maxConnections: integer('Most connections kept open at once.', 300, 1),

@@ -3,7 +3,7 @@ import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { STREAMED } from './api-routes.js'
 import { BadRequestError } from './errors.js'
 import { readJson } from './memory-api.js'
-import type { Route } from './api-routes.js'
+import type { ApiContext, Route } from './api-routes.js'
 import type { OvermindNode } from './node.js'
 
 /** What a run stream answers with, one JSON object per line */
@@ -21,7 +21,7 @@ export type RunProgress =
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
  */
-export function agentRoutes (node: OvermindNode): Array<[string, Route]> {
+export function agentRoutes ({ node }: ApiContext): Array<[string, Route]> {
   const service = (): OvermindNode['libp2p']['services']['runAgent'] => node.libp2p.services.runAgent
   return [
     ['GET /v1/agents', () => ({ agents: service().agents() })],

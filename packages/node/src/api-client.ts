@@ -38,6 +38,11 @@ export class ApiClient {
     return new ApiClient(state.url, token, options.timeout ?? 10_000)
   }
 
+  /** The headers that authenticate a request to this node's API */
+  authHeaders (): Record<string, string> {
+    return { authorization: `Bearer ${this.token}` }
+  }
+
   async get<T> (path: string): Promise<T> {
     return await this.request<T>('GET', path)
   }

@@ -1,5 +1,6 @@
 import { LevelDatastore } from 'datastore-level'
 import { rm, writeFile, readFile } from 'node:fs/promises'
+import { isAbsolute, join } from 'node:path'
 import { startApiServer } from './api-server.js'
 import { openDataDir } from './data-dir.js'
 import { DataDirError } from './errors.js'
@@ -22,6 +23,12 @@ export interface RunNodeOptions {
   mdns?: boolean
   /** Replace api.port */
   apiPort?: number
+  /** Replace api.host */
+  apiHost?: string
+  /** Allow plain HTTP on an address other than loopback (api.insecure) */
+  insecure?: boolean
+  /** Serve the live mesh page (api.ui) */
+  ui?: boolean
   env?: Record<string, string | undefined>
   /** Defaults to a log on stderr configured by the config file */
   log?: NodeLog
@@ -47,8 +54,12 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   if (options.bootstrap != null && options.bootstrap.length > 0) config.bootstrap = options.bootstrap
   if (options.mdns != null) config.discovery.mdns = options.mdns
   if (options.apiPort != null) config.api.port = options.apiPort
+  if (options.apiHost != null) config.api.host = options.apiHost
+  if (options.insecure != null) config.api.insecure = options.insecure
+  if (options.ui != null) config.api.ui = options.ui
   const log = options.log ?? createNodeLog({ level: config.log.level, format: config.log.format })
 
+  const tls = await readTls(dataDir, config.api.tlsCert, config.api.tlsKey)
   await refuseSecondNode(dataDir)
   const datastore = new LevelDatastore(dataDir.paths.datastore)
   let node: OvermindNode
@@ -67,11 +78,26 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   }
   let api: ApiServer
   try {
-    api = await startApiServer({ node, token: dataDir.apiToken, host: config.api.host, port: config.api.port })
+    api = await startApiServer({
+      node,
+      token: dataDir.apiToken,
+      host: config.api.host,
+      port: config.api.port,
+      tls,
+      insecure: config.api.insecure,
+      allowedHosts: config.api.allowedHosts,
+      allowedOrigins: config.api.allowedOrigins,
+      maxBody: config.api.maxBody,
+      rateLimit: config.api.rateLimit,
+      ui: config.api.ui,
+      metrics: config.api.metrics
+    })
   } catch (err: any) {
     detach()
     await node.stop()
-    throw new Error(`cannot start the local API on ${config.api.host}:${config.api.port}: ${err.message} (set api.port, or --api-port 0 for any free port)`)
+    if (err.name === 'InsecureApiError') throw err
+    const hint = err.code === 'EADDRINUSE' ? ' (another node may be using it: set api.port, or --api-port 0 for any free port)' : ''
+    throw new Error(`cannot start the local API on ${config.api.host}:${config.api.port}: ${err.message}${hint}`)
   }
   const state: ApiState = { url: api.url, pid: process.pid, peerId: node.peerId, tokenFile: dataDir.paths.apiToken }
   await writeFile(dataDir.paths.apiState, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
@@ -135,6 +161,22 @@ function reportEvents (node: OvermindNode, log: NodeLog): () => void {
     heartbeat.removeEventListener('heartbeat:rejected', onRejected)
     dialer.removeEventListener('bootstrap:failed', onBootstrapFailed)
   }
+}
+
+async function readTls (dataDir: DataDir, cert: string, key: string): Promise<{ cert: Buffer, key: Buffer } | undefined> {
+  if (cert === '' && key === '') return undefined
+  if (cert === '' || key === '') {
+    throw new DataDirError('api.tlsCert and api.tlsKey go together: set both (PEM files) or neither')
+  }
+  const read = async (file: string, name: string): Promise<Buffer> => {
+    const path = isAbsolute(file) ? file : join(dataDir.path, file)
+    try {
+      return await readFile(path)
+    } catch (err: any) {
+      throw new DataDirError(`cannot read ${path} (config key api.${name}): ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+    }
+  }
+  return { cert: await read(cert, 'tlsCert'), key: await read(key, 'tlsKey') }
 }
 
 async function refuseSecondNode (dataDir: DataDir): Promise<void> {

@@ -43,3 +43,9 @@ export class MemoryDisabledError extends Error {
   static override name = 'MemoryDisabledError'
   override name = 'MemoryDisabledError'
 }
+
+/** The local API would serve plain HTTP beyond loopback without being told to */
+export class InsecureApiError extends Error {
+  static override name = 'InsecureApiError'
+  override name = 'InsecureApiError'
+}

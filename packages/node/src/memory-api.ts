@@ -1,12 +1,11 @@
 import { STREAMED } from './api-routes.js'
 import { BadRequestError, MemoryDisabledError, PayloadTooLargeError } from './errors.js'
 import { splitLines } from './ndjson.js'
-import type { Route } from './api-routes.js'
-import type { OvermindNode } from './node.js'
+import type { ApiContext, Route } from './api-routes.js'
 import type { MemoryStore, PutInput, SearchQuery, ZoneName } from '@overmind/memory'
 import type { IncomingMessage } from 'node:http'
 
-/** Largest JSON body of a memory request */
+/** Largest JSON body when the API sets no limit */
 const MAX_BODY = 1024 * 1024
 
 /** Largest line of an import stream */
@@ -33,7 +32,7 @@ export type ImportProgress =
  * - `GET /v1/memory/export?agent=&zone=` → NDJSON of chunks
  * - `GET /v1/memory/stats`
  */
-export function memoryRoutes (node: OvermindNode): Array<[string, Route]> {
+export function memoryRoutes ({ node }: ApiContext): Array<[string, Route]> {
   const store = (): MemoryStore => {
     if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
     return node.memory
@@ -174,21 +173,31 @@ function optionalStrings (value: unknown, key: string): string[] | undefined {
   return value
 }
 
-/** The JSON object in a request body, at most 1 MiB */
-export async function readJson (req: IncomingMessage): Promise<Record<string, any>> {
+/** The JSON object in a request body */
+export async function readJson (req: IncomingMessage, maxBody = MAX_BODY): Promise<Record<string, any>> {
+  const value = await readJsonValue(req, maxBody)
+  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new BadRequestError('request body must be a JSON object')
+  return value as Record<string, any>
+}
+
+/** Any JSON value in a request body, read up to `maxBody` bytes */
+export async function readJsonValue (req: IncomingMessage, maxBody = MAX_BODY): Promise<unknown> {
+  const text = await readBody(req, maxBody)
+  try {
+    return JSON.parse(text)
+  } catch (err: any) {
+    throw new BadRequestError(`request body is not JSON: ${err.message}`)
+  }
+}
+
+/** A request body as text, refused past `maxBody` bytes */
+export async function readBody (req: IncomingMessage, maxBody = MAX_BODY): Promise<string> {
   const parts: Buffer[] = []
   let size = 0
   for await (const part of req) {
     size += part.length
-    if (size > MAX_BODY) throw new PayloadTooLargeError(`request body is over ${MAX_BODY} bytes`)
+    if (size > maxBody) throw new PayloadTooLargeError(`request body is over ${maxBody} bytes`)
     parts.push(part)
   }
-  let value: unknown
-  try {
-    value = JSON.parse(Buffer.concat(parts).toString('utf8'))
-  } catch (err: any) {
-    throw new BadRequestError(`request body is not JSON: ${err.message}`)
-  }
-  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new BadRequestError('request body must be a JSON object')
-  return value as Record<string, any>
+  return Buffer.concat(parts).toString('utf8')
 }

@@ -11,6 +11,9 @@ interface StartOptions {
   mdns?: boolean
   dev?: boolean
   apiPort?: number
+  apiHost?: string
+  insecure?: boolean
+  ui?: boolean
   logLevel?: LogLevel
   logFormat?: 'text' | 'json'
 }
@@ -27,13 +30,19 @@ export function startCommand (): Command {
     .option('--mdns', 'find peers on the local network with mDNS')
     .option('--no-mdns', 'do not use mDNS, whatever the config says')
     .option('--dev', 'development defaults: mDNS on, debug log level')
-    .option('--api-port <port>', 'port of the local API (0 = any free port)', parsePort)
+    .option('--api-port <port>', 'port of the local API (default 3099; 0 = any free port)', parsePort)
+    .option('--api-host <address>', 'address the local API listens on (default 127.0.0.1)')
+    .option('--insecure', 'allow the local API to serve plain HTTP on an address other than loopback')
+    .option('--ui', 'serve the live mesh page at the API\'s / (the default)')
+    .option('--no-ui', 'do not serve the live mesh page')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']))
     .addHelpText('after', `
 Flags override the config file (overmind.config.yaml in the data dir).
 While it runs, \`overmind status\` and \`overmind peers\` ask it over its local
 API (loopback HTTP with the token in api.token; the address is in api.json).
+The same API serves the JSON-RPC bridge (POST /rpc), MCP (/mcp), A2A
+(/.well-known/agent-card.json), the live mesh page (/) and metrics (/metrics).
 
 Examples:
   $ overmind start --data-dir ./node-1 --listen /ip4/0.0.0.0/tcp/4001
@@ -55,6 +64,9 @@ Examples:
         bootstrap: opts.bootstrap,
         mdns: opts.mdns ?? (opts.dev === true ? true : undefined),
         apiPort: opts.apiPort,
+        apiHost: opts.apiHost,
+        insecure: opts.insecure,
+        ui: opts.ui,
         log
       })
       await new Promise<void>(resolve => {

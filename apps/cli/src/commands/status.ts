@@ -14,11 +14,12 @@ JSON fields: peerId, mesh, version, addresses (full multiaddrs ending in
 /p2p/<peerId>), startedAt, uptimeMs, connections, connectedPeers,
 peers {connected, alive, stale, gone}, dht {protocol, mode, routingTable},
 heartbeat {topic, intervalMs, staleAfter, goneAfter, sent, received, rejected},
-api {url}.`)
+api {url, rpc, mcp, metrics, agentCard, page}.`)
     .action(async (opts: { dataDir: string, json?: boolean }) => {
       const client = await ApiClient.forDataDir(opts.dataDir)
       const status = await client.get<NodeStatus>('/v1/status')
-      const report = { ...status, api: { url: client.url } }
+      const at = (path: string): string => new URL(path, client.url).href
+      const report = { ...status, api: { url: client.url, rpc: at('/rpc'), mcp: at('/mcp'), metrics: at('/metrics'), agentCard: at('/.well-known/agent-card.json'), page: at('/') } }
       if (opts.json === true) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return

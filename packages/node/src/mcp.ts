@@ -1,0 +1,94 @@
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { z } from 'zod'
+import { OPERATIONS } from './operations.js'
+import { VERSION } from './version.js'
+import type { OvermindNode } from './node.js'
+import type { Operation } from './operations.js'
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
+
+/** URI of a memory chunk as an MCP resource */
+export const CHUNK_URI = 'overmind://chunks/{id}'
+
+/** Most chunks a resource listing names (the newest first are not tracked: the store's order) */
+const MAX_LISTED_CHUNKS = 500
+
+const INSTRUCTIONS = `Overmind Mesh node: federated memory and agents shared by many machines.
+- memory_search before answering from scratch; memory_store what others should know (zone federation reaches the whole mesh, shared this node, private only you).
+- memory_feedback tells the mesh which chunks helped.
+- list_agents shows agents of every node; run_agent runs one wherever it is hosted and streams its output as progress.
+- Chunks are also resources: overmind://chunks/{id}.`
+
+/**
+ * An MCP server over one node: a tool for every operation that has one (with
+ * input and output schemas and annotations), and memory chunks as resources.
+ * One server serves one session; create one per connection.
+ */
+export function createMcpServer (node: OvermindNode): McpServer {
+  const server = new McpServer({ name: 'overmind', title: 'Overmind Mesh', version: VERSION }, {
+    instructions: INSTRUCTIONS,
+    capabilities: { logging: {} }
+  })
+
+  for (const op of OPERATIONS as ReadonlyArray<Operation<any>>) {
+    if (op.tool == null) continue
+    server.registerTool(op.tool, {
+      title: op.title,
+      description: op.description,
+      inputSchema: op.params,
+      // loose: a result may carry more than its schema names
+      outputSchema: z.looseObject(op.result),
+      annotations: {
+        title: op.title,
+        readOnlyHint: op.readOnly,
+        destructiveHint: op.destructive,
+        idempotentHint: op.idempotent,
+        openWorldHint: op.openWorld
+      }
+    }, async (params: any, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
+      const progressToken = extra._meta?.progressToken
+      let progress = 0
+      try {
+        const result = await op.run(node, params, {
+          signal: extra.signal,
+          onProgress: progressToken == null
+            ? undefined
+            : async text => {
+              progress += text.length
+              await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message: text } })
+            }
+        })
+        const text = typeof result.output === 'string' ? result.output : JSON.stringify(result, null, 2)
+        return { content: [{ type: 'text', text }], structuredContent: result }
+      } catch (err: any) {
+        return { isError: true, content: [{ type: 'text', text: `${err.name ?? 'Error'}: ${err.message}` }] }
+      }
+    })
+  }
+
+  server.registerResource('chunk', new ResourceTemplate(CHUNK_URI, {
+    list: async () => {
+      const resources = []
+      if (node.memory != null) {
+        for (const zone of ['federation', 'shared'] as const) {
+          for await (const chunk of node.memory.chunks({ zone })) {
+            resources.push({ uri: `overmind://chunks/${chunk.id}`, name: chunk.text.slice(0, 80), mimeType: 'application/json', description: `${zone} chunk by ${chunk.agent} on ${chunk.author}` })
+            if (resources.length >= MAX_LISTED_CHUNKS) return { resources }
+          }
+        }
+      }
+      return { resources }
+    }
+  }), {
+    title: 'Memory chunk',
+    description: 'A chunk of federated memory: its text, zone, tags, provenance and feedback.',
+    mimeType: 'application/json'
+  }, async (uri, variables) => {
+    if (node.memory == null) throw new Error('this node has no memory store')
+    const id = Array.isArray(variables.id) ? variables.id[0] : variables.id
+    const chunk = await node.memory.get(decodeURIComponent(id))
+    return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(chunk, null, 2) }] }
+  })
+
+  return server
+}

@@ -1,0 +1,332 @@
+import { checkInput } from '@overmind/agents'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { z } from 'zod'
+import { MemoryDisabledError } from './errors.js'
+import { VERSION } from './version.js'
+import type { OvermindNode } from './node.js'
+import type { MemoryStore, ZoneName } from '@overmind/memory'
+
+/**
+ * What an operation may do besides answering: report progress (a run's
+ * output as it comes) and stop when the caller cancels.
+ */
+export interface OperationContext {
+  signal?: AbortSignal
+  /** Output of a run as the agent produces it */
+  onProgress?(text: string): void | Promise<void>
+}
+
+/**
+ * One thing an agent or a script can ask of the node. The JSON-RPC bridge
+ * serves it as `method`, MCP as the tool `tool`; both check params against
+ * `params` first, so handlers see valid input only.
+ */
+export interface Operation<P extends z.ZodRawShape = z.ZodRawShape> {
+  /** JSON-RPC method name */
+  method: string
+  /** MCP tool name, when it is a tool */
+  tool?: string
+  title: string
+  description: string
+  params: P
+  /** Shape of the result, for MCP's structured content */
+  result: z.ZodRawShape
+  /** Changes nothing */
+  readOnly: boolean
+  /** May remove or overwrite something */
+  destructive: boolean
+  /** Repeating it with the same params has no further effect */
+  idempotent: boolean
+  /** Reaches other nodes */
+  openWorld: boolean
+  run(node: OvermindNode, params: z.output<z.ZodObject<P>>, context: OperationContext): Promise<Record<string, unknown>>
+}
+
+const zone = z.enum(['private', 'shared', 'federation'])
+const agentName = z.string().min(1).max(256)
+
+const chunk = z.looseObject({
+  id: z.string(),
+  author: z.string(),
+  agent: z.string(),
+  zone,
+  text: z.string(),
+  tags: z.array(z.string()),
+  createdAt: z.number(),
+  confidence: z.number()
+})
+
+const searchResult = chunk.extend({
+  score: z.number(),
+  node: z.string()
+})
+
+const chunkShape = chunk.shape
+
+function define<P extends z.ZodRawShape> (op: Operation<P>): Operation<P> {
+  return op
+}
+
+function store (node: OvermindNode): MemoryStore {
+  if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
+  return node.memory
+}
+
+/** Every operation of the bridge and the MCP server, in the order tools are listed */
+export const OPERATIONS = [
+  define({
+    method: 'memory.store',
+    tool: 'memory_store',
+    title: 'Store a memory chunk',
+    description: 'Stores a piece of knowledge in federated memory. Zone: private (only this agent on this node), shared (every agent on this node) or federation (replicated to the whole mesh; the default).',
+    params: {
+      text: z.string().min(1).describe('The knowledge to remember'),
+      zone: zone.optional().describe('private, shared or federation (default: the node\'s memory.defaultZone)'),
+      tags: z.array(z.string().min(1).max(128)).max(32).optional().describe('Labels to filter by later'),
+      agent: agentName.optional().describe('The agent writing; owns the chunk in the private zone (default "default")')
+    },
+    result: chunkShape,
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node, params) {
+      return { ...await store(node).put(params) }
+    }
+  }),
+  define({
+    method: 'memory.search',
+    tool: 'memory_search',
+    title: 'Search memory',
+    description: 'Finds the chunks closest in meaning to a query, best first. With federated: true the connected nodes are asked as well (their federation zone, and shared zones they replicate).',
+    params: {
+      query: z.string().min(1).describe('What to look for, in words'),
+      k: z.int().min(1).max(100).optional().describe('How many results (default 10)'),
+      zone: zone.optional().describe('Only this zone'),
+      zones: z.array(zone).optional().describe('Only these zones'),
+      federated: z.boolean().optional().describe('Ask the mesh too (default false: this node only)'),
+      agent: agentName.optional().describe('The agent reading: sees its own private chunks (default "default")'),
+      tags: z.array(z.string()).optional().describe('Only chunks with all these tags'),
+      agents: z.array(z.string()).optional().describe('Only chunks written by these agents'),
+      authors: z.array(z.string()).optional().describe('Only chunks of these author nodes (peer ids)'),
+      since: z.number().optional().describe('Created at or after (ms since the epoch)'),
+      until: z.number().optional().describe('Created at or before (ms since the epoch)'),
+      deadline: z.int().min(1).max(60_000).optional().describe('ms to wait for other nodes in a federated search')
+    },
+    result: {
+      results: z.array(searchResult),
+      peers: z.array(z.looseObject({ peer: z.string(), ok: z.boolean(), results: z.number() }))
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: true,
+    async run (node, { query, zone, zones, federated, deadline, ...filters }) {
+      const q = { ...filters, text: query, zones: zones ?? (zone != null ? [zone] as ZoneName[] : undefined) }
+      if (federated === true) {
+        const service = node.libp2p.services.memoryQuery
+        if (service == null) throw new MemoryDisabledError('this node does not run federated search')
+        return { ...await service.search(q, { deadline }) }
+      }
+      return { results: await store(node).search(q), peers: [] }
+    }
+  }),
+  define({
+    method: 'memory.get',
+    tool: 'memory_get',
+    title: 'Read a memory chunk',
+    description: 'Reads one chunk by id, with its provenance and feedback counts.',
+    params: {
+      id: z.string().min(1).describe('Chunk id'),
+      agent: agentName.optional().describe('The agent reading (needed for its private chunks)')
+    },
+    result: chunkShape,
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { id, agent }) {
+      return { ...await store(node).get(id, { agent }) }
+    }
+  }),
+  define({
+    method: 'memory.forget',
+    tool: 'memory_forget',
+    title: 'Forget a memory chunk',
+    description: 'Forgets a chunk this node wrote. A federation chunk is forgotten on every node that holds it.',
+    params: {
+      id: z.string().min(1).describe('Chunk id'),
+      agent: agentName.optional().describe('The agent asking (needed for its private chunks)')
+    },
+    result: { id: z.string(), forgotten: z.boolean() },
+    readOnly: false,
+    destructive: true,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { id, agent }) {
+      await store(node).forget(id, { agent })
+      return { id, forgotten: true }
+    }
+  }),
+  define({
+    method: 'memory.feedback',
+    tool: 'memory_feedback',
+    title: 'Report whether chunks helped',
+    description: 'Records that the given chunks helped (success: true) or misled (false); confidence and ranking follow.',
+    params: {
+      ids: z.array(z.string().min(1)).min(1).max(100).describe('Chunk ids'),
+      success: z.boolean().describe('Did they help?'),
+      agent: agentName.optional().describe('The agent reporting')
+    },
+    result: { ids: z.array(z.string()), success: z.boolean() },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node, { ids, success, agent }) {
+      await store(node).feedback(ids, success, { agent })
+      return { ids, success }
+    }
+  }),
+  define({
+    method: 'memory.stats',
+    title: 'Memory statistics',
+    description: 'Chunks per zone, authors and the embedding model of this node\'s memory.',
+    params: {},
+    result: { chunks: z.record(z.string(), z.number()) },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { ...await store(node).stats() }
+    }
+  }),
+  define({
+    method: 'agent.run',
+    tool: 'run_agent',
+    title: 'Run a mesh agent',
+    description: 'Runs an agent of the mesh with the given input: on this node when it hosts the agent, otherwise on the best host in the mesh. Output streams as progress; the result holds all of it.',
+    params: {
+      agent: agentName.describe('Agent name (see list_agents)'),
+      input: z.string().max(1024 * 1024).optional().describe('Input text for the agent'),
+      deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
+      node: z.string().min(1).optional().describe('Peer id of the node that must run it'),
+      callerAgent: agentName.optional().describe('The agent asking, as the host sees it')
+    },
+    result: {
+      output: z.string(),
+      host: z.string(),
+      frames: z.number(),
+      durationMs: z.number(),
+      exitCode: z.number().optional(),
+      attempts: z.array(z.looseObject({ host: z.string(), outcome: z.string(), ms: z.number() }))
+    },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: true,
+    async run (node, { agent, input, deadline, node: host, callerAgent }, context) {
+      const bytes = uint8ArrayFromString(input ?? '')
+      checkInput(bytes)
+      const decoder = new TextDecoder()
+      let output = ''
+      const outcome = await node.libp2p.services.runAgent.run(agent, bytes, {
+        deadline,
+        node: host,
+        callerAgent,
+        signal: context.signal,
+        onOutput: async data => {
+          const text = decoder.decode(data, { stream: true })
+          output += text
+          if (text !== '') await context.onProgress?.(text)
+        }
+      })
+      const rest = decoder.decode()
+      output += rest
+      if (rest !== '') await context.onProgress?.(rest)
+      return { output, host: outcome.host, frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode, attempts: outcome.attempts }
+    }
+  }),
+  define({
+    method: 'agent.list',
+    tool: 'list_agents',
+    title: 'List mesh agents',
+    description: 'Every agent this node can route a run to: on this node or on other nodes, with free slots, queue depth and status.',
+    params: {},
+    result: {
+      agents: z.array(z.looseObject({ name: z.string(), host: z.string(), self: z.boolean(), status: z.string() }))
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { agents: node.libp2p.services.runAgent.agents() }
+    }
+  }),
+  define({
+    method: 'agent.runs',
+    title: 'Runs of this node',
+    description: 'Runs in progress and the latest finished ones, as caller and as host.',
+    params: {},
+    result: {},
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { ...node.libp2p.services.runAgent.runs() }
+    }
+  }),
+  define({
+    method: 'mesh.status',
+    tool: 'mesh_status',
+    title: 'Mesh status',
+    description: 'This node (peer id, mesh, addresses, uptime, memory per zone) and the mesh around it: every member it knows with its status, round-trip time and connections.',
+    params: {},
+    result: {
+      peerId: z.string(),
+      mesh: z.string(),
+      version: z.string(),
+      addresses: z.array(z.string()),
+      peers: z.record(z.string(), z.number()),
+      members: z.array(z.looseObject({ peerId: z.string(), status: z.string() }))
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { ...node.status(), members: node.peers() }
+    }
+  }),
+  define({
+    method: 'mesh.peers',
+    title: 'Mesh members',
+    description: 'Every mesh member this node knows, with status, heartbeat and connections.',
+    params: {},
+    result: { peers: z.array(z.looseObject({ peerId: z.string(), status: z.string() })) },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { peers: node.peers() }
+    }
+  }),
+  define({
+    method: 'health.ping',
+    title: 'Ping',
+    description: 'Answers at once: whether the node is up, its peer id and version.',
+    params: {},
+    result: { ok: z.boolean(), peerId: z.string(), version: z.string(), time: z.number() },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { ok: true, peerId: node.peerId, version: VERSION, time: Date.now() }
+    }
+  })
+] as const satisfies ReadonlyArray<Operation<any>>

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ApiClient } from '@overmind/node'
+import { BIN, NodeProcess, overmind, setConfig, tempDir } from '../src/cli.js'
+import { waitFor } from '../src/wait.js'
+import type { Progress } from '@modelcontextprotocol/sdk/types.js'
+
+const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0']
+
+/** Says it started, then works until it is stopped */
+const SLOW = 'echo started; sleep 60; echo finished'
+
+const TOOLS = ['memory_store', 'memory_search', 'memory_get', 'memory_forget', 'memory_feedback', 'run_agent', 'list_agents', 'mesh_status']
+
+async function httpClient (dataDir: string): Promise<Client> {
+  const api = await ApiClient.forDataDir(dataDir)
+  const client = new Client({ name: 'mcp-e2e', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', api.url), { requestInit: { headers: api.authHeaders() } }))
+  return client
+}
+
+async function stdioClient (dataDir: string): Promise<{ client: Client, stderr: () => string }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--data-dir', dataDir], stderr: 'pipe' })
+  let stderr = ''
+  transport.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const client = new Client({ name: 'mcp-e2e-stdio', version: '1.0.0' })
+  await client.connect(transport)
+  return { client, stderr: () => stderr }
+}
+
+describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let dirA: string
+  let dirB: string
+  const nodes: NodeProcess[] = []
+  let peerB: string
+  let stdio: Awaited<ReturnType<typeof stdioClient>>
+  let httpA: Client
+  let httpB: Client
+
+  before(async () => {
+    dir = await tempDir()
+    dirA = join(dir.path, 'a')
+    dirB = join(dir.path, 'b')
+    for (const [d, extra] of [[dirA, []], [dirB, ['--mesh-key-file', join(dirA, 'mesh.key')]]] as const) {
+      const res = await overmind(['init', '--data-dir', d, '--mesh', 'mcp-e2e', ...extra])
+      assert.equal(res.code, 0, res.stderr)
+    }
+    await setConfig(dirA, { 'heartbeat.interval': '500ms', 'memory.embedder': 'hash' })
+    await setConfig(dirB, {
+      'heartbeat.interval': '500ms',
+      'memory.embedder': 'hash',
+      agents: [
+        { name: 'echo', runner: 'builtin', builtin: 'echo' },
+        { name: 'slow', runner: 'command', command: ['sh', '-c', SLOW] }
+      ]
+    })
+    nodes.push(await NodeProcess.start(dirA, LISTEN))
+    const bootstrap = (await nodes[0].status()).addresses.find(a => a.includes('/tcp/') && !a.includes('/ws'))!
+    nodes.push(await NodeProcess.start(dirB, [...LISTEN, '--bootstrap', bootstrap]))
+    peerB = (await nodes[1].status()).peerId
+    await waitFor(async () => {
+      const { agents } = await (await ApiClient.forDataDir(dirA)).get<{ agents: Array<{ name: string }> }>('/v1/agents')
+      return agents.some(a => a.name === 'slow') ? true : undefined
+    }, { timeout: 20_000, message: 'A never saw the agents of B' })
+    stdio = await stdioClient(dirA)
+    httpA = await httpClient(dirA)
+    httpB = await httpClient(dirB)
+  })
+
+  after(async () => {
+    await stdio?.client.close()
+    await httpA?.close()
+    await httpB?.close()
+    await Promise.all(nodes.map(async n => { await n.kill() }))
+    await dir?.remove()
+  })
+
+  it('lists the tools with schemas and annotations, over stdio and over HTTP', async () => {
+    for (const client of [stdio.client, httpB]) {
+      const { tools } = await client.listTools()
+      const byName = new Map(tools.map(t => [t.name, t]))
+      for (const name of TOOLS) {
+        const tool = byName.get(name)
+        assert.ok(tool != null, `tool ${name} is missing`)
+        assert.equal(tool.inputSchema.type, 'object')
+        assert.equal(tool.outputSchema?.type, 'object', `${name} has no output schema`)
+      }
+      assert.equal(byName.get('memory_search')?.annotations?.readOnlyHint, true)
+      assert.equal(byName.get('memory_forget')?.annotations?.destructiveHint, true)
+      assert.equal(byName.get('memory_store')?.annotations?.readOnlyHint, false)
+      assert.deepEqual(byName.get('memory_store')?.inputSchema.required, ['text'])
+    }
+  })
+
+  it('stores a chunk on A over stdio and finds it through B over HTTP', async () => {
+    const stored = await stdio.client.callTool({ name: 'memory_store', arguments: { text: 'the staging database lives on port 6543', zone: 'federation', tags: ['infra'] } })
+    assert.notEqual(stored.isError, true, JSON.stringify(stored.content))
+    const chunk = stored.structuredContent as { id: string, zone: string, tags: string[] }
+    assert.equal(chunk.zone, 'federation')
+    assert.deepEqual(chunk.tags, ['infra'])
+
+    // B finds it by asking the mesh (and, once replicated, in its own store)
+    const found = await waitFor(async () => {
+      const res = await httpB.callTool({ name: 'memory_search', arguments: { query: 'staging database port', federated: true, k: 5 } })
+      const results = (res.structuredContent as { results: Array<{ id: string, text: string }> }).results
+      return results.find(r => r.id === chunk.id)
+    }, { timeout: 15_000, message: 'B never found the chunk stored on A' })
+    assert.equal(found.text, 'the staging database lives on port 6543')
+
+    const got = await stdio.client.callTool({ name: 'memory_get', arguments: { id: chunk.id } })
+    assert.equal((got.structuredContent as { text: string }).text, found.text)
+
+    const feedback = await httpA.callTool({ name: 'memory_feedback', arguments: { ids: [chunk.id], success: true } })
+    assert.deepEqual(feedback.structuredContent, { ids: [chunk.id], success: true })
+    const after = await httpA.callTool({ name: 'memory_get', arguments: { id: chunk.id } })
+    assert.equal((after.structuredContent as { successes: number }).successes, 1)
+  })
+
+  it('exposes chunks as resources', async () => {
+    const stored = await httpA.callTool({ name: 'memory_store', arguments: { text: 'resources carry chunks too' } })
+    const id = (stored.structuredContent as { id: string }).id
+    const { resources } = await stdio.client.listResources()
+    const uri = `overmind://chunks/${id}`
+    assert.ok(resources.some(r => r.uri === uri), 'the chunk is not listed')
+    const read = await stdio.client.readResource({ uri })
+    const content = read.contents[0] as { text: string, mimeType: string }
+    assert.equal(content.mimeType, 'application/json')
+    assert.equal(JSON.parse(content.text).text, 'resources carry chunks too')
+  })
+
+  it('forgets a chunk, and answers a tool error for one that does not exist', async () => {
+    const stored = await httpA.callTool({ name: 'memory_store', arguments: { text: 'short-lived', zone: 'shared' } })
+    const id = (stored.structuredContent as { id: string }).id
+    const forgotten = await httpA.callTool({ name: 'memory_forget', arguments: { id } })
+    assert.deepEqual(forgotten.structuredContent, { id, forgotten: true })
+    const missing = await httpA.callTool({ name: 'memory_get', arguments: { id } })
+    assert.equal(missing.isError, true)
+    assert.match(JSON.stringify(missing.content), /ChunkNotFoundError/)
+  })
+
+  it('rejects arguments that do not match the input schema', async () => {
+    const res = await httpA.callTool({ name: 'memory_search', arguments: { query: 42 } }).catch((err: Error) => err)
+    const text = res instanceof Error ? res.message : JSON.stringify(res.content)
+    assert.match(text, /query/)
+  })
+
+  it('runs a mesh agent hosted on B, with its output as progress, over both transports', async () => {
+    for (const client of [stdio.client, httpA]) {
+      const progress: Progress[] = []
+      const res = await client.callTool({ name: 'run_agent', arguments: { agent: 'echo', input: 'hello through mcp' } }, undefined, { onprogress: p => { progress.push(p) } })
+      assert.notEqual(res.isError, true, JSON.stringify(res.content))
+      const result = res.structuredContent as { output: string, host: string }
+      assert.equal(result.output, 'hello through mcp')
+      assert.equal(result.host, peerB)
+      assert.ok(progress.length >= 1, 'no progress notification')
+      assert.equal(progress.map(p => p.message).join(''), 'hello through mcp')
+    }
+    const { structuredContent } = await httpA.callTool({ name: 'list_agents', arguments: {} })
+    const agents = (structuredContent as { agents: Array<{ name: string, host: string }> }).agents
+    assert.ok(agents.some(a => a.name === 'slow' && a.host === peerB))
+  })
+
+  it('cancels a run through MCP, and the host stops it', async () => {
+    for (const client of [httpA, stdio.client]) {
+      const cancel = new AbortController()
+      const progress: Progress[] = []
+      const call = client.callTool({ name: 'run_agent', arguments: { agent: 'slow', input: '' } }, undefined, {
+        signal: cancel.signal,
+        onprogress: p => { progress.push(p) },
+        timeout: 120_000
+      })
+      const settled = call.then(() => 'finished', (err: Error) => err)
+      await waitFor(() => progress.length > 0 ? true : undefined, { timeout: 20_000, message: 'the slow agent never said it started' })
+      const b = await ApiClient.forDataDir(dirB)
+      assert.equal((await b.get<{ active: unknown[] }>('/v1/runs')).active.length, 1)
+      cancel.abort(new Error('the user changed their mind'))
+      const outcome = await settled
+      assert.ok(outcome instanceof Error, 'the call finished instead of being cancelled')
+      await waitFor(async () => (await b.get<{ active: unknown[] }>('/v1/runs')).active.length === 0 ? true : undefined, {
+        timeout: 15_000,
+        message: 'the run kept going on B after the MCP client cancelled it'
+      })
+      const recent = (await b.get<{ recent: Array<{ agent: string, state: string }> }>('/v1/runs')).recent
+      assert.equal(recent.filter(r => r.agent === 'slow').at(-1)?.state, 'failed')
+    }
+  })
+
+  it('reports the mesh', async () => {
+    const res = await stdio.client.callTool({ name: 'mesh_status', arguments: {} })
+    const status = res.structuredContent as { mesh: string, members: Array<{ peerId: string }> }
+    assert.equal(status.mesh, 'mcp-e2e')
+    assert.ok(status.members.some(m => m.peerId === peerB))
+    assert.doesNotMatch(stdio.stderr(), /error/i)
+  })
+})
