@@ -6,6 +6,7 @@ import { describe, it } from 'node:test'
 const MESH_BENCH = fileURLToPath(new URL('../bench/mesh.js', import.meta.url))
 const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url))
 const RUN_AGENT_BENCH = fileURLToPath(new URL('../bench/run-agent.js', import.meta.url))
+const API_BENCH = fileURLToPath(new URL('../bench/api.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
 describe('mesh benchmark (fast version)', () => {
@@ -55,5 +56,21 @@ describe('run-agent benchmark (fast version)', () => {
       assert.ok(p50 > 0 && p99 >= p50 && perSecond > 0, row)
     }
     assert.match(res.stdout, /run_agent adds -?[\d.]+ ms at p50 over a bare stream/)
+  })
+})
+
+// `./scripts/bench api` searches 5,000 chunks 1,000 times per interface
+describe('agent interface benchmark (fast version)', () => {
+  it('measures memory search through the bridge and MCP against the in-process call, and prints a table and a chart', () => {
+    const res = spawnSync(process.execPath, [API_BENCH, '--quick', '--requests', '30', '--chunks', '200'], { encoding: 'utf8', timeout: 180_000 })
+    assert.equal(res.status, 0, res.stderr)
+    for (const name of ['in-process store.search', 'JSON-RPC bridge memory.search', 'MCP Streamable HTTP memory_search', 'MCP stdio memory_search']) {
+      const row = res.stdout.split('\n').find(l => l.startsWith(name))
+      assert.ok(row != null, `${name} in\n${res.stdout}`)
+      const cells = row.slice(name.length).trim().split(/\s+/)
+      assert.ok(Number(cells[0]) > 0, `${name} p50: ${cells[0]}`)
+      assert.match(cells[3], /^[\d.]+×$/)
+    }
+    assert.match(res.stdout, /MCP stdio memory_search\s+│█+/)
   })
 })
