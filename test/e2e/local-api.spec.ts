@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { startApiServer } from '@overmind/node'
-import { NodeProcess, json, overmind, tempDir } from '../src/cli.js'
+import { operationSchemas, startApiServer } from '@overmind/node'
+import { NodeProcess, ROOT, json, overmind, tempDir } from '../src/cli.js'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode } from '../src/in-process.js'
 import type { ApiServer, OvermindNode } from '@overmind/node'
@@ -137,6 +137,13 @@ describe('the local API: JSON-RPC bridge and security', () => {
       assert.match(unknown.error!.message, /bogus/)
       assert.equal((await call('memory.search', ['x'])).error?.code, -32602)
       assert.equal((await call('memory.store', { text: 'x', zone: 'galaxy' })).error?.code, -32602)
+    })
+
+    it('matches the schemas written down in protocols/local-api.schema.json', async () => {
+      const file = join(ROOT, 'protocols', 'local-api.schema.json')
+      const current = JSON.stringify(operationSchemas(), null, 2) + '\n'
+      if (process.env.UPDATE_SCHEMAS === '1') await writeFile(file, current)
+      assert.equal(await readFile(file, 'utf8'), current, 'the operations changed: run the test with UPDATE_SCHEMAS=1 and review the diff')
     })
 
     it('returns documented domain codes for the node\'s errors', async () => {

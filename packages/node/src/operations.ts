@@ -330,3 +330,26 @@ export const OPERATIONS = [
     }
   })
 ] as const satisfies ReadonlyArray<Operation<any>>
+
+/**
+ * JSON Schemas of every operation's params and result, by JSON-RPC method
+ * (what `protocols/local-api.schema.json` holds)
+ */
+export function operationSchemas (): Record<string, unknown> {
+  const methods: Record<string, unknown> = {}
+  for (const op of OPERATIONS as ReadonlyArray<Operation<any>>) {
+    methods[op.method] = {
+      title: op.title,
+      description: op.description,
+      ...(op.tool != null ? { mcpTool: op.tool } : {}),
+      readOnly: op.readOnly,
+      destructive: op.destructive,
+      params: z.toJSONSchema(z.strictObject(op.params), { target: 'draft-2020-12' }),
+      result: z.toJSONSchema(z.looseObject(op.result), { target: 'draft-2020-12' })
+    }
+  }
+  return {
+    $comment: 'Generated from packages/node/src/operations.ts; the local-api test fails when it drifts (UPDATE_SCHEMAS=1 rewrites it)',
+    methods
+  }
+}
