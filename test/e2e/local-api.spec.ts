@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { operationSchemas, startApiServer } from '@overmind/node'
-import { NodeProcess, ROOT, json, overmind, tempDir } from '../src/cli.js'
+import { NodeProcess, ROOT, json, overmind, setConfig, tempDir } from '../src/cli.js'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode } from '../src/in-process.js'
 import type { ApiServer, OvermindNode } from '@overmind/node'
@@ -251,7 +251,7 @@ describe('the local API: JSON-RPC bridge and security', () => {
       try {
         const cert = join(dir.path, 'cert.pem')
         const key = join(dir.path, 'key.pem')
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
+        selfSigned(cert, key)
         const tls = { cert: await readFile(cert), key: await readFile(key) }
         const secure = await startApiServer({ node, token: TOKEN, host: '0.0.0.0', port: 0, tls })
         try {
@@ -300,6 +300,26 @@ describe('the local API contract of the CLI', () => {
     }
   })
 
+  it('serves HTTPS when api.tlsCert and api.tlsKey are set, and the CLI trusts the node\'s certificate', async () => {
+    const dataDir = join(dir.path, 'tls')
+    assert.equal((await overmind(['init', '--data-dir', dataDir])).code, 0)
+    selfSigned(join(dataDir, 'api-cert.pem'), join(dataDir, 'api-key.pem'))
+    await setConfig(dataDir, { 'api.tlsCert': 'api-cert.pem', 'api.tlsKey': 'api-key.pem' })
+    const node = await NodeProcess.start(dataDir, ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0'])
+    try {
+      const status = await json<{ peerId: string, api: { url: string } }>(['status', '--data-dir', dataDir, '--json'])
+      assert.match(status.api.url, /^https:\/\/127\.0\.0\.1:\d+$/)
+      // plain HTTP on that port gets nowhere
+      await assert.rejects(fetch(status.api.url.replace('https:', 'http:') + '/v1/status'))
+    } finally {
+      await node.stop()
+    }
+    await setConfig(dataDir, { 'api.tlsKey': '' })
+    const half = await overmind(['start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0'], { timeout: 30_000 })
+    assert.equal(half.code, 1)
+    assert.match(half.stderr, /api\.tlsCert and api\.tlsKey go together/)
+  })
+
   it('start refuses a public API address without TLS or --insecure, and says how to fix it', async () => {
     const dataDir = join(dir.path, 'public')
     assert.equal((await overmind(['init', '--data-dir', dataDir])).code, 0)
@@ -309,6 +329,11 @@ describe('the local API contract of the CLI', () => {
     assert.match(res.stderr, /--insecure/)
   })
 })
+
+/** A certificate for localhost and 127.0.0.1, made by openssl */
+function selfSigned (cert: string, key: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
+}
 
 /** Status of a request with exactly these headers (fetch would set Host itself) */
 async function rawStatus (base: string, path: string, headers: Record<string, string>): Promise<number> {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import tls from 'node:tls'
 import { join, resolve } from 'node:path'
 import { API_STATE_FILE } from './data-dir.js'
 import { ApiRequestError, NodeNotRunningError } from './errors.js'
@@ -10,6 +11,8 @@ export interface ApiState {
   pid: number
   peerId: string
   tokenFile: string
+  /** The certificate the API serves over HTTPS, trusted by clients on this machine */
+  tlsCert?: string
 }
 
 export interface ApiClientOptions {
@@ -35,6 +38,9 @@ export class ApiClient {
       throw new NodeNotRunningError(`the node that ran on ${dir} (pid ${state.pid}) is not running any more`)
     }
     const token = (await readFile(state.tokenFile, 'utf8')).trim()
+    if (state.url.startsWith('https:') && state.tlsCert != null) {
+      await trustCertificate(state.tlsCert)
+    }
     return new ApiClient(state.url, token, options.timeout ?? 10_000)
   }
 
@@ -101,6 +107,17 @@ export class ApiClient {
       throw new NodeNotRunningError(`cannot reach the node's API at ${this.url}: ${err.cause?.message ?? err.message}`)
     }
   }
+}
+
+/**
+ * Adds the node's own certificate to the CAs this process trusts, so that a
+ * self-signed API certificate works for the CLI without turning checks off
+ */
+async function trustCertificate (file: string): Promise<void> {
+  const pem = await readFile(file, 'utf8')
+  if (typeof tls.setDefaultCACertificates !== 'function') return
+  const current = tls.getCACertificates('default')
+  if (!current.includes(pem)) tls.setDefaultCACertificates([...current, pem])
 }
 
 function isAlive (pid: number): boolean {

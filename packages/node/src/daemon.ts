@@ -1,6 +1,6 @@
 import { LevelDatastore } from 'datastore-level'
 import { rm, writeFile, readFile } from 'node:fs/promises'
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { startApiServer } from './api-server.js'
 import { openDataDir } from './data-dir.js'
 import { DataDirError } from './errors.js'
@@ -99,7 +99,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     const hint = err.code === 'EADDRINUSE' ? ' (another node may be using it: set api.port, or --api-port 0 for any free port)' : ''
     throw new Error(`cannot start the local API on ${config.api.host}:${config.api.port}: ${err.message}${hint}`)
   }
-  const state: ApiState = { url: api.url, pid: process.pid, peerId: node.peerId, tokenFile: dataDir.paths.apiToken }
+  const state: ApiState = { url: api.url, pid: process.pid, peerId: node.peerId, tokenFile: dataDir.paths.apiToken, tlsCert: tls != null ? resolvePath(dataDir.path, config.api.tlsCert) : undefined }
   await writeFile(dataDir.paths.apiState, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
 
   log.info('node started', { peerId: node.peerId, mesh: config.mesh.name, dataDir: dataDir.path })
