@@ -106,6 +106,10 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       node.client = await waitForApi(node, () => stopping)
       node.status = await node.client.get<NodeStatus>('/v1/status')
       event(name, `started ${shortId(node.status.peerId, 12)}${i === 1 ? '' : ', bootstrap: n1 only'}`)
+      if (i === 1) {
+        const token = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
+        event(name, `live mesh page: ${paint('cyan', `${node.client.url}/?token=${token}`)}`)
+      }
     }
     // node 1 first, for its address; then all the others at once
     await launch(1)
