@@ -28,6 +28,8 @@ export interface TestNodeOptions {
   memory?: boolean
   /** @default a new Ed25519 key */
   privateKey?: PrivateKey
+  /** Turn on libp2p's own metrics (our series are always there) */
+  metrics?: boolean
   /** In-process functions for agents declared with `runner: builtin` */
   agentFunctions?: CreateOvermindNodeInit['agentFunctions']
 }
@@ -54,7 +56,8 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
     datastore: options.datastore ?? new MemoryDatastore(),
     memoryPath,
     libp2p: options.libp2p,
-    agentFunctions: options.agentFunctions
+    agentFunctions: options.agentFunctions,
+    metrics: options.metrics
   })
   if (memoryPath != null) {
     const stop = node.stop.bind(node)

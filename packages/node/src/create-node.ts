@@ -23,6 +23,7 @@ import { createLibp2p } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { meshDialer } from './mesh-dialer.js'
+import { libp2pMetrics } from './metrics.js'
 import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -37,6 +38,7 @@ import type { MemoryStore } from '@overmind/memory'
 import type { KnowledgeService, MemoryQueryService, MemorySyncService } from '@overmind/replication'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
+import type { Registry } from 'prom-client'
 
 export interface OvermindServices extends Record<string, unknown> {
   identify: Identify
@@ -74,6 +76,18 @@ export interface OvermindNodeInit {
   dataDir?: string
   /** In-process agent functions by name, for agents declared with `runner: builtin` */
   agentFunctions?: Record<string, AgentFunction>
+  /**
+   * Collect libp2p's own Prometheus metrics (connections, streams, dials,
+   * DHT, gossipsub, the process) in `registry`. Off when omitted: a
+   * simulation of many nodes in one process has no use for them
+   */
+  metrics?: boolean
+  /**
+   * The Prometheus registry of this node, never shared with another node:
+   * libp2p's metrics go there when `metrics` is on, and `OvermindNode` adds
+   * its `overmind_` series
+   */
+  registry?: Registry
   /** Extra libp2p options merged over the defaults (connection gater, limits…) */
   libp2p?: Partial<Libp2pOptions<any>>
 }
@@ -201,6 +215,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       allow: [...LOOPBACK_ALLOW, ...config.connections.allow]
     },
     services,
+    metrics: init.metrics === true && init.registry != null ? await libp2pMetrics(init.registry, { statfsLocation: init.dataDir }) : undefined,
     ...init.libp2p
   }
   const node = await createLibp2p(options) as unknown as Libp2p<OvermindServices>

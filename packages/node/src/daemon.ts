@@ -64,7 +64,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   const datastore = new LevelDatastore(dataDir.paths.datastore)
   let node: OvermindNode
   try {
-    node = await OvermindNode.create({ config, privateKey: dataDir.privateKey, psk: dataDir.psk, datastore, memoryPath: dataDir.paths.memory, dataDir: dataDir.path })
+    node = await OvermindNode.create({ config, privateKey: dataDir.privateKey, psk: dataDir.psk, datastore, memoryPath: dataDir.paths.memory, dataDir: dataDir.path, metrics: config.api.metrics })
   } catch (err: any) {
     throw translateOpenError(err, dataDir)
   }

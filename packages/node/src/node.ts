@@ -1,7 +1,9 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
+import { Registry } from 'prom-client'
 import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
+import { connectionKind, NodeMetrics } from './metrics.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
 import type { Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
@@ -84,18 +86,23 @@ export class OvermindNode {
   readonly mesh: string
   /** Federated memory, when the node was created with a memory path */
   readonly memory?: MemoryStore
+  /** Prometheus metrics of this node: its `overmind_` series, and libp2p's when `metrics` is on */
+  readonly registry: Registry
+  private readonly metrics: NodeMetrics
   private readonly datastore?: CreateOvermindNodeInit['datastore']
   private readonly discovered = new Map<string, { via: DiscoverySource, at: number }>()
   private readonly detach: Array<() => void> = []
   private startedAt = 0
   private readonly relays: string[]
 
-  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore, relays: string[] = []) {
+  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, registry: Registry, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore, relays: string[] = []) {
     this.libp2p = libp2p
     this.relays = relays
     this.mesh = mesh
     this.datastore = datastore
     this.memory = memory
+    this.registry = registry
+    this.metrics = new NodeMetrics(this, registry)
   }
 
   static async create (init: CreateOvermindNodeInit): Promise<OvermindNode> {
@@ -103,8 +110,10 @@ export class OvermindNode {
     let memory: MemoryStore | undefined
     try {
       memory = init.memoryPath != null ? await openMemoryStore(init.memoryPath, init) : undefined
-      const libp2p = await createOvermindLibp2p({ ...init, memory, libp2p: { ...init.libp2p, start: false } })
-      return new OvermindNode(libp2p, init.config.mesh.name, init.datastore, memory, init.config.nat.relays)
+      // one registry per node: several nodes of one process never mix their series
+      const registry = init.registry ?? new Registry()
+      const libp2p = await createOvermindLibp2p({ ...init, registry, memory, libp2p: { ...init.libp2p, start: false } })
+      return new OvermindNode(libp2p, init.config.mesh.name, registry, init.datastore, memory, init.config.nat.relays)
     } catch (err) {
       await memory?.close()
       await init.datastore?.close?.()
@@ -118,6 +127,7 @@ export class OvermindNode {
 
   async start (): Promise<void> {
     this.trackDiscovery()
+    this.metrics.start()
     await this.libp2p.start()
     this.startedAt = Date.now()
     await this.keepRelays()
@@ -142,6 +152,7 @@ export class OvermindNode {
     for (const undo of this.detach.splice(0)) {
       undo()
     }
+    this.metrics.stop()
     await this.libp2p.stop()
     await this.memory?.close()
     await this.datastore?.close?.()
@@ -228,7 +239,7 @@ function reportConnection (c: Connection): ConnectionReport {
   return {
     remoteAddr: c.remoteAddr.toString(),
     direction: c.direction,
-    kind: c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct',
+    kind: connectionKind(c),
     openedAt: c.timeline.open
   }
 }

@@ -1,0 +1,483 @@
+// The live mesh page. It reads one Server-Sent Events stream, /v1/events,
+// which sends a snapshot of the mesh as this node sees it and then heartbeats,
+// peer status changes, connections, runs and memory writes as they happen
+// (see MeshEvent in src/ui-api.ts). Text from peers (agent names, versions)
+// only ever goes into the page as textContent.
+
+/* global cytoscape */
+
+const STATUS_COLOURS = {
+  self: '#818cf8',
+  connected: '#22c55e',
+  alive: '#38bdf8',
+  stale: '#f59e0b',
+  gone: '#64748b',
+  unknown: '#94a3b8'
+}
+const FEED_LENGTH = 40
+const RECENT_RUNS = 12
+const ZONES = ['private', 'shared', 'federation']
+
+const state = {
+  self: null,
+  /** peer id → peer known from heartbeats */
+  peers: new Map(),
+  /** connection id → connection of this node */
+  connections: new Map(),
+  memory: null,
+  agents: [],
+  runs: { active: [], recent: [] },
+  /** latest heartbeat arrivals, newest first */
+  beats: [],
+  written: null,
+  snapshotAt: 0
+}
+
+const $ = id => document.getElementById(id)
+
+/** An element with a class and text, for building rows without markup strings */
+function el (tag, className, text) {
+  const node = document.createElement(tag)
+  if (className != null) node.className = className
+  if (text != null) node.textContent = String(text)
+  return node
+}
+
+const short = id => (id == null ? '?' : id.length > 14 ? `…${id.slice(-8)}` : id)
+
+function ago (ms) {
+  if (ms == null || ms <= 0) return '—'
+  const s = Math.max(0, (Date.now() - ms) / 1000)
+  if (s < 10) return `${s.toFixed(1)} s ago`
+  if (s < 90) return `${Math.round(s)} s ago`
+  if (s < 5400) return `${Math.round(s / 60)} min ago`
+  return `${Math.round(s / 3600)} h ago`
+}
+
+function duration (ms) {
+  if (ms == null) return '—'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  const s = ms / 1000
+  if (s < 90) return `${s.toFixed(1)} s`
+  const m = Math.floor(s / 60)
+  if (m < 90) return `${m} min ${Math.round(s % 60)} s`
+  const h = Math.floor(m / 60)
+  return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`
+}
+
+const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`
+
+const rtt = ms => (ms == null ? '—' : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`)
+
+/* the graph */
+
+let cy = null
+let layoutKey = ''
+
+function createGraph () {
+  cy = cytoscape({
+    container: $('graph'),
+    minZoom: 0.3,
+    maxZoom: 2.5,
+    wheelSensitivity: 0.3,
+    boxSelectionEnabled: false,
+    style: [
+      {
+        selector: 'node',
+        style: {
+          'background-color': 'data(colour)',
+          label: 'data(label)',
+          color: '#cbd5e1',
+          'font-size': 11,
+          'font-family': 'DejaVu Sans Mono, monospace',
+          'text-valign': 'bottom',
+          'text-margin-y': 7,
+          'text-background-color': '#0d1528',
+          'text-background-opacity': 0.8,
+          'text-background-padding': 2,
+          'text-background-shape': 'roundrectangle',
+          width: 30,
+          height: 30,
+          'border-width': 3,
+          'border-color': '#0b1120',
+          'border-opacity': 1,
+          'transition-property': 'border-width, border-color',
+          'transition-duration': 0.35
+        }
+      },
+      {
+        selector: 'node[?self]',
+        style: { width: 62, height: 62, 'text-valign': 'center', 'text-margin-y': 0, 'text-background-opacity': 0, 'font-weight': 'bold', 'font-family': 'DejaVu Sans, sans-serif', color: '#0b1120' }
+      },
+      { selector: 'node[status = "gone"]', style: { opacity: 0.55 } },
+      { selector: 'node.beat', style: { 'border-width': 6, 'border-color': '#7dd3fc' } },
+      {
+        selector: 'edge',
+        style: {
+          width: 2,
+          'line-color': '#475569',
+          'curve-style': 'straight',
+          label: 'data(label)',
+          'font-size': 9.5,
+          color: '#8b98b0',
+          'text-background-color': '#0d1528',
+          'text-background-opacity': 0.85,
+          'text-background-padding': 2,
+          'text-rotation': 'autorotate'
+        }
+      },
+      { selector: 'edge[kind = "relayed"]', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 4], 'line-color': '#c084fc' } },
+      { selector: 'node:selected', style: { 'border-color': '#f8fafc', 'border-width': 4 } }
+    ],
+    elements: []
+  })
+}
+
+/** Every node the page knows: this node, peers from heartbeats, and peers it is connected to */
+function graphNodes () {
+  const nodes = new Map()
+  if (state.self != null) {
+    nodes.set(state.self.peerId, { id: state.self.peerId, self: true, status: 'self', label: 'this node' })
+  }
+  for (const peer of state.peers.values()) {
+    if (nodes.has(peer.peerId)) continue
+    nodes.set(peer.peerId, { id: peer.peerId, self: false, status: peer.status, label: short(peer.peerId) })
+  }
+  for (const c of state.connections.values()) {
+    if (!nodes.has(c.peerId)) nodes.set(c.peerId, { id: c.peerId, self: false, status: 'unknown', label: short(c.peerId) })
+  }
+  return nodes
+}
+
+/** One edge per connected peer: direct when any of its connections is */
+function graphEdges () {
+  const byPeer = new Map()
+  for (const c of state.connections.values()) {
+    const edge = byPeer.get(c.peerId) ?? { peerId: c.peerId, direct: 0, relayed: 0, rtt: undefined }
+    edge[c.kind === 'relayed' ? 'relayed' : 'direct']++
+    const peerRtt = state.peers.get(c.peerId)?.rtt ?? c.rtt
+    if (peerRtt != null) edge.rtt = peerRtt
+    byPeer.set(c.peerId, edge)
+  }
+  return byPeer
+}
+
+function renderGraph () {
+  if (cy == null || state.self == null) return
+  const nodes = graphNodes()
+  const edges = graphEdges()
+  cy.batch(() => {
+    cy.nodes().forEach(n => { if (!nodes.has(n.id())) n.remove() })
+    for (const node of nodes.values()) {
+      const data = { ...node, colour: STATUS_COLOURS[node.status] ?? STATUS_COLOURS.unknown }
+      const existing = cy.getElementById(node.id)
+      if (existing.nonempty()) existing.data(data)
+      else cy.add({ group: 'nodes', data })
+    }
+    cy.edges().forEach(e => { if (!edges.has(e.data('peerId'))) e.remove() })
+    for (const edge of edges.values()) {
+      const kind = edge.direct > 0 ? 'direct' : 'relayed'
+      const count = edge.direct + edge.relayed
+      const label = [edge.rtt != null ? rtt(edge.rtt) : '', count > 1 ? `×${count}` : ''].filter(Boolean).join(' ')
+      const data = { id: `link-${edge.peerId}`, source: state.self.peerId, target: edge.peerId, peerId: edge.peerId, kind, label }
+      const existing = cy.getElementById(data.id)
+      if (existing.nonempty()) existing.data(data)
+      else cy.add({ group: 'edges', data })
+    }
+  })
+  const key = [...nodes.keys()].sort().join(',')
+  if (key !== layoutKey) {
+    layoutKey = key
+    layout()
+  }
+  const graph = $('graph')
+  graph.dataset.nodeCount = String(cy.nodes().length)
+  graph.dataset.edgeCount = String(cy.edges().length)
+}
+
+/** This node in the middle, peers on rings around it */
+function layout () {
+  cy.layout({
+    name: 'concentric',
+    concentric: n => (n.data('self') ? 2 : 1),
+    levelWidth: () => 1,
+    minNodeSpacing: 90,
+    padding: 40,
+    animate: false
+  }).run()
+  cy.fit(undefined, 50)
+  if (cy.zoom() > 1.6) {
+    cy.zoom(1.6)
+    cy.center()
+  }
+}
+
+function pulse (peerId) {
+  const node = cy?.getElementById(peerId)
+  if (node == null || node.empty()) return
+  node.addClass('beat')
+  setTimeout(() => { node.removeClass('beat') }, 450)
+}
+
+/* the panels */
+
+function linkOf (peerId) {
+  let direct = 0
+  let relayed = 0
+  for (const c of state.connections.values()) {
+    if (c.peerId !== peerId) continue
+    if (c.kind === 'relayed') relayed++
+    else direct++
+  }
+  if (direct > 0) return { kind: 'direct', text: direct > 1 ? `direct ×${direct}` : 'direct' }
+  if (relayed > 0) return { kind: 'relayed', text: relayed > 1 ? `relayed ×${relayed}` : 'relayed' }
+  return { kind: 'none', text: '—' }
+}
+
+function renderSelf () {
+  const self = state.self
+  if (self == null) return
+  $('mesh-name').textContent = self.mesh
+  $('self-id').textContent = short(self.peerId)
+  $('self-id').title = self.peerId
+  $('self-version').textContent = self.version
+  $('self-uptime').textContent = self.startedAt > 0 ? duration(Date.now() - self.startedAt) : '—'
+  const nodes = graphNodes().size
+  $('count-nodes').textContent = String(nodes)
+  let direct = 0
+  let relayed = 0
+  for (const c of state.connections.values()) {
+    if (c.kind === 'relayed') relayed++
+    else direct++
+  }
+  $('count-connections').textContent = relayed > 0 ? `${direct} direct · ${relayed} relayed` : `${direct} direct`
+  $('beat-interval').textContent = `every ${duration(self.heartbeat.intervalMs)}`
+  document.title = `Overmind Mesh · ${self.mesh} · ${nodes} nodes`
+}
+
+function renderPeers () {
+  const body = $('peers')
+  const rows = []
+  if (state.self != null) {
+    const self = state.self
+    const row = peerRow(self.peerId, 'self', 'self', { kind: 'none', text: '—' }, null, null, null, state.agents.filter(a => a.self).map(a => a.name), self.version)
+    row.dataset.self = ''
+    rows.push(row)
+  }
+  const peers = [...state.peers.values()].sort((a, b) => order(a.status) - order(b.status) || a.peerId.localeCompare(b.peerId))
+  for (const p of peers) {
+    rows.push(peerRow(p.peerId, p.status, p.status, linkOf(p.peerId), p.lastSeen, p.rtt, p.load, (p.agents ?? []).map(a => a.name), p.version))
+  }
+  for (const node of graphNodes().values()) {
+    if (node.status === 'unknown') rows.push(peerRow(node.id, 'unknown', 'no heartbeat', linkOf(node.id), null, null, null, [], ''))
+  }
+  body.replaceChildren(...rows)
+}
+
+function order (status) {
+  return ['connected', 'alive', 'stale', 'gone'].indexOf(status)
+}
+
+function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, agents, version) {
+  const row = el('tr')
+  row.dataset.peerId = peerId
+  row.dataset.status = status
+  row.dataset.link = link.kind
+  const id = el('td', 'mono', short(peerId))
+  id.title = peerId
+  const pill = el('td')
+  pill.append(el('span', `pill ${status}`, statusText))
+  row.append(
+    id,
+    pill,
+    el('td', `link ${link.kind}`, link.text),
+    el('td', 'num', lastSeen == null ? '—' : ago(lastSeen)),
+    el('td', 'num', rtt(peerRtt)),
+    el('td', 'num', load == null ? '—' : load.toFixed(2)),
+    el('td', 'agents', agents.length === 0 ? '—' : agents.join(', ')),
+    el('td', null, version || '—')
+  )
+  return row
+}
+
+function renderBeats () {
+  const list = $('beats')
+  const items = state.beats.map(beat => {
+    const item = el('li', beat.fresh ? 'fresh' : null)
+    beat.fresh = false
+    const dot = el('span', `dot ${beat.status}`)
+    const what = el('span', 'what')
+    what.append(el('b', null, short(beat.peerId)), ` #${beat.seq} · ${rtt(beat.rtt)} · load ${beat.load?.toFixed(2) ?? '—'}`)
+    const time = el('time', null, ago(beat.at))
+    time.dateTime = new Date(beat.at).toISOString()
+    item.append(dot, what, time)
+    return item
+  })
+  list.replaceChildren(...items)
+  $('beats-empty').hidden = items.length > 0
+}
+
+function renderMemory () {
+  const box = $('memory')
+  const memory = state.memory
+  if (memory == null) {
+    box.replaceChildren(el('p', 'empty', 'This node has no memory store.'))
+    $('memory-meta').textContent = ''
+    return
+  }
+  const largest = Math.max(1, ...ZONES.map(z => memory.chunks[z] ?? 0))
+  box.replaceChildren(...ZONES.map(zone => {
+    const count = memory.chunks[zone] ?? 0
+    const row = el('div', `zone ${zone}`)
+    row.dataset.zone = zone
+    row.dataset.count = String(count)
+    const bar = el('div', 'bar')
+    const fill = el('span')
+    fill.style.width = `${Math.round(count / largest * 100)}%`
+    bar.append(fill)
+    row.append(el('span', 'name', zone), bar, el('span', 'count', count.toLocaleString()))
+    return row
+  }))
+  $('memory-meta').textContent = `${plural(memory.events, 'event')} · ${plural(memory.authors, 'author')} · ${memory.forgotten} forgotten · model ${memory.model}`
+  const written = state.written
+  $('memory-written').textContent = written != null && Date.now() - written.at < 10_000
+    ? `+${written.local + written.remote} written (${written.remote} from peers)`
+    : ''
+}
+
+function runItem (run, active) {
+  const item = el('li')
+  item.dataset.state = run.state
+  const arrow = run.role === 'caller' ? '→' : '←'
+  item.append(
+    el('span', 'agent', run.agent),
+    el('span', 'peer', `${arrow} ${run.peer === state.self?.peerId ? 'this node' : short(run.peer)}`),
+    el('span', `pill ${run.state}`, run.state)
+  )
+  const when = active
+    ? `${duration(Date.now() - run.startedAt)} · ${plural(run.frames, 'frame')}`
+    : `${duration((run.endedAt ?? run.startedAt) - run.startedAt)} · ${ago(run.endedAt)}`
+  item.append(el('span', 'when', when))
+  if (run.error != null) item.title = run.error
+  return item
+}
+
+function renderRuns () {
+  const active = state.runs.active.map(run => runItem(run, true))
+  const recent = state.runs.recent.slice(0, RECENT_RUNS).map(run => runItem(run, false))
+  $('runs-active').replaceChildren(...active)
+  $('runs-recent').replaceChildren(...recent)
+  $('runs-active-empty').hidden = active.length > 0
+  $('runs-recent-empty').hidden = recent.length > 0
+  const agents = state.agents.map(agent => {
+    const item = el('li')
+    item.append(
+      el('span', 'agent', agent.name),
+      el('span', 'peer', agent.self ? 'this node' : short(agent.host)),
+      el('span', `pill ${agent.status}`, agent.status),
+      el('span', 'slots', `${agent.freeSlots}/${agent.concurrency} free`)
+    )
+    return item
+  })
+  $('agents').replaceChildren(...agents)
+  $('agents-empty').hidden = agents.length > 0
+  $('agents-count').textContent = state.agents.length > 0 ? plural(state.agents.length, 'agent') : ''
+}
+
+/* updates: at most one render a frame */
+
+let scheduled = false
+
+function render () {
+  if (scheduled) return
+  scheduled = true
+  requestAnimationFrame(() => {
+    scheduled = false
+    renderGraph()
+    renderSelf()
+    renderPeers()
+    renderBeats()
+    renderMemory()
+    renderRuns()
+  })
+}
+
+function noteBeat (peer, fresh) {
+  state.beats.unshift({ peerId: peer.peerId, seq: peer.seq, at: peer.lastSeen, rtt: peer.rtt, load: peer.load, status: peer.status, fresh })
+  state.beats.length = Math.min(state.beats.length, FEED_LENGTH)
+}
+
+const runKey = run => `${run.role}|${run.agent}|${run.peer}|${run.callerAgent}|${run.startedAt}`
+
+const handlers = {
+  snapshot (snapshot) {
+    state.self = snapshot.self
+    state.peers = new Map(snapshot.peers.map(p => [p.peerId, p]))
+    state.connections = new Map(snapshot.connections.map(c => [c.id, c]))
+    state.memory = snapshot.memory
+    state.agents = snapshot.agents
+    state.runs = snapshot.runs
+    state.snapshotAt = snapshot.at
+    if (state.beats.length === 0) {
+      // until beats arrive, the feed shows each peer's latest one
+      for (const peer of [...snapshot.peers].sort((a, b) => a.lastSeen - b.lastSeen)) noteBeat(peer, false)
+    }
+  },
+  heartbeat (peer) {
+    state.peers.set(peer.peerId, { ...state.peers.get(peer.peerId), ...peer })
+    noteBeat(peer, true)
+    pulse(peer.peerId)
+  },
+  peer ({ peer }) {
+    state.peers.set(peer.peerId, { ...state.peers.get(peer.peerId), ...peer })
+  },
+  connection ({ action, connection }) {
+    if (action === 'open') state.connections.set(connection.id, connection)
+    else state.connections.delete(connection.id)
+  },
+  run ({ action, run }) {
+    const key = runKey(run)
+    state.runs.active = state.runs.active.filter(r => runKey(r) !== key)
+    if (action === 'start') state.runs.active.push(run)
+    else state.runs.recent = [run, ...state.runs.recent].slice(0, 50)
+  },
+  memory ({ written, stats }) {
+    state.memory = stats
+    state.written = { ...written, at: Date.now() }
+  }
+}
+
+function connect () {
+  const stream = $('stream')
+  const events = new EventSource('/v1/events')
+  for (const [type, handle] of Object.entries(handlers)) {
+    events.addEventListener(type, evt => {
+      try {
+        handle(JSON.parse(evt.data))
+      } catch (err) {
+        console.error(`could not apply a ${type} event`, err)
+        return
+      }
+      render()
+    })
+  }
+  events.addEventListener('open', () => {
+    stream.dataset.state = 'live'
+    stream.textContent = 'live'
+  })
+  events.addEventListener('error', () => {
+    if (events.readyState === EventSource.CLOSED) {
+      // the server refused the stream (the sign-in cookie is missing or stale)
+      stream.dataset.state = 'signed-out'
+      stream.textContent = 'signed out: open /?token=… again'
+    } else {
+      stream.dataset.state = 'connecting'
+      stream.textContent = 'reconnecting…'
+    }
+  })
+}
+
+createGraph()
+connect()
+// relative times move on between events
+setInterval(render, 1000)

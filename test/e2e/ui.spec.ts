@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { startApiServer } from '@overmind/node'
+import { agents } from '../src/agents.js'
+import { launchChromium } from '../src/browser.js'
+import { ROOT } from '../src/cli.js'
+import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { waitFor } from '../src/wait.js'
+import type { ApiServer, OvermindNode } from '@overmind/node'
+import type { Browser, Page } from 'playwright-core'
+
+const TOKEN = 'ui-test-token-0123456789abcdef'
+/** Where the screenshot goes (ignored by git) */
+const OUTPUT = join(ROOT, 'test-output')
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/** Short timers: beats every 500 ms */
+const fast = (config: any): void => {
+  config.heartbeat.interval = 500
+}
+
+/** Peer ids of the rows of the page's node table */
+async function rowIds (page: Page): Promise<string[]> {
+  return (await page.locator('#peers tr').evaluateAll(rows => rows.map(row => row.getAttribute('data-peer-id') ?? ''))).sort()
+}
+
+describe('the live mesh page', () => {
+  const psk = meshKey()
+  const nodes: OvermindNode[] = []
+  let api: ApiServer
+  let browser: Browser | undefined
+
+  before(async () => {
+    const first = await startTestNode({ psk, memory: true, config: fast })
+    nodes.push(first)
+    nodes.push(await startTestNode({
+      psk,
+      bootstrap: [tcpAddress(first)],
+      config: config => {
+        fast(config)
+        config.agents = agents([{ name: 'echo', runner: 'builtin', builtin: 'echo' }])
+      }
+    }))
+    nodes.push(await startTestNode({ psk, bootstrap: [tcpAddress(first)], config: fast }))
+    api = await startApiServer({ node: first, token: TOKEN, host: '127.0.0.1', port: 0 })
+    browser = await launchChromium()
+  })
+
+  after(async () => {
+    await browser?.close()
+    await api?.close()
+    await Promise.all(nodes.map(async n => { await n.stop() }))
+  })
+
+  it('answers 401 to the page without the token or its cookie, and to a wrong token', async () => {
+    const bare = await fetch(`${api.url}/`, { redirect: 'manual' })
+    assert.equal(bare.status, 401)
+    assert.equal(bare.headers.get('www-authenticate'), 'Bearer realm="overmind"')
+    const wrong = await fetch(`${api.url}/?token=not-the-token`, { redirect: 'manual' })
+    assert.equal(wrong.status, 401)
+    assert.equal(wrong.headers.get('set-cookie'), null)
+    const events = await fetch(`${api.url}/v1/events`)
+    assert.equal(events.status, 401)
+  })
+
+  it('serves the page with a self-only policy, and only the files of its list', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const page = await fetch(`${api.url}/`, { headers: auth })
+    assert.equal(page.status, 200)
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/)
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/)
+    assert.match(await page.text(), /<div id="graph"/)
+    const lib = await fetch(`${api.url}/ui/cytoscape.min.js`, { headers: auth })
+    assert.equal(lib.status, 200)
+    assert.match(await lib.text(), /cytoscape/)
+    for (const path of ['/ui/..%2Fpackage.json', '/ui/..%2F..%2Fpackage.json', '/ui/index.html', '/ui/%2Fetc%2Fpasswd', '/ui/ui-api.js']) {
+      const res = await fetch(`${api.url}${path}`, { headers: auth })
+      assert.equal(res.status, 404, path)
+      await res.body?.cancel()
+    }
+  })
+
+  it('streams a snapshot first, and removes its listeners when the client goes away', async () => {
+    const [first] = nodes
+    const heartbeat = first.libp2p.services.heartbeat as unknown as EventTarget
+    const libp2p = first.libp2p as unknown as EventTarget
+    const listeners = (): number => getEventListeners(heartbeat, 'heartbeat').length + getEventListeners(libp2p, 'connection:open').length
+    const before = listeners()
+    const abort = new AbortController()
+    const res = await fetch(`${api.url}/v1/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: abort.signal })
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/)
+    assert.ok(res.body != null)
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    while (!text.includes('event: snapshot\ndata: ') || !text.slice(text.indexOf('event: snapshot')).includes('\n\n')) {
+      const { value, done } = await reader.read()
+      assert.ok(done !== true, 'the stream ended before a snapshot')
+      text += value
+    }
+    const line = text.slice(text.indexOf('event: snapshot')).split('\n')[1]
+    const snapshot = JSON.parse(line.slice('data: '.length))
+    assert.equal(snapshot.self.peerId, first.peerId)
+    assert.equal(snapshot.self.mesh, 'test')
+    assert.ok(snapshot.memory.chunks != null, 'memory counts per zone')
+    assert.ok(Array.isArray(snapshot.agents) && Array.isArray(snapshot.runs.active) && Array.isArray(snapshot.runs.recent))
+    assert.deepEqual(new Set(snapshot.connections.map((c: any) => c.kind)), new Set(['direct']))
+    assert.equal(listeners(), before + 2, 'the stream listens while the client reads')
+    abort.abort()
+    await waitFor(() => listeners() === before, { timeout: 10_000, message: 'the listeners of a closed stream to be removed' })
+  })
+
+  it('signs in through /?token=, shows the 3 nodes, and adds a 4th that joins without a reload', async () => {
+    assert.ok(browser != null)
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const problems: string[] = []
+    page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
+    page.on('console', msg => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`) })
+    page.on('requestfailed', req => { problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`) })
+    let loads = 0
+    page.on('load', () => { loads++ })
+
+    await page.goto(`${api.url}/?token=${TOKEN}`)
+    // the token went into a cookie and out of the address bar
+    assert.equal(page.url(), `${api.url}/`)
+    await page.locator('#graph[data-node-count="3"]').waitFor({ timeout: 30_000 })
+    assert.deepEqual(await rowIds(page), nodes.map(n => n.peerId).sort())
+    assert.equal(await page.locator('#stream').getAttribute('data-state'), 'live')
+    assert.equal(await page.locator(`#peers tr[data-peer-id="${nodes[0].peerId}"]`).getAttribute('data-status'), 'self')
+
+    // a 4th node joins through node 3: node 1 hears its heartbeats and the page follows
+    nodes.push(await startTestNode({ psk, bootstrap: [tcpAddress(nodes[2])], config: fast }))
+    await page.locator('#graph[data-node-count="4"]').waitFor({ timeout: 30_000 })
+    assert.deepEqual(await rowIds(page), nodes.map(n => n.peerId).sort())
+    assert.equal(loads, 1, 'the page was not reloaded')
+
+    // connections are edges: one per peer node 1 has a connection to
+    await waitFor(async () => {
+      const connected = new Set(nodes[0].libp2p.getConnections().map(c => c.remotePeer.toString())).size
+      return Number(await page.locator('#graph').getAttribute('data-edge-count')) === connected && connected > 0
+    }, { timeout: 15_000, message: 'the graph to have one edge per connected peer' })
+
+    // memory writes and agent runs show as they happen
+    const memory = nodes[0].memory
+    assert.ok(memory != null)
+    await memory.put({ text: 'release trains leave on thursdays', zone: 'federation' })
+    await memory.put({ text: 'the staging database is read-only on fridays', zone: 'shared' })
+    await memory.put({ text: 'draft notes of the planner agent', zone: 'private', agent: 'planner' })
+    await page.locator('#memory .zone[data-zone="federation"][data-count="1"]').waitFor({ timeout: 15_000 })
+    await page.locator('#memory .zone[data-zone="private"][data-count="1"]').waitFor({ timeout: 15_000 })
+    await waitFor(() => nodes[0].libp2p.services.runAgent.agents().some(a => a.name === 'echo'), { timeout: 15_000, message: 'node 1 to hear of the echo agent' })
+    await nodes[0].libp2p.services.runAgent.run('echo', new TextEncoder().encode('hello'), { deadline: 10_000 })
+    await page.locator('#runs-recent li[data-state="ok"]').waitFor({ timeout: 15_000 })
+    await page.locator('#beats li').first().waitFor({ timeout: 15_000 })
+
+    await mkdir(OUTPUT, { recursive: true })
+    const file = join(OUTPUT, 'ui-mesh.png')
+    await page.screenshot({ path: file })
+    const png = await readFile(file)
+    assert.ok(png.byteLength > PNG_SIGNATURE.byteLength, 'the screenshot is not empty')
+    assert.deepEqual(png.subarray(0, PNG_SIGNATURE.byteLength), PNG_SIGNATURE, 'the screenshot is a PNG')
+    assert.deepEqual(problems, [], 'no script error, refused resource or policy violation')
+    await page.close()
+  })
+})
