@@ -51,7 +51,20 @@ describe('parseConfig', () => {
         syncInterval: 30_000,
         queryDeadline: 2_000
       },
-      api: { host: '127.0.0.1', port: 0, tokenFile: 'api.token' },
+      api: {
+        host: '127.0.0.1',
+        port: 3099,
+        tokenFile: 'api.token',
+        tlsCert: '',
+        tlsKey: '',
+        insecure: false,
+        allowedHosts: [],
+        allowedOrigins: [],
+        maxBody: 1048576,
+        rateLimit: 6000,
+        ui: true,
+        metrics: true
+      },
       connections: { maxConnections: 300, allow: [] },
       agents: [],
       runs: { maxQueue: 64, maxQueuePerCaller: 16, deadline: 60_000, retries: 2, lookupTimeout: 3_000, provideInterval: 600_000 },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -66,6 +67,8 @@ const RECENT_RUNS = 20
 const MAX_BUFFERED = 1024 * 1024
 /** ms the browser waits before reconnecting a dropped stream */
 const RETRY = 2_000
+/** Most event streams open at once on one API (a browser tab each) */
+export const MAX_EVENT_STREAMS = 32
 
 /** The page may load only what this server serves: no inline code, no other origin */
 const CONTENT_SECURITY_POLICY = [
@@ -114,6 +117,7 @@ const ASSETS = new Map<string, Asset>([
 export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
   // built at first use: route groups are made before anything is asked of the node
   let log: Logger | undefined
+  let streams = 0
   const cache = new Map<Asset, Promise<{ body: Buffer, etag: string }>>()
 
   const load = async (asset: Asset): Promise<{ body: Buffer, etag: string }> => {
@@ -157,7 +161,19 @@ export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
     })],
     ['GET /ui/:file', async (req, res, _url, params) => await serve(req, res, ASSETS.get(params.file))],
     ['GET /v1/events', (req, res) => {
-      log ??= node.libp2p.logger.forComponent('overmind:ui')
+      if (streams >= MAX_EVENT_STREAMS) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10', 'cache-control': 'no-store' })
+        res.end(JSON.stringify({ error: { name: 'TooManyStreams', message: `${MAX_EVENT_STREAMS} event streams are open already; close a page` } }))
+        return STREAMED
+      }
+      if (log == null) {
+        log = node.libp2p.logger.forComponent('overmind:ui')
+        // one listener per open page and event type: allow as many as there may be pages
+        const { heartbeat, runAgent } = node.libp2p.services
+        setMaxListeners(MAX_EVENT_STREAMS + 16, ...[heartbeat, runAgent, node.libp2p, node.memory].filter(t => t != null) as unknown as EventTarget[])
+      }
+      streams++
+      res.once('close', () => { streams-- })
       streamEvents(node, req, res, log)
       return STREAMED
     }]
