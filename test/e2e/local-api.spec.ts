@@ -158,6 +158,41 @@ describe('the local API: JSON-RPC bridge and security', () => {
     })
   })
 
+  describe('MCP sessions at /mcp', () => {
+    const mcp = async (method: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => await fetch(`${api.url}/mcp`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    })
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }
+
+    it('starts a session with initialize, names it in Mcp-Session-Id, and ends it with DELETE', async () => {
+      const init = await mcp('POST', initialize)
+      assert.equal(init.status, 200)
+      const session = init.headers.get('mcp-session-id')
+      assert.ok(session != null && session.length > 0)
+      await init.text()
+      const list = await mcp('POST', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' })
+      assert.equal(list.status, 200)
+      assert.match(await list.text(), /memory_search/)
+      assert.equal((await mcp('DELETE', undefined, { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' })).status, 200)
+      const after = await mcp('POST', { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { 'mcp-session-id': session })
+      assert.equal(after.status, 404)
+    })
+
+    it('refuses what is not part of the transport with a JSON-RPC error', async () => {
+      const unknown = await mcp('POST', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': 'no-such-session' })
+      assert.equal(unknown.status, 404)
+      const noSession = await mcp('POST', { jsonrpc: '2.0', id: 1, method: 'tools/list' })
+      assert.equal(noSession.status, 400)
+      assert.equal(((await noSession.json()) as RpcAnswer).error?.code, -32000)
+      const notJson = await mcp('POST', '{"jsonrpc":')
+      assert.equal(notJson.status, 400)
+      assert.equal(((await notJson.json()) as RpcAnswer).error?.code, -32700)
+      assert.equal((await mcp('PUT', {})).status, 405)
+    })
+  })
+
   describe('security', () => {
     it('answers 401 on every route without the token, or with a wrong one', async () => {
       for (const [method, path] of ROUTES) {

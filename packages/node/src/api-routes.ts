@@ -17,6 +17,8 @@ export interface ApiContext {
   url(): string
   /** Largest request body, in bytes */
   maxBody: number
+  /** Runs `fn` when the API closes (timers, sessions) */
+  onClose(fn: () => void | Promise<void>): void
 }
 
 export type RouteGroup = (context: ApiContext) => Array<[string, Route]>

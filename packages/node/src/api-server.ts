@@ -72,7 +72,8 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   }
   const maxBody = init.maxBody ?? DEFAULT_MAX_BODY
   let url = ''
-  const context: ApiContext = { node: init.node, url: () => url, maxBody }
+  const closing: Array<() => void | Promise<void>> = []
+  const context: ApiContext = { node: init.node, url: () => url, maxBody, onClose: fn => { closing.push(fn) } }
   const groups: RouteGroup[] = [
     () => [
       ['GET /v1/status', () => init.node.status()],
@@ -195,6 +196,7 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   return {
     url,
     close: async () => {
+      await Promise.all(closing.splice(0).map(async fn => { await fn() }))
       await new Promise<void>(resolve => {
         server.close(() => { resolve() })
         server.closeAllConnections()

@@ -26,7 +26,7 @@ interface Session {
  * stream of server messages, DELETE ends the session. A session starts with
  * an `initialize` request and is named by the `Mcp-Session-Id` header after.
  */
-export function mcpRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
+export function mcpRoutes ({ node, maxBody, onClose }: ApiContext): Array<[string, Route]> {
   const sessions = new Map<string, Session>()
 
   const close = (id: string): void => {
@@ -36,16 +36,24 @@ export function mcpRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]
     session.server.close().catch(() => {})
   }
 
-  const sweep = (): void => {
+  /** Closes idle sessions, and with `room`, the least recently used ones until one more fits */
+  const sweep = (room = false): void => {
     const now = Date.now()
     for (const [id, session] of sessions) {
       if (now - session.lastUsed > MCP_SESSION_IDLE) close(id)
     }
-    while (sessions.size >= MAX_MCP_SESSIONS) {
+    while (room && sessions.size >= MAX_MCP_SESSIONS) {
       const oldest = [...sessions.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0]
       close(oldest[0])
     }
   }
+
+  const timer = setInterval(sweep, Math.min(MCP_SESSION_IDLE, 60_000))
+  timer.unref()
+  onClose(() => {
+    clearInterval(timer)
+    for (const id of [...sessions.keys()]) close(id)
+  })
 
   const route: Route = async (req, res) => {
     const header = req.headers['mcp-session-id']
@@ -81,7 +89,7 @@ export function mcpRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]
       rpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id header, and the message is not an initialize request')
       return STREAMED
     }
-    sweep()
+    sweep(true)
     const server = createMcpServer(node)
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
