@@ -114,9 +114,11 @@ describe('A2A interface of the local API', () => {
     const echo = card.skills.find(s => s.id === 'echo-b')
     assert.ok(echo != null, `skills: ${card.skills.map(s => s.id).join(', ')}`)
     assert.match(echo.description, new RegExp(b.peerId))
-    assert.deepEqual(card.supportedInterfaces.map(i => [i.protocolBinding, i.url]), [
-      ['JSONRPC', `${api.url}/a2a/jsonrpc`],
-      ['HTTP+JSON', `${api.url}/a2a/rest`]
+    assert.deepEqual(card.supportedInterfaces.map(i => [i.protocolBinding, i.url, i.protocolVersion]), [
+      ['JSONRPC', `${api.url}/a2a/jsonrpc`, '1.0'],
+      ['HTTP+JSON', `${api.url}/a2a/rest`, '1.0'],
+      ['JSONRPC', `${api.url}/a2a/jsonrpc`, '0.3'],
+      ['HTTP+JSON', `${api.url}/a2a/rest`, '0.3']
     ])
     assert.equal(card.capabilities?.streaming, true)
     assert.deepEqual(card.defaultInputModes, ['text/plain'])
@@ -125,7 +127,7 @@ describe('A2A interface of the local API', () => {
     assert.equal(bearer?.$case === 'httpAuthSecurityScheme' ? bearer.value.scheme : undefined, 'Bearer')
     assert.deepEqual(Object.keys(card.securityRequirements[0]?.schemes ?? {}), ['bearer'])
     // the wire form is the v1.0 JSON of the card
-    const raw: any = await (await authorised(`${api.url}/.well-known/agent-card.json`)).json()
+    const raw: any = await (await authorised(`${api.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()
     assert.equal(raw.securitySchemes.bearer.httpAuthSecurityScheme.scheme, 'Bearer')
     assert.equal(raw.capabilities.streaming, true)
   })
@@ -213,6 +215,29 @@ describe('A2A interface of the local API', () => {
     })
     await assert.rejects(client.sendMessage(request('x', { agent: 42 })), { name: 'RequestMalformedError' })
     await assert.rejects(client.getTask({ tenant: '', id: 'no-such-task', historyLength: undefined }), { name: 'TaskNotFoundError' })
+  })
+
+  it('serves A2A 0.3 clients too: the card in 0.3\'s shape and message/send', async () => {
+    const card: any = await (await authorised(`${api.url}/.well-known/agent-card.json`)).json()
+    assert.match(card.protocolVersion, /^0\.3/)
+    assert.equal(card.url, `${api.url}/a2a/jsonrpc`)
+    assert.ok(card.skills.some((s: any) => s.id === 'echo-b'))
+    const res = await authorised(`${api.url}/a2a/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'legacy-1',
+        method: 'message/send',
+        params: { message: { kind: 'message', role: 'user', messageId: 'm-legacy-1', parts: [{ kind: 'text', text: 'from a 0.3 client' }], metadata: { agent: 'echo-b' } } }
+      })
+    })
+    const answer: any = await res.json()
+    assert.equal(answer.error, undefined, JSON.stringify(answer.error))
+    assert.equal(answer.result.kind, 'task')
+    assert.equal(answer.result.status.state, 'completed')
+    const text = answer.result.artifacts.flatMap((a: any) => a.parts).filter((p: any) => p.kind === 'text').map((p: any) => p.text).join('')
+    assert.equal(text, 'from a 0.3 client')
   })
 
   it('answers bad input with JSON-RPC errors and keeps serving', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { A2A_PROTOCOL_VERSION, AgentCard, Role, TaskState } from '@a2a-js/sdk'
 import { ContentTypeNotSupportedError, RequestMalformedError, UnsupportedOperationError } from '@a2a-js/sdk/errors'
 import { AgentEvent, DefaultRequestHandler } from '@a2a-js/sdk/server'
+import { legacyAgentCardRouter } from '@a2a-js/sdk/compat/v0_3/server/express'
 import { UserBuilder, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express'
 import { RunCancelledError, checkInput } from '@overmind/agents'
 import express from 'express'
@@ -47,7 +48,13 @@ const FINISHED = new Set<TaskState>([
 export function a2aRoutes (context: ApiContext): Array<[string, Route]> {
   let app: Express | undefined
   return [
-    ['GET /.well-known/agent-card.json', () => AgentCard.toJSON(agentCard(context))],
+    ['GET /.well-known/agent-card.json', (req, res) => {
+      // clients of A2A 0.3 send no A2A-Version header (or 0.x): they get the card in 0.3's shape
+      if (!isLegacy(req.headers['a2a-version'])) return AgentCard.toJSON(agentCard(context))
+      app ??= a2aApp(context)
+      app(req, res)
+      return STREAMED
+    }],
     ['* /a2a/*', (req, res) => {
       app ??= a2aApp(context)
       app(req, res)
@@ -65,7 +72,10 @@ function agentCard ({ node, url }: ApiContext): AgentCard {
       'name it with the message metadata {"agent": "<skill id>"}; the text parts are its input, its output comes back as the task\'s artifact.',
     supportedInterfaces: [
       { url: base + A2A_JSONRPC_PATH, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
-      { url: base + A2A_REST_PATH, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION }
+      { url: base + A2A_REST_PATH, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+      // the same endpoints speak 0.3 to clients that ask for it (A2A-Version header)
+      { url: base + A2A_JSONRPC_PATH, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: LEGACY_PROTOCOL_VERSION },
+      { url: base + A2A_REST_PATH, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: LEGACY_PROTOCOL_VERSION }
     ],
     provider: undefined,
     version: VERSION,
@@ -117,6 +127,15 @@ function byName (agents: MeshAgent[]): Map<string, MeshAgent[]> {
   return map
 }
 
+const CARD_PATH = '/.well-known/agent-card.json'
+const LEGACY_PROTOCOL_VERSION = '0.3'
+
+/** A2A-Version absent or 0.x: a client of A2A 0.3 */
+function isLegacy (header: string | string[] | undefined): boolean {
+  const version = Array.isArray(header) ? header[0] : header
+  return version == null || version.trim() === '' || version.trim().startsWith('0.')
+}
+
 function shortId (peerId: string): string {
   return peerId.length > 12 ? `${peerId.slice(0, 4)}…${peerId.slice(-6)}` : peerId
 }
@@ -132,8 +151,11 @@ function a2aApp (context: ApiContext): Express {
     res.setHeader('cache-control', 'no-store')
     next()
   })
-  app.use(A2A_JSONRPC_PATH, jsonBody(context.maxBody, 'jsonrpc'), jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication }))
-  app.use(A2A_REST_PATH, jsonBody(context.maxBody, 'rest'), restHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication }))
+  // A2A 0.3 clients are served too: the SDK translates their messages to and from 1.0
+  const legacyCompat = { enabled: true }
+  app.use(CARD_PATH, legacyAgentCardRouter({ agentCardProvider: requestHandler }))
+  app.use(A2A_JSONRPC_PATH, jsonBody(context.maxBody, 'jsonrpc'), jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }))
+  app.use(A2A_REST_PATH, jsonBody(context.maxBody, 'rest'), restHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }))
   app.use((req, res) => {
     res.status(404).json({ error: { name: 'NotFound', message: `${req.method} ${req.originalUrl} is not an A2A route (${A2A_JSONRPC_PATH}, ${A2A_REST_PATH})` } })
   })
