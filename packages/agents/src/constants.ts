@@ -22,6 +22,9 @@ export const DEFAULT_PROVIDE_INTERVAL = 10 * 60_000
 /** Provider records are first published this long after start, then again with the routing table grown */
 export const FIRST_PROVIDE_DELAYS = [1_000, 5_000, 20_000]
 
+/** Longest one round of provider records may take */
+export const PROVIDE_TIMEOUT = 30_000
+
 /** Most DHT providers asked about per lookup */
 export const MAX_PROVIDERS = 16
 

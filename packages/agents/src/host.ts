@@ -67,7 +67,7 @@ export type HostAdmission =
 export class AgentHost {
   private readonly agents = new Map<string, HostedAgent>()
   private readonly scheduler: Scheduler
-  private readonly shutdown = new AbortController()
+  private shutdown = new AbortController()
   private running = 0
 
   constructor (agents: HostedAgent[], init: { maxQueue: number, maxQueuePerCaller: number }) {
@@ -186,6 +186,13 @@ export class AgentHost {
       }
     }
     return { status: 'accepted', position: admission.position, frames: frames() }
+  }
+
+  /** Admits runs (again, after a stop) */
+  start (): void {
+    if (!this.shutdown.signal.aborted) return
+    this.shutdown = new AbortController()
+    setMaxListeners(Infinity, this.shutdown.signal)
   }
 
   /** Refuses new runs and ends queued and running ones */

@@ -1,6 +1,6 @@
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { pbStream } from '@libp2p/utils'
+import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   MAX_RUN_INPUT_SIZE, MAX_RUN_MESSAGE_SIZE, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
@@ -12,7 +12,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import {
-  CANCEL_TIMEOUT, DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_PER_CALLER, DEFAULT_PROVIDE_INTERVAL,
+  CANCEL_TIMEOUT, DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_PER_CALLER, DEFAULT_PROVIDE_INTERVAL, PROVIDE_TIMEOUT,
   FIRST_PROVIDE_DELAYS, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PROVIDERS, REQUEST_READ_TIMEOUT, RUN_PROTOCOL
 } from './constants.js'
 import { HostFailedError, InvalidRunError, RunCancelledError, reasonText } from './errors.js'
@@ -22,6 +22,7 @@ import type { RunAgentComponents, RunAgentEvents, RunAgentInit, RunAgentService,
 import type { HostAdmission, HostedAgent, RunEnd } from './host.js'
 import type { CallOutcome, CallRequest, Candidate, RouteOptions, RunOutcome } from './router.js'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { RepeatingTask } from '@libp2p/utils'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 
 const REASONS = new Set(['unknown-agent', 'not-exposed', 'bad-request', 'shutting-down'])
@@ -38,10 +39,11 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   private readonly components: RunAgentComponents
   private readonly init: RunAgentInit
   private readonly log: Logger
-  private readonly shutdown = new AbortController()
+  private shutdown = new AbortController()
   private readonly active = new Map<string, RunRecord>()
   private readonly recent: RunRecord[] = []
-  private provideTimers: Array<ReturnType<typeof setTimeout>> = []
+  private readonly firstProvides: Array<ReturnType<typeof setTimeout>> = []
+  private readonly reprovide: RepeatingTask
   private started = false
 
   constructor (components: RunAgentComponents, init: RunAgentInit) {
@@ -49,7 +51,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('overmind:run-agent')
-    setMaxListeners(Infinity, this.shutdown.signal)
+    this.reprovide = repeatingTask(async options => { await this.provide(options) }, init.provideInterval ?? DEFAULT_PROVIDE_INTERVAL, { timeout: PROVIDE_TIMEOUT })
     this.host = new AgentHost(init.agents ?? [], {
       maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE,
       maxQueuePerCaller: init.maxQueuePerCaller ?? DEFAULT_MAX_QUEUE_PER_CALLER
@@ -65,6 +67,9 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   readonly [Symbol.toStringTag] = '@overmind/run-agent'
 
   async start (): Promise<void> {
+    this.shutdown = new AbortController()
+    setMaxListeners(Infinity, this.shutdown.signal)
+    this.host.start()
     await this.components.registrar.handle(this.protocol, (stream, connection) => {
       this.serve(stream, connection).catch(err => {
         this.log('serving a run for %s failed - %e', connection.remotePeer.toString(), err)
@@ -81,19 +86,16 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   afterStart (): void {
     if (this.exposed().length === 0) return
     for (const delay of FIRST_PROVIDE_DELAYS) {
-      this.provideTimers.push(setTimeout(() => { void this.provide() }, delay))
+      this.firstProvides.push(setTimeout(() => { void this.provide() }, delay))
     }
-    const every = this.init.provideInterval ?? DEFAULT_PROVIDE_INTERVAL
-    const repeat = (): void => {
-      this.provideTimers.push(setTimeout(() => { void this.provide().finally(() => { if (this.started) repeat() }) }, every))
-    }
-    repeat()
+    this.reprovide.start()
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    for (const timer of this.provideTimers.splice(0)) clearTimeout(timer)
+    for (const timer of this.firstProvides.splice(0)) clearTimeout(timer)
+    this.reprovide.stop()
     this.host.stop()
     this.shutdown.abort(new RunCancelledError('the node is stopping'))
     await this.components.registrar.unhandle(this.protocol)
@@ -175,14 +177,12 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
 
   /** Hosts of `agent` found in DHT provider records */
   async providers (agent: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
-    const timeout = AbortSignal.timeout(this.init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT)
-    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
-    return (await this.lookup(agent, signal)).map(c => c.peer)
+    return (await this.lookup(agent, options.signal ?? this.shutdown.signal)).map(c => c.peer)
   }
 
   /** Publishes a provider record for each agent this node offers the mesh */
-  async provide (): Promise<void> {
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(30_000)])
+  async provide (options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = AbortSignal.any([this.shutdown.signal, options.signal ?? AbortSignal.timeout(PROVIDE_TIMEOUT)])
     for (const agent of this.exposed()) {
       try {
         await this.components.contentRouting.provide(await agentCid(this.init.mesh, agent.name), { signal })
@@ -224,22 +224,20 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     const timeout = AbortSignal.timeout(this.init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT)
     const lookupSignal = AbortSignal.any([signal, timeout])
     const self = this.components.peerId
-    const found = new Map<string, Candidate>()
+    const found: Candidate[] = []
     try {
+      // libp2p's content routing stores the providers' addresses and yields each once
       for await (const provider of this.components.contentRouting.findProviders(await agentCid(this.init.mesh, agent), { signal: lookupSignal })) {
         if (provider.id.equals(self)) continue
-        if (provider.multiaddrs.length > 0) {
-          await this.components.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-        }
-        found.set(provider.id.toString(), { peer: provider.id.toString(), source: 'dht' })
-        if (found.size >= MAX_PROVIDERS) break
+        found.push({ peer: provider.id.toString(), source: 'dht' })
+        if (found.length >= MAX_PROVIDERS) break
       }
     } catch (err: any) {
       // what was found before the lookup ended is still worth trying
       if (signal.aborted) throw err
       this.log('provider lookup for %s ended - %s', agent, err.message)
     }
-    return [...found.values()]
+    return found
   }
 
   /** One run on one host: this node through the scheduler, or a peer over a stream */

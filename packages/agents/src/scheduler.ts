@@ -36,10 +36,11 @@ interface Waiter {
 interface Lane {
   concurrency: number
   running: number
-  /** Waiting runs of each caller, oldest first */
+  /**
+   * Waiting runs of each caller, oldest first. The map's order is the order
+   * callers are served in: a served caller moves to the end.
+   */
   queues: Map<string, Waiter[]>
-  /** Callers with waiting runs, in the order they are served next */
-  ring: string[]
   queued: number
 }
 
@@ -64,11 +65,7 @@ export class Scheduler {
   /** Declares an agent and how many of its runs may go at once */
   addAgent (name: string, concurrency: number): void {
     if (this.lanes.has(name)) throw new Error(`agent "${name}" is already scheduled`)
-    this.lanes.set(name, { concurrency: Math.max(1, concurrency), running: 0, queues: new Map(), ring: [], queued: 0 })
-  }
-
-  has (name: string): boolean {
-    return this.lanes.has(name)
+    this.lanes.set(name, { concurrency: Math.max(1, concurrency), running: 0, queues: new Map(), queued: 0 })
   }
 
   /**
@@ -104,7 +101,6 @@ export class Scheduler {
       if (queue == null) {
         queue = []
         lane.queues.set(caller, queue)
-        lane.ring.push(caller)
       }
       queue.push(waiter)
       lane.queued++
@@ -150,20 +146,14 @@ export class Scheduler {
   }
 
   private dispatch (lane: Lane): void {
-    while (lane.running < lane.concurrency && lane.ring.length > 0) {
-      const caller = lane.ring[0]
-      const waiter = lane.queues.get(caller)?.[0]
-      if (waiter == null) {
-        lane.ring.shift()
-        continue
-      }
+    while (lane.running < lane.concurrency) {
+      const next = lane.queues.entries().next()
+      if (next.done === true) return
+      const [caller, queue] = next.value
+      const waiter = queue[0]
       this.remove(lane, waiter)
-      // the caller goes to the back of the ring: the next free slot serves someone else
-      const at = lane.ring.indexOf(caller)
-      if (at >= 0) {
-        lane.ring.splice(at, 1)
-        lane.ring.push(caller)
-      }
+      // the caller goes to the back: the next free slot serves someone else
+      if (lane.queues.delete(caller)) lane.queues.set(caller, queue)
       lane.running++
       waiter.resolve(this.slot(lane))
     }
@@ -175,11 +165,7 @@ export class Scheduler {
     if (queue == null || at < 0) return
     waiter.detach()
     queue.splice(at, 1)
-    if (queue.length === 0) {
-      lane.queues.delete(waiter.caller)
-      const ringAt = lane.ring.indexOf(waiter.caller)
-      if (ringAt >= 0) lane.ring.splice(ringAt, 1)
-    }
+    if (queue.length === 0) lane.queues.delete(waiter.caller)
     lane.queued--
     this.queued--
     const left = (this.queuedByCaller.get(waiter.caller) ?? 1) - 1

@@ -35,6 +35,15 @@ describe('AgentRouter', () => {
     const outcome = await router.run('a', bytes(''))
     assert.equal(outcome.host, 'far')
     assert.deepEqual(asked, ['far'])
+
+    // with a host in heartbeats, the DHT is never asked
+    const near = new AgentRouter({
+      self: 'me',
+      known: () => [{ peer: 'near', source: 'heartbeat' }],
+      lookup: async () => { throw new Error('the DHT must not be asked') },
+      call: async () => done()
+    })
+    assert.equal((await near.run('a', bytes(''))).host, 'near')
   })
 
   it('retries on the next host after a failure before any output, within the retry budget', async () => {
@@ -107,6 +116,20 @@ describe('AgentRouter', () => {
 })
 
 describe('AgentHost', () => {
+  it('refuses runs while stopped and admits them again once started', async () => {
+    const host = new AgentHost([{ name: 'a', runner: new FunctionRunner(async () => 'ok'), expose: 'mesh', concurrency: 1, timeout: 1000 }], { maxQueue: 1, maxQueuePerCaller: 1 })
+    host.stop()
+    const stopped = host.admit({ agent: 'a', input: bytes(''), caller: 'x', remote: true, timeout: 1000 })
+    assert.equal(stopped.status, 'refused')
+    host.start()
+    const admitted = host.admit({ agent: 'a', input: bytes(''), caller: 'x', remote: true, timeout: 1000 })
+    assert.equal(admitted.status, 'accepted')
+    if (admitted.status !== 'accepted') return
+    const frames: string[] = []
+    for await (const frame of admitted.frames) frames.push(new TextDecoder().decode(frame))
+    assert.deepEqual(frames, ['ok'])
+  })
+
   it('ends a run at its timeout with error timeout', async () => {
     const host = new AgentHost([{
       name: 'slow',

@@ -79,6 +79,7 @@ describe('Scheduler', () => {
     s.addAgent('a', 1)
     s.admit('a', 'x')
     const queued = s.admit('a', 'y')
+    assert.equal(queued.status, 'accepted')
     s.clear(new Error('stopping'))
     if (queued.status === 'accepted') await assert.rejects(queued.slot, /stopping/)
     assert.equal(s.queueDepth, 0)
