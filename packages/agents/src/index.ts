@@ -52,6 +52,7 @@ import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 
 export { RUN_PROTOCOL } from './constants.js'
 export { agentCid, checkInput } from './run-agent.js'
+export { MAX_RUN_INPUT_SIZE } from '@overmind/protocols'
 export { AgentHost } from './host.js'
 export type { HostedAgent, HostAdmission, RunEnd, RunErrorKind, RefuseReason, RunRequestInit } from './host.js'
 export { AgentRouter } from './router.js'

@@ -1,8 +1,5 @@
-import { checkInput } from '@overmind/agents'
-import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { STREAMED } from './api-routes.js'
-import { BadRequestError } from './errors.js'
-import { readJson } from './memory-api.js'
+import { STREAMED, readJson, writeLine } from './api-routes.js'
+import { operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
 import type { OvermindNode } from './node.js'
 
@@ -21,47 +18,27 @@ export type RunProgress =
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
  */
-export function agentRoutes ({ node }: ApiContext): Array<[string, Route]> {
+export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
   const service = (): OvermindNode['libp2p']['services']['runAgent'] => node.libp2p.services.runAgent
+  const run = operation('agent.run')!
   return [
     ['GET /v1/agents', () => ({ agents: service().agents() })],
     ['GET /v1/runs', () => service().runs()],
     ['POST /v1/agents/run', async (req, res) => {
-      const body = await readJson(req)
-      if (typeof body.agent !== 'string' || body.agent === '') throw new BadRequestError('expected {"agent": "name", "input": "text"}')
-      if (body.input != null && typeof body.input !== 'string') throw new BadRequestError('"input" must be a string')
-      for (const key of ['node', 'callerAgent'] as const) {
-        if (body[key] != null && typeof body[key] !== 'string') throw new BadRequestError(`"${key}" must be a string`)
-      }
-      if (body.deadline != null && (typeof body.deadline !== 'number' || !(body.deadline > 0))) throw new BadRequestError('"deadline" must be a number of ms above 0')
-      const input = uint8ArrayFromString(body.input ?? '')
-      // checked here as well so an oversized input is a 400, not an error line in a 200 stream
-      checkInput(input)
+      // checked before the answer starts, so bad params (an oversized input too) are a 400
+      const params = parseParams(run, await readJson(req, maxBody))
       const cancel = new AbortController()
       // the client going away cancels the run on its host
       res.on('close', () => { if (!res.writableFinished) cancel.abort(new Error('the API client went away')) })
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
-      const write = async (line: RunProgress): Promise<void> => {
-        if (res.destroyed) return
-        if (!res.write(JSON.stringify(line) + '\n')) await new Promise(resolve => res.once('drain', resolve))
-      }
-      const decoder = new TextDecoder()
       try {
-        const outcome = await service().run(body.agent, input, {
-          deadline: body.deadline,
-          node: body.node,
-          callerAgent: body.callerAgent,
+        const { output, ...done } = await run.run(node, params, {
           signal: cancel.signal,
-          onOutput: async data => {
-            const text = decoder.decode(data, { stream: true })
-            if (text !== '') await write({ output: text })
-          }
+          onProgress: async text => { await writeLine(res, { output: text }) }
         })
-        const rest = decoder.decode()
-        if (rest !== '') await write({ output: rest })
-        await write({ done: { host: outcome.host, frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode, attempts: outcome.attempts } })
+        await writeLine(res, { done })
       } catch (err: any) {
-        await write({ error: { name: err.name ?? 'Error', message: err.message, host: err.host, attempts: err.attempts } })
+        await writeLine(res, { error: { name: err.name ?? 'Error', message: err.message, host: err.host, attempts: err.attempts } })
       }
       res.end()
       return STREAMED

@@ -6,8 +6,8 @@ import { networkInterfaces } from 'node:os'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { a2aRoutes } from './a2a-api.js'
 import { agentRoutes } from './agents-api.js'
-import { STREAMED } from './api-routes.js'
-import { InsecureApiError } from './errors.js'
+import { STREAMED, send } from './api-routes.js'
+import { ERROR_KINDS, InsecureApiError } from './errors.js'
 import { mcpRoutes } from './mcp-http.js'
 import { memoryRoutes } from './memory-api.js'
 import { metricsRoutes } from './metrics-api.js'
@@ -242,30 +242,7 @@ function pathMatches (pattern: string, path: string): Record<string, string> | u
 
 /** HTTP status for the errors of the node's parts, by stable name */
 export function statusOf (err: { name?: string }): number {
-  switch (err.name) {
-    case 'InvalidInputError':
-    case 'InvalidRunError':
-    case 'BadRequestError':
-    case 'EntryRejectedError':
-      return 400
-    case 'NotAuthorError':
-      return 403
-    case 'ChunkNotFoundError':
-    case 'AgentNotFoundError':
-      return 404
-    case 'PayloadTooLargeError':
-      return 413
-    case 'EmbedderError':
-      return 502
-    case 'StoreClosedError':
-    case 'MemoryDisabledError':
-    case 'AllHostsBusyError':
-      return 503
-    case 'DeadlineExceededError':
-      return 504
-    default:
-      return 500
-  }
+  return ERROR_KINDS[err.name ?? '']?.http ?? 500
 }
 
 function isWildcard (host: string): boolean {
@@ -322,10 +299,4 @@ function cookieValue (header: string | undefined, name: string): string | undefi
 function unauthorised (res: ServerResponse): void {
   res.setHeader('WWW-Authenticate', 'Bearer realm="overmind"')
   send(res, 401, { error: { name: 'Unauthorized', message: 'missing or wrong bearer token (see api.token in the data dir)' } })
-}
-
-export function send (res: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' })
-  res.end(json)
 }

@@ -49,3 +49,41 @@ export class InsecureApiError extends Error {
   static override name = 'InsecureApiError'
   override name = 'InsecureApiError'
 }
+
+/** Params of an operation do not fit its schema */
+export class InvalidParamsError extends Error {
+  static override name = 'InvalidParamsError'
+  override name = 'InvalidParamsError'
+
+  constructor (message: string, readonly issues: Array<{ path: string, message: string }>) {
+    super(message)
+  }
+}
+
+/**
+ * How the local API reports the errors of the node's parts, by stable name:
+ * the HTTP status of the REST routes and the JSON-RPC error code of the
+ * bridge (-32602 for bad input, -32001… for the domain; see
+ * protocols/local-api.md). Names not listed are internal errors.
+ */
+export const ERROR_KINDS: Record<string, { http: number, rpc: number }> = {
+  InvalidParamsError: { http: 400, rpc: -32602 },
+  InvalidInputError: { http: 400, rpc: -32602 },
+  InvalidRunError: { http: 400, rpc: -32602 },
+  BadRequestError: { http: 400, rpc: -32602 },
+  EntryRejectedError: { http: 400, rpc: -32602 },
+  ZoneViolationError: { http: 400, rpc: -32602 },
+  ChunkNotFoundError: { http: 404, rpc: -32001 },
+  AgentNotFoundError: { http: 404, rpc: -32002 },
+  AllHostsBusyError: { http: 503, rpc: -32003 },
+  DeadlineExceededError: { http: 504, rpc: -32004 },
+  RunRefusedError: { http: 403, rpc: -32005 },
+  AgentFailedError: { http: 502, rpc: -32006 },
+  HostFailedError: { http: 502, rpc: -32007 },
+  RunCancelledError: { http: 499, rpc: -32008 },
+  NotAuthorError: { http: 403, rpc: -32009 },
+  MemoryDisabledError: { http: 503, rpc: -32010 },
+  StoreClosedError: { http: 503, rpc: -32010 },
+  EmbedderError: { http: 502, rpc: -32011 },
+  PayloadTooLargeError: { http: 413, rpc: -32012 }
+}

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
-import { STREAMED } from './api-routes.js'
+import { STREAMED, readBody, send } from './api-routes.js'
 import { createMcpServer } from './mcp.js'
-import { readBody } from './memory-api.js'
 import type { ApiContext, Route } from './api-routes.js'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { ServerResponse } from 'node:http'
@@ -109,7 +108,5 @@ export function mcpRoutes ({ node, maxBody, onClose }: ApiContext): Array<[strin
 }
 
 function rpcError (res: ServerResponse, status: number, code: number, message: string): void {
-  const json = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null })
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' })
-  res.end(json)
+  send(res, status, { jsonrpc: '2.0', error: { code, message }, id: null })
 }

@@ -1,12 +1,9 @@
-import { STREAMED } from './api-routes.js'
-import { BadRequestError, MemoryDisabledError, PayloadTooLargeError } from './errors.js'
+import { STREAMED, readJson, writeLine } from './api-routes.js'
+import { BadRequestError, MemoryDisabledError } from './errors.js'
 import { splitLines } from './ndjson.js'
+import { operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { MemoryStore, PutInput, SearchQuery, ZoneName } from '@overmind/memory'
-import type { IncomingMessage } from 'node:http'
-
-/** Largest JSON body when the API sets no limit */
-const MAX_BODY = 1024 * 1024
+import type { MemoryStore, PutInput, ZoneName } from '@overmind/memory'
 
 /** Largest line of an import stream */
 const MAX_LINE = 64 * 1024
@@ -32,51 +29,33 @@ export type ImportProgress =
  * - `GET /v1/memory/export?agent=&zone=` → NDJSON of chunks
  * - `GET /v1/memory/stats`
  */
-export function memoryRoutes ({ node }: ApiContext): Array<[string, Route]> {
+export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
+  /** Runs an operation with params from the request; unknown keys are ignored */
+  const call = async (method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const op = operation(method)!
+    return await op.run(node, parseParams(op, params), {})
+  }
   const store = (): MemoryStore => {
     if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
     return node.memory
   }
+  const agent = (url: URL): string | undefined => url.searchParams.get('agent') ?? undefined
   return [
-    ['POST /v1/memory/chunks', async (req) => {
-      const body = await readJson(req)
-      return await store().put(body as PutInput)
-    }],
-    ['GET /v1/memory/chunks/:id', async (_req, _res, url, params) => {
-      return await store().get(params.id, { agent: url.searchParams.get('agent') ?? undefined })
-    }],
-    ['DELETE /v1/memory/chunks/:id', async (_req, _res, url, params) => {
-      await store().forget(params.id, { agent: url.searchParams.get('agent') ?? undefined })
-      return { id: params.id, forgotten: true }
-    }],
+    ['POST /v1/memory/chunks', async (req) => await call('memory.store', await readJson(req, maxBody))],
+    ['GET /v1/memory/chunks/:id', async (_req, _res, url, params) => await call('memory.get', { id: params.id, agent: agent(url) })],
+    ['DELETE /v1/memory/chunks/:id', async (_req, _res, url, params) => await call('memory.forget', { id: params.id, agent: agent(url) })],
     ['POST /v1/memory/search', async (req) => {
-      const body = await readJson(req)
-      const query = searchQuery(body)
-      if (body.federated === true) {
-        const service = node.libp2p.services.memoryQuery
-        if (service == null) throw new MemoryDisabledError('this node does not run federated search')
-        return await service.search(query, { deadline: optionalNumber(body.deadline, 'deadline') })
-      }
-      return { results: await store().search(query), peers: [] }
+      const body = await readJson(req, maxBody)
+      // `text` is the older name of `query`
+      return await call('memory.search', { ...body, query: body.query ?? body.text })
     }],
-    ['POST /v1/memory/feedback', async (req) => {
-      const body = await readJson(req)
-      if (!Array.isArray(body.ids) || typeof body.success !== 'boolean') {
-        throw new BadRequestError('expected {"ids": [chunk ids], "success": true|false}')
-      }
-      await store().feedback(body.ids, body.success, { agent: optionalString(body.agent, 'agent') })
-      return { ids: body.ids, success: body.success }
-    }],
-    ['GET /v1/memory/stats', () => store().stats()],
+    ['POST /v1/memory/feedback', async (req) => await call('memory.feedback', await readJson(req, maxBody))],
+    ['GET /v1/memory/stats', async () => await call('memory.stats', {})],
     ['GET /v1/memory/export', async (_req, res, url) => {
       const zone = url.searchParams.get('zone') ?? undefined
-      const chunks = store().chunks({ agent: url.searchParams.get('agent') ?? undefined, zone: zone as ZoneName | undefined })
+      const chunks = store().chunks({ agent: agent(url), zone: zone as ZoneName | undefined })
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
-      for await (const chunk of chunks) {
-        if (!res.write(JSON.stringify(chunk) + '\n')) {
-          await new Promise(resolve => res.once('drain', resolve))
-        }
-      }
+      for await (const chunk of chunks) await writeLine(res, chunk)
       res.end()
       return STREAMED
     }],
@@ -84,7 +63,7 @@ export function memoryRoutes ({ node }: ApiContext): Array<[string, Route]> {
       const progress = importLines(store(), req)
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
       for await (const line of progress) {
-        res.write(JSON.stringify(line) + '\n')
+        await writeLine(res, line)
         // the rest of a failed import is read and dropped
         if ('error' in line) req.resume()
       }
@@ -137,67 +116,4 @@ function parseImportLine (line: string, lineNo: number): PutInput {
     throw new BadRequestError(`line ${lineNo} has no "text" string`)
   }
   return { text: value.text, zone: value.zone, agent: value.agent, tags: value.tags }
-}
-
-function searchQuery (body: Record<string, any>): SearchQuery {
-  const text = body.query ?? body.text
-  if (typeof text !== 'string' || text.trim() === '') throw new BadRequestError('expected {"query": "some text"}')
-  return {
-    text,
-    k: optionalNumber(body.k, 'k'),
-    agent: optionalString(body.agent, 'agent'),
-    zones: optionalStrings(body.zones, 'zones') as ZoneName[] | undefined,
-    tags: optionalStrings(body.tags, 'tags'),
-    agents: optionalStrings(body.agents, 'agents'),
-    authors: optionalStrings(body.authors, 'authors'),
-    since: optionalNumber(body.since, 'since'),
-    until: optionalNumber(body.until, 'until')
-  }
-}
-
-function optionalNumber (value: unknown, key: string): number | undefined {
-  if (value == null) return undefined
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new BadRequestError(`"${key}" must be a number`)
-  return value
-}
-
-function optionalString (value: unknown, key: string): string | undefined {
-  if (value == null) return undefined
-  if (typeof value !== 'string') throw new BadRequestError(`"${key}" must be a string`)
-  return value
-}
-
-function optionalStrings (value: unknown, key: string): string[] | undefined {
-  if (value == null) return undefined
-  if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) throw new BadRequestError(`"${key}" must be a list of strings`)
-  return value
-}
-
-/** The JSON object in a request body */
-export async function readJson (req: IncomingMessage, maxBody = MAX_BODY): Promise<Record<string, any>> {
-  const value = await readJsonValue(req, maxBody)
-  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new BadRequestError('request body must be a JSON object')
-  return value as Record<string, any>
-}
-
-/** Any JSON value in a request body, read up to `maxBody` bytes */
-export async function readJsonValue (req: IncomingMessage, maxBody = MAX_BODY): Promise<unknown> {
-  const text = await readBody(req, maxBody)
-  try {
-    return JSON.parse(text)
-  } catch (err: any) {
-    throw new BadRequestError(`request body is not JSON: ${err.message}`)
-  }
-}
-
-/** A request body as text, refused past `maxBody` bytes */
-export async function readBody (req: IncomingMessage, maxBody = MAX_BODY): Promise<string> {
-  const parts: Buffer[] = []
-  let size = 0
-  for await (const part of req) {
-    size += part.length
-    if (size > maxBody) throw new PayloadTooLargeError(`request body is over ${maxBody} bytes`)
-    parts.push(part)
-  }
-  return Buffer.concat(parts).toString('utf8')
 }

@@ -54,22 +54,28 @@ export async function libp2pMetrics (registry: Registry, init: { statfsLocation?
  * registry alone holds them and calls their `collect()`.
  */
 function registerGauges (node: MeteredNode, registry: Registry): void {
-  const gauge = <L extends string>(config: GaugeConfiguration<L>): void => { registry.registerMetric(new Gauge({ ...config, registers: [] })) }
+  const gauge = <L extends string>(config: GaugeConfiguration<L>): Gauge<L> => {
+    const metric = new Gauge({ ...config, registers: [] })
+    registry.registerMetric(metric)
+    return metric
+  }
   const services = (): OvermindServices => node.libp2p.services
   gauge({
     name: 'overmind_memory_chunks',
     help: 'Chunks held in the memory store, forgotten ones left out, by zone',
     labelNames: ['zone'],
     collect () {
-      for (const [zone, count] of Object.entries(node.memory?.stats().chunks ?? {})) this.set({ zone }, count)
+      // one walk of the store's counts serves both series
+      const stats = node.memory?.stats()
+      if (stats == null) return
+      for (const [zone, count] of Object.entries(stats.chunks)) this.set({ zone }, count)
+      events.set(stats.events)
     }
   })
-  gauge({
+  // registered after the chunks, whose collect sets it, so a scrape reads this one's new value
+  const events = gauge({
     name: 'overmind_memory_events',
-    help: 'Chunk events (links, forget, confidence) held in the memory store',
-    collect () {
-      if (node.memory != null) this.set(node.memory.stats().events)
-    }
+    help: 'Chunk events (links, forget, confidence) held in the memory store'
   })
   gauge({
     name: 'overmind_run_queue_depth',

@@ -235,7 +235,8 @@ export class OvermindNode {
   }
 }
 
-function reportConnection (c: Connection): ConnectionReport {
+/** A connection as the API reports it */
+export function reportConnection (c: Connection): ConnectionReport {
   return {
     remoteAddr: c.remoteAddr.toString(),
     direction: c.direction,

@@ -1,7 +1,7 @@
-import { checkInput } from '@overmind/agents'
+import { MAX_RUN_INPUT_SIZE } from '@overmind/agents'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
-import { MemoryDisabledError } from './errors.js'
+import { InvalidParamsError, MemoryDisabledError } from './errors.js'
 import { VERSION } from './version.js'
 import type { OvermindNode } from './node.js'
 import type { MemoryStore, ZoneName } from '@overmind/memory'
@@ -101,7 +101,7 @@ export const OPERATIONS = [
     description: 'Finds the chunks closest in meaning to a query, best first. With federated: true the connected nodes are asked as well (their federation zone, and shared zones they replicate).',
     params: {
       query: z.string().min(1).describe('What to look for, in words'),
-      k: z.int().min(1).max(100).optional().describe('How many results (default 10)'),
+      k: z.int().min(1).max(1000).optional().describe('How many results (default 10)'),
       zone: zone.optional().describe('Only this zone'),
       zones: z.array(zone).optional().describe('Only these zones'),
       federated: z.boolean().optional().describe('Ask the mesh too (default false: this node only)'),
@@ -209,7 +209,7 @@ export const OPERATIONS = [
     description: 'Runs an agent of the mesh with the given input: on this node when it hosts the agent, otherwise on the best host in the mesh. Output streams as progress; the result holds all of it.',
     params: {
       agent: agentName.describe('Agent name (see list_agents)'),
-      input: z.string().max(1024 * 1024).optional().describe('Input text for the agent'),
+      input: z.string().max(MAX_RUN_INPUT_SIZE).refine(text => Buffer.byteLength(text) <= MAX_RUN_INPUT_SIZE, `at most ${MAX_RUN_INPUT_SIZE} bytes of UTF-8`).optional().describe('Input text for the agent'),
       deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
       node: z.string().min(1).optional().describe('Peer id of the node that must run it'),
       callerAgent: agentName.optional().describe('The agent asking, as the host sees it')
@@ -228,7 +228,6 @@ export const OPERATIONS = [
     openWorld: true,
     async run (node, { agent, input, deadline, node: host, callerAgent }, context) {
       const bytes = uint8ArrayFromString(input ?? '')
-      checkInput(bytes)
       const decoder = new TextDecoder()
       let output = ''
       const outcome = await node.libp2p.services.runAgent.run(agent, bytes, {
@@ -352,4 +351,24 @@ export function operationSchemas (): Record<string, unknown> {
     $comment: 'Generated from packages/node/src/operations.ts; the local-api test fails when it drifts (UPDATE_SCHEMAS=1 rewrites it)',
     methods
   }
+}
+
+const BY_METHOD = new Map<string, Operation<any>>((OPERATIONS as ReadonlyArray<Operation<any>>).map(op => [op.method, op]))
+
+/** The operation behind a JSON-RPC method name */
+export function operation (method: string): Operation<any> | undefined {
+  return BY_METHOD.get(method)
+}
+
+/**
+ * Checks params against an operation's schema: an `InvalidParamsError`
+ * naming each offending key, or the params as the handler takes them.
+ * `strict` refuses keys the schema does not know.
+ */
+export function parseParams (op: Operation<any>, raw: unknown, options: { strict?: boolean } = {}): Record<string, unknown> {
+  const schema = options.strict === true ? z.strictObject(op.params) : z.object(op.params)
+  const parsed = schema.safeParse(raw ?? {})
+  if (parsed.success) return parsed.data
+  const issues = parsed.error.issues.map(i => ({ path: i.path.join('.'), message: i.message }))
+  throw new InvalidParamsError(issues.map(i => i.path === '' ? i.message : `${i.path}: ${i.message}`).join('; '), issues)
 }

@@ -1,9 +1,8 @@
-import { z } from 'zod'
+import { ERROR_KINDS } from './errors.js'
 import { STREAMED } from './api-routes.js'
-import { readBody } from './memory-api.js'
-import { OPERATIONS } from './operations.js'
+import { readBody } from './api-routes.js'
+import { OPERATIONS, operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { Operation } from './operations.js'
 import type { OvermindNode } from './node.js'
 
 /** Most requests in one batch */
@@ -17,29 +16,6 @@ export const RpcErrorCode = {
   InvalidParams: -32602,
   InternalError: -32603
 } as const
-
-/**
- * Domain error codes, by the stable name of the error. `error.data.name`
- * carries the name as well, so a client may switch on either.
- */
-export const DOMAIN_CODES: Record<string, number> = {
-  ChunkNotFoundError: -32001,
-  AgentNotFoundError: -32002,
-  AllHostsBusyError: -32003,
-  DeadlineExceededError: -32004,
-  RunRefusedError: -32005,
-  AgentFailedError: -32006,
-  HostFailedError: -32007,
-  RunCancelledError: -32008,
-  NotAuthorError: -32009,
-  MemoryDisabledError: -32010,
-  StoreClosedError: -32010,
-  EmbedderError: -32011,
-  PayloadTooLargeError: -32012
-}
-
-/** Errors that mean the params were wrong, whichever part noticed */
-const INVALID_PARAMS = new Set(['InvalidInputError', 'InvalidRunError', 'EntryRejectedError', 'BadRequestError', 'ZoneViolationError'])
 
 type Id = string | number | null
 
@@ -68,14 +44,9 @@ export function rpcRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]
       const cancel = new AbortController()
       res.on('close', () => { if (!res.writableFinished) cancel.abort(new Error('the API client went away')) })
       const answer = await bridge.receive(text, cancel.signal)
-      if (answer == null) {
-        res.writeHead(204, { 'cache-control': 'no-store' })
-        res.end()
-      } else {
-        const json = JSON.stringify(answer)
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' })
-        res.end(json)
-      }
+      if (answer != null) return answer
+      res.writeHead(204, { 'cache-control': 'no-store' })
+      res.end()
       return STREAMED
     }]
   ]
@@ -83,17 +54,11 @@ export function rpcRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]
 
 /** Answers JSON-RPC 2.0 text with the node's operations; undefined when there is nothing to answer */
 export class RpcBridge {
-  private readonly methods = new Map<string, { op: Operation<any>, params: z.ZodType }>()
-
-  constructor (private readonly node: OvermindNode) {
-    for (const op of OPERATIONS as ReadonlyArray<Operation<any>>) {
-      this.methods.set(op.method, { op, params: z.strictObject(op.params) })
-    }
-  }
+  constructor (private readonly node: OvermindNode) {}
 
   /** Method names, for discovery */
   names (): string[] {
-    return [...this.methods.keys()]
+    return OPERATIONS.map(op => op.method)
   }
 
   async receive (text: string, signal?: AbortSignal): Promise<RpcResponse | RpcResponse[] | undefined> {
@@ -137,20 +102,15 @@ export class RpcBridge {
   }
 
   private async dispatch (id: Id, name: string, rawParams: unknown, signal?: AbortSignal): Promise<RpcResponse> {
-    const method = this.methods.get(name)
-    if (method == null) {
+    const op = operation(name)
+    if (op == null) {
       return failure(id, RpcErrorCode.MethodNotFound, `Method not found: ${name}`, { methods: this.names() })
     }
     if (Array.isArray(rawParams)) {
       return failure(id, RpcErrorCode.InvalidParams, `Invalid params: ${name} takes params by name (an object)`)
     }
-    const parsed = method.params.safeParse(rawParams ?? {})
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map(i => ({ path: i.path.join('.'), message: i.message }))
-      return failure(id, RpcErrorCode.InvalidParams, `Invalid params: ${issues.map(i => i.path === '' ? i.message : `${i.path}: ${i.message}`).join('; ')}`, { issues })
-    }
     try {
-      const result = await method.op.run(this.node, parsed.data as Record<string, unknown>, { signal })
+      const result = await op.run(this.node, parseParams(op, rawParams, { strict: true }), { signal })
       return { jsonrpc: '2.0', id, result }
     } catch (err: any) {
       return failure(id, ...errorCode(err))
@@ -163,11 +123,11 @@ export function errorCode (err: any): [number, string, unknown] {
   const name: string = err?.name ?? 'Error'
   const message: string = err?.message ?? String(err)
   const data: Record<string, unknown> = { name }
-  for (const key of ['host', 'attempts', 'exitCode', 'reason']) {
+  for (const key of ['host', 'attempts', 'exitCode', 'reason', 'issues']) {
     if (err?.[key] !== undefined) data[key] = err[key]
   }
-  if (INVALID_PARAMS.has(name)) return [RpcErrorCode.InvalidParams, `Invalid params: ${message}`, data]
-  const code = DOMAIN_CODES[name]
+  const code = ERROR_KINDS[name]?.rpc
+  if (code === RpcErrorCode.InvalidParams) return [code, `Invalid params: ${message}`, data]
   if (code != null) return [code, message, data]
   return [RpcErrorCode.InternalError, `Internal error: ${message}`, data]
 }

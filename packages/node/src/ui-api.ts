@@ -3,8 +3,9 @@ import { setMaxListeners } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { STREAMED } from './api-routes.js'
+import { STREAMED, send } from './api-routes.js'
 import type { ApiContext, Route } from './api-routes.js'
+import { reportConnection } from './node.js'
 import type { NodeStatus, OvermindNode, PeerReport } from './node.js'
 import type { Connection, Logger } from '@libp2p/interface'
 import type { MeshAgent, RunRecord } from '@overmind/agents'
@@ -136,8 +137,7 @@ export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
 
   const serve = async (req: IncomingMessage, res: ServerResponse, asset: Asset | undefined, headers: Record<string, string> = {}): Promise<typeof STREAMED> => {
     if (asset == null) {
-      res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ error: { name: 'NotFound', message: `${req.url ?? ''} is not one of the page's files` } }))
+      send(res, 404, { error: { name: 'NotFound', message: `${req.url ?? ''} is not one of the page's files` } })
       return STREAMED
     }
     const { body, etag } = await load(asset)
@@ -162,8 +162,7 @@ export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
     ['GET /ui/:file', async (req, res, _url, params) => await serve(req, res, ASSETS.get(params.file))],
     ['GET /v1/events', (req, res) => {
       if (streams >= MAX_EVENT_STREAMS) {
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10', 'cache-control': 'no-store' })
-        res.end(JSON.stringify({ error: { name: 'TooManyStreams', message: `${MAX_EVENT_STREAMS} event streams are open already; close a page` } }))
+        send(res, 503, { error: { name: 'TooManyStreams', message: `${MAX_EVENT_STREAMS} event streams are open already; close a page` } }, { 'retry-after': '10' })
         return STREAMED
       }
       if (log == null) {
@@ -198,12 +197,9 @@ export function meshSnapshot (node: OvermindNode): MeshSnapshot {
 
 function meshConnection (c: Connection): MeshConnection {
   return {
+    ...reportConnection(c),
     id: c.id,
     peerId: c.remotePeer.toString(),
-    remoteAddr: c.remoteAddr.toString(),
-    direction: c.direction,
-    kind: c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct',
-    openedAt: c.timeline.open,
     rtt: c.rtt != null && Number.isFinite(c.rtt) ? c.rtt : undefined
   }
 }
