@@ -145,6 +145,7 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
 
   it('rejects arguments that do not match the input schema', async () => {
     const res = await httpA.callTool({ name: 'memory_search', arguments: { query: 42 } }).catch((err: Error) => err)
+    assert.ok(res instanceof Error || res.isError === true, 'the call was not refused')
     const text = res instanceof Error ? res.message : JSON.stringify(res.content)
     assert.match(text, /query/)
   })

@@ -102,14 +102,13 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
     // SIGSTOP: its connections stay open and nothing answers on them
     nodes[3].child.kill('SIGSTOP')
     const started = Date.now()
-    const res = await overmind(['memory', 'search', '--data-dir', dirs[0], 'resolver negative answers', '--federated', '--deadline', '2s', '--json'])
+    // the deadline plus the start of a CLI process on a loaded machine bounds the answer
+    const res = await overmind(['memory', 'search', '--data-dir', dirs[0], 'resolver negative answers', '--federated', '--deadline', '2s', '--json'], { timeout: 10_000 })
     const took = Date.now() - started
     process.stdout.write(`# federated search with a killed and a stopped node: the CLI answered in ${took} ms (deadline 2000 ms)\n`)
     assert.equal(res.code, 0, res.stderr)
     const results: Result[] = JSON.parse(res.stdout)
     assert.ok(results.some(r => r.id === federated))
-    // liveness bound: the deadline plus the start of a CLI process on a loaded machine
-    assert.ok(took < 2_000 + 8_000, `took ${took} ms`)
     nodes[3].child.kill('SIGCONT')
   })
 })

@@ -65,10 +65,13 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     assert.match(missing.stderr, /AgentNotFoundError/)
   })
 
-  /** Starts `overmind run` on A, waits for a host to start the job, and kills that host */
-  async function killHostDuringRun (input: string, waitForOutput: boolean): Promise<{ code: number | null, stdout: string, stderr: string, killed: number, ms: number }> {
+  /**
+   * Starts `overmind run` on A, waits for a host to start the job, and kills
+   * that host. The run has a 30 s deadline: any answer other than
+   * DeadlineExceededError came before it.
+   */
+  async function killHostDuringRun (input: string, waitForOutput: boolean): Promise<{ code: number | null, stdout: string, stderr: string, killed: number }> {
     for (const i of [1, 2, 3]) rmSync(join(dir.path, `host${i}.running`), { force: true })
-    const started = Date.now()
     const child = spawn(process.execPath, [BIN, 'run', '--data-dir', dirs[0], 'job', input, '--deadline', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
@@ -81,25 +84,23 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     }, { timeout: 15_000, message: () => `no host started the job; run stderr: ${stderr}` })
     await nodes[killed].kill()
     const code = await closed
-    return { code, stdout, stderr, killed, ms: Date.now() - started }
+    return { code, stdout, stderr, killed }
   }
 
   it('retries on another host when the host dies before any output', async () => {
-    const { code, stdout, stderr, killed, ms } = await killHostDuringRun('quiet', false)
+    const { code, stdout, stderr, killed } = await killHostDuringRun('quiet', false)
     assert.equal(code, 0, stderr)
     assert.equal(stdout, 'finished\n')
     assert.match(stderr, /ran on/)
-    assert.ok(ms < 30_000)
     assert.notEqual(nodes[killed].exited, undefined)
     // the run finished on one of the hosts still alive, which started the job afresh
     assert.ok([1, 2, 3].some(i => i !== killed && existsSync(join(dir.path, `host${i}.running`))))
   })
 
   it('fails with HostFailedError before its deadline when the host dies after output was delivered', async () => {
-    const { code, stdout, stderr, ms } = await killHostDuringRun('early', true)
+    const { code, stdout, stderr } = await killHostDuringRun('early', true)
     assert.equal(code, 1)
     assert.equal(stdout, 'working\n')
     assert.match(stderr, /HostFailedError/)
-    assert.ok(ms < 30_000, `took ${ms} ms`)
   })
 })

@@ -110,10 +110,9 @@ describe('run_agent across a 5-node mesh', () => {
   })
 
   it('fails fast with AgentNotFoundError for an agent that exists nowhere', async () => {
-    const started = Date.now()
-    await assert.rejects(nodes[0].libp2p.services.runAgent.run('nowhere', bytes(''), { deadline: 30_000 }), { name: 'AgentNotFoundError' })
-    // the DHT lookup is bounded by runs.lookupTimeout (3 s), far below the deadline
-    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`)
+    // the DHT lookup is bounded by runs.lookupTimeout (3 s): a lookup that ran into
+    // the deadline would end in DeadlineExceededError instead
+    await assert.rejects(nodes[0].libp2p.services.runAgent.run('nowhere', bytes(''), { deadline: 10_000 }), { name: 'AgentNotFoundError' })
   })
 
   it('refuses a local-only agent to other nodes and runs it for its own node', async () => {

@@ -76,13 +76,11 @@ describe('AgentRouter', () => {
     assert.deepEqual(out, ['partial'])
   })
 
-  it('fails with DeadlineExceededError at the deadline', async () => {
+  it('fails with DeadlineExceededError at the deadline', { timeout: 5_000 }, async () => {
     const router = new AgentRouter(deps([{ peer: 'h', source: 'heartbeat' }], async (_peer, req) => await new Promise((_resolve, reject) => {
       req.signal.addEventListener('abort', () => { reject(req.signal.reason) })
     })))
-    const started = Date.now()
     await assert.rejects(router.run('a', bytes(''), { deadline: 200 }), { name: 'DeadlineExceededError' })
-    assert.ok(Date.now() - started < 2000)
   })
 
   it('skips a peer whose circuit is open, and probes it again after the cooldown', async () => {

@@ -137,7 +137,11 @@ describe('HttpEmbedder', () => {
       assert.deepEqual(requests.map(r => r.body.input), [['aaa', 'bb'], ['abcd']])
       assert.equal(embedder.dimensions, 3)
       const expected = [[3, 3, 1], [2, 0, 1], [4, 1, 1]].map(v => { const n = Math.hypot(...v); return v.map(x => x / n) })
-      vectors.forEach((v, i) => { v.forEach((x, j) => { assert.ok(Math.abs(x - expected[i][j]) < 1e-6) }) })
+      assert.equal(vectors.length, 3)
+      vectors.forEach((v, i) => {
+        assert.equal(v.length, 3)
+        v.forEach((x, j) => { assert.ok(Math.abs(x - expected[i][j]) < 1e-6) })
+      })
 
       const wrong = new HttpEmbedder({ url, model: 'other' })
       await assert.rejects(wrong.embed(['x']), (err: any) => err.name === 'EmbedderError' && /answered 404/.test(err.message))
