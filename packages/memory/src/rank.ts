@@ -36,15 +36,19 @@ export function rankResults (input: RankInput): RankedHit[] {
   const { vectors, lexical, vector, k, filter } = input
   const pool = Math.max(k * 8, 64)
   const candidates = new Map<number, { similarity: number, lexical: number }>()
-  let passing = 0
-  if (!input.exact) {
-    for (let ordinal = 0; passing < SCAN_BELOW && ordinal < vectors.capacity; ordinal++) {
-      if (vectors.has(ordinal) && filter(ordinal)) passing++
+  let vectorHits
+  if (input.exact) {
+    vectorHits = vectors.exact(vector, pool, filter)
+  } else {
+    // one pass finds whether few enough chunks pass to score them all, and which
+    const passing: number[] = []
+    for (let ordinal = 0; passing.length < SCAN_BELOW && ordinal < vectors.capacity; ordinal++) {
+      if (vectors.has(ordinal) && filter(ordinal)) passing.push(ordinal)
     }
+    vectorHits = passing.length < SCAN_BELOW
+      ? vectors.exact(vector, pool, undefined, passing)
+      : graphHits(vectors, vector, pool, filter)
   }
-  const vectorHits = input.exact || passing < SCAN_BELOW
-    ? vectors.exact(vector, pool, filter)
-    : graphHits(vectors, vector, pool, filter)
   for (const hit of vectorHits) candidates.set(hit.ordinal, { similarity: hit.similarity, lexical: 0 })
   for (const hit of lexical.search(input.query, pool, filter)) {
     const known = candidates.get(hit.ordinal)

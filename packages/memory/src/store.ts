@@ -136,7 +136,7 @@ export interface MemoryStats {
   indexed: { vectors: number, lexical: number }
 }
 
-/** Where a chunk's vector lives among the derived indexes */
+/** What search filters read of a chunk, kept in memory by its ordinal in the indexes */
 interface ChunkMeta {
   id: string
   author: string
@@ -144,7 +144,6 @@ interface ChunkMeta {
   zone: Zone
   tags: string[]
   createdAt: number
-  seq: bigint
 }
 
 interface Write {
@@ -536,8 +535,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       agent: chunk.agent,
       zone: chunk.zone,
       tags: chunk.tags,
-      createdAt: Number(chunk.hlcWallTime),
-      seq: chunk.seq
+      createdAt: Number(chunk.hlcWallTime)
     }
     this.ordinals.set(id, ordinal)
     this.lexical.add(ordinal, chunk.text)
@@ -678,6 +676,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       zone: h.zone,
       seq: h.contiguous
     }))
+  }
+
+  /** The head of one author's log in one zone, if any of it is held */
+  logHead (zone: Zone, author: string): LogHead | undefined {
+    return this.heads.get(zone, author)
   }
 
   /** The heads of every log held (replicated zones only) */

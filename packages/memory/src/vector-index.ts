@@ -111,12 +111,7 @@ export class VectorIndex {
     if (this.draining != null) return
     this.draining = setImmediate(() => {
       this.draining = undefined
-      const slice = this.waiting.splice(0, DRAIN_SLICE)
-      for (const ordinal of slice) {
-        this.graph.add(BigInt(ordinal), this.matrix.subarray(ordinal * this.dimensions, (ordinal + 1) * this.dimensions))
-        this.upTo = ordinal
-        this.unsaved++
-      }
+      this.addToGraph(this.waiting.splice(0, DRAIN_SLICE))
       if (this.waiting.length > 0) this.scheduleDrain()
     })
   }
@@ -125,7 +120,11 @@ export class VectorIndex {
   flushGraph (): void {
     if (this.draining != null) clearImmediate(this.draining)
     this.draining = undefined
-    for (const ordinal of this.waiting.splice(0)) {
+    this.addToGraph(this.waiting.splice(0))
+  }
+
+  private addToGraph (ordinals: number[]): void {
+    for (const ordinal of ordinals) {
       this.graph.add(BigInt(ordinal), this.matrix.subarray(ordinal * this.dimensions, (ordinal + 1) * this.dimensions))
       this.upTo = ordinal
       this.unsaved++
@@ -165,11 +164,10 @@ export class VectorIndex {
   }
 
   /** Exact top `k` over the ordinals that pass `filter` (all when omitted) */
-  exact (query: Float32Array, k: number, filter?: (ordinal: number) => boolean): VectorHit[] {
+  exact (query: Float32Array, k: number, filter?: (ordinal: number) => boolean, ordinals?: number[]): VectorHit[] {
     const hits: VectorHit[] = []
     let floor = -Infinity
-    for (let ordinal = 0; ordinal < this.present.length; ordinal++) {
-      if (this.present[ordinal] !== 1 || (filter != null && !filter(ordinal))) continue
+    const consider = (ordinal: number): void => {
       const similarity = this.similarity(query, ordinal)
       if (hits.length < k || similarity > floor) {
         hits.push({ ordinal, similarity })
@@ -177,6 +175,14 @@ export class VectorIndex {
           hits.sort((a, b) => b.similarity - a.similarity).length = k
           floor = hits[k - 1].similarity
         }
+      }
+    }
+    if (ordinals != null) {
+      // already known to be present and to pass
+      for (const ordinal of ordinals) consider(ordinal)
+    } else {
+      for (let ordinal = 0; ordinal < this.present.length; ordinal++) {
+        if (this.present[ordinal] === 1 && (filter == null || filter(ordinal))) consider(ordinal)
       }
     }
     hits.sort((a, b) => b.similarity - a.similarity)

@@ -110,11 +110,9 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
   }
 
   private connectedPeers (): PeerId[] {
-    const seen = new Map<string, PeerId>()
-    for (const conn of this.components.connectionManager.getConnections()) {
-      if (conn.status === 'open') seen.set(conn.remotePeer.toString(), conn.remotePeer)
-    }
-    return [...seen.values()]
+    return [...this.components.connectionManager.getConnectionsMap().entries()]
+      .filter(([, connections]) => connections.some(c => c.status === 'open'))
+      .map(([peer]) => peer)
   }
 
   private async ask (peer: PeerId, request: QueryRequest, signal: AbortSignal): Promise<{ results: SearchResult[], ms: number }> {

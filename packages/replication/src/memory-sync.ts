@@ -111,7 +111,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
   }
 
   private pullFromRandomPeer (): void {
-    const peers = [...new Map(this.components.connectionManager.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer])).values()]
+    const peers = [...this.components.connectionManager.getConnectionsMap().keys()]
     if (peers.length === 0) return
     this.pullInBackground(peers[Math.floor(Math.random() * peers.length)], 'periodic')
   }
@@ -119,7 +119,9 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
   /** An entry from a peer skipped some seqs of its log: fetch them soon rather than at the next round */
   private onEntry (evt: CustomEvent<StoredEntryEvent>): void {
     if (evt.detail.origin !== 'remote' || this.gapTimer != null) return
-    if (!this.store.logHeads().some(h => h.above.size > 0)) return
+    // a gap this entry shows is in its own log
+    const { entry } = evt.detail
+    if ((this.store.logHead(entry.body.zone, entry.author.toString())?.above.size ?? 0) === 0) return
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined
       this.pullFromRandomPeer()
