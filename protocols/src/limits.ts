@@ -43,6 +43,13 @@ export const MAX_VERSION_ENTRIES = 100_000
 export const MAX_QUERY_REQUEST_SIZE = 64 * 1024
 export const MAX_QUERY_RESPONSE_SIZE = 4 * 1024 * 1024
 
+/**
+ * Longest search text in UTF-8 bytes, in a memory-query and on the local API:
+ * a query is a question, not a document, and the cost of embedding it grows
+ * with its length
+ */
+export const MAX_QUERY_TEXT_LENGTH = 4 * 1024
+
 /** Most results a memory-query may ask for */
 export const MAX_QUERY_K = 100
 

@@ -1210,7 +1210,7 @@ export namespace SyncRequest {
 }
 
 export interface SyncPage {
-  entries: SignedEntry[]
+  entries: Uint8Array<ArrayBuffer>[]
   done: boolean
 }
 
@@ -1227,7 +1227,7 @@ export namespace SyncPage {
         if (obj.entries != null && obj.entries.length > 0) {
           for (const value of obj.entries) {
             w.uint32(10)
-            SignedEntry.codec().encode(value, w)
+            w.bytes(value)
           }
         }
 
@@ -1256,9 +1256,7 @@ export namespace SyncPage {
                 throw new MaxLengthError('Decode error - repeated field "entries" had too many elements')
               }
 
-              obj.entries.push(SignedEntry.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.entries$
-              }))
+              obj.entries.push(reader.bytes())
               break
             }
             case 2: {
@@ -1289,13 +1287,10 @@ export namespace SyncPage {
                 throw new MaxLengthError('Streaming decode error - repeated field "entries" had too many elements')
               }
 
-              for (const evt of SignedEntry.codec().stream(reader, reader.uint32(), `${prefix}.entries[]`, {
-                limits: opts.limits?.entries$
-              })) {
-                yield {
-                  ...evt,
-                  index: obj.entries
-                }
+              yield {
+                field: `${prefix}.entries[]`,
+                index: obj.entries,
+                value: reader.bytes()
               }
 
               obj.entries++
@@ -1321,22 +1316,10 @@ export namespace SyncPage {
     return _codec
   }
 
-  export interface SyncPageEntriesKindFieldEvent {
-    field: '$.entries[].kind'
-    value: EntryKind
+  export interface SyncPageEntriesFieldEvent {
+    field: '$.entries[]'
     index: number
-  }
-
-  export interface SyncPageEntriesBodyFieldEvent {
-    field: '$.entries[].body'
     value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface SyncPageEntriesSignatureFieldEvent {
-    field: '$.entries[].signature'
-    value: Uint8Array<ArrayBuffer>
-    index: number
   }
 
   export interface SyncPageDoneFieldEvent {
@@ -1352,7 +1335,7 @@ export namespace SyncPage {
     return decodeMessage(buf, SyncPage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncPage>): Generator<SyncPageEntriesKindFieldEvent | SyncPageEntriesBodyFieldEvent | SyncPageEntriesSignatureFieldEvent | SyncPageDoneFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncPage>): Generator<SyncPageEntriesFieldEvent | SyncPageDoneFieldEvent> {
     return streamMessage(buf, SyncPage.codec(), opts)
   }
 }
@@ -1620,7 +1603,7 @@ export namespace QueryRequest {
 }
 
 export interface QueryResult {
-  entry?: SignedEntry
+  entry: Uint8Array<ArrayBuffer>
   score: number
   confidence: number
 }
@@ -1635,9 +1618,9 @@ export namespace QueryResult {
           w.fork()
         }
 
-        if (obj.entry != null) {
+        if ((obj.entry != null && obj.entry.byteLength > 0)) {
           w.uint32(10)
-          SignedEntry.codec().encode(obj.entry, w)
+          w.bytes(obj.entry)
         }
 
         if ((obj.score != null && obj.score !== 0)) {
@@ -1655,6 +1638,7 @@ export namespace QueryResult {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
+          entry: uint8ArrayAlloc(0),
           score: 0,
           confidence: 0
         }
@@ -1666,9 +1650,7 @@ export namespace QueryResult {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.entry = SignedEntry.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.entry
-              })
+              obj.entry = reader.bytes()
               break
             }
             case 2: {
@@ -1695,10 +1677,10 @@ export namespace QueryResult {
 
           switch (tag >>> 3) {
             case 1: {
-              yield * SignedEntry.codec().stream(reader, reader.uint32(), `${prefix}.entry`, {
-                limits: opts.limits?.entry
-              })
-
+              yield {
+                field: `${prefix}.entry`,
+                value: reader.bytes()
+              }
               break
             }
             case 2: {
@@ -1727,18 +1709,8 @@ export namespace QueryResult {
     return _codec
   }
 
-  export interface QueryResultEntryKindFieldEvent {
-    field: '$.entry.kind'
-    value: EntryKind
-  }
-
-  export interface QueryResultEntryBodyFieldEvent {
-    field: '$.entry.body'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface QueryResultEntrySignatureFieldEvent {
-    field: '$.entry.signature'
+  export interface QueryResultEntryFieldEvent {
+    field: '$.entry'
     value: Uint8Array<ArrayBuffer>
   }
 
@@ -1760,7 +1732,7 @@ export namespace QueryResult {
     return decodeMessage(buf, QueryResult.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<QueryResult>): Generator<QueryResultEntryKindFieldEvent | QueryResultEntryBodyFieldEvent | QueryResultEntrySignatureFieldEvent | QueryResultScoreFieldEvent | QueryResultConfidenceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<QueryResult>): Generator<QueryResultEntryFieldEvent | QueryResultScoreFieldEvent | QueryResultConfidenceFieldEvent> {
     return streamMessage(buf, QueryResult.codec(), opts)
   }
 }
@@ -1877,20 +1849,8 @@ export namespace QueryResponse {
     return _codec
   }
 
-  export interface QueryResponseResultsEntryKindFieldEvent {
-    field: '$.results[].entry.kind'
-    value: EntryKind
-    index: number
-  }
-
-  export interface QueryResponseResultsEntryBodyFieldEvent {
-    field: '$.results[].entry.body'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface QueryResponseResultsEntrySignatureFieldEvent {
-    field: '$.results[].entry.signature'
+  export interface QueryResponseResultsEntryFieldEvent {
+    field: '$.results[].entry'
     value: Uint8Array<ArrayBuffer>
     index: number
   }
@@ -1920,7 +1880,7 @@ export namespace QueryResponse {
     return decodeMessage(buf, QueryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<QueryResponse>): Generator<QueryResponseResultsEntryKindFieldEvent | QueryResponseResultsEntryBodyFieldEvent | QueryResponseResultsEntrySignatureFieldEvent | QueryResponseResultsScoreFieldEvent | QueryResponseResultsConfidenceFieldEvent | QueryResponseErrorFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<QueryResponse>): Generator<QueryResponseResultsEntryFieldEvent | QueryResponseResultsScoreFieldEvent | QueryResponseResultsConfidenceFieldEvent | QueryResponseErrorFieldEvent> {
     return streamMessage(buf, QueryResponse.codec(), opts)
   }
 }

@@ -20,7 +20,6 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { yamux } from '@libp2p/yamux'
 import { MemoryStore, SentenceEmbedder } from '@overmind/memory'
-import { SignedEntry } from '@overmind/protocols'
 import { Level } from 'level'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
 import { chart, fmt, percentile, table } from './report.js'
@@ -153,7 +152,7 @@ async function benchIngest (n: number): Promise<void> {
     await sentence.close()
 
     // the floor: the same bytes in raw LevelDB batches with the same sync policy
-    const encoded = entries.map(e => SignedEntry.encode(e))
+    const encoded = entries
     const db = new Level<string, Uint8Array>(dirs[2], { valueEncoding: 'view' })
     await db.open()
     started = performance.now()

@@ -160,7 +160,7 @@ describe('memory entries from a hostile member', () => {
     await node.libp2p.handle(protocol, async (stream) => {
       const pb = pbStream(stream)
       await pb.read(SyncRequest)
-      await pb.write({ entries: [good, forged], done: true }, SyncPage)
+      await pb.write({ entries: [SignedEntry.encode(good), SignedEntry.encode(forged)], done: true }, SyncPage)
       await stream.close()
     })
     const before = rejectedAtRelay.length

@@ -45,13 +45,20 @@ export function zoneName (zone: Zone): ZoneName {
 /** Prepended to a body before signing, so a signature cannot be replayed in another protocol */
 const SIGNING_DOMAIN = uint8ArrayFromString('overmind/memory/1\n')
 
-/** A verified entry: its id, the decoded body, and the bytes as signed */
+/**
+ * A verified entry: its id, author and decoded body, and the encoded
+ * `SignedEntry` exactly as it was signed and sent. The bytes travel with it
+ * from the wire or the signer to disk, gossip, sync pages and query answers:
+ * nothing is re-encoded or re-hashed on the way.
+ */
 export interface VerifiedChunk {
   kind: EntryKind.CHUNK
   id: string
   author: PeerId
   body: Chunk
   signed: SignedEntry
+  /** The encoded SignedEntry */
+  bytes: Uint8Array
 }
 
 export interface VerifiedEvent {
@@ -60,9 +67,13 @@ export interface VerifiedEvent {
   author: PeerId
   body: Event
   signed: SignedEntry
+  bytes: Uint8Array
 }
 
 export type VerifiedEntry = VerifiedChunk | VerifiedEvent
+
+/** An entry whose size, schema, encoding and author are checked, but not yet its signature */
+export type CheckedEntry = VerifiedEntry
 
 export interface VerifyOptions {
   /** The only author the entry may name */
@@ -88,60 +99,166 @@ export function isEntryId (id: string): boolean {
 export async function signChunk (chunk: Chunk, key: PrivateKey): Promise<VerifiedChunk> {
   const body = Chunk.encode(chunk)
   const signed: SignedEntry = { kind: EntryKind.CHUNK, body, signature: await signBody(body, key) }
-  return { kind: EntryKind.CHUNK, id: entryId(body), author: authorOf(chunk.author), body: chunk, signed }
+  return { kind: EntryKind.CHUNK, id: entryId(body), author: authorOf(chunk.author), body: chunk, signed, bytes: SignedEntry.encode(signed) }
 }
 
 export async function signEvent (event: Event, key: PrivateKey): Promise<VerifiedEvent> {
   const body = Event.encode(event)
   const signed: SignedEntry = { kind: EntryKind.EVENT, body, signature: await signBody(body, key) }
-  return { kind: EntryKind.EVENT, id: entryId(body), author: authorOf(event.author), body: event, signed }
+  return { kind: EntryKind.EVENT, id: entryId(body), author: authorOf(event.author), body: event, signed, bytes: SignedEntry.encode(signed) }
+}
+
+/** An encoded entry opened far enough to know its id: what a duplicate check needs */
+export interface Envelope {
+  id: string
+  signed: SignedEntry
+  bytes: Uint8Array
 }
 
 /**
- * The envelope of an encoded entry, after the size check; body and signature
- * are checked by `verifyEntry`.
+ * Opens an encoded SignedEntry: size, envelope schema, no bytes beyond its
+ * fields, and the id of its body. Body and signature are checked by
+ * `checkEnvelope` and `checkSignature`.
  *
  * @throws {EntryRejectedError} `oversized` or `malformed`
  */
-export function decodeSignedEntry (bytes: Uint8Array): SignedEntry {
+export function openEnvelope (bytes: Uint8Array): Envelope {
   if (bytes.byteLength > MAX_ENTRY_SIZE) {
     throw new EntryRejectedError('oversized', `entry of ${bytes.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`)
   }
-  return decodeOr('malformed', () => SignedEntry.decode(bytes))
-}
-
-/**
- * Decodes and checks a SignedEntry received from anywhere (a peer, the disk):
- * size, schema, canonical encoding, field limits, author key and signature.
- *
- * @throws {EntryRejectedError} with a stable `reason`
- */
-export async function verifyEntry (bytesOrEntry: Uint8Array | SignedEntry, options: VerifyOptions = {}): Promise<VerifiedEntry> {
-  const signed = bytesOrEntry instanceof Uint8Array ? decodeSignedEntry(bytesOrEntry) : bytesOrEntry
+  const signed = decodeOr('malformed', () => SignedEntry.decode(bytes))
   if (signed.body.byteLength > MAX_ENTRY_BODY_SIZE) {
     throw new EntryRejectedError('oversized', `entry body of ${signed.body.byteLength} bytes is over the ${MAX_ENTRY_BODY_SIZE} byte limit`)
   }
+  if (bytes.byteLength !== envelopeLength(signed)) {
+    // repeated or unknown fields: the envelope would carry bytes nobody signed
+    throw new EntryRejectedError('malformed', 'entry envelope is not in canonical encoding')
+  }
+  return { id: entryId(signed.body), signed, bytes }
+}
+
+/** The size of a SignedEntry in canonical encoding */
+function envelopeLength (signed: SignedEntry): number {
+  const field = (length: number): number => length === 0 ? 0 : 1 + varintLength(length) + length
+  // CHUNK and EVENT are 1 and 2 on the wire: one byte after the tag
+  const kind = signed.kind === EntryKind.CHUNK || signed.kind === EntryKind.EVENT ? 2 : 0
+  return kind + field(signed.body.byteLength) + field(signed.signature.byteLength)
+}
+
+function varintLength (n: number): number {
+  let length = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80)
+    length++
+  }
+  return length
+}
+
+/**
+ * Checks everything of an opened entry but its signature: body schema,
+ * canonical encoding, field limits and author. No I/O, no crypto beyond the
+ * id already computed.
+ *
+ * @throws {EntryRejectedError} with a stable `reason`
+ */
+export function checkEnvelope (envelope: Envelope, options: VerifyOptions = {}): CheckedEntry {
+  const { signed, id, bytes } = envelope
   let entry: VerifiedEntry
   if (signed.kind === EntryKind.CHUNK) {
     const body = decodeOr('unknown-zone', () => Chunk.decode(signed.body, { limits: CHUNK_LIMITS }))
     checkCanonical(Chunk.encode(body), signed.body)
     checkChunk(body)
-    entry = { kind: EntryKind.CHUNK, id: entryId(signed.body), author: authorFrom(body.author), body, signed }
+    entry = { kind: EntryKind.CHUNK, id, author: authorFrom(body.author), body, signed, bytes }
   } else if (signed.kind === EntryKind.EVENT) {
     const body = decodeOr('malformed', () => Event.decode(signed.body, { limits: EVENT_LIMITS }))
     checkCanonical(Event.encode(body), signed.body)
     checkEvent(body)
-    entry = { kind: EntryKind.EVENT, id: entryId(signed.body), author: authorFrom(body.author), body, signed }
+    entry = { kind: EntryKind.EVENT, id, author: authorFrom(body.author), body, signed, bytes }
   } else {
     throw new EntryRejectedError('malformed', 'entry kind is neither chunk nor event')
   }
   if (options.author != null && !entry.author.equals(options.author)) {
     throw new EntryRejectedError('bad-author', `entry names ${entry.author.toString()} as its author but ${options.author.toString()} sent it as its own`)
   }
-  if (signed.signature.byteLength !== 64 || !verifyBody(signed.body, signed.signature, entry.author)) {
-    throw new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${entry.author.toString()}`)
+  return entry
+}
+
+/**
+ * Checks the signature of a checked entry on libuv's thread pool, so a page
+ * of entries is verified in parallel and never on the event loop.
+ *
+ * @throws {EntryRejectedError} `bad-signature`
+ */
+export async function checkSignature (entry: CheckedEntry): Promise<VerifiedEntry> {
+  const { signed, author } = entry
+  if (signed.signature.byteLength !== 64 || !await verifyBody(signed.body, signed.signature, author)) {
+    throw new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${author.toString()}`)
   }
   return entry
+}
+
+/**
+ * Decodes and checks an entry received from anywhere (a peer, a file): size,
+ * schema, canonical encoding, field limits, author key and signature.
+ *
+ * @throws {EntryRejectedError} with a stable `reason`
+ */
+export async function verifyEntry (bytesOrEntry: Uint8Array | SignedEntry, options: VerifyOptions = {}): Promise<VerifiedEntry> {
+  const bytes = bytesOrEntry instanceof Uint8Array ? bytesOrEntry : SignedEntry.encode(bytesOrEntry)
+  return await checkSignature(checkEnvelope(openEnvelope(bytes), options))
+}
+
+/**
+ * The zone of an encoded SignedEntry, read from the bytes themselves without
+ * decoding the body: the wire guard's question. Anything it cannot read is
+ * reported as PRIVATE, so it is never sent.
+ */
+export function zoneOfBytes (bytes: Uint8Array): Zone {
+  const body = findField(bytes, 0, bytes.byteLength, 2)
+  if (body?.wire !== 2) return Zone.PRIVATE
+  // chunks and events both carry the zone as field 3, a varint
+  const zone = findField(bytes, body.start, body.end, 3)
+  if (zone?.wire !== 0) return Zone.PRIVATE
+  return zone.value === 2 ? Zone.SHARED : zone.value === 3 ? Zone.FEDERATION : Zone.PRIVATE
+}
+
+/**
+ * The first field numbered `wanted` of the protobuf message in
+ * bytes[start, end): a varint's value, or where a length-delimited field's
+ * bytes are. Undefined when absent or when the bytes cannot be walked.
+ */
+function findField (bytes: Uint8Array, start: number, end: number, wanted: number): { wire: 0, value: number } | { wire: 2, start: number, end: number } | undefined {
+  let pos = start
+  while (pos < end) {
+    const tag = readVarint(bytes, pos, end)
+    if (tag == null) return undefined
+    const field = tag.value >>> 3
+    const wire = tag.value & 7
+    const value = readVarint(bytes, tag.next, end)
+    if (value == null || (wire !== 0 && wire !== 2)) return undefined
+    if (wire === 0) {
+      if (field === wanted) return { wire, value: value.value }
+      pos = value.next
+    } else {
+      if (value.next + value.value > end) return undefined
+      if (field === wanted) return { wire, start: value.next, end: value.next + value.value }
+      pos = value.next + value.value
+    }
+  }
+  return undefined
+}
+
+/** A varint of up to 7 bytes (enough for any length or zone here) */
+function readVarint (bytes: Uint8Array, pos: number, end: number): { value: number, next: number } | undefined {
+  let value = 0
+  let scale = 1
+  for (let i = 0; i < 7 && pos < end; i++) {
+    const byte = bytes[pos++]
+    value += (byte & 0x7f) * scale
+    if ((byte & 0x80) === 0) return { value, next: pos }
+    scale *= 0x80
+  }
+  return undefined
 }
 
 // Ed25519 keys as node:crypto key objects, made once: building one per
@@ -151,6 +268,7 @@ const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')
 const signingKeys = new WeakMap<PrivateKey, KeyObject>()
 const verifyingKeys = new Map<string, KeyObject>()
 
+/** Signs on libuv's thread pool (node:crypto with a callback), off the event loop */
 async function signBody (body: Uint8Array, key: PrivateKey): Promise<Uint8Array<ArrayBuffer>> {
   const message = uint8ArrayConcat([SIGNING_DOMAIN, body])
   if (key.type !== 'Ed25519') return await key.sign(message) as Uint8Array<ArrayBuffer>
@@ -159,11 +277,15 @@ async function signBody (body: Uint8Array, key: PrivateKey): Promise<Uint8Array<
     keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, key.raw.subarray(0, 32)]), format: 'der', type: 'pkcs8' })
     signingKeys.set(key, keyObject)
   }
-  const signature = cryptoSign(null, message, keyObject)
+  const signingKey = keyObject
+  const signature = await new Promise<Buffer>((resolve, reject) => {
+    cryptoSign(null, message, signingKey, (err, sig) => { err != null ? reject(err) : resolve(sig) })
+  })
   return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength) as Uint8Array<ArrayBuffer>
 }
 
-function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId): boolean {
+/** Verifies on libuv's thread pool, off the event loop */
+async function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId): Promise<boolean> {
   const raw = author.publicKey?.raw
   if (raw == null || raw.byteLength !== 32) return false
   const id = author.toString()
@@ -173,7 +295,10 @@ function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId): b
     if (verifyingKeys.size >= 10_000) verifyingKeys.clear()
     verifyingKeys.set(id, keyObject)
   }
-  return cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), keyObject, signature)
+  const verifyingKey = keyObject
+  return await new Promise<boolean>((resolve) => {
+    cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), verifyingKey, signature, (err, ok) => { resolve(err == null && ok) })
+  })
 }
 
 /** The author's peer id from the multihash in a body */

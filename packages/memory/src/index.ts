@@ -26,14 +26,17 @@
 export { MemoryStore, chunkView } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
-  IngestOptions, IngestResult, StoredEntryEvent
+  SearchHit, IngestOptions, IngestResult, Admission, StoredEntryEvent
 } from './store.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'
 export { SentenceEmbedder } from './sentence-embedder.js'
-export { verifyEntry, signChunk, signEvent, entryId, isEntryId, zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES } from './entry.js'
-export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, VerifyOptions, ZoneName } from './entry.js'
-export { outboundEntry, encodeOutbound } from './wire-guard.js'
+export {
+  verifyEntry, openEnvelope, checkEnvelope, checkSignature, signChunk, signEvent, entryId, isEntryId, zoneOfBytes,
+  zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES
+} from './entry.js'
+export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, CheckedEntry, Envelope, VerifyOptions, ZoneName } from './entry.js'
+export { outboundEntry } from './wire-guard.js'
 export { confidence } from './fold.js'
 export type { LogHead } from './version-vector.js'
 export {

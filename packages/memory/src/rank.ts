@@ -8,6 +8,8 @@ export interface RankInput {
   vector: Float32Array
   k: number
   filter(ordinal: number): boolean
+  /** When given, every ordinal that passes `filter` is in it */
+  candidates?: number[]
   confidence(ordinal: number): number
   /** Scan every vector instead of asking the graph */
   exact: boolean
@@ -42,8 +44,14 @@ export function rankResults (input: RankInput): RankedHit[] {
   } else {
     // one pass finds whether few enough chunks pass to score them all, and which
     const passing: number[] = []
-    for (let ordinal = 0; passing.length < SCAN_BELOW && ordinal < vectors.capacity; ordinal++) {
-      if (vectors.has(ordinal) && filter(ordinal)) passing.push(ordinal)
+    if (input.candidates != null && input.candidates.length < SCAN_BELOW) {
+      for (const ordinal of input.candidates) {
+        if (vectors.has(ordinal) && filter(ordinal)) passing.push(ordinal)
+      }
+    } else {
+      for (let ordinal = 0; passing.length < SCAN_BELOW && ordinal < vectors.capacity; ordinal++) {
+        if (vectors.has(ordinal) && filter(ordinal)) passing.push(ordinal)
+      }
     }
     vectorHits = passing.length < SCAN_BELOW
       ? vectors.exact(vector, pool, undefined, passing)

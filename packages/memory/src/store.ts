@@ -1,26 +1,25 @@
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
-import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH } from '@overmind/protocols'
-import { Level } from 'level'
+import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_QUERY_TEXT_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH } from '@overmind/protocols'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
-import { authorOf, decodeSignedEntry, entryId, signChunk, signEvent, verifyEntry, vectorFromBytes, vectorToBytes, zoneFromName, zoneName, isEntryId } from './entry.js'
+import { authorOf, checkEnvelope, checkSignature, isEntryId, openEnvelope, signChunk, signEvent, vectorFromBytes, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError } from './errors.js'
-import { applyEvent, confidence, isForgotten } from './fold.js'
-import { LexicalIndex } from './lexical-index.js'
-import { rankResults } from './rank.js'
-import { LogHeads } from './version-vector.js'
-import { VectorIndex } from './vector-index.js'
+import { confidence, isForgotten } from './fold.js'
+import { MemoryIndex } from './memory-index.js'
 import type { Embedder } from './embedder.js'
-import type { VerifiedChunk, VerifiedEntry, VerifiedEvent, ZoneName } from './entry.js'
+import type { CheckedEntry, VerifiedEntry, ZoneName } from './entry.js'
 import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
+import type { ChunkFilter } from './memory-index.js'
 import type { LogHead } from './version-vector.js'
-import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { VersionEntry } from '@overmind/protocols'
 
 export interface MemoryStoreInit {
@@ -31,6 +30,10 @@ export interface MemoryStoreInit {
   peerId: PeerId
   /** @default a HashingEmbedder */
   embedder?: Embedder
+  /**
+   * The node's hybrid logical clock: stamps every entry written here and is
+   * advanced by every entry received. Share it with the heartbeat.
+   */
   clock?: HybridLogicalClock
   /**
    * Zones whose entries may leave this node and be accepted from peers.
@@ -41,6 +44,15 @@ export interface MemoryStoreInit {
   replicatedZones?: ZoneName[]
   /** @default 'federation' */
   defaultZone?: ZoneName
+  /**
+   * Entries from peers accepted but not yet written, at most. Gossip beyond
+   * it is dropped (anti-entropy fetches it later); sync pages wait.
+   *
+   * @default 8192
+   */
+  maxPending?: number
+  /** @default a logger of its own */
+  logger?: ComponentLogger
 }
 
 export interface PutInput {
@@ -102,6 +114,13 @@ export interface SearchResult extends ChunkView {
   node: string
 }
 
+/** A search result with the entry it came from, as stored: what a peer is sent */
+export interface SearchHit {
+  result: SearchResult
+  /** The encoded SignedEntry */
+  bytes: Uint8Array
+}
+
 export interface IngestOptions extends AbortOptions {
   /**
    * The peer that published the entries itself (gossip carries only an
@@ -116,6 +135,12 @@ export interface IngestResult {
   rejected: Array<{ reason: RejectReason, message: string }>
 }
 
+/** What `check` says of an entry from a peer */
+export type Admission =
+  | { verdict: 'accept', entry: VerifiedEntry }
+  | { verdict: 'duplicate', id: string }
+  | { verdict: 'reject', reason: RejectReason, message: string }
+
 export interface StoredEntryEvent {
   entry: VerifiedEntry
   origin: 'local' | 'remote'
@@ -124,6 +149,8 @@ export interface StoredEntryEvent {
 export interface MemoryStoreEvents {
   /** After an entry is durable and indexed */
   entry: CustomEvent<StoredEntryEvent>
+  /** An entry from a peer was valid but the queue of writes was full: anti-entropy fetches it later */
+  'entry:dropped': CustomEvent<{ id: string }>
 }
 
 export interface MemoryStats {
@@ -134,42 +161,43 @@ export interface MemoryStats {
   model: string
   /** Chunks (forgotten ones too) in the vector and lexical indexes */
   indexed: { vectors: number, lexical: number }
-}
-
-/** What search filters read of a chunk, kept in memory by its ordinal in the indexes */
-interface ChunkMeta {
-  id: string
-  author: string
-  agent: string
-  zone: Zone
-  tags: string[]
-  createdAt: number
+  /** Work behind the writes: entries waiting to be written, vectors waiting for the graph or an embedder */
+  backlog: { writes: number, graph: number, embedding: number, dropped: number }
 }
 
 interface Write {
-  ops: any[]
-  apply(): void
-  resolve(): void
-  reject(err: Error): void
+  entries: VerifiedEntry[]
+  origin: 'local' | 'remote'
+  /** Local chunks: the vectors they were signed with, by position in `entries` */
+  vectors?: Array<Float32Array | undefined>
+  resolve?(): void
+  reject?(err: Error): void
 }
 
-/** A sublevel typed as the level it behaves like (the batch `sublevel` option takes it) */
-type Sublevel = Level<string, Uint8Array>
-
 const DEFAULT_AGENT = 'default'
-const utf8 = new TextEncoder()
-const utf8Text = new TextDecoder()
 const SAVE_GRAPH_EVERY = 20_000
+/** Entries per atomic batch */
+const GROUP_ENTRIES = 2048
+/** Entries indexed per turn of the event loop after a batch is durable */
+const INDEX_SLICE = 128
+/** Vectors that may wait for the graph before writes pause: searches scan this many exactly at most */
+const GRAPH_BACKLOG = 4096
+/** Chunks that may wait for a vector of this node's model before writes pause */
+const EMBEDDING_BACKLOG = 2048
+const DEFAULT_MAX_PENDING = 8192
+const utf8 = new TextEncoder()
 
 /**
  * Federated memory on LevelDB: signed, content-addressed chunks and events in
  * three zones, per-author logs for replication, and local search.
  *
- * Durability: a write resolves only after its LevelDB batch is written with
- * `sync: true`. Writes that arrive together share one batch (group commit),
- * so throughput does not pay one fsync per chunk. Chunks, their log entries
- * and their vectors commit in the same atomic batch; the search indexes are
- * derived and rebuilt from the batch contents when the store opens.
+ * The store composes an entry log (the signed bytes on disk, per-author
+ * sequences and version vectors), an index built from it (metadata, BM25,
+ * vectors, folded events) and an embedding step in front. Entries from
+ * peers are checked by `check` without any I/O, then written behind the
+ * caller by `accept`; a write resolves only once its batch is synced to disk
+ * (writes that arrive together share one batch), and an entry is visible to
+ * reads only once it is durable.
  */
 export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   readonly peerId: PeerId
@@ -180,58 +208,66 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private readonly init: MemoryStoreInit
   private readonly clock: HybridLogicalClock
   private readonly defaultZone: Zone
-  private readonly db: Level<string, Uint8Array>
-  private readonly chunkLevel: Sublevel
-  private readonly eventLevel: Sublevel
-  private readonly logLevel: Sublevel
-  private readonly vectorLevel: Sublevel
-  private readonly metas: Array<ChunkMeta | undefined> = []
-  private readonly ordinals = new Map<string, number>()
-  private readonly events = new Set<string>()
-  private readonly states = new Map<string, ChunkState>()
-  private readonly heads = new LogHeads()
+  private readonly maxPending: number
+  private readonly log: Logger
+  private readonly entries: EntryLog
+  private readonly index: MemoryIndex
+  private readonly backfill: VectorBackfill
+  /** Ids accepted and not yet durable */
   private readonly pending = new Set<string>()
   private readonly ownNext = new Map<Zone, bigint>()
-  private readonly lexical = new LexicalIndex()
-  private vectors!: VectorIndex
-  private nextOrdinal = 1
   private queue: Write[] = []
-  /** The running group-commit loop, while there is one */
+  /** Remote entries queued or being written */
+  private remoteQueued = 0
+  private dropped = 0
+  private readonly spaceWaiters: Array<() => void> = []
+  /** The running write loop, while there is one */
   private writing?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
   private closed = true
 
-  private constructor (init: MemoryStoreInit) {
+  private constructor (init: MemoryStoreInit, entries: EntryLog, dimensions: number) {
     super()
     this.init = init
+    this.entries = entries
     this.peerId = init.peerId
     this.self = init.peerId.toString()
     this.authorBytes = init.peerId.toMultihash().bytes as Uint8Array<ArrayBuffer>
     this.embedder = init.embedder ?? new HashingEmbedder()
     this.clock = init.clock ?? new HybridLogicalClock()
+    this.log = (init.logger ?? defaultLogger()).forComponent('overmind:memory')
+    this.maxPending = init.maxPending ?? DEFAULT_MAX_PENDING
     const replicated = (init.replicatedZones ?? ['federation']).map(zoneFromName)
     if (replicated.includes(Zone.PRIVATE)) {
       throw new InvalidInputError('the private zone never leaves its node: it cannot be a replicated zone')
     }
     this.replicatedZones = replicated
     this.defaultZone = zoneFromName(init.defaultZone ?? 'federation')
-    this.db = new Level<string, Uint8Array>(init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    const sub = (name: string): Sublevel => this.db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Sublevel
-    this.chunkLevel = sub('chunks')
-    this.eventLevel = sub('events')
-    this.logLevel = sub('log')
-    this.vectorLevel = sub('vectors')
+    this.index = new MemoryIndex({ model: this.embedder.model, dimensions, self: this.self, replicatedZones: replicated })
+    this.backfill = new VectorBackfill({
+      embedder: this.embedder,
+      log: this.log,
+      deliver: async (vectors) => {
+        for (const { ordinal, vector } of vectors) this.index.vectors.add(ordinal, vector)
+        await this.entries.writeVectors(vectors)
+      }
+    })
   }
 
   /** Opens (or creates) the store and rebuilds its indexes from disk */
   static async open (init: MemoryStoreInit): Promise<MemoryStore> {
-    await mkdir(init.path, { recursive: true })
-    const store = new MemoryStore(init)
-    await store.db.open()
+    if (init.replicatedZones?.includes('private') === true) {
+      throw new InvalidInputError('the private zone never leaves its node: it cannot be a replicated zone')
+    }
+    const embedder = init.embedder ?? new HashingEmbedder()
+    // a remote embedder tells its size on first use
+    const dimensions = embedder.dimensions !== 0 ? embedder.dimensions : (await embedder.embed(['dimensions']))[0].length
+    const entries = await EntryLog.open(init.path)
+    const store = new MemoryStore({ ...init, embedder }, entries, dimensions)
     try {
       await store.load()
     } catch (err) {
-      await store.db.close()
+      await entries.close()
       throw err
     }
     store.closed = false
@@ -242,48 +278,33 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return join(this.init.path, 'vectors.usearch')
   }
 
+  /** Rebuilds the index from the log: no id is hashed and no signature checked again */
   private async load (): Promise<void> {
-    const chunks: Array<{ ordinal: number, chunk: Chunk, id: string }> = []
-    for await (const [key, value] of this.chunkLevel.iterator()) {
-      const signed = SignedEntry.decode(value)
-      const chunk = Chunk.decode(signed.body)
-      const ordinal = parseInt(key, 16)
-      chunks.push({ ordinal, chunk, id: entryId(signed.body) })
-      this.nextOrdinal = Math.max(this.nextOrdinal, ordinal + 1)
+    await this.index.vectors.load(this.graphPath)
+    let foreign: Array<{ ordinal: number, id: string, author: string, body: Chunk }> = []
+    const indexForeign = async (): Promise<void> => {
+      const vectors = await this.entries.readVectors(foreign.map(f => f.ordinal))
+      foreign.forEach((f, i) => {
+        this.index.addChunk(f.ordinal, f.id, f.author, f.body, vectors[i])
+        if (vectors[i] == null) this.backfill.add(f.ordinal, f.body.text)
+      })
+      foreign = []
     }
-    let dimensions = this.embedder.dimensions
-    if (dimensions === 0) {
-      // a remote embedder tells its size on first use
-      dimensions = (await this.embedder.embed(['dimensions']))[0].length
+    for await (const { ordinal, id, bytes } of this.entries.storedChunks()) {
+      const body = Chunk.decode(SignedEntry.decode(bytes).body)
+      const author = authorOfBody(body.author).toString()
+      if (body.embedding?.model === this.embedder.model) {
+        this.index.addChunk(ordinal, id, author, body, vectorFromBytes(body.embedding.vector))
+      } else {
+        foreign.push({ ordinal, id, author, body })
+        if (foreign.length >= 256) await indexForeign()
+      }
     }
-    this.vectors = new VectorIndex(this.embedder.model, dimensions)
-    await this.vectors.load(this.graphPath)
-    const reembed: Array<{ ordinal: number, text: string }> = []
-    for (const { ordinal, chunk, id } of chunks) {
-      this.indexChunk(ordinal, id, chunk)
-      const own = chunk.embedding?.model === this.embedder.model ? vectorFromBytes(chunk.embedding.vector) : undefined
-      const stored = own ?? await this.vectorLevel.get(hex(ordinal))
-      if (stored instanceof Float32Array) this.vectors.add(ordinal, stored)
-      else if (stored != null) this.vectors.add(ordinal, vectorFromBytes(stored))
-      else reembed.push({ ordinal, text: chunk.text })
-    }
-    // chunks whose vectors came from another model (or an earlier embedder)
-    for (let i = 0; i < reembed.length; i += 256) {
-      const part = reembed.slice(i, i + 256)
-      const vectors = await this.embedder.embed(part.map(p => p.text))
-      await this.vectorLevel.batch(part.map((p, j) => ({ type: 'put' as const, key: hex(p.ordinal), value: vectorToBytes(vectors[j]) })))
-      part.forEach((p, j) => { this.vectors.add(p.ordinal, vectors[j]) })
-    }
-    for await (const value of this.eventLevel.values()) {
-      const signed = SignedEntry.decode(value)
+    await indexForeign()
+    for await (const { id, bytes } of this.entries.storedEvents()) {
+      const signed = SignedEntry.decode(bytes)
       const body = Event.decode(signed.body)
-      const id = entryId(signed.body)
-      this.events.add(id)
-      applyEvent(this.states, { kind: EntryKind.EVENT, id, author: authorOfBody(body.author), body, signed })
-    }
-    for await (const key of this.logLevel.keys()) {
-      const [zone, author, seq] = key.split('!')
-      this.noteSeq(zoneFromDigit(zone), author, BigInt(`0x${seq}`))
+      this.index.addEvent({ kind: EntryKind.EVENT, id, author: authorOfBody(body.author), body, signed, bytes })
     }
   }
 
@@ -291,10 +312,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     if (this.closed) return
     this.closed = true
     await this.sequencer.catch(() => {})
-    await this.writing
-    this.vectors.close()
-    await this.vectors.save(this.graphPath).catch(() => {})
-    await this.db.close()
+    while (this.writing != null) await this.writing
+    await this.backfill.stop()
+    this.index.vectors.close()
+    await this.index.vectors.save(this.graphPath).catch(() => {})
+    await this.entries.close()
   }
 
   // ---- writes ----------------------------------------------------------
@@ -312,24 +334,21 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     this.assertOpen()
     const checked = inputs.map(input => checkInput(input, this.defaultZone))
     const vectors = await this.embedder.embed(checked.map(c => c.text), options)
-    const entries = await this.sequence(async () => {
-      const signed: VerifiedChunk[] = []
-      for (let i = 0; i < checked.length; i++) {
-        const { text, zone, agent, tags } = checked[i]
-        const chunk: Chunk = {
-          agent,
-          zone,
-          text,
-          tags,
-          embedding: { model: this.embedder.model, dimensions: vectors[i].length, vector: vectorToBytes(vectors[i]) },
-          ...this.stamp(zone)
-        }
-        signed.push(await signChunk(chunk, this.init.privateKey))
-      }
-      return signed.map((entry, i) => ({ entry, done: this.enqueueChunk(entry, vectors[i], true, 'local') }))
+    const signed = await this.sequence(async () => {
+      // seqs are taken in order here and signed in parallel on the thread pool
+      const chunks: Chunk[] = checked.map(({ text, zone, agent, tags }, i) => ({
+        agent,
+        zone,
+        text,
+        tags,
+        embedding: { model: this.embedder.model, dimensions: vectors[i].length, vector: vectorToBytes(vectors[i]) },
+        ...this.stamp(zone)
+      }))
+      const entries = await Promise.all(chunks.map(async chunk => await signChunk(chunk, this.init.privateKey)))
+      return { entries, done: this.enqueue({ entries, origin: 'local', vectors }) }
     })
-    await Promise.all(entries.map(async e => { await e.done }))
-    return entries.map(e => this.view(e.entry.id, e.entry.body))
+    await signed.done
+    return signed.entries.map(e => chunkView(e.id, e.body, this.index.state(e.id)))
   }
 
   /** Records that a task using these chunks succeeded or failed */
@@ -339,18 +358,19 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /** Forgets a chunk: a tombstone that every replica honours. Only its author node may. */
   async forget (id: string, options: ReadOptions = {}): Promise<void> {
-    const meta = this.visibleMeta(id, options.agent)
-    if (meta.author !== this.self) {
-      throw new NotAuthorError(`chunk ${id} was written by ${meta.author}; only that node can forget it`)
+    const ordinal = this.visibleOrdinal(id, options.agent)
+    const author = this.index.author(ordinal)
+    if (author !== this.self) {
+      throw new NotAuthorError(`chunk ${id} was written by ${author}; only that node can forget it`)
     }
     await this.writeEvents(EventKind.TOMBSTONE, [id], options, {})
   }
 
   /** Links one chunk to another */
   async link (from: string, to: string, relation: string, options: ReadOptions = {}): Promise<void> {
-    const a = this.visibleMeta(from, options.agent)
-    const b = this.visibleMeta(to, options.agent)
-    if (a.zone !== b.zone) throw new InvalidInputError('linked chunks must be in the same zone')
+    const a = this.visibleOrdinal(from, options.agent)
+    const b = this.visibleOrdinal(to, options.agent)
+    if (this.index.zone(a) !== this.index.zone(b)) throw new InvalidInputError('linked chunks must be in the same zone')
     await this.writeEvents(EventKind.LINK, [from, to], options, { relation }, false)
   }
 
@@ -361,78 +381,103 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     // an event lives in the zone of its chunks, so events about private chunks stay private too
     const byZone = new Map<Zone, string[]>()
     for (const id of ids) {
-      const meta = this.visibleMeta(id, agent)
-      byZone.set(meta.zone, [...(byZone.get(meta.zone) ?? []), id])
+      const zone = this.index.zone(this.visibleOrdinal(id, agent))
+      byZone.set(zone, [...(byZone.get(zone) ?? []), id])
     }
     const groups = split ? [...byZone] : [[[...byZone.keys()][0], ids] as [Zone, string[]]]
-    const entries = await this.sequence(async () => {
-      const out: Array<Promise<void>> = []
-      for (const [zone, targets] of groups) {
-        const event: Event = {
-          agent,
-          zone,
-          kind,
-          targets,
-          success: false,
-          relation: '',
-          ...fields,
-          ...this.stamp(zone)
-        }
-        out.push(this.enqueueEvent(await signEvent(event, this.init.privateKey), 'local'))
-      }
-      return out
+    const done = await this.sequence(async () => {
+      const events: Event[] = groups.map(([zone, targets]) => ({
+        agent,
+        zone,
+        kind,
+        targets,
+        success: false,
+        relation: '',
+        ...fields,
+        ...this.stamp(zone)
+      }))
+      const entries = await Promise.all(events.map(async event => await signEvent(event, this.init.privateKey)))
+      return this.enqueue({ entries, origin: 'local' })
     })
-    await Promise.all(entries)
+    await done
+  }
+
+  // ---- entries from peers ----------------------------------------------
+
+  /**
+   * Checks an encoded entry from a peer: size, schema, canonical encoding,
+   * author, signature (on the thread pool) and zone. No I/O and no
+   * embedding: a topic validator can wait for this and nothing else. An
+   * entry already held or on its way to disk is a duplicate and costs no
+   * signature check.
+   */
+  async check (bytes: Uint8Array, options: IngestOptions = {}): Promise<Admission> {
+    let checked: CheckedEntry
+    try {
+      const envelope = openEnvelope(bytes)
+      if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
+      checked = checkEnvelope(envelope, { author: options.publisher })
+      const entry = await checkSignature(checked)
+      if (!this.replicatedZones.includes(entry.body.zone)) {
+        throw new EntryRejectedError('zone-not-replicated', `${zoneName(entry.body.zone)} entries are not accepted from other nodes`)
+      }
+      return { verdict: 'accept', entry }
+    } catch (err: any) {
+      if (err instanceof EntryRejectedError) return { verdict: 'reject', reason: err.reason, message: err.message }
+      return { verdict: 'reject', reason: 'malformed', message: err.message }
+    }
   }
 
   /**
-   * Verifies and stores entries from a peer (gossip, sync) or a file. Bad
-   * entries are counted and skipped; nothing of them is stored.
+   * Queues a checked entry to be written behind the caller. `full` when the
+   * queue of writes holds `maxPending` entries from peers: the entry is
+   * dropped and anti-entropy brings it later.
+   */
+  accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'full' {
+    if (this.closed) return 'full'
+    if (this.index.holds(entry.id) || this.pending.has(entry.id)) return 'duplicate'
+    if (this.remoteQueued >= this.maxPending) {
+      this.dropped++
+      this.safeDispatchEvent('entry:dropped', { detail: { id: entry.id } })
+      return 'full'
+    }
+    void this.enqueue({ entries: [entry], origin: 'remote' }).catch(() => {})
+    return 'queued'
+  }
+
+  /**
+   * Checks and stores entries from a peer (a sync page) or a file. Bad
+   * entries are counted and skipped; nothing of them is stored. Waits for
+   * room in the queue of writes, and resolves once what was stored is
+   * durable.
    */
   async ingest (entries: Array<Uint8Array | SignedEntry>, options: IngestOptions = {}): Promise<IngestResult> {
     this.assertOpen()
     const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
-    const verified: VerifiedEntry[] = []
-    for (const raw of entries) {
-      try {
-        const signed = raw instanceof Uint8Array ? decodeSignedEntry(raw) : raw
-        // ids are hashes of bodies: a body held already needs no second signature check
-        const id = entryId(signed.body)
-        if (this.holds(id) || this.pending.has(id)) {
-          result.duplicates++
-          continue
-        }
-        const entry = await verifyEntry(signed, { author: options.publisher })
-        const zone = entry.body.zone
-        if (!this.replicatedZones.includes(zone)) {
-          throw new EntryRejectedError('zone-not-replicated', `${zoneName(zone)} entries are not accepted from other nodes`)
-        }
-        if (this.holds(entry.id) || this.pending.has(entry.id)) {
-          result.duplicates++
-          continue
-        }
-        this.pending.add(entry.id)
-        verified.push(entry)
-      } catch (err: any) {
-        if (err instanceof EntryRejectedError) result.rejected.push({ reason: err.reason, message: err.message })
-        else result.rejected.push({ reason: 'malformed', message: err.message })
+    const admissions = await Promise.all(entries.map(async raw => await this.check(raw instanceof Uint8Array ? raw : SignedEntry.encode(raw), options)))
+    const accepted: VerifiedEntry[] = []
+    const seen = new Set<string>()
+    for (const admission of admissions) {
+      if (admission.verdict === 'reject') {
+        result.rejected.push({ reason: admission.reason, message: admission.message })
+      } else if (admission.verdict === 'duplicate' || seen.has(admission.entry.id) || this.index.holds(admission.entry.id) || this.pending.has(admission.entry.id)) {
+        result.duplicates++
+      } else {
+        seen.add(admission.entry.id)
+        accepted.push(admission.entry)
       }
     }
-    try {
-      const chunks = verified.filter((e): e is VerifiedChunk => e.kind === EntryKind.CHUNK)
-      const foreign = chunks.filter(c => c.body.embedding?.model !== this.embedder.model)
-      const embedded = foreign.length > 0 ? await this.embedder.embed(foreign.map(c => c.body.text), options) : []
-      const byId = new Map(foreign.map((c, i) => [c.id, embedded[i]]))
-      const writes = verified.map(entry => entry.kind === EntryKind.CHUNK
-        ? this.enqueueChunk(entry, byId.get(entry.id) ?? vectorFromBytes(entry.body.embedding?.vector ?? new Uint8Array()), !byId.has(entry.id), 'remote')
-        : this.enqueueEvent(entry, 'remote'))
-      await Promise.all(writes)
-      result.stored = verified.length
-    } finally {
-      for (const entry of verified) this.pending.delete(entry.id)
+    if (accepted.length === 0) return result
+    while (this.remoteQueued > 0 && this.remoteQueued + accepted.length > this.maxPending) {
+      options.signal?.throwIfAborted()
+      await new Promise<void>(resolve => { this.spaceWaiters.push(resolve) })
     }
+    await this.enqueue({ entries: accepted, origin: 'remote' })
+    result.stored = accepted.length
     return result
   }
+
+  // ---- the write loop --------------------------------------------------
 
   /** Runs `fn` after every earlier call: seqs are signed and queued in order, so a crash never leaves a gap */
   private async sequence<T> (fn: () => Promise<T>): Promise<T> {
@@ -448,166 +493,164 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   private takeSeq (zone: Zone): bigint {
-    const next = this.ownNext.get(zone) ?? (this.heads.get(zone, this.self)?.max ?? 0n) + 1n
+    const next = this.ownNext.get(zone) ?? (this.entries.heads.get(zone, this.self)?.max ?? 0n) + 1n
     this.ownNext.set(zone, next + 1n)
     return next
   }
 
-  private enqueueChunk (entry: VerifiedChunk, vector: Float32Array, vectorInChunk: boolean, origin: 'local' | 'remote'): Promise<void> {
-    const ordinal = this.nextOrdinal++
-    const key = hex(ordinal)
-    const author = entry.author.toString()
-    const ops: any[] = [
-      { type: 'put', sublevel: this.chunkLevel, key, value: SignedEntry.encode(entry.signed) },
-      { type: 'put', sublevel: this.logLevel, key: logKey(entry.body.zone, author, entry.body.seq), value: utf8.encode(`c${key}`) }
-    ]
-    if (!vectorInChunk) ops.push({ type: 'put', sublevel: this.vectorLevel, key, value: vectorToBytes(vector) })
-    return this.commit(ops, () => {
-      this.indexChunk(ordinal, entry.id, entry.body)
-      this.vectors.add(ordinal, vector)
-      this.noteSeq(entry.body.zone, author, entry.body.seq)
-      this.safeDispatch(entry, origin)
+  /** Queues a write; resolves once its entries are durable and indexed */
+  private async enqueue (write: Write): Promise<void> {
+    for (const entry of write.entries) this.pending.add(entry.id)
+    if (write.origin === 'remote') this.remoteQueued += write.entries.length
+    await new Promise<void>((resolve, reject) => {
+      write.resolve = resolve
+      write.reject = reject
+      this.queue.push(write)
+      this.pump()
     })
   }
 
-  private enqueueEvent (entry: VerifiedEvent, origin: 'local' | 'remote'): Promise<void> {
-    const author = entry.author.toString()
-    const ops: any[] = [
-      { type: 'put', sublevel: this.eventLevel, key: entry.id, value: SignedEntry.encode(entry.signed) },
-      { type: 'put', sublevel: this.logLevel, key: logKey(entry.body.zone, author, entry.body.seq), value: utf8.encode(`e${entry.id}`) }
-    ]
-    return this.commit(ops, () => {
-      this.events.add(entry.id)
-      applyEvent(this.states, entry)
-      this.noteSeq(entry.body.zone, author, entry.body.seq)
-      this.safeDispatch(entry, origin)
+  /**
+   * Group commit: every write queued while a batch is being written goes
+   * into the next batch. Writes pause while the graph or the embedder is too
+   * far behind, so what searches must scan exactly stays bounded.
+   */
+  private pump (): void {
+    if (this.writing != null) return
+    this.writing = (async () => {
+      while (this.queue.length > 0) {
+        await this.index.vectors.below(GRAPH_BACKLOG)
+        await this.backfill.below(EMBEDDING_BACKLOG)
+        let count = 0
+        let take = 0
+        while (take < this.queue.length && (take === 0 || count + this.queue[take].entries.length <= GROUP_ENTRIES)) {
+          count += this.queue[take].entries.length
+          take++
+        }
+        await this.commit(this.queue.splice(0, take))
+      }
+    })().finally(() => {
+      this.writing = undefined
+      if (this.queue.length > 0) this.pump()
     })
   }
 
-  private safeDispatch (entry: VerifiedEntry, origin: 'local' | 'remote'): void {
+  private async commit (group: Write[]): Promise<void> {
+    const items = group.flatMap(write => write.entries.map((entry, i) => ({
+      entry,
+      write,
+      vector: write.vectors?.[i],
+      ordinal: entry.kind === EntryKind.CHUNK ? this.entries.takeOrdinal() : undefined
+    })))
+    try {
+      await this.entries.append(items)
+    } catch (err: any) {
+      this.log.error('could not write %d entries: %s', items.length, err.message)
+      for (const { entry } of items) this.pending.delete(entry.id)
+      for (const write of group) {
+        this.release(write)
+        write.reject?.(err)
+      }
+      return
+    }
+    for (let i = 0; i < items.length; i++) {
+      // indexing a large batch at once would hold the event loop
+      if (i > 0 && i % INDEX_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
+      const { entry, write, vector, ordinal } = items[i]
+      this.apply(entry, write.origin, ordinal, vector)
+    }
+    for (const write of group) {
+      this.release(write)
+      write.resolve?.()
+    }
+    if (this.index.vectors.unsavedCount >= SAVE_GRAPH_EVERY) {
+      await this.index.vectors.save(this.graphPath).catch(() => {})
+    }
+  }
+
+  /** Makes a durable entry visible: index, clock, seqs, listeners */
+  private apply (entry: VerifiedEntry, origin: 'local' | 'remote', ordinal?: number, vector?: Float32Array): void {
+    const author = entry.author.toString()
+    if (entry.kind === EntryKind.CHUNK) {
+      const own = vector ?? (entry.body.embedding?.model === this.embedder.model ? vectorFromBytes(entry.body.embedding.vector) : undefined)
+      this.index.addChunk(ordinal as number, entry.id, author, entry.body, own)
+      if (own == null) this.backfill.add(ordinal as number, entry.body.text)
+    } else {
+      this.index.addEvent(entry)
+    }
+    this.pending.delete(entry.id)
+    if (origin === 'remote') {
+      try {
+        this.clock.update({ wallTime: Number(entry.body.hlcWallTime), logical: entry.body.hlcLogical })
+      } catch {
+        // a clock far ahead of ours does not drag ours along
+      }
+    }
+    if (author === this.self) {
+      const head = this.entries.heads.get(entry.body.zone, author)
+      if (head != null && (this.ownNext.get(entry.body.zone) ?? 0n) <= head.max) this.ownNext.set(entry.body.zone, head.max + 1n)
+    }
     try {
       this.safeDispatchEvent('entry', { detail: { entry, origin } })
     } catch {}
   }
 
-  private noteSeq (zone: Zone, author: string, seq: bigint): void {
-    const head = this.heads.add(zone, author, seq)
-    if (author === this.self && (this.ownNext.get(zone) ?? 0n) <= head.max) {
-      this.ownNext.set(zone, head.max + 1n)
-    }
-  }
-
-  /** Group commit: every write queued while a batch is being written goes into the next batch */
-  private async commit (ops: any[], apply: () => void): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, apply, resolve, reject })
-      this.flush()
-    })
-  }
-
-  private flush (): void {
-    if (this.writing != null) return
-    this.writing = (async () => {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, 2048)
-        try {
-          await this.db.batch(group.flatMap(w => w.ops), { sync: true })
-        } catch (err: any) {
-          for (const w of group) w.reject(err)
-          continue
-        }
-        for (const w of group) {
-          w.apply()
-          w.resolve()
-        }
-        if (this.vectors.unsavedCount >= SAVE_GRAPH_EVERY) {
-          await this.vectors.save(this.graphPath).catch(() => {})
-        }
-      }
-      this.writing = undefined
-    })()
-  }
-
-  private indexChunk (ordinal: number, id: string, chunk: Chunk): void {
-    this.metas[ordinal] = {
-      id,
-      author: authorOfBody(chunk.author).toString(),
-      agent: chunk.agent,
-      zone: chunk.zone,
-      tags: chunk.tags,
-      createdAt: Number(chunk.hlcWallTime)
-    }
-    this.ordinals.set(id, ordinal)
-    this.lexical.add(ordinal, chunk.text)
+  private release (write: Write): void {
+    if (write.origin !== 'remote') return
+    this.remoteQueued -= write.entries.length
+    for (const resolve of this.spaceWaiters.splice(0)) resolve()
   }
 
   // ---- reads -----------------------------------------------------------
 
-  /** Whether this node holds an entry (chunk or event) with this id */
+  /** Whether this node holds an entry (chunk or event) with this id, durably */
   holds (id: string): boolean {
-    return this.ordinals.has(id) || this.events.has(id)
+    return this.index.holds(id)
   }
 
   /** A chunk the reader may see, with its folded state */
   async get (id: string, options: ReadOptions = {}): Promise<ChunkView> {
     this.assertOpen()
-    this.visibleMeta(id, options.agent)
-    const chunk = await this.readChunk(this.ordinals.get(id) as number)
-    return this.view(id, chunk)
+    const ordinal = this.visibleOrdinal(id, options.agent)
+    const [bytes] = await this.entries.readChunks([{ ordinal, id }])
+    if (bytes == null) throw new ChunkNotFoundError(`chunk ${id} is missing from the store`)
+    return chunkView(id, decodeChunk(bytes), this.index.state(id))
   }
 
-  private async readChunk (ordinal: number): Promise<Chunk> {
-    const value = await this.chunkLevel.get(hex(ordinal))
-    if (value == null) throw new ChunkNotFoundError(`chunk at ordinal ${ordinal} is missing from the store`)
-    return Chunk.decode(SignedEntry.decode(value).body)
-  }
-
-  private visibleMeta (id: string, agent?: string): ChunkMeta {
+  private visibleOrdinal (id: string, agent?: string): number {
     if (!isEntryId(id)) throw new InvalidInputError(`"${id.slice(0, 80)}" is not a chunk id`)
-    const ordinal = this.ordinals.get(id)
-    const meta = ordinal != null ? this.metas[ordinal] : undefined
-    if (meta == null || !this.visible(meta, agent ?? DEFAULT_AGENT)) {
+    const ordinal = this.index.ordinal(id)
+    if (ordinal == null || !this.index.visible(ordinal, agent ?? DEFAULT_AGENT)) {
       throw new ChunkNotFoundError(`no chunk ${id} here`)
     }
-    if (isForgotten(this.states.get(id), meta.author)) {
-      throw new ChunkNotFoundError(`chunk ${id} was forgotten`)
-    }
-    return meta
+    if (this.index.isForgotten(ordinal)) throw new ChunkNotFoundError(`chunk ${id} was forgotten`)
+    return ordinal
   }
-
-  private visible (meta: ChunkMeta, agent: string): boolean {
-    if (meta.zone === Zone.PRIVATE) return meta.author === this.self && meta.agent === agent
-    return true
-  }
-
-  private view (id: string, chunk: Chunk): ChunkView {
-    return chunkView(id, chunk, this.states.get(id))
-  }
-
 
   /** Local search: vector similarity (approximate, exactly re-ranked) and BM25, weighted by confidence */
   async search (query: SearchQuery): Promise<SearchResult[]> {
+    return (await this.searchEntries(query)).map(hit => hit.result)
+  }
+
+  /** `search`, with the stored entry of every result */
+  async searchEntries (query: SearchQuery): Promise<SearchHit[]> {
     this.assertOpen()
     const k = Math.max(1, Math.min(query.k ?? 10, 1000))
+    const textBytes = Buffer.byteLength(query.text ?? '')
+    if (textBytes > MAX_QUERY_TEXT_LENGTH) throw new InvalidInputError(`search text of ${textBytes} bytes is over the ${MAX_QUERY_TEXT_LENGTH} byte limit`)
     const [vector] = await this.embedder.embed([query.text], query)
-    const filter = this.filterFor(query)
-    const hits = rankResults({
-      vectors: this.vectors,
-      lexical: this.lexical,
-      query: query.text,
-      vector,
-      k,
-      filter,
-      exact: query.exact === true,
-      confidence: ordinal => confidence(this.states.get((this.metas[ordinal] as ChunkMeta).id))
+    const hits = this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact })
+    const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
+    const stored = await this.entries.readChunks(ids)
+    const out: SearchHit[] = []
+    hits.forEach((hit, i) => {
+      const bytes = stored[i]
+      if (bytes == null) return
+      const { id } = ids[i]
+      const view = chunkView(id, decodeChunk(bytes), this.index.state(id))
+      out.push({ result: { ...view, score: hit.score, similarity: hit.similarity, lexical: hit.lexical, node: this.self }, bytes })
     })
-    const results: SearchResult[] = []
-    for (const hit of hits) {
-      const meta = this.metas[hit.ordinal] as ChunkMeta
-      const chunk = await this.readChunk(hit.ordinal)
-      results.push({ ...this.view(meta.id, chunk), score: hit.score, similarity: hit.similarity, lexical: hit.lexical, node: this.self })
-    }
-    return results
+    return out
   }
 
   /**
@@ -616,35 +659,21 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * vectors exactly, so results are the same either way.
    */
   flushIndex (): void {
-    this.vectors.flushGraph()
+    this.index.vectors.flushGraph()
   }
 
-  private filterFor (query: SearchQuery): (ordinal: number) => boolean {
-    const reader = checkAgent(query.agent)
-    const zones = query.zones?.map(zoneFromName)
-    const tags = query.tags != null && query.tags.length > 0 ? query.tags : undefined
-    const agents = query.agents != null && query.agents.length > 0 ? new Set(query.agents) : undefined
-    const authors = query.authors != null && query.authors.length > 0 ? new Set(query.authors) : undefined
-    return (ordinal: number) => {
-      const meta = this.metas[ordinal]
-      if (meta == null) return false
-      if (query.replicatedOnly === true ? !this.replicatedZones.includes(meta.zone) : !this.visible(meta, reader)) return false
-      if (zones != null && !zones.includes(meta.zone)) return false
-      if (agents != null && !agents.has(meta.agent)) return false
-      if (authors != null && !authors.has(meta.author)) return false
-      if (tags != null && !tags.every(t => meta.tags.includes(t))) return false
-      if (query.since != null && meta.createdAt < query.since) return false
-      if (query.until != null && meta.createdAt > query.until) return false
-      return !isForgotten(this.states.get(meta.id), meta.author)
+  private filterFor (query: SearchQuery): ChunkFilter {
+    const nonEmpty = (list?: string[]): string[] | undefined => list != null && list.length > 0 ? list : undefined
+    return {
+      reader: checkAgent(query.agent),
+      zones: query.zones?.map(zoneFromName),
+      tags: nonEmpty(query.tags),
+      agents: nonEmpty(query.agents),
+      authors: nonEmpty(query.authors),
+      since: query.since,
+      until: query.until,
+      replicatedOnly: query.replicatedOnly
     }
-  }
-
-  /** Signed chunk entry by id, if held */
-  async signedChunk (id: string): Promise<SignedEntry | undefined> {
-    const ordinal = this.ordinals.get(id)
-    if (ordinal == null) return undefined
-    const value = await this.chunkLevel.get(hex(ordinal))
-    return value == null ? undefined : SignedEntry.decode(value)
   }
 
   /**
@@ -655,23 +684,28 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     this.assertOpen()
     const reader = checkAgent(options.agent)
     const zone = options.zone != null ? zoneFromName(options.zone) : undefined
-    const range = zone != null && options.author != null
-      ? { gt: logKey(zone, options.author, BigInt(options.afterSeq ?? 0)), lt: `${zoneDigit(zone)}!${options.author}!~` }
-      : zone != null ? { gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` } : {}
-    for await (const [key, value] of this.logLevel.iterator(range)) {
-      const ref = utf8Text.decode(value)
-      if (ref[0] !== 'c') continue
-      if (options.author != null && key.split('!')[1] !== options.author) continue
-      const ordinal = parseInt(ref.slice(1), 16)
-      const meta = this.metas[ordinal]
-      if (meta == null || !this.visible(meta, reader) || isForgotten(this.states.get(meta.id), meta.author)) continue
-      yield this.view(meta.id, await this.readChunk(ordinal))
+    const range = { zone, author: zone != null ? options.author : undefined, afterSeq: BigInt(options.afterSeq ?? 0) }
+    let batch: Array<{ ordinal: number, id: string }> = []
+    const read = async function * (this: MemoryStore): AsyncGenerator<ChunkView> {
+      const stored = await this.entries.readChunks(batch)
+      for (let i = 0; i < batch.length; i++) {
+        const bytes = stored[i]
+        if (bytes != null) yield chunkView(batch[i].id, decodeChunk(bytes), this.index.state(batch[i].id))
+      }
+      batch = []
     }
+    for await (const { author, ref } of this.entries.positions(range)) {
+      if (ref.kind !== 'chunk' || (options.author != null && author !== options.author)) continue
+      if (!this.index.visible(ref.ordinal, reader) || this.index.isForgotten(ref.ordinal)) continue
+      batch.push({ ordinal: ref.ordinal, id: ref.id })
+      if (batch.length >= 256) yield * read.call(this)
+    }
+    yield * read.call(this)
   }
 
   /** This node's version vector over the replicated zones */
   versionVector (): VersionEntry[] {
-    return this.heads.all(this.replicatedZones).map(h => ({
+    return this.entries.heads.all(this.replicatedZones).map(h => ({
       author: authorFromString(h.author),
       zone: h.zone,
       seq: h.contiguous
@@ -680,41 +714,31 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /** The head of one author's log in one zone, if any of it is held */
   logHead (zone: Zone, author: string): LogHead | undefined {
-    return this.heads.get(zone, author)
+    return this.entries.heads.get(zone, author)
   }
 
   /** The heads of every log held (replicated zones only) */
   logHeads (): LogHead[] {
-    return this.heads.all(this.replicatedZones)
+    return this.entries.heads.all(this.replicatedZones)
   }
 
   /**
-   * Every replicated entry the holder of `have` lacks, in (zone, author, seq)
-   * order: for each log where this node holds more, the entries above the
-   * peer's contiguous seq.
+   * Every replicated entry the holder of `have` lacks, as the encoded
+   * entries stored, in (zone, author, seq) order: for each log where this
+   * node holds more, the entries above the peer's contiguous seq.
    */
-  async * missing (have: VersionEntry[], options: AbortOptions = {}): AsyncGenerator<SignedEntry> {
+  async * missing (have: VersionEntry[], options: AbortOptions = {}): AsyncGenerator<Uint8Array> {
     const theirs = new Map<string, bigint>()
     for (const v of have) {
       try {
-        theirs.set(LogHeads.key(v.zone, authorOfBody(v.author).toString()), v.seq)
+        theirs.set(`${v.zone}!${authorOfBody(v.author).toString()}`, v.seq)
       } catch {}
     }
-    for (const head of this.heads.all(this.replicatedZones)) {
-      const known = theirs.get(LogHeads.key(head.zone, head.author)) ?? 0n
-      if (head.max <= known) continue
-      const range = { gt: logKey(head.zone, head.author, known), lt: `${zoneDigit(head.zone)}!${head.author}!~` }
-      for await (const value of this.logLevel.values(range)) {
-        options.signal?.throwIfAborted()
-        const entry = await this.readRef(utf8Text.decode(value))
-        if (entry != null) yield entry
-      }
-    }
-  }
-
-  private async readRef (ref: string): Promise<SignedEntry | undefined> {
-    const value = ref[0] === 'c' ? await this.chunkLevel.get(ref.slice(1)) : await this.eventLevel.get(ref.slice(1))
-    return value == null ? undefined : SignedEntry.decode(value)
+    const logs = this.entries.heads.all(this.replicatedZones).flatMap(head => {
+      const known = theirs.get(`${head.zone}!${head.author}`) ?? 0n
+      return head.max > known ? [{ zone: head.zone, author: head.author, above: known }] : []
+    })
+    yield * this.entries.entriesAbove(logs, options)
   }
 
   /**
@@ -727,15 +751,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     let chunks = 0
     let events = 0
     for (const zone of [...this.replicatedZones].sort()) {
-      for await (const [key, value] of this.logLevel.iterator({ gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` })) {
-        const ref = utf8Text.decode(value)
-        if (ref[0] === 'c') {
-          const meta = this.metas[parseInt(ref.slice(1), 16)] as ChunkMeta
-          const state = this.states.get(meta.id)
-          lines.push(`${key} ${meta.id} ${isForgotten(state, meta.author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links.values() ?? []].flatMap(s => [...s]).sort().join(',')}`)
+      for await (const { author, seq, ref } of this.entries.positions({ zone })) {
+        const key = `${zoneDigit(zone)}!${author}!${seq.toString(16).padStart(16, '0')}`
+        if (ref.kind === 'chunk') {
+          const state = this.index.state(ref.id)
+          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links.values() ?? []].flatMap(s => [...s]).sort().join(',')}`)
           chunks++
         } else {
-          lines.push(`${key} ${ref.slice(1)}`)
+          lines.push(`${key} ${ref.id}`)
           events++
         }
       }
@@ -745,16 +768,16 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   stats (): MemoryStats {
-    const chunks: Record<ZoneName, number> = { private: 0, shared: 0, federation: 0 }
-    let forgotten = 0
-    const authors = new Set<string>()
-    for (const meta of this.metas) {
-      if (meta == null) continue
-      authors.add(meta.author)
-      if (isForgotten(this.states.get(meta.id), meta.author)) forgotten++
-      else chunks[zoneName(meta.zone)]++
+    const stats = this.index.stats()
+    return {
+      chunks: stats.chunks,
+      forgotten: stats.forgotten,
+      events: stats.events,
+      authors: stats.authors,
+      model: this.embedder.model,
+      indexed: stats.indexed,
+      backlog: { writes: this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped }
     }
-    return { chunks, forgotten, events: this.events.size, authors: authors.size, model: this.embedder.model, indexed: { vectors: this.vectors.count, lexical: this.lexical.size } }
   }
 
   private assertOpen (): void {
@@ -786,6 +809,11 @@ export function chunkView (id: string, chunk: Chunk, state?: ChunkState): ChunkV
   }
 }
 
+/** The body of a stored chunk (verified when it came in) */
+function decodeChunk (bytes: Uint8Array): Chunk {
+  return Chunk.decode(SignedEntry.decode(bytes).body)
+}
+
 interface CheckedInput { text: string, zone: Zone, agent: string, tags: string[] }
 
 function checkInput (input: PutInput, defaultZone: Zone): CheckedInput {
@@ -812,27 +840,6 @@ function checkAgent (agent?: string): string {
   if (agent == null || agent === '') return DEFAULT_AGENT
   if (typeof agent !== 'string' || Buffer.byteLength(agent) > MAX_STRING_LENGTH) throw new InvalidInputError(`agent name must be a string of at most ${MAX_STRING_LENGTH} bytes`)
   return agent
-}
-
-function hex (ordinal: number): string {
-  return ordinal.toString(16).padStart(12, '0')
-}
-
-function zoneDigit (zone: Zone): string {
-  switch (zone) {
-    case Zone.PRIVATE: return '1'
-    case Zone.SHARED: return '2'
-    case Zone.FEDERATION: return '3'
-    default: throw new TypeError(`unknown zone ${String(zone)}`)
-  }
-}
-
-function zoneFromDigit (digit: string): Zone {
-  return ({ 1: Zone.PRIVATE, 2: Zone.SHARED, 3: Zone.FEDERATION } as Record<string, Zone>)[digit]
-}
-
-function logKey (zone: Zone, author: string, seq: bigint): string {
-  return `${zoneDigit(zone)}!${author}!${seq.toString(16).padStart(16, '0')}`
 }
 
 const authorCache = new Map<string, PeerId>()

@@ -35,7 +35,20 @@ export class VectorIndex {
   /** Ordinals with a vector but not yet in the graph, ascending */
   private waiting: number[] = []
   private draining?: ReturnType<typeof setImmediate>
+  private readonly drained: Array<() => void> = []
   count = 0
+
+  /** Vectors stored but not yet in the graph: searches scan them exactly */
+  get backlog (): number {
+    return this.waiting.length
+  }
+
+  /** Resolves once at most `limit` vectors wait for the graph */
+  async below (limit: number): Promise<void> {
+    while (this.waiting.length > limit && this.draining != null) {
+      await new Promise<void>(resolve => { this.drained.push(resolve) })
+    }
+  }
 
   get capacity (): number {
     return this.present.length
@@ -113,6 +126,7 @@ export class VectorIndex {
       this.draining = undefined
       this.addToGraph(this.waiting.splice(0, DRAIN_SLICE))
       if (this.waiting.length > 0) this.scheduleDrain()
+      for (const resolve of this.drained.splice(0)) resolve()
     })
   }
 
@@ -121,6 +135,7 @@ export class VectorIndex {
     if (this.draining != null) clearImmediate(this.draining)
     this.draining = undefined
     this.addToGraph(this.waiting.splice(0))
+    for (const resolve of this.drained.splice(0)) resolve()
   }
 
   private addToGraph (ordinals: number[]): void {
@@ -135,6 +150,7 @@ export class VectorIndex {
   close (): void {
     if (this.draining != null) clearImmediate(this.draining)
     this.draining = undefined
+    for (const resolve of this.drained.splice(0)) resolve()
   }
 
   /** Exact cosine similarity of a unit query with a stored (unit) vector */

@@ -27,8 +27,8 @@ async function openStore (init: Partial<MemoryStoreInit> & { privateKey?: Privat
 }
 
 /** Every replicated entry of a store, as a peer would receive them */
-async function allEntries (store: MemoryStore): Promise<SignedEntry[]> {
-  const out: SignedEntry[] = []
+async function allEntries (store: MemoryStore): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = []
   for await (const entry of store.missing([])) out.push(entry)
   return out
 }
@@ -79,13 +79,13 @@ describe('MemoryStore', () => {
     const fed = await store.put({ text: 'federation note', zone: 'federation' })
     const entries = await allEntries(store)
     assert.equal(entries.length, 1)
-    const body = Chunk.decode(entries[0].body)
+    const body = Chunk.decode(SignedEntry.decode(entries[0]).body)
     assert.equal(body.text, fed.text)
     assert.deepEqual(store.versionVector().map(v => v.zone), [Zone.FEDERATION])
 
     const privateKey = await generateKeyPair('Ed25519')
     const secret = await signChunk(chunkBody(privateKey, { zone: Zone.PRIVATE }), privateKey)
-    assert.throws(() => outboundEntry(secret.signed, store.replicatedZones), ZoneViolationError)
+    assert.throws(() => outboundEntry(secret.bytes, store.replicatedZones), ZoneViolationError)
     await store.close()
   })
 
@@ -169,9 +169,9 @@ describe('MemoryStore', () => {
     for (let i = 0; i < 20; i++) await a.put({ text: `note ${i} from a` })
     const first = (await allEntries(a)).slice(0, 12)
     await b.ingest(first)
-    const missing: SignedEntry[] = []
+    const missing: Uint8Array[] = []
     for await (const entry of a.missing(b.versionVector())) missing.push(entry)
-    assert.deepEqual(missing.map(e => Number(Chunk.decode(e.body).seq)), [13, 14, 15, 16, 17, 18, 19, 20])
+    assert.deepEqual(missing.map(e => Number(Chunk.decode(SignedEntry.decode(e).body).seq)), [13, 14, 15, 16, 17, 18, 19, 20])
     await b.ingest(missing)
     assert.equal((await b.digest()).digest, (await a.digest()).digest)
     await Promise.all([a.close(), b.close()])

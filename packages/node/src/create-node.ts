@@ -72,6 +72,12 @@ export interface OvermindNodeInit {
   report?(): LocalReport
   /** Federated memory served and replicated by this node; none when omitted */
   memory?: MemoryStore
+  /**
+   * The node's hybrid logical clock, shared by the heartbeat and the memory
+   * store so every timestamp the node issues is causally ordered after
+   * everything it has received
+   */
+  clock?: HybridLogicalClock
   /** Folder relative agent working directories are resolved against */
   dataDir?: string
   /** In-process agent functions by name, for agents declared with `runner: builtin` */
@@ -108,7 +114,7 @@ const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Libp2p<OvermindServices>> {
   const { config } = init
   const mesh = config.mesh.name
-  const clock = new HybridLogicalClock()
+  const clock = init.clock ?? new HybridLogicalClock()
   // the heartbeat asks the run-agent service for this node's agents and load
   let agents: RunAgentService | undefined
   const report = (): LocalReport => ({ ...agents?.report(), ...init.report?.() })

@@ -147,7 +147,11 @@ function reportEvents (node: OvermindNode, log: NodeLog): () => void {
   }
   const onBootstrapFailed = (evt: CustomEvent<BootstrapFailure>): void => {
     const sample = evt.detail.errors[0]
-    log.warn('cannot join the mesh through any bootstrap peer; still trying. If they are running, check that this node has the mesh\'s key (mesh.key): a node with another key cannot finish a handshake', {
+    // a peer that once finished a handshake with this node shares its key: it is down or out of reach
+    const message = evt.detail.handshakeSeen
+      ? 'lost every bootstrap peer; still trying (they answered before: they may be down or out of reach)'
+      : 'cannot join the mesh through any bootstrap peer; still trying. If they are running, check that this node has the mesh\'s key (mesh.key): a node with another key cannot finish a handshake'
+    log.warn(message, {
       rounds: evt.detail.rounds,
       address: sample?.address,
       error: sample?.error

@@ -1,7 +1,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -27,6 +27,12 @@ export interface MeshDialerComponents {
 export interface BootstrapFailure {
   rounds: number
   errors: Array<{ address: string, error: string }>
+  /**
+   * Whether any of the failing bootstrap peers ever completed a handshake
+   * with this node: if one did, the node has the mesh's key and the peers
+   * are down or unreachable; if none did, the key may differ
+   */
+  handshakeSeen: boolean
 }
 
 export interface MeshDialerEvents {
@@ -53,6 +59,8 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
   private readonly rejoinInterval: number
   private readonly failedRoundsBeforeWarning: number
   private readonly dialing = new Set<string>()
+  /** Peers that completed a handshake with this node since it started */
+  private readonly met = new Set<string>()
   private timer?: ReturnType<typeof setTimeout>
   private delay = FIRST_RETRY
   private failedRounds = 0
@@ -75,6 +83,7 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     this.rejoinInterval = init.rejoinInterval ?? 10_000
     this.failedRoundsBeforeWarning = init.failedRoundsBeforeWarning ?? 2
     this.onDiscovery = this.onDiscovery.bind(this)
+    this.onConnection = this.onConnection.bind(this)
   }
 
   readonly [Symbol.toStringTag] = '@overmind/mesh-dialer'
@@ -82,6 +91,7 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
   async start (): Promise<void> {
     this.shutdown = new AbortController()
     this.components.events.addEventListener('peer:discovery', this.onDiscovery)
+    this.components.events.addEventListener('connection:open', this.onConnection)
   }
 
   afterStart (): void {
@@ -93,6 +103,12 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     this.timer = undefined
     this.shutdown?.abort()
     this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
+    this.components.events.removeEventListener('connection:open', this.onConnection)
+  }
+
+  /** A connection is open only after the pre-shared key and noise handshakes both passed */
+  private onConnection (evt: CustomEvent<Connection>): void {
+    this.met.add(evt.detail.remotePeer.toString())
   }
 
   /** Peers connected now */
@@ -152,7 +168,8 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     this.failedRounds++
     if (this.failedRounds >= this.failedRoundsBeforeWarning && !this.warned) {
       this.warned = true
-      this.safeDispatchEvent('bootstrap:failed', { detail: { rounds: this.failedRounds, errors } })
+      const handshakeSeen = this.bootstrap.some(b => this.met.has(b.peerId.toString()))
+      this.safeDispatchEvent('bootstrap:failed', { detail: { rounds: this.failedRounds, errors, handshakeSeen } })
     }
   }
 

@@ -1,6 +1,7 @@
 import { zoneName } from '@overmind/memory'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { OvermindServices } from './create-node.js'
+import type { EventLoopMonitor } from './event-loop.js'
 import type { Connection, Libp2p, Metrics } from '@libp2p/interface'
 import type { RunAnsweredEvent, RunRecord } from '@overmind/agents'
 import type { HeartbeatRejection, PeerStatus } from '@overmind/heartbeat'
@@ -13,6 +14,7 @@ export interface MeteredNode {
   readonly libp2p: Libp2p<OvermindServices>
   readonly memory?: MemoryStore
   readonly peerId: string
+  readonly eventLoop: EventLoopMonitor
 }
 
 /** How a connection reaches its peer: through a circuit relay or not */
@@ -76,6 +78,36 @@ function registerGauges (node: MeteredNode, registry: Registry): void {
   const events = gauge({
     name: 'overmind_memory_events',
     help: 'Chunk events (links, forget, confidence) held in the memory store'
+  })
+  gauge({
+    name: 'overmind_memory_backlog',
+    help: 'Work behind the memory store\'s writes: entries waiting to be written, vectors waiting for the graph or for an embedder',
+    labelNames: ['stage'],
+    collect () {
+      const backlog = node.memory?.stats().backlog
+      if (backlog == null) return
+      this.set({ stage: 'writes' }, backlog.writes)
+      this.set({ stage: 'graph' }, backlog.graph)
+      this.set({ stage: 'embedding' }, backlog.embedding)
+    }
+  })
+  gauge({
+    name: 'overmind_memory_dropped_entries',
+    help: 'Valid entries from peers dropped because the queue of writes was full (anti-entropy fetches them later)',
+    collect () { this.set(node.memory?.stats().backlog.dropped ?? 0) }
+  })
+  gauge({
+    name: 'overmind_event_loop_delay_seconds',
+    help: 'How long the event loop made due work wait: quantiles over the last 10 s window (window="recent") and since the node started (window="start"); quantile 1 is the longest stall',
+    labelNames: ['window', 'quantile'],
+    collect () {
+      const { recent, sinceStart } = node.eventLoop.report()
+      for (const [window, figures] of [['recent', recent], ['start', sinceStart]] as const) {
+        this.set({ window, quantile: '0.5' }, figures.p50 / 1000)
+        this.set({ window, quantile: '0.99' }, figures.p99 / 1000)
+        this.set({ window, quantile: '1' }, figures.max / 1000)
+      }
+    }
   })
   gauge({
     name: 'overmind_run_queue_depth',

@@ -1,8 +1,10 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { HybridLogicalClock } from '@overmind/hlc'
 import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { Registry } from 'prom-client'
 import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
+import { EventLoopMonitor } from './event-loop.js'
 import { connectionKind, NodeMetrics } from './metrics.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
@@ -11,6 +13,7 @@ import type { HeartbeatStats, PeerEntry, PeerStatus, PeerStatusChange } from '@o
 import type { Datastore } from 'interface-datastore'
 import type { OvermindConfig } from '@overmind/config'
 import type { Embedder, MemoryStats } from '@overmind/memory'
+import type { EventLoopReport } from './event-loop.js'
 
 /** A connection to a peer as shown to operators */
 export interface ConnectionReport {
@@ -42,6 +45,8 @@ export interface NodeStatus {
   dht: { protocol: string, mode: 'client' | 'server', routingTable: number }
   memory?: MemoryStats
   heartbeat: { topic: string, intervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
+  /** Event-loop delay in ms: what heartbeats, pings and gossip wait before they run */
+  eventLoop: EventLoopReport
 }
 
 export interface OvermindNodeEvents {
@@ -65,12 +70,13 @@ export function createEmbedder (config: OvermindConfig['memory']): Embedder {
 }
 
 /** Opens the memory store of a node with its identity and config */
-export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey'>): Promise<MemoryStore> {
+export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey' | 'clock'>): Promise<MemoryStore> {
   const { memory } = init.config
   return await MemoryStore.open({
     path,
     privateKey: init.privateKey,
     peerId: peerIdFromPrivateKey(init.privateKey),
+    clock: init.clock,
     embedder: createEmbedder(memory),
     defaultZone: memory.defaultZone,
     replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation']
@@ -88,6 +94,8 @@ export class OvermindNode {
   readonly memory?: MemoryStore
   /** Prometheus metrics of this node: its `overmind_` series, and libp2p's when `metrics` is on */
   readonly registry: Registry
+  /** Event-loop delay of this process, measured while the node runs */
+  readonly eventLoop = new EventLoopMonitor()
   private readonly metrics: NodeMetrics
   private readonly datastore?: CreateOvermindNodeInit['datastore']
   private readonly discovered = new Map<string, { via: DiscoverySource, at: number }>()
@@ -107,12 +115,14 @@ export class OvermindNode {
 
   static async create (init: CreateOvermindNodeInit): Promise<OvermindNode> {
     await init.datastore?.open?.()
+    // one clock per node: memory entries and heartbeats are stamped, and advanced, by the same clock
+    const clock = init.clock ?? new HybridLogicalClock()
     let memory: MemoryStore | undefined
     try {
-      memory = init.memoryPath != null ? await openMemoryStore(init.memoryPath, init) : undefined
+      memory = init.memoryPath != null ? await openMemoryStore(init.memoryPath, { ...init, clock }) : undefined
       // one registry per node: several nodes of one process never mix their series
       const registry = init.registry ?? new Registry()
-      const libp2p = await createOvermindLibp2p({ ...init, registry, memory, libp2p: { ...init.libp2p, start: false } })
+      const libp2p = await createOvermindLibp2p({ ...init, clock, registry, memory, libp2p: { ...init.libp2p, start: false } })
       return new OvermindNode(libp2p, init.config.mesh.name, registry, init.datastore, memory, init.config.nat.relays)
     } catch (err) {
       await memory?.close()
@@ -126,6 +136,7 @@ export class OvermindNode {
   }
 
   async start (): Promise<void> {
+    this.eventLoop.start()
     this.trackDiscovery()
     this.metrics.start()
     await this.libp2p.start()
@@ -153,6 +164,7 @@ export class OvermindNode {
       undo()
     }
     this.metrics.stop()
+    this.eventLoop.stop()
     await this.libp2p.stop()
     await this.memory?.close()
     await this.datastore?.close?.()
@@ -192,7 +204,8 @@ export class OvermindNode {
         staleAfter: heartbeat.staleAfter,
         goneAfter: heartbeat.goneAfter,
         ...heartbeat.getStats()
-      }
+      },
+      eventLoop: this.eventLoop.report()
     }
   }
 

@@ -48,8 +48,11 @@ export interface EntryRejection {
 
 export interface KnowledgeStats {
   published: number
+  /** Valid entries delivered on the topic */
   received: number
   duplicates: number
+  /** Valid entries dropped because the store's queue of writes was full (anti-entropy fetches them) */
+  dropped: number
   rejected: Partial<Record<RejectReason, number>>
 }
 

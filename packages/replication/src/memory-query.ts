@@ -124,14 +124,14 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
       const response = await pb.read(QueryResponse, { signal, limits: QUERY_RESPONSE_LIMITS })
       await stream.close({ signal }).catch(() => {})
       if (response.error !== '') throw new Error(`peer could not answer: ${response.error}`)
+      // a peer vouches for nothing: every chunk must carry its author's signature (checked on the thread pool, in parallel)
+      const items = response.results.slice(0, request.k)
+      const entries = await Promise.all(items.map(async item => await verifyEntry(item.entry)))
       const results: SearchResult[] = []
-      for (const item of response.results.slice(0, request.k)) {
-        if (item.entry == null) continue
-        // a peer vouches for nothing: every chunk must carry its author's signature
-        const entry = await verifyEntry(item.entry)
-        if (entry.kind !== EntryKind.CHUNK || !this.store.replicatedZones.includes(entry.body.zone)) continue
-        results.push(resultFrom(entry, item.score, item.confidence, peer.toString()))
-      }
+      entries.forEach((entry, i) => {
+        if (entry.kind !== EntryKind.CHUNK || !this.store.replicatedZones.includes(entry.body.zone)) return
+        results.push(resultFrom(entry, items[i].score, items[i].confidence, peer.toString()))
+      })
       return { results, ms: Date.now() - started }
     } catch (err: any) {
       stream.abort(err)
@@ -145,7 +145,7 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
     const request = await pb.read(QueryRequest, { signal, limits: QUERY_REQUEST_LIMITS })
     let response: QueryResponse
     try {
-      const found = await this.store.search({
+      const found = await this.store.searchEntries({
         text: request.text,
         k: Math.max(1, Math.min(request.k, MAX_QUERY_K)),
         tags: request.tags,
@@ -156,12 +156,7 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
         replicatedOnly: true,
         signal
       })
-      const results = []
-      for (const r of found) {
-        const signed = await this.store.signedChunk(r.id)
-        if (signed == null) continue
-        results.push({ entry: outboundEntry(signed, this.store.replicatedZones), score: r.score, confidence: r.confidence })
-      }
+      const results = found.map(({ result, bytes }) => ({ entry: outboundEntry(bytes, this.store.replicatedZones), score: result.score, confidence: result.confidence }))
       response = { results, error: '' }
     } catch (err: any) {
       response = { results: [], error: err.name === 'ZoneViolationError' ? 'internal error' : err.message }

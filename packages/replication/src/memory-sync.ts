@@ -1,14 +1,17 @@
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { PeerQueue, pbStream } from '@libp2p/utils'
 import { outboundEntry } from '@overmind/memory'
-import { SignedEntry, SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS } from '@overmind/protocols'
+import { SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS } from '@overmind/protocols'
 import {
   GAP_PULL_DELAY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, SYNC_INTERVAL, SYNC_MESSAGE_TIMEOUT,
   SYNC_PAGE_BYTES, SYNC_PAGE_ENTRIES, SYNC_PROTOCOL
 } from './constants.js'
 import type { MemorySyncComponents, MemorySyncInit, MemorySyncService, MemorySyncEvents, SyncReport, SyncStats, EntryRejection } from './index.js'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
-import type { MemoryStore, StoredEntryEvent } from '@overmind/memory'
+import type { IngestResult, MemoryStore, StoredEntryEvent } from '@overmind/memory'
+
+/** Pages read ahead while earlier ones are still being written */
+const PAGES_IN_FLIGHT = 4
 
 /**
  * Anti-entropy for federated memory. On every new connection, periodically,
@@ -139,10 +142,27 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
       const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
       const request: SyncRequest = { have: this.store.versionVector() }
       await pb.write(request, SyncRequest, { signal: abort })
+      // pages are checked and written behind the reader, a few at a time
+      const writing: Array<Promise<void>> = []
+      let failure: Error | undefined
+      const take = (result: IngestResult): void => {
+        report.stored += result.stored
+        report.duplicates += result.duplicates
+        report.rejected += result.rejected.length
+        this.totals.stored += result.stored
+        this.totals.rejected += result.rejected.length
+        for (const r of result.rejected) {
+          const detail: EntryRejection = { reason: r.reason, message: r.message, from: peer.toString(), via: 'sync' }
+          this.safeDispatchEvent('entry:rejected', { detail })
+        }
+        if (result.rejected.length > 0) {
+          throw new Error(`peer ${peer.toString()} sent ${result.rejected.length} invalid entries (${result.rejected[0].message})`)
+        }
+      }
       while (true) {
         const page = await pb.read(SyncPage, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), limits: SYNC_PAGE_LIMITS })
         this.log.trace('page %d from %s: %d entries', report.pages, peer.toString(), page.entries.length)
-        const bytes = page.entries.reduce((n, e) => n + e.body.byteLength + e.signature.byteLength, 0)
+        const bytes = page.entries.reduce((n, e) => n + e.byteLength, 0)
         report.pages++
         report.received += page.entries.length
         report.bytes += bytes
@@ -150,22 +170,14 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
         this.totals.received += page.entries.length
         this.totals.bytes += bytes
         if (page.entries.length > 0) {
-          const result = await this.store.ingest(page.entries, { signal: abort })
-          report.stored += result.stored
-          report.duplicates += result.duplicates
-          report.rejected += result.rejected.length
-          this.totals.stored += result.stored
-          this.totals.rejected += result.rejected.length
-          for (const r of result.rejected) {
-            const detail: EntryRejection = { reason: r.reason, message: r.message, from: peer.toString(), via: 'sync' }
-            this.safeDispatchEvent('entry:rejected', { detail })
-          }
-          if (result.rejected.length > 0) {
-            throw new Error(`peer ${peer.toString()} sent ${result.rejected.length} invalid entries (${result.rejected[0].message})`)
-          }
+          writing.push(this.store.ingest(page.entries, { signal: abort }).then(take).catch((err: Error) => { failure ??= err }))
+          if (writing.length >= PAGES_IN_FLIGHT) await writing.shift()
         }
+        if (failure != null) throw failure
         if (page.done) break
       }
+      await Promise.all(writing)
+      if (failure != null) throw failure
       await stream.close({ signal: abort })
     } catch (err: any) {
       this.totals.failures++
@@ -183,7 +195,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.messageTimeout)])
     const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
     const request = await pb.read(SyncRequest, { signal, limits: SYNC_REQUEST_LIMITS })
-    let entries: SignedEntry[] = []
+    let entries: Array<Uint8Array<ArrayBuffer>> = []
     let bytes = 0
     let sent = 0
     const send = async (done: boolean): Promise<void> => {
@@ -193,7 +205,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
       bytes = 0
     }
     for await (const entry of this.store.missing(request.have, { signal: this.shutdown.signal })) {
-      const size = entry.body.byteLength + entry.signature.byteLength + 16
+      const size = entry.byteLength + 4
       if (entries.length >= this.pageEntries || (entries.length > 0 && bytes + size > this.pageBytes)) {
         await send(false)
       }

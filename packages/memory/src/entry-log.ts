@@ -1,0 +1,270 @@
+import { mkdir } from 'node:fs/promises'
+import { EntryKind, SignedEntry, Zone } from '@overmind/protocols'
+import { Level } from 'level'
+import { entryId, vectorFromBytes, vectorToBytes } from './entry.js'
+import { LogHeads } from './version-vector.js'
+import type { VerifiedEntry } from './entry.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+/** One entry to append, with what this node assigned to it */
+export interface LogWrite {
+  entry: VerifiedEntry
+  /** Chunks: the local ordinal the indexes know it by */
+  ordinal?: number
+}
+
+/** A chunk as stored: its ordinal, its id and the encoded SignedEntry */
+export interface StoredChunk {
+  ordinal: number
+  id: string
+  bytes: Uint8Array
+}
+
+/** Where a log position points */
+export type LogRef = { kind: 'chunk', ordinal: number, id: string } | { kind: 'event', id: string }
+
+/** A sublevel typed as the level it behaves like (the batch `sublevel` option takes it) */
+type Sublevel = Level<string, Uint8Array>
+
+/** Keys written per getMany call when reading many records */
+const READ_BATCH = 256
+
+/** The layout this code writes; a store without it is migrated on open */
+const FORMAT = '2'
+
+const utf8 = new TextEncoder()
+const utf8Text = new TextDecoder()
+
+/**
+ * The entry log of a memory store: every entry held, as the signed bytes it
+ * arrived or was written in, in LevelDB.
+ *
+ * - `chunks`: `<ordinal hex>!<id>` → encoded SignedEntry (the ordinal is this
+ *   node's local position of the chunk, the key the indexes use)
+ * - `events`: `<id>` → encoded SignedEntry
+ * - `log`: `<zone digit>!<author>!<seq hex>` → `c<chunk key>` or `e<id>`:
+ *   each author's log per zone, what version vectors and sync pages read
+ * - `vectors`: `<ordinal hex>` → the vector this node made for a chunk that
+ *   carries none of its model (derived: made again when missing)
+ *
+ * Each `append` is one atomic batch written with `sync: true`.
+ */
+export class EntryLog {
+  readonly heads = new LogHeads()
+  private readonly db: Level<string, Uint8Array>
+  private readonly chunkLevel: Sublevel
+  private readonly eventLevel: Sublevel
+  private readonly logLevel: Sublevel
+  private readonly vectorLevel: Sublevel
+  private readonly metaLevel: Sublevel
+  private next = 1
+
+  private constructor (path: string) {
+    this.db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const sub = (name: string): Sublevel => this.db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Sublevel
+    this.chunkLevel = sub('chunks')
+    this.eventLevel = sub('events')
+    this.logLevel = sub('log')
+    this.vectorLevel = sub('vectors')
+    this.metaLevel = sub('meta')
+  }
+
+  /** Opens (or creates) the log and reads the heads of every author's log */
+  static async open (path: string): Promise<EntryLog> {
+    await mkdir(path, { recursive: true })
+    const log = new EntryLog(path)
+    await log.db.open()
+    try {
+      await log.migrate()
+      for await (const key of log.logLevel.keys()) {
+        const [zone, author, seq] = key.split('!')
+        log.heads.add(zoneFromDigit(zone), author, BigInt(`0x${seq}`))
+      }
+      for await (const key of log.chunkLevel.keys({ reverse: true, limit: 1 })) {
+        log.next = parseInt(key, 16) + 1
+      }
+    } catch (err) {
+      await log.db.close()
+      throw err
+    }
+    return log
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+
+  /** The ordinal the next chunk gets */
+  takeOrdinal (): number {
+    return this.next++
+  }
+
+  /** Every chunk held, in ordinal order */
+  async * storedChunks (): AsyncGenerator<StoredChunk> {
+    for await (const [key, bytes] of this.chunkLevel.iterator()) {
+      const { ordinal, id } = parseChunkKey(key)
+      yield { ordinal, id, bytes }
+    }
+  }
+
+  /** Every event held */
+  async * storedEvents (): AsyncGenerator<{ id: string, bytes: Uint8Array }> {
+    for await (const [id, bytes] of this.eventLevel.iterator()) yield { id, bytes }
+  }
+
+  /**
+   * Writes entries in one atomic, synced batch, then records their seqs in
+   * the heads. Resolves once the batch is on disk.
+   */
+  async append (writes: LogWrite[]): Promise<void> {
+    const ops: any[] = []
+    for (const { entry, ordinal } of writes) {
+      const author = entry.author.toString()
+      const position = logKey(entry.body.zone, author, entry.body.seq)
+      if (entry.kind === EntryKind.CHUNK) {
+        if (ordinal == null) throw new TypeError('a chunk needs an ordinal')
+        const key = chunkKey(ordinal, entry.id)
+        ops.push({ type: 'put', sublevel: this.chunkLevel, key, value: entry.bytes })
+        ops.push({ type: 'put', sublevel: this.logLevel, key: position, value: utf8.encode(`c${key}`) })
+      } else {
+        ops.push({ type: 'put', sublevel: this.eventLevel, key: entry.id, value: entry.bytes })
+        ops.push({ type: 'put', sublevel: this.logLevel, key: position, value: utf8.encode(`e${entry.id}`) })
+      }
+    }
+    await this.db.batch(ops, { sync: true })
+    for (const { entry } of writes) this.heads.add(entry.body.zone, entry.author.toString(), entry.body.seq)
+  }
+
+  /** The stored bytes of chunks, in the order asked; undefined where missing */
+  async readChunks (chunks: Array<{ ordinal: number, id: string }>): Promise<Array<Uint8Array | undefined>> {
+    if (chunks.length === 0) return []
+    return await this.chunkLevel.getMany(chunks.map(c => chunkKey(c.ordinal, c.id)))
+  }
+
+  /** Vectors this node made for chunks of another model, by ordinal */
+  async readVectors (ordinals: number[]): Promise<Array<Float32Array | undefined>> {
+    const out: Array<Float32Array | undefined> = []
+    for (let i = 0; i < ordinals.length; i += READ_BATCH) {
+      const values = await this.vectorLevel.getMany(ordinals.slice(i, i + READ_BATCH).map(hex))
+      for (const value of values) out.push(value == null ? undefined : vectorFromBytes(value))
+    }
+    return out
+  }
+
+  /** Keeps vectors made for chunks of another model (derived data: not synced) */
+  async writeVectors (vectors: Array<{ ordinal: number, vector: Float32Array }>): Promise<void> {
+    await this.vectorLevel.batch(vectors.map(v => ({ type: 'put' as const, key: hex(v.ordinal), value: vectorToBytes(v.vector) })))
+  }
+
+  /**
+   * Positions of the log in key order (zone, author, seq): of one zone, or
+   * of one author in one zone after a seq.
+   */
+  async * positions (range: { zone?: Zone, author?: string, afterSeq?: bigint } = {}): AsyncGenerator<{ zone: Zone, author: string, seq: bigint, ref: LogRef }> {
+    const { zone, author } = range
+    const bounds = zone != null && author != null
+      ? { gt: logKey(zone, author, range.afterSeq ?? 0n), lt: `${zoneDigit(zone)}!${author}!~` }
+      : zone != null ? { gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` } : {}
+    for await (const [key, value] of this.logLevel.iterator(bounds)) {
+      const [digit, keyAuthor, seq] = key.split('!')
+      yield { zone: zoneFromDigit(digit), author: keyAuthor, seq: BigInt(`0x${seq}`), ref: parseRef(utf8Text.decode(value)) }
+    }
+  }
+
+  /**
+   * The encoded entries of the given logs above the given seqs, log by log
+   * in seq order: what a peer with that version vector lacks.
+   */
+  async * entriesAbove (logs: Array<{ zone: Zone, author: string, above: bigint }>, options: AbortOptions = {}): AsyncGenerator<Uint8Array> {
+    for (const { zone, author, above } of logs) {
+      let refs: LogRef[] = []
+      for await (const { ref } of this.positions({ zone, author, afterSeq: above })) {
+        options.signal?.throwIfAborted()
+        refs.push(ref)
+        if (refs.length >= READ_BATCH) {
+          yield * (await this.readRefs(refs))
+          refs = []
+        }
+      }
+      yield * (await this.readRefs(refs))
+    }
+  }
+
+  private async readRefs (refs: LogRef[]): Promise<Uint8Array[]> {
+    const chunkKeys = refs.flatMap(r => r.kind === 'chunk' ? [chunkKey(r.ordinal, r.id)] : [])
+    const eventKeys = refs.flatMap(r => r.kind === 'event' ? [r.id] : [])
+    const chunks = chunkKeys.length > 0 ? await this.chunkLevel.getMany(chunkKeys) : []
+    const events = eventKeys.length > 0 ? await this.eventLevel.getMany(eventKeys) : []
+    let c = 0
+    let e = 0
+    const out: Uint8Array[] = []
+    for (const ref of refs) {
+      const value = ref.kind === 'chunk' ? chunks[c++] : events[e++]
+      if (value != null) out.push(value)
+    }
+    return out
+  }
+
+  /**
+   * Stores of the first layout keyed chunks by ordinal alone and computed
+   * every id at open; the id now lives in the key.
+   */
+  private async migrate (): Promise<void> {
+    if (utf8Text.decode(await this.metaLevel.get('format') ?? new Uint8Array()) === FORMAT) return
+    const ids = new Map<string, string>()
+    let ops: any[] = []
+    const flush = async (): Promise<void> => {
+      if (ops.length > 0) await this.db.batch(ops, { sync: true })
+      ops = []
+    }
+    for await (const [key, value] of this.chunkLevel.iterator()) {
+      if (key.includes('!')) continue
+      const id = entryId(SignedEntry.decode(value).body)
+      ids.set(key, id)
+      ops.push({ type: 'del', sublevel: this.chunkLevel, key }, { type: 'put', sublevel: this.chunkLevel, key: `${key}!${id}`, value })
+      if (ops.length >= 2 * READ_BATCH) await flush()
+    }
+    for await (const [key, value] of this.logLevel.iterator()) {
+      const ref = utf8Text.decode(value)
+      const id = ref[0] === 'c' ? ids.get(ref.slice(1)) : undefined
+      if (id != null) ops.push({ type: 'put', sublevel: this.logLevel, key, value: utf8.encode(`${ref}!${id}`) })
+      if (ops.length >= 2 * READ_BATCH) await flush()
+    }
+    ops.push({ type: 'put', sublevel: this.metaLevel, key: 'format', value: utf8.encode(FORMAT) })
+    await flush()
+  }
+}
+
+function hex (ordinal: number): string {
+  return ordinal.toString(16).padStart(12, '0')
+}
+
+function chunkKey (ordinal: number, id: string): string {
+  return `${hex(ordinal)}!${id}`
+}
+
+function parseChunkKey (key: string): { ordinal: number, id: string } {
+  const at = key.indexOf('!')
+  return { ordinal: parseInt(key.slice(0, at), 16), id: key.slice(at + 1) }
+}
+
+function parseRef (ref: string): LogRef {
+  return ref[0] === 'c' ? { kind: 'chunk', ...parseChunkKey(ref.slice(1)) } : { kind: 'event', id: ref.slice(1) }
+}
+
+export function zoneDigit (zone: Zone): string {
+  switch (zone) {
+    case Zone.PRIVATE: return '1'
+    case Zone.SHARED: return '2'
+    case Zone.FEDERATION: return '3'
+    default: throw new TypeError(`unknown zone ${String(zone)}`)
+  }
+}
+
+function zoneFromDigit (digit: string): Zone {
+  return ({ 1: Zone.PRIVATE, 2: Zone.SHARED, 3: Zone.FEDERATION } as Record<string, Zone>)[digit]
+}
+
+function logKey (zone: Zone, author: string, seq: bigint): string {
+  return `${zoneDigit(zone)}!${author}!${seq.toString(16).padStart(16, '0')}`
+}

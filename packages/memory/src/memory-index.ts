@@ -1,0 +1,289 @@
+import { EventKind, Zone } from '@overmind/protocols'
+import { applyEvent, confidence } from './fold.js'
+import { LexicalIndex } from './lexical-index.js'
+import { rankResults } from './rank.js'
+import { VectorIndex } from './vector-index.js'
+import type { VerifiedEvent } from './entry.js'
+import type { ChunkState } from './fold.js'
+import type { RankedHit } from './rank.js'
+import type { Chunk } from '@overmind/protocols'
+
+/** Which chunks a search or listing may return */
+export interface ChunkFilter {
+  /** The agent reading: sees its own private chunks on this node */
+  reader: string
+  zones?: Zone[]
+  /** Chunks carrying every one of these tags */
+  tags?: string[]
+  agents?: string[]
+  /** Author peer ids */
+  authors?: string[]
+  /** createdAt bounds, ms since the epoch */
+  since?: number
+  until?: number
+  /** Only the zones that replicate (what a peer may be shown) */
+  replicatedOnly?: boolean
+}
+
+export interface IndexSearch {
+  text: string
+  vector: Float32Array
+  k: number
+  filter: ChunkFilter
+  /** Scan every vector instead of asking the graph */
+  exact?: boolean
+}
+
+export interface IndexInit {
+  model: string
+  dimensions: number
+  /** This node's peer id: private chunks are visible only when it wrote them */
+  self: string
+  replicatedZones: readonly Zone[]
+}
+
+export interface IndexStats {
+  /** Chunks not forgotten, by zone */
+  chunks: Record<'private' | 'shared' | 'federation', number>
+  forgotten: number
+  events: number
+  authors: number
+  indexed: { vectors: number, lexical: number }
+}
+
+/** Strings as small integers, so per-chunk metadata fits in typed arrays */
+class Interner {
+  private readonly ids = new Map<string, number>()
+  readonly values: string[] = []
+
+  id (value: string): number {
+    let id = this.ids.get(value)
+    if (id == null) {
+      id = this.values.length
+      this.ids.set(value, id)
+      this.values.push(value)
+    }
+    return id
+  }
+
+  find (value: string): number | undefined {
+    return this.ids.get(value)
+  }
+}
+
+const FIRST_CAPACITY = 1024
+
+/** Zones as the small numbers the typed arrays hold */
+const ZONE_CODES: Record<Zone, number> = { [Zone.ZONE_UNSPECIFIED]: 0, [Zone.PRIVATE]: 1, [Zone.SHARED]: 2, [Zone.FEDERATION]: 3 }
+const ZONES_BY_CODE: Zone[] = [Zone.ZONE_UNSPECIFIED, Zone.PRIVATE, Zone.SHARED, Zone.FEDERATION]
+const PRIVATE = ZONE_CODES[Zone.PRIVATE]
+
+/**
+ * The searchable view of a memory store, rebuilt from its entry log on open:
+ * per-chunk metadata in typed arrays by ordinal (zone, agent, author,
+ * creation time, tags, forgotten), postings by tag, agent and author for
+ * selective filters, the fold of every event, BM25 over the texts and the
+ * vectors. Nothing here touches the disk.
+ */
+export class MemoryIndex {
+  readonly vectors: VectorIndex
+  readonly lexical = new LexicalIndex()
+  private readonly self: string
+  private readonly replicatedZones: readonly Zone[]
+  private readonly ordinals = new Map<string, number>()
+  private readonly events = new Set<string>()
+  private readonly states = new Map<string, ChunkState>()
+  private readonly agents = new Interner()
+  private readonly authors = new Interner()
+  private readonly tags = new Interner()
+  private readonly byAgent: number[][] = []
+  private readonly byAuthor: number[][] = []
+  private readonly byTag: number[][] = []
+  /** Chunks not forgotten, by zone code */
+  private readonly live = [0, 0, 0, 0]
+  private ids: Array<string | undefined> = []
+  private zoneOf = new Uint8Array(FIRST_CAPACITY)
+  private agentOf = new Int32Array(FIRST_CAPACITY)
+  private authorOf = new Int32Array(FIRST_CAPACITY)
+  private createdOf = new Float64Array(FIRST_CAPACITY)
+  private forgottenOf = new Uint8Array(FIRST_CAPACITY)
+  private tagsOf: Array<number[] | undefined> = []
+  private forgotten = 0
+
+  constructor (init: IndexInit) {
+    this.self = init.self
+    this.replicatedZones = init.replicatedZones
+    this.vectors = new VectorIndex(init.model, init.dimensions)
+  }
+
+  /** Adds a chunk's metadata and text; its vector comes with it or later */
+  addChunk (ordinal: number, id: string, author: string, chunk: Chunk, vector?: Float32Array): void {
+    this.grow(ordinal + 1)
+    this.ids[ordinal] = id
+    this.ordinals.set(id, ordinal)
+    const agent = this.agents.id(chunk.agent)
+    const authorId = this.authors.id(author)
+    this.zoneOf[ordinal] = ZONE_CODES[chunk.zone]
+    this.agentOf[ordinal] = agent
+    this.authorOf[ordinal] = authorId
+    this.createdOf[ordinal] = Number(chunk.hlcWallTime)
+    post(this.byAgent, agent, ordinal)
+    post(this.byAuthor, authorId, ordinal)
+    if (chunk.tags.length > 0) {
+      const tags = chunk.tags.map(t => this.tags.id(t))
+      this.tagsOf[ordinal] = tags
+      for (const tag of tags) post(this.byTag, tag, ordinal)
+    }
+    this.lexical.add(ordinal, chunk.text)
+    if (vector != null) this.vectors.add(ordinal, vector)
+    if (this.states.get(id)?.tombstonedBy.has(author) === true) {
+      this.forgottenOf[ordinal] = 1
+      this.forgotten++
+    } else {
+      this.live[ZONE_CODES[chunk.zone]]++
+    }
+  }
+
+  /** Folds an event into the state of its targets */
+  addEvent (event: VerifiedEvent): void {
+    this.events.add(event.id)
+    applyEvent(this.states, event)
+    if (event.body.kind !== EventKind.TOMBSTONE) return
+    const by = event.author.toString()
+    for (const target of event.body.targets) {
+      const ordinal = this.ordinals.get(target)
+      if (ordinal == null || this.forgottenOf[ordinal] === 1 || this.authors.values[this.authorOf[ordinal]] !== by) continue
+      this.forgottenOf[ordinal] = 1
+      this.forgotten++
+      this.live[this.zoneOf[ordinal]]--
+    }
+  }
+
+  holds (id: string): boolean {
+    return this.ordinals.has(id) || this.events.has(id)
+  }
+
+  ordinal (id: string): number | undefined {
+    return this.ordinals.get(id)
+  }
+
+  id (ordinal: number): string {
+    return this.ids[ordinal] as string
+  }
+
+  zone (ordinal: number): Zone {
+    return ZONES_BY_CODE[this.zoneOf[ordinal]]
+  }
+
+  author (ordinal: number): string {
+    return this.authors.values[this.authorOf[ordinal]]
+  }
+
+  isForgotten (ordinal: number): boolean {
+    return this.forgottenOf[ordinal] === 1
+  }
+
+  state (id: string): ChunkState | undefined {
+    return this.states.get(id)
+  }
+
+  /** Whether an agent of this node may read the chunk (forgotten ones included) */
+  visible (ordinal: number, reader: string): boolean {
+    if (this.zoneOf[ordinal] !== PRIVATE) return true
+    return this.authors.values[this.authorOf[ordinal]] === this.self && this.agents.values[this.agentOf[ordinal]] === reader
+  }
+
+  /** Best `k` chunks for a query: vectors and BM25, weighted by confidence */
+  search (query: IndexSearch): RankedHit[] {
+    const { test, candidates } = this.compile(query.filter)
+    return rankResults({
+      vectors: this.vectors,
+      lexical: this.lexical,
+      query: query.text,
+      vector: query.vector,
+      k: query.k,
+      filter: test,
+      candidates,
+      exact: query.exact === true,
+      confidence: ordinal => confidence(this.states.get(this.ids[ordinal] as string))
+    })
+  }
+
+  /**
+   * A filter as a predicate over ordinals, and, when one of its conditions
+   * is served by a posting list, the shortest such list: every chunk that
+   * passes is in it.
+   */
+  compile (filter: ChunkFilter): { test: (ordinal: number) => boolean, candidates?: number[] } {
+    const zoneAllowed = new Uint8Array(4)
+    for (const zone of filter.zones ?? [Zone.PRIVATE, Zone.SHARED, Zone.FEDERATION]) {
+      if (filter.replicatedOnly !== true || this.replicatedZones.includes(zone)) zoneAllowed[ZONE_CODES[zone]] = 1
+    }
+    const self = this.authors.find(this.self) ?? -1
+    const reader = this.agents.find(filter.reader) ?? -1
+    const lists: number[][] = []
+    const idsOf = (names: string[] | undefined, interner: Interner, postings: number[][]): Set<number> | undefined => {
+      if (names == null || names.length === 0) return undefined
+      const ids = new Set(names.flatMap(n => { const id = interner.find(n); return id == null ? [] : [id] }))
+      lists.push([...ids].flatMap(id => postings[id] ?? []))
+      return ids
+    }
+    const agents = idsOf(filter.agents, this.agents, this.byAgent)
+    const authors = idsOf(filter.authors, this.authors, this.byAuthor)
+    let tags: number[] | undefined
+    if (filter.tags != null && filter.tags.length > 0) {
+      tags = filter.tags.map(t => this.tags.find(t) ?? -1)
+      for (const tag of tags) lists.push(this.byTag[tag] ?? [])
+    }
+    const { since, until } = filter
+    const { zoneOf, agentOf, authorOf, createdOf, forgottenOf, tagsOf } = this
+    const test = (ordinal: number): boolean => {
+      const zone = zoneOf[ordinal]
+      if (zoneAllowed[zone] !== 1 || forgottenOf[ordinal] === 1) return false
+      if (zone === PRIVATE && (authorOf[ordinal] !== self || agentOf[ordinal] !== reader)) return false
+      if (agents != null && !agents.has(agentOf[ordinal])) return false
+      if (authors != null && !authors.has(authorOf[ordinal])) return false
+      if (tags != null) {
+        const own = tagsOf[ordinal]
+        if (own == null || !tags.every(t => own.includes(t))) return false
+      }
+      if (since != null && createdOf[ordinal] < since) return false
+      if (until != null && createdOf[ordinal] > until) return false
+      return true
+    }
+    const candidates = lists.length > 0 ? lists.reduce((a, b) => b.length < a.length ? b : a) : undefined
+    return { test, candidates }
+  }
+
+  stats (): IndexStats {
+    return {
+      chunks: { private: this.live[1], shared: this.live[2], federation: this.live[3] },
+      forgotten: this.forgotten,
+      events: this.events.size,
+      authors: this.authors.values.length,
+      indexed: { vectors: this.vectors.count, lexical: this.lexical.size }
+    }
+  }
+
+  private grow (size: number): void {
+    if (size <= this.zoneOf.length) return
+    let capacity = this.zoneOf.length
+    while (capacity < size) capacity *= 2
+    const grown = <T extends Uint8Array | Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity)
+      next.set(old)
+      return next
+    }
+    this.zoneOf = grown(this.zoneOf, n => new Uint8Array(n))
+    this.agentOf = grown(this.agentOf, n => new Int32Array(n))
+    this.authorOf = grown(this.authorOf, n => new Int32Array(n))
+    this.createdOf = grown(this.createdOf, n => new Float64Array(n))
+    this.forgottenOf = grown(this.forgottenOf, n => new Uint8Array(n))
+  }
+}
+
+function post (postings: number[][], id: number, ordinal: number): void {
+  const list = postings[id]
+  if (list == null) postings[id] = [ordinal]
+  else list.push(ordinal)
+}
