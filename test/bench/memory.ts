@@ -237,7 +237,7 @@ async function benchSearch (sizes: number[]): Promise<void> {
         await store.putMany(inputs(i, Math.min(BATCH, n - i)))
         progress(`${label} (writing)`, i + BATCH, n)
       }
-      store.flushIndex()
+      await store.flushIndex()
       const r = prng(7)
       const queries = Array.from({ length: QUERIES }, () => {
         const words = chunkText(Math.floor(r() * n)).split(' ').slice(0, 14)

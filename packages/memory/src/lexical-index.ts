@@ -9,12 +9,22 @@ export interface LexicalHit {
 const K1 = 1.2
 const B = 0.75
 
+/** A term in more documents than this (or 2 % of them) only scores candidates found otherwise */
+const RARE_DOCUMENTS = 2_000
+
 /**
  * An in-memory inverted index with BM25 ranking, over the same stemmed
- * tokens as the hashing embedder. Rebuilt from the store when it opens.
+ * tokens as the hashing embedder, and the terms of every document, so that
+ * a common term is scored on candidates only: a search costs what its rare
+ * terms' posting lists and its candidates cost, not what the corpus holds.
+ * Rebuilt from the store when it opens.
  */
 export class LexicalIndex {
-  private readonly postings = new Map<string, number[]>()
+  private readonly termIds = new Map<string, number>()
+  /** Per term: ordinal, frequency, ordinal, frequency… */
+  private readonly postings: number[][] = []
+  /** Per document: term id, frequency, term id, frequency… */
+  private readonly terms: Array<Int32Array | undefined> = []
   private readonly lengths: number[] = []
   private documents = 0
   private totalLength = 0
@@ -25,46 +35,89 @@ export class LexicalIndex {
   }
 
   add (ordinal: number, text: string): void {
-    const terms = tokenize(text).filter(t => !STOPWORDS.has(t))
-    const counts = new Map<string, number>()
-    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1)
-    for (const [term, count] of counts) {
-      let list = this.postings.get(term)
-      if (list == null) {
-        list = []
-        this.postings.set(term, list)
+    const words = tokenize(text).filter(t => !STOPWORDS.has(t))
+    const counts = new Map<number, number>()
+    for (const word of words) {
+      let id = this.termIds.get(word)
+      if (id == null) {
+        id = this.postings.length
+        this.termIds.set(word, id)
+        this.postings.push([])
       }
-      list.push(ordinal, count)
+      counts.set(id, (counts.get(id) ?? 0) + 1)
     }
-    this.lengths[ordinal] = terms.length
+    const own = new Int32Array(counts.size * 2)
+    let i = 0
+    for (const [id, count] of counts) {
+      this.postings[id].push(ordinal, count)
+      own[i++] = id
+      own[i++] = count
+    }
+    this.terms[ordinal] = own
+    this.lengths[ordinal] = words.length
     this.documents++
-    this.totalLength += terms.length
+    this.totalLength += words.length
   }
 
-  /** Best `k` ordinals passing `filter` for the words of `query` */
-  search (query: string, k: number, filter?: (ordinal: number) => boolean): LexicalHit[] {
-    const terms = [...new Set(tokenize(query).filter(t => !STOPWORDS.has(t)))]
-    if (terms.length === 0 || this.documents === 0) return []
+  /**
+   * Best `k` ordinals passing `filter` for the words of `query`: documents
+   * holding a rare query word, and the `candidates` given (found by the
+   * vectors), scored on every query word.
+   */
+  search (query: string, k: number, filter?: (ordinal: number) => boolean, candidates: Iterable<number> = []): LexicalHit[] {
+    const ids = [...new Set(tokenize(query).filter(t => !STOPWORDS.has(t)))].flatMap(t => {
+      const id = this.termIds.get(t)
+      return id == null ? [] : [id]
+    })
+    if (ids.length === 0 || this.documents === 0) return []
     const average = this.totalLength / this.documents
-    const scores = new Map<number, number>()
+    const rareBelow = Math.max(RARE_DOCUMENTS, this.documents * 0.02)
+    const idf = new Map<number, number>()
     let best = 0
-    for (const term of terms) {
-      const list = this.postings.get(term)
-      if (list == null) continue
-      const df = list.length / 2
-      const idf = Math.log(1 + (this.documents - df + 0.5) / (df + 0.5))
+    for (const id of ids) {
+      const df = this.postings[id].length / 2
+      const weight = Math.log(1 + (this.documents - df + 0.5) / (df + 0.5))
+      idf.set(id, weight)
       // a document of average length holding every query word once scores 1
-      best += idf
+      best += weight
+    }
+    const term = (ordinal: number, id: number, tf: number): number => {
+      const norm = tf + K1 * (1 - B + B * (this.lengths[ordinal] ?? average) / average)
+      return (idf.get(id) as number) * tf * (K1 + 1) / norm
+    }
+    const scores = new Map<number, number>()
+    const common: number[] = []
+    for (const id of ids) {
+      const list = this.postings[id]
+      if (list.length / 2 > rareBelow) {
+        common.push(id)
+        continue
+      }
       for (let i = 0; i < list.length; i += 2) {
         const ordinal = list[i]
         if (filter != null && !filter(ordinal)) continue
-        const tf = list[i + 1]
-        const norm = tf + K1 * (1 - B + B * (this.lengths[ordinal] ?? average) / average)
-        scores.set(ordinal, (scores.get(ordinal) ?? 0) + idf * tf * (K1 + 1) / norm)
+        scores.set(ordinal, (scores.get(ordinal) ?? 0) + term(ordinal, id, list[i + 1]))
+      }
+    }
+    for (const ordinal of candidates) {
+      if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scores.set(ordinal, 0)
+    }
+    if (common.length > 0) {
+      for (const [ordinal, score] of scores) {
+        const own = this.terms[ordinal]
+        if (own == null) continue
+        let extra = 0
+        for (let i = 0; i < own.length; i += 2) {
+          if (common.includes(own[i])) extra += term(ordinal, own[i], own[i + 1])
+        }
+        if (extra > 0) scores.set(ordinal, score + extra)
       }
     }
     if (best === 0) return []
-    const hits = [...scores].map(([ordinal, score]) => ({ ordinal, score: Math.min(1, score / best) }))
+    const hits: LexicalHit[] = []
+    for (const [ordinal, score] of scores) {
+      if (score > 0) hits.push({ ordinal, score: Math.min(1, score / best) })
+    }
     hits.sort((a, b) => b.score - a.score)
     return hits.slice(0, k)
   }

@@ -194,9 +194,9 @@ export class MemoryIndex {
   }
 
   /** Best `k` chunks for a query: vectors and BM25, weighted by confidence */
-  search (query: IndexSearch): RankedHit[] {
-    const { test, candidates } = this.compile(query.filter)
-    return rankResults({
+  async search (query: IndexSearch): Promise<RankedHit[]> {
+    const { test, candidates, selectivity } = this.compile(query.filter)
+    return await rankResults({
       vectors: this.vectors,
       lexical: this.lexical,
       query: query.text,
@@ -204,6 +204,7 @@ export class MemoryIndex {
       k: query.k,
       filter: test,
       candidates,
+      selectivity,
       exact: query.exact === true,
       confidence: ordinal => confidence(this.states.get(this.ids[ordinal] as string))
     })
@@ -214,7 +215,7 @@ export class MemoryIndex {
    * is served by a posting list, the shortest such list: every chunk that
    * passes is in it.
    */
-  compile (filter: ChunkFilter): { test: (ordinal: number) => boolean, candidates?: number[] } {
+  compile (filter: ChunkFilter): { test: (ordinal: number) => boolean, candidates?: number[], selectivity: number } {
     const zoneAllowed = new Uint8Array(4)
     for (const zone of filter.zones ?? [Zone.PRIVATE, Zone.SHARED, Zone.FEDERATION]) {
       if (filter.replicatedOnly !== true || this.replicatedZones.includes(zone)) zoneAllowed[ZONE_CODES[zone]] = 1
@@ -252,7 +253,11 @@ export class MemoryIndex {
       return true
     }
     const candidates = lists.length > 0 ? lists.reduce((a, b) => b.length < a.length ? b : a) : undefined
-    return { test, candidates }
+    // the share that passes, from what is counted: zones and the shortest posting list
+    const total = this.live[1] + this.live[2] + this.live[3]
+    const inZones = this.live.reduce((n, count, code) => zoneAllowed[code] === 1 ? n + count : n, 0)
+    const selectivity = Math.min(inZones, candidates?.length ?? Infinity) / Math.max(1, total)
+    return { test, candidates, selectivity }
   }
 
   stats (): IndexStats {

@@ -10,6 +10,8 @@ export interface RankInput {
   filter(ordinal: number): boolean
   /** When given, every ordinal that passes `filter` is in it */
   candidates?: number[]
+  /** About what share of the chunks pass `filter`, in (0, 1] */
+  selectivity: number
   confidence(ordinal: number): number
   /** Scan every vector instead of asking the graph */
   exact: boolean
@@ -25,8 +27,11 @@ export interface RankedHit {
 /** How much of relevance comes from words rather than vectors */
 const LEXICAL_WEIGHT = 0.3
 
-/** Below this many chunks passing the filters, scanning them all beats the graph */
-const SCAN_BELOW = 4096
+/** Up to this many chunks passing the filters, scanning them all beats the graph (~0.3 µs a row) */
+const SCAN_BELOW = 8192
+
+/** A filtered graph search asks for this many times the candidates it needs, over the share that passes */
+const OVERSAMPLE = 6
 
 /**
  * Hybrid ranking: candidates from the vector graph (or an exact scan when
@@ -34,31 +39,12 @@ const SCAN_BELOW = 4096
  * relevance = 0.7 × cosine + 0.3 × BM25 (normalised), scaled by confidence
  * (× 0.8 at confidence 0, × 1.0 at 0.5, × 1.2 at 1).
  */
-export function rankResults (input: RankInput): RankedHit[] {
+export async function rankResults (input: RankInput): Promise<RankedHit[]> {
   const { vectors, lexical, vector, k, filter } = input
   const pool = Math.max(k * 8, 64)
   const candidates = new Map<number, { similarity: number, lexical: number }>()
-  let vectorHits
-  if (input.exact) {
-    vectorHits = vectors.exact(vector, pool, filter)
-  } else {
-    // one pass finds whether few enough chunks pass to score them all, and which
-    const passing: number[] = []
-    if (input.candidates != null && input.candidates.length < SCAN_BELOW) {
-      for (const ordinal of input.candidates) {
-        if (vectors.has(ordinal) && filter(ordinal)) passing.push(ordinal)
-      }
-    } else {
-      for (let ordinal = 0; passing.length < SCAN_BELOW && ordinal < vectors.capacity; ordinal++) {
-        if (vectors.has(ordinal) && filter(ordinal)) passing.push(ordinal)
-      }
-    }
-    vectorHits = passing.length < SCAN_BELOW
-      ? vectors.exact(vector, pool, undefined, passing)
-      : graphHits(vectors, vector, pool, filter)
-  }
-  for (const hit of vectorHits) candidates.set(hit.ordinal, { similarity: hit.similarity, lexical: 0 })
-  for (const hit of lexical.search(input.query, pool, filter)) {
+  for (const hit of await vectorCandidates(input, pool)) candidates.set(hit.ordinal, { similarity: hit.similarity, lexical: 0 })
+  for (const hit of lexical.search(input.query, pool, filter, candidates.keys())) {
     const known = candidates.get(hit.ordinal)
     if (known != null) known.lexical = hit.score
     else candidates.set(hit.ordinal, { similarity: vectors.similarity(vector, hit.ordinal), lexical: hit.score })
@@ -73,10 +59,23 @@ export function rankResults (input: RankInput): RankedHit[] {
   return ranked.slice(0, k)
 }
 
-/** Graph candidates that pass the filter, widening the search until enough do */
-function graphHits (vectors: VectorIndex, vector: Float32Array, pool: number, filter: (ordinal: number) => boolean): Array<{ ordinal: number, similarity: number }> {
-  for (let want = pool; ; want *= 4) {
-    const hits = vectors.approximate(vector, want).filter(h => filter(h.ordinal))
-    if (hits.length >= pool || want >= vectors.count) return hits.slice(0, pool)
+/**
+ * The `pool` nearest vectors that pass the filter: an exact scan of a short
+ * posting list, or the graph asked for enough candidates that, after the
+ * filter, `pool` remain; an exact scan when that would be most of them.
+ */
+async function vectorCandidates (input: RankInput, pool: number): Promise<Array<{ ordinal: number, similarity: number }>> {
+  const { vectors, vector, filter } = input
+  if (input.exact) return vectors.exact(vector, pool, filter)
+  if (input.candidates != null && input.candidates.length <= SCAN_BELOW) {
+    return vectors.exact(vector, pool, undefined, input.candidates.filter(filter))
+  }
+  const selectivity = Math.min(1, Math.max(input.selectivity, 1 / Math.max(1, vectors.count)))
+  let want = selectivity >= 0.95 ? pool : Math.ceil(pool * OVERSAMPLE / selectivity)
+  while (true) {
+    if (want * 2 >= vectors.count) return vectors.exact(vector, pool, filter)
+    const hits = await vectors.approximate(vector, want, filter)
+    if (hits.length >= pool) return hits.slice(0, pool)
+    want *= 4
   }
 }

@@ -280,7 +280,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /** Rebuilds the index from the log: no id is hashed and no signature checked again */
   private async load (): Promise<void> {
-    await this.index.vectors.load(this.graphPath)
+    const problem = await this.index.vectors.open(this.graphPath)
+    if (problem != null && problem !== 'no saved graph') this.log.error('rebuilding the vector graph: %s', problem)
     let foreign: Array<{ ordinal: number, id: string, author: string, body: Chunk }> = []
     const indexForeign = async (): Promise<void> => {
       const vectors = await this.entries.readVectors(foreign.map(f => f.ordinal))
@@ -306,6 +307,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const body = Event.decode(signed.body)
       this.index.addEvent({ kind: EntryKind.EVENT, id, author: authorOfBody(body.author), body, signed, bytes })
     }
+    // the graph skips what it already holds; a rebuild does not hold writes back
+    this.index.vectors.reloaded()
   }
 
   async close (): Promise<void> {
@@ -314,8 +317,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     await this.sequencer.catch(() => {})
     while (this.writing != null) await this.writing
     await this.backfill.stop()
-    this.index.vectors.close()
-    await this.index.vectors.save(this.graphPath).catch(() => {})
+    await this.index.vectors.save(this.graphPath).catch((err: Error) => { this.log.error('%s', err.message) })
+    await this.index.vectors.close()
     await this.entries.close()
   }
 
@@ -564,7 +567,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       write.resolve?.()
     }
     if (this.index.vectors.unsavedCount >= SAVE_GRAPH_EVERY) {
-      await this.index.vectors.save(this.graphPath).catch(() => {})
+      await this.index.vectors.save(this.graphPath).catch((err: Error) => { this.log.error('%s', err.message) })
     }
   }
 
@@ -639,7 +642,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const textBytes = Buffer.byteLength(query.text ?? '')
     if (textBytes > MAX_QUERY_TEXT_LENGTH) throw new InvalidInputError(`search text of ${textBytes} bytes is over the ${MAX_QUERY_TEXT_LENGTH} byte limit`)
     const [vector] = await this.embedder.embed([query.text], query)
-    const hits = this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact })
+    const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact })
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.entries.readChunks(ids)
     const out: SearchHit[] = []
@@ -654,12 +657,12 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   /**
-   * Puts every vector still waiting into the approximate graph now. Indexing
-   * otherwise runs in the background; until then searches scan those
-   * vectors exactly, so results are the same either way.
+   * Resolves once the approximate graph holds every vector stored so far.
+   * The graph is built in the background; until a vector is in it,
+   * searches scan that vector exactly, so results are the same either way.
    */
-  flushIndex (): void {
-    this.index.vectors.flushGraph()
+  async flushIndex (): Promise<void> {
+    await this.index.vectors.flushGraph()
   }
 
   private filterFor (query: SearchQuery): ChunkFilter {

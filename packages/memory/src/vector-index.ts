@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
-import { Index, MetricKind, ScalarKind } from 'usearch'
+import { readFile, writeFile } from 'node:fs/promises'
+import { graphThread } from './graph-thread.js'
+import type { SavedGraph } from './graph-protocol.js'
 
 export interface VectorHit {
   ordinal: number
@@ -8,85 +8,93 @@ export interface VectorHit {
   similarity: number
 }
 
-/** Vectors added to the graph per turn of the event loop */
-const DRAIN_SLICE = 64
+/** Graph parameters: recall@10 ≈ 0.97 against an exact scan at 100,000 chunks, ~1 ms a search */
+const CONNECTIVITY = 16
+const EXPANSION_ADD = 64
+const EXPANSION_SEARCH = 128
 
+/** Rows per shared block of vectors: blocks are added, never copied, as the store grows */
+const SEGMENT_ROWS = 4096
+
+/** What is written beside a saved graph */
 interface Checkpoint {
   model: string
   dimensions: number
-  /** Every ordinal up to this one that had a vector is in the saved graph */
-  upTo: number
+  size: number
+  sha256: string
 }
 
 /**
- * The vectors of one model, by local ordinal: an exact float32 matrix (for
- * re-ranking and filtered scans) and an HNSW graph (usearch) for approximate
- * search over everything. Both are derived from the store and rebuilt from
- * it; the graph is saved beside it so a restart does not rebuild it.
+ * The vectors of one model, by local ordinal: an exact float32 matrix in
+ * blocks of shared memory (for exact scores, re-ranking and filtered scans)
+ * and an HNSW graph over it, kept by the process's graph thread. A vector is
+ * searchable as soon as it is added: until the graph has it, searches scan
+ * it exactly. The graph is saved beside the store with its size and digest,
+ * so a restart does not rebuild it and a damaged file is never loaded.
  */
 export class VectorIndex {
   readonly dimensions: number
   readonly model: string
-  private matrix: Float32Array
-  private present: Uint8Array
-  private graph: Index
-  private upTo = 0
-  private unsaved = 0
-  /** Ordinals with a vector but not yet in the graph, ascending */
-  private waiting: number[] = []
-  private draining?: ReturnType<typeof setImmediate>
-  private readonly drained: Array<() => void> = []
   count = 0
-
-  /** Vectors stored but not yet in the graph: searches scan them exactly */
-  get backlog (): number {
-    return this.waiting.length
-  }
-
-  /** Resolves once at most `limit` vectors wait for the graph */
-  async below (limit: number): Promise<void> {
-    while (this.waiting.length > limit && this.draining != null) {
-      await new Promise<void>(resolve => { this.drained.push(resolve) })
-    }
-  }
-
-  get capacity (): number {
-    return this.present.length
-  }
+  private readonly segments: Float32Array[] = []
+  private present = new Uint8Array(1024)
+  private readonly graph: number
+  /** Ordinals sent to the graph and not yet in it, oldest first (from `head`) */
+  private waiting: number[] = []
+  private head = 0
+  /** Of the waiting ordinals, those sent while the store opened */
+  private reloading = 0
+  private unsent: number[] = []
+  private flushing?: ReturnType<typeof setImmediate>
+  private readonly drained: Array<() => void> = []
+  private unsaved = 0
+  private closed = false
 
   constructor (model: string, dimensions: number) {
     this.model = model
     this.dimensions = dimensions
-    this.matrix = new Float32Array(1024 * dimensions)
-    this.present = new Uint8Array(1024)
-    this.graph = this.newGraph()
+    this.graph = graphThread().register(count => { this.onAdded(count) })
   }
 
-  private newGraph (): Index {
-    return new Index({ metric: MetricKind.Cos, dimensions: this.dimensions, connectivity: 16, quantization: ScalarKind.F32, expansion_add: 64, expansion_search: 64, multi: false })
-  }
-
-  /** Loads a saved graph when it matches this model; returns the ordinal it covers */
-  async load (path: string): Promise<number> {
+  /** Starts the graph, from the one saved at `path` when it is intact and of this model */
+  async open (path: string): Promise<string | undefined> {
+    let saved: SavedGraph | undefined
     try {
       const meta: Checkpoint = JSON.parse(await readFile(`${path}.json`, 'utf8'))
-      if (meta.model !== this.model || meta.dimensions !== this.dimensions || !existsSync(path)) return 0
-      this.graph.load(path)
-      this.upTo = meta.upTo
-      return meta.upTo
-    } catch {
-      this.graph = this.newGraph()
-      return 0
+      if (meta.model === this.model && meta.dimensions === this.dimensions) saved = { path, size: meta.size, sha256: meta.sha256 }
+    } catch {}
+    const reply = await graphThread().ask({ op: 'open', graph: this.graph, dimensions: this.dimensions, rows: SEGMENT_ROWS, connectivity: CONNECTIVITY, expansionAdd: EXPANSION_ADD, expansionSearch: EXPANSION_SEARCH, saved })
+    return reply.op === 'opened' ? reply.problem : undefined
+  }
+
+  /** Vectors added since the store opened that the graph does not have yet: what searches scan exactly */
+  get backlog (): number {
+    return Math.max(0, this.waiting.length - this.head + this.unsent.length - this.reloading)
+  }
+
+  /** Every vector the graph does not have yet, those of the opening included */
+  get pending (): number {
+    return this.waiting.length - this.head + this.unsent.length
+  }
+
+  /** Marks what is added from now on as the opening's reload, which does not count in the backlog */
+  reloaded (): void {
+    this.reloading = this.pending
+  }
+
+  /** Resolves once at most `limit` vectors wait for the graph */
+  async below (limit: number): Promise<void> {
+    while (this.backlog > limit && !this.closed && graphThread().failed == null) {
+      await new Promise<void>(resolve => { this.drained.push(resolve) })
     }
   }
 
-  async save (path: string): Promise<void> {
-    if (this.unsaved === 0 && existsSync(path)) return
-    this.graph.save(`${path}.tmp`)
-    await rename(`${path}.tmp`, path)
-    const meta: Checkpoint = { model: this.model, dimensions: this.dimensions, upTo: this.upTo }
-    await writeFile(`${path}.json`, JSON.stringify(meta))
-    this.unsaved = 0
+  /** Resolves once the graph holds every vector added so far */
+  async flushGraph (): Promise<void> {
+    this.send()
+    while (this.pending > 0 && !this.closed && graphThread().failed == null) {
+      await new Promise<void>(resolve => { this.drained.push(resolve) })
+    }
   }
 
   get unsavedCount (): number {
@@ -97,89 +105,96 @@ export class VectorIndex {
     return ordinal < this.present.length && this.present[ordinal] === 1
   }
 
-  /**
-   * Stores a vector for an ordinal. `inGraph` says the loaded graph already
-   * holds it (ordinals up to the checkpoint).
-   */
+  get capacity (): number {
+    return this.present.length
+  }
+
+  /** Stores a vector for an ordinal and queues it for the graph */
   add (ordinal: number, vector: Float32Array): void {
     if (vector.length !== this.dimensions) {
       throw new RangeError(`vector has ${vector.length} dimensions, the index ${this.dimensions}`)
     }
-    this.grow(ordinal + 1)
-    this.matrix.set(vector, ordinal * this.dimensions)
-    if (this.present[ordinal] !== 1) this.count++
+    this.row(ordinal, true).set(vector)
+    this.growPresent(ordinal + 1)
+    if (this.present[ordinal] === 1) return
     this.present[ordinal] = 1
-    if (ordinal > this.upTo && (this.waiting.length === 0 || ordinal > this.waiting[this.waiting.length - 1])) {
-      this.waiting.push(ordinal)
-      this.scheduleDrain()
-    }
-  }
-
-  /**
-   * Graph insertion is the slow part of indexing, so it runs in the
-   * background in small slices; until a vector is in the graph, searches
-   * scan it exactly.
-   */
-  private scheduleDrain (): void {
-    if (this.draining != null) return
-    this.draining = setImmediate(() => {
-      this.draining = undefined
-      this.addToGraph(this.waiting.splice(0, DRAIN_SLICE))
-      if (this.waiting.length > 0) this.scheduleDrain()
-      for (const resolve of this.drained.splice(0)) resolve()
+    this.count++
+    this.unsent.push(ordinal)
+    // ordinals of one turn of the event loop go to the graph in one message
+    this.flushing ??= setImmediate(() => {
+      this.flushing = undefined
+      this.send()
     })
   }
 
-  /** Adds every waiting vector to the graph now */
-  flushGraph (): void {
-    if (this.draining != null) clearImmediate(this.draining)
-    this.draining = undefined
-    this.addToGraph(this.waiting.splice(0))
-    for (const resolve of this.drained.splice(0)) resolve()
+  private send (): void {
+    if (this.flushing != null) clearImmediate(this.flushing)
+    this.flushing = undefined
+    if (this.unsent.length === 0 || this.closed) return
+    const ordinals = Int32Array.from(this.unsent)
+    for (const ordinal of this.unsent) this.waiting.push(ordinal)
+    this.unsent = []
+    graphThread().post({ op: 'add', graph: this.graph, ordinals }, ordinals.length)
   }
 
-  private addToGraph (ordinals: number[]): void {
-    for (const ordinal of ordinals) {
-      this.graph.add(BigInt(ordinal), this.matrix.subarray(ordinal * this.dimensions, (ordinal + 1) * this.dimensions))
-      this.upTo = ordinal
-      this.unsaved++
+  private onAdded (count: number): void {
+    this.head += count
+    this.unsaved += count
+    this.reloading = Math.max(0, this.reloading - count)
+    if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head)
+      this.head = 0
     }
+    for (const resolve of this.drained.splice(0)) resolve()
   }
 
-  /** Stops background work (the graph keeps what it has) */
-  close (): void {
-    if (this.draining != null) clearImmediate(this.draining)
-    this.draining = undefined
-    for (const resolve of this.drained.splice(0)) resolve()
+  /** The row of an ordinal in the shared blocks; with `create`, allocating its block */
+  private row (ordinal: number, create = false): Float32Array {
+    const index = Math.floor(ordinal / SEGMENT_ROWS)
+    let segment = this.segments[index]
+    if (segment == null) {
+      if (!create) return new Float32Array(this.dimensions)
+      const buffer = new SharedArrayBuffer(SEGMENT_ROWS * this.dimensions * 4)
+      segment = new Float32Array(buffer)
+      this.segments[index] = segment
+      graphThread().post({ op: 'segment', graph: this.graph, segment: index, buffer })
+    }
+    const base = (ordinal % SEGMENT_ROWS) * this.dimensions
+    return segment.subarray(base, base + this.dimensions)
   }
 
   /** Exact cosine similarity of a unit query with a stored (unit) vector */
   similarity (query: Float32Array, ordinal: number): number {
     if (!this.has(ordinal)) return 0
-    const m = this.matrix
-    const base = ordinal * this.dimensions
+    const segment = this.segments[Math.floor(ordinal / SEGMENT_ROWS)]
+    const base = (ordinal % SEGMENT_ROWS) * this.dimensions
     let dot = 0
-    for (let i = 0; i < this.dimensions; i++) dot += query[i] * m[base + i]
+    for (let i = 0; i < this.dimensions; i++) dot += query[i] * segment[base + i]
     return dot
   }
 
-  /** Approximate top `k` from the graph, plus vectors still waiting for it, re-scored exactly */
-  approximate (query: Float32Array, k: number): VectorHit[] {
-    const hits: VectorHit[] = []
-    const size = this.graph.size()
-    if (size > 0) {
-      const found = this.graph.search(query, Math.min(k, size), 0)
-      for (const key of found.keys) {
-        const ordinal = Number(key)
-        hits.push({ ordinal, similarity: this.similarity(query, ordinal) })
+  /**
+   * Approximate top `k`: the graph's candidates and every vector still
+   * waiting for the graph, scored exactly. When the graph thread has
+   * failed, an exact scan.
+   */
+  async approximate (query: Float32Array, k: number, filter?: (ordinal: number) => boolean): Promise<VectorHit[]> {
+    if (graphThread().failed != null) return this.exact(query, k, filter)
+    const waiting = [...this.waiting.slice(this.head), ...this.unsent]
+    const reply = await graphThread().ask({ op: 'search', graph: this.graph, query, k })
+    const hits = new Map<number, number>()
+    if (reply.op === 'found') {
+      for (const ordinal of reply.ordinals) {
+        if (filter == null || filter(ordinal)) hits.set(ordinal, this.similarity(query, ordinal))
       }
     }
-    for (const ordinal of this.waiting) hits.push({ ordinal, similarity: this.similarity(query, ordinal) })
-    hits.sort((a, b) => b.similarity - a.similarity)
-    return hits.slice(0, k)
+    for (const ordinal of waiting) {
+      if (!hits.has(ordinal) && (filter == null || filter(ordinal))) hits.set(ordinal, this.similarity(query, ordinal))
+    }
+    return top([...hits].map(([ordinal, similarity]) => ({ ordinal, similarity })), k)
   }
 
-  /** Exact top `k` over the ordinals that pass `filter` (all when omitted) */
+  /** Exact top `k` over the ordinals that pass `filter` (all when omitted), or over `ordinals` (known to pass) */
   exact (query: Float32Array, k: number, filter?: (ordinal: number) => boolean, ordinals?: number[]): VectorHit[] {
     const hits: VectorHit[] = []
     let floor = -Infinity
@@ -194,26 +209,50 @@ export class VectorIndex {
       }
     }
     if (ordinals != null) {
-      // already known to be present and to pass
-      for (const ordinal of ordinals) consider(ordinal)
+      for (const ordinal of ordinals) {
+        if (this.present[ordinal] === 1) consider(ordinal)
+      }
     } else {
       for (let ordinal = 0; ordinal < this.present.length; ordinal++) {
         if (this.present[ordinal] === 1 && (filter == null || filter(ordinal))) consider(ordinal)
       }
     }
-    hits.sort((a, b) => b.similarity - a.similarity)
-    return hits.slice(0, k)
+    return top(hits, k)
   }
 
-  private grow (rows: number): void {
-    if (rows <= this.present.length) return
+  /** Writes the graph beside the store, with its size and digest */
+  async save (path: string): Promise<void> {
+    if (graphThread().failed != null) return
+    const unsaved = this.unsaved
+    const reply = await graphThread().ask({ op: 'save', graph: this.graph, path })
+    if (reply.op !== 'saved' || reply.size == null || reply.sha256 == null) {
+      throw new Error(`could not save the vector graph: ${reply.op === 'saved' ? reply.problem ?? '' : reply.op}`)
+    }
+    const meta: Checkpoint = { model: this.model, dimensions: this.dimensions, size: reply.size, sha256: reply.sha256 }
+    await writeFile(`${path}.json`, JSON.stringify(meta))
+    this.unsaved -= unsaved
+  }
+
+  /** Releases the graph (after `save`) */
+  async close (): Promise<void> {
+    this.closed = true
+    if (this.flushing != null) clearImmediate(this.flushing)
+    for (const resolve of this.drained.splice(0)) resolve()
+    graphThread().unregister(this.graph, this.waiting.length - this.head)
+    if (graphThread().failed == null) await graphThread().ask({ op: 'close', graph: this.graph }).catch(() => {})
+  }
+
+  private growPresent (size: number): void {
+    if (size <= this.present.length) return
     let capacity = this.present.length
-    while (capacity < rows) capacity *= 2
-    const matrix = new Float32Array(capacity * this.dimensions)
-    matrix.set(this.matrix)
-    this.matrix = matrix
+    while (capacity < size) capacity *= 2
     const present = new Uint8Array(capacity)
     present.set(this.present)
     this.present = present
   }
+}
+
+function top (hits: VectorHit[], k: number): VectorHit[] {
+  hits.sort((a, b) => b.similarity - a.similarity)
+  return hits.slice(0, k)
 }

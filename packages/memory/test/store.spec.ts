@@ -234,7 +234,7 @@ describe('MemoryStore', () => {
     const texts = Array.from({ length: 6000 }, (_, i) => `record ${i} about topic ${i % 97} and item ${(i * 7919) % 6007}`)
     for (let i = 0; i < texts.length; i += 1000) await store.putMany(texts.slice(i, i + 1000).map(text => ({ text })))
     // every vector in the graph, so the approximate search really walks it
-    store.flushIndex()
+    await store.flushIndex()
     let agree = 0
     for (let i = 0; i < 50; i++) {
       const text = texts[i * 113]

@@ -1,0 +1,27 @@
+/** Messages between the memory stores of a process and the thread that owns their graphs */
+
+/** A graph saved to disk, as recorded beside it */
+export interface SavedGraph {
+  path: string
+  size: number
+  sha256: string
+}
+
+export type GraphRequest =
+  | { op: 'open', id: number, graph: number, dimensions: number, rows: number, connectivity: number, expansionAdd: number, expansionSearch: number, saved?: SavedGraph }
+  /** A block of `rows` vectors, shared with the store; vectors are written before their ordinals are sent */
+  | { op: 'segment', graph: number, segment: number, buffer: SharedArrayBuffer }
+  | { op: 'add', graph: number, ordinals: Int32Array }
+  | { op: 'search', id: number, graph: number, query: Float32Array, k: number }
+  | { op: 'save', id: number, graph: number, path: string }
+  | { op: 'close', id: number, graph: number }
+
+export type GraphReply =
+  /** `problem` says why no saved graph was loaded */
+  | { op: 'opened', id: number, size: number, problem?: string }
+  /** `count` more of the ordinals sent to the graph, in order, are in it now */
+  | { op: 'added', graph: number, count: number }
+  | { op: 'found', id: number, ordinals: Float64Array }
+  | { op: 'saved', id: number, size?: number, sha256?: string, problem?: string }
+  | { op: 'closed', id: number }
+  | { op: 'failed', id?: number, problem: string }
