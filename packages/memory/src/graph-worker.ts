@@ -110,7 +110,11 @@ async function handle (message: GraphRequest): Promise<void> {
     }
     case 'add': {
       const graph = graphs.get(message.graph)
-      if (graph == null) break
+      if (graph == null) {
+        // a graph never opened, or closed since: nothing waits for these
+        reply({ op: 'added', graph: message.graph, count: message.ordinals.length })
+        break
+      }
       graph.queue.push(message.ordinals)
       pump()
       break

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { HybridLogicalClock } from '@overmind/hlc'
 import { Chunk, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryStore, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
 import type { MemoryStoreInit } from '../src/index.js'
@@ -14,6 +16,14 @@ const dirs: string[] = []
 after(async () => {
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
+
+async function waitFor (check: () => boolean, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
 
 async function tempPath (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'overmind-memory-'))
@@ -226,6 +236,52 @@ describe('MemoryStore', () => {
     await assert.rejects(store.putMany([{ text: 'fine' }, { text: '' }]), { name: 'InvalidInputError' })
     await assert.rejects(store.get('not-an-id'), { name: 'InvalidInputError' })
     assert.equal(store.stats().chunks.federation, 0)
+    await store.close()
+  })
+
+  it('checks an entry from a peer without writing it, and drops what comes beyond the queue of writes', async () => {
+    const author = await openStore()
+    await author.putMany(Array.from({ length: 5 }, (_, i) => ({ text: `peer note ${i}` })))
+    const sent = await allEntries(author)
+    const receiver = await openStore({ maxPending: 2 })
+    const admissions = await Promise.all(sent.map(async bytes => await receiver.check(bytes, { publisher: author.peerId })))
+    assert.deepEqual(admissions.map(a => a.verdict), ['accept', 'accept', 'accept', 'accept', 'accept'])
+    assert.equal((await receiver.digest()).chunks, 0, 'a check writes nothing')
+    const outcomes = admissions.map(a => a.verdict === 'accept' ? receiver.accept(a.entry) : 'unexpected')
+    assert.deepEqual(outcomes, ['queued', 'queued', 'full', 'full', 'full'])
+    assert.equal(receiver.accept((admissions[0] as any).entry), 'duplicate')
+    await waitFor(() => receiver.stats().chunks.federation === 2)
+    assert.equal(receiver.stats().backlog.dropped, 3)
+    // what was dropped comes by anti-entropy: ingest waits for room instead
+    assert.equal((await receiver.ingest(sent)).stored, 3)
+    assert.equal((await receiver.digest()).digest, (await author.digest()).digest)
+    await Promise.all([author.close(), receiver.close()])
+  })
+
+  it('advances its clock past every entry it receives', async () => {
+    const clock = new HybridLogicalClock()
+    const ahead = new HybridLogicalClock({ wallClock: () => Date.now() + 30_000 })
+    const author = await openStore({ clock: ahead })
+    await author.put({ text: 'written by a node whose clock runs 30 s ahead' })
+    const receiver = await openStore({ clock })
+    await receiver.ingest(await allEntries(author))
+    const mine = await receiver.put({ text: 'written after receiving it' })
+    assert.ok(mine.hlc.wallTime >= Date.now() + 29_000, 'the next local entry is ordered after the received one')
+    await Promise.all([author.close(), receiver.close()])
+  })
+
+  it('rebuilds the graph instead of loading a damaged graph file, and still finds everything', async () => {
+    const path = await tempPath()
+    const privateKey = await generateKeyPair('Ed25519')
+    let store = await openStore({ path, privateKey })
+    const chunks = await store.putMany(Array.from({ length: 300 }, (_, i) => ({ text: `graph note ${i} about subject ${i % 13}` })))
+    await store.close()
+    await writeFile(join(path, 'vectors.usearch'), randomBytes(200_000))
+    store = await openStore({ path, privateKey })
+    const [hit] = await store.search({ text: chunks[42].text, k: 1 })
+    assert.equal(hit.id, chunks[42].id)
+    await store.flushIndex()
+    assert.equal(store.stats().indexed.vectors, 300)
     await store.close()
   })
 

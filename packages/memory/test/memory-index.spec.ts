@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { EventKind, Zone } from '@overmind/protocols'
+import { HashingEmbedder } from '../src/embedder.js'
+import { signEvent } from '../src/entry.js'
+import { LexicalIndex } from '../src/lexical-index.js'
+import { MemoryIndex } from '../src/memory-index.js'
+import type { Chunk } from '@overmind/protocols'
+
+const SELF = '12D3KooWPUctyKhcmpJqp9A91yeJdhxCmXJRpkSYq5kh6iBkU4U9'
+const OTHER = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
+const embedder = new HashingEmbedder()
+
+function body (text: string, fields: Partial<Chunk> = {}): Chunk {
+  return { author: new Uint8Array(), agent: 'ops', zone: Zone.FEDERATION, text, tags: [], hlcWallTime: 1_000n, hlcLogical: 0, seq: 1n, ...fields }
+}
+
+async function index (chunks: Array<[string, string, Chunk]>): Promise<MemoryIndex> {
+  const idx = new MemoryIndex({ model: embedder.model, dimensions: embedder.dimensions, self: SELF, replicatedZones: [Zone.FEDERATION] })
+  let ordinal = 1
+  for (const [id, author, chunk] of chunks) idx.addChunk(ordinal++, id, author, chunk, embedder.embedOne(chunk.text))
+  return idx
+}
+
+async function ids (idx: MemoryIndex, text: string, filter: Partial<Parameters<MemoryIndex['search']>[0]['filter']> = {}): Promise<string[]> {
+  const hits = await idx.search({ text, vector: embedder.embedOne(text), k: 10, filter: { reader: 'ops', ...filter } })
+  return hits.map(h => idx.id(h.ordinal)).sort()
+}
+
+describe('MemoryIndex', () => {
+  it('filters by zone, tags, agents, authors and time, and hides other agents\' private chunks', async () => {
+    const idx = await index([
+      ['a', SELF, body('disk full on the build server', { tags: ['disk', 'ci'], hlcWallTime: 1_000n })],
+      ['b', OTHER, body('disk full on the mail server', { tags: ['disk'], agent: 'mail', hlcWallTime: 2_000n })],
+      ['c', SELF, body('disk quota for the build server', { zone: Zone.SHARED, hlcWallTime: 3_000n })],
+      ['d', SELF, body('disk keys of the build server', { zone: Zone.PRIVATE, agent: 'alice' })],
+      ['e', OTHER, body('disk keys of the other node', { zone: Zone.PRIVATE, agent: 'ops' })]
+    ])
+    assert.deepEqual(await ids(idx, 'disk server'), ['a', 'b', 'c'], 'private chunks of another agent, or of another node, stay hidden')
+    assert.deepEqual(await ids(idx, 'disk server', { reader: 'alice' }), ['a', 'b', 'c', 'd'])
+    assert.deepEqual(await ids(idx, 'disk server', { tags: ['disk'] }), ['a', 'b'])
+    assert.deepEqual(await ids(idx, 'disk server', { tags: ['disk', 'ci'] }), ['a'])
+    assert.deepEqual(await ids(idx, 'disk server', { tags: ['nowhere'] }), [])
+    assert.deepEqual(await ids(idx, 'disk server', { agents: ['mail'] }), ['b'])
+    assert.deepEqual(await ids(idx, 'disk server', { authors: [OTHER] }), ['b'])
+    assert.deepEqual(await ids(idx, 'disk server', { zones: [Zone.SHARED] }), ['c'])
+    assert.deepEqual(await ids(idx, 'disk server', { since: 1_500, until: 2_500 }), ['b'])
+    assert.deepEqual(await ids(idx, 'disk server', { replicatedOnly: true }), ['a', 'b'])
+  })
+
+  it('forgets a chunk only on a tombstone of its own author, whichever comes first', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const author = peerIdFromPrivateKey(key)
+    const tombstone = async (target: string): Promise<any> => await signEvent({
+      author: author.toMultihash().bytes as Uint8Array<ArrayBuffer>,
+      agent: 'ops',
+      zone: Zone.FEDERATION,
+      kind: EventKind.TOMBSTONE,
+      targets: [target],
+      success: false,
+      relation: '',
+      hlcWallTime: 1n,
+      hlcLogical: 0,
+      seq: 9n
+    }, key)
+    const target = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    const other = 'bafkreidiekdfapqkkcvcxaeqvxy4tvqtgl6qwsgq3muo7w2g3rbhhikkhm'
+    const idx = await index([[other, OTHER, body('a chunk of another author')]])
+    idx.addEvent(await tombstone(target))
+    idx.addEvent(await tombstone(other))
+    idx.addChunk(2, target, author.toString(), body('the tombstone came first'))
+    assert.equal(idx.isForgotten(2), true, 'a tombstone that arrived before its chunk still counts')
+    assert.equal(idx.isForgotten(1), false, 'a tombstone of another author does not')
+    assert.deepEqual(idx.stats().chunks, { private: 0, shared: 0, federation: 1 })
+    assert.equal(idx.stats().forgotten, 1)
+  })
+})
+
+describe('LexicalIndex', () => {
+  it('ranks by BM25 and scores a word found in most documents on candidates only', async () => {
+    const lexical = new LexicalIndex()
+    for (let i = 0; i < 3_000; i++) lexical.add(i, `service restarted after update ${i % 7 === 0 ? 'kernel panic' : 'routine'}`)
+    lexical.add(5_000, 'zebra service')
+    const rare = lexical.search('zebra', 5)
+    assert.deepEqual(rare.map(h => h.ordinal), [5_000])
+    // "service" is in every document: without candidates it finds nothing by itself
+    assert.deepEqual(lexical.search('service', 5), [])
+    const scored = lexical.search('service kernel', 1_000, undefined, [1, 7])
+    const rank = (ordinal: number): number => scored.findIndex(h => h.ordinal === ordinal)
+    assert.ok(rank(1) >= 0, 'a candidate without the rare word is scored on the common one')
+    assert.ok(rank(7) < rank(1), 'the candidate with the rare word ranks above it')
+    assert.ok(scored.every(h => h.score > 0 && h.score <= 1))
+    const filtered = lexical.search('kernel panic', 10, ordinal => ordinal < 100)
+    assert.ok(filtered.length > 0 && filtered.every(h => h.ordinal < 100 && h.ordinal % 7 === 0))
+  })
+})
