@@ -32,6 +32,8 @@ export interface TestNodeOptions {
   metrics?: boolean
   /** In-process functions for agents declared with `runner: builtin` */
   agentFunctions?: CreateOvermindNodeInit['agentFunctions']
+  /** Awaited before each batch the memory store writes */
+  beforeMemoryWrite?: CreateOvermindNodeInit['beforeMemoryWrite']
 }
 
 /** A started node in this process, listening on loopback, with fast timers */
@@ -57,7 +59,8 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
     memoryPath,
     libp2p: options.libp2p,
     agentFunctions: options.agentFunctions,
-    metrics: options.metrics
+    metrics: options.metrics,
+    beforeMemoryWrite: options.beforeMemoryWrite
   })
   if (memoryPath != null) {
     const stop = node.stop.bind(node)

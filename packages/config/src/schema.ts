@@ -191,7 +191,8 @@ function stringList (doc: string) {
 const memory = z.strictObject({
   defaultZone: oneOf('Zone of a chunk stored without one: private (one agent), shared (this node) or federation (the mesh).', ['private', 'shared', 'federation'], 'federation'),
   replicateShared: boolean('Also replicate the shared zone to the mesh (the private zone never leaves this node).', false),
-  embedder: oneOf('How chunk text becomes vectors: sentence (a sentence encoder shipped with Overmind, runs offline; matches meaning; ~5 ms per text, ~250 MB of memory once loaded), hash (built in, no model, ~20 µs per text; matches shared words only) or http (an OpenAI-compatible /v1/embeddings endpoint).', ['hash', 'sentence', 'http'], 'sentence'),
+  embedder: oneOf('How chunk text becomes vectors: sentence (a sentence encoder shipped with Overmind, runs offline in worker threads; matches meaning; ~7 ms of CPU per short text, ~250 MB of memory per thread once loaded), hash (built in, no model, ~20 µs per text; matches shared words only) or http (an OpenAI-compatible /v1/embeddings endpoint).', ['hash', 'sentence', 'http'], 'sentence'),
+  embedderThreads: integer('Worker threads of the sentence embedder; 0 for one per core.', 0, 0, 64),
   dimensions: integer('Vector size of the hash embedder.', 256, 16, 4096),
   embedderUrl: optionalString('Base URL of the embeddings endpoint when embedder is http, e.g. http://127.0.0.1:11434 (Ollama).'),
   embedderModel: optionalString('Model name sent to the embeddings endpoint.'),

@@ -44,6 +44,7 @@ describe('parseConfig', () => {
         defaultZone: 'federation',
         replicateShared: false,
         embedder: 'sentence',
+        embedderThreads: 0,
         dimensions: 256,
         embedderUrl: '',
         embedderModel: '',

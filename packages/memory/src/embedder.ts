@@ -1,5 +1,5 @@
 import { EmbedderError } from './errors.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { EmbedOptions } from './embedding-pool.js'
 
 /** Turns texts into vectors of one model. Vectors of different models are never compared. */
 export interface Embedder {
@@ -7,8 +7,11 @@ export interface Embedder {
   readonly model: string
   readonly dimensions: number
   /** One L2-normalised vector per text, in order */
-  embed(texts: string[], options?: AbortOptions): Promise<Float32Array[]>
+  embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>
 }
+
+/** Texts the hashing embedder takes per turn of the event loop (~20 µs each) */
+const HASH_SLICE = 64
 
 export interface HashingEmbedderInit {
   /** @default 256 */
@@ -30,8 +33,15 @@ export class HashingEmbedder implements Embedder {
     this.model = `overmind-hash-v1-${this.dimensions}`
   }
 
-  async embed (texts: string[]): Promise<Float32Array[]> {
-    return texts.map(text => this.embedOne(text))
+  async embed (texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    const out: Float32Array[] = []
+    for (let i = 0; i < texts.length; i += HASH_SLICE) {
+      // a large batch yields between slices instead of holding the event loop
+      if (i > 0) await new Promise(resolve => setImmediate(resolve))
+      options.signal?.throwIfAborted()
+      for (const text of texts.slice(i, i + HASH_SLICE)) out.push(this.embedOne(text))
+    }
+    return out
   }
 
   embedOne (text: string): Float32Array {
@@ -95,7 +105,7 @@ export class HttpEmbedder implements Embedder {
     return this.dims
   }
 
-  async embed (texts: string[], options: AbortOptions = {}): Promise<Float32Array[]> {
+  async embed (texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     const out: Float32Array[] = []
     const batchSize = this.init.batchSize ?? 64
     for (let i = 0; i < texts.length; i += batchSize) {
@@ -104,7 +114,7 @@ export class HttpEmbedder implements Embedder {
     return out
   }
 
-  private async request (input: string[], options: AbortOptions): Promise<Float32Array[]> {
+  private async request (input: string[], options: EmbedOptions): Promise<Float32Array[]> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.init.timeout ?? 30_000), ...(options.signal != null ? [options.signal] : [])])
     let res: Response
     try {

@@ -113,10 +113,12 @@ export class EntryLog {
   }
 
   /**
-   * Writes entries in one atomic, synced batch, then records their seqs in
-   * the heads. Resolves once the batch is on disk.
+   * Writes entries in one atomic batch, then records their seqs in the
+   * heads. With `sync` (the default), resolves once the batch is on disk;
+   * without, once the operating system has it (it survives a crash of the
+   * process, not of the machine).
    */
-  async append (writes: LogWrite[]): Promise<void> {
+  async append (writes: LogWrite[], options: { sync?: boolean } = {}): Promise<void> {
     const ops: any[] = []
     for (const { entry, ordinal } of writes) {
       const author = entry.author.toString()
@@ -131,7 +133,7 @@ export class EntryLog {
         ops.push({ type: 'put', sublevel: this.logLevel, key: position, value: utf8.encode(`e${entry.id}`) })
       }
     }
-    await this.db.batch(ops, { sync: true })
+    await this.db.batch(ops, { sync: options.sync ?? true })
     for (const { entry } of writes) this.heads.add(entry.body.zone, entry.author.toString(), entry.body.seq)
   }
 

@@ -183,15 +183,25 @@ export function checkEnvelope (envelope: Envelope, options: VerifyOptions = {}):
   return entry
 }
 
+export interface SignatureOptions {
+  /**
+   * Check on the calling thread (~60 µs): one entry of a gossip message,
+   * where a trip through the thread pool costs more than the check. Bulk
+   * checks (sync pages, query answers) go to the thread pool, in parallel
+   * and off the event loop.
+   */
+  inline?: boolean
+}
+
 /**
- * Checks the signature of a checked entry on libuv's thread pool, so a page
- * of entries is verified in parallel and never on the event loop.
+ * Checks the signature of a checked entry, on libuv's thread pool unless
+ * asked to check it inline.
  *
  * @throws {EntryRejectedError} `bad-signature`
  */
-export async function checkSignature (entry: CheckedEntry): Promise<VerifiedEntry> {
+export async function checkSignature (entry: CheckedEntry, options: SignatureOptions = {}): Promise<VerifiedEntry> {
   const { signed, author } = entry
-  if (signed.signature.byteLength !== 64 || !await verifyBody(signed.body, signed.signature, author)) {
+  if (signed.signature.byteLength !== 64 || !await verifyBody(signed.body, signed.signature, author, options.inline === true)) {
     throw new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${author.toString()}`)
   }
   return entry
@@ -284,8 +294,8 @@ async function signBody (body: Uint8Array, key: PrivateKey): Promise<Uint8Array<
   return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength) as Uint8Array<ArrayBuffer>
 }
 
-/** Verifies on libuv's thread pool, off the event loop */
-async function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId): Promise<boolean> {
+/** Verifies on libuv's thread pool, off the event loop, or inline */
+async function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId, inline: boolean): Promise<boolean> {
   const raw = author.publicKey?.raw
   if (raw == null || raw.byteLength !== 32) return false
   const id = author.toString()
@@ -296,8 +306,10 @@ async function verifyBody (body: Uint8Array, signature: Uint8Array, author: Peer
     verifyingKeys.set(id, keyObject)
   }
   const verifyingKey = keyObject
+  const message = uint8ArrayConcat([SIGNING_DOMAIN, body])
+  if (inline) return cryptoVerify(null, message, verifyingKey, signature)
   return await new Promise<boolean>((resolve) => {
-    cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), verifyingKey, signature, (err, ok) => { resolve(err == null && ok) })
+    cryptoVerify(null, message, verifyingKey, signature, (err, ok) => { resolve(err == null && ok) })
   })
 }
 

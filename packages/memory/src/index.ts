@@ -26,16 +26,18 @@
 export { MemoryStore, chunkView } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
-  SearchHit, IngestOptions, IngestResult, Admission, StoredEntryEvent
+  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent
 } from './store.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'
 export { SentenceEmbedder } from './sentence-embedder.js'
+export type { SentenceEmbedderInit } from './sentence-embedder.js'
+export type { EmbedOptions } from './embedding-pool.js'
 export {
   verifyEntry, openEnvelope, checkEnvelope, checkSignature, signChunk, signEvent, entryId, isEntryId, zoneOfBytes,
   zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES
 } from './entry.js'
-export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, CheckedEntry, Envelope, VerifyOptions, ZoneName } from './entry.js'
+export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, CheckedEntry, Envelope, VerifyOptions, SignatureOptions, ZoneName } from './entry.js'
 export { outboundEntry } from './wire-guard.js'
 export { confidence } from './fold.js'
 export type { LogHead } from './version-vector.js'

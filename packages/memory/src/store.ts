@@ -14,7 +14,7 @@ import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorErr
 import { confidence, isForgotten } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
 import type { Embedder } from './embedder.js'
-import type { CheckedEntry, VerifiedEntry, ZoneName } from './entry.js'
+import type { CheckedEntry, SignatureOptions, VerifiedEntry, ZoneName } from './entry.js'
 import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
 import type { ChunkFilter } from './memory-index.js'
@@ -53,6 +53,11 @@ export interface MemoryStoreInit {
   maxPending?: number
   /** @default a logger of its own */
   logger?: ComponentLogger
+  /**
+   * Awaited before each batch is written: a simulator's slow or stalled
+   * disk, or a test's proof that nothing waits for the disk
+   */
+  beforeWrite?(entries: number): Promise<void>
 }
 
 export interface PutInput {
@@ -128,6 +133,8 @@ export interface IngestOptions extends AbortOptions {
    */
   publisher?: PeerId
 }
+
+export interface CheckOptions extends IngestOptions, SignatureOptions {}
 
 export interface IngestResult {
   stored: number
@@ -219,6 +226,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private queue: Write[] = []
   /** Remote entries queued or being written */
   private remoteQueued = 0
+  /** Entries of the batch being written */
+  private writingEntries = 0
   private dropped = 0
   private readonly spaceWaiters: Array<() => void> = []
   /** The running write loop, while there is one */
@@ -414,13 +423,13 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * entry already held or on its way to disk is a duplicate and costs no
    * signature check.
    */
-  async check (bytes: Uint8Array, options: IngestOptions = {}): Promise<Admission> {
+  async check (bytes: Uint8Array, options: CheckOptions = {}): Promise<Admission> {
     let checked: CheckedEntry
     try {
       const envelope = openEnvelope(bytes)
       if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
       checked = checkEnvelope(envelope, { author: options.publisher })
-      const entry = await checkSignature(checked)
+      const entry = await checkSignature(checked, options)
       if (!this.replicatedZones.includes(entry.body.zone)) {
         throw new EntryRejectedError('zone-not-replicated', `${zoneName(entry.body.zone)} entries are not accepted from other nodes`)
       }
@@ -457,7 +466,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   async ingest (entries: Array<Uint8Array | SignedEntry>, options: IngestOptions = {}): Promise<IngestResult> {
     this.assertOpen()
     const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
-    const admissions = await Promise.all(entries.map(async raw => await this.check(raw instanceof Uint8Array ? raw : SignedEntry.encode(raw), options)))
+    const admissions = await Promise.all(entries.map(async raw => await this.check(raw instanceof Uint8Array ? raw : SignedEntry.encode(raw), { publisher: options.publisher })))
     const accepted: VerifiedEntry[] = []
     const seen = new Set<string>()
     for (const admission of admissions) {
@@ -545,9 +554,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       vector: write.vectors?.[i],
       ordinal: entry.kind === EntryKind.CHUNK ? this.entries.takeOrdinal() : undefined
     })))
+    this.writingEntries = items.length
     try {
-      await this.entries.append(items)
+      await this.init.beforeWrite?.(items.length)
+      // what peers sent is written, not synced: a crash of the process keeps it, and what a
+      // power cut takes, anti-entropy brings back; a batch with a local write is synced
+      await this.entries.append(items, { sync: group.some(write => write.origin === 'local') })
     } catch (err: any) {
+      this.writingEntries = 0
       this.log.error('could not write %d entries: %s', items.length, err.message)
       for (const { entry } of items) this.pending.delete(entry.id)
       for (const write of group) {
@@ -562,6 +576,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const { entry, write, vector, ordinal } = items[i]
       this.apply(entry, write.origin, ordinal, vector)
     }
+    this.writingEntries = 0
     for (const write of group) {
       this.release(write)
       write.resolve?.()
@@ -641,7 +656,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const k = Math.max(1, Math.min(query.k ?? 10, 1000))
     const textBytes = Buffer.byteLength(query.text ?? '')
     if (textBytes > MAX_QUERY_TEXT_LENGTH) throw new InvalidInputError(`search text of ${textBytes} bytes is over the ${MAX_QUERY_TEXT_LENGTH} byte limit`)
-    const [vector] = await this.embedder.embed([query.text], query)
+    const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
     const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact })
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.entries.readChunks(ids)
@@ -779,7 +794,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       authors: stats.authors,
       model: this.embedder.model,
       indexed: stats.indexed,
-      backlog: { writes: this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped }
+      backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped }
     }
   }
 

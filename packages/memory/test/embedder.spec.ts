@@ -8,6 +8,7 @@ import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '../src/index.js'
+import { textWindows } from '../src/windows.js'
 import type { Embedder } from '../src/index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -65,6 +66,41 @@ describe('SentenceEmbedder', () => {
   it('puts the expected chunk in the top 5 for most queries of the labelled set', async () => {
     const { top5, n } = await searchQuality(new SentenceEmbedder())
     assert.ok(top5 / n > 0.5, `top-5 hit rate ${pct(top5, n)} is not a majority`)
+  })
+
+  it('embeds a 60,000-byte text in bounded windows on worker threads, and serves a query while it runs', async () => {
+    const embedder = new SentenceEmbedder()
+    const sentences = ['the replica fell behind during the nightly backup', 'disk latency rose on the storage nodes', 'the scheduler moved jobs to the spare cluster', 'alerts fired for the payment gateway timeouts']
+    let long = ''
+    for (let i = 0; Buffer.byteLength(long) < 60_000; i++) long += `${sentences[i % sentences.length]} (entry ${i}). `
+    let ticks = 0
+    const timer = setInterval(() => { ticks++ }, 10)
+    const started = performance.now()
+    const order: string[] = []
+    const [longVector, query] = await Promise.all([
+      embedder.embed([long]).then(([v]) => { order.push('long'); return v }),
+      embedder.embed(['why did the replica fall behind?'], { priority: 'query' }).then(([v]) => { order.push('query'); return v })
+    ])
+    const ms = performance.now() - started
+    clearInterval(timer)
+    process.stdout.write(`# a 60,000-byte text: ${Math.round(ms)} ms on the embedding threads; the calling thread's 10 ms timer ran ${ticks} times meanwhile\n`)
+    assert.deepEqual(order, ['query', 'long'], 'the query did not wait for the long text')
+    assert.ok(ticks > 0, 'the calling thread kept running')
+    assert.ok(Math.abs(dot(longVector, longVector) - 1) < 1e-4)
+    const [first] = await embedder.embed([sentences[0]])
+    assert.ok(dot(longVector, first) > 0.3, `the long text's vector stays close to what it is about (${dot(longVector, first)})`)
+    assert.ok(dot(query, first) > dot(query, (await embedder.embed(['my grandmother bakes apple pie']))[0]))
+  })
+})
+
+describe('text windows', () => {
+  it('cuts on word boundaries within the byte limit, cuts an over-long word, and spreads at most `max` windows over a text', () => {
+    const windows = textWindows('alpha beta gamma delta epsilon', 11, 10)
+    assert.deepEqual(windows, ['alpha beta', 'gamma delta', 'epsilon'])
+    assert.deepEqual(textWindows(`short ${'x'.repeat(25)} end`, 10, 10), ['short', 'xxxxxxxxxx', 'xxxxxxxxxx', 'xxxxx', 'end'])
+    const many = textWindows(Array.from({ length: 100 }, (_, i) => `w${i}`).join(' '), 3, 5)
+    assert.deepEqual(many, ['w0', 'w25', 'w50', 'w74', 'w99'])
+    assert.ok(textWindows('é'.repeat(300), 400, 10).every(w => Buffer.byteLength(w) <= 400))
   })
 })
 

@@ -12,7 +12,7 @@ import type { Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connectio
 import type { HeartbeatStats, PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
 import type { Datastore } from 'interface-datastore'
 import type { OvermindConfig } from '@overmind/config'
-import type { Embedder, MemoryStats } from '@overmind/memory'
+import type { Embedder, MemoryStats, MemoryStoreInit } from '@overmind/memory'
 import type { EventLoopReport } from './event-loop.js'
 
 /** A connection to a peer as shown to operators */
@@ -58,6 +58,8 @@ export interface CreateOvermindNodeInit extends OvermindNodeInit {
   datastore?: Datastore & { open?(): Promise<void>, close?(): Promise<void> }
   /** Folder of the memory store (LevelDB); the node has no memory when omitted */
   memoryPath?: string
+  /** Awaited before each batch the memory store writes (a simulated slow disk) */
+  beforeMemoryWrite?: MemoryStoreInit['beforeWrite']
 }
 
 /** The embedder a config asks for */
@@ -65,18 +67,19 @@ export function createEmbedder (config: OvermindConfig['memory']): Embedder {
   if (config.embedder === 'http') {
     return new HttpEmbedder({ url: config.embedderUrl, model: config.embedderModel, apiKey: config.embedderKey })
   }
-  if (config.embedder === 'sentence') return new SentenceEmbedder()
+  if (config.embedder === 'sentence') return new SentenceEmbedder({ threads: config.embedderThreads > 0 ? config.embedderThreads : undefined })
   return new HashingEmbedder({ dimensions: config.dimensions })
 }
 
 /** Opens the memory store of a node with its identity and config */
-export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey' | 'clock'>): Promise<MemoryStore> {
+export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey' | 'clock' | 'beforeMemoryWrite'>): Promise<MemoryStore> {
   const { memory } = init.config
   return await MemoryStore.open({
     path,
     privateKey: init.privateKey,
     peerId: peerIdFromPrivateKey(init.privateKey),
     clock: init.clock,
+    beforeWrite: init.beforeMemoryWrite,
     embedder: createEmbedder(memory),
     defaultZone: memory.defaultZone,
     replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation']

@@ -100,7 +100,7 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     if (msg.data.byteLength > MAX_ENTRY_SIZE) {
       return this.reject('oversized', `message of ${msg.data.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`, msg.from)
     }
-    const admission = await this.store.check(msg.data, { publisher: msg.from })
+    const admission = await this.store.check(msg.data, { publisher: msg.from, inline: true })
     if (admission.verdict === 'reject') {
       return this.reject(admission.reason, admission.message, msg.from)
     }
