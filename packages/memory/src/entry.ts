@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
@@ -82,8 +82,32 @@ export interface VerifyOptions {
 
 /** The content id of a signed body: CIDv1, raw codec, sha2-256 */
 export function entryId (body: Uint8Array): string {
-  const digest = sha256.digest(body) as Digest.Digest<typeof sha256.code, number>
-  return CID.createV1(raw.code, digest).toString()
+  // the CID's bytes (version 1, raw, sha2-256, 32 bytes) then the digest, in multibase base32
+  const bytes = new Uint8Array(36)
+  bytes.set(CID_PREFIX)
+  bytes.set(createHash('sha256').update(body).digest(), 4)
+  return `b${base32(bytes)}`
+}
+
+const CID_PREFIX = [0x01, raw.code, sha256.code, 32]
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+
+/** RFC 4648 base32, lower case, no padding: what multibase 'b' is */
+function base32 (bytes: Uint8Array): string {
+  let out = ''
+  let buffer = 0
+  let bits = 0
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+    buffer &= (1 << bits) - 1
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31]
+  return out
 }
 
 /** Whether a string is an entry id this implementation could have made */
@@ -298,7 +322,7 @@ async function signBody (body: Uint8Array, key: PrivateKey): Promise<Uint8Array<
 async function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId, inline: boolean): Promise<boolean> {
   const raw = author.publicKey?.raw
   if (raw == null || raw.byteLength !== 32) return false
-  const id = author.toString()
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
   let keyObject = verifyingKeys.get(id)
   if (keyObject == null) {
     keyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' })
@@ -315,8 +339,18 @@ async function verifyBody (body: Uint8Array, signature: Uint8Array, author: Peer
 
 /** The author's peer id from the multihash in a body */
 export function authorOf (multihash: Uint8Array): PeerId {
-  return peerIdFromMultihash(Digest.decode(multihash))
+  // the same few authors sign most entries: decode each once
+  const key = Buffer.from(multihash.buffer, multihash.byteOffset, multihash.byteLength).toString('latin1')
+  let author = authors.get(key)
+  if (author == null) {
+    author = peerIdFromMultihash(Digest.decode(multihash))
+    if (authors.size >= 10_000) authors.clear()
+    authors.set(key, author)
+  }
+  return author
 }
+
+const authors = new Map<string, PeerId>()
 
 function authorFrom (multihash: Uint8Array): PeerId {
   let author: PeerId

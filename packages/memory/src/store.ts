@@ -860,18 +860,7 @@ function checkAgent (agent?: string): string {
   return agent
 }
 
-const authorCache = new Map<string, PeerId>()
-
-function authorOfBody (multihash: Uint8Array): PeerId {
-  const key = uint8ArrayToString(multihash, 'base64')
-  let peer = authorCache.get(key)
-  if (peer == null) {
-    peer = authorOf(multihash)
-    if (authorCache.size > 10_000) authorCache.clear()
-    authorCache.set(key, peer)
-  }
-  return peer
-}
+const authorOfBody = authorOf
 
 function authorFromString (peerId: string): Uint8Array<ArrayBuffer> {
   return peerIdFromString(peerId).toMultihash().bytes as Uint8Array<ArrayBuffer>

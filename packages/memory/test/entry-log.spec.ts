@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EntryKind, EventKind, SignedEntry, Zone } from '@overmind/protocols'
 import { Level } from 'level'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { EntryLog } from '../src/entry-log.js'
 import { entryId, signChunk, signEvent } from '../src/entry.js'
 import type { VerifiedEntry } from '../src/entry.js'
@@ -41,6 +45,15 @@ async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {
   for await (const item of source) out.push(item)
   return out
 }
+
+describe('entry ids', () => {
+  it('are the CIDv1 (raw, sha2-256) of the body in base32, as multiformats writes them', async () => {
+    for (let i = 0; i < 50; i++) {
+      const body = randomBytes(i * 37)
+      assert.equal(entryId(body), CID.createV1(raw.code, await sha256.digest(body)).toString())
+    }
+  })
+})
 
 describe('EntryLog', () => {
   it('keeps the signed bytes of each entry, its ordinal and id, and every author\'s log across a reopen', async () => {
