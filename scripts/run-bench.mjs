@@ -6,6 +6,7 @@
 //   node scripts/run-bench.mjs memory [--quick] [--ingest N] [--replicate N] [--search N,N]
 //   node scripts/run-bench.mjs run-agent [--quick] [--requests N] [--parallel N]
 //   node scripts/run-bench.mjs api [--quick] [--requests N] [--chunks N]
+//   node scripts/run-bench.mjs gossip [--quick] [--nodes N] [--messages M]
 //   node scripts/run-bench.mjs SIZES…          mesh sizes (as `mesh SIZES…`)
 import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -16,7 +17,8 @@ const benches = {
   mesh: join(root, 'test', 'dist', 'bench', 'mesh.js'),
   memory: join(root, 'test', 'dist', 'bench', 'memory.js'),
   'run-agent': join(root, 'test', 'dist', 'bench', 'run-agent.js'),
-  api: join(root, 'test', 'dist', 'bench', 'api.js')
+  api: join(root, 'test', 'dist', 'bench', 'api.js'),
+  gossip: join(root, 'test', 'dist', 'bench', 'gossip.js')
 }
 
 let [first, ...rest] = process.argv.slice(2)

@@ -113,10 +113,10 @@ export class EntryLog {
   }
 
   /**
-   * Writes entries in one atomic batch, then records their seqs in the
-   * heads. With `sync` (the default), resolves once the batch is on disk;
-   * without, once the operating system has it (it survives a crash of the
-   * process, not of the machine).
+   * Writes entries in one atomic batch. With `sync` (the default), resolves
+   * once the batch is on disk; without, once the operating system has it (it
+   * survives a crash of the process, not of the machine). The caller records
+   * the seqs in `heads` when the entries become visible.
    */
   async append (writes: LogWrite[], options: { sync?: boolean } = {}): Promise<void> {
     const ops: any[] = []
@@ -134,7 +134,6 @@ export class EntryLog {
       }
     }
     await this.db.batch(ops, { sync: options.sync ?? true })
-    for (const { entry } of writes) this.heads.add(entry.body.zone, entry.author.toString(), entry.body.seq)
   }
 
   /** The stored bytes of chunks, in the order asked; undefined where missing */

@@ -51,3 +51,9 @@ export class StoreClosedError extends Error {
   static override name = 'StoreClosedError'
   override name = 'StoreClosedError'
 }
+
+/** A write failed (a full or failing disk): the store takes no more writes until it is opened again */
+export class StoreFailedError extends Error {
+  static override name = 'StoreFailedError'
+  override name = 'StoreFailedError'
+}

@@ -42,6 +42,6 @@ export { outboundEntry } from './wire-guard.js'
 export { confidence } from './fold.js'
 export type { LogHead } from './version-vector.js'
 export {
-  EntryRejectedError, ChunkNotFoundError, InvalidInputError, NotAuthorError, ZoneViolationError, EmbedderError, StoreClosedError
+  EntryRejectedError, ChunkNotFoundError, InvalidInputError, NotAuthorError, ZoneViolationError, EmbedderError, StoreClosedError, StoreFailedError
 } from './errors.js'
 export type { RejectReason } from './errors.js'

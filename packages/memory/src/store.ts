@@ -10,7 +10,7 @@ import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
 import { authorOf, checkEnvelope, checkSignature, isEntryId, openEnvelope, signChunk, signEvent, vectorFromBytes, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
-import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError } from './errors.js'
+import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError, StoreFailedError } from './errors.js'
 import { confidence, isForgotten } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
 import type { Embedder } from './embedder.js'
@@ -154,10 +154,15 @@ export interface StoredEntryEvent {
 }
 
 export interface MemoryStoreEvents {
-  /** After an entry is durable and indexed */
+  /**
+   * After an entry is indexed: a local one once it is durable, one from a
+   * peer once it is queued to be written
+   */
   entry: CustomEvent<StoredEntryEvent>
   /** An entry from a peer was valid but the queue of writes was full: anti-entropy fetches it later */
   'entry:dropped': CustomEvent<{ id: string }>
+  /** A batch of entries is written (local ones synced to disk) */
+  written: CustomEvent<{ ids: string[] }>
 }
 
 export interface MemoryStats {
@@ -177,6 +182,8 @@ interface Write {
   origin: 'local' | 'remote'
   /** Local chunks: the vectors they were signed with, by position in `entries` */
   vectors?: Array<Float32Array | undefined>
+  /** Chunks: the ordinals they were given, by position in `entries` */
+  ordinals?: Array<number | undefined>
   resolve?(): void
   reject?(err: Error): void
 }
@@ -222,6 +229,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private readonly backfill: VectorBackfill
   /** Ids accepted and not yet durable */
   private readonly pending = new Set<string>()
+  /** Entries from peers indexed and not yet written: reads take their bytes from here */
+  private readonly unwritten = new Map<string, Uint8Array>()
   private readonly ownNext = new Map<Zone, bigint>()
   private queue: Write[] = []
   /** Remote entries queued or being written */
@@ -229,6 +238,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** Entries of the batch being written */
   private writingEntries = 0
   private dropped = 0
+  /** Why writing stopped, once a write failed */
+  private failure?: Error
   private readonly spaceWaiters: Array<() => void> = []
   /** The running write loop, while there is one */
   private writing?: Promise<void>
@@ -445,10 +456,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * queue of writes holds `maxPending` entries from peers: the entry is
    * dropped and anti-entropy brings it later.
    */
-  accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'full' {
-    if (this.closed) return 'full'
+  accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'full' | 'failed' {
+    if (this.closed || this.failure != null) return 'failed'
     if (this.index.holds(entry.id) || this.pending.has(entry.id)) return 'duplicate'
-    if (this.remoteQueued >= this.maxPending) {
+    if (this.remoteQueued >= this.maxPending || this.behind()) {
       this.dropped++
       this.safeDispatchEvent('entry:dropped', { detail: { id: entry.id } })
       return 'full'
@@ -461,32 +472,48 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * Checks and stores entries from a peer (a sync page) or a file. Bad
    * entries are counted and skipped; nothing of them is stored. Waits for
    * room in the queue of writes, and resolves once what was stored is
-   * durable.
+   * written.
    */
   async ingest (entries: Array<Uint8Array | SignedEntry>, options: IngestOptions = {}): Promise<IngestResult> {
     this.assertOpen()
     const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
     const admissions = await Promise.all(entries.map(async raw => await this.check(raw instanceof Uint8Array ? raw : SignedEntry.encode(raw), { publisher: options.publisher })))
-    const accepted: VerifiedEntry[] = []
-    const seen = new Set<string>()
-    for (const admission of admissions) {
+    const rejectedOrDuplicate = (admission: Admission): boolean => {
       if (admission.verdict === 'reject') {
         result.rejected.push({ reason: admission.reason, message: admission.message })
-      } else if (admission.verdict === 'duplicate' || seen.has(admission.entry.id) || this.index.holds(admission.entry.id) || this.pending.has(admission.entry.id)) {
-        result.duplicates++
-      } else {
-        seen.add(admission.entry.id)
-        accepted.push(admission.entry)
+        return true
       }
+      if (admission.verdict === 'duplicate') {
+        result.duplicates++
+        return true
+      }
+      return false
     }
-    if (accepted.length === 0) return result
-    while (this.remoteQueued > 0 && this.remoteQueued + accepted.length > this.maxPending) {
+    const candidates = admissions.filter(a => !rejectedOrDuplicate(a)) as Array<Admission & { verdict: 'accept' }>
+    if (candidates.length === 0) return result
+    while (this.remoteQueued > 0 && (this.remoteQueued + candidates.length > this.maxPending || this.behind())) {
       options.signal?.throwIfAborted()
       await new Promise<void>(resolve => { this.spaceWaiters.push(resolve) })
     }
+    // what arrived meanwhile by gossip is a duplicate now
+    const accepted: VerifiedEntry[] = []
+    for (const { entry } of candidates) {
+      if (this.index.holds(entry.id) || this.pending.has(entry.id) || accepted.some(e => e.id === entry.id)) result.duplicates++
+      else accepted.push(entry)
+    }
+    if (accepted.length === 0) return result
     await this.enqueue({ entries: accepted, origin: 'remote' })
     result.stored = accepted.length
     return result
+  }
+
+  /**
+   * Whether the graph or the embedder is so far behind that writes from
+   * peers should wait (or, from gossip, be dropped): what searches scan
+   * exactly stays bounded
+   */
+  private behind (): boolean {
+    return this.index.vectors.backlog > GRAPH_BACKLOG || this.backfill.backlog > EMBEDDING_BACKLOG
   }
 
   // ---- the write loop --------------------------------------------------
@@ -510,10 +537,22 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return next
   }
 
-  /** Queues a write; resolves once its entries are durable and indexed */
+  /**
+   * Queues a write; resolves once its entries are written and indexed. An
+   * entry from a peer is indexed (searchable) when queued, and written
+   * behind: nobody was promised it is on disk, and a crash before the write
+   * only means anti-entropy brings it again. A local entry becomes visible
+   * only once it is durable, since its writer is told it is.
+   */
   private async enqueue (write: Write): Promise<void> {
+    if (this.failure != null) throw new StoreFailedError(`the memory store cannot write: ${this.failure.message}`)
+    write.ordinals = write.entries.map(entry => entry.kind === EntryKind.CHUNK ? this.entries.takeOrdinal() : undefined)
     for (const entry of write.entries) this.pending.add(entry.id)
-    if (write.origin === 'remote') this.remoteQueued += write.entries.length
+    if (write.origin === 'remote') {
+      this.remoteQueued += write.entries.length
+      for (const entry of write.entries) this.unwritten.set(entry.id, entry.bytes)
+      await this.applyAll(write)
+    }
     await new Promise<void>((resolve, reject) => {
       write.resolve = resolve
       write.reject = reject
@@ -524,15 +563,17 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /**
    * Group commit: every write queued while a batch is being written goes
-   * into the next batch. Writes pause while the graph or the embedder is too
-   * far behind, so what searches must scan exactly stays bounded.
+   * into the next batch. Local writes pause while the graph or the embedder
+   * is too far behind, so what searches must scan exactly stays bounded.
    */
   private pump (): void {
     if (this.writing != null) return
     this.writing = (async () => {
       while (this.queue.length > 0) {
-        await this.index.vectors.below(GRAPH_BACKLOG)
-        await this.backfill.below(EMBEDDING_BACKLOG)
+        if (this.queue[0].origin === 'local') {
+          await this.index.vectors.below(GRAPH_BACKLOG)
+          await this.backfill.below(EMBEDDING_BACKLOG)
+        }
         let count = 0
         let take = 0
         while (take < this.queue.length && (take === 0 || count + this.queue[take].entries.length <= GROUP_ENTRIES)) {
@@ -548,12 +589,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   private async commit (group: Write[]): Promise<void> {
-    const items = group.flatMap(write => write.entries.map((entry, i) => ({
-      entry,
-      write,
-      vector: write.vectors?.[i],
-      ordinal: entry.kind === EntryKind.CHUNK ? this.entries.takeOrdinal() : undefined
-    })))
+    const items = group.flatMap(write => write.entries.map((entry, i) => ({ entry, ordinal: write.ordinals?.[i] })))
     this.writingEntries = items.length
     try {
       await this.init.beforeWrite?.(items.length)
@@ -562,21 +598,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       await this.entries.append(items, { sync: group.some(write => write.origin === 'local') })
     } catch (err: any) {
       this.writingEntries = 0
-      this.log.error('could not write %d entries: %s', items.length, err.message)
-      for (const { entry } of items) this.pending.delete(entry.id)
-      for (const write of group) {
-        this.release(write)
-        write.reject?.(err)
-      }
+      this.fail(err, group)
       return
     }
-    for (let i = 0; i < items.length; i++) {
-      // indexing a large batch at once would hold the event loop
-      if (i > 0 && i % INDEX_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
-      const { entry, write, vector, ordinal } = items[i]
-      this.apply(entry, write.origin, ordinal, vector)
+    for (const write of group) {
+      if (write.origin === 'local') await this.applyAll(write)
     }
     this.writingEntries = 0
+    if (this.listenerCount('written') > 0) this.safeDispatchEvent('written', { detail: { ids: items.map(item => item.entry.id) } })
     for (const write of group) {
       this.release(write)
       write.resolve?.()
@@ -586,7 +615,31 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     }
   }
 
-  /** Makes a durable entry visible: index, clock, seqs, listeners */
+  /**
+   * A write that fails leaves the store unable to tell what is on disk: it
+   * refuses every write from then on, and says so, until the node restarts
+   * and rebuilds from what the disk holds
+   */
+  private fail (err: Error, group: Write[]): void {
+    this.failure ??= err
+    this.log.error('could not write %d entries, the memory store takes no more writes until the node restarts: %s', group.reduce((n, w) => n + w.entries.length, 0), err.message)
+    const failed = new StoreFailedError(`the memory store cannot write: ${err.message}`)
+    for (const write of [...group, ...this.queue.splice(0)]) {
+      for (const entry of write.entries) this.pending.delete(entry.id)
+      this.release(write)
+      write.reject?.(failed)
+    }
+  }
+
+  /** Indexes the entries of a write, a slice per turn of the event loop */
+  private async applyAll (write: Write): Promise<void> {
+    for (let i = 0; i < write.entries.length; i++) {
+      if (i > 0 && i % INDEX_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
+      this.apply(write.entries[i], write.origin, write.ordinals?.[i], write.vectors?.[i])
+    }
+  }
+
+  /** Makes an entry visible: index, seqs, clock, listeners */
   private apply (entry: VerifiedEntry, origin: 'local' | 'remote', ordinal?: number, vector?: Float32Array): void {
     const author = entry.author.toString()
     if (entry.kind === EntryKind.CHUNK) {
@@ -597,6 +650,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       this.index.addEvent(entry)
     }
     this.pending.delete(entry.id)
+    const head = this.entries.heads.add(entry.body.zone, author, entry.body.seq)
     if (origin === 'remote') {
       try {
         this.clock.update({ wallTime: Number(entry.body.hlcWallTime), logical: entry.body.hlcLogical })
@@ -604,10 +658,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         // a clock far ahead of ours does not drag ours along
       }
     }
-    if (author === this.self) {
-      const head = this.entries.heads.get(entry.body.zone, author)
-      if (head != null && (this.ownNext.get(entry.body.zone) ?? 0n) <= head.max) this.ownNext.set(entry.body.zone, head.max + 1n)
-    }
+    if (author === this.self && (this.ownNext.get(entry.body.zone) ?? 0n) <= head.max) this.ownNext.set(entry.body.zone, head.max + 1n)
     try {
       this.safeDispatchEvent('entry', { detail: { entry, origin } })
     } catch {}
@@ -615,6 +666,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   private release (write: Write): void {
     if (write.origin !== 'remote') return
+    for (const entry of write.entries) this.unwritten.delete(entry.id)
     this.remoteQueued -= write.entries.length
     for (const resolve of this.spaceWaiters.splice(0)) resolve()
   }
@@ -626,11 +678,17 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return this.index.holds(id)
   }
 
+  /** The stored bytes of chunks, from disk or, when not written yet, from the queue of writes */
+  private async readChunks (chunks: Array<{ ordinal: number, id: string }>): Promise<Array<Uint8Array | undefined>> {
+    const stored = await this.entries.readChunks(chunks)
+    return stored.map((bytes, i) => bytes ?? this.unwritten.get(chunks[i].id))
+  }
+
   /** A chunk the reader may see, with its folded state */
   async get (id: string, options: ReadOptions = {}): Promise<ChunkView> {
     this.assertOpen()
     const ordinal = this.visibleOrdinal(id, options.agent)
-    const [bytes] = await this.entries.readChunks([{ ordinal, id }])
+    const [bytes] = await this.readChunks([{ ordinal, id }])
     if (bytes == null) throw new ChunkNotFoundError(`chunk ${id} is missing from the store`)
     return chunkView(id, decodeChunk(bytes), this.index.state(id))
   }
@@ -659,7 +717,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
     const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact })
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
-    const stored = await this.entries.readChunks(ids)
+    const stored = await this.readChunks(ids)
     const out: SearchHit[] = []
     hits.forEach((hit, i) => {
       const bytes = stored[i]

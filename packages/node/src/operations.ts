@@ -1,4 +1,5 @@
 import { MAX_RUN_INPUT_SIZE } from '@overmind/agents'
+import { MAX_QUERY_TEXT_LENGTH } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
 import { InvalidParamsError, MemoryDisabledError } from './errors.js'
@@ -100,7 +101,7 @@ export const OPERATIONS = [
     title: 'Search memory',
     description: 'Finds the chunks closest in meaning to a query, best first. With federated: true the connected nodes are asked as well (their federation zone, and shared zones they replicate).',
     params: {
-      query: z.string().min(1).describe('What to look for, in words'),
+      query: z.string().min(1).max(MAX_QUERY_TEXT_LENGTH).refine(text => Buffer.byteLength(text) <= MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} bytes of UTF-8`).describe('What to look for, in words (at most 4 KiB)'),
       k: z.int().min(1).max(1000).optional().describe('How many results (default 10)'),
       zone: zone.optional().describe('Only this zone'),
       zones: z.array(zone).optional().describe('Only these zones'),
