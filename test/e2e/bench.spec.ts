@@ -7,6 +7,7 @@ const MESH_BENCH = fileURLToPath(new URL('../bench/mesh.js', import.meta.url))
 const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url))
 const RUN_AGENT_BENCH = fileURLToPath(new URL('../bench/run-agent.js', import.meta.url))
 const API_BENCH = fileURLToPath(new URL('../bench/api.js', import.meta.url))
+const GOSSIP_BENCH = fileURLToPath(new URL('../bench/gossip.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
 describe('mesh benchmark (fast version)', () => {
@@ -25,22 +26,45 @@ describe('mesh benchmark (fast version)', () => {
 
 // `./scripts/bench memory` runs 20k ingest, 10k replication, 10k and 100k search
 describe('memory benchmark (fast version)', () => {
-  it('measures ingest against the LevelDB floor, replication and search, and prints tables and charts', () => {
-    const res = spawnSync(process.execPath, [MEMORY_BENCH, '--quick'], { encoding: 'utf8', timeout: 300_000 })
+  it('measures ingest against the LevelDB floor, replication against OrbitDB, and search with recall against brute force; prints tables and charts', () => {
+    const res = spawnSync(process.execPath, [MEMORY_BENCH, '--quick', '--ingest', '1000', '--replicate', '200', '--search', '2000'], { encoding: 'utf8', timeout: 300_000 })
     assert.equal(res.status, 0, res.stderr)
     const figure = (pattern: RegExp): number => {
       const match = res.stdout.match(pattern)
       assert.ok(match != null, `${String(pattern)} in\n${res.stdout}`)
       return Number(match[1].replace(/,/g, ''))
     }
-    assert.ok(figure(/raw LevelDB batch put \(floor\)\s+\S+\s+\S+\s+([\d,.]+)/) > 0)
-    assert.ok(figure(/local put \(sign, embed, index\)\s+\S+\s+\S+\s+([\d,.]+)/) > 0)
-    assert.ok(figure(/from a peer \(verify, index\)\s+\S+\s+\S+\s+([\d,.]+)/) > 0)
-    assert.ok(figure(/time from B starting to identical state\s+([\d,.]+) ms/) > 0)
-    assert.ok(figure(/bytes A → B on the wire[^\d]+([\d,.]+) KiB/) > 0)
-    const recall = figure(/^2,000(?:\s+\S+){5}\s+([\d.]+)$/m)
-    assert.ok(recall > 0 && recall <= 1, `recall ${recall}`)
+    assert.ok(figure(/raw LevelDB: the same keys and bytes, synced per batch \(floor\)\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/store: signed, embedded, indexed, searchable, synced\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/running node: the same, and published to a peer[^)]*\)\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/the encoder alone, on every core \(floor\)\s+([\d,.]+)/) > 0)
+    assert.ok(figure(/time to identical state\s+([\d,.]+) ms/) > 0)
+    assert.ok(figure(/entries per second \(goal ≥ 5,000\)\s+[\d,.]+\s+([\d,.]+)/) > 0, 'OrbitDB replicated in the same run')
+    assert.match(res.stdout, /Overmind over OrbitDB\s+[\d.]+×/)
+    for (const filter of ['unfiltered', 'tag \\(1 in 300\\)', 'zone \\(1 in 2\\)', 'agent \\(1 in 10\\)']) {
+      const recall = figure(new RegExp(`^2,000\\s+${filter}\\s+\\S+\\s+\\S+\\s+([\\d.]+)$`, 'm'))
+      assert.ok(recall > 0 && recall <= 1, `recall ${recall} (${filter})`)
+    }
+    assert.match(res.stdout, /^2,000(\s+[\d,.]+){5}\s+[\d,.]+\s+[\d,.]+\s+[\d.]+×$/m)
     assert.match(res.stdout, /LevelDB floor +│█+/)
+  })
+})
+
+// `./scripts/bench gossip` runs 30 nodes and 200 messages
+describe('gossip benchmark (fast version)', () => {
+  it('measures knowledge delivery against bare gossipsub in one mesh, and prints the ratio and a chart', () => {
+    const res = spawnSync(process.execPath, [GOSSIP_BENCH, '--quick', '--nodes', '5', '--messages', '15'], { encoding: 'utf8', timeout: 300_000 })
+    assert.equal(res.status, 0, res.stderr)
+    for (const path of ['bare gossipsub (no validator)', 'knowledge, from publish', 'knowledge, to written on disk']) {
+      const row = res.stdout.split('\n').find(l => l.startsWith(path))
+      assert.ok(row != null, `${path} in\n${res.stdout}`)
+      const [pairs, delivered, p50] = row.slice(path.length).trim().split(/\s+/)
+      assert.equal(pairs, '60', row)
+      assert.equal(delivered, '100.00%', row)
+      assert.ok(Number(p50) > 0, row)
+    }
+    assert.match(res.stdout, /p50 ratio\s+[\d.]+×/)
+    assert.match(res.stdout, /knowledge p99 +│█+/)
   })
 })
 

@@ -33,7 +33,7 @@ function reply (message: GraphReply, transfer: ArrayBuffer[] = []): void {
 }
 
 function newIndex (dimensions: number, connectivity: number, expansionAdd: number, expansionSearch: number): Index {
-  return new Index({ metric: MetricKind.Cos, dimensions, connectivity, quantization: ScalarKind.F32, expansion_add: expansionAdd, expansion_search: expansionSearch, multi: false })
+  return new Index({ metric: MetricKind.Cos, dimensions, connectivity, quantization: ScalarKind.F16, expansion_add: expansionAdd, expansion_search: expansionSearch, multi: false })
 }
 
 /** Loads a saved graph only when its size and digest are what was recorded: a damaged file would abort the process */

@@ -32,6 +32,8 @@ export interface IndexSearch {
   filter: ChunkFilter
   /** Scan every vector instead of asking the graph */
   exact?: boolean
+  /** Rank by vector similarity alone */
+  vectorOnly?: boolean
 }
 
 export interface IndexInit {
@@ -206,6 +208,7 @@ export class MemoryIndex {
       candidates,
       selectivity,
       exact: query.exact === true,
+      vectorOnly: query.vectorOnly === true,
       confidence: ordinal => confidence(this.states.get(this.ids[ordinal] as string))
     })
   }

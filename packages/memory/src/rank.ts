@@ -15,6 +15,8 @@ export interface RankInput {
   confidence(ordinal: number): number
   /** Scan every vector instead of asking the graph */
   exact: boolean
+  /** Rank by vector similarity alone */
+  vectorOnly?: boolean
 }
 
 export interface RankedHit {
@@ -30,8 +32,12 @@ const LEXICAL_WEIGHT = 0.3
 /** Up to this many chunks passing the filters, scanning them all beats the graph (~0.3 µs a row) */
 const SCAN_BELOW = 8192
 
-/** A filtered graph search asks for this many times the candidates it needs, over the share that passes */
-const OVERSAMPLE = 6
+/**
+ * A filtered graph search asks for this many times `k` over the share that
+ * passes: the `k` nearest that pass lie among about `k / share` nearest of
+ * all, and the graph finds most of a list that long
+ */
+const OVERSAMPLE = 4
 
 /**
  * Hybrid ranking: candidates from the vector graph (or an exact scan when
@@ -42,8 +48,10 @@ const OVERSAMPLE = 6
 export async function rankResults (input: RankInput): Promise<RankedHit[]> {
   const { vectors, lexical, vector, k, filter } = input
   const pool = Math.max(k * 8, 64)
+  const nearest = await vectorCandidates(input, pool)
+  if (input.vectorOnly === true) return nearest.slice(0, k).map(hit => ({ ...hit, score: hit.similarity, lexical: 0 }))
   const candidates = new Map<number, { similarity: number, lexical: number }>()
-  for (const hit of await vectorCandidates(input, pool)) candidates.set(hit.ordinal, { similarity: hit.similarity, lexical: 0 })
+  for (const hit of nearest) candidates.set(hit.ordinal, { similarity: hit.similarity, lexical: 0 })
   for (const hit of lexical.search(input.query, pool, filter, candidates.keys())) {
     const known = candidates.get(hit.ordinal)
     if (known != null) known.lexical = hit.score
@@ -71,11 +79,12 @@ async function vectorCandidates (input: RankInput, pool: number): Promise<Array<
     return vectors.exact(vector, pool, undefined, input.candidates.filter(filter))
   }
   const selectivity = Math.min(1, Math.max(input.selectivity, 1 / Math.max(1, vectors.count)))
-  let want = selectivity >= 0.95 ? pool : Math.ceil(pool * OVERSAMPLE / selectivity)
+  let want = selectivity >= 0.95 ? pool : Math.max(pool, Math.ceil(input.k * OVERSAMPLE / selectivity))
   while (true) {
     if (want * 2 >= vectors.count) return vectors.exact(vector, pool, filter)
     const hits = await vectors.approximate(vector, want, filter)
-    if (hits.length >= pool) return hits.slice(0, pool)
+    // fewer than `k` passed: the filter is narrower than counted, ask wider
+    if (hits.length >= Math.min(pool, input.k)) return hits.slice(0, pool)
     want *= 4
   }
 }

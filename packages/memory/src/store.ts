@@ -109,6 +109,8 @@ export interface SearchQuery extends ReadOptions {
   replicatedOnly?: boolean
   /** Skip the approximate graph and scan every vector */
   exact?: boolean
+  /** Rank by vector similarity alone: no BM25, no confidence (what the graph's recall is measured on) */
+  vectorOnly?: boolean
 }
 
 export interface SearchResult extends ChunkView {
@@ -715,7 +717,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const textBytes = Buffer.byteLength(query.text ?? '')
     if (textBytes > MAX_QUERY_TEXT_LENGTH) throw new InvalidInputError(`search text of ${textBytes} bytes is over the ${MAX_QUERY_TEXT_LENGTH} byte limit`)
     const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
-    const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact })
+    const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact, vectorOnly: query.vectorOnly })
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.readChunks(ids)
     const out: SearchHit[] = []

@@ -8,9 +8,15 @@ export interface VectorHit {
   similarity: number
 }
 
-/** Graph parameters: recall@10 ≈ 0.97 against an exact scan at 100,000 chunks, ~1 ms a search */
+/**
+ * Graph parameters, measured on 100,000 chunks of the hashing embedder:
+ * half-precision vectors in the graph and a narrow search while building
+ * cost ~170 µs of CPU per insert (a third of full precision with expansion
+ * 64) for recall@10 ≈ 0.95 from the graph alone; searches ask it for 80
+ * candidates and re-rank them exactly
+ */
 const CONNECTIVITY = 16
-const EXPANSION_ADD = 64
+const EXPANSION_ADD = 32
 const EXPANSION_SEARCH = 128
 
 /** Rows per shared block of vectors: blocks are added, never copied, as the store grows */
@@ -196,28 +202,32 @@ export class VectorIndex {
 
   /** Exact top `k` over the ordinals that pass `filter` (all when omitted), or over `ordinals` (known to pass) */
   exact (query: Float32Array, k: number, filter?: (ordinal: number) => boolean, ordinals?: number[]): VectorHit[] {
-    const hits: VectorHit[] = []
-    let floor = -Infinity
-    const consider = (ordinal: number): void => {
-      const similarity = this.similarity(query, ordinal)
-      if (hits.length < k || similarity > floor) {
-        hits.push({ ordinal, similarity })
-        if (hits.length > k * 2) {
-          hits.sort((a, b) => b.similarity - a.similarity).length = k
-          floor = hits[k - 1].similarity
-        }
-      }
+    const best = new TopK(k)
+    const { dimensions, present } = this
+    const score = (segment: Float32Array, base: number): number => {
+      let dot = 0
+      for (let i = 0; i < dimensions; i++) dot += query[i] * segment[base + i]
+      return dot
     }
     if (ordinals != null) {
       for (const ordinal of ordinals) {
-        if (this.present[ordinal] === 1) consider(ordinal)
+        if (present[ordinal] !== 1) continue
+        best.offer(ordinal, score(this.segments[Math.floor(ordinal / SEGMENT_ROWS)], (ordinal % SEGMENT_ROWS) * dimensions))
       }
-    } else {
-      for (let ordinal = 0; ordinal < this.present.length; ordinal++) {
-        if (this.present[ordinal] === 1 && (filter == null || filter(ordinal))) consider(ordinal)
+      return best.hits()
+    }
+    // block by block, row by row: the plain loop an exact scan should cost
+    for (let index = 0; index < this.segments.length; index++) {
+      const segment = this.segments[index]
+      if (segment == null) continue
+      const first = index * SEGMENT_ROWS
+      const last = Math.min(first + SEGMENT_ROWS, present.length)
+      for (let ordinal = first, base = 0; ordinal < last; ordinal++, base += dimensions) {
+        if (present[ordinal] !== 1 || (filter != null && !filter(ordinal))) continue
+        best.offer(ordinal, score(segment, base))
       }
     }
-    return top(hits, k)
+    return best.hits()
   }
 
   /** Writes the graph beside the store, with its size and digest */
@@ -249,6 +259,34 @@ export class VectorIndex {
     const present = new Uint8Array(capacity)
     present.set(this.present)
     this.present = present
+  }
+}
+
+/** The `k` best of what is offered, kept sorted; most offers fall below the floor and cost one comparison */
+class TopK {
+  private readonly k: number
+  private readonly ordinals: number[] = []
+  private readonly scores: number[] = []
+
+  constructor (k: number) {
+    this.k = k
+  }
+
+  offer (ordinal: number, score: number): void {
+    const { ordinals, scores, k } = this
+    if (scores.length === k && score <= scores[k - 1]) return
+    let at = scores.length < k ? scores.length : k - 1
+    while (at > 0 && scores[at - 1] < score) {
+      scores[at] = scores[at - 1]
+      ordinals[at] = ordinals[at - 1]
+      at--
+    }
+    scores[at] = score
+    ordinals[at] = ordinal
+  }
+
+  hits (): VectorHit[] {
+    return this.ordinals.map((ordinal, i) => ({ ordinal, similarity: this.scores[i] }))
   }
 }
 

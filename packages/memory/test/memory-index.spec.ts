@@ -7,6 +7,7 @@ import { HashingEmbedder } from '../src/embedder.js'
 import { signEvent } from '../src/entry.js'
 import { LexicalIndex } from '../src/lexical-index.js'
 import { MemoryIndex } from '../src/memory-index.js'
+import { VectorIndex } from '../src/vector-index.js'
 import type { Chunk } from '@overmind/protocols'
 
 const SELF = '12D3KooWPUctyKhcmpJqp9A91yeJdhxCmXJRpkSYq5kh6iBkU4U9'
@@ -75,6 +76,26 @@ describe('MemoryIndex', () => {
     assert.equal(idx.isForgotten(1), false, 'a tombstone of another author does not')
     assert.deepEqual(idx.stats().chunks, { private: 0, shared: 0, federation: 1 })
     assert.equal(idx.stats().forgotten, 1)
+  })
+})
+
+describe('VectorIndex', () => {
+  it('scans exactly: the k most similar vectors, best first, over all, a filter or a list', () => {
+    const vectors = new VectorIndex('test', 8)
+    const random = (seed: number): Float32Array => {
+      const v = Float32Array.from({ length: 8 }, (_, i) => Math.sin(seed * 7.1 + i * 1.3))
+      const norm = Math.hypot(...v)
+      return v.map(x => x / norm)
+    }
+    for (let ordinal = 1; ordinal <= 10_000; ordinal++) vectors.add(ordinal, random(ordinal))
+    const query = random(0.5)
+    const truth = (pass: (o: number) => boolean): number[] => Array.from({ length: 10_000 }, (_, i) => i + 1).filter(pass)
+      .map(o => ({ o, s: vectors.similarity(query, o) })).sort((a, b) => b.s - a.s).slice(0, 7).map(x => x.o)
+    assert.deepEqual(vectors.exact(query, 7).map(h => h.ordinal), truth(() => true))
+    assert.deepEqual(vectors.exact(query, 7, o => o % 3 === 0).map(h => h.ordinal), truth(o => o % 3 === 0))
+    const list = truth(() => true).slice(2)
+    assert.deepEqual(vectors.exact(query, 3, undefined, [...list].reverse()).map(h => h.ordinal), list.slice(0, 3))
+    void vectors.close()
   })
 })
 
