@@ -19,9 +19,14 @@ const SUBJECTS = ['the build server', 'the payroll database', 'the DNS resolver'
 const EVENTS = ['ran out of disk space', 'restarted after a failover', 'timed out under load', 'was upgraded to a new version', 'lost its connection to the cache', 'rejected expired certificates']
 const FIXES = ['clearing the old logs fixed it', 'raising the memory limit helped', 'a retry with backoff solved it', 'rolling back the change fixed it', 'nobody has found the cause yet']
 
-/** An English note, different for every i */
+/** A short English note, different for every i: what an agent jots down (the encoder's cost grows with length) */
 function note (i: number): string {
-  return `${SUBJECTS[i % SUBJECTS.length]} ${EVENTS[(i >> 3) % EVENTS.length]} in region ${i % 13}; ${FIXES[(i >> 5) % FIXES.length]} (ticket ${i})`
+  return `${SUBJECTS[i % SUBJECTS.length]} ${EVENTS[(i >> 3) % EVENTS.length]} (#${i})`
+}
+
+/** A longer note: a sentence and its fix */
+function longNote (i: number): string {
+  return `${note(i)} in region ${i % 13}; ${FIXES[(i >> 5) % FIXES.length]}`
 }
 
 async function initNode (dataDir: string, args: string[], settings: Record<string, unknown>): Promise<void> {
@@ -180,7 +185,7 @@ describe('a sentence node sent a 60,000-byte query and a 30 KB chunk of another 
 
     // a 30 KB chunk of the hashing model: the sentence node embeds it itself, behind the write
     let text = ''
-    for (let i = 0; Buffer.byteLength(text) < 30_000; i++) text += `${note(i)}. `
+    for (let i = 0; Buffer.byteLength(text) < 30_000; i++) text += `${longNote(i)}. `
     const chunk = await h.memory!.put({ text })
 
     // a 60,000-byte query on the wire, as any member could send it

@@ -32,7 +32,7 @@ export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'
 export { SentenceEmbedder } from './sentence-embedder.js'
 export type { SentenceEmbedderInit } from './sentence-embedder.js'
-export type { EmbedOptions } from './embedding-pool.js'
+export type { EmbedOptions } from './embedder.js'
 export {
   verifyEntry, openEnvelope, checkEnvelope, checkSignature, signChunk, signEvent, entryId, isEntryId, zoneOfBytes,
   zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES

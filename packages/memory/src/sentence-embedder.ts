@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os'
-import { EmbeddingPool } from './embedding-pool.js'
+import { EmbedderError } from './errors.js'
 import { meanVector, textWindows } from './windows.js'
-import type { Embedder } from './embedder.js'
-import type { EmbedOptions } from './embedding-pool.js'
+import { WorkerPool } from './worker-pool.js'
+import type { Embedder, EmbedOptions } from './embedder.js'
 
 export interface SentenceEmbedderInit {
   /** Worker threads that run the encoder @default os.availableParallelism() */
@@ -21,8 +21,13 @@ const WINDOW_BYTES = 400
 /** Windows of one text at most: a text costs at most ~1 s of one thread */
 const MAX_WINDOWS = 16
 
+/** Texts per task: one task holds its thread for ~0.1 s */
+const BATCH = 16
+
+type SentencePool = WorkerPool<string[], Float32Array>
+
 /** One pool per process and size, shared by every store in it */
-const pools = new Map<number, EmbeddingPool>()
+const pools = new Map<number, SentencePool>()
 
 /**
  * A sentence embedder that runs offline: the Universal Sentence Encoder
@@ -39,13 +44,13 @@ const pools = new Map<number, EmbeddingPool>()
 export class SentenceEmbedder implements Embedder {
   readonly model = 'use-lite-en-512'
   readonly dimensions = DIMENSIONS
-  private readonly pool: EmbeddingPool
+  private readonly pool: SentencePool
 
   constructor (init: SentenceEmbedderInit = {}) {
     const threads = Math.max(1, init.threads ?? availableParallelism())
     let pool = pools.get(threads)
     if (pool == null) {
-      pool = new EmbeddingPool({ script: new URL('./sentence-worker.js', import.meta.url), threads, dimensions: DIMENSIONS })
+      pool = new WorkerPool({ script: new URL('./sentence-worker.js', import.meta.url), threads, error: message => new EmbedderError(`the sentence model failed: ${message}`) })
       pools.set(threads, pool)
     }
     this.pool = pool
@@ -65,7 +70,12 @@ export class SentenceEmbedder implements Embedder {
     })
     const out: Float32Array[] = texts.map(() => new Float32Array(DIMENSIONS))
     if (windows.length === 0) return out
-    const vectors = await this.pool.embed(windows, options)
+    const batches: Array<Promise<Float32Array>> = []
+    for (let i = 0; i < windows.length; i += BATCH) batches.push(this.pool.run(windows.slice(i, i + BATCH), options))
+    const vectors: Float32Array[] = []
+    for (const flat of await Promise.all(batches)) {
+      for (let i = 0; i < flat.length; i += DIMENSIONS) vectors.push(flat.subarray(i, i + DIMENSIONS))
+    }
     const byText = new Map<number, Float32Array[]>()
     owners.forEach((owner, i) => {
       const list = byText.get(owner)

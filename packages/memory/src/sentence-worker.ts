@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module'
 import { parentPort } from 'node:worker_threads'
-import type { EmbedReply, EmbedRequest } from './embedding-pool.js'
+import { serveTasks } from './worker-pool.js'
 
 interface SentenceModel {
   embed(texts: string[]): Promise<number[][]>
@@ -32,18 +32,14 @@ const model = load()
 // an unhandled rejection would end the thread before it can say why
 model.catch(() => {})
 
-parentPort?.on('message', (request: EmbedRequest) => {
-  (async () => {
-    const vectors = await (await model).embed(request.texts)
-    if (vectors.length !== request.texts.length || vectors.some(v => v.length !== DIMENSIONS)) {
-      throw new Error(`the sentence model returned ${vectors.length} vectors of ${vectors[0]?.length ?? 0} dimensions for ${request.texts.length} texts`)
+if (parentPort != null) {
+  serveTasks<string[], Float32Array>(parentPort, async (texts) => {
+    const vectors = await (await model).embed(texts)
+    if (vectors.length !== texts.length || vectors.some(v => v.length !== DIMENSIONS)) {
+      throw new Error(`the sentence model returned ${vectors.length} vectors of ${vectors[0]?.length ?? 0} dimensions for ${texts.length} texts`)
     }
     const flat = new Float32Array(vectors.length * DIMENSIONS)
     vectors.forEach((vector, i) => { flat.set(vector, i * DIMENSIONS) })
-    const reply: EmbedReply = { id: request.id, vectors: flat }
-    parentPort?.postMessage(reply, [flat.buffer])
-  })().catch((err: any) => {
-    const reply: EmbedReply = { id: request.id, error: String(err?.message ?? err) }
-    parentPort?.postMessage(reply)
+    return { result: flat, transfer: [flat.buffer] }
   })
-})
+}

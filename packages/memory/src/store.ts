@@ -8,13 +8,14 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
-import { authorOf, checkEnvelope, checkSignature, isEntryId, openEnvelope, signChunk, signEvent, vectorFromBytes, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { authorOf, checkEnvelope, checkSignature, envelopeParts, isEntryId, openEnvelope, signChunk, signEvent, vectorFromBytes, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError, StoreFailedError } from './errors.js'
 import { confidence, isForgotten } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
 import type { Embedder } from './embedder.js'
-import type { CheckedEntry, SignatureOptions, VerifiedEntry, ZoneName } from './entry.js'
+import type { CheckedEntry, SignatureOptions, VerifiedChunk, VerifiedEntry, ZoneName } from './entry.js'
 import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
 import type { ChunkFilter } from './memory-index.js'
@@ -201,6 +202,8 @@ const GRAPH_BACKLOG = 4096
 /** Chunks that may wait for a vector of this node's model before writes pause */
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
+/** From this many chunks on, a write is signed on the worker threads */
+const SIGN_IN_THREADS = 32
 const utf8 = new TextEncoder()
 
 /**
@@ -369,11 +372,36 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         embedding: { model: this.embedder.model, dimensions: vectors[i].length, vector: vectorToBytes(vectors[i]) },
         ...this.stamp(zone)
       }))
-      const entries = await Promise.all(chunks.map(async chunk => await signChunk(chunk, this.init.privateKey)))
+      const entries = await this.signChunks(chunks)
       return { entries, done: this.enqueue({ entries, origin: 'local', vectors }) }
     })
     await signed.done
     return signed.entries.map(e => chunkView(e.id, e.body, this.index.state(e.id)))
+  }
+
+  /**
+   * Signs chunks of this node: a few on libuv's thread pool, many on the
+   * process's worker threads, which also encode and hash them (Ed25519
+   * signatures are deterministic: either way gives the same bytes)
+   */
+  private async signChunks (chunks: Chunk[]): Promise<VerifiedChunk[]> {
+    const key = this.init.privateKey
+    if (chunks.length < SIGN_IN_THREADS || key.type !== 'Ed25519') {
+      return await Promise.all(chunks.map(async chunk => await signChunk(chunk, key)))
+    }
+    const pool = entryPool()
+    const seed = key.raw.subarray(0, 32)
+    const parts = split(chunks, pool.size, SIGN_IN_THREADS)
+    const signed = await Promise.all(parts.map(async bodies => await pool.run({ op: 'sign', seed, kind: EntryKind.CHUNK, bodies })))
+    const author = authorOf(this.authorBytes)
+    return parts.flatMap((bodies, p) => {
+      const result = signed[p]
+      if (!('entries' in result)) throw new Error('the signing thread answered something else')
+      return bodies.map((body, i): VerifiedChunk => {
+        const { id, bytes } = result.entries[i]
+        return { kind: EntryKind.CHUNK, id, author, body, signed: envelopeParts(EntryKind.CHUNK, bytes), bytes }
+      })
+    })
   }
 
   /** Records that a task using these chunks succeeded or failed */

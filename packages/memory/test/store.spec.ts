@@ -258,6 +258,21 @@ describe('MemoryStore', () => {
     await Promise.all([author.close(), receiver.close()])
   })
 
+  it('signs a large write on the worker threads to the same bytes as one signed here, each verifying', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    const store = await openStore({ privateKey })
+    const many = await store.putMany(Array.from({ length: 200 }, (_, i) => ({ text: `bulk note ${i}`, tags: ['bulk'] })))
+    const entries = await allEntries(store)
+    assert.equal(entries.length, 200)
+    for (const [i, bytes] of entries.entries()) {
+      const entry = await verifyEntry(bytes)
+      assert.equal(entry.id, many[i].id)
+      const again = await signChunk(Chunk.decode(SignedEntry.decode(bytes).body), privateKey)
+      assert.deepEqual(new Uint8Array(again.bytes), new Uint8Array(bytes))
+    }
+    await store.close()
+  })
+
   it('advances its clock past every entry it receives', async () => {
     const clock = new HybridLogicalClock()
     const ahead = new HybridLogicalClock({ wallClock: () => Date.now() + 30_000 })

@@ -1,0 +1,27 @@
+import { availableParallelism } from 'node:os'
+import { WorkerPool } from './worker-pool.js'
+import type { EntryKind, Chunk, Event } from '@overmind/protocols'
+
+export type EntryTask =
+  | { op: 'hash', dimensions: number, texts: string[] }
+  | { op: 'sign', seed: Uint8Array, kind: EntryKind, bodies: Chunk[] | Event[] }
+
+export type EntryResult =
+  | { vectors: Float32Array }
+  | { entries: Array<{ id: string, bytes: Uint8Array<ArrayBuffer> }> }
+
+let pool: WorkerPool<EntryTask, EntryResult> | undefined
+
+/** The process's threads for the CPU work of local writes: one per core */
+export function entryPool (): WorkerPool<EntryTask, EntryResult> {
+  pool ??= new WorkerPool({ script: new URL('./entry-worker.js', import.meta.url), threads: availableParallelism() })
+  return pool
+}
+
+/** Splits `items` into `parts` runs of about equal length, at least `min` long */
+export function split<T> (items: T[], parts: number, min: number): T[][] {
+  const size = Math.max(min, Math.ceil(items.length / parts))
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}

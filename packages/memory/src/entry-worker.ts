@@ -1,0 +1,44 @@
+/**
+ * A worker thread for the CPU work of local writes: hashing texts into
+ * vectors, and encoding and signing entries, so that an import of thousands
+ * of chunks leaves the event loop free. Signing keys arrive as seeds and are
+ * kept per thread.
+ */
+import { parentPort } from 'node:worker_threads'
+import { Chunk, EntryKind, Event } from '@overmind/protocols'
+import { HashingEmbedder } from './embedder.js'
+import { entryId, signedEntryBytes, signingKeyFromSeed } from './entry.js'
+import { serveTasks } from './worker-pool.js'
+import type { EntryResult, EntryTask } from './entry-pool.js'
+import type { KeyObject } from 'node:crypto'
+
+const keys = new Map<string, KeyObject>()
+const embedders = new Map<number, HashingEmbedder>()
+
+if (parentPort != null) {
+  serveTasks<EntryTask, EntryResult>(parentPort, async (task) => {
+    if (task.op === 'hash') {
+      let embedder = embedders.get(task.dimensions)
+      if (embedder == null) {
+        embedder = new HashingEmbedder({ dimensions: task.dimensions })
+        embedders.set(task.dimensions, embedder)
+      }
+      const flat = new Float32Array(task.texts.length * task.dimensions)
+      task.texts.forEach((text, i) => { flat.set(embedder.embedOne(text), i * task.dimensions) })
+      return { result: { vectors: flat }, transfer: [flat.buffer] }
+    }
+    const seed = Buffer.from(task.seed).toString('hex')
+    let key = keys.get(seed)
+    if (key == null) {
+      key = signingKeyFromSeed(task.seed)
+      keys.set(seed, key)
+    }
+    const signingKey = key
+    const entries = task.bodies.map(body => {
+      const bytes = task.kind === EntryKind.CHUNK ? Chunk.encode(body as Chunk) : Event.encode(body as Event)
+      return { id: entryId(bytes), bytes: signedEntryBytes(task.kind, bytes, signingKey) }
+    })
+    // the encoder's buffers may share a slab: they are copied, never transferred
+    return { result: { entries } }
+  })
+}
