@@ -18,7 +18,7 @@
 
 export { Heartbeat, AgentAdvert } from './heartbeat.js'
 export {
-  Zone, Embedding, Chunk, EventKind, Event, EntryKind, SignedEntry, VersionEntry,
+  Zone, Embedding, Chunk, EventKind, Event, EntryKind, SignedEntry, KnowledgeBatch, VersionEntry,
   SyncRequest, SyncPage, QueryRequest, QueryResult, QueryResponse
 } from './memory.js'
 export {

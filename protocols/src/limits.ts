@@ -29,6 +29,13 @@ export const MAX_ENTRY_BODY_SIZE = 64 * 1024
 /** Largest encoded SignedEntry (a knowledge topic message), in bytes */
 export const MAX_ENTRY_SIZE = MAX_ENTRY_BODY_SIZE + 256
 
+/** Most entries in one knowledge topic message, and its largest size in bytes */
+export const MAX_KNOWLEDGE_ENTRIES = 512
+export const MAX_KNOWLEDGE_MESSAGE_SIZE = 1024 * 1024
+
+/** Repeated-field limits passed to `KnowledgeBatch.decode` */
+export const KNOWLEDGE_BATCH_LIMITS = { entries: MAX_KNOWLEDGE_ENTRIES }
+
 /** Most targets of one event */
 export const MAX_EVENT_TARGETS = 64
 

@@ -949,6 +949,114 @@ export namespace SignedEntry {
   }
 }
 
+export interface KnowledgeBatch {
+  entries: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace KnowledgeBatch {
+  let _codec: Codec<KnowledgeBatch>
+
+  export const codec = (): Codec<KnowledgeBatch> => {
+    if (_codec == null) {
+      _codec = message<KnowledgeBatch>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.entries != null && obj.entries.length > 0) {
+          for (const value of obj.entries) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          entries: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.entries != null && obj.entries.length === opts.limits.entries) {
+                throw new MaxLengthError('Decode error - repeated field "entries" had too many elements')
+              }
+
+              obj.entries.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          entries: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.entries != null && obj.entries === opts.limits.entries) {
+                throw new MaxLengthError('Streaming decode error - repeated field "entries" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.entries[]`,
+                index: obj.entries,
+                value: reader.bytes()
+              }
+
+              obj.entries++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface KnowledgeBatchEntriesFieldEvent {
+    field: '$.entries[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<KnowledgeBatch>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, KnowledgeBatch.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KnowledgeBatch>): KnowledgeBatch {
+    return decodeMessage(buf, KnowledgeBatch.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KnowledgeBatch>): Generator<KnowledgeBatchEntriesFieldEvent> {
+    return streamMessage(buf, KnowledgeBatch.codec(), opts)
+  }
+}
+
 export interface VersionEntry {
   author: Uint8Array<ArrayBuffer>
   zone: Zone

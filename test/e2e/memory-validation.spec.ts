@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { pbStream } from '@libp2p/utils'
 import { entryId } from '@overmind/memory'
-import { Chunk, EntryKind, SignedEntry, SyncPage, SyncRequest, Zone } from '@overmind/protocols'
+import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, SyncPage, SyncRequest, Zone } from '@overmind/protocols'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -118,7 +118,9 @@ describe('memory entries from a hostile member', () => {
       const id = idOf(data)
       const chunksBefore = relay.memory!.stats().chunks.federation
       const before = rejected(reason)
-      await attacker.node.libp2p.services.pubsub.publish(attacker.node.libp2p.services.knowledge!.topic, data)
+      // a message of the topic is a batch of entries; garbage stays garbage
+      const message = reason === 'malformed' && what.startsWith('bytes') ? data : KnowledgeBatch.encode({ entries: [data as Uint8Array<ArrayBuffer>] })
+      await attacker.node.libp2p.services.pubsub.publish(attacker.node.libp2p.services.knowledge!.topic, message)
       await waitFor(() => rejected(reason) > before, { message: `the relay to reject ${what}` })
       await delay(300)
       assert.equal(relay.libp2p.status, 'started')
@@ -129,6 +131,19 @@ describe('memory entries from a hostile member', () => {
     })
   }
 
+  it('rejects a whole message when one of its entries is forged, and stores none of it', async () => {
+    const attacker = await newAttacker()
+    const good = await sign(Chunk.encode(chunkBody(attacker.node.libp2p.peerId)), attacker.key)
+    const forged = await sign(Chunk.encode(chunkBody(attacker.node.libp2p.peerId)), attacker.key)
+    forged.signature[3] ^= 0x01
+    const before = rejected('bad-signature')
+    await attacker.node.libp2p.services.pubsub.publish(attacker.node.libp2p.services.knowledge!.topic, KnowledgeBatch.encode({ entries: [SignedEntry.encode(good), SignedEntry.encode(forged)] }))
+    await waitFor(() => rejected('bad-signature') > before, { message: 'the relay to reject the batch' })
+    await delay(300)
+    assert.equal(relay.memory!.holds(entryId(good.body)), false, 'the valid entry of a rejected message is not kept either')
+    assert.deepEqual(rejectedAtReceiver, [])
+  })
+
   it('makes a sender of bad entries lose its standing at the relay', async () => {
     const attacker = await newAttacker()
     const pubsub = relay.libp2p.services.pubsub as unknown as { getScore(peerId: string): number }
@@ -136,7 +151,7 @@ describe('memory entries from a hostile member', () => {
     for (let i = 0; i < 5; i++) {
       const entry = await sign(Chunk.encode(chunkBody(attacker.node.libp2p.peerId)), attacker.key)
       entry.signature[1] ^= 0x01
-      await attacker.node.libp2p.services.pubsub.publish(attacker.node.libp2p.services.knowledge!.topic, SignedEntry.encode(entry))
+      await attacker.node.libp2p.services.pubsub.publish(attacker.node.libp2p.services.knowledge!.topic, KnowledgeBatch.encode({ entries: [SignedEntry.encode(entry)] }))
     }
     // scores are refreshed on gossipsub's own heartbeat, once a second
     await waitFor(() => pubsub.getScore(attacker.node.peerId) < -80, { timeout: 5_000, message: () => `the attacker's score (${pubsub.getScore(attacker.node.peerId)}) to fall below the graylist threshold` })

@@ -11,6 +11,9 @@ const MAX_LINE = 64 * 1024
 /** Chunks per durable batch of an import; each batch is acknowledged once written */
 export const IMPORT_BATCH = 500
 
+/** Batches of an import under way at once */
+const IMPORT_IN_FLIGHT = 2
+
 /** What an import stream answers with, one JSON object per line */
 export type ImportProgress =
   | { acknowledged: number }
@@ -83,24 +86,50 @@ export async function * importLines (store: MemoryStore, source: AsyncIterable<U
   let acknowledged = 0
   let lineNo = 0
   let batch: PutInput[] = []
+  // the next batch is embedded while the one before it is signed and written,
+  // so the embedder never waits; acknowledgements still come in line order
+  const writing: Array<{ size: number, done: Promise<unknown> }> = []
+  const start = (): void => {
+    const done = store.putMany(batch)
+    done.catch(() => {})
+    writing.push({ size: batch.length, done })
+    batch = []
+  }
   try {
     for await (const line of splitLines(source, { maxLength: MAX_LINE })) {
       lineNo++
       if (line.trim() === '') continue
       batch.push(parseImportLine(line, lineNo))
       if (batch.length < IMPORT_BATCH) continue
-      await store.putMany(batch)
-      acknowledged += batch.length
-      batch = []
+      start()
+      if (writing.length < IMPORT_IN_FLIGHT) continue
+      const first = writing.shift()!
+      await first.done
+      acknowledged += first.size
       yield { acknowledged }
     }
-    if (batch.length > 0) {
-      await store.putMany(batch)
-      acknowledged += batch.length
+    if (batch.length > 0) start()
+    while (writing.length > 0) {
+      const first = writing.shift()!
+      await first.done
+      acknowledged += first.size
       yield { acknowledged }
     }
     yield { done: true, acknowledged }
   } catch (err: any) {
+    // a bad line: what came before it is written and acknowledged first;
+    // a failed write: nothing after it counts
+    if (err.name === 'BadRequestError') {
+      for (const { size, done } of writing.splice(0)) {
+        try {
+          await done
+        } catch {
+          break
+        }
+        acknowledged += size
+        yield { acknowledged }
+      }
+    }
     yield { error: { name: err.name ?? 'Error', message: err.message }, line: lineNo, acknowledged }
   }
 }

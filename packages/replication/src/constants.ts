@@ -1,6 +1,6 @@
-/** Gossipsub topic of new federation entries in one mesh */
+/** Gossipsub topic of new federation entries in one mesh: each message a batch of its publisher's entries */
 export function knowledgeTopic (mesh: string): string {
-  return `/overmind/${mesh}/knowledge/1`
+  return `/overmind/${mesh}/knowledge/2`
 }
 
 export const SYNC_PROTOCOL = '/overmind/memory-sync/1.0.0'

@@ -5,7 +5,8 @@
  * over a `MemoryStore`:
  *
  * - `knowledge`: new federation entries pushed on the gossipsub topic
- *   `/overmind/<mesh>/knowledge/1`, each validated before it is stored or forwarded
+ *   `/overmind/<mesh>/knowledge/2` in batches, each entry checked before it is
+ *   forwarded, indexed and written
  * - `memorySync`: anti-entropy over `/overmind/memory-sync/1.0.0` (version
  *   vectors out, missing entries back in bounded pages)
  * - `memoryQuery`: federated search over `/overmind/memory-query/1.0.0`

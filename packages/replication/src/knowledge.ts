@@ -1,7 +1,7 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { outboundEntry } from '@overmind/memory'
-import { MAX_ENTRY_SIZE } from '@overmind/protocols'
+import { KnowledgeBatch, KNOWLEDGE_BATCH_LIMITS, MAX_KNOWLEDGE_ENTRIES, MAX_KNOWLEDGE_MESSAGE_SIZE } from '@overmind/protocols'
 import { knowledgeTopic } from './constants.js'
 import type { EntryRejection, KnowledgeComponents, KnowledgeInit, KnowledgeService, KnowledgeServiceEvents, KnowledgeStats } from './index.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -9,7 +9,10 @@ import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { MemoryStore, RejectReason, StoredEntryEvent, VerifiedEntry } from '@overmind/memory'
 
 /** Entries the validator accepted, until gossipsub hands their message over */
-const accepted = new WeakMap<Message, VerifiedEntry>()
+const accepted = new WeakMap<Message, VerifiedEntry[]>()
+
+/** A message closes at this many bytes of entries: well under the topic's limit */
+const BATCH_BYTES = MAX_KNOWLEDGE_MESSAGE_SIZE / 2
 
 /**
  * Pushes new federation entries to the mesh over gossipsub, and takes in the
@@ -27,6 +30,9 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
   private readonly log: Logger
   private readonly stats: KnowledgeStats = { published: 0, received: 0, duplicates: 0, dropped: 0, rejected: {} }
   private started = false
+  private outbox: Array<Uint8Array<ArrayBuffer>> = []
+  private outboxBytes = 0
+  private flushing?: ReturnType<typeof setImmediate>
 
   constructor (components: KnowledgeComponents, init: KnowledgeInit) {
     super()
@@ -60,6 +66,8 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
 
   async stop (): Promise<void> {
     if (!this.started) return
+    // what waits in the outbox leaves now; anti-entropy covers it if not
+    this.flush()
     this.started = false
     this.store.removeEventListener('entry', this.onEntry)
     this.pubsub.removeEventListener('message', this.onMessage)
@@ -75,54 +83,89 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     return structuredClone(this.stats)
   }
 
+  /**
+   * A local entry of a replicated zone joins the outbox. Entries written
+   * together leave in one message: an import of thousands of chunks is a
+   * few messages, and a single write leaves on the next turn of the loop.
+   */
   private onEntry (evt: CustomEvent<StoredEntryEvent>): void {
     const { entry, origin } = evt.detail
     if (origin !== 'local' || !this.store.replicatedZones.includes(entry.body.zone)) return
-    let data: Uint8Array
+    let data: Uint8Array<ArrayBuffer>
     try {
       data = outboundEntry(entry.bytes, this.store.replicatedZones)
     } catch (err: any) {
       this.log.error('not publishing %s: %s', entry.id, err.message)
       return
     }
-    this.pubsub.publish(this.topic, data).then(() => {
-      this.stats.published++
+    if (this.outbox.length >= MAX_KNOWLEDGE_ENTRIES || this.outboxBytes + data.byteLength + 8 > BATCH_BYTES) this.flush()
+    this.outbox.push(data)
+    this.outboxBytes += data.byteLength + 8
+    this.flushing ??= setImmediate(() => { this.flush() })
+  }
+
+  private flush (): void {
+    clearImmediate(this.flushing)
+    this.flushing = undefined
+    if (this.outbox.length === 0 || !this.started) return
+    const entries = this.outbox
+    this.outbox = []
+    this.outboxBytes = 0
+    this.pubsub.publish(this.topic, KnowledgeBatch.encode({ entries })).then(() => {
+      this.stats.published += entries.length
     }, (err: Error) => {
-      // anti-entropy delivers it later
-      this.log('could not publish %s: %s', entry.id, err.message)
+      // anti-entropy delivers them later
+      this.log('could not publish %d entries: %s', entries.length, err.message)
     })
   }
 
+  /**
+   * Checks every entry of a message: size, schema, author (the publisher),
+   * signature, zone. One bad entry rejects the message: its publisher signed
+   * all of it. Entries held already are skipped; a message of nothing new is
+   * ignored.
+   */
   private async validate (_from: PeerId, msg: Message): Promise<TopicValidatorResult> {
     if (msg.type !== 'signed') {
       return this.reject('malformed', 'message is not signed', undefined)
     }
-    if (msg.data.byteLength > MAX_ENTRY_SIZE) {
-      return this.reject('oversized', `message of ${msg.data.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`, msg.from)
+    if (msg.data.byteLength > MAX_KNOWLEDGE_MESSAGE_SIZE) {
+      return this.reject('oversized', `message of ${msg.data.byteLength} bytes is over the ${MAX_KNOWLEDGE_MESSAGE_SIZE} byte limit`, msg.from)
     }
-    const admission = await this.store.check(msg.data, { publisher: msg.from, inline: true })
-    if (admission.verdict === 'reject') {
-      return this.reject(admission.reason, admission.message, msg.from)
+    let batch: KnowledgeBatch
+    try {
+      batch = KnowledgeBatch.decode(msg.data, { limits: KNOWLEDGE_BATCH_LIMITS })
+    } catch (err: any) {
+      return this.reject(/too many/i.test(err.message) ? 'oversized' : 'malformed', `message is not a batch of entries: ${err.message}`, msg.from)
     }
-    if (admission.verdict === 'duplicate') {
-      this.stats.duplicates++
-      return TopicValidatorResult.Ignore
+    if (batch.entries.length === 0) return this.reject('malformed', 'message holds no entry', msg.from)
+    // one entry is checked here; a batch on the thread pool, in parallel
+    const inline = batch.entries.length === 1
+    const admissions = await Promise.all(batch.entries.map(async bytes => await this.store.check(bytes, { publisher: msg.from, inline })))
+    const entries: VerifiedEntry[] = []
+    for (const admission of admissions) {
+      if (admission.verdict === 'reject') return this.reject(admission.reason, admission.message, msg.from)
+      if (admission.verdict === 'accept') entries.push(admission.entry)
     }
-    accepted.set(msg, admission.entry)
+    this.stats.duplicates += admissions.length - entries.length
+    if (entries.length === 0) return TopicValidatorResult.Ignore
+    accepted.set(msg, entries)
     return TopicValidatorResult.Accept
   }
 
-  /** A message the validator accepted is delivered: its entry joins the store's queue of writes */
+  /** A message the validator accepted is delivered: its entries join the store's queue of writes */
   private onMessage (evt: CustomEvent<Message>): void {
-    const entry = accepted.get(evt.detail)
-    if (entry == null) return
+    const entries = accepted.get(evt.detail)
+    if (entries == null) return
     accepted.delete(evt.detail)
-    this.stats.received++
-    const outcome = this.store.accept(entry)
-    if (outcome === 'duplicate') this.stats.duplicates++
-    else if (outcome === 'full') {
-      this.stats.dropped++
-      this.log('queue of writes is full: dropped %s, anti-entropy will fetch it', entry.id)
+    for (const entry of entries) {
+      this.stats.received++
+      const outcome = this.store.accept(entry)
+      if (outcome === 'duplicate') this.stats.duplicates++
+      else if (outcome === 'full' || outcome === 'failed') {
+        this.stats.dropped++
+        this.log('could not queue %s (%s): anti-entropy will fetch it', entry.id, outcome)
+      }
     }
   }
 
