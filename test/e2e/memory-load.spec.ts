@@ -15,13 +15,13 @@ import { delay, waitFor } from '../src/wait.js'
 import type { NodeStatus, OvermindNode, PeerReport } from '@overmind/node'
 
 const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0']
-const SUBJECTS = ['the build server', 'the payroll database', 'the DNS resolver', 'the message queue', 'the login service', 'the backup job', 'the GPU cluster', 'the web frontend']
-const EVENTS = ['ran out of disk space', 'restarted after a failover', 'timed out under load', 'was upgraded to a new version', 'lost its connection to the cache', 'rejected expired certificates']
+const SUBJECTS = ['build server', 'payroll db', 'dns resolver', 'queue', 'login service', 'backup job', 'gpu cluster', 'web frontend']
+const EVENTS = ['disk full', 'failed over', 'timed out', 'upgraded', 'lost its cache', 'rejected expired certificates']
 const FIXES = ['clearing the old logs fixed it', 'raising the memory limit helped', 'a retry with backoff solved it', 'rolling back the change fixed it', 'nobody has found the cause yet']
 
-/** A short English note, different for every i: what an agent jots down (the encoder's cost grows with length) */
+/** A short note, different for every i: what an agent jots down (the encoder's cost grows with length) */
 function note (i: number): string {
-  return `${SUBJECTS[i % SUBJECTS.length]} ${EVENTS[(i >> 3) % EVENTS.length]} (#${i})`
+  return `${SUBJECTS[i % SUBJECTS.length]} ${EVENTS[(i >> 3) % EVENTS.length]} #${i}`
 }
 
 /** A longer note: a sentence and its fix */
@@ -129,7 +129,7 @@ describe('a node importing 20,000 chunks with the sentence embedder stays in its
       return true
     }, { timeout: 180_000, interval: 1_000, message: 'the other nodes to hold every imported chunk' })
     const api = await ApiClient.forDataDir(join(dir.path, 'n2'))
-    const { results } = await api.post<{ results: Array<{ text: string }> }>('/v1/memory/search', { query: 'which service had expired certificates?', k: 5 })
+    const { results } = await api.post<{ results: Array<{ text: string }> }>('/v1/memory/search', { query: 'which service rejected expired certificates?', k: 5 })
     assert.ok(results.some(r => /rejected expired certificates/.test(r.text)), JSON.stringify(results.map(r => r.text)))
   })
 })
@@ -209,7 +209,7 @@ describe('a sentence node sent a 60,000-byte query and a 30 KB chunk of another 
       const memory = (await s.status()).memory!
       return memory.chunks.federation === before.chunks.federation + 1 && memory.backlog.embedding === 0 && memory.indexed.vectors === before.indexed.vectors + 1
     }, { timeout: 60_000, message: 'the chunk to be stored and embedded on the sentence node' })
-    const found = await api.post<{ results: Array<{ id: string }> }>('/v1/memory/search', { query: 'the payroll database restarted after a failover', k: 3 })
+    const found = await api.post<{ results: Array<{ id: string }> }>('/v1/memory/search', { query: 'payroll db failed over in region 1; raising the memory limit helped', k: 3 })
     assert.ok(found.results.some(r => r.id === chunk.id), 'found by the sentence node\'s own vector of it')
     await delay(2_500)
     watching = false

@@ -4,12 +4,13 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
-import type { OvermindNode } from '@overmind/node'
+import type { BootstrapFailure, OvermindNode } from '@overmind/node'
 
 describe('mesh key', () => {
   let a: OvermindNode
   let b: OvermindNode
   let outsider: OvermindNode
+  const outsiderFailures: BootstrapFailure[] = []
 
   before(async () => {
     const psk = meshKey()
@@ -17,6 +18,7 @@ describe('mesh key', () => {
     b = await startTestNode({ psk, bootstrap: [tcpAddress(a)] })
     // same mesh name, another key
     outsider = await startTestNode({ psk: meshKey(), bootstrap: [tcpAddress(a)], config: c => { c.discovery.rejoinInterval = 500 } })
+    outsider.libp2p.services.dialer.addEventListener('bootstrap:failed', evt => { outsiderFailures.push(evt.detail) })
   })
 
   after(async () => {
@@ -46,5 +48,25 @@ describe('mesh key', () => {
     }
     assert.deepEqual(outsider.peers(), [])
     assert.equal(outsider.libp2p.getConnections().length, 0)
+  })
+
+  it('suspects the key only when no bootstrap peer ever finished a handshake, not when one that did goes away', async () => {
+    // a member whose only bootstrap peer stops after they met
+    const psk = meshKey()
+    const seed = await startTestNode({ psk })
+    const member = await startTestNode({ psk, bootstrap: [tcpAddress(seed)], config: c => { c.discovery.rejoinInterval = 500 } })
+    try {
+      await waitFor(() => member.libp2p.getConnections(peerIdFromString(seed.peerId)).length > 0, { message: 'the member to meet its bootstrap peer' })
+      const memberFailure = new Promise<BootstrapFailure>(resolve => {
+        member.libp2p.services.dialer.addEventListener('bootstrap:failed', evt => { resolve(evt.detail) }, { once: true })
+      })
+      await seed.stop()
+      assert.equal((await memberFailure).handshakeSeen, true, 'its peer answered before: down, not a key mismatch')
+      await waitFor(() => outsiderFailures.length > 0, { timeout: 60_000, message: 'the outsider to give up on its bootstrap peer' })
+      assert.equal(outsiderFailures[0].handshakeSeen, false, 'no handshake ever: the key may differ')
+    } finally {
+      await member.stop()
+      await seed.stop()
+    }
   })
 })

@@ -140,7 +140,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     if (!this.started) {
       return
     }
-    const report: LocalReport = this.init.report?.() ?? {}
+    const report: LocalReport = { ...this.agentReport(), ...this.init.report?.() }
     const hlc = this.clock.now()
     const self = this.components.peerId
     const addresses = this.components.addressManager.getAddresses()
@@ -168,6 +168,16 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     } catch (err) {
       // no subscribed peer yet: the next beat will try again
       this.log.trace('heartbeat not published - %e', err)
+    }
+  }
+
+  /** The agents and load of the node's run-agent service, if it runs one */
+  private agentReport (): LocalReport {
+    try {
+      return this.components.runAgent?.report() ?? {}
+    } catch {
+      // libp2p's components say so by throwing when a service is absent
+      return {}
     }
   }
 

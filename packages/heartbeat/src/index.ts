@@ -102,7 +102,7 @@ export interface HeartbeatInit {
   /** Software name and version announced, e.g. "overmind/0.1.0" */
   version?: string
 
-  /** Called before each beat for the node's agents and load */
+  /** Called before each beat for what the node adds to its report (over what `runAgent` says) */
   report?(): LocalReport
 
   /** The node's clock, shared with other services that stamp events */
@@ -112,6 +112,11 @@ export interface HeartbeatInit {
   now?(): number
 }
 
+/** What a service that hosts agents tells each beat: agents, free slots, queue */
+export interface LoadReporter {
+  report(): LocalReport
+}
+
 export interface HeartbeatComponents {
   peerId: PeerId
   addressManager: AddressManager
@@ -119,6 +124,8 @@ export interface HeartbeatComponents {
   logger: ComponentLogger
   pubsub: GossipSub
   ping: Ping
+  /** The node's run-agent service, when it has one (a libp2p service named `runAgent`) */
+  runAgent?: LoadReporter
 }
 
 export interface PeerStatusChange {

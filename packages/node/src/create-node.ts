@@ -115,9 +115,6 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   const { config } = init
   const mesh = config.mesh.name
   const clock = init.clock ?? new HybridLogicalClock()
-  // the heartbeat asks the run-agent service for this node's agents and load
-  let agents: RunAgentService | undefined
-  const report = (): LocalReport => ({ ...agents?.report(), ...init.report?.() })
   const services: Record<string, (components: any) => unknown> = {
     identify: identify(),
     // heartbeat, the DHT and libp2p's connection monitor all ping
@@ -151,7 +148,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       pingTimeout: config.heartbeat.pingTimeout,
       version: AGENT_VERSION,
       clock,
-      report
+      report: init.report
     }),
     runAgent: runAgent({
       mesh,
@@ -224,9 +221,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     metrics: init.metrics === true && init.registry != null ? await libp2pMetrics(init.registry, { statfsLocation: init.dataDir }) : undefined,
     ...init.libp2p
   }
-  const node = await createLibp2p(options) as unknown as Libp2p<OvermindServices>
-  agents = node.services.runAgent
-  return node
+  return await createLibp2p(options) as unknown as Libp2p<OvermindServices>
 }
 
 /** The agents a config declares, each with its runner */
