@@ -78,6 +78,23 @@ describe('GET /metrics', () => {
     assert.ok(total(atB, 'overmind_replication_lag_seconds_count', { zone: 'federation' }) >= 5)
     const lag = total(atB, 'overmind_replication_lag_seconds_sum', { zone: 'federation' })
     assert.ok(lag >= 0 && Number.isFinite(lag), `lag sum ${lag}`)
+    // the work behind the writes, all done by now
+    assert.equal(atB.get('overmind_memory_backlog')?.type, 'gauge')
+    assert.deepEqual(['writes', 'graph', 'embedding'].map(stage => samples(atB, 'overmind_memory_backlog').filter(s => s.labels.stage === stage).length), [1, 1, 1])
+    assert.equal(total(atB, 'overmind_memory_dropped_entries'), 0)
+  })
+
+  it('reports how long the event loop made due work wait, over the last window and since start', async () => {
+    const scraped = await scrape(a)
+    assert.equal(scraped.get('overmind_event_loop_delay_p99_seconds')?.type, 'gauge')
+    for (const window of ['recent', 'start']) {
+      const p50 = total(scraped, 'overmind_event_loop_delay_p50_seconds', { window })
+      const p99 = total(scraped, 'overmind_event_loop_delay_p99_seconds', { window })
+      const max = total(scraped, 'overmind_event_loop_delay_max_seconds', { window })
+      assert.ok(p50 >= 0 && p50 <= p99 && p99 <= max && max < 60, `${window}: ${p50} ${p99} ${max}`)
+    }
+    const status = a.status().eventLoop
+    assert.ok(status.sinceStart.max >= status.sinceStart.p99 && status.recent.windowMs === 10_000)
   })
 
   it('times runs by agent, role and outcome, on the caller and on the host', async () => {

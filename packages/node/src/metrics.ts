@@ -96,19 +96,19 @@ function registerGauges (node: MeteredNode, registry: Registry): void {
     help: 'Valid entries from peers dropped because the queue of writes was full (anti-entropy fetches them later)',
     collect () { this.set(node.memory?.stats().backlog.dropped ?? 0) }
   })
-  gauge({
-    name: 'overmind_event_loop_delay_seconds',
-    help: 'How long the event loop made due work wait: quantiles over the last 10 s window (window="recent") and since the node started (window="start"); quantile 1 is the longest stall',
-    labelNames: ['window', 'quantile'],
-    collect () {
-      const { recent, sinceStart } = node.eventLoop.report()
-      for (const [window, figures] of [['recent', recent], ['start', sinceStart]] as const) {
-        this.set({ window, quantile: '0.5' }, figures.p50 / 1000)
-        this.set({ window, quantile: '0.99' }, figures.p99 / 1000)
-        this.set({ window, quantile: '1' }, figures.max / 1000)
+  // as prom-client names the process's own lag: one gauge per figure
+  for (const [figure, pick] of [['p50', 'p50'], ['p99', 'p99'], ['max', 'max']] as const) {
+    gauge({
+      name: `overmind_event_loop_delay_${figure}_seconds`,
+      help: `How long the event loop made due work wait, ${figure === 'max' ? 'the longest stall' : `${figure}`}: over the last 10 s (window="recent") and since the node started (window="start")`,
+      labelNames: ['window'],
+      collect () {
+        const { recent, sinceStart } = node.eventLoop.report()
+        this.set({ window: 'recent' }, recent[pick] / 1000)
+        this.set({ window: 'start' }, sinceStart[pick] / 1000)
       }
-    }
-  })
+    })
+  }
   gauge({
     name: 'overmind_run_queue_depth',
     help: 'Runs admitted by this node that wait for a free slot of their agent',

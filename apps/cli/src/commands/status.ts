@@ -14,6 +14,9 @@ JSON fields: peerId, mesh, version, addresses (full multiaddrs ending in
 /p2p/<peerId>), startedAt, uptimeMs, connections, connectedPeers,
 peers {connected, alive, stale, gone}, dht {protocol, mode, routingTable},
 heartbeat {topic, intervalMs, staleAfter, goneAfter, sent, received, rejected},
+memory {chunks, forgotten, events, authors, model, indexed, backlog},
+eventLoop {recent {p50, p99, max, mean, windowMs}, sinceStart {p50, p99, max, mean}}
+(event-loop delay in ms: how long due work waited),
 api {url, rpc, mcp, metrics, agentCard, page}.`)
     .action(async (opts: { dataDir: string, json?: boolean }) => {
       const client = await ApiClient.forDataDir(opts.dataDir)
@@ -36,6 +39,7 @@ api {url, rpc, mcp, metrics, agentCard, page}.`)
         `peers        ${(['connected', 'alive', 'stale', 'gone'] as const).map(s => `${status.peers[s]} ${paintStatus(s)}`).join(', ')}`,
         `dht          ${status.dht.mode} mode, ${status.dht.routingTable} peers in routing table (${status.dht.protocol})`,
         `heartbeat    every ${status.heartbeat.intervalMs / 1000} s on ${status.heartbeat.topic}; ${status.heartbeat.sent} sent, ${status.heartbeat.received} received${rejected !== '' ? `, rejected: ${rejected}` : ''}`,
+        `event loop   delay p99 ${status.eventLoop.recent.p99} ms, longest ${status.eventLoop.recent.max} ms over the last ${status.eventLoop.recent.windowMs / 1000} s; p99 ${status.eventLoop.sinceStart.p99} ms since start`,
         `local API    ${client.url}`,
         ''
       ].join('\n'))
