@@ -9,8 +9,9 @@ export interface LexicalHit {
 const K1 = 1.2
 const B = 0.75
 
-/** A term in more documents than this (or 2 % of them) only scores candidates found otherwise */
-const RARE_DOCUMENTS = 2_000
+/** A term in more documents than this many, or this share, only scores candidates found otherwise */
+const RARE_DOCUMENTS = 500
+const RARE_SHARE = 0.005
 
 /**
  * An in-memory inverted index with BM25 ranking, over the same stemmed
@@ -62,7 +63,8 @@ export class LexicalIndex {
   /**
    * Best `k` ordinals passing `filter` for the words of `query`: documents
    * holding a rare query word, and the `candidates` given (found by the
-   * vectors), scored on every query word.
+   * vectors), scored on every query word. Common words are scored only on
+   * the candidates and on the best of those found by rare words.
    */
   search (query: string, k: number, filter?: (ordinal: number) => boolean, candidates: Iterable<number> = []): LexicalHit[] {
     const ids = [...new Set(tokenize(query).filter(t => !STOPWORDS.has(t)))].flatMap(t => {
@@ -71,7 +73,7 @@ export class LexicalIndex {
     })
     if (ids.length === 0 || this.documents === 0) return []
     const average = this.totalLength / this.documents
-    const rareBelow = Math.max(RARE_DOCUMENTS, this.documents * 0.02)
+    const rareBelow = Math.max(RARE_DOCUMENTS, this.documents * RARE_SHARE)
     const idf = new Map<number, number>()
     let best = 0
     for (const id of ids) {
@@ -81,6 +83,7 @@ export class LexicalIndex {
       // a document of average length holding every query word once scores 1
       best += weight
     }
+    if (best === 0) return []
     const term = (ordinal: number, id: number, tf: number): number => {
       const norm = tf + K1 * (1 - B + B * (this.lengths[ordinal] ?? average) / average)
       return (idf.get(id) as number) * tf * (K1 + 1) / norm
@@ -95,25 +98,27 @@ export class LexicalIndex {
       }
       for (let i = 0; i < list.length; i += 2) {
         const ordinal = list[i]
-        if (filter != null && !filter(ordinal)) continue
-        scores.set(ordinal, (scores.get(ordinal) ?? 0) + term(ordinal, id, list[i + 1]))
+        const score = scores.get(ordinal)
+        if (score == null && filter != null && !filter(ordinal)) continue
+        scores.set(ordinal, (score ?? 0) + term(ordinal, id, list[i + 1]))
       }
-    }
-    for (const ordinal of candidates) {
-      if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scores.set(ordinal, 0)
     }
     if (common.length > 0) {
-      for (const [ordinal, score] of scores) {
-        const own = this.terms[ordinal]
-        if (own == null) continue
-        let extra = 0
-        for (let i = 0; i < own.length; i += 2) {
-          if (common.includes(own[i])) extra += term(ordinal, own[i], own[i + 1])
-        }
-        if (extra > 0) scores.set(ordinal, score + extra)
+      // the common words decide among the best by rare words and the candidates only
+      const scored = [...scores].sort((a, b) => b[1] - a[1]).slice(0, k * 2)
+      for (const ordinal of candidates) {
+        if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scored.push([ordinal, 0])
       }
+      for (const entry of scored) {
+        const own = this.terms[entry[0]]
+        if (own == null) continue
+        for (let i = 0; i < own.length; i += 2) {
+          if (common.includes(own[i])) entry[1] += term(entry[0], own[i], own[i + 1])
+        }
+      }
+      scores.clear()
+      for (const [ordinal, score] of scored) scores.set(ordinal, score)
     }
-    if (best === 0) return []
     const hits: LexicalHit[] = []
     for (const [ordinal, score] of scores) {
       if (score > 0) hits.push({ ordinal, score: Math.min(1, score / best) })

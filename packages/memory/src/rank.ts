@@ -37,7 +37,7 @@ const SCAN_BELOW = 8192
  * passes: the `k` nearest that pass lie among about `k / share` nearest of
  * all, and the graph finds most of a list that long
  */
-const OVERSAMPLE = 4
+const OVERSAMPLE = 8
 
 /**
  * Hybrid ranking: candidates from the vector graph (or an exact scan when

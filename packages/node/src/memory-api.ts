@@ -12,7 +12,7 @@ const MAX_LINE = 64 * 1024
 export const IMPORT_BATCH = 500
 
 /** Batches of an import under way at once */
-const IMPORT_IN_FLIGHT = 2
+const IMPORT_IN_FLIGHT = 3
 
 /** What an import stream answers with, one JSON object per line */
 export type ImportProgress =
