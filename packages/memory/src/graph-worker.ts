@@ -9,11 +9,22 @@
 import { createHash } from 'node:crypto'
 import { readFile, rename, rm } from 'node:fs/promises'
 import { parentPort } from 'node:worker_threads'
-import { Index, MetricKind, ScalarKind } from 'usearch'
+import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch'
 import type { GraphReply, GraphRequest } from './graph-protocol.js'
 
 /** Longest run of inserts before the thread looks at its messages again, ms */
 const SLICE_MS = 2
+
+/** Rows per block of vectors waiting for the graph */
+const BLOCK_ROWS = 1024
+
+/** Vectors waiting for the graph, copied in the order they were sent: searches scan them exactly */
+interface Block {
+  /** Its own buffer, from offset 0: usearch's exact scan ignores a view's offset */
+  vectors: Float32Array
+  ordinals: Int32Array
+  rows: number
+}
 
 interface Graph {
   index: Index
@@ -23,6 +34,9 @@ interface Graph {
   /** Ordinals to insert, in the order they were sent */
   queue: Int32Array[]
   position: number
+  waiting: Block[]
+  /** Rows of the first waiting block already in the graph */
+  inserted: number
 }
 
 const graphs = new Map<number, Graph>()
@@ -63,6 +77,53 @@ async function save (graph: Graph, path: string): Promise<{ size: number, sha256
   return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }
 }
 
+function vectorOf (graph: Graph, ordinal: number): Float32Array {
+  const segment = graph.segments[Math.floor(ordinal / graph.rows)]
+  const row = ordinal % graph.rows
+  return segment.subarray(row * graph.dimensions, (row + 1) * graph.dimensions)
+}
+
+/** Copies queued vectors into the waiting blocks */
+function wait (graph: Graph, ordinals: Int32Array): void {
+  for (const ordinal of ordinals) {
+    let block = graph.waiting.at(-1)
+    if (block == null || block.rows === BLOCK_ROWS) {
+      block = { vectors: new Float32Array(BLOCK_ROWS * graph.dimensions), ordinals: new Int32Array(BLOCK_ROWS), rows: 0 }
+      graph.waiting.push(block)
+    }
+    block.vectors.set(vectorOf(graph, ordinal), block.rows * graph.dimensions)
+    block.ordinals[block.rows++] = ordinal
+  }
+}
+
+/** The oldest waiting vector is in the graph now */
+function passWaiting (graph: Graph): void {
+  graph.inserted++
+  const first = graph.waiting[0]
+  if (first != null && graph.inserted >= first.rows && first.rows === BLOCK_ROWS) {
+    graph.waiting.shift()
+    graph.inserted = 0
+  } else if (first != null && graph.inserted >= first.rows && graph.waiting.length === 1) {
+    // the last, partly filled block: emptied, it fills again from the start
+    first.rows = 0
+    graph.inserted = 0
+  }
+}
+
+/** The `k` nearest of the waiting vectors, by an exact scan of each block */
+function nearestWaiting (graph: Graph, query: Float32Array, k: number): number[] {
+  const out: number[] = []
+  graph.waiting.forEach((block, i) => {
+    const from = i === 0 ? graph.inserted : 0
+    if (block.rows - from <= 0) return
+    const found = exactSearch(new Float32Array(block.vectors.buffer, 0, block.rows * graph.dimensions), query, graph.dimensions, Math.min(k + from, block.rows), MetricKind.Cos, 1)
+    for (const row of found.keys) {
+      if (Number(row) >= from) out.push(block.ordinals[Number(row)])
+    }
+  })
+  return out
+}
+
 /** Inserts queued vectors, a slice at a time, round-robin over the graphs */
 function pump (): void {
   if (pumping) return
@@ -81,11 +142,10 @@ function pump (): void {
           graph.position = 0
         }
         done++
+        passWaiting(graph)
         const key = BigInt(ordinal)
         if (graph.index.contains(key)) continue
-        const segment = graph.segments[Math.floor(ordinal / graph.rows)]
-        const row = ordinal % graph.rows
-        graph.index.add(key, segment.subarray(row * graph.dimensions, (row + 1) * graph.dimensions))
+        graph.index.add(key, vectorOf(graph, ordinal))
       }
       if (done > 0) reply({ op: 'added', graph: id, count: done })
       if (graph.queue.length > 0) more = true
@@ -99,7 +159,7 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'open': {
       const index = newIndex(message.dimensions, message.connectivity, message.expansionAdd, message.expansionSearch)
       const problem = message.saved != null ? await load(index, message.saved.path, message.saved.size, message.saved.sha256) : 'no saved graph'
-      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0 })
+      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, waiting: [], inserted: 0 })
       reply({ op: 'opened', id: message.id, size: index.size(), problem })
       break
     }
@@ -116,18 +176,20 @@ async function handle (message: GraphRequest): Promise<void> {
         break
       }
       graph.queue.push(message.ordinals)
+      wait(graph, message.ordinals)
       pump()
       break
     }
     case 'search': {
+      // the graph's nearest, and the nearest of what waits for it
       const graph = graphs.get(message.graph)
-      const size = graph?.index.size() ?? 0
-      if (graph == null || size === 0) {
+      if (graph == null) {
         reply({ op: 'found', id: message.id, ordinals: new Float64Array(0) })
         break
       }
-      const found = graph.index.search(message.query, Math.min(message.k, size), 1)
-      const ordinals = Float64Array.from(found.keys, Number)
+      const size = graph.index.size()
+      const found = size > 0 ? Array.from(graph.index.search(message.query, Math.min(message.k, size), 1).keys, Number) : []
+      const ordinals = Float64Array.from([...found, ...nearestWaiting(graph, message.query, message.k)])
       reply({ op: 'found', id: message.id, ordinals }, [ordinals.buffer])
       break
     }

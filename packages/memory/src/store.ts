@@ -197,8 +197,8 @@ const SAVE_GRAPH_EVERY = 20_000
 const GROUP_ENTRIES = 2048
 /** Entries indexed per turn of the event loop after a batch is durable */
 const INDEX_SLICE = 128
-/** Vectors that may wait for the graph before writes pause: searches scan this many exactly at most */
-const GRAPH_BACKLOG = 4096
+/** Vectors that may wait for the graph before writes pause: the graph thread scans this many exactly at most (~1 ms) */
+const GRAPH_BACKLOG = 16_384
 /** Chunks that may wait for a vector of this node's model before writes pause */
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192

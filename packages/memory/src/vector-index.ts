@@ -180,13 +180,14 @@ export class VectorIndex {
   }
 
   /**
-   * Approximate top `k`: the graph's candidates and every vector still
-   * waiting for the graph, scored exactly. When the graph thread has
-   * failed, an exact scan.
+   * Approximate top `k`: the graph's candidates and the nearest of the
+   * vectors waiting for it (the graph thread scans those exactly, natively),
+   * scored exactly here. When the graph thread has failed, an exact scan.
    */
   async approximate (query: Float32Array, k: number, filter?: (ordinal: number) => boolean): Promise<VectorHit[]> {
     if (graphThread().failed != null) return this.exact(query, k, filter)
-    const waiting = [...this.waiting.slice(this.head), ...this.unsent]
+    // what this turn of the event loop added has not reached the graph thread yet
+    const waiting = [...this.unsent]
     const reply = await graphThread().ask({ op: 'search', graph: this.graph, query, k })
     const hits = new Map<number, number>()
     if (reply.op === 'found') {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -96,6 +99,33 @@ describe('VectorIndex', () => {
     const list = truth(() => true).slice(2)
     assert.deepEqual(vectors.exact(query, 3, undefined, [...list].reverse()).map(h => h.ordinal), list.slice(0, 3))
     void vectors.close()
+  })
+
+  it('finds vectors the graph does not hold yet, and after it holds them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
+    const vectors = new VectorIndex('test', 32)
+    try {
+      await vectors.open(join(dir, 'vectors.usearch'))
+      const unit = (seed: number): Float32Array => {
+        const v = Float32Array.from({ length: 32 }, (_, i) => Math.sin(seed * 3.7 + i * 0.9) + Math.cos(seed * i))
+        const norm = Math.hypot(...v)
+        return v.map(x => x / norm)
+      }
+      for (let ordinal = 1; ordinal <= 5_000; ordinal++) vectors.add(ordinal, unit(ordinal))
+      await new Promise(resolve => setImmediate(resolve))
+      assert.ok(vectors.backlog > 0, 'searched while the graph is behind')
+      for (const ordinal of [3, 1_234, 4_999]) {
+        assert.equal((await vectors.approximate(unit(ordinal), 5))[0].ordinal, ordinal)
+      }
+      await vectors.flushGraph()
+      assert.equal(vectors.backlog, 0)
+      for (const ordinal of [3, 1_234, 4_999]) {
+        assert.equal((await vectors.approximate(unit(ordinal), 5))[0].ordinal, ordinal)
+      }
+    } finally {
+      await vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
