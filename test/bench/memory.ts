@@ -37,9 +37,12 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     ingest: { type: 'string' },
     replicate: { type: 'string' },
-    search: { type: 'string' }
+    search: { type: 'string' },
+    only: { type: 'string' }
   }
 })
+/** `--only search` (or `ingest`, `replicate`, comma-separated) runs those parts alone */
+const parts = new Set((args.only ?? 'ingest,replicate,search').split(','))
 const quick = args.quick === true
 const INGEST = Number(args.ingest ?? (quick ? 2_000 : 20_000))
 const REPLICATE = Number(args.replicate ?? (quick ? 500 : 10_000))
@@ -375,12 +378,14 @@ async function benchSearch (sizes: number[]): Promise<void> {
     await store.flushIndex()
     for (const query of queries.slice(0, 5)) await store.search(query)
 
+    // every case is timed before the brute-force matrix is built, so its garbage is not collected during them
+    const times = new Map<string, number[]>()
+    for (const c of CASES) times.set(c.name, await timed(store, texts.map(c.query)))
     const matrix = new Float32Array(n * embedder.dimensions)
     for (let i = 0; i < n; i++) matrix.set(embedder.embedOne(chunkText(i)), i * embedder.dimensions)
     const ordinalText = new Map<string, number>()
     for (let i = 0; i < n; i++) ordinalText.set(chunkText(i), i)
     for (const c of CASES) {
-      const times = await timed(store, texts.map(c.query))
       let overlap = 0
       for (const text of texts) {
         const vector = embedder.embedOne(text)
@@ -388,8 +393,9 @@ async function benchSearch (sizes: number[]): Promise<void> {
         const found = await store.search({ ...c.query(text), vectorOnly: true })
         overlap += found.filter(f => truth.has(ordinalText.get(f.text) ?? -1)).length / Math.max(1, truth.size)
       }
-      rows.push([n.toLocaleString('en-US'), c.name, fmt(percentile(times, 50)), fmt(percentile(times, 99)), (overlap / texts.length).toFixed(3)])
-      if (c.name === 'unfiltered') bars.push([`${n.toLocaleString('en-US')} p50`, percentile(times, 50)], [`${n.toLocaleString('en-US')} p99`, percentile(times, 99)])
+      const caseTimes = times.get(c.name) as number[]
+      rows.push([n.toLocaleString('en-US'), c.name, fmt(percentile(caseTimes, 50)), fmt(percentile(caseTimes, 99)), (overlap / texts.length).toFixed(3)])
+      if (c.name === 'unfiltered') bars.push([`${n.toLocaleString('en-US')} p50`, percentile(caseTimes, 50)], [`${n.toLocaleString('en-US')} p99`, percentile(caseTimes, 99)])
     }
 
     // the store's exact scan against a plain loop over the same vectors
@@ -414,9 +420,9 @@ async function benchSearch (sizes: number[]): Promise<void> {
 }
 
 try {
-  await benchIngest(INGEST)
-  await benchReplicate(REPLICATE)
-  await benchSearch(SEARCH_SIZES)
+  if (parts.has('ingest')) await benchIngest(INGEST)
+  if (parts.has('replicate')) await benchReplicate(REPLICATE)
+  if (parts.has('search')) await benchSearch(SEARCH_SIZES)
 } finally {
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 }

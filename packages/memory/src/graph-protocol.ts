@@ -11,8 +11,11 @@ export type GraphRequest =
   | { op: 'open', id: number, graph: number, dimensions: number, rows: number, connectivity: number, expansionAdd: number, expansionSearch: number, saved?: SavedGraph }
   /** A block of `rows` vectors, shared with the store; vectors are written before their ordinals are sent */
   | { op: 'segment', graph: number, segment: number, buffer: SharedArrayBuffer }
-  | { op: 'add', graph: number, ordinals: Int32Array }
+  /** Ordinals to insert; `partitions[i]` is the partition of `ordinals[i]` (an agent), or -1 for none */
+  | { op: 'add', graph: number, ordinals: Int32Array, partitions: Int32Array }
   | { op: 'search', id: number, graph: number, query: Float32Array, k: number }
+  /** The `k` nearest in the given partitions, by an exact scan of their 8-bit copies */
+  | { op: 'scan', id: number, graph: number, query: Float32Array, k: number, partitions: number[] }
   | { op: 'save', id: number, graph: number, path: string }
   | { op: 'close', id: number, graph: number }
 

@@ -67,11 +67,21 @@ export class LexicalIndex {
    * the candidates and on the best of those found by rare words.
    */
   search (query: string, k: number, filter?: (ordinal: number) => boolean, candidates: Iterable<number> = []): LexicalHit[] {
+    return this.begin(query, k, filter).finish(candidates)
+  }
+
+  /**
+   * `search` in two steps: the rare words' postings now, the candidates
+   * later, so the first step can run while the vector candidates are sought
+   * on another thread
+   */
+  begin (query: string, k: number, filter?: (ordinal: number) => boolean): { finish: (candidates: Iterable<number>) => LexicalHit[] } {
     const ids = [...new Set(tokenize(query).filter(t => !STOPWORDS.has(t)))].flatMap(t => {
       const id = this.termIds.get(t)
       return id == null ? [] : [id]
     })
-    if (ids.length === 0 || this.documents === 0) return []
+    const none = { finish: () => [] }
+    if (ids.length === 0 || this.documents === 0) return none
     const average = this.totalLength / this.documents
     const rareBelow = Math.max(RARE_DOCUMENTS, this.documents * RARE_SHARE)
     const idf = new Map<number, number>()
@@ -83,7 +93,7 @@ export class LexicalIndex {
       // a document of average length holding every query word once scores 1
       best += weight
     }
-    if (best === 0) return []
+    if (best === 0) return none
     const term = (ordinal: number, id: number, tf: number): number => {
       const norm = tf + K1 * (1 - B + B * (this.lengths[ordinal] ?? average) / average)
       return (idf.get(id) as number) * tf * (K1 + 1) / norm
@@ -103,27 +113,45 @@ export class LexicalIndex {
         scores.set(ordinal, (score ?? 0) + term(ordinal, id, list[i + 1]))
       }
     }
-    if (common.length > 0) {
-      // the common words decide among the best by rare words and the candidates only
-      const scored = [...scores].sort((a, b) => b[1] - a[1]).slice(0, k * 2)
-      for (const ordinal of candidates) {
-        if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scored.push([ordinal, 0])
-      }
-      for (const entry of scored) {
-        const own = this.terms[entry[0]]
-        if (own == null) continue
-        for (let i = 0; i < own.length; i += 2) {
-          if (common.includes(own[i])) entry[1] += term(entry[0], own[i], own[i + 1])
+    const finish = (candidates: Iterable<number>): LexicalHit[] => {
+      if (common.length > 0) {
+        // the common words decide among the best by rare words and the candidates only
+        const scored = highest(scores, k)
+        for (const ordinal of candidates) {
+          if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scored.push([ordinal, 0])
         }
+        for (const entry of scored) {
+          const own = this.terms[entry[0]]
+          if (own == null) continue
+          for (let i = 0; i < own.length; i += 2) {
+            if (common.includes(own[i])) entry[1] += term(entry[0], own[i], own[i + 1])
+          }
+        }
+        scores.clear()
+        for (const [ordinal, score] of scored) scores.set(ordinal, score)
       }
-      scores.clear()
-      for (const [ordinal, score] of scored) scores.set(ordinal, score)
+      const hits: LexicalHit[] = []
+      for (const [ordinal, score] of scores) {
+        if (score > 0) hits.push({ ordinal, score: Math.min(1, score / best) })
+      }
+      hits.sort((a, b) => b.score - a.score)
+      return hits.slice(0, k)
     }
-    const hits: LexicalHit[] = []
-    for (const [ordinal, score] of scores) {
-      if (score > 0) hits.push({ ordinal, score: Math.min(1, score / best) })
-    }
-    hits.sort((a, b) => b.score - a.score)
-    return hits.slice(0, k)
+    return { finish }
   }
+}
+
+/** The `n` highest-scoring entries, by a bounded insertion: most entries fall below the floor and cost one comparison */
+function highest (scores: Map<number, number>, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (const [ordinal, score] of scores) {
+    if (out.length === n && score <= out[n - 1][1]) continue
+    let at = out.length < n ? out.length : n - 1
+    while (at > 0 && out[at - 1][1] < score) {
+      out[at] = out[at - 1]
+      at--
+    }
+    out[at] = [ordinal, score]
+  }
+  return out
 }

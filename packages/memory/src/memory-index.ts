@@ -36,6 +36,17 @@ export interface IndexSearch {
   vectorOnly?: boolean
 }
 
+export interface CompiledFilter {
+  /** Whether a chunk passes */
+  test: (ordinal: number) => boolean
+  /** When a condition is served by a posting list, the shortest: every chunk that passes is in it */
+  candidates?: number[]
+  /** About what share of the chunks pass, in (0, 1] */
+  selectivity: number
+  /** When the filter names agents: their vector partitions and every chunk in them */
+  partitions?: { ids: number[], ordinals: number[] }
+}
+
 export interface IndexInit {
   model: string
   dimensions: number
@@ -137,13 +148,18 @@ export class MemoryIndex {
       for (const tag of tags) post(this.byTag, tag, ordinal)
     }
     this.lexical.add(ordinal, chunk.text)
-    if (vector != null) this.vectors.add(ordinal, vector)
+    if (vector != null) this.vectors.add(ordinal, vector, agent)
     if (this.states.get(id)?.tombstonedBy.has(author) === true) {
       this.forgottenOf[ordinal] = 1
       this.forgotten++
     } else {
       this.live[ZONE_CODES[chunk.zone]]++
     }
+  }
+
+  /** Adds the vector of a chunk already added (embedded after it arrived) */
+  addVector (ordinal: number, vector: Float32Array): void {
+    this.vectors.add(ordinal, vector, this.agentOf[ordinal])
   }
 
   /** Folds an event into the state of its targets */
@@ -197,8 +213,9 @@ export class MemoryIndex {
 
   /** Best `k` chunks for a query: vectors and BM25, weighted by confidence */
   async search (query: IndexSearch): Promise<RankedHit[]> {
-    const { test, candidates, selectivity } = this.compile(query.filter)
+    const { test, candidates, selectivity, partitions } = this.compile(query.filter)
     return await rankResults({
+      partitions,
       vectors: this.vectors,
       lexical: this.lexical,
       query: query.text,
@@ -218,7 +235,7 @@ export class MemoryIndex {
    * is served by a posting list, the shortest such list: every chunk that
    * passes is in it.
    */
-  compile (filter: ChunkFilter): { test: (ordinal: number) => boolean, candidates?: number[], selectivity: number } {
+  compile (filter: ChunkFilter): CompiledFilter {
     const zoneAllowed = new Uint8Array(4)
     for (const zone of filter.zones ?? [Zone.PRIVATE, Zone.SHARED, Zone.FEDERATION]) {
       if (filter.replicatedOnly !== true || this.replicatedZones.includes(zone)) zoneAllowed[ZONE_CODES[zone]] = 1
@@ -233,6 +250,8 @@ export class MemoryIndex {
       return ids
     }
     const agents = idsOf(filter.agents, this.agents, this.byAgent)
+    // the vectors of each agent are also kept apart, for a scan of only theirs
+    const partitions = agents != null ? { ids: [...agents], ordinals: lists[0] } : undefined
     const authors = idsOf(filter.authors, this.authors, this.byAuthor)
     let tags: number[] | undefined
     if (filter.tags != null && filter.tags.length > 0) {
@@ -260,7 +279,7 @@ export class MemoryIndex {
     const total = this.live[1] + this.live[2] + this.live[3]
     const inZones = this.live.reduce((n, count, code) => zoneAllowed[code] === 1 ? n + count : n, 0)
     const selectivity = Math.min(inZones, candidates?.length ?? Infinity) / Math.max(1, total)
-    return { test, candidates, selectivity }
+    return { test, candidates, selectivity, partitions }
   }
 
   stats (): IndexStats {

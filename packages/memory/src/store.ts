@@ -273,7 +273,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       embedder: this.embedder,
       log: this.log,
       deliver: async (vectors) => {
-        for (const { ordinal, vector } of vectors) this.index.vectors.add(ordinal, vector)
+        for (const { ordinal, vector } of vectors) this.index.addVector(ordinal, vector)
         await this.entries.writeVectors(vectors)
       }
     })

@@ -10,6 +10,7 @@ import { HashingEmbedder } from '../src/embedder.js'
 import { signEvent } from '../src/entry.js'
 import { LexicalIndex } from '../src/lexical-index.js'
 import { MemoryIndex } from '../src/memory-index.js'
+import type { ChunkFilter } from '../src/memory-index.js'
 import { VectorIndex } from '../src/vector-index.js'
 import type { Chunk } from '@overmind/protocols'
 
@@ -52,6 +53,39 @@ describe('MemoryIndex', () => {
     assert.deepEqual(await ids(idx, 'disk server', { zones: [Zone.SHARED] }), ['c'])
     assert.deepEqual(await ids(idx, 'disk server', { since: 1_500, until: 2_500 }), ['b'])
     assert.deepEqual(await ids(idx, 'disk server', { replicatedOnly: true }), ['a', 'b'])
+  })
+
+  it('finds an agent\'s nearest chunks by a scan of its partition, and widens the scan when other conditions pass few', async () => {
+    const idx = new MemoryIndex({ model: embedder.model, dimensions: embedder.dimensions, self: SELF, replicatedZones: [Zone.FEDERATION] })
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-partitions-'))
+    const texts: string[] = []
+    try {
+      await idx.vectors.open(join(dir, 'vectors.usearch'))
+      const words = ['disk', 'network', 'cache', 'kernel', 'backup', 'deploy', 'queue', 'login', 'certificate', 'memory', 'cluster', 'build']
+      for (let ordinal = 1; ordinal <= 6_000; ordinal++) {
+        const text = `${words[ordinal % 12]} ${words[(ordinal * 7) % 11]} ${words[(ordinal * 5) % 12]} incident ${ordinal}`
+        texts[ordinal] = text
+        // agents a, b and c hold 2,000 chunks each (more than are scanned on the event loop); 1 in 100 of b's is shared
+        const agent = ['a', 'b', 'c'][ordinal % 3]
+        const zone = agent === 'b' && ordinal % 100 === 1 ? Zone.SHARED : Zone.FEDERATION
+        idx.addChunk(ordinal, `id-${ordinal}`, SELF, body(text, { agent, zone }), embedder.embedOne(text))
+      }
+      await idx.vectors.flushGraph()
+      const cases: Array<[string, Partial<ChunkFilter>]> = [['kernel backup', { agents: ['b'] }], ['certificate cluster deploy', { agents: ['a', 'c'] }], ['disk cache', { agents: ['b'], zones: [Zone.SHARED] }]]
+      for (const [query, filter] of cases) {
+        const vector = embedder.embedOne(query)
+        const { test } = idx.compile({ reader: 'ops', ...filter })
+        const truth = idx.vectors.exact(vector, 10, test).map(h => h.ordinal).sort((a, b) => a - b)
+        const hits = await idx.search({ text: query, vector, k: 10, filter: { reader: 'ops', ...filter }, vectorOnly: true })
+        assert.equal(hits.length, 10)
+        assert.ok(hits.every(h => test(h.ordinal)), `every hit passes ${JSON.stringify(filter)}`)
+        // the 8-bit scan only chooses candidates: they are scored exactly, so the best are the exact best
+        assert.deepEqual(hits.map(h => h.ordinal).sort((a, b) => a - b), truth, `the exact nearest for ${JSON.stringify(filter)}`)
+      }
+    } finally {
+      await idx.vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('forgets a chunk only on a tombstone of its own author, whichever comes first', async () => {
