@@ -24,6 +24,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { yamux } from '@libp2p/yamux'
 import { HashingEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Level } from 'level'
 import { NodeProcess, overmind, setConfig } from '../src/cli.js'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -138,13 +139,13 @@ const rate = (n: number, ms: number): number => n / ms * 1000
 const pct = (part: number, whole: number): string => `${(part / whole * 100).toFixed(1)}%`
 
 /** A node process on the hashing embedder in the mesh of `psk`, bootstrapped from `bootstrap` */
-async function peerProcess (psk: Uint8Array, bootstrap: string): Promise<NodeProcess> {
+async function peerProcess (psk: Uint8Array, bootstrap?: string): Promise<NodeProcess> {
   const dir = await temp()
   await writeFile(join(dir, 'mesh.key'), psk)
   const res = await overmind(['init', '--data-dir', join(dir, 'node'), '--mesh', 'test', '--mesh-key-file', join(dir, 'mesh.key')])
   if (res.code !== 0) throw new Error(res.stderr)
   await setConfig(join(dir, 'node'), { 'memory.embedder': 'hash' })
-  return await NodeProcess.start(join(dir, 'node'), ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--bootstrap', bootstrap])
+  return await NodeProcess.start(join(dir, 'node'), ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(bootstrap != null ? ['--bootstrap', bootstrap] : [])])
 }
 
 // ---------------------------------------------------------------- ingest
@@ -275,6 +276,10 @@ async function benchReplicate (n: number): Promise<void> {
   let b: Awaited<ReturnType<typeof startTestNode>> | undefined
   const texts = inputs(0, n).map(i => i.text)
   let ms: number
+  let processMs: number
+  /** What A sent B while B was in this process */
+  let wire: number
+  let stats: ReturnType<NonNullable<Awaited<ReturnType<typeof startTestNode>>['libp2p']['services']['memorySync']>['getStats']>
   try {
     for (let i = 0; i < n; i += BATCH) {
       await a.memory!.putMany(texts.slice(i, i + BATCH).map(text => ({ text })))
@@ -290,25 +295,46 @@ async function benchReplicate (n: number): Promise<void> {
       return have >= n && (await node.memory!.digest()).digest === target.digest
     }, { timeout: 600_000, interval: 20 })
     ms = performance.now() - started
+    stats = node.libp2p.services.memorySync!.getStats()
+    wire = sent.a
+    await b.stop()
+    b = undefined
+
+    // as deployed: the fresh node is a process of its own, which A dials once it is up
+    const fresh = await peerProcess(psk)
+    try {
+      const address = (await fresh.status()).addresses.find(addr => addr.includes('/tcp/')) as string
+      const dialed = performance.now()
+      await a.libp2p.dial(multiaddr(address))
+      await waitFor(async () => {
+        const memory = (await fresh.status()).memory
+        progress(`${label} (a node process pulling)`, memory?.chunks.federation ?? 0, n)
+        return memory != null && memory.chunks.federation >= n && memory.backlog.writes === 0
+      }, { timeout: 600_000, interval: 20 })
+      processMs = performance.now() - dialed
+    } finally {
+      await fresh.stop()
+    }
   } finally {
     await b?.stop()
     await a.stop()
   }
-  const stats = b!.libp2p.services.memorySync!.getStats()
   const orbit = await orbitdbReplication(texts, { onProgress: have => { progress(`${label} (OrbitDB)`, have, n) } })
   progressDone(label, 'done')
-  table(`Replication: a fresh node joins one that holds ${n.toLocaleString('en-US')} chunks (one process, loopback TCP), and OrbitDB 4 with the same texts`,
+  table(`Replication: a fresh node joins one that holds ${n.toLocaleString('en-US')} chunks over loopback TCP, both in one process and as two processes, and OrbitDB 4 with the same texts (both peers in one process)`,
     ['figure', 'Overmind anti-entropy', 'OrbitDB (helia)'],
     [
-      ['time to identical state', `${fmt(ms)} ms`, `${fmt(orbit.replicateMs)} ms`],
-      ['entries per second (goal ≥ 5,000)', fmt(rate(n, ms)), fmt(orbit.perSecond)],
-      ['Overmind over OrbitDB', `${(rate(n, ms) / orbit.perSecond).toFixed(1)}×`, ''],
+      ['time to identical state, both nodes in one process', `${fmt(ms)} ms`, `${fmt(orbit.replicateMs)} ms`],
+      ['entries per second, both nodes in one process', fmt(rate(n, ms)), fmt(orbit.perSecond)],
+      ['Overmind over OrbitDB (both in one process)', `${(rate(n, ms) / orbit.perSecond).toFixed(1)}×`, ''],
+      ['time to identical state, the fresh node a process of its own', `${fmt(processMs)} ms`, ''],
+      ['entries per second, the fresh node a process of its own (goal ≥ 5,000)', fmt(rate(n, processMs)), ''],
       ['sync exchanges / pages', `${stats.exchanges} / ${stats.pages}`, ''],
       ['entry bytes received', `${fmt(stats.bytes / 1024)} KiB`, ''],
-      ['bytes on the wire, A → B (muxed, before encryption)', `${fmt(sent.a / 1024)} KiB`, ''],
-      ['wire overhead over entry bytes', pct(sent.a - stats.bytes, Math.max(1, stats.bytes)), '']
+      ['bytes on the wire, A → B in one process (muxed, before encryption)', `${fmt(wire / 1024)} KiB`, ''],
+      ['wire overhead over entry bytes', pct(wire - stats.bytes, Math.max(1, stats.bytes)), '']
     ])
-  chart('Replication, entries per second', [['Overmind', rate(n, ms)], ['OrbitDB', orbit.perSecond]], 'entries/s')
+  chart('Replication, entries per second', [['Overmind, one process', rate(n, ms)], ['Overmind, two processes', rate(n, processMs)], ['OrbitDB, one process', orbit.perSecond]], 'entries/s')
 }
 
 // ---------------------------------------------------------------- search

@@ -88,4 +88,28 @@ describe('memory replication', () => {
     assert.equal(sync.stored, state.chunks + state.events)
     process.stdout.write(`# late joiner caught up ${sync.stored} entries by anti-entropy in ${caughtUpIn} ms (${sync.exchanges} exchanges, ${sync.pages} pages, ${sync.bytes} bytes)\n`)
   })
+  it('pulls thousands of entries in one exchange into a node whose disk is slow: the stream is paused, never overflowed', async () => {
+    const psk = meshKey()
+    const holder = await startTestNode({ psk, memory: true })
+    nodes.push(holder)
+    const count = 5_000
+    // ~1.6 KB an entry: ~8 MB in all, twice what a stream may buffer
+    for (let i = 0; i < count; i += 500) {
+      await holder.memory!.putMany(Array.from({ length: 500 }, (_, j) => ({ text: `note ${i + j}: ${'the storage node rebalanced its shards after a disk failure; '.repeat(5)}` })))
+    }
+    const slow = await startTestNode({
+      psk,
+      memory: true,
+      bootstrap: [tcpAddress(holder)],
+      beforeMemoryWrite: async () => { await new Promise(resolve => setTimeout(resolve, 1_000)) }
+    })
+    nodes.push(slow)
+    const reports: Array<{ stored: number }> = []
+    slow.libp2p.services.memorySync!.addEventListener('sync', evt => { reports.push(evt.detail) })
+    await waitFor(() => slow.memory!.stats().chunks.federation === count && slow.memory!.stats().backlog.writes === 0, { timeout: 120_000, message: 'the slow node to hold every entry' })
+    const stats = slow.libp2p.services.memorySync!.getStats()
+    assert.equal(stats.failures, 0, 'no exchange failed')
+    assert.equal(reports[0]?.stored, count, 'the first exchange brought everything')
+    process.stdout.write(`# a node writing every batch 1 s late pulled ${count} entries (${Math.round(stats.bytes / 1024)} KiB) in one exchange\n`)
+  })
 })

@@ -1,13 +1,14 @@
 /**
- * A worker thread for the CPU work of local writes: hashing texts into
- * vectors, and encoding and signing entries, so that an import of thousands
- * of chunks leaves the event loop free. Signing keys arrive as seeds and are
+ * A worker thread for the CPU work of memory entries: hashing texts into
+ * vectors, encoding and signing entries, and checking the signatures of
+ * entries from peers, so that an import of thousands of chunks, or a sync of
+ * them, leaves the event loop free. Signing keys arrive as seeds and are
  * kept per thread.
  */
 import { parentPort } from 'node:worker_threads'
 import { Chunk, EntryKind, Event } from '@overmind/protocols'
 import { HashingEmbedder } from './embedder.js'
-import { entryId, signedEntryBytes, signingKeyFromSeed } from './entry.js'
+import { entryId, signedEntryBytes, signingKeyFromSeed, verifyPacked } from './entry.js'
 import { serveTasks } from './worker-pool.js'
 import type { EntryResult, EntryTask } from './entry-pool.js'
 import type { KeyObject } from 'node:crypto'
@@ -26,6 +27,10 @@ if (parentPort != null) {
       const flat = new Float32Array(task.texts.length * task.dimensions)
       task.texts.forEach((text, i) => { flat.set(embedder.embedOne(text), i * task.dimensions) })
       return { result: { vectors: flat }, transfer: [flat.buffer] }
+    }
+    if (task.op === 'verify') {
+      const valid = verifyPacked(task.packed)
+      return { result: { valid }, transfer: [valid.buffer] }
     }
     const seed = Buffer.from(task.seed).toString('hex')
     let key = keys.get(seed)

@@ -12,6 +12,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { entryPool, split } from './entry-pool.js'
 import { EntryRejectedError } from './errors.js'
 import type { RejectReason } from './errors.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -231,6 +232,72 @@ export async function checkSignature (entry: CheckedEntry, options: SignatureOpt
   return entry
 }
 
+/** From this many entries on, signatures are checked on the process's worker threads */
+const VERIFY_IN_THREADS = 32
+
+/**
+ * Checks the signatures of many checked entries: a few on libuv's thread
+ * pool, many on the process's worker threads, in one message per thread (a
+ * check through the thread pool costs the event loop ~27 µs of its own; a
+ * packed batch costs it ~1 µs an entry). Resolves to whether each verifies.
+ */
+export async function checkSignatures (entries: CheckedEntry[]): Promise<boolean[]> {
+  if (entries.length < VERIFY_IN_THREADS) {
+    return await Promise.all(entries.map(async ({ signed, author }) => signed.signature.byteLength === 64 && await verifyBody(signed.body, signed.signature, author, false)))
+  }
+  const pool = entryPool()
+  const parts = split(entries, pool.size, VERIFY_IN_THREADS / 2)
+  const answers = await Promise.all(parts.map(async part => await pool.run({ op: 'verify', packed: packSignatures(part) })))
+  return answers.flatMap(answer => {
+    if (!('valid' in answer)) throw new Error('the verifying thread answered something else')
+    return Array.from(answer.valid, v => v === 1)
+  })
+}
+
+/**
+ * Entries as one buffer for a verifying thread: per entry, the body's length
+ * (4 bytes, little-endian), the body, the signature (64 bytes) and the
+ * author's key (32 bytes; zeros when it has none, which fails)
+ */
+function packSignatures (entries: CheckedEntry[]): Uint8Array<ArrayBuffer> {
+  let size = 0
+  for (const { signed } of entries) size += 4 + signed.body.byteLength + 64 + 32
+  const packed = new Uint8Array(size)
+  const view = new DataView(packed.buffer)
+  let at = 0
+  for (const { signed, author } of entries) {
+    view.setUint32(at, signed.body.byteLength, true)
+    packed.set(signed.body, at + 4)
+    at += 4 + signed.body.byteLength
+    // a signature of another length is left as zeros: it cannot verify
+    if (signed.signature.byteLength === 64) packed.set(signed.signature, at)
+    const key = author.publicKey?.raw
+    if (key?.byteLength === 32) packed.set(key, at + 64)
+    at += 64 + 32
+  }
+  return packed
+}
+
+/** Verifies packed entries on the calling thread (a verifying thread): 1 for each that verifies, else 0 */
+export function verifyPacked (packed: Uint8Array): Uint8Array<ArrayBuffer> {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength)
+  const valid: number[] = []
+  for (let at = 0; at < packed.byteLength;) {
+    const length = view.getUint32(at, true)
+    const body = packed.subarray(at + 4, at + 4 + length)
+    at += 4 + length
+    const signature = packed.subarray(at, at + 64)
+    const raw = packed.subarray(at + 64, at + 96)
+    at += 96
+    let ok = false
+    try {
+      ok = cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), verifyingKey(raw), signature)
+    } catch {}
+    valid.push(ok ? 1 : 0)
+  }
+  return Uint8Array.from(valid)
+}
+
 /**
  * Decodes and checks an entry received from anywhere (a peer, a file): size,
  * schema, canonical encoding, field limits, author key and signature.
@@ -351,6 +418,16 @@ async function signBody (body: Uint8Array, key: PrivateKey): Promise<Uint8Array<
 async function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId, inline: boolean): Promise<boolean> {
   const raw = author.publicKey?.raw
   if (raw == null || raw.byteLength !== 32) return false
+  const key = verifyingKey(raw)
+  const message = uint8ArrayConcat([SIGNING_DOMAIN, body])
+  if (inline) return cryptoVerify(null, message, key, signature)
+  return await new Promise<boolean>((resolve) => {
+    cryptoVerify(null, message, key, signature, (err, ok) => { resolve(err == null && ok) })
+  })
+}
+
+/** The node:crypto key of a raw Ed25519 public key, kept for the few authors most entries come from */
+function verifyingKey (raw: Uint8Array): KeyObject {
   const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
   let keyObject = verifyingKeys.get(id)
   if (keyObject == null) {
@@ -358,12 +435,7 @@ async function verifyBody (body: Uint8Array, signature: Uint8Array, author: Peer
     if (verifyingKeys.size >= 10_000) verifyingKeys.clear()
     verifyingKeys.set(id, keyObject)
   }
-  const verifyingKey = keyObject
-  const message = uint8ArrayConcat([SIGNING_DOMAIN, body])
-  if (inline) return cryptoVerify(null, message, verifyingKey, signature)
-  return await new Promise<boolean>((resolve) => {
-    cryptoVerify(null, message, verifyingKey, signature, (err, ok) => { resolve(err == null && ok) })
-  })
+  return keyObject
 }
 
 /** The author's peer id from the multihash in a body */

@@ -29,6 +29,7 @@ export class LexicalIndex {
   private readonly lengths: number[] = []
   private documents = 0
   private totalLength = 0
+  private scratch = new Int32Array(256)
 
   /** Documents indexed */
   get size (): number {
@@ -36,28 +37,42 @@ export class LexicalIndex {
   }
 
   add (ordinal: number, text: string): void {
-    const words = tokenize(text).filter(t => !STOPWORDS.has(t))
-    const counts = new Map<number, number>()
-    for (const word of words) {
+    // the term ids of the words, sorted, so equal terms lie together and are counted in one pass
+    let ids = this.scratch
+    let length = 0
+    for (const word of tokenize(text)) {
+      if (STOPWORDS.has(word)) continue
       let id = this.termIds.get(word)
       if (id == null) {
         id = this.postings.length
         this.termIds.set(word, id)
         this.postings.push([])
       }
-      counts.set(id, (counts.get(id) ?? 0) + 1)
+      if (length === ids.length) {
+        const grown = new Int32Array(ids.length * 2)
+        grown.set(ids)
+        ids = this.scratch = grown
+      }
+      ids[length++] = id
     }
-    const own = new Int32Array(counts.size * 2)
-    let i = 0
-    for (const [id, count] of counts) {
+    const sorted = ids.subarray(0, length).sort()
+    let distinct = 0
+    for (let i = 0; i < length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++
+    const own = new Int32Array(distinct * 2)
+    let at = 0
+    for (let i = 0; i < length;) {
+      const id = sorted[i]
+      let count = 1
+      while (i + count < length && sorted[i + count] === id) count++
       this.postings[id].push(ordinal, count)
-      own[i++] = id
-      own[i++] = count
+      own[at++] = id
+      own[at++] = count
+      i += count
     }
     this.terms[ordinal] = own
-    this.lengths[ordinal] = words.length
+    this.lengths[ordinal] = length
     this.documents++
-    this.totalLength += words.length
+    this.totalLength += length
   }
 
   /**

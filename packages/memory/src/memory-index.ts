@@ -130,7 +130,7 @@ export class MemoryIndex {
   }
 
   /** Adds a chunk's metadata and text; its vector comes with it or later */
-  addChunk (ordinal: number, id: string, author: string, chunk: Chunk, vector?: Float32Array): void {
+  addChunk (ordinal: number, id: string, author: string, chunk: Chunk, vector?: Float32Array | Uint8Array): void {
     this.grow(ordinal + 1)
     this.ids[ordinal] = id
     this.ordinals.set(id, ordinal)

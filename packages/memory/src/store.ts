@@ -8,7 +8,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
-import { authorOf, checkEnvelope, checkSignature, envelopeParts, isEntryId, openEnvelope, signChunk, signEvent, vectorFromBytes, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { authorOf, checkEnvelope, checkSignature, checkSignatures, envelopeParts, isEntryId, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError, StoreFailedError } from './errors.js'
@@ -218,6 +218,12 @@ const utf8 = new TextEncoder()
  * (writes that arrive together share one batch), and an entry is visible to
  * reads only once it is durable.
  */
+/** An entry that failed its checks, as an admission */
+function rejection (err: any): Admission {
+  if (err instanceof EntryRejectedError) return { verdict: 'reject', reason: err.reason, message: err.message }
+  return { verdict: 'reject', reason: 'malformed', message: err.message }
+}
+
 export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   readonly peerId: PeerId
   readonly embedder: Embedder
@@ -296,6 +302,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       throw err
     }
     store.closed = false
+    // signing, hashing and checking entries of peers run there: start them before the first sync
+    entryPool().warm()
     return store
   }
 
@@ -319,8 +327,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     for await (const { ordinal, id, bytes } of this.entries.storedChunks()) {
       const body = Chunk.decode(SignedEntry.decode(bytes).body)
       const author = authorOfBody(body.author).toString()
-      if (body.embedding?.model === this.embedder.model) {
-        this.index.addChunk(ordinal, id, author, body, vectorFromBytes(body.embedding.vector))
+      const own = this.ownVector(body)
+      if (own != null) {
+        this.index.addChunk(ordinal, id, author, body, own)
       } else {
         foreign.push({ ordinal, id, author, body })
         if (foreign.length >= 256) await indexForeign()
@@ -476,9 +485,41 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       }
       return { verdict: 'accept', entry }
     } catch (err: any) {
-      if (err instanceof EntryRejectedError) return { verdict: 'reject', reason: err.reason, message: err.message }
-      return { verdict: 'reject', reason: 'malformed', message: err.message }
+      return rejection(err)
     }
+  }
+
+  /**
+   * `check` for many entries (a sync page, a knowledge batch): the
+   * signatures of many are checked together on the worker threads
+   */
+  async checkMany (entries: Uint8Array[], options: CheckOptions = {}): Promise<Admission[]> {
+    if (entries.length === 1) return [await this.check(entries[0], options)]
+    const admissions: Admission[] = new Array(entries.length)
+    const unsigned: Array<{ at: number, entry: CheckedEntry }> = []
+    entries.forEach((bytes, at) => {
+      try {
+        const envelope = openEnvelope(bytes)
+        if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) {
+          admissions[at] = { verdict: 'duplicate', id: envelope.id }
+          return
+        }
+        unsigned.push({ at, entry: checkEnvelope(envelope, { author: options.publisher }) })
+      } catch (err: any) {
+        admissions[at] = rejection(err)
+      }
+    })
+    const valid = await checkSignatures(unsigned.map(u => u.entry))
+    unsigned.forEach(({ at, entry }, i) => {
+      if (!valid[i]) {
+        admissions[at] = { verdict: 'reject', reason: 'bad-signature', message: `signature does not verify with the key of author ${entry.author.toString()}` }
+      } else if (!this.replicatedZones.includes(entry.body.zone)) {
+        admissions[at] = { verdict: 'reject', reason: 'zone-not-replicated', message: `${zoneName(entry.body.zone)} entries are not accepted from other nodes` }
+      } else {
+        admissions[at] = { verdict: 'accept', entry }
+      }
+    })
+    return admissions
   }
 
   /**
@@ -507,7 +548,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   async ingest (entries: Array<Uint8Array | SignedEntry>, options: IngestOptions = {}): Promise<IngestResult> {
     this.assertOpen()
     const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
-    const admissions = await Promise.all(entries.map(async raw => await this.check(raw instanceof Uint8Array ? raw : SignedEntry.encode(raw), { publisher: options.publisher })))
+    const admissions = await this.checkMany(entries.map(raw => raw instanceof Uint8Array ? raw : SignedEntry.encode(raw)), { publisher: options.publisher })
     const rejectedOrDuplicate = (admission: Admission): boolean => {
       if (admission.verdict === 'reject') {
         result.rejected.push({ reason: admission.reason, message: admission.message })
@@ -527,9 +568,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     }
     // what arrived meanwhile by gossip is a duplicate now
     const accepted: VerifiedEntry[] = []
+    const seen = new Set<string>()
     for (const { entry } of candidates) {
-      if (this.index.holds(entry.id) || this.pending.has(entry.id) || accepted.some(e => e.id === entry.id)) result.duplicates++
-      else accepted.push(entry)
+      if (this.index.holds(entry.id) || this.pending.has(entry.id) || seen.has(entry.id)) {
+        result.duplicates++
+      } else {
+        seen.add(entry.id)
+        accepted.push(entry)
+      }
     }
     if (accepted.length === 0) return result
     await this.enqueue({ entries: accepted, origin: 'remote' })
@@ -669,11 +715,22 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     }
   }
 
+  /**
+   * The vector a chunk carries when this node's embedder made it (its bytes);
+   * a vector of another model, or of the wrong size under this model's name,
+   * is not used: the chunk is embedded here
+   */
+  private ownVector (chunk: Chunk): Uint8Array | undefined {
+    const embedding = chunk.embedding
+    if (embedding?.model !== this.embedder.model || embedding.vector.byteLength !== this.index.vectors.dimensions * 4) return undefined
+    return embedding.vector
+  }
+
   /** Makes an entry visible: index, seqs, clock, listeners */
   private apply (entry: VerifiedEntry, origin: 'local' | 'remote', ordinal?: number, vector?: Float32Array): void {
     const author = entry.author.toString()
     if (entry.kind === EntryKind.CHUNK) {
-      const own = vector ?? (entry.body.embedding?.model === this.embedder.model ? vectorFromBytes(entry.body.embedding.vector) : undefined)
+      const own = vector ?? this.ownVector(entry.body)
       this.index.addChunk(ordinal as number, entry.id, author, entry.body, own)
       if (own == null) this.backfill.add(ordinal as number, entry.body.text)
     } else {

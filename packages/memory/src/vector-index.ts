@@ -1,4 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
+import { endianness } from 'node:os'
+import { vectorFromBytes } from './entry.js'
 import { graphThread } from './graph-thread.js'
 import type { SavedGraph } from './graph-protocol.js'
 
@@ -20,6 +22,8 @@ const EXPANSION_ADD = 48
 const EXPANSION_SEARCH = 128
 /** Recorded beside a saved graph: a graph built with other parameters is rebuilt */
 const GRAPH_FORMAT = `i8-m${CONNECTIVITY}-a${EXPANSION_ADD}`
+
+const LITTLE_ENDIAN = endianness() === 'LE'
 
 /** Rows per shared block of vectors: blocks are added, never copied, as the store grows */
 const SEGMENT_ROWS = 4096
@@ -120,15 +124,22 @@ export class VectorIndex {
   }
 
   /**
-   * Stores a vector for an ordinal and queues it for the graph; the graph
+   * Stores a vector (or its bytes as an entry carries them: little-endian
+   * float32) for an ordinal and queues it for the graph; the graph
    * thread also keeps an 8-bit copy in the vector's partition (its agent)
    * when one is given, for exact scans of one partition
    */
-  add (ordinal: number, vector: Float32Array, partition = -1): void {
-    if (vector.length !== this.dimensions) {
-      throw new RangeError(`vector has ${vector.length} dimensions, the index ${this.dimensions}`)
+  add (ordinal: number, vector: Float32Array | Uint8Array, partition = -1): void {
+    const row = this.row(ordinal, true)
+    if (vector instanceof Float32Array) {
+      if (vector.length !== this.dimensions) throw new RangeError(`vector has ${vector.length} dimensions, the index ${this.dimensions}`)
+      row.set(vector)
+    } else {
+      // the little-endian float32 bytes of an entry, copied straight into the row
+      if (vector.byteLength !== this.dimensions * 4) throw new RangeError(`vector has ${vector.byteLength / 4} dimensions, the index ${this.dimensions}`)
+      if (LITTLE_ENDIAN) new Uint8Array(row.buffer, row.byteOffset, row.byteLength).set(vector)
+      else row.set(vectorFromBytes(vector))
     }
-    this.row(ordinal, true).set(vector)
     this.growPresent(ordinal + 1)
     if (this.present[ordinal] === 1) return
     this.present[ordinal] = 1

@@ -91,11 +91,22 @@ export class WorkerPool<Task, Result> {
     }
   }
 
+  /** Starts every thread now, so the first tasks do not wait for threads to load (~0.2 s each) */
+  warm (): void {
+    while (this.threads.length < this.init.threads) this.spawn()
+  }
+
   private idleThread (): Thread<Task, Result> | undefined {
     const idle = this.threads.find(t => t.job == null)
     if (idle != null || this.threads.length >= this.init.threads) return idle
+    return this.spawn()
+  }
+
+  private spawn (): Thread<Task, Result> {
     const thread: Thread<Task, Result> = { worker: new Worker(this.init.script), id: 0 }
     thread.worker.unref()
+    // a worker unreferenced before it is online still holds the process open: idle, it is let go again
+    thread.worker.once('online', () => { if (thread.job == null) thread.worker.unref() })
     const failure = (message: string): Error => this.init.error?.(message) ?? new Error(message)
     thread.worker.on('message', (reply: TaskReply<Result>) => {
       const job = thread.job

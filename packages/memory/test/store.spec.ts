@@ -173,6 +173,38 @@ describe('MemoryStore', () => {
     await store.close()
   })
 
+  it('checks a large page on the worker threads: stores the good entries and rejects each bad one with its reason', async () => {
+    const store = await openStore()
+    const key = await generateKeyPair('Ed25519')
+    const otherKey = await generateKeyPair('Ed25519')
+    const good = await Promise.all(Array.from({ length: 40 }, async (_, i) => (await signChunk(chunkBody(key, { text: `note ${i} about the build`, seq: BigInt(i + 1) }), key)).signed))
+    const forged = { ...good[3], signature: good[4].signature }
+    const wrongAuthor = (await signChunk(chunkBody(key, { seq: 100n }), otherKey)).signed
+    const privateZone = (await signChunk(chunkBody(key, { zone: Zone.PRIVATE, seq: 101n }), key)).signed
+    const page = [...good.slice(0, 3), forged, ...good.slice(4), wrongAuthor, privateZone, good[0]]
+    const result = await store.ingest(page)
+    assert.equal(result.stored, 39)
+    assert.equal(result.duplicates, 1)
+    assert.deepEqual(result.rejected.map(r => r.reason), ['bad-signature', 'bad-signature', 'zone-not-replicated'])
+    assert.equal((await store.digest()).chunks, 39)
+    await store.close()
+  })
+
+  it('embeds a chunk whose vector names this node\'s model with another size, instead of failing', async () => {
+    const store = await openStore()
+    const key = await generateKeyPair('Ed25519')
+    const model = store.stats().model
+    const wrongSize = await signChunk(chunkBody(key, { text: 'kernel panic on the storage node', embedding: { model, dimensions: 8, vector: new Uint8Array(32) } }), key)
+    assert.equal((await store.ingest([wrongSize.signed])).stored, 1)
+    await waitFor(() => store.stats().backlog.embedding === 0 && store.stats().backlog.writes === 0)
+    const [hit] = await store.search({ text: 'kernel panic on the storage node', k: 1, vectorOnly: true })
+    assert.equal(hit?.id, wrongSize.id)
+    assert.ok(hit.similarity > 0.99, `embedded here: similarity ${hit.similarity}`)
+    // the store still writes
+    await store.put({ text: 'a later note' })
+    await store.close()
+  })
+
   it('sends exactly the entries a peer lacks, in seq order per author', async () => {
     const a = await openStore()
     const b = await openStore()

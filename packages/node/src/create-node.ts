@@ -40,6 +40,9 @@ import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
 import type { Registry } from 'prom-client'
 
+/** Largest yamux receive window of a stream: 2 MiB */
+const MAX_STREAM_WINDOW = 2 * 1024 * 1024
+
 export interface OvermindServices extends Record<string, unknown> {
   identify: Identify
   ping: Ping
@@ -211,7 +214,10 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     },
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // a stream's window stays below what a paused reader may buffer (4 MiB),
+    // so a reader that pauses (a sync page waiting for the disk) holds the
+    // sender back instead of overflowing
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     connectionProtector: preSharedKey({ psk: init.psk }),
     connectionManager: {
       maxConnections: config.connections.maxConnections,

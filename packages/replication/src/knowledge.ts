@@ -139,9 +139,9 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
       return this.reject(/too many/i.test(err.message) ? 'oversized' : 'malformed', `message is not a batch of entries: ${err.message}`, msg.from)
     }
     if (batch.entries.length === 0) return this.reject('malformed', 'message holds no entry', msg.from)
-    // one entry is checked here; a batch on the thread pool, in parallel
+    // one entry is checked here; a batch on the worker threads, together
     const inline = batch.entries.length === 1
-    const admissions = await Promise.all(batch.entries.map(async bytes => await this.store.check(bytes, { publisher: msg.from, inline })))
+    const admissions = inline ? [await this.store.check(batch.entries[0], { publisher: msg.from, inline })] : await this.store.checkMany(batch.entries, { publisher: msg.from })
     const entries: VerifiedEntry[] = []
     for (const admission of admissions) {
       if (admission.verdict === 'reject') return this.reject(admission.reason, admission.message, msg.from)

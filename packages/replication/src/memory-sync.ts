@@ -10,8 +10,15 @@ import type { MemorySyncComponents, MemorySyncInit, MemorySyncService, MemorySyn
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { IngestResult, MemoryStore, StoredEntryEvent } from '@overmind/memory'
 
-/** Pages read ahead while earlier ones are still being written */
+/** Pages written at once, behind the reader */
 const PAGES_IN_FLIGHT = 4
+
+/**
+ * Pages read and waiting to be written: past this many the stream is paused,
+ * so the muxer's window holds the sender back and what a node buffers stays
+ * bounded however slow its disk is
+ */
+const PAGES_QUEUED = 8
 
 /**
  * Anti-entropy for federated memory. On every new connection, periodically,
@@ -138,13 +145,16 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
     const report: SyncReport = { peer: peer.toString(), pages: 0, received: 0, stored: 0, duplicates: 0, rejected: 0, bytes: 0, ms: 0 }
     const abort = AbortSignal.any([this.shutdown.signal, ...(signal != null ? [signal] : [])])
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), runOnLimitedConnection: true })
+    const reader = new PageReader(stream, this.messageTimeout, abort)
     try {
       const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
       const request: SyncRequest = { have: this.store.versionVector() }
       await pb.write(request, SyncRequest, { signal: abort })
-      // pages are checked and written behind the reader, a few at a time
-      const writing: Array<Promise<void>> = []
-      let failure: Error | undefined
+      // pages are read as they come, checked and written behind the reader, a few at a time
+      const reading = reader.run(async (signal) => await pb.read(SyncPage, { signal, limits: SYNC_PAGE_LIMITS }))
+      // a failed read also ends `next()`, which throws it here
+      reading.catch(() => {})
+      const writing: Array<Promise<IngestResult>> = []
       const take = (result: IngestResult): void => {
         report.stored += result.stored
         report.duplicates += result.duplicates
@@ -160,7 +170,8 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
         }
       }
       while (true) {
-        const page = await pb.read(SyncPage, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), limits: SYNC_PAGE_LIMITS })
+        const page = await reader.next()
+        if (page == null) break
         this.log.trace('page %d from %s: %d entries', report.pages, peer.toString(), page.entries.length)
         const bytes = page.entries.reduce((n, e) => n + e.byteLength, 0)
         report.pages++
@@ -170,20 +181,21 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
         this.totals.received += page.entries.length
         this.totals.bytes += bytes
         if (page.entries.length > 0) {
-          writing.push(this.store.ingest(page.entries, { signal: abort }).then(take).catch((err: Error) => { failure ??= err }))
-          if (writing.length >= PAGES_IN_FLIGHT) await writing.shift()
+          const ingest = this.store.ingest(page.entries, { signal: abort })
+          ingest.catch(() => {})
+          writing.push(ingest)
+          if (writing.length >= PAGES_IN_FLIGHT) take(await (writing.shift() as Promise<IngestResult>))
         }
-        if (failure != null) throw failure
-        if (page.done) break
       }
-      await Promise.all(writing)
-      if (failure != null) throw failure
+      await reading
+      for (const ingest of writing) take(await ingest)
       await stream.close({ signal: abort })
     } catch (err: any) {
       this.totals.failures++
       stream.abort(err)
       throw err
     } finally {
+      reader.stop()
       report.ms = Date.now() - started
       this.safeDispatchEvent('sync', { detail: report })
     }
@@ -215,5 +227,86 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
     await send(true)
     this.log.trace('sent %d entries to %s', sent, connection.remotePeer.toString())
     await stream.close({ signal })
+  }
+}
+
+/**
+ * Reads a sync exchange's pages as they arrive, into a bounded queue. When
+ * the queue is full the stream is paused: the muxer stops granting window
+ * and the sender waits, and whatever was already under way lands in the
+ * stream's own buffer. A read only times out while the stream is not
+ * paused: a node that is slow to write pages is not a peer that stopped
+ * sending them.
+ */
+class PageReader {
+  private readonly stream: Stream
+  private readonly timeout: number
+  private readonly pages: SyncPage[] = []
+  private readonly idle = new AbortController()
+  private readonly signal: AbortSignal
+  private timer?: ReturnType<typeof setTimeout>
+  private waiting?: PromiseWithResolvers<void>
+  private done = false
+  private failure?: Error
+
+  constructor (stream: Stream, timeout: number, abort: AbortSignal) {
+    this.stream = stream
+    this.timeout = timeout
+    this.signal = AbortSignal.any([abort, this.idle.signal])
+  }
+
+  /** Reads pages with `read` until the last one, or a failure */
+  async run (read: (signal: AbortSignal) => Promise<SyncPage>): Promise<void> {
+    try {
+      while (true) {
+        if (this.stream.readStatus !== 'paused') this.arm()
+        const page = await read(this.signal)
+        this.pages.push(page)
+        if (page.done) this.done = true
+        if (this.pages.length >= PAGES_QUEUED && this.stream.readStatus === 'readable') {
+          this.stream.pause()
+          clearTimeout(this.timer)
+        }
+        this.waiting?.resolve()
+        if (page.done) return
+      }
+    } catch (err: any) {
+      this.failure = err
+      this.waiting?.resolve()
+      throw err
+    } finally {
+      clearTimeout(this.timer)
+    }
+  }
+
+  /** The next page read, once there is one; undefined after the last */
+  async next (): Promise<SyncPage | undefined> {
+    while (true) {
+      const page = this.pages.shift()
+      if (page != null) {
+        if (this.pages.length < PAGES_QUEUED / 2 && this.stream.readStatus === 'paused') {
+          this.stream.resume()
+          this.arm()
+        }
+        return page
+      }
+      if (this.failure != null) throw this.failure
+      if (this.done) return undefined
+      this.waiting = Promise.withResolvers()
+      await this.waiting.promise
+    }
+  }
+
+  stop (): void {
+    clearTimeout(this.timer)
+  }
+
+  /** Starts (again) the wait for the peer's next page */
+  private arm (): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.idle.abort(new Error(`no sync page within ${this.timeout} ms`))
+    }, this.timeout)
+    this.timer.unref?.()
   }
 }
