@@ -10,14 +10,10 @@ import { createHash } from 'node:crypto'
 import { readFile, rename, rm } from 'node:fs/promises'
 import { parentPort } from 'node:worker_threads'
 import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch'
-import { lowerThreadPriority } from './thread-priority.js'
 import type { GraphReply, GraphRequest } from './graph-protocol.js'
 
-/** Building the graph is background work: the graph thread yields the CPU to the event loop and to writes */
-const NICE = 10
-
 /** Longest run of inserts before the thread looks at its messages again, ms */
-const SLICE_MS = 1
+const SLICE_MS = 2
 
 /** Rows per block of vectors waiting for the graph */
 const BLOCK_ROWS = 4096
@@ -311,8 +307,6 @@ async function handle (message: GraphRequest): Promise<void> {
     }
   }
 }
-
-lowerThreadPriority(NICE)
 
 parentPort?.on('message', (message: GraphRequest) => {
   handle(message).catch(err => {
