@@ -14,7 +14,7 @@
  *   graph's vector recall@10 against a brute-force scan; the store's exact
  *   scan against a plain loop
  *
- *   node memory.js [--quick] [--ingest N] [--replicate N] [--search N,N…]
+ *   node memory.js [--quick] [--ingest N] [--replicate N] [--search N,N…] [--only ingest,replicate,search]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
