@@ -227,9 +227,14 @@ export interface SignatureOptions {
 export async function checkSignature (entry: CheckedEntry, options: SignatureOptions = {}): Promise<VerifiedEntry> {
   const { signed, author } = entry
   if (signed.signature.byteLength !== 64 || !await verifyBody(signed.body, signed.signature, author, options.inline === true)) {
-    throw new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${author.toString()}`)
+    throw badSignature(author)
   }
   return entry
+}
+
+/** The rejection of an entry whose signature does not verify */
+export function badSignature (author: PeerId): EntryRejectedError {
+  return new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${author.toString()}`)
 }
 
 /** From this many entries on, signatures are checked on the process's worker threads */

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads'
 import type { GraphReply, GraphRequest } from './graph-protocol.js'
 
-type Request = GraphRequest extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never
+/** A request that is answered: a GraphRequest without its id, which the thread's client adds */
+export type GraphAsk = GraphRequest extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never
 
 /**
  * The one graph thread of this process, shared by every memory store in it
@@ -38,7 +39,7 @@ class GraphThread {
   }
 
   /** Sends a request and waits for its reply */
-  async ask (message: Request): Promise<GraphReply> {
+  async ask (message: GraphAsk): Promise<GraphReply> {
     const worker = this.start()
     const id = this.nextId++
     this.track(1)

@@ -24,14 +24,11 @@ const BLOCK_ROWS = 4096
  */
 const PARTITION_ROWS = 8192
 
-/** The 8-bit copies of one partition's vectors (the chunks of one agent) */
-interface PartitionBlock {
-  vectors: Int8Array
-  ordinals: Int32Array
-  rows: number
-}
-
-/** Vectors waiting for the graph, in the order they were sent: searches scan their 8-bit copies, and the store scores what they find exactly */
+/**
+ * 8-bit copies of vectors: of those waiting for the graph, in the order they
+ * were sent, and of each partition (an agent's chunks). Searches scan them
+ * natively, and the store scores what they find exactly.
+ */
 interface Block {
   /** 8-bit copies in its own buffer, from offset 0: usearch's exact scan ignores a view's offset */
   vectors: Int8Array
@@ -50,7 +47,7 @@ interface Graph {
   waiting: Block[]
   /** Rows of the first waiting block already in the graph */
   inserted: number
-  partitions: Map<number, PartitionBlock[]>
+  partitions: Map<number, Block[]>
 }
 
 const graphs = new Map<number, Graph>()
@@ -97,19 +94,6 @@ function vectorOf (graph: Graph, ordinal: number): Float32Array {
   return segment.subarray(row * graph.dimensions, (row + 1) * graph.dimensions)
 }
 
-/** Copies queued vectors into the waiting blocks */
-function wait (graph: Graph, ordinals: Int32Array): void {
-  for (const ordinal of ordinals) {
-    let block = graph.waiting.at(-1)
-    if (block == null || block.rows === BLOCK_ROWS) {
-      block = { vectors: new Int8Array(BLOCK_ROWS * graph.dimensions), ordinals: new Int32Array(BLOCK_ROWS), rows: 0 }
-      graph.waiting.push(block)
-    }
-    quantize(vectorOf(graph, ordinal), block.vectors, block.rows * graph.dimensions)
-    block.ordinals[block.rows++] = ordinal
-  }
-}
-
 /**
  * A vector as 8 bits a component, scaled so its largest component is ±127:
  * cosine ignores the scale, and small components keep their precision
@@ -121,10 +105,12 @@ function quantize (source: Float32Array, target: Int8Array, offset: number): voi
   for (let i = 0; i < source.length; i++) target[offset + i] = Math.round(source[i] * scale)
 }
 
-/** Copies vectors into the 8-bit blocks of their partitions */
-function partition (graph: Graph, ordinals: Int32Array, partitions: Int32Array): void {
-  const { dimensions } = graph
+/** Copies vectors, once quantized, into the waiting blocks and the blocks of their partitions */
+function copy (graph: Graph, ordinals: Int32Array, partitions: Int32Array): void {
+  const row = new Int8Array(graph.dimensions)
   ordinals.forEach((ordinal, i) => {
+    quantize(vectorOf(graph, ordinal), row, 0)
+    append(graph.waiting, BLOCK_ROWS, ordinal, row)
     const id = partitions[i]
     if (id < 0) return
     let blocks = graph.partitions.get(id)
@@ -132,23 +118,28 @@ function partition (graph: Graph, ordinals: Int32Array, partitions: Int32Array):
       blocks = []
       graph.partitions.set(id, blocks)
     }
-    let block = blocks.at(-1)
-    if (block == null || block.rows === PARTITION_ROWS) {
-      block = { vectors: new Int8Array(64 * dimensions), ordinals: new Int32Array(64), rows: 0 }
-      blocks.push(block)
-    } else if (block.rows === block.ordinals.length) {
-      // a block grows by doubling up to its full size, so small partitions stay small
-      const capacity = Math.min(PARTITION_ROWS, block.rows * 2)
-      const vectors = new Int8Array(capacity * dimensions)
-      vectors.set(block.vectors)
-      const grown = new Int32Array(capacity)
-      grown.set(block.ordinals)
-      block.vectors = vectors
-      block.ordinals = grown
-    }
-    quantize(vectorOf(graph, ordinal), block.vectors, block.rows * dimensions)
-    block.ordinals[block.rows++] = ordinal
+    append(blocks, PARTITION_ROWS, ordinal, row)
   })
+}
+
+/** Appends a row to the last block; a block grows by doubling up to `full` rows, so small ones stay small */
+function append (blocks: Block[], full: number, ordinal: number, row: Int8Array): void {
+  const dimensions = row.length
+  let block = blocks.at(-1)
+  if (block == null || block.rows === full) {
+    block = { vectors: new Int8Array(64 * dimensions), ordinals: new Int32Array(64), rows: 0 }
+    blocks.push(block)
+  } else if (block.rows === block.ordinals.length) {
+    const capacity = Math.min(full, block.rows * 2)
+    const vectors = new Int8Array(capacity * dimensions)
+    vectors.set(block.vectors)
+    const ordinalsGrown = new Int32Array(capacity)
+    ordinalsGrown.set(block.ordinals)
+    block.vectors = vectors
+    block.ordinals = ordinalsGrown
+  }
+  block.vectors.set(row, block.rows * dimensions)
+  block.ordinals[block.rows++] = ordinal
 }
 
 /** The `k` nearest vectors of the partitions, by a native exact scan of each block */
@@ -265,8 +256,7 @@ async function handle (message: GraphRequest): Promise<void> {
         break
       }
       graph.queue.push(message.ordinals)
-      wait(graph, message.ordinals)
-      partition(graph, message.ordinals, message.partitions)
+      copy(graph, message.ordinals, message.partitions)
       pump()
       break
     }

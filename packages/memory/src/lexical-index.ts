@@ -1,4 +1,5 @@
 import { STOPWORDS, tokenize } from './embedder.js'
+import { TopK } from './top-k.js'
 
 export interface LexicalHit {
   ordinal: number
@@ -131,7 +132,9 @@ export class LexicalIndex {
     const finish = (candidates: Iterable<number>): LexicalHit[] => {
       if (common.length > 0) {
         // the common words decide among the best by rare words and the candidates only
-        const scored = highest(scores, k)
+        const rare = new TopK(k)
+        for (const [ordinal, score] of scores) rare.offer(ordinal, score)
+        const scored: Array<[number, number]> = rare.hits().map(h => [h.ordinal, h.score])
         for (const ordinal of candidates) {
           if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scored.push([ordinal, 0])
         }
@@ -156,17 +159,3 @@ export class LexicalIndex {
   }
 }
 
-/** The `n` highest-scoring entries, by a bounded insertion: most entries fall below the floor and cost one comparison */
-function highest (scores: Map<number, number>, n: number): Array<[number, number]> {
-  const out: Array<[number, number]> = []
-  for (const [ordinal, score] of scores) {
-    if (out.length === n && score <= out[n - 1][1]) continue
-    let at = out.length < n ? out.length : n - 1
-    while (at > 0 && out[at - 1][1] < score) {
-      out[at] = out[at - 1]
-      at--
-    }
-    out[at] = [ordinal, score]
-  }
-  return out
-}

@@ -92,18 +92,19 @@ async function vectorCandidates (input: RankInput, pool: number): Promise<Array<
   const { vectors, vector, filter } = input
   if (input.exact) return vectors.exact(vector, pool, filter)
   const { candidates, partitions } = input
-  const scanHere = candidates != null && candidates.length <= SCAN_BELOW
-  if (scanHere && (partitions == null || candidates.length <= SCAN_HERE_BELOW)) {
+  // a short list is scanned here; a longer one in the agents' partitions when the filter names agents
+  const partitionScan = partitions != null && partitions.ordinals.length <= SCAN_PARTITIONS_BELOW &&
+    (candidates == null || candidates.length > SCAN_HERE_BELOW)
+  if (candidates != null && candidates.length <= SCAN_BELOW && !partitionScan) {
     return vectors.exact(vector, pool, undefined, candidates.filter(filter))
   }
-  if (partitions != null && partitions.ordinals.length <= SCAN_PARTITIONS_BELOW) {
+  if (partitionScan) {
     // the scan is exhaustive: ask wider only while other conditions leave fewer than `pool`
     for (let want = pool; ; want *= 4) {
       const hits = await vectors.scan(vector, want, partitions.ids, filter, partitions.ordinals)
       if (hits.length >= pool || want >= partitions.ordinals.length) return hits.slice(0, pool)
     }
   }
-  if (scanHere) return vectors.exact(vector, pool, undefined, candidates.filter(filter))
   const selectivity = Math.min(1, Math.max(input.selectivity, 1 / Math.max(1, vectors.count)))
   let want = selectivity >= 0.95 ? pool : Math.max(pool, Math.ceil(input.k * OVERSAMPLE / selectivity))
   while (true) {

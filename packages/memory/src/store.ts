@@ -8,7 +8,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
-import { authorOf, checkEnvelope, checkSignature, checkSignatures, envelopeParts, isEntryId, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { authorOf, badSignature, checkEnvelope, checkSignature, checkSignatures, envelopeParts, isEntryId, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError, StoreFailedError } from './errors.js'
@@ -474,16 +474,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * signature check.
    */
   async check (bytes: Uint8Array, options: CheckOptions = {}): Promise<Admission> {
-    let checked: CheckedEntry
+    const opened = this.open(bytes, options)
+    if ('verdict' in opened) return opened
     try {
-      const envelope = openEnvelope(bytes)
-      if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
-      checked = checkEnvelope(envelope, { author: options.publisher })
-      const entry = await checkSignature(checked, options)
-      if (!this.replicatedZones.includes(entry.body.zone)) {
-        throw new EntryRejectedError('zone-not-replicated', `${zoneName(entry.body.zone)} entries are not accepted from other nodes`)
-      }
-      return { verdict: 'accept', entry }
+      return this.admit(await checkSignature(opened, options))
     } catch (err: any) {
       return rejection(err)
     }
@@ -495,31 +489,30 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    */
   async checkMany (entries: Uint8Array[], options: CheckOptions = {}): Promise<Admission[]> {
     if (entries.length === 1) return [await this.check(entries[0], options)]
-    const admissions: Admission[] = new Array(entries.length)
-    const unsigned: Array<{ at: number, entry: CheckedEntry }> = []
-    entries.forEach((bytes, at) => {
-      try {
-        const envelope = openEnvelope(bytes)
-        if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) {
-          admissions[at] = { verdict: 'duplicate', id: envelope.id }
-          return
-        }
-        unsigned.push({ at, entry: checkEnvelope(envelope, { author: options.publisher }) })
-      } catch (err: any) {
-        admissions[at] = rejection(err)
-      }
-    })
-    const valid = await checkSignatures(unsigned.map(u => u.entry))
-    unsigned.forEach(({ at, entry }, i) => {
-      if (!valid[i]) {
-        admissions[at] = { verdict: 'reject', reason: 'bad-signature', message: `signature does not verify with the key of author ${entry.author.toString()}` }
-      } else if (!this.replicatedZones.includes(entry.body.zone)) {
-        admissions[at] = { verdict: 'reject', reason: 'zone-not-replicated', message: `${zoneName(entry.body.zone)} entries are not accepted from other nodes` }
-      } else {
-        admissions[at] = { verdict: 'accept', entry }
-      }
-    })
-    return admissions
+    const admissions = entries.map(bytes => this.open(bytes, options))
+    const unsigned = admissions.filter((a): a is CheckedEntry => !('verdict' in a))
+    const valid = await checkSignatures(unsigned)
+    const verdicts = new Map(unsigned.map((entry, i) => [entry, valid[i] ? this.admit(entry) : rejection(badSignature(entry.author))]))
+    return admissions.map(a => 'verdict' in a ? a : verdicts.get(a) as Admission)
+  }
+
+  /** The checks before the signature's: decoding, size, schema, encoding, author; a duplicate goes no further */
+  private open (bytes: Uint8Array, options: CheckOptions): Admission | CheckedEntry {
+    try {
+      const envelope = openEnvelope(bytes)
+      if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
+      return checkEnvelope(envelope, { author: options.publisher })
+    } catch (err: any) {
+      return rejection(err)
+    }
+  }
+
+  /** The check after the signature's: only replicated zones come from other nodes */
+  private admit (entry: VerifiedEntry): Admission {
+    if (!this.replicatedZones.includes(entry.body.zone)) {
+      return { verdict: 'reject', reason: 'zone-not-replicated', message: `${zoneName(entry.body.zone)} entries are not accepted from other nodes` }
+    }
+    return { verdict: 'accept', entry }
   }
 
   /**
