@@ -44,7 +44,7 @@ export function demoCommand (): Command {
   return new Command('demo')
     .description('start a local mesh, one OS process per node, each bootstrapped only with node 1, and watch the nodes find each other through the DHT and exchange heartbeats')
     .option('-n, --nodes <count>', 'number of nodes', parsePositiveInt, 5)
-    .option('--duration <time>', `stop after this long, e.g. 60s or 5m (default: until Ctrl-C in a terminal, ${UNATTENDED_DURATION / 1000}s otherwise)`, parseDurationArg)
+    .option('--duration <time>', `stop this long after every node has started, e.g. 60s or 5m (default: until Ctrl-C in a terminal, ${UNATTENDED_DURATION / 1000}s otherwise)`, parseDurationArg)
     .option('--interval <time>', 'heartbeat interval of the demo nodes', parseDurationArg, 1_000)
     .option('--dir <dir>', 'keep the nodes\' data dirs and logs here (default: a temporary folder, removed at the end)')
     .option('--keep', 'keep the temporary folder with data dirs and logs')
@@ -117,9 +117,11 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       await Promise.all(Array.from({ length: opts.nodes - 1 }, async (_, i) => launch(i + 2)))
     }
 
+    // the mesh runs for --duration once every node is up: starting processes can take seconds on a busy machine
+    const running = Date.now()
     const seen = new Map<string, { via?: string, status?: string }>()
     const names = (): Map<string, string> => new Map(nodes.filter(n => n.status != null).map(n => [n.status!.peerId, n.name]))
-    for (let frame = 0; !stopping && (duration == null || Date.now() - started < duration); frame++) {
+    for (let frame = 0; !stopping && (duration == null || Date.now() - running < duration); frame++) {
       await Promise.all(nodes.map(async n => {
         if (n.client == null || n.exit != null) return
         try {
@@ -129,7 +131,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       }))
       noteChanges(nodes, names(), seen, event)
       if (tty) {
-        out.write('\x1b[?25l\x1b[H\x1b[2J' + render(nodes, names(), events, { mesh, interval: opts.interval, started, duration }) + '\n')
+        out.write('\x1b[?25l\x1b[H\x1b[2J' + render(nodes, names(), events, { mesh, interval: opts.interval, started: running, duration }) + '\n')
       } else if (frame % UNATTENDED_TABLE_EVERY === 0) {
         out.write(renderTables(nodes, names()) + '\n')
       }
