@@ -22,8 +22,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { yamux } from '@libp2p/yamux'
 import { HashingEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
+import { meshStreamMuxer } from '@overmind/node'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Level } from 'level'
 import { NodeProcess, overmind, setConfig } from '../src/cli.js'
@@ -272,7 +272,7 @@ async function benchReplicate (n: number): Promise<void> {
   const label = `replicate ${n.toLocaleString('en-US')}`
   const psk = meshKey()
   const sent = { a: 0, b: 0 }
-  const a = await startTestNode({ psk, memory: true, libp2p: { streamMuxers: [recordingMuxer(yamux(), d => { sent.a += d.byteLength })] } })
+  const a = await startTestNode({ psk, memory: true, libp2p: { streamMuxers: [recordingMuxer(meshStreamMuxer(), d => { sent.a += d.byteLength })] } })
   let b: Awaited<ReturnType<typeof startTestNode>> | undefined
   const texts = inputs(0, n).map(i => i.text)
   let ms: number
@@ -287,7 +287,7 @@ async function benchReplicate (n: number): Promise<void> {
     }
     const target = await a.memory!.digest()
     const started = performance.now()
-    b = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(a)], libp2p: { streamMuxers: [recordingMuxer(yamux(), d => { sent.b += d.byteLength })] } })
+    b = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(a)], libp2p: { streamMuxers: [recordingMuxer(meshStreamMuxer(), d => { sent.b += d.byteLength })] } })
     const node = b
     await waitFor(async () => {
       const have = node.memory!.stats().chunks.federation

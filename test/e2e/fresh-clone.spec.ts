@@ -6,7 +6,7 @@ import { freshCloneCheck } from '../src/fresh-clone.js'
 describe('a fresh clone', { skip: process.env.OVERMIND_IN_FRESH_CLONE === '1' ? 'already inside a fresh clone' : false }, () => {
   it('sets itself up with the README\'s two commands, unattended, from the machine\'s own Node and npm', async () => {
     const report = await freshCloneCheck({
-      demoArgs: ['--nodes', '3', '--duration', '6s', '--interval', '500ms'],
+      demoArgs: ['--nodes', '3', '--duration', '3s', '--interval', '500ms'],
       testArgs: ['--quick']
     })
     process.stdout.write(`# machine node ${report.machineNode}; demo ${report.demo.ms} ms; quick tests ${report.test.ms} ms\n`)

@@ -31,10 +31,9 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
 
   before(async () => {
     dir = await tempDir()
-    for (let i = 1; i <= 5; i++) {
-      dirs.push(join(dir.path, `n${i}`))
-      await initNode(dirs[i - 1], ['--mesh', 'memory-e2e', ...(i > 1 ? ['--mesh-key-file', join(dirs[0], 'mesh.key')] : [])])
-    }
+    for (let i = 1; i <= 5; i++) dirs.push(join(dir.path, `n${i}`))
+    await initNode(dirs[0], ['--mesh', 'memory-e2e'])
+    await Promise.all(dirs.slice(1).map(async d => await initNode(d, ['--mesh', 'memory-e2e', '--mesh-key-file', join(dirs[0], 'mesh.key')])))
     nodes.push(await NodeProcess.start(dirs[0], LISTEN))
     const first = await nodes[0].status()
     const bootstrap = first.addresses.find(a => a.includes('/tcp/'))!

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { yamux } from '@libp2p/yamux'
 import { CID } from 'multiformats/cid'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
+import { meshStreamMuxer } from '@overmind/node'
 import type { OvermindNode } from '@overmind/node'
 
 describe('memory zones on the wire', () => {
@@ -16,7 +16,7 @@ describe('memory zones on the wire', () => {
   before(async () => {
     const psk = meshKey()
     const start = async (bootstrap: string[]): Promise<OvermindNode> => {
-      const node = await startTestNode({ psk, bootstrap, memory: true, libp2p: { streamMuxers: [recordingMuxer(yamux(), data => { wire.push(data) })] } })
+      const node = await startTestNode({ psk, bootstrap, memory: true, libp2p: { streamMuxers: [recordingMuxer(meshStreamMuxer(), data => { wire.push(data) })] } })
       nodes.push(node)
       return node
     }

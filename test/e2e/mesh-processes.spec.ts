@@ -27,9 +27,9 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
   before(async () => {
     dir = await tempDir()
     const first = await initNode(dir.path, 'n1', ['--mesh', 'e2e'])
-    for (let i = 2; i <= NODES; i++) {
-      await initNode(dir.path, `n${i}`, ['--mesh', 'e2e', '--mesh-key-file', join(first, 'mesh.key')])
-    }
+    await Promise.all(Array.from({ length: NODES - 1 }, async (_, i) =>
+      await initNode(dir.path, `n${i + 2}`, ['--mesh', 'e2e', '--mesh-key-file', join(first, 'mesh.key')])
+    ))
     nodes.push(await NodeProcess.start(first, LISTEN))
     const status = await nodes[0].status()
     bootstrapAddr = status.addresses.find(a => a.includes('/tcp/') && !a.includes('/ws'))!

@@ -24,8 +24,7 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
 
   before(async () => {
     dir = await tempDir()
-    for (let i = 0; i < 4; i++) {
-      dirs.push(join(dir.path, `n${i}`))
+    const init = async (i: number): Promise<void> => {
       const res = await overmind(['init', '--data-dir', dirs[i], '--mesh', 'runs-e2e', ...(i > 0 ? ['--mesh-key-file', join(dirs[0], 'mesh.key')] : [])])
       assert.equal(res.code, 0, res.stderr)
       await setConfig(dirs[i], {
@@ -34,9 +33,12 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
         agents: i === 0 ? [] : [{ name: 'job', runner: 'command', command: ['sh', '-c', JOB, join(dir.path, `host${i}`)], input: 'argument', concurrency: 2 }]
       })
     }
+    for (let i = 0; i < 4; i++) dirs.push(join(dir.path, `n${i}`))
+    await init(0)
+    await Promise.all([1, 2, 3].map(init))
     nodes.push(await NodeProcess.start(dirs[0], LISTEN))
     const bootstrap = (await nodes[0].status()).addresses.find(a => a.includes('/tcp/') && !a.includes('/ws'))!
-    for (let i = 1; i < 4; i++) nodes.push(await NodeProcess.start(dirs[i], [...LISTEN, '--bootstrap', bootstrap]))
+    nodes.push(...await Promise.all([1, 2, 3].map(async i => await NodeProcess.start(dirs[i], [...LISTEN, '--bootstrap', bootstrap]))))
     for (const n of nodes) peers.push((await n.status()).peerId)
     await waitFor(async () => {
       const { agents } = await (await ApiClient.forDataDir(dirs[0])).get<{ agents: MeshAgent[] }>('/v1/agents')

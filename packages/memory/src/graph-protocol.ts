@@ -16,7 +16,8 @@ export type GraphRequest =
   | { op: 'search', id: number, graph: number, query: Float32Array, k: number }
   /** The `k` nearest in the given partitions, by an exact scan of their 8-bit copies */
   | { op: 'scan', id: number, graph: number, query: Float32Array, k: number, partitions: number[] }
-  | { op: 'save', id: number, graph: number, path: string }
+  /** With `whenIdle`, once no insert waits and no search came for a while (a save holds the thread ~50–100 ms at 100,000 vectors) */
+  | { op: 'save', id: number, graph: number, path: string, whenIdle?: boolean }
   | { op: 'close', id: number, graph: number }
 
 export type GraphReply =

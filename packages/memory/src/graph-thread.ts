@@ -18,6 +18,12 @@ class GraphThread {
   private outstanding = 0
   private nextId = 1
   private nextGraph = 1
+  /**
+   * Searches posted and not yet taken up by the thread, shared with it: its
+   * inserts stop for them between one vector and the next instead of at the
+   * end of a slice
+   */
+  private readonly searches = new Int32Array(new SharedArrayBuffer(4))
 
   /** A new graph id, whose insert progress goes to `onAdded` */
   register (onAdded: (count: number) => void): number {
@@ -53,6 +59,7 @@ class GraphThread {
           if (reply.op === 'failed') reject(new Error(`the graph thread failed: ${reply.problem}`))
           else resolve(reply)
         })
+        if (message.op === 'search' || message.op === 'scan') Atomics.add(this.searches, 0, 1)
         worker.postMessage({ ...message, id })
       })
     } finally {
@@ -68,7 +75,7 @@ class GraphThread {
 
   private start (): Worker {
     if (this.worker != null) return this.worker
-    const worker = new Worker(new URL('./graph-worker.js', import.meta.url))
+    const worker = new Worker(new URL('./graph-worker.js', import.meta.url), { workerData: { searches: this.searches } })
     worker.unref()
     worker.on('message', (reply: GraphReply) => {
       if (reply.op === 'added') {

@@ -4,16 +4,35 @@
  * and loading a saved graph ~1 s: none of it may run on the event loop that
  * serves the network. Vectors are read from the stores' shared matrices,
  * never copied through messages. Inserts run in slices of a couple of
- * milliseconds so searches wait for at most one slice.
+ * milliseconds and stop between two vectors when a search comes, so a
+ * search waits for one insert at most; while vectors arrive in bulk they
+ * wait (a bounded number), and the graph is saved when the thread is idle.
  */
 import { createHash } from 'node:crypto'
 import { readFile, rename, rm } from 'node:fs/promises'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch'
 import type { GraphReply, GraphRequest } from './graph-protocol.js'
 
 /** Longest run of inserts before the thread looks at its messages again, ms */
 const SLICE_MS = 2
+
+/**
+ * While vectors arrive in bulk (an import, a sync: BULK or more a message),
+ * inserts wait until DEFER_BELOW are queued or until no bulk has arrived for
+ * QUIET_MS: the writes get the CPU first, and searches scan what waits
+ * (~30 ns a row). A trickle (gossip) is inserted at once.
+ */
+const DEFER_BELOW = 8192
+const BULK = 64
+const QUIET_MS = 50
+
+/**
+ * A save asked for when idle waits until no insert is queued and no search
+ * has come for IDLE_MS, or for SAVE_WAIT_MS at most
+ */
+const IDLE_MS = 1000
+const SAVE_WAIT_MS = 60_000
 
 /** Rows per block of vectors waiting for the graph */
 const BLOCK_ROWS = 4096
@@ -44,14 +63,26 @@ interface Graph {
   /** Ordinals to insert, in the order they were sent */
   queue: Int32Array[]
   position: number
+  /** Ordinals in `queue` not inserted yet */
+  queued: number
+  /** When ordinals last arrived in bulk */
+  bulkAt: number
   waiting: Block[]
   /** Rows of the first waiting block already in the graph */
   inserted: number
   partitions: Map<number, Block[]>
+  /** Saves asked for when idle, not made yet */
+  saves: Array<{ id: number, path: string, since: number }>
 }
 
 const graphs = new Map<number, Graph>()
 let pumping = false
+let waking: ReturnType<typeof setTimeout> | undefined
+let lastSearch = 0
+let idleCheck: ReturnType<typeof setTimeout> | undefined
+
+/** Searches posted to this thread and not yet taken up, counted by the stores' side */
+const searches: Int32Array = workerData?.searches ?? new Int32Array(1)
 
 function reply (message: GraphReply, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(message, transfer)
@@ -86,6 +117,36 @@ async function save (graph: Graph, path: string): Promise<{ size: number, sha256
   const bytes = await readFile(tmp)
   await rename(tmp, path)
   return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }
+}
+
+/** Saves a graph and answers every request for it: one asked now, and those waiting for an idle moment */
+async function saveNow (graph: Graph, path: string, ids: number[]): Promise<void> {
+  let answer: { size: number, sha256: string } | { problem: string }
+  try {
+    answer = await save(graph, path)
+  } catch (err: any) {
+    await rm(`${path}.tmp`, { force: true }).catch(() => {})
+    answer = { problem: err.message }
+  }
+  for (const id of ids) reply({ op: 'saved', id, ...answer })
+}
+
+/** Makes the saves that waited for an idle moment, where one has come */
+function saveWhenIdle (): void {
+  idleCheck = undefined
+  const now = performance.now()
+  let waiting = false
+  for (const graph of graphs.values()) {
+    const first = graph.saves[0]
+    if (first == null) continue
+    if ((graph.queued === 0 && now - lastSearch >= IDLE_MS) || now - first.since >= SAVE_WAIT_MS) {
+      const saves = graph.saves.splice(0)
+      void saveNow(graph, saves[saves.length - 1].path, saves.map(s => s.id))
+    } else {
+      waiting = true
+    }
+  }
+  if (waiting) idleCheck = setTimeout(saveWhenIdle, IDLE_MS / 4)
 }
 
 function vectorOf (graph: Graph, ordinal: number): Float32Array {
@@ -204,6 +265,11 @@ function best (found: Nearest[], k: number): number[] {
   return found.slice(0, k).map(f => f.ordinal)
 }
 
+/** Whether a graph's inserts wait for its writes to pause */
+function deferred (graph: Graph, now: number): boolean {
+  return graph.queued < DEFER_BELOW && now - graph.bulkAt < QUIET_MS
+}
+
 /** Inserts queued vectors, a slice at a time, round-robin over the graphs */
 function pump (): void {
   if (pumping) return
@@ -212,15 +278,23 @@ function pump (): void {
     pumping = false
     const started = performance.now()
     let more = false
+    let wait = false
     for (const [id, graph] of graphs) {
+      if (graph.queued === 0) continue
+      if (deferred(graph, started)) {
+        wait = true
+        continue
+      }
       let done = 0
-      while (graph.queue.length > 0 && performance.now() - started < SLICE_MS) {
+      // a search waits for one insert at most, not for the rest of the slice
+      while (graph.queued > 0 && performance.now() - started < SLICE_MS && Atomics.load(searches, 0) === 0) {
         const batch = graph.queue[0]
         const ordinal = batch[graph.position++]
         if (graph.position >= batch.length) {
           graph.queue.shift()
           graph.position = 0
         }
+        graph.queued--
         done++
         passWaiting(graph)
         const key = BigInt(ordinal)
@@ -228,9 +302,17 @@ function pump (): void {
         graph.index.add(key, vectorOf(graph, ordinal))
       }
       if (done > 0) reply({ op: 'added', graph: id, count: done })
-      if (graph.queue.length > 0) more = true
+      if (graph.queued > 0) more = true
     }
-    if (more) pump()
+    if (more) {
+      pump()
+    } else if (wait && waking == null) {
+      // look again once the writes may have paused
+      waking = setTimeout(() => {
+        waking = undefined
+        pump()
+      }, QUIET_MS)
+    }
   })
 }
 
@@ -239,7 +321,7 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'open': {
       const index = newIndex(message.dimensions, message.connectivity, message.expansionAdd, message.expansionSearch)
       const problem = message.saved != null ? await load(index, message.saved.path, message.saved.size, message.saved.sha256) : 'no saved graph'
-      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, waiting: [], inserted: 0, partitions: new Map() })
+      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [] })
       reply({ op: 'opened', id: message.id, size: index.size(), problem })
       break
     }
@@ -256,11 +338,15 @@ async function handle (message: GraphRequest): Promise<void> {
         break
       }
       graph.queue.push(message.ordinals)
+      graph.queued += message.ordinals.length
+      if (message.ordinals.length >= BULK) graph.bulkAt = performance.now()
       copy(graph, message.ordinals, message.partitions)
       pump()
       break
     }
     case 'search': {
+      Atomics.sub(searches, 0, 1)
+      lastSearch = performance.now()
       // the graph's nearest, and the nearest of what waits for it
       const graph = graphs.get(message.graph)
       if (graph == null) {
@@ -274,6 +360,8 @@ async function handle (message: GraphRequest): Promise<void> {
       break
     }
     case 'scan': {
+      Atomics.sub(searches, 0, 1)
+      lastSearch = performance.now()
       const graph = graphs.get(message.graph)
       const ordinals = Float64Array.from(graph == null ? [] : scanPartitions(graph, message.query, message.k, message.partitions))
       reply({ op: 'found', id: message.id, ordinals }, [ordinals.buffer])
@@ -282,15 +370,17 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'save': {
       const graph = graphs.get(message.graph)
       if (graph == null) break
-      try {
-        reply({ op: 'saved', id: message.id, ...await save(graph, message.path) })
-      } catch (err: any) {
-        await rm(`${message.path}.tmp`, { force: true }).catch(() => {})
-        reply({ op: 'saved', id: message.id, problem: err.message })
+      if (message.whenIdle === true) {
+        graph.saves.push({ id: message.id, path: message.path, since: performance.now() })
+        idleCheck ??= setTimeout(saveWhenIdle, IDLE_MS / 4)
+        break
       }
+      // a save now also answers those waiting for an idle moment
+      await saveNow(graph, message.path, [...graph.saves.splice(0).map(s => s.id), message.id])
       break
     }
     case 'close': {
+      for (const save of graphs.get(message.graph)?.saves ?? []) reply({ op: 'saved', id: save.id, problem: 'the graph was closed before an idle moment came' })
       graphs.delete(message.graph)
       reply({ op: 'closed', id: message.id })
       break

@@ -195,8 +195,8 @@ const DEFAULT_AGENT = 'default'
 const SAVE_GRAPH_EVERY = 20_000
 /** Entries per atomic batch */
 const GROUP_ENTRIES = 2048
-/** Entries indexed per turn of the event loop after a batch is durable */
-const INDEX_SLICE = 128
+/** Longest run of indexing per turn of the event loop (~25 µs an entry) */
+const INDEX_SLICE_MS = 1
 /** Vectors that may wait for the graph before writes pause: the graph thread scans this many exactly at most (~1 ms) */
 const GRAPH_BACKLOG = 16_384
 /** Chunks that may wait for a vector of this node's model before writes pause */
@@ -254,6 +254,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private readonly spaceWaiters: Array<() => void> = []
   /** The running write loop, while there is one */
   private writing?: Promise<void>
+  /** A save of the graph waiting for the graph thread to be idle */
+  private savingGraph?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
   private closed = true
 
@@ -351,7 +353,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     await this.sequencer.catch(() => {})
     while (this.writing != null) await this.writing
     await this.backfill.stop()
+    // saved now, which also settles a save waiting for an idle moment
     await this.index.vectors.save(this.graphPath).catch((err: Error) => { this.log.error('%s', err.message) })
+    await this.savingGraph
     await this.index.vectors.close()
     await this.entries.close()
   }
@@ -679,8 +683,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       this.release(write)
       write.resolve?.()
     }
-    if (this.index.vectors.unsavedCount >= SAVE_GRAPH_EVERY) {
-      await this.index.vectors.save(this.graphPath).catch((err: Error) => { this.log.error('%s', err.message) })
+    if (this.index.vectors.unsavedCount >= SAVE_GRAPH_EVERY && this.savingGraph == null) {
+      // saved behind the writes, when the graph thread is idle
+      this.savingGraph = this.index.vectors.save(this.graphPath, { whenIdle: true })
+        .catch((err: Error) => { if (!this.closed) this.log.error('%s', err.message) })
+        .finally(() => { this.savingGraph = undefined })
     }
   }
 
@@ -700,10 +707,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     }
   }
 
-  /** Indexes the entries of a write, a slice per turn of the event loop */
+  /** Indexes the entries of a write, a slice of at most INDEX_SLICE_MS per turn of the event loop */
   private async applyAll (write: Write): Promise<void> {
+    let slice = performance.now()
     for (let i = 0; i < write.entries.length; i++) {
-      if (i > 0 && i % INDEX_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
+      if (performance.now() - slice > INDEX_SLICE_MS) {
+        await new Promise(resolve => setImmediate(resolve))
+        slice = performance.now()
+      }
       this.apply(write.entries[i], write.origin, write.ordinals?.[i], write.vectors?.[i])
     }
   }

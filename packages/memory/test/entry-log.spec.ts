@@ -91,6 +91,32 @@ describe('EntryLog', () => {
     await log.close()
   })
 
+  it('writes a large batch in one piece, filled a slice of entries per turn of the event loop', async () => {
+    const path = await tempPath()
+    const key = await generateKeyPair('Ed25519')
+    let log = await EntryLog.open(path)
+    const entries = await Promise.all(Array.from({ length: 1_000 }, async (_, i) => await chunk(key, i + 1)))
+    let longest = 0
+    let last = performance.now()
+    let counting = true
+    const turn = (): void => {
+      if (!counting) return
+      longest = Math.max(longest, performance.now() - last)
+      last = performance.now()
+      setImmediate(turn)
+    }
+    setImmediate(turn)
+    await log.append(entries.map(entry => ({ entry, ordinal: log.takeOrdinal() })))
+    counting = false
+    process.stdout.write(`# longest turn of the event loop while 1,000 entries were written: ${longest.toFixed(1)} ms\n`)
+    await log.close()
+    log = await EntryLog.open(path)
+    const stored = await collect(log.storedChunks())
+    assert.deepEqual(stored.map(c => c.id), entries.map(e => e.id))
+    assert.equal(log.heads.get(Zone.FEDERATION, peerIdFromPrivateKey(key).toString())?.contiguous, 1_000n)
+    await log.close()
+  })
+
   it('reads a gap in an author\'s log from disk on open, and closes it when the missing entry arrives', async () => {
     const path = await tempPath()
     let log = await EntryLog.open(path)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -156,6 +156,61 @@ describe('VectorIndex', () => {
       for (const ordinal of [3, 1_234, 4_999]) {
         assert.equal((await vectors.approximate(unit(ordinal), 5))[0].ordinal, ordinal)
       }
+    } finally {
+      await vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+  it('searches what the graph holds back while vectors come in bulk, and inserts all of it once they stop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
+    const vectors = new VectorIndex('test', 16)
+    try {
+      await vectors.open(join(dir, 'vectors.usearch'))
+      const unit = (seed: number): Float32Array => {
+        const v = Float32Array.from({ length: 16 }, (_, i) => Math.sin(seed * 1.3 + i) + 0.1)
+        const norm = Math.hypot(...v)
+        return v.map(x => x / norm)
+      }
+      // 100 at a time, every 10 ms, for 300 ms: an import's pace
+      let ordinal = 1
+      for (let round = 0; round < 30; round++) {
+        for (let i = 0; i < 100; i++, ordinal++) vectors.add(ordinal, unit(ordinal))
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      // the graph holds bulk inserts back (how many is the benchmarks' business); what waits is searched all the same
+      process.stdout.write(`# waiting for the graph when the writes stopped: ${vectors.backlog} of 3000\n`)
+      assert.equal((await vectors.approximate(unit(1_500), 3))[0].ordinal, 1_500)
+      await vectors.flushGraph()
+      assert.equal(vectors.backlog, 0)
+    } finally {
+      await vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('saves when idle only once searches pause, and a save asked for now settles the waiting one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
+    const path = join(dir, 'vectors.usearch')
+    const vectors = new VectorIndex('test', 8)
+    try {
+      await vectors.open(path)
+      for (let ordinal = 1; ordinal <= 200; ordinal++) vectors.add(ordinal, Float32Array.from({ length: 8 }, (_, i) => Math.cos(ordinal + i)))
+      await vectors.flushGraph()
+      let saved = false
+      const idle = vectors.save(path, { whenIdle: true }).then(() => { saved = true })
+      // a search every 100 ms for 1.5 s: never idle
+      for (let i = 0; i < 15; i++) {
+        await vectors.approximate(Float32Array.from({ length: 8 }, (_, j) => Math.sin(i + j)), 3)
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      assert.equal(saved, false, 'saved while searches kept coming')
+      assert.equal(await stat(path).then(() => true, () => false), false)
+      await vectors.save(path)
+      await idle
+      assert.equal(saved, true)
+      assert.ok((await stat(path)).size > 0)
+      // and with no search, an idle save comes by itself
+      await vectors.save(path, { whenIdle: true })
     } finally {
       await vectors.close()
       await rm(dir, { recursive: true, force: true })

@@ -43,6 +43,15 @@ import type { Registry } from 'prom-client'
 /** Largest yamux receive window of a stream: 2 MiB */
 const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 
+/**
+ * The stream muxer of a node: yamux with receive windows of at most
+ * MAX_STREAM_WINDOW, so a reader that pauses a stream (a sync exchange
+ * whose pages wait to be written) holds at most that much of it in memory
+ */
+export function meshStreamMuxer (): ReturnType<typeof yamux> {
+  return yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })
+}
+
 export interface OvermindServices extends Record<string, unknown> {
   identify: Identify
   ping: Ping
@@ -217,7 +226,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     // a stream's window stays below what a paused reader may buffer (4 MiB),
     // so a reader that pauses (a sync page waiting for the disk) holds the
     // sender back instead of overflowing
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
+    streamMuxers: [meshStreamMuxer()],
     connectionProtector: preSharedKey({ psk: init.psk }),
     connectionManager: {
       maxConnections: config.connections.maxConnections,

@@ -21,7 +21,7 @@ export { initDataDir, openDataDir, readMeshKey, CONFIG_FILE, API_STATE_FILE } fr
 export type { DataDir, InitOptions, InitResult } from './data-dir.js'
 export { OvermindNode, createEmbedder, openMemoryStore } from './node.js'
 export type { NodeStatus, PeerReport, ConnectionReport, CreateOvermindNodeInit } from './node.js'
-export { createOvermindLibp2p, dhtProtocol, hostedAgents } from './create-node.js'
+export { createOvermindLibp2p, dhtProtocol, hostedAgents, meshStreamMuxer } from './create-node.js'
 export type { OvermindServices, OvermindNodeInit, DiscoverySource } from './create-node.js'
 export { MeshDialer, meshDialer } from './mesh-dialer.js'
 export type { MeshDialerInit, MeshDialerComponents, BootstrapFailure } from './mesh-dialer.js'
