@@ -5,14 +5,14 @@ import type { EntryKind, Chunk, Event } from '@overmind/protocols'
 export type EntryTask =
   | { op: 'hash', dimensions: number, texts: string[] }
   | { op: 'sign', seed: Uint8Array, kind: EntryKind, bodies: Chunk[] | Event[] }
-  /** Entries packed by `checkSignatures` */
-  | { op: 'verify', packed: Uint8Array }
+  /** Entries packed by `checkEntries` */
+  | { op: 'check', packed: Uint8Array }
 
 export type EntryResult =
   | { vectors: Float32Array }
   | { entries: Array<{ id: string, bytes: Uint8Array<ArrayBuffer> }> }
-  /** 1 for each entry whose signature verifies, else 0 */
-  | { valid: Uint8Array<ArrayBuffer> }
+  /** Per entry: its id, and 0 when it passes, 1 when not canonical, 2 when its signature fails */
+  | { checked: { ids: string[], problems: Uint8Array<ArrayBuffer> } }
 
 let pool: WorkerPool<EntryTask, EntryResult> | undefined
 

@@ -1,14 +1,14 @@
 /**
  * A worker thread for the CPU work of memory entries: hashing texts into
- * vectors, encoding and signing entries, and checking the signatures of
- * entries from peers, so that an import of thousands of chunks, or a sync of
- * them, leaves the event loop free. Signing keys arrive as seeds and are
- * kept per thread.
+ * vectors, encoding and signing entries, and checking entries from peers
+ * (ids, canonical encoding, signatures), so that an import of thousands of
+ * chunks, or a sync of them, leaves the event loop free. Signing keys
+ * arrive as seeds and are kept per thread.
  */
 import { parentPort } from 'node:worker_threads'
 import { Chunk, EntryKind, Event } from '@overmind/protocols'
 import { HashingEmbedder } from './embedder.js'
-import { entryId, signedEntryBytes, signingKeyFromSeed, verifyPacked } from './entry.js'
+import { checkPacked, entryId, signedEntryBytes, signingKeyFromSeed } from './entry.js'
 import { serveTasks } from './worker-pool.js'
 import type { EntryResult, EntryTask } from './entry-pool.js'
 import type { KeyObject } from 'node:crypto'
@@ -28,9 +28,9 @@ if (parentPort != null) {
       task.texts.forEach((text, i) => { flat.set(embedder.embedOne(text), i * task.dimensions) })
       return { result: { vectors: flat }, transfer: [flat.buffer] }
     }
-    if (task.op === 'verify') {
-      const valid = verifyPacked(task.packed)
-      return { result: { valid }, transfer: [valid.buffer] }
+    if (task.op === 'check') {
+      const checked = checkPacked(task.packed)
+      return { result: { checked }, transfer: [checked.problems.buffer] }
     }
     const seed = Buffer.from(task.seed).toString('hex')
     let key = keys.get(seed)

@@ -9,7 +9,6 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
-import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { entryPool, split } from './entry-pool.js'
@@ -142,12 +141,12 @@ export interface Envelope {
 
 /**
  * Opens an encoded SignedEntry: size, envelope schema, no bytes beyond its
- * fields, and the id of its body. Body and signature are checked by
- * `checkEnvelope` and `checkSignature`.
+ * fields, and the id of its body (unless `hash` is false). Body and
+ * signature are checked by `checkEnvelope` and `checkSignature`.
  *
  * @throws {EntryRejectedError} `oversized` or `malformed`
  */
-export function openEnvelope (bytes: Uint8Array): Envelope {
+export function openEnvelope (bytes: Uint8Array, options: { hash?: boolean } = {}): Envelope {
   if (bytes.byteLength > MAX_ENTRY_SIZE) {
     throw new EntryRejectedError('oversized', `entry of ${bytes.byteLength} bytes is over the ${MAX_ENTRY_SIZE} byte limit`)
   }
@@ -159,7 +158,8 @@ export function openEnvelope (bytes: Uint8Array): Envelope {
     // repeated or unknown fields: the envelope would carry bytes nobody signed
     throw new EntryRejectedError('malformed', 'entry envelope is not in canonical encoding')
   }
-  return { id: entryId(signed.body), signed, bytes }
+  // without `hash`, the id is left empty for `checkEntries` to fill
+  return { id: options.hash === false ? '' : entryId(signed.body), signed, bytes }
 }
 
 /** The size of a SignedEntry in canonical encoding */
@@ -181,22 +181,23 @@ function varintLength (n: number): number {
 
 /**
  * Checks everything of an opened entry but its signature: body schema,
- * canonical encoding, field limits and author. No I/O, no crypto beyond the
- * id already computed.
+ * canonical encoding (unless `canonical` is false: `checkEntries` checks it
+ * on a worker thread), field limits and author. No I/O, no crypto beyond
+ * the id already computed.
  *
  * @throws {EntryRejectedError} with a stable `reason`
  */
-export function checkEnvelope (envelope: Envelope, options: VerifyOptions = {}): CheckedEntry {
+export function checkEnvelope (envelope: Envelope, options: VerifyOptions & { canonical?: boolean } = {}): CheckedEntry {
   const { signed, id, bytes } = envelope
   let entry: VerifiedEntry
   if (signed.kind === EntryKind.CHUNK) {
     const body = decodeOr('unknown-zone', () => Chunk.decode(signed.body, { limits: CHUNK_LIMITS }))
-    checkCanonical(Chunk.encode(body), signed.body)
+    if (options.canonical !== false) checkCanonical(Chunk.encode(body), signed.body)
     checkChunk(body)
     entry = { kind: EntryKind.CHUNK, id, author: authorFrom(body.author), body, signed, bytes }
   } else if (signed.kind === EntryKind.EVENT) {
     const body = decodeOr('malformed', () => Event.decode(signed.body, { limits: EVENT_LIMITS }))
-    checkCanonical(Event.encode(body), signed.body)
+    if (options.canonical !== false) checkCanonical(Event.encode(body), signed.body)
     checkEvent(body)
     entry = { kind: EntryKind.EVENT, id, author: authorFrom(body.author), body, signed, bytes }
   } else {
@@ -237,43 +238,51 @@ export function badSignature (author: PeerId): EntryRejectedError {
   return new EntryRejectedError('bad-signature', `signature does not verify with the key of author ${author.toString()}`)
 }
 
-/** From this many entries on, signatures are checked on the process's worker threads */
-const VERIFY_IN_THREADS = 32
+/** From this many entries on, entries are checked on the process's worker threads */
+export const CHECK_IN_THREADS = 32
+
+/** What the worker threads found of an entry: its id, and whether it failed */
+export interface ThreadCheck {
+  id: string
+  problem?: 'not-canonical' | 'bad-signature'
+}
 
 /**
- * Checks the signatures of many checked entries: a few on libuv's thread
- * pool, many on the process's worker threads, in one message per thread (a
- * check through the thread pool costs the event loop ~27 µs of its own; a
- * packed batch costs it ~1 µs an entry). Resolves to whether each verifies.
+ * The checks of many opened entries that cost CPU (their ids, the canonical
+ * encoding of their bodies and their signatures), on the process's worker
+ * threads, in one message per thread: the event loop only opens and decodes
+ * them (`openEnvelope` without hashing, `checkEnvelope` without the canonical
+ * check). A signature check through libuv's thread pool costs the event
+ * loop ~27 µs of its own; a packed batch ~1 µs an entry.
  */
-export async function checkSignatures (entries: CheckedEntry[]): Promise<boolean[]> {
-  if (entries.length < VERIFY_IN_THREADS) {
-    return await Promise.all(entries.map(async ({ signed, author }) => signed.signature.byteLength === 64 && await verifyBody(signed.body, signed.signature, author, false)))
-  }
+export async function checkEntries (entries: CheckedEntry[]): Promise<ThreadCheck[]> {
   const pool = entryPool()
-  const parts = split(entries, pool.size, VERIFY_IN_THREADS / 2)
-  const answers = await Promise.all(parts.map(async part => await pool.run({ op: 'verify', packed: packSignatures(part) })))
+  const parts = split(entries, pool.size, CHECK_IN_THREADS / 2)
+  const answers = await Promise.all(parts.map(async part => await pool.run({ op: 'check', packed: packEntries(part) })))
   return answers.flatMap(answer => {
-    if (!('valid' in answer)) throw new Error('the verifying thread answered something else')
-    return Array.from(answer.valid, v => v === 1)
+    if (!('checked' in answer)) throw new Error('the checking thread answered something else')
+    const { ids, problems } = answer.checked
+    return ids.map((id, i): ThreadCheck => problems[i] === 0 ? { id } : { id, problem: problems[i] === 1 ? 'not-canonical' : 'bad-signature' })
   })
 }
 
 /**
- * Entries as one buffer for a verifying thread: per entry, the body's length
- * (4 bytes, little-endian), the body, the signature (64 bytes) and the
- * author's key (32 bytes; zeros when it has none, which fails)
+ * Entries as one buffer for a checking thread: per entry, its kind (1
+ * byte: 1 a chunk, 2 an event, as on the wire), the body's length (4 bytes, little-endian), the body, the
+ * signature (64 bytes) and the author's key (32 bytes; zeros when it has
+ * none, which fails)
  */
-function packSignatures (entries: CheckedEntry[]): Uint8Array<ArrayBuffer> {
+function packEntries (entries: CheckedEntry[]): Uint8Array<ArrayBuffer> {
   let size = 0
-  for (const { signed } of entries) size += 4 + signed.body.byteLength + 64 + 32
+  for (const { signed } of entries) size += 1 + 4 + signed.body.byteLength + 64 + 32
   const packed = new Uint8Array(size)
   const view = new DataView(packed.buffer)
   let at = 0
-  for (const { signed, author } of entries) {
-    view.setUint32(at, signed.body.byteLength, true)
-    packed.set(signed.body, at + 4)
-    at += 4 + signed.body.byteLength
+  for (const { kind, signed, author } of entries) {
+    packed[at] = kind === EntryKind.CHUNK ? 1 : 2
+    view.setUint32(at + 1, signed.body.byteLength, true)
+    packed.set(signed.body, at + 5)
+    at += 5 + signed.body.byteLength
     // a signature of another length is left as zeros: it cannot verify
     if (signed.signature.byteLength === 64) packed.set(signed.signature, at)
     const key = author.publicKey?.raw
@@ -283,24 +292,38 @@ function packSignatures (entries: CheckedEntry[]): Uint8Array<ArrayBuffer> {
   return packed
 }
 
-/** Verifies packed entries on the calling thread (a verifying thread): 1 for each that verifies, else 0 */
-export function verifyPacked (packed: Uint8Array): Uint8Array<ArrayBuffer> {
+/**
+ * Checks packed entries on the calling thread (a checking thread): the id of
+ * each, and 0 when it passes, 1 when its body is not in canonical encoding,
+ * 2 when its signature does not verify
+ */
+export function checkPacked (packed: Uint8Array): { ids: string[], problems: Uint8Array<ArrayBuffer> } {
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength)
-  const valid: number[] = []
+  const ids: string[] = []
+  const problems: number[] = []
   for (let at = 0; at < packed.byteLength;) {
-    const length = view.getUint32(at, true)
-    const body = packed.subarray(at + 4, at + 4 + length)
-    at += 4 + length
+    const kind = packed[at]
+    const length = view.getUint32(at + 1, true)
+    const body = packed.subarray(at + 5, at + 5 + length)
+    at += 5 + length
     const signature = packed.subarray(at, at + 64)
     const raw = packed.subarray(at + 64, at + 96)
     at += 96
-    let ok = false
+    ids.push(entryId(body))
+    let canonical = false
     try {
-      ok = cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), verifyingKey(raw), signature)
+      const encoded = kind === 1 ? Chunk.encode(Chunk.decode(body, { limits: CHUNK_LIMITS })) : Event.encode(Event.decode(body, { limits: EVENT_LIMITS }))
+      canonical = sameBytes(encoded, body)
     } catch {}
-    valid.push(ok ? 1 : 0)
+    let verified = false
+    if (canonical) {
+      try {
+        verified = cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), verifyingKey(raw), signature)
+      } catch {}
+    }
+    problems.push(!canonical ? 1 : verified ? 0 : 2)
   }
-  return Uint8Array.from(valid)
+  return { ids, problems: Uint8Array.from(problems) }
 }
 
 /**
@@ -471,10 +494,18 @@ function authorFrom (multihash: Uint8Array): PeerId {
   return author
 }
 
+/** Byte equality, natively */
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+}
+
 function checkCanonical (encoded: Uint8Array, received: Uint8Array): void {
-  if (!uint8ArrayEquals(encoded, received)) {
-    throw new EntryRejectedError('malformed', 'body is not in canonical encoding (fields out of order, defaults written or unknown fields)')
-  }
+  if (!sameBytes(encoded, received)) throw notCanonical()
+}
+
+/** The rejection of an entry whose body is not in canonical encoding */
+export function notCanonical (): EntryRejectedError {
+  return new EntryRejectedError('malformed', 'body is not in canonical encoding (fields out of order, defaults written or unknown fields)')
 }
 
 function checkChunk (chunk: Chunk): void {

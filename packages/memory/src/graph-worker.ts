@@ -73,6 +73,8 @@ interface Graph {
   partitions: Map<number, Block[]>
   /** Saves asked for when idle, not made yet */
   saves: Array<{ id: number, path: string, since: number }>
+  /** The save under way: saves of a graph run one after the other (they share a temporary file) */
+  saving: Promise<void>
 }
 
 const graphs = new Map<number, Graph>()
@@ -121,14 +123,18 @@ async function save (graph: Graph, path: string): Promise<{ size: number, sha256
 
 /** Saves a graph and answers every request for it: one asked now, and those waiting for an idle moment */
 async function saveNow (graph: Graph, path: string, ids: number[]): Promise<void> {
-  let answer: { size: number, sha256: string } | { problem: string }
-  try {
-    answer = await save(graph, path)
-  } catch (err: any) {
-    await rm(`${path}.tmp`, { force: true }).catch(() => {})
-    answer = { problem: err.message }
-  }
-  for (const id of ids) reply({ op: 'saved', id, ...answer })
+  const run = graph.saving.then(async () => {
+    let answer: { size: number, sha256: string } | { problem: string }
+    try {
+      answer = await save(graph, path)
+    } catch (err: any) {
+      await rm(`${path}.tmp`, { force: true }).catch(() => {})
+      answer = { problem: err.message }
+    }
+    for (const id of ids) reply({ op: 'saved', id, ...answer })
+  })
+  graph.saving = run
+  await run
 }
 
 /** Makes the saves that waited for an idle moment, where one has come */
@@ -321,7 +327,7 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'open': {
       const index = newIndex(message.dimensions, message.connectivity, message.expansionAdd, message.expansionSearch)
       const problem = message.saved != null ? await load(index, message.saved.path, message.saved.size, message.saved.sha256) : 'no saved graph'
-      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [] })
+      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], saving: Promise.resolve() })
       reply({ op: 'opened', id: message.id, size: index.size(), problem })
       break
     }

@@ -8,7 +8,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
-import { authorOf, badSignature, checkEnvelope, checkSignature, checkSignatures, envelopeParts, isEntryId, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, checkSignature, envelopeParts, isEntryId, notCanonical, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError, StoreFailedError } from './errors.js'
@@ -488,15 +488,30 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   /**
-   * `check` for many entries (a sync page, a knowledge batch): the
-   * signatures of many are checked together on the worker threads
+   * `check` for many entries (a sync page, a knowledge batch): from
+   * CHECK_IN_THREADS on, the event loop only opens and decodes them, and the
+   * worker threads hash, check the encoding and the signature of all of
+   * them together
    */
   async checkMany (entries: Uint8Array[], options: CheckOptions = {}): Promise<Admission[]> {
-    if (entries.length === 1) return [await this.check(entries[0], options)]
-    const admissions = entries.map(bytes => this.open(bytes, options))
-    const unsigned = admissions.filter((a): a is CheckedEntry => !('verdict' in a))
-    const valid = await checkSignatures(unsigned)
-    const verdicts = new Map(unsigned.map((entry, i) => [entry, valid[i] ? this.admit(entry) : rejection(badSignature(entry.author))]))
+    if (entries.length < CHECK_IN_THREADS) return await Promise.all(entries.map(async bytes => await this.check(bytes, options)))
+    const admissions = entries.map((bytes): Admission | CheckedEntry => {
+      try {
+        return checkEnvelope(openEnvelope(bytes, { hash: false }), { author: options.publisher, canonical: false })
+      } catch (err: any) {
+        return rejection(err)
+      }
+    })
+    const opened = admissions.filter((a): a is CheckedEntry => !('verdict' in a))
+    const checks = await checkEntries(opened)
+    const verdicts = new Map(opened.map((entry, i): [CheckedEntry, Admission] => {
+      const { id, problem } = checks[i]
+      entry.id = id
+      if (this.index.holds(id) || this.pending.has(id)) return [entry, { verdict: 'duplicate', id }]
+      if (problem === 'not-canonical') return [entry, rejection(notCanonical())]
+      if (problem === 'bad-signature') return [entry, rejection(badSignature(entry.author))]
+      return [entry, this.admit(entry)]
+    }))
     return admissions.map(a => 'verdict' in a ? a : verdicts.get(a) as Admission)
   }
 

@@ -7,8 +7,9 @@ import { after, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
-import { Chunk, SignedEntry, Zone } from '@overmind/protocols'
+import { Chunk, EntryKind, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryStore, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
+import { signedEntryBytes, signingKeyFromSeed } from '../src/entry.js'
 import type { MemoryStoreInit } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -173,7 +174,7 @@ describe('MemoryStore', () => {
     await store.close()
   })
 
-  it('checks a large page on the worker threads: stores the good entries and rejects each bad one with its reason', async () => {
+  it('checks a large page on the worker threads (ids, encoding, signatures): stores the good entries and rejects each bad one with its reason', async () => {
     const store = await openStore()
     const key = await generateKeyPair('Ed25519')
     const otherKey = await generateKeyPair('Ed25519')
@@ -181,11 +182,15 @@ describe('MemoryStore', () => {
     const forged = { ...good[3], signature: good[4].signature }
     const wrongAuthor = (await signChunk(chunkBody(key, { seq: 100n }), otherKey)).signed
     const privateZone = (await signChunk(chunkBody(key, { zone: Zone.PRIVATE, seq: 101n }), key)).signed
-    const page = [...good.slice(0, 3), forged, ...good.slice(4), wrongAuthor, privateZone, good[0]]
+    // signed as it is, but with an unknown field its author's encoder would never write
+    const padded = Uint8Array.from([...Chunk.encode(chunkBody(key, { seq: 102n })), 0x78, 0x01])
+    const nonCanonical = SignedEntry.decode(signedEntryBytes(EntryKind.CHUNK, padded, signingKeyFromSeed(key.raw.subarray(0, 32))))
+    const page = [...good.slice(0, 3), forged, ...good.slice(4), wrongAuthor, privateZone, nonCanonical, good[0]]
     const result = await store.ingest(page)
     assert.equal(result.stored, 39)
     assert.equal(result.duplicates, 1)
-    assert.deepEqual(result.rejected.map(r => r.reason), ['bad-signature', 'bad-signature', 'zone-not-replicated'])
+    assert.deepEqual(result.rejected.map(r => r.reason), ['bad-signature', 'bad-signature', 'zone-not-replicated', 'malformed'])
+    assert.match(result.rejected[3].message, /canonical/)
     assert.equal((await store.digest()).chunks, 39)
     await store.close()
   })
