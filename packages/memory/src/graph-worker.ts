@@ -9,7 +9,8 @@
  * wait (a bounded number), and the graph is saved when the thread is idle.
  */
 import { createHash } from 'node:crypto'
-import { readFile, rename, rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
 import { parentPort, workerData } from 'node:worker_threads'
 import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch'
 import type { GraphReply, GraphRequest } from './graph-protocol.js'
@@ -29,9 +30,10 @@ const QUIET_MS = 50
 
 /**
  * A save asked for when idle waits until no insert is queued and no search
- * has come for IDLE_MS, or for SAVE_WAIT_MS at most
+ * has come for IDLE_MS, or for SAVE_WAIT_MS at most: writing the file holds
+ * the thread (~50–100 ms at 100,000 vectors), and a search would wait
  */
-const IDLE_MS = 1000
+const IDLE_MS = 5000
 const SAVE_WAIT_MS = 60_000
 
 /** Rows per block of vectors waiting for the graph */
@@ -96,13 +98,13 @@ function newIndex (dimensions: number, connectivity: number, expansionAdd: numbe
 
 /** Loads a saved graph only when its size and digest are what was recorded: a damaged file would abort the process */
 async function load (index: Index, path: string, size: number, sha256: string): Promise<string | undefined> {
-  let bytes: Buffer
+  let file: { size: number, sha256: string }
   try {
-    bytes = await readFile(path)
+    file = await digest(path)
   } catch (err: any) {
     return err.code === 'ENOENT' ? 'no saved graph' : `cannot read ${path}: ${err.message}`
   }
-  if (bytes.byteLength !== size || createHash('sha256').update(bytes).digest('hex') !== sha256) {
+  if (file.size !== size || file.sha256 !== sha256) {
     return `${path} is not the graph that was saved (size or digest differ)`
   }
   try {
@@ -113,12 +115,23 @@ async function load (index: Index, path: string, size: number, sha256: string): 
   }
 }
 
+/** The size and SHA-256 of a file, read a block at a time: searches are answered between blocks */
+async function digest (path: string): Promise<{ size: number, sha256: string }> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const block of createReadStream(path)) {
+    hash.update(block)
+    size += block.byteLength
+  }
+  return { size, sha256: hash.digest('hex') }
+}
+
 async function save (graph: Graph, path: string): Promise<{ size: number, sha256: string }> {
   const tmp = `${path}.tmp`
   graph.index.save(tmp)
-  const bytes = await readFile(tmp)
+  const file = await digest(tmp)
   await rename(tmp, path)
-  return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }
+  return file
 }
 
 /** Saves a graph and answers every request for it: one asked now, and those waiting for an idle moment */
