@@ -15,7 +15,7 @@ describe('overmind CLI', () => {
     await dir.remove()
   })
 
-  describe('help', () => {
+  describe('help', { concurrency: true }, () => {
     it('lists every command in `overmind --help`', async () => {
       const res = await overmind(['--help'])
       assert.equal(res.code, 0)
@@ -94,7 +94,7 @@ describe('overmind CLI', () => {
     })
   })
 
-  describe('bad config', () => {
+  describe('bad config', { concurrency: true }, () => {
     async function startWith (name: string, edit: (config: string) => string): Promise<{ code: number | null, stderr: string }> {
       const dataDir = join(dir.path, name)
       assert.equal((await overmind(['init', '--data-dir', dataDir])).code, 0)
