@@ -14,6 +14,9 @@ const accepted = new WeakMap<Message, VerifiedEntry[]>()
 /** A message closes at this many bytes of entries: well under the topic's limit */
 const BATCH_BYTES = MAX_KNOWLEDGE_MESSAGE_SIZE / 2
 
+/** Longest an entry waits in the outbox when no end of its write is announced, ms */
+const FLUSH_AFTER = 20
+
 /**
  * Pushes new federation entries to the mesh over gossipsub, and takes in the
  * entries of others. The topic validator only checks (size, schema,
@@ -32,7 +35,7 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
   private started = false
   private outbox: Array<Uint8Array<ArrayBuffer>> = []
   private outboxBytes = 0
-  private flushing?: ReturnType<typeof setImmediate>
+  private flushing?: ReturnType<typeof setTimeout>
 
   constructor (components: KnowledgeComponents, init: KnowledgeInit) {
     super()
@@ -42,6 +45,7 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     this.log = components.logger.forComponent('overmind:knowledge')
     this.validate = this.validate.bind(this)
     this.onEntry = this.onEntry.bind(this)
+    this.onWritten = this.onWritten.bind(this)
     this.onMessage = this.onMessage.bind(this)
   }
 
@@ -61,6 +65,7 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.subscribe(this.topic)
     this.store.addEventListener('entry', this.onEntry)
+    this.store.addEventListener('written', this.onWritten)
     this.started = true
   }
 
@@ -70,6 +75,7 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     this.flush()
     this.started = false
     this.store.removeEventListener('entry', this.onEntry)
+    this.store.removeEventListener('written', this.onWritten)
     this.pubsub.removeEventListener('message', this.onMessage)
     if (this.pubsub.topicValidators.get(this.topic) === this.validate) {
       this.pubsub.topicValidators.delete(this.topic)
@@ -85,8 +91,10 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
 
   /**
    * A local entry of a replicated zone joins the outbox. Entries written
-   * together leave in one message: an import of thousands of chunks is a
-   * few messages, and a single write leaves on the next turn of the loop.
+   * together leave in one message, once the store has written and indexed
+   * all of them (indexing runs in slices over several turns of the loop):
+   * an import of thousands of chunks is a few messages, and a single write
+   * leaves at once.
    */
   private onEntry (evt: CustomEvent<StoredEntryEvent>): void {
     const { entry, origin } = evt.detail
@@ -101,11 +109,17 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     if (this.outbox.length >= MAX_KNOWLEDGE_ENTRIES || this.outboxBytes + data.byteLength + 8 > BATCH_BYTES) this.flush()
     this.outbox.push(data)
     this.outboxBytes += data.byteLength + 8
-    this.flushing ??= setImmediate(() => { this.flush() })
+    // in case the end of the write is never announced
+    this.flushing ??= setTimeout(() => { this.flush() }, FLUSH_AFTER)
+  }
+
+  /** The store wrote and indexed a group of entries: what they added to the outbox leaves */
+  private onWritten (): void {
+    this.flush()
   }
 
   private flush (): void {
-    clearImmediate(this.flushing)
+    clearTimeout(this.flushing)
     this.flushing = undefined
     if (this.outbox.length === 0 || !this.started) return
     const entries = this.outbox
