@@ -65,4 +65,20 @@ describe('knowledge topic: validate, then forward; write behind', () => {
     const digests = await Promise.all(nodes.map(async n => (await n.memory!.digest()).digest))
     assert.equal(new Set(digests).size, 1, 'all three hold the same memory')
   })
+
+  it('publishes the chunks of one write in one message, though the store indexes them over many turns of the event loop', async () => {
+    const psk = meshKey()
+    const writer = await startTestNode({ psk, memory: true })
+    nodes.push(writer)
+    const reader = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(writer)] })
+    nodes.push(reader)
+    const topic = writer.libp2p.services.knowledge!.topic
+    await waitFor(() => writer.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(reader.libp2p.peerId)), { timeout: 30_000, message: 'the reader to subscribe' })
+    let messages = 0
+    reader.libp2p.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === topic) messages++ })
+    const written = await writer.memory!.putMany(Array.from({ length: 300 }, (_, i) => ({ text: `runbook step ${i}: drain the node, patch it, then return it to the pool`, zone: 'federation' as const })))
+    await waitFor(() => written.every(c => reader.memory!.holds(c.id)), { timeout: 30_000, message: 'the reader to hold all 300 chunks' })
+    assert.equal(reader.libp2p.services.knowledge!.getStats().received, 300, 'all of them came by gossip')
+    assert.equal(messages, 1)
+  })
 })
