@@ -15,7 +15,7 @@ const accepted = new WeakMap<Message, VerifiedEntry[]>()
 const BATCH_BYTES = MAX_KNOWLEDGE_MESSAGE_SIZE / 2
 
 /** Longest an entry waits in the outbox when no end of its write is announced, ms */
-const FLUSH_AFTER = 20
+const FLUSH_AFTER = 1_000
 
 /**
  * Pushes new federation entries to the mesh over gossipsub, and takes in the
