@@ -22,6 +22,13 @@ function body (text: string, fields: Partial<Chunk> = {}): Chunk {
   return { author: new Uint8Array(), agent: 'ops', zone: Zone.FEDERATION, text, tags: [], hlcWallTime: 1_000n, hlcLogical: 0, seq: 1n, ...fields }
 }
 
+/** A unit vector that differs for every seed */
+function unitVector (seed: number, dimensions: number): Float32Array {
+  const v = Float32Array.from({ length: dimensions }, (_, i) => Math.sin(seed * 3.7 + i * 0.9) + Math.cos(seed * i))
+  const norm = Math.hypot(...v)
+  return v.map(x => x / norm)
+}
+
 async function index (chunks: Array<[string, string, Chunk]>): Promise<MemoryIndex> {
   const idx = new MemoryIndex({ model: embedder.model, dimensions: embedder.dimensions, self: SELF, replicatedZones: [Zone.FEDERATION] })
   let ordinal = 1
@@ -140,11 +147,7 @@ describe('VectorIndex', () => {
     const vectors = new VectorIndex('test', 32)
     try {
       await vectors.open(join(dir, 'vectors.usearch'))
-      const unit = (seed: number): Float32Array => {
-        const v = Float32Array.from({ length: 32 }, (_, i) => Math.sin(seed * 3.7 + i * 0.9) + Math.cos(seed * i))
-        const norm = Math.hypot(...v)
-        return v.map(x => x / norm)
-      }
+      const unit = (seed: number): Float32Array => unitVector(seed, 32)
       for (let ordinal = 1; ordinal <= 5_000; ordinal++) vectors.add(ordinal, unit(ordinal))
       await new Promise(resolve => setImmediate(resolve))
       assert.ok(vectors.backlog > 0, 'searched while the graph is behind')
@@ -166,11 +169,7 @@ describe('VectorIndex', () => {
     const vectors = new VectorIndex('test', 16)
     try {
       await vectors.open(join(dir, 'vectors.usearch'))
-      const unit = (seed: number): Float32Array => {
-        const v = Float32Array.from({ length: 16 }, (_, i) => Math.sin(seed * 1.3 + i) + 0.1)
-        const norm = Math.hypot(...v)
-        return v.map(x => x / norm)
-      }
+      const unit = (seed: number): Float32Array => unitVector(seed, 16)
       // 100 at a time, every 10 ms, for 300 ms: an import's pace
       let ordinal = 1
       for (let round = 0; round < 30; round++) {
