@@ -125,7 +125,14 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   }
 
   peers (): PeerEntry[] {
-    return this.table.entries(this.now(), id => this.isConnected(id))
+    // one pass over the connections instead of a peer id parse per row
+    const connected = new Set<string>()
+    for (const connection of this.components.connectionManager.getConnections()) {
+      if (connection.status === 'open') {
+        connected.add(connection.remotePeer.toString())
+      }
+    }
+    return this.table.entries(this.now(), id => connected.has(id))
   }
 
   getPeer (peerId: PeerId | string): PeerEntry | undefined {

@@ -22,11 +22,13 @@ import { HybridLogicalClock } from '@overmind/hlc'
 import { createLibp2p } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
 import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { RPC } from '@libp2p/gossipsub/message'
 import type { Identify } from '@libp2p/identify'
 import type { PrivateKey, Libp2p, PeerDiscoveryEvents, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -142,6 +144,9 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,
       msgIdFn: contentMessageId,
+      // a copy of a message already seen is dropped before its signature is
+      // checked again: each message arrives from several mesh peers
+      fastMsgIdFn: signatureMessageId,
       // nodes on one machine share an IP: without this, more than ten local
       // nodes score each other below the graylist and stop exchanging messages
       scoreParams: {
@@ -273,6 +278,20 @@ async function contentMessageId (msg: Message): Promise<Uint8Array> {
     ? uint8ArrayConcat([msg.from.toMultihash().bytes, msg.data])
     : msg.data)
   return digest.digest
+}
+
+/**
+ * The key of a message before it is validated: its signature, which differs
+ * for every signed message. Only messages that passed validation enter the
+ * cache, so a forged copy reusing a signature is still checked (and refused)
+ * unless the genuine message came first, in which case it is dropped as a
+ * copy. Unsigned messages never pass under `StrictSign`.
+ */
+function signatureMessageId (msg: RPC.Message): string {
+  if (msg.signature != null) {
+    return uint8ArrayToString(msg.signature, 'base64')
+  }
+  return `unsigned:${uint8ArrayToString(uint8ArrayConcat([msg.seqno ?? new Uint8Array(0), msg.data ?? new Uint8Array(0)]), 'base64')}`
 }
 
 /** Event targets of the discovery mechanisms, by source name */

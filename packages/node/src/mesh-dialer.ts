@@ -1,7 +1,8 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { Identify } from '@libp2p/identify'
+import type { ComponentLogger, Connection, IdentifyResult, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -14,6 +15,13 @@ export interface MeshDialerInit {
   rejoinInterval?: number
   /** Bootstrap rounds that must fail before `bootstrap:failed` is raised */
   failedRoundsBeforeWarning?: number
+  /**
+   * How long a new connection may stay unidentified before identify is run
+   * again on it; after `identifyAttempts` failed attempts it is closed, so
+   * the peer is dialled afresh
+   */
+  identifyGrace?: number
+  identifyAttempts?: number
 }
 
 export interface MeshDialerComponents {
@@ -22,6 +30,8 @@ export interface MeshDialerComponents {
   connectionManager: ConnectionManager
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
+  identify?: Pick<Identify, 'identify'>
+  pubsub?: { getPeers(): PeerId[], protocols?: string[] }
 }
 
 export interface BootstrapFailure {
@@ -43,6 +53,10 @@ export interface MeshDialerEvents {
 const FIRST_RETRY = 500
 const DIAL_TIMEOUT = 10_000
 const DIALS_PER_ROUND = 8
+/** libp2p's identify gives up after 5 s and never retries */
+const IDENTIFY_GRACE = 7_000
+const IDENTIFY_ATTEMPTS = 3
+const IDENTIFY_TIMEOUT = 15_000
 
 /**
  * Keeps a node joined to its mesh: dials the bootstrap list with backoff
@@ -50,6 +64,14 @@ const DIALS_PER_ROUND = 8
  * discovered by the DHT, mDNS or heartbeats while under `targetPeers`, and
  * after a restart dials the peers it knew from the persisted peer store, so
  * a node rejoins without being told its peers again.
+ *
+ * It also watches that every connection gets identified. libp2p runs
+ * identify once when a connection opens and gives up after a few seconds;
+ * on a busy machine that can fail while the connection itself lives on, and
+ * a connection that was never identified is invisible to gossipsub and the
+ * DHT (their topologies wait for the peer's protocols), so the node stays
+ * "connected" yet deaf. Such a connection is identified again, and closed
+ * (then dialled afresh) if that keeps failing.
  */
 export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements Startable {
   private readonly components: MeshDialerComponents
@@ -62,6 +84,12 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
   /** Peers that completed a handshake with this node since it started */
   private readonly met = new Set<string>()
   private timer?: ReturnType<typeof setTimeout>
+  private readonly identifyGrace: number
+  private readonly identifyAttempts: number
+  /** Connections not identified yet, by connection id */
+  private readonly unidentified = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Connected peers missing from gossipsub, with the rounds they were missing in */
+  private readonly gossipMissing = new Map<string, number>()
   private delay = FIRST_RETRY
   private failedRounds = 0
   private warned = false
@@ -82,8 +110,12 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     this.targetPeers = init.targetPeers ?? 24
     this.rejoinInterval = init.rejoinInterval ?? 10_000
     this.failedRoundsBeforeWarning = init.failedRoundsBeforeWarning ?? 2
+    this.identifyGrace = init.identifyGrace ?? IDENTIFY_GRACE
+    this.identifyAttempts = init.identifyAttempts ?? IDENTIFY_ATTEMPTS
     this.onDiscovery = this.onDiscovery.bind(this)
     this.onConnection = this.onConnection.bind(this)
+    this.onIdentify = this.onIdentify.bind(this)
+    this.onClose = this.onClose.bind(this)
   }
 
   readonly [Symbol.toStringTag] = '@overmind/mesh-dialer'
@@ -92,6 +124,8 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     this.shutdown = new AbortController()
     this.components.events.addEventListener('peer:discovery', this.onDiscovery)
     this.components.events.addEventListener('connection:open', this.onConnection)
+    this.components.events.addEventListener('connection:close', this.onClose)
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
   }
 
   afterStart (): void {
@@ -104,16 +138,120 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     this.shutdown?.abort()
     this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
     this.components.events.removeEventListener('connection:open', this.onConnection)
+    this.components.events.removeEventListener('connection:close', this.onClose)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    for (const timer of this.unidentified.values()) {
+      clearTimeout(timer)
+    }
+    this.unidentified.clear()
   }
 
   /** A connection is open only after the pre-shared key and noise handshakes both passed */
   private onConnection (evt: CustomEvent<Connection>): void {
-    this.met.add(evt.detail.remotePeer.toString())
+    const connection = evt.detail
+    this.met.add(connection.remotePeer.toString())
+    if (this.components.identify != null) {
+      this.watchIdentify(connection, 1)
+    }
+  }
+
+  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
+    this.forget(evt.detail.connection.id)
+  }
+
+  private onClose (evt: CustomEvent<Connection>): void {
+    this.forget(evt.detail.id)
+  }
+
+  private forget (connectionId: string): void {
+    clearTimeout(this.unidentified.get(connectionId))
+    this.unidentified.delete(connectionId)
+  }
+
+  /**
+   * Gossipsub drops a peer when one of its streams to it errors (a reset, a
+   * duplicate connection closing) and only adds it back when libp2p reports
+   * the peer again, which does not happen while the connection stays open:
+   * the node is connected but hears nothing from that peer. A peer that
+   * speaks gossipsub, is connected and is missing from gossipsub's peers in
+   * two rounds in a row is identified again, which reports it to gossipsub
+   * (and the DHT) as a fresh connection.
+   */
+  private async repairGossip (signal: AbortSignal): Promise<void> {
+    const { pubsub, identify } = this.components
+    if (pubsub == null || identify == null) {
+      return
+    }
+    const known = new Set(pubsub.getPeers().map(p => p.toString()))
+    const missing = new Map<string, Connection>()
+    for (const connection of this.components.connectionManager.getConnections()) {
+      const id = connection.remotePeer.toString()
+      if (connection.status !== 'open' || connection.limits != null || known.has(id) || missing.has(id) || this.unidentified.has(connection.id)) {
+        continue
+      }
+      missing.set(id, connection)
+    }
+    for (const id of [...this.gossipMissing.keys()]) {
+      if (!missing.has(id)) {
+        this.gossipMissing.delete(id)
+      }
+    }
+    await Promise.all([...missing].map(async ([id, connection]) => {
+      const rounds = (this.gossipMissing.get(id) ?? 0) + 1
+      this.gossipMissing.set(id, rounds)
+      if (rounds < 2 || !await this.speaksGossip(connection.remotePeer)) {
+        return
+      }
+      this.gossipMissing.delete(id)
+      this.log('%p is connected but unknown to gossipsub, identifying it again', connection.remotePeer)
+      await identify.identify(connection, { signal: AbortSignal.any([signal, AbortSignal.timeout(IDENTIFY_TIMEOUT)]) })
+        .catch(err => { this.log('identify of %p failed - %e', connection.remotePeer, err) })
+    }))
+  }
+
+  private async speaksGossip (peerId: PeerId): Promise<boolean> {
+    try {
+      const peer = await this.components.peerStore.get(peerId)
+      const codecs = this.components.pubsub?.protocols ?? []
+      return peer.protocols.some(p => codecs.length > 0 ? codecs.includes(p) : p.startsWith('/meshsub/'))
+    } catch {
+      return false
+    }
+  }
+
+  /** Identifies `connection` again if nothing has identified it in time */
+  private watchIdentify (connection: Connection, attempt: number): void {
+    const timer = setTimeout(() => {
+      if (!this.unidentified.has(connection.id)) {
+        return
+      }
+      if (connection.status !== 'open') {
+        this.forget(connection.id)
+        return
+      }
+      if (attempt > this.identifyAttempts) {
+        this.forget(connection.id)
+        this.log('connection %s to %p was never identified, closing it', connection.id, connection.remotePeer)
+        connection.close().catch(err => { connection.abort(err) })
+        return
+      }
+      this.log('connection %s to %p not identified, identify attempt %d', connection.id, connection.remotePeer, attempt)
+      const signal = AbortSignal.any([this.shutdown!.signal, AbortSignal.timeout(IDENTIFY_TIMEOUT)])
+      this.components.identify!.identify(connection, { signal })
+        .catch(err => {
+          this.log('identify of %p failed - %e', connection.remotePeer, err)
+          if (this.unidentified.has(connection.id)) {
+            this.watchIdentify(connection, attempt + 1)
+          }
+        })
+    }, attempt === 1 ? this.identifyGrace : Math.min(this.identifyGrace * attempt, 30_000))
+    timer.unref?.()
+    this.unidentified.set(connection.id, timer)
   }
 
   /** Peers connected now */
   connectedPeers (): number {
-    return new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString())).size
+    return new Set(this.components.connectionManager.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString())).size
   }
 
   private schedule (delay: number): void {
@@ -139,6 +277,7 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
       }
       this.noteBootstrapResult(bootstrapErrors)
     }
+    await this.repairGossip(signal).catch(err => { this.log.error('gossip repair failed - %e', err) })
     // back off while nothing changes, up to rejoinInterval
     this.delay = this.connectedPeers() === 0 ? Math.min(this.delay * 2, this.rejoinInterval) : this.rejoinInterval
     this.schedule(this.delay)
@@ -215,8 +354,13 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     }
   }
 
+  /**
+   * A connection that is closing or aborted can still be listed for a while
+   * (libp2p removes it on its close event): it does not count, or a node
+   * whose only link died would never dial again
+   */
   private isConnected (peerId: PeerId): boolean {
-    return this.components.connectionManager.getConnections(peerId).length > 0
+    return this.components.connectionManager.getConnections(peerId).some(c => c.status === 'open')
   }
 }
 
