@@ -57,6 +57,10 @@ const DIALS_PER_ROUND = 8
 const IDENTIFY_GRACE = 7_000
 const IDENTIFY_ATTEMPTS = 3
 const IDENTIFY_TIMEOUT = 15_000
+/** A peer must be missing from gossipsub this many rounds in a row before it is reported again */
+const GOSSIP_MISSING_ROUNDS = 3
+/** Peers reported again to gossipsub per round at most: a busy node is not made busier */
+const GOSSIP_REPAIRS_PER_ROUND = 4
 
 /**
  * Keeps a node joined to its mesh: dials the bootstrap list with backoff
@@ -144,6 +148,7 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
       clearTimeout(timer)
     }
     this.unidentified.clear()
+    this.gossipMissing.clear()
   }
 
   /** A connection is open only after the pre-shared key and noise handshakes both passed */
@@ -174,8 +179,8 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
    * the peer again, which does not happen while the connection stays open:
    * the node is connected but hears nothing from that peer. A peer that
    * speaks gossipsub, is connected and is missing from gossipsub's peers in
-   * two rounds in a row is identified again, which reports it to gossipsub
-   * (and the DHT) as a fresh connection.
+   * three rounds in a row is identified again (a few per round), which
+   * reports it to gossipsub (and the DHT) as a fresh connection.
    */
   private async repairGossip (signal: AbortSignal): Promise<void> {
     const { pubsub, identify } = this.components
@@ -196,10 +201,16 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
         this.gossipMissing.delete(id)
       }
     }
-    await Promise.all([...missing].map(async ([id, connection]) => {
+    const due: Array<[string, Connection]> = []
+    for (const [id, connection] of missing) {
       const rounds = (this.gossipMissing.get(id) ?? 0) + 1
       this.gossipMissing.set(id, rounds)
-      if (rounds < 2 || !await this.speaksGossip(connection.remotePeer)) {
+      if (rounds >= GOSSIP_MISSING_ROUNDS && due.length < GOSSIP_REPAIRS_PER_ROUND) {
+        due.push([id, connection])
+      }
+    }
+    await Promise.all(due.map(async ([id, connection]) => {
+      if (!await this.speaksGossip(connection.remotePeer)) {
         return
       }
       this.gossipMissing.delete(id)
