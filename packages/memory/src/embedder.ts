@@ -30,6 +30,7 @@ export interface HashingEmbedderInit {
 export class HashingEmbedder implements Embedder {
   readonly model: string
   readonly dimensions: number
+  private readonly features = new FeatureCounts()
 
   constructor (init: HashingEmbedderInit = {}) {
     this.dimensions = init.dimensions ?? 256
@@ -49,30 +50,155 @@ export class HashingEmbedder implements Embedder {
     return out
   }
 
+  /**
+   * The model: each feature (`w:` word, `b:` word pair, `g:` trigram of the
+   * word in angle brackets) sums its weights; in the order features first
+   * appear, `sign(h) * (1 + ln(sum))` is added to dimension `h mod d`, where
+   * `h` is the 32-bit FNV-1a of the feature's UTF-16 code units. Features are
+   * hashed as they are read, never built as strings; two features with the
+   * same hash stay apart.
+   */
   embedOne (text: string): Float32Array {
-    const counts = new Map<string, number>()
-    const add = (feature: string, weight: number): void => {
-      counts.set(feature, (counts.get(feature) ?? 0) + weight)
-    }
+    const features = this.features
+    features.reset()
     const words = tokenize(text)
     for (let i = 0; i < words.length; i++) {
       const word = words[i]
       if (STOPWORDS.has(word)) continue
-      add(`w:${word}`, 1)
-      if (i + 1 < words.length && !STOPWORDS.has(words[i + 1])) add(`b:${word} ${words[i + 1]}`, 0.5)
-      const padded = `<${word}>`
-      if (padded.length > 4) {
-        const grams = padded.length - 2
-        for (let j = 0; j < grams; j++) add(`g:${padded.slice(j, j + 3)}`, 1 / Math.sqrt(grams))
+      features.add(fnv1aFrom(WORD, word) >>> 0, WORD_KIND, word, '', 1)
+      const next = words[i + 1]
+      if (next != null && !STOPWORDS.has(next)) {
+        features.add(fnv1aFrom(Math.imul(fnv1aFrom(PAIR, word) ^ 0x20, FNV_PRIME), next) >>> 0, PAIR_KIND, word, next, 0.5)
+      }
+      // trigrams of `<word>`, from a word of 3 code units on
+      if (word.length > 2) {
+        const grams = word.length
+        const weight = 1 / Math.sqrt(grams)
+        for (let j = 0; j < grams; j++) {
+          const a = j === 0 ? 0x3c : word.charCodeAt(j - 1)
+          const b = word.charCodeAt(j)
+          const c = j + 1 < word.length ? word.charCodeAt(j + 1) : 0x3e
+          let hash = Math.imul(GRAM ^ a, FNV_PRIME)
+          hash = Math.imul(hash ^ b, FNV_PRIME)
+          hash = Math.imul(hash ^ c, FNV_PRIME)
+          features.add(hash >>> 0, (a * 0x10000 + b) * 0x10000 + c, '', '', weight)
+        }
       }
     }
     const vector = new Float32Array(this.dimensions)
-    for (const [feature, count] of counts) {
-      const hash = fnv1a(feature)
+    for (let f = 0; f < features.size; f++) {
+      const hash = features.hashes[f]
       const sign = (hash & 0x80000000) !== 0 ? -1 : 1
-      vector[hash % this.dimensions] += sign * (1 + Math.log(count))
+      vector[hash % this.dimensions] += sign * (1 + Math.log(features.sums[f]))
     }
     return normalise(vector)
+  }
+}
+
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+/** FNV-1a states after the prefixes `w:`, `b:` and `g:` */
+const WORD = fnv1aFrom(FNV_OFFSET, 'w:')
+const PAIR = fnv1aFrom(FNV_OFFSET, 'b:')
+const GRAM = fnv1aFrom(FNV_OFFSET, 'g:')
+/** A trigram's kind is its three code units packed in one number (< 2^48): the others are negative */
+const WORD_KIND = -1
+const PAIR_KIND = -2
+
+/** Continues an FNV-1a hash over the UTF-16 code units of `text` (a signed 32-bit state) */
+function fnv1aFrom (state: number, text: string): number {
+  let hash = state
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME)
+  return hash
+}
+
+/**
+ * Summed weights of features, in the order they first appear, found by hash
+ * in an open-addressing table that is reused from text to text; a feature
+ * is told from another with the same hash by its kind and words (a
+ * trigram's kind holds its code units)
+ */
+class FeatureCounts {
+  size = 0
+  hashes = new Uint32Array(256)
+  sums = new Float64Array(256)
+  private kinds = new Float64Array(256)
+  private first: string[] = []
+  private second: string[] = []
+  /** The next feature with the same hash, or -1 */
+  private chain = new Int32Array(256)
+  /** Feature by slot, -1 when empty */
+  private table = new Int32Array(1024).fill(-1)
+
+  reset (): void {
+    if (this.size > 0) this.table.fill(-1)
+    this.size = 0
+    this.first.length = 0
+    this.second.length = 0
+  }
+
+  add (hash: number, kind: number, first: string, second: string, weight: number): void {
+    const mask = this.table.length - 1
+    let slot = hash & mask
+    let f = this.table[slot]
+    while (f !== -1 && this.hashes[f] !== hash) {
+      slot = (slot + 1) & mask
+      f = this.table[slot]
+    }
+    let last = -1
+    while (f !== -1) {
+      if (this.kinds[f] === kind && this.first[f] === first && this.second[f] === second) {
+        this.sums[f] += weight
+        return
+      }
+      last = f
+      f = this.chain[f]
+    }
+    const added = this.size++
+    if (added === this.hashes.length) this.grow()
+    this.hashes[added] = hash
+    this.sums[added] = weight
+    this.kinds[added] = kind
+    this.first[added] = first
+    this.second[added] = second
+    this.chain[added] = -1
+    if (last !== -1) {
+      this.chain[last] = added
+    } else if (this.size * 2 > this.table.length) {
+      this.rehash()
+    } else {
+      this.table[slot] = added
+    }
+  }
+
+  private grow (): void {
+    const size = this.hashes.length * 2
+    const hashes = new Uint32Array(size)
+    hashes.set(this.hashes)
+    this.hashes = hashes
+    const sums = new Float64Array(size)
+    sums.set(this.sums)
+    this.sums = sums
+    const kinds = new Float64Array(size)
+    kinds.set(this.kinds)
+    this.kinds = kinds
+    const chain = new Int32Array(size)
+    chain.set(this.chain)
+    this.chain = chain
+  }
+
+  /** Doubles the table and places the first feature of each hash again (the others hang from it) */
+  private rehash (): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1)
+    const mask = this.table.length - 1
+    const chained = new Set<number>()
+    for (let f = 0; f < this.size; f++) if (this.chain[f] !== -1) chained.add(this.chain[f])
+    for (let f = 0; f < this.size; f++) {
+      if (chained.has(f)) continue
+      let slot = this.hashes[f] & mask
+      while (this.table[slot] !== -1) slot = (slot + 1) & mask
+      this.table[slot] = f
+    }
   }
 }
 
@@ -178,15 +304,6 @@ export function normalise (vector: Float32Array): Float32Array {
     for (let i = 0; i < vector.length; i++) vector[i] /= norm
   }
   return vector
-}
-
-function fnv1a (text: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return hash >>> 0
 }
 
 export const STOPWORDS = new Set(('a an and are as at be but by can do does for from has have how i if in into is it its ' +

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '../src/index.js'
+import { STOPWORDS } from '../src/embedder.js'
+import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder, tokenize } from '../src/index.js'
 import { textWindows } from '../src/windows.js'
 import type { Embedder } from '../src/index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -39,6 +40,25 @@ describe('HashingEmbedder', () => {
     assert.ok(Math.abs(dot(a, a) - 1) < 1e-5)
     assert.ok(dot(a, related) > dot(a, unrelated) + 0.2, `related ${dot(a, related)} unrelated ${dot(a, unrelated)}`)
     assert.equal(embedder.model, 'overmind-hash-v1-256')
+  })
+
+  it('computes the model overmind-hash-v1 exactly, two features with one hash included', () => {
+    const embedder = new HashingEmbedder()
+    const { chunks, queries } = JSON.parse(readFileSync(fixture, 'utf8')) as QualitySet
+    const texts = [
+      ...chunks.map(c => c.text),
+      ...queries.map(q => q.query),
+      // `w:rvkjggp` and `w:zrrkjtz` have the same FNV-1a hash
+      'rvkjggp zrrkjtz rvkjggp',
+      'Ünïcödé Straße naïve café, 東京 タワー 123 4567 ab abc abcd',
+      'the the the a an',
+      '',
+      'running jumped classes passes buses ox axe',
+      // thousands of features: the table grows several times
+      Array.from({ length: 3000 }, (_, i) => `term${i.toString(36)}`).join(' ')
+    ]
+    for (const text of texts) assert.deepEqual(embedder.embedOne(text), referenceHash(text, 256), text)
+    assert.deepEqual(new HashingEmbedder({ dimensions: 64 }).embedOne(texts[0]), referenceHash(texts[0], 64))
   })
 
   it('puts the expected chunk in the top 5 for most queries of the labelled set', async () => {
@@ -198,3 +218,33 @@ describe('HttpEmbedder', () => {
     }
   })
 })
+
+/** The model overmind-hash-v1 as first defined: features built as strings, counted in a map */
+function referenceHash (text: string, dimensions: number): Float32Array {
+  const counts = new Map<string, number>()
+  const add = (feature: string, weight: number): void => { counts.set(feature, (counts.get(feature) ?? 0) + weight) }
+  const words = tokenize(text)
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]
+    if (STOPWORDS.has(word)) continue
+    add(`w:${word}`, 1)
+    if (i + 1 < words.length && !STOPWORDS.has(words[i + 1])) add(`b:${word} ${words[i + 1]}`, 0.5)
+    const padded = `<${word}>`
+    if (padded.length > 4) {
+      const grams = padded.length - 2
+      for (let j = 0; j < grams; j++) add(`g:${padded.slice(j, j + 3)}`, 1 / Math.sqrt(grams))
+    }
+  }
+  const vector = new Float32Array(dimensions)
+  for (const [feature, count] of counts) {
+    let hash = 0x811c9dc5
+    for (let i = 0; i < feature.length; i++) hash = Math.imul(hash ^ feature.charCodeAt(i), 0x01000193)
+    hash >>>= 0
+    vector[hash % dimensions] += ((hash & 0x80000000) !== 0 ? -1 : 1) * (1 + Math.log(count))
+  }
+  let norm = 0
+  for (let i = 0; i < dimensions; i++) norm += vector[i] * vector[i]
+  norm = Math.sqrt(norm)
+  if (norm > 0) for (let i = 0; i < dimensions; i++) vector[i] /= norm
+  return vector
+}
