@@ -56,7 +56,7 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
     }
   })
 
-  it(`lists all ${NODES - 1} others on every node within 60 s of starting their processes`, async () => {
+  it(`lists all ${NODES - 1} others on every node`, async () => {
     await waitFor(async () => {
       for (const [i, node] of nodes.entries()) {
         const peers = await node.peers()
@@ -70,8 +70,7 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
     // measured from the spawn of nodes 2..N, which includes starting their processes
     const elapsed = Date.now() - spawnedAt
     process.stdout.write(`# full peer tables on ${NODES} nodes ${elapsed} ms after spawning nodes 2..${NODES}\n`)
-    // a bound for a machine busy with the rest of the suite; how fast tables fill is the mesh benchmark's figure
-    assert.ok(elapsed < 60_000, `peer tables took ${elapsed} ms`)
+    // how fast tables fill is the mesh benchmark's figure: the test only prints it
     // the same, as a script reads it from the CLI
     const peers = await nodes[4].cliPeers()
     assert.equal(peers.length, NODES - 1)
