@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -134,8 +135,27 @@ export class WorkerPool<Task, Result> {
   }
 }
 
-/** Runs a worker's side of a pool: each task through `work`, errors as messages */
+/**
+ * How far a pool's thread steps back, as a nice value above the process's,
+ * when cores are short: bulk work (an import's embedding and signing, a
+ * sync's signature checks) takes the CPU that the event loop and the graph
+ * thread leave, instead of an equal share that makes heartbeats and
+ * searches wait behind it. Only on Linux, where a nice value belongs to one
+ * thread; elsewhere it would slow the whole process.
+ */
+export const WORKER_NICE = 10
+
+/** Lowers the calling thread's priority by WORKER_NICE (at most to 19); a refusal leaves it as it is */
+export function lowerThreadPriority (): void {
+  if (process.platform !== 'linux') return
+  try {
+    setPriority(Math.min(19, getPriority() + WORKER_NICE))
+  } catch {}
+}
+
+/** Runs a worker's side of a pool: each task through `work`, errors as messages, at the priority of bulk work */
 export function serveTasks<Task, Result> (port: { on(event: 'message', fn: (request: TaskRequest<Task>) => void): void, postMessage(reply: TaskReply<Result>, transfer?: ArrayBuffer[]): void }, work: (task: Task) => Promise<{ result: Result, transfer?: ArrayBuffer[] }>): void {
+  lowerThreadPriority()
   port.on('message', (request) => {
     work(request.task).then(({ result, transfer }) => {
       port.postMessage({ id: request.id, result }, transfer)
