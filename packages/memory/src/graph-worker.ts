@@ -29,6 +29,16 @@ const BULK = 64
 const QUIET_MS = 50
 
 /**
+ * Once inserting while vectors still arrive in bulk, and fewer than
+ * SHARE_BELOW wait, the thread rests as long as each slice took: the graph
+ * takes about half a core, the threads that embed and sign the writes (at a
+ * lower priority than this one) the rest, and a search finds the thread
+ * idle half the time. From SHARE_BELOW on (the stores pause local writes
+ * from 16,384), or once the writes pause, it inserts without a rest.
+ */
+const SHARE_BELOW = 12_288
+
+/**
  * A save asked for when idle waits until no insert is queued and no search
  * has come for IDLE_MS, or for SAVE_WAIT_MS at most: writing the file holds
  * the thread (~50–100 ms at 100,000 vectors), and a search would wait
@@ -289,15 +299,21 @@ function deferred (graph: Graph, now: number): boolean {
   return graph.queued < DEFER_BELOW && now - graph.bulkAt < QUIET_MS
 }
 
+/** Whether a graph inserts at about half a core: vectors still arrive in bulk and not too many wait */
+function sharing (graph: Graph, now: number): boolean {
+  return graph.queued < SHARE_BELOW && now - graph.bulkAt < QUIET_MS
+}
+
 /** Inserts queued vectors, a slice at a time, round-robin over the graphs */
-function pump (): void {
+function pump (rest = 0): void {
   if (pumping) return
   pumping = true
-  setImmediate(() => {
+  const slice = (): void => {
     pumping = false
     const started = performance.now()
     let more = false
     let wait = false
+    let share = false
     for (const [id, graph] of graphs) {
       if (graph.queued === 0) continue
       if (deferred(graph, started)) {
@@ -321,10 +337,13 @@ function pump (): void {
         graph.index.add(key, vectorOf(graph, ordinal))
       }
       if (done > 0) reply({ op: 'added', graph: id, count: done })
-      if (graph.queued > 0) more = true
+      if (graph.queued > 0) {
+        more = true
+        if (sharing(graph, performance.now())) share = true
+      }
     }
     if (more) {
-      pump()
+      pump(share ? Math.ceil(performance.now() - started) : 0)
     } else if (wait && waking == null) {
       // look again once the writes may have paused
       waking = setTimeout(() => {
@@ -332,7 +351,9 @@ function pump (): void {
         pump()
       }, QUIET_MS)
     }
-  })
+  }
+  if (rest > 0) setTimeout(slice, rest)
+  else setImmediate(slice)
 }
 
 async function handle (message: GraphRequest): Promise<void> {
