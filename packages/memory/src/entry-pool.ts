@@ -10,7 +10,8 @@ export type EntryTask =
 
 export type EntryResult =
   | { vectors: Float32Array }
-  | { entries: Array<{ id: string, bytes: Uint8Array<ArrayBuffer> }> }
+  /** Signed entries in one transferred buffer: entry `i` is `bytes[ends[i - 1] ?? 0 … ends[i]]` */
+  | { signed: { ids: string[], bytes: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } }
   /** Per entry: its id, and 0 when it passes, 1 when not canonical, 2 when its signature fails */
   | { checked: { ids: string[], problems: Uint8Array<ArrayBuffer> } }
 

@@ -39,11 +39,19 @@ if (parentPort != null) {
       keys.set(seed, key)
     }
     const signingKey = key
+    const ids: string[] = []
     const entries = task.bodies.map(body => {
       const bytes = task.kind === EntryKind.CHUNK ? Chunk.encode(body as Chunk) : Event.encode(body as Event)
-      return { id: entryId(bytes), bytes: signedEntryBytes(task.kind, bytes, signingKey) }
+      ids.push(entryId(bytes))
+      return signedEntryBytes(task.kind, bytes, signingKey)
     })
-    // the encoder's buffers may share a slab: they are copied, never transferred
-    return { result: { entries } }
+    // the encoder's buffers may share a slab: the entries are copied into one
+    // buffer, which is transferred, so the event loop receives one allocation, not one per entry
+    const ends = new Uint32Array(entries.length)
+    let length = 0
+    entries.forEach((bytes, i) => { length += bytes.byteLength; ends[i] = length })
+    const packed = new Uint8Array(length)
+    entries.forEach((bytes, i) => { packed.set(bytes, i === 0 ? 0 : ends[i - 1]) })
+    return { result: { signed: { ids, bytes: packed, ends } }, transfer: [packed.buffer, ends.buffer] }
   })
 }

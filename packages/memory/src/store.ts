@@ -409,9 +409,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const author = authorOf(this.authorBytes)
     return parts.flatMap((bodies, p) => {
       const result = signed[p]
-      if (!('entries' in result)) throw new Error('the signing thread answered something else')
+      if (!('signed' in result)) throw new Error('the signing thread answered something else')
+      const { ids, bytes: packed, ends } = result.signed
       return bodies.map((body, i): VerifiedChunk => {
-        const { id, bytes } = result.entries[i]
+        const id = ids[i]
+        const bytes = packed.subarray(i === 0 ? 0 : ends[i - 1], ends[i])
         return { kind: EntryKind.CHUNK, id, author, body, signed: envelopeParts(EntryKind.CHUNK, bytes), bytes }
       })
     })
