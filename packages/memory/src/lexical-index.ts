@@ -25,9 +25,19 @@ export class LexicalIndex {
   private readonly termIds = new Map<string, number>()
   /** Per term: ordinal, frequency, ordinal, frequency… */
   private readonly postings: number[][] = []
-  /** Per document: term id, frequency, term id, frequency… */
-  private readonly terms: Array<Int32Array | undefined> = []
-  private readonly lengths: number[] = []
+  /**
+   * Per document, in one growing arena rather than an array each (a
+   * hundred thousand small arrays are what the garbage collector copies and
+   * marks during an import): term id, frequency, term id, frequency… from
+   * `termStart[ordinal] - 1`, `termPairs[ordinal]` pairs; 0 in `termStart`
+   * for a document not indexed
+   */
+  private termData = new Int32Array(1 << 16)
+  private termUsed = 0
+  private termStart = new Int32Array(1024)
+  private termPairs = new Int32Array(1024)
+  /** Words of each document, stopwords left out */
+  private lengths = new Int32Array(1024)
   private documents = 0
   private totalLength = 0
   private scratch = new Int32Array(256)
@@ -57,23 +67,40 @@ export class LexicalIndex {
       ids[length++] = id
     }
     const sorted = ids.subarray(0, length).sort()
-    let distinct = 0
-    for (let i = 0; i < length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++
-    const own = new Int32Array(distinct * 2)
-    let at = 0
+    this.reserve(ordinal, length * 2)
+    const start = this.termUsed
+    let at = start
     for (let i = 0; i < length;) {
       const id = sorted[i]
       let count = 1
       while (i + count < length && sorted[i + count] === id) count++
       this.postings[id].push(ordinal, count)
-      own[at++] = id
-      own[at++] = count
+      this.termData[at++] = id
+      this.termData[at++] = count
       i += count
     }
-    this.terms[ordinal] = own
+    this.termUsed = at
+    this.termStart[ordinal] = start + 1
+    this.termPairs[ordinal] = (at - start) / 2
     this.lengths[ordinal] = length
     this.documents++
     this.totalLength += length
+  }
+
+  /** Room for the document `ordinal` and `values` more values in the arena */
+  private reserve (ordinal: number, values: number): void {
+    if (ordinal >= this.termStart.length) {
+      let capacity = this.termStart.length
+      while (capacity <= ordinal) capacity *= 2
+      this.termStart = grown(this.termStart, capacity)
+      this.termPairs = grown(this.termPairs, capacity)
+      this.lengths = grown(this.lengths, capacity)
+    }
+    if (this.termUsed + values > this.termData.length) {
+      let capacity = this.termData.length
+      while (capacity < this.termUsed + values) capacity *= 2
+      this.termData = grown(this.termData, capacity)
+    }
   }
 
   /**
@@ -111,7 +138,8 @@ export class LexicalIndex {
     }
     if (best === 0) return none
     const term = (ordinal: number, id: number, tf: number): number => {
-      const norm = tf + K1 * (1 - B + B * (this.lengths[ordinal] ?? average) / average)
+      const length = this.termStart[ordinal] > 0 ? this.lengths[ordinal] : average
+      const norm = tf + K1 * (1 - B + B * length / average)
       return (idf.get(id) as number) * tf * (K1 + 1) / norm
     }
     const scores = new Map<number, number>()
@@ -139,10 +167,11 @@ export class LexicalIndex {
           if (!scores.has(ordinal) && (filter == null || filter(ordinal))) scored.push([ordinal, 0])
         }
         for (const entry of scored) {
-          const own = this.terms[entry[0]]
-          if (own == null) continue
-          for (let i = 0; i < own.length; i += 2) {
-            if (common.includes(own[i])) entry[1] += term(entry[0], own[i], own[i + 1])
+          const start = (this.termStart[entry[0]] ?? 0) - 1
+          if (start < 0) continue
+          const end = start + this.termPairs[entry[0]] * 2
+          for (let i = start; i < end; i += 2) {
+            if (common.includes(this.termData[i])) entry[1] += term(entry[0], this.termData[i], this.termData[i + 1])
           }
         }
         scores.clear()
@@ -159,3 +188,9 @@ export class LexicalIndex {
   }
 }
 
+/** A copy of `array` with room for `capacity` values */
+function grown (array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
+  const copy = new Int32Array(capacity)
+  copy.set(array)
+  return copy
+}
