@@ -1,4 +1,5 @@
 import { STOPWORDS, tokenize } from './embedder.js'
+import { IntList } from './int-list.js'
 import { TopK } from './top-k.js'
 
 export interface LexicalHit {
@@ -24,7 +25,7 @@ const RARE_SHARE = 0.005
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>()
   /** Per term: ordinal, frequency, ordinal, frequency… */
-  private readonly postings: number[][] = []
+  private readonly postings: IntList[] = []
   /**
    * Per document, in one growing arena rather than an array each (a
    * hundred thousand small arrays are what the garbage collector copies and
@@ -57,7 +58,7 @@ export class LexicalIndex {
       if (id == null) {
         id = this.postings.length
         this.termIds.set(word, id)
-        this.postings.push([])
+        this.postings.push(new IntList())
       }
       if (length === ids.length) {
         const grown = new Int32Array(ids.length * 2)
@@ -74,7 +75,9 @@ export class LexicalIndex {
       const id = sorted[i]
       let count = 1
       while (i + count < length && sorted[i + count] === id) count++
-      this.postings[id].push(ordinal, count)
+      const list = this.postings[id]
+      list.push(ordinal)
+      list.push(count)
       this.termData[at++] = id
       this.termData[at++] = count
       i += count
@@ -150,11 +153,12 @@ export class LexicalIndex {
         common.push(id)
         continue
       }
+      const values = list.values
       for (let i = 0; i < list.length; i += 2) {
-        const ordinal = list[i]
+        const ordinal = values[i]
         const score = scores.get(ordinal)
         if (score == null && filter != null && !filter(ordinal)) continue
-        scores.set(ordinal, (score ?? 0) + term(ordinal, id, list[i + 1]))
+        scores.set(ordinal, (score ?? 0) + term(ordinal, id, values[i + 1]))
       }
     }
     const finish = (candidates: Iterable<number>): LexicalHit[] => {

@@ -1,5 +1,6 @@
 import { EventKind, Zone } from '@overmind/protocols'
 import { applyEvent, confidence } from './fold.js'
+import { IntList } from './int-list.js'
 import { LexicalIndex } from './lexical-index.js'
 import { rankResults } from './rank.js'
 import { VectorIndex } from './vector-index.js'
@@ -109,9 +110,9 @@ export class MemoryIndex {
   private readonly agents = new Interner()
   private readonly authors = new Interner()
   private readonly tags = new Interner()
-  private readonly byAgent: number[][] = []
-  private readonly byAuthor: number[][] = []
-  private readonly byTag: number[][] = []
+  private readonly byAgent: IntList[] = []
+  private readonly byAuthor: IntList[] = []
+  private readonly byTag: IntList[] = []
   /** Chunks not forgotten, by zone code */
   private readonly live = [0, 0, 0, 0]
   private ids: Array<string | undefined> = []
@@ -243,10 +244,11 @@ export class MemoryIndex {
     const self = this.authors.find(this.self) ?? -1
     const reader = this.agents.find(filter.reader) ?? -1
     const lists: number[][] = []
-    const idsOf = (names: string[] | undefined, interner: Interner, postings: number[][]): Set<number> | undefined => {
+    const idsOf = (names: string[] | undefined, interner: Interner, postings: IntList[]): Set<number> | undefined => {
       if (names == null || names.length === 0) return undefined
       const ids = new Set(names.flatMap(n => { const id = interner.find(n); return id == null ? [] : [id] }))
-      lists.push([...ids].flatMap(id => postings[id] ?? []))
+      const found = [...ids].flatMap(id => postings[id] ?? [])
+      lists.push(found.length === 1 ? found[0].toArray() : found.flatMap(list => list.toArray()))
       return ids
     }
     const agents = idsOf(filter.agents, this.agents, this.byAgent)
@@ -256,7 +258,7 @@ export class MemoryIndex {
     let tags: number[] | undefined
     if (filter.tags != null && filter.tags.length > 0) {
       tags = filter.tags.map(t => this.tags.find(t) ?? -1)
-      for (const tag of tags) lists.push(this.byTag[tag] ?? [])
+      for (const tag of tags) lists.push(this.byTag[tag]?.toArray() ?? [])
     }
     const { since, until } = filter
     const { zoneOf, agentOf, authorOf, createdOf, forgottenOf, tagsOf } = this
@@ -309,8 +311,7 @@ export class MemoryIndex {
   }
 }
 
-function post (postings: number[][], id: number, ordinal: number): void {
-  const list = postings[id]
-  if (list == null) postings[id] = [ordinal]
-  else list.push(ordinal)
+function post (postings: IntList[], id: number, ordinal: number): void {
+  postings[id] ??= new IntList()
+  postings[id].push(ordinal)
 }
