@@ -1,5 +1,6 @@
 import { entryPool, split } from './entry-pool.js'
 import { EmbedderError } from './errors.js'
+import { grown } from './int-list.js'
 import type { TaskOptions } from './worker-pool.js'
 
 export type EmbedOptions = TaskOptions
@@ -173,18 +174,10 @@ class FeatureCounts {
 
   private grow (): void {
     const size = this.hashes.length * 2
-    const hashes = new Uint32Array(size)
-    hashes.set(this.hashes)
-    this.hashes = hashes
-    const sums = new Float64Array(size)
-    sums.set(this.sums)
-    this.sums = sums
-    const kinds = new Float64Array(size)
-    kinds.set(this.kinds)
-    this.kinds = kinds
-    const chain = new Int32Array(size)
-    chain.set(this.chain)
-    this.chain = chain
+    this.hashes = grown(this.hashes, size)
+    this.sums = grown(this.sums, size)
+    this.kinds = grown(this.kinds, size)
+    this.chain = grown(this.chain, size)
   }
 
   /** Doubles the table and places the first feature of each hash again (the others hang from it) */

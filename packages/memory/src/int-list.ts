@@ -21,8 +21,15 @@ export class IntList {
   }
 
   private grow (): void {
-    const values = new Int32Array(this.values.length * 2)
-    values.set(this.values)
-    this.values = values
+    this.values = grown(this.values, this.values.length * 2)
   }
+}
+
+type Growable = Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>
+
+/** A copy of a typed array, of the same type, with room for `capacity` values */
+export function grown<T extends Growable> (array: T, capacity: number): T {
+  const copy = new (array.constructor as new (length: number) => T)(capacity)
+  copy.set(array)
+  return copy
 }

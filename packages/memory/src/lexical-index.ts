@@ -1,5 +1,5 @@
 import { STOPWORDS, tokenize } from './embedder.js'
-import { IntList } from './int-list.js'
+import { IntList, grown } from './int-list.js'
 import { TopK } from './top-k.js'
 
 export interface LexicalHit {
@@ -61,9 +61,7 @@ export class LexicalIndex {
         this.postings.push(new IntList())
       }
       if (length === ids.length) {
-        const grown = new Int32Array(ids.length * 2)
-        grown.set(ids)
-        ids = this.scratch = grown
+        ids = this.scratch = grown(ids, ids.length * 2)
       }
       ids[length++] = id
     }
@@ -192,9 +190,3 @@ export class LexicalIndex {
   }
 }
 
-/** A copy of `array` with room for `capacity` values */
-function grown (array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
-  const copy = new Int32Array(capacity)
-  copy.set(array)
-  return copy
-}

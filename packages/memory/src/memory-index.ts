@@ -1,6 +1,6 @@
 import { EventKind, Zone } from '@overmind/protocols'
 import { applyEvent, confidence } from './fold.js'
-import { IntList } from './int-list.js'
+import { IntList, grown } from './int-list.js'
 import { LexicalIndex } from './lexical-index.js'
 import { rankResults } from './rank.js'
 import { VectorIndex } from './vector-index.js'
@@ -243,22 +243,24 @@ export class MemoryIndex {
     }
     const self = this.authors.find(this.self) ?? -1
     const reader = this.agents.find(filter.reader) ?? -1
-    const lists: number[][] = []
+    // posting lists are copied only for the one that becomes the candidates
+    const lists: Array<number[] | IntList> = []
     const idsOf = (names: string[] | undefined, interner: Interner, postings: IntList[]): Set<number> | undefined => {
       if (names == null || names.length === 0) return undefined
       const ids = new Set(names.flatMap(n => { const id = interner.find(n); return id == null ? [] : [id] }))
       const found = [...ids].flatMap(id => postings[id] ?? [])
-      lists.push(found.length === 1 ? found[0].toArray() : found.flatMap(list => list.toArray()))
+      lists.push(found.length === 1 ? found[0] : found.flatMap(list => list.toArray()))
       return ids
     }
     const agents = idsOf(filter.agents, this.agents, this.byAgent)
     // the vectors of each agent are also kept apart, for a scan of only theirs
-    const partitions = agents != null ? { ids: [...agents], ordinals: lists[0] } : undefined
+    if (agents != null) lists[0] = asArray(lists[0])
+    const partitions = agents != null ? { ids: [...agents], ordinals: lists[0] as number[] } : undefined
     const authors = idsOf(filter.authors, this.authors, this.byAuthor)
     let tags: number[] | undefined
     if (filter.tags != null && filter.tags.length > 0) {
       tags = filter.tags.map(t => this.tags.find(t) ?? -1)
-      for (const tag of tags) lists.push(this.byTag[tag]?.toArray() ?? [])
+      for (const tag of tags) lists.push(this.byTag[tag] ?? [])
     }
     const { since, until } = filter
     const { zoneOf, agentOf, authorOf, createdOf, forgottenOf, tagsOf } = this
@@ -276,7 +278,7 @@ export class MemoryIndex {
       if (until != null && createdOf[ordinal] > until) return false
       return true
     }
-    const candidates = lists.length > 0 ? lists.reduce((a, b) => b.length < a.length ? b : a) : undefined
+    const candidates = lists.length > 0 ? asArray(lists.reduce((a, b) => b.length < a.length ? b : a)) : undefined
     // the share that passes, from what is counted: zones and the shortest posting list
     const total = this.live[1] + this.live[2] + this.live[3]
     const inZones = this.live.reduce((n, count, code) => zoneAllowed[code] === 1 ? n + count : n, 0)
@@ -298,17 +300,16 @@ export class MemoryIndex {
     if (size <= this.zoneOf.length) return
     let capacity = this.zoneOf.length
     while (capacity < size) capacity *= 2
-    const grown = <T extends Uint8Array | Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(capacity)
-      next.set(old)
-      return next
-    }
-    this.zoneOf = grown(this.zoneOf, n => new Uint8Array(n))
-    this.agentOf = grown(this.agentOf, n => new Int32Array(n))
-    this.authorOf = grown(this.authorOf, n => new Int32Array(n))
-    this.createdOf = grown(this.createdOf, n => new Float64Array(n))
-    this.forgottenOf = grown(this.forgottenOf, n => new Uint8Array(n))
+    this.zoneOf = grown(this.zoneOf, capacity)
+    this.agentOf = grown(this.agentOf, capacity)
+    this.authorOf = grown(this.authorOf, capacity)
+    this.createdOf = grown(this.createdOf, capacity)
+    this.forgottenOf = grown(this.forgottenOf, capacity)
   }
+}
+
+function asArray (list: number[] | IntList): number[] {
+  return list instanceof IntList ? list.toArray() : list
 }
 
 function post (postings: IntList[], id: number, ordinal: number): void {

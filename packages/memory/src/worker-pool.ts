@@ -146,7 +146,7 @@ export class WorkerPool<Task, Result> {
 export const WORKER_NICE = 10
 
 /** Lowers the calling thread's priority by WORKER_NICE (at most to 19); a refusal leaves it as it is */
-export function lowerThreadPriority (): void {
+function lowerThreadPriority (): void {
   if (process.platform !== 'linux') return
   try {
     setPriority(Math.min(19, getPriority() + WORKER_NICE))
