@@ -8,12 +8,13 @@
 import { parentPort } from 'node:worker_threads'
 import { Chunk, EntryKind, Event } from '@overmind/protocols'
 import { HashingEmbedder } from './embedder.js'
-import { checkPacked, entryId, signedEntryBytes, signingKeyFromSeed } from './entry.js'
+import { signerFromSeed } from './ed25519.js'
+import { checkPacked, entryId, signedEntryBytes } from './entry.js'
 import { serveTasks } from './worker-pool.js'
 import type { EntryResult, EntryTask } from './entry-pool.js'
-import type { KeyObject } from 'node:crypto'
+import type { Signer } from './ed25519.js'
 
-const keys = new Map<string, KeyObject>()
+const keys = new Map<string, Signer>()
 const embedders = new Map<number, HashingEmbedder>()
 
 if (parentPort != null) {
@@ -35,7 +36,7 @@ if (parentPort != null) {
     const seed = Buffer.from(task.seed).toString('hex')
     let key = keys.get(seed)
     if (key == null) {
-      key = signingKeyFromSeed(task.seed)
+      key = signerFromSeed(task.seed)
       keys.set(seed, key)
     }
     const signingKey = key

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto'
+import { createHash, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
@@ -11,6 +11,8 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { signingKeyFromSeed, verifySignature, verifyingKey } from './ed25519.js'
+import type { Signer } from './ed25519.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryRejectedError } from './errors.js'
 import type { RejectReason } from './errors.js'
@@ -318,7 +320,7 @@ export function checkPacked (packed: Uint8Array): { ids: string[], problems: Uin
     let verified = false
     if (canonical) {
       try {
-        verified = cryptoVerify(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), verifyingKey(raw), signature)
+        verified = verifySignature(uint8ArrayConcat([SIGNING_DOMAIN, body]), signature, raw)
       } catch {}
     }
     problems.push(!canonical ? 1 : verified ? 0 : 2)
@@ -390,26 +392,17 @@ function readVarint (bytes: Uint8Array, pos: number, end: number): { value: numb
   return undefined
 }
 
-// Ed25519 keys as node:crypto key objects, made once: building one per
-// signature costs more than the signature itself
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
-const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')
+// node:crypto keys made once per private key: building one per signature
+// costs more than the signature itself
 const signingKeys = new WeakMap<PrivateKey, KeyObject>()
-const verifyingKeys = new Map<string, KeyObject>()
-
-/** An Ed25519 signing key of node:crypto from the 32-byte seed of a key */
-export function signingKeyFromSeed (seed: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' })
-}
 
 /**
  * An entry as it is signed and sent: the canonical SignedEntry of a body,
  * signed over the domain-prefixed body. Synchronous: for small batches and
  * for the signing threads.
  */
-export function signedEntryBytes (kind: EntryKind, body: Uint8Array<ArrayBuffer>, key: KeyObject): Uint8Array<ArrayBuffer> {
-  const signature = cryptoSign(null, uint8ArrayConcat([SIGNING_DOMAIN, body]), key)
-  return SignedEntry.encode({ kind, body, signature: new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength) as Uint8Array<ArrayBuffer> })
+export function signedEntryBytes (kind: EntryKind, body: Uint8Array<ArrayBuffer>, signer: Signer): Uint8Array<ArrayBuffer> {
+  return SignedEntry.encode({ kind, body, signature: signer.sign(uint8ArrayConcat([SIGNING_DOMAIN, body])) })
 }
 
 /** The body and signature of a canonical SignedEntry, as views of its bytes */
@@ -442,28 +435,20 @@ async function signBody (body: Uint8Array, key: PrivateKey): Promise<Uint8Array<
   return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength) as Uint8Array<ArrayBuffer>
 }
 
-/** Verifies on libuv's thread pool, off the event loop, or inline */
+/**
+ * Verifies inline (with libsodium where it loads), or on libuv's thread pool
+ * with node:crypto, off the event loop: both accept exactly the same
+ * signatures (see ed25519.ts)
+ */
 async function verifyBody (body: Uint8Array, signature: Uint8Array, author: PeerId, inline: boolean): Promise<boolean> {
   const raw = author.publicKey?.raw
   if (raw == null || raw.byteLength !== 32) return false
-  const key = verifyingKey(raw)
   const message = uint8ArrayConcat([SIGNING_DOMAIN, body])
-  if (inline) return cryptoVerify(null, message, key, signature)
+  if (inline) return verifySignature(message, signature, raw)
+  const key = verifyingKey(raw)
   return await new Promise<boolean>((resolve) => {
     cryptoVerify(null, message, key, signature, (err, ok) => { resolve(err == null && ok) })
   })
-}
-
-/** The node:crypto key of a raw Ed25519 public key, kept for the few authors most entries come from */
-function verifyingKey (raw: Uint8Array): KeyObject {
-  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
-  let keyObject = verifyingKeys.get(id)
-  if (keyObject == null) {
-    keyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' })
-    if (verifyingKeys.size >= 10_000) verifyingKeys.clear()
-    verifyingKeys.set(id, keyObject)
-  }
-  return keyObject
 }
 
 /** The author's peer id from the multihash in a body */

@@ -9,7 +9,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
 import { Chunk, EntryKind, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryStore, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
-import { signedEntryBytes, signingKeyFromSeed } from '../src/entry.js'
+import { signerFromSeed } from '../src/ed25519.js'
+import { signedEntryBytes } from '../src/entry.js'
 import type { MemoryStoreInit } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -184,7 +185,7 @@ describe('MemoryStore', () => {
     const privateZone = (await signChunk(chunkBody(key, { zone: Zone.PRIVATE, seq: 101n }), key)).signed
     // signed as it is, but with an unknown field its author's encoder would never write
     const padded = Uint8Array.from([...Chunk.encode(chunkBody(key, { seq: 102n })), 0x78, 0x01])
-    const nonCanonical = SignedEntry.decode(signedEntryBytes(EntryKind.CHUNK, padded, signingKeyFromSeed(key.raw.subarray(0, 32))))
+    const nonCanonical = SignedEntry.decode(signedEntryBytes(EntryKind.CHUNK, padded, signerFromSeed(key.raw.subarray(0, 32))))
     const page = [...good.slice(0, 3), forged, ...good.slice(4), wrongAuthor, privateZone, nonCanonical, good[0]]
     const result = await store.ingest(page)
     assert.equal(result.stored, 39)
