@@ -40,11 +40,14 @@ const SHARE_BELOW = 12_288
 
 /**
  * A save asked for when idle waits until no insert is queued and no search
- * has come for IDLE_MS, or for SAVE_WAIT_MS at most: writing the file holds
- * the thread (~50–100 ms at 100,000 vectors), and a search would wait
+ * has come for IDLE_MS: writing the file holds the thread (~50–100 ms at
+ * 100,000 vectors), and a search would wait. It is made anyway once
+ * FORCE_SAVE_AFTER vectors went into the graph since the last save: what a
+ * crash leaves unsaved is rebuilt on the next start (~0.5 ms a vector, in
+ * the background), and that work stays bounded however busy the node is.
  */
-const IDLE_MS = 5000
-const SAVE_WAIT_MS = 60_000
+const IDLE_MS = 1000
+const FORCE_SAVE_AFTER = 100_000
 
 /** Rows per block of vectors waiting for the graph */
 const BLOCK_ROWS = 4096
@@ -84,7 +87,9 @@ interface Graph {
   inserted: number
   partitions: Map<number, Block[]>
   /** Saves asked for when idle, not made yet */
-  saves: Array<{ id: number, path: string, since: number }>
+  saves: Array<{ id: number, path: string }>
+  /** Vectors in the graph when it was last saved or loaded */
+  savedSize: number
   /** The save under way: saves of a graph run one after the other (they share a temporary file) */
   saving: Promise<void>
 }
@@ -138,9 +143,11 @@ async function digest (path: string): Promise<{ size: number, sha256: string }> 
 
 async function save (graph: Graph, path: string): Promise<{ size: number, sha256: string }> {
   const tmp = `${path}.tmp`
+  const vectors = graph.index.size()
   graph.index.save(tmp)
   const file = await digest(tmp)
   await rename(tmp, path)
+  graph.savedSize = vectors
   return file
 }
 
@@ -168,7 +175,7 @@ function saveWhenIdle (): void {
   for (const graph of graphs.values()) {
     const first = graph.saves[0]
     if (first == null) continue
-    if ((graph.queued === 0 && now - lastSearch >= IDLE_MS) || now - first.since >= SAVE_WAIT_MS) {
+    if ((graph.queued === 0 && now - lastSearch >= IDLE_MS) || graph.index.size() - graph.savedSize >= FORCE_SAVE_AFTER) {
       const saves = graph.saves.splice(0)
       void saveNow(graph, saves[saves.length - 1].path, saves.map(s => s.id))
     } else {
@@ -361,7 +368,7 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'open': {
       const index = newIndex(message.dimensions, message.connectivity, message.expansionAdd, message.expansionSearch)
       const problem = message.saved != null ? await load(index, message.saved.path, message.saved.size, message.saved.sha256) : 'no saved graph'
-      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], saving: Promise.resolve() })
+      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], savedSize: index.size(), saving: Promise.resolve() })
       reply({ op: 'opened', id: message.id, size: index.size(), problem })
       break
     }
@@ -411,7 +418,7 @@ async function handle (message: GraphRequest): Promise<void> {
       const graph = graphs.get(message.graph)
       if (graph == null) break
       if (message.whenIdle === true) {
-        graph.saves.push({ id: message.id, path: message.path, since: performance.now() })
+        graph.saves.push({ id: message.id, path: message.path })
         idleCheck ??= setTimeout(saveWhenIdle, IDLE_MS / 4)
         break
       }
