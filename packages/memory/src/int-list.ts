@@ -15,15 +15,33 @@ export class IntList {
     this.values[this.length++] = value
   }
 
-  /** The values, as a plain array */
-  toArray (): number[] {
-    return Array.from(this.values.subarray(0, this.length))
+  /**
+   * The values, as a view of the list's memory (no copy): values pushed
+   * later are not in it, and it stays valid when the list grows
+   */
+  view (): Int32Array<ArrayBuffer> {
+    return this.values.subarray(0, this.length)
+  }
+
+  /** The values of several lists, one after the other: a view of the only one, or a copy of all */
+  static concat (lists: IntList[]): Int32Array<ArrayBuffer> {
+    if (lists.length === 1) return lists[0].view()
+    const out = new Int32Array(lists.reduce((n, list) => n + list.length, 0))
+    let at = 0
+    for (const list of lists) {
+      out.set(list.view(), at)
+      at += list.length
+    }
+    return out
   }
 
   private grow (): void {
     this.values = grown(this.values, this.values.length * 2)
   }
 }
+
+/** Chunk ordinals, as a plain array or a view of a posting list */
+export type Ordinals = number[] | Int32Array<ArrayBuffer>
 
 type Growable = Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>
 

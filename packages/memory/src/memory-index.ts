@@ -1,6 +1,7 @@
 import { EventKind, Zone } from '@overmind/protocols'
 import { applyEvent, confidence } from './fold.js'
 import { IntList, grown } from './int-list.js'
+import type { Ordinals } from './int-list.js'
 import { LexicalIndex } from './lexical-index.js'
 import { rankResults } from './rank.js'
 import { VectorIndex } from './vector-index.js'
@@ -41,11 +42,11 @@ export interface CompiledFilter {
   /** Whether a chunk passes */
   test: (ordinal: number) => boolean
   /** When a condition is served by a posting list, the shortest: every chunk that passes is in it */
-  candidates?: number[]
+  candidates?: Ordinals
   /** About what share of the chunks pass, in (0, 1] */
   selectivity: number
   /** When the filter names agents: their vector partitions and every chunk in them */
-  partitions?: { ids: number[], ordinals: number[] }
+  partitions?: { ids: number[], ordinals: Ordinals }
 }
 
 export interface IndexInit {
@@ -243,24 +244,22 @@ export class MemoryIndex {
     }
     const self = this.authors.find(this.self) ?? -1
     const reader = this.agents.find(filter.reader) ?? -1
-    // posting lists are copied only for the one that becomes the candidates
-    const lists: Array<number[] | IntList> = []
+    // posting lists are not copied: the candidates are a view of the shortest
+    const lists: Ordinals[] = []
     const idsOf = (names: string[] | undefined, interner: Interner, postings: IntList[]): Set<number> | undefined => {
       if (names == null || names.length === 0) return undefined
       const ids = new Set(names.flatMap(n => { const id = interner.find(n); return id == null ? [] : [id] }))
-      const found = [...ids].flatMap(id => postings[id] ?? [])
-      lists.push(found.length === 1 ? found[0] : found.flatMap(list => list.toArray()))
+      lists.push(IntList.concat([...ids].flatMap(id => postings[id] ?? [])))
       return ids
     }
     const agents = idsOf(filter.agents, this.agents, this.byAgent)
     // the vectors of each agent are also kept apart, for a scan of only theirs
-    if (agents != null) lists[0] = asArray(lists[0])
-    const partitions = agents != null ? { ids: [...agents], ordinals: lists[0] as number[] } : undefined
+    const partitions = agents != null ? { ids: [...agents], ordinals: lists[0] } : undefined
     const authors = idsOf(filter.authors, this.authors, this.byAuthor)
     let tags: number[] | undefined
     if (filter.tags != null && filter.tags.length > 0) {
       tags = filter.tags.map(t => this.tags.find(t) ?? -1)
-      for (const tag of tags) lists.push(this.byTag[tag] ?? [])
+      for (const tag of tags) lists.push(this.byTag[tag]?.view() ?? [])
     }
     const { since, until } = filter
     const { zoneOf, agentOf, authorOf, createdOf, forgottenOf, tagsOf } = this
@@ -278,7 +277,7 @@ export class MemoryIndex {
       if (until != null && createdOf[ordinal] > until) return false
       return true
     }
-    const candidates = lists.length > 0 ? asArray(lists.reduce((a, b) => b.length < a.length ? b : a)) : undefined
+    const candidates = lists.length > 0 ? lists.reduce((a, b) => b.length < a.length ? b : a) : undefined
     // the share that passes, from what is counted: zones and the shortest posting list
     const total = this.live[1] + this.live[2] + this.live[3]
     const inZones = this.live.reduce((n, count, code) => zoneAllowed[code] === 1 ? n + count : n, 0)
@@ -306,10 +305,6 @@ export class MemoryIndex {
     this.createdOf = grown(this.createdOf, capacity)
     this.forgottenOf = grown(this.forgottenOf, capacity)
   }
-}
-
-function asArray (list: number[] | IntList): number[] {
-  return list instanceof IntList ? list.toArray() : list
 }
 
 function post (postings: IntList[], id: number, ordinal: number): void {

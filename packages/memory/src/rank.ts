@@ -1,3 +1,4 @@
+import type { Ordinals } from './int-list.js'
 import type { LexicalIndex } from './lexical-index.js'
 import type { VectorIndex } from './vector-index.js'
 
@@ -9,11 +10,11 @@ export interface RankInput {
   k: number
   filter(ordinal: number): boolean
   /** When given, every ordinal that passes `filter` is in it */
-  candidates?: number[]
+  candidates?: Ordinals
   /** About what share of the chunks pass `filter`, in (0, 1] */
   selectivity: number
   /** Vector partitions holding every chunk that passes, and the ordinals in them */
-  partitions?: { ids: number[], ordinals: number[] }
+  partitions?: { ids: number[], ordinals: Ordinals }
   confidence(ordinal: number): number
   /** Scan every vector instead of asking the graph */
   exact: boolean

@@ -5,6 +5,7 @@ import { graphThread } from './graph-thread.js'
 import { TopK } from './top-k.js'
 import type { GraphAsk } from './graph-thread.js'
 import type { SavedGraph } from './graph-protocol.js'
+import type { Ordinals } from './int-list.js'
 
 export interface VectorHit {
   ordinal: number
@@ -221,7 +222,7 @@ export class VectorIndex {
    * scored exactly here. `candidates` (every ordinal of those partitions)
    * serves an exact scan when the graph thread has failed.
    */
-  async scan (query: Float32Array, k: number, partitions: number[], filter: (ordinal: number) => boolean, candidates: number[]): Promise<VectorHit[]> {
+  async scan (query: Float32Array, k: number, partitions: number[], filter: (ordinal: number) => boolean, candidates: Ordinals): Promise<VectorHit[]> {
     if (graphThread().failed != null) return this.exact(query, k, undefined, candidates.filter(filter))
     return await this.ask({ op: 'scan', graph: this.graph, query, k, partitions }, query, k, filter)
   }
@@ -244,7 +245,7 @@ export class VectorIndex {
   }
 
   /** Exact top `k` over the ordinals that pass `filter` (all when omitted), or over `ordinals` (known to pass) */
-  exact (query: Float32Array, k: number, filter?: (ordinal: number) => boolean, ordinals?: number[]): VectorHit[] {
+  exact (query: Float32Array, k: number, filter?: (ordinal: number) => boolean, ordinals?: Ordinals): VectorHit[] {
     const best = new TopK(k)
     const { dimensions, present } = this
     const score = (segment: Float32Array, base: number): number => {
