@@ -19,8 +19,10 @@ import type { GraphReply, GraphRequest } from './graph-protocol.js'
 const SLICE_MS = 2
 
 /**
- * While vectors arrive in bulk (an import, a sync: BULK or more a message),
- * inserts wait until DEFER_BELOW are queued or until no bulk has arrived for
+ * While vectors arrive in bulk (an import, a sync: BULK or more with no
+ * pause of QUIET_MS between them, however many messages carry them; a
+ * store sends what each slice of its writes indexed, often a few dozen),
+ * inserts wait until DEFER_BELOW are queued or until none has arrived for
  * QUIET_MS: the writes get the CPU first, and searches scan what waits
  * (~30 ns a row). A trickle (gossip) is inserted at once.
  */
@@ -82,6 +84,9 @@ interface Graph {
   queued: number
   /** When ordinals last arrived in bulk */
   bulkAt: number
+  /** Ordinals that arrived since the last pause of QUIET_MS, and when the last of them came */
+  run: number
+  runAt: number
   waiting: Block[]
   /** Rows of the first waiting block already in the graph */
   inserted: number
@@ -368,7 +373,7 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'open': {
       const index = newIndex(message.dimensions, message.connectivity, message.expansionAdd, message.expansionSearch)
       const problem = message.saved != null ? await load(index, message.saved.path, message.saved.size, message.saved.sha256) : 'no saved graph'
-      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], savedSize: index.size(), saving: Promise.resolve() })
+      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, run: 0, runAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], savedSize: index.size(), saving: Promise.resolve() })
       reply({ op: 'opened', id: message.id, size: index.size(), problem })
       break
     }
@@ -386,7 +391,10 @@ async function handle (message: GraphRequest): Promise<void> {
       }
       graph.queue.push(message.ordinals)
       graph.queued += message.ordinals.length
-      if (message.ordinals.length >= BULK) graph.bulkAt = performance.now()
+      const now = performance.now()
+      graph.run = now - graph.runAt > QUIET_MS ? message.ordinals.length : graph.run + message.ordinals.length
+      graph.runAt = now
+      if (graph.run >= BULK) graph.bulkAt = now
       copy(graph, message.ordinals, message.partitions)
       pump()
       break

@@ -187,6 +187,30 @@ describe('VectorIndex', () => {
     }
   })
 
+  it('counts vectors that come in many small messages without a pause as bulk, as a sync page indexed slice by slice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
+    const vectors = new VectorIndex('test', 16)
+    try {
+      await vectors.open(join(dir, 'vectors.usearch'))
+      // 40 at a time, every 2 ms, for at least 300 ms: each group is a message of its own
+      let ordinal = 1
+      for (let round = 0; round < 150; round++) {
+        for (let i = 0; i < 40; i++, ordinal++) vectors.add(ordinal, unitVector(ordinal, 16))
+        await new Promise(resolve => setTimeout(resolve, 2))
+      }
+      // no message is bulk, but 6,000 with no pause are: the graph holds them
+      // back, where it would have inserted a good part of them as they came
+      process.stdout.write(`# waiting for the graph when the small writes stopped: ${vectors.backlog} of 6000\n`)
+      assert.ok(vectors.backlog > 4_800, `${vectors.backlog} of 6,000 wait for the graph`)
+      assert.equal((await vectors.approximate(unitVector(2_000, 16), 3))[0].ordinal, 2_000)
+      await vectors.flushGraph()
+      assert.equal(vectors.backlog, 0)
+    } finally {
+      await vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('saves when idle only once searches pause, and a save asked for now settles the waiting one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
     const path = join(dir, 'vectors.usearch')
