@@ -82,8 +82,6 @@ interface Graph {
   position: number
   /** Ordinals in `queue` not inserted yet */
   queued: number
-  /** When ordinals last arrived in bulk */
-  bulkAt: number
   /** Ordinals that arrived since the last pause of QUIET_MS, and when the last of them came */
   run: number
   runAt: number
@@ -306,14 +304,19 @@ function best (found: Nearest[], k: number): number[] {
   return found.slice(0, k).map(f => f.ordinal)
 }
 
+/** Whether vectors are arriving in bulk: BULK or more so far, with no pause of QUIET_MS */
+function inBulk (graph: Graph, now: number): boolean {
+  return graph.run >= BULK && now - graph.runAt < QUIET_MS
+}
+
 /** Whether a graph's inserts wait for its writes to pause */
 function deferred (graph: Graph, now: number): boolean {
-  return graph.queued < DEFER_BELOW && now - graph.bulkAt < QUIET_MS
+  return graph.queued < DEFER_BELOW && inBulk(graph, now)
 }
 
 /** Whether a graph inserts at about half a core: vectors still arrive in bulk and not too many wait */
 function sharing (graph: Graph, now: number): boolean {
-  return graph.queued < SHARE_BELOW && now - graph.bulkAt < QUIET_MS
+  return graph.queued < SHARE_BELOW && inBulk(graph, now)
 }
 
 /** Inserts queued vectors, a slice at a time, round-robin over the graphs */
@@ -373,7 +376,7 @@ async function handle (message: GraphRequest): Promise<void> {
     case 'open': {
       const index = newIndex(message.dimensions, message.connectivity, message.expansionAdd, message.expansionSearch)
       const problem = message.saved != null ? await load(index, message.saved.path, message.saved.size, message.saved.sha256) : 'no saved graph'
-      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, bulkAt: 0, run: 0, runAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], savedSize: index.size(), saving: Promise.resolve() })
+      graphs.set(message.graph, { index, dimensions: message.dimensions, rows: message.rows, segments: [], queue: [], position: 0, queued: 0, run: 0, runAt: 0, waiting: [], inserted: 0, partitions: new Map(), saves: [], savedSize: index.size(), saving: Promise.resolve() })
       reply({ op: 'opened', id: message.id, size: index.size(), problem })
       break
     }
@@ -394,7 +397,6 @@ async function handle (message: GraphRequest): Promise<void> {
       const now = performance.now()
       graph.run = now - graph.runAt > QUIET_MS ? message.ordinals.length : graph.run + message.ordinals.length
       graph.runAt = now
-      if (graph.run >= BULK) graph.bulkAt = now
       copy(graph, message.ordinals, message.partitions)
       pump()
       break
