@@ -1,5 +1,17 @@
 /** Messages between the memory stores of a process and the thread that owns their graphs */
 
+/**
+ * Vectors a store lets wait for its graph before its writes pause: every
+ * search scans those exactly (~65–100 ns a row at 256 dimensions, as 8-bit
+ * copies). While searches come (one in the last SEARCHING_MS), the bound is
+ * lower and the graph thread inserts ahead of the writes, so a search scans
+ * ~0.4 ms instead of ~2 ms; without searches the writes may run further
+ * ahead of the graph.
+ */
+export const GRAPH_BACKLOG = 16_384
+export const GRAPH_BACKLOG_SEARCHED = 4096
+export const SEARCHING_MS = 1000
+
 /** A graph saved to disk, as recorded beside it */
 export interface SavedGraph {
   path: string

@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { parentPort, workerData } from 'node:worker_threads'
 import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch'
+import { GRAPH_BACKLOG, GRAPH_BACKLOG_SEARCHED, SEARCHING_MS } from './graph-protocol.js'
 import type { GraphReply, GraphRequest } from './graph-protocol.js'
 
 /** Longest run of inserts before the thread looks at its messages again, ms */
@@ -23,10 +24,10 @@ const SLICE_MS = 2
  * pause of QUIET_MS between them, however many messages carry them; a
  * store sends what each slice of its writes indexed, often a few dozen),
  * inserts wait until DEFER_BELOW are queued or until none has arrived for
- * QUIET_MS: the writes get the CPU first, and searches scan what waits
- * (~30 ns a row). A trickle (gossip) is inserted at once.
+ * QUIET_MS: the writes get the CPU first, and searches scan what waits.
+ * A trickle (gossip) is inserted at once.
  */
-const DEFER_BELOW = 8192
+const DEFER_BELOW = GRAPH_BACKLOG / 2
 const BULK = 64
 const QUIET_MS = 50
 
@@ -36,9 +37,16 @@ const QUIET_MS = 50
  * takes about half a core, the threads that embed and sign the writes (at a
  * lower priority than this one) the rest, and a search finds the thread
  * idle half the time. From SHARE_BELOW on (the stores pause local writes
- * from 16,384), or once the writes pause, it inserts without a rest.
+ * from GRAPH_BACKLOG), or once the writes pause, it inserts without a rest.
  */
-const SHARE_BELOW = 12_288
+const SHARE_BELOW = GRAPH_BACKLOG * 3 / 4
+
+/**
+ * While searches come, the stores pause their writes at
+ * GRAPH_BACKLOG_SEARCHED instead: the thresholds scale with it, so the
+ * graph keeps inserting before the writes stop
+ */
+const SEARCHED_SCALE = GRAPH_BACKLOG_SEARCHED / GRAPH_BACKLOG
 
 /**
  * A save asked for when idle waits until no insert is queued and no search
@@ -100,7 +108,7 @@ interface Graph {
 const graphs = new Map<number, Graph>()
 let pumping = false
 let waking: ReturnType<typeof setTimeout> | undefined
-let lastSearch = 0
+let lastSearch = -Infinity
 let idleCheck: ReturnType<typeof setTimeout> | undefined
 
 /** Searches posted to this thread and not yet taken up, counted by the stores' side */
@@ -309,14 +317,19 @@ function inBulk (graph: Graph, now: number): boolean {
   return graph.run >= BULK && now - graph.runAt < QUIET_MS
 }
 
+/** A threshold of queued vectors, lower while searches come */
+function scaled (threshold: number, now: number): number {
+  return now - lastSearch < SEARCHING_MS ? threshold * SEARCHED_SCALE : threshold
+}
+
 /** Whether a graph's inserts wait for its writes to pause */
 function deferred (graph: Graph, now: number): boolean {
-  return graph.queued < DEFER_BELOW && inBulk(graph, now)
+  return graph.queued < scaled(DEFER_BELOW, now) && inBulk(graph, now)
 }
 
 /** Whether a graph inserts at about half a core: vectors still arrive in bulk and not too many wait */
 function sharing (graph: Graph, now: number): boolean {
-  return graph.queued < SHARE_BELOW && inBulk(graph, now)
+  return graph.queued < scaled(SHARE_BELOW, now) && inBulk(graph, now)
 }
 
 /** Inserts queued vectors, a slice at a time, round-robin over the graphs */
@@ -414,6 +427,8 @@ async function handle (message: GraphRequest): Promise<void> {
       const found = size > 0 ? Array.from(graph.index.search(message.query, Math.min(message.k, size), 1).keys, Number) : []
       const ordinals = Float64Array.from([...found, ...nearestWaiting(graph, message.query, message.k)])
       reply({ op: 'found', id: message.id, ordinals }, [ordinals.buffer])
+      // while searches come, less may wait: inserts held back may start now
+      pump()
       break
     }
     case 'scan': {

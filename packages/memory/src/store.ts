@@ -197,8 +197,6 @@ const SAVE_GRAPH_EVERY = 20_000
 const GROUP_ENTRIES = 2048
 /** Longest run of indexing per turn of the event loop (~25 µs an entry) */
 const INDEX_SLICE_MS = 1
-/** Vectors that may wait for the graph before writes pause: the graph thread scans this many exactly at most (~1 ms) */
-const GRAPH_BACKLOG = 16_384
 /** Chunks that may wait for a vector of this node's model before writes pause */
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
@@ -603,7 +601,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * exactly stays bounded
    */
   private behind (): boolean {
-    return this.index.vectors.backlog > GRAPH_BACKLOG || this.backfill.backlog > EMBEDDING_BACKLOG
+    return this.index.vectors.behind || this.backfill.backlog > EMBEDDING_BACKLOG
   }
 
   // ---- the write loop --------------------------------------------------
@@ -661,7 +659,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     this.writing = (async () => {
       while (this.queue.length > 0) {
         if (this.queue[0].origin === 'local') {
-          await this.index.vectors.below(GRAPH_BACKLOG)
+          await this.index.vectors.caughtUp()
           await this.backfill.below(EMBEDDING_BACKLOG)
         }
         let count = 0

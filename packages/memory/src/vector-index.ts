@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { endianness } from 'node:os'
 import { vectorFromBytes } from './entry.js'
+import { GRAPH_BACKLOG, GRAPH_BACKLOG_SEARCHED, SEARCHING_MS } from './graph-protocol.js'
 import { graphThread } from './graph-thread.js'
 import { TopK } from './top-k.js'
 import type { GraphAsk } from './graph-thread.js'
@@ -68,6 +69,7 @@ export class VectorIndex {
   private readonly drained: Array<() => void> = []
   private unsaved = 0
   private closed = false
+  private searchedAt = -Infinity
 
   constructor (model: string, dimensions: number) {
     this.model = model
@@ -101,9 +103,22 @@ export class VectorIndex {
     this.reloading = this.pending
   }
 
-  /** Resolves once at most `limit` vectors wait for the graph */
-  async below (limit: number): Promise<void> {
-    while (this.backlog > limit && !this.closed && graphThread().failed == null) {
+  /**
+   * How many vectors may wait for the graph before writes pause:
+   * GRAPH_BACKLOG, or GRAPH_BACKLOG_SEARCHED while searches come
+   */
+  get backlogLimit (): number {
+    return performance.now() - this.searchedAt < SEARCHING_MS ? GRAPH_BACKLOG_SEARCHED : GRAPH_BACKLOG
+  }
+
+  /** Whether the graph is so far behind that writes should wait */
+  get behind (): boolean {
+    return this.backlog > this.backlogLimit
+  }
+
+  /** Resolves once the graph is no longer `behind` */
+  async caughtUp (): Promise<void> {
+    while (this.behind && !this.closed && graphThread().failed == null) {
       await new Promise<void>(resolve => { this.drained.push(resolve) })
     }
   }
@@ -232,6 +247,7 @@ export class VectorIndex {
    * the event loop added (not sent to it yet), filtered and scored exactly
    */
   private async ask (request: Extract<GraphAsk, { op: 'search' | 'scan' }>, query: Float32Array, k: number, filter?: (ordinal: number) => boolean): Promise<VectorHit[]> {
+    this.searchedAt = performance.now()
     const waiting = [...this.unsent]
     const reply = await graphThread().ask(request)
     const best = new TopK(k)

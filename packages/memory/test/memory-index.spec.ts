@@ -11,6 +11,7 @@ import { signEvent } from '../src/entry.js'
 import { LexicalIndex } from '../src/lexical-index.js'
 import { MemoryIndex } from '../src/memory-index.js'
 import type { ChunkFilter } from '../src/memory-index.js'
+import { GRAPH_BACKLOG, GRAPH_BACKLOG_SEARCHED, SEARCHING_MS } from '../src/graph-protocol.js'
 import { VectorIndex } from '../src/vector-index.js'
 import type { Chunk } from '@overmind/protocols'
 
@@ -192,6 +193,8 @@ describe('VectorIndex', () => {
     const vectors = new VectorIndex('test', 16)
     try {
       await vectors.open(join(dir, 'vectors.usearch'))
+      // the searches of the tests before no longer count as searches that come
+      await new Promise(resolve => setTimeout(resolve, SEARCHING_MS))
       // 40 at a time, every 2 ms, for at least 300 ms: each group is a message of its own
       let ordinal = 1
       for (let round = 0; round < 150; round++) {
@@ -205,6 +208,37 @@ describe('VectorIndex', () => {
       assert.equal((await vectors.approximate(unitVector(2_000, 16), 3))[0].ordinal, 2_000)
       await vectors.flushGraph()
       assert.equal(vectors.backlog, 0)
+    } finally {
+      await vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('lets less wait for the graph while searches come, and more once they stop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
+    const vectors = new VectorIndex('test', 16)
+    try {
+      await vectors.open(join(dir, 'vectors.usearch'))
+      await new Promise(resolve => setTimeout(resolve, SEARCHING_MS))
+      assert.equal(vectors.backlogLimit, GRAPH_BACKLOG)
+      // the same small writes as above, with a search every 20 ms
+      let ordinal = 1
+      let searched = 0
+      for (let round = 0; round < 150; round++) {
+        for (let i = 0; i < 40; i++, ordinal++) vectors.add(ordinal, unitVector(ordinal, 16))
+        if (round % 10 === 0) {
+          assert.equal((await vectors.approximate(unitVector(ordinal - 1, 16), 1))[0].ordinal, ordinal - 1)
+          searched++
+        }
+        await new Promise(resolve => setTimeout(resolve, 2))
+      }
+      // writes pause earlier, and the graph inserts from a lower count on, so what a search scans stays small
+      process.stdout.write(`# waiting for the graph when the small writes stopped, searched ${searched} times: ${vectors.backlog} of 6000\n`)
+      assert.equal(vectors.backlogLimit, GRAPH_BACKLOG_SEARCHED)
+      // (without searches, more than 4,800 wait: see the test above)
+      assert.ok(vectors.backlog < 4_800, `${vectors.backlog} of 6,000 wait for the graph`)
+      await new Promise(resolve => setTimeout(resolve, SEARCHING_MS))
+      assert.equal(vectors.backlogLimit, GRAPH_BACKLOG)
     } finally {
       await vectors.close()
       await rm(dir, { recursive: true, force: true })
