@@ -40,6 +40,89 @@ export class IntList {
   }
 }
 
+/**
+ * Many growing lists of 32-bit integers in one typed array, with no object
+ * per list: a list is a region of the arena (start, length, capacity). A
+ * full list moves to a region twice its size at the arena's end (or grows
+ * in place when it is the last); when the arena is full, the lists' regions
+ * are copied into a new one, leaving the moved-out ones behind. Where most
+ * lists hold a value or two (the posting lists of words seen once: ids,
+ * numbers, names), an `IntList` each would be three heap objects per word
+ * for the garbage collector to copy out of the young generation.
+ */
+export class IntLists {
+  private data = new Int32Array(1 << 12)
+  private used = 0
+  private starts = new Int32Array(256)
+  private lengths = new Int32Array(256)
+  private capacities = new Int32Array(256)
+  /** Lists made */
+  size = 0
+
+  /** Makes an empty list; returns its id */
+  add (): number {
+    const id = this.size++
+    if (id === this.starts.length) {
+      this.starts = grown(this.starts, id * 2)
+      this.lengths = grown(this.lengths, id * 2)
+      this.capacities = grown(this.capacities, id * 2)
+    }
+    this.starts[id] = this.used
+    this.lengths[id] = 0
+    this.capacities[id] = 0
+    return id
+  }
+
+  length (id: number): number {
+    return this.lengths[id]
+  }
+
+  push (id: number, value: number): void {
+    if (this.lengths[id] === this.capacities[id]) this.grow(id)
+    this.data[this.starts[id] + this.lengths[id]++] = value
+  }
+
+  /** The values of a list, as a view of the arena: valid until the next `push` to any list */
+  view (id: number): Int32Array<ArrayBuffer> {
+    const start = this.starts[id]
+    return this.data.subarray(start, start + this.lengths[id])
+  }
+
+  private grow (id: number): void {
+    const capacity = Math.max(2, this.capacities[id] * 2)
+    const start = this.starts[id]
+    if (start + this.capacities[id] === this.used && start + capacity <= this.data.length) {
+      // the last region grows where it is
+      this.used = start + capacity
+    } else {
+      this.reserve(capacity)
+      this.data.copyWithin(this.used, this.starts[id], this.starts[id] + this.lengths[id])
+      this.starts[id] = this.used
+      this.used += capacity
+    }
+    this.capacities[id] = capacity
+  }
+
+  /** Room for `values` more at the end: the live regions copied into an arena with a third or more free */
+  private reserve (values: number): void {
+    if (this.used + values <= this.data.length) return
+    let live = values
+    for (let id = 0; id < this.size; id++) live += this.capacities[id]
+    let size = this.data.length
+    while (size < live * 1.5) size *= 2
+    const data = new Int32Array(size)
+    let at = 0
+    for (let id = 0; id < this.size; id++) {
+      const start = this.starts[id]
+      data.set(this.data.subarray(start, start + this.lengths[id]), at)
+      this.starts[id] = at
+      at += this.capacities[id]
+    }
+    this.data = data
+    this.used = at
+  }
+}
+
 /** Chunk ordinals, as a plain array or a view of a posting list */
 export type Ordinals = number[] | Int32Array<ArrayBuffer>
 

@@ -1,5 +1,5 @@
 import { STOPWORDS, tokenize } from './embedder.js'
-import { IntList, grown } from './int-list.js'
+import { IntLists, grown } from './int-list.js'
 import { TopK } from './top-k.js'
 
 export interface LexicalHit {
@@ -24,8 +24,8 @@ const RARE_SHARE = 0.005
  */
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>()
-  /** Per term: ordinal, frequency, ordinal, frequency… */
-  private readonly postings: IntList[] = []
+  /** Per term id: ordinal, frequency, ordinal, frequency… */
+  private readonly postings = new IntLists()
   /**
    * Per document, in one growing arena rather than an array each (a
    * hundred thousand small arrays are what the garbage collector copies and
@@ -56,9 +56,8 @@ export class LexicalIndex {
       if (STOPWORDS.has(word)) continue
       let id = this.termIds.get(word)
       if (id == null) {
-        id = this.postings.length
+        id = this.postings.add()
         this.termIds.set(word, id)
-        this.postings.push(new IntList())
       }
       if (length === ids.length) {
         ids = this.scratch = grown(ids, ids.length * 2)
@@ -73,9 +72,8 @@ export class LexicalIndex {
       const id = sorted[i]
       let count = 1
       while (i + count < length && sorted[i + count] === id) count++
-      const list = this.postings[id]
-      list.push(ordinal)
-      list.push(count)
+      this.postings.push(id, ordinal)
+      this.postings.push(id, count)
       this.termData[at++] = id
       this.termData[at++] = count
       i += count
@@ -131,7 +129,7 @@ export class LexicalIndex {
     const idf = new Map<number, number>()
     let best = 0
     for (const id of ids) {
-      const df = this.postings[id].length / 2
+      const df = this.postings.length(id) / 2
       const weight = Math.log(1 + (this.documents - df + 0.5) / (df + 0.5))
       idf.set(id, weight)
       // a document of average length holding every query word once scores 1
@@ -146,13 +144,12 @@ export class LexicalIndex {
     const scores = new Map<number, number>()
     const common: number[] = []
     for (const id of ids) {
-      const list = this.postings[id]
-      if (list.length / 2 > rareBelow) {
+      if (this.postings.length(id) / 2 > rareBelow) {
         common.push(id)
         continue
       }
-      const values = list.values
-      for (let i = 0; i < list.length; i += 2) {
+      const values = this.postings.view(id)
+      for (let i = 0; i < values.length; i += 2) {
         const ordinal = values[i]
         const score = scores.get(ordinal)
         if (score == null && filter != null && !filter(ordinal)) continue
