@@ -546,15 +546,24 @@ function decodeOr<T> (reason: RejectReason, decode: () => T): T {
   }
 }
 
+/** Whether this machine stores floats little-endian, as embeddings are encoded: then their bytes are copied as they are */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 /** The float32 vector of an embedding, copied out of its little-endian bytes */
 export function vectorFromBytes (bytes: Uint8Array): Float32Array {
   const out = new Float32Array(bytes.byteLength / 4)
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes.subarray(0, out.byteLength))
+    return out
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true)
   return out
 }
 
+/** The little-endian bytes of a float32 vector, in memory of their own */
 export function vectorToBytes (vector: Float32Array): Uint8Array<ArrayBuffer> {
+  if (LITTLE_ENDIAN) return new Uint8Array(vector.slice().buffer)
   const out = new Uint8Array(vector.length * 4)
   const view = new DataView(out.buffer)
   for (let i = 0; i < vector.length; i++) view.setFloat32(i * 4, vector[i], true)

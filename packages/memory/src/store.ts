@@ -999,7 +999,7 @@ function decodeChunk (bytes: Uint8Array): Chunk {
 interface CheckedInput { text: string, zone: Zone, agent: string, tags: string[] }
 
 function checkInput (input: PutInput, defaultZone: Zone): CheckedInput {
-  if (typeof input?.text !== 'string' || input.text.trim() === '') throw new InvalidInputError('text must be a non-empty string')
+  if (typeof input?.text !== 'string' || !/\S/.test(input.text)) throw new InvalidInputError('text must be a non-empty string')
   const bytes = Buffer.byteLength(input.text)
   if (bytes > MAX_TEXT_LENGTH) throw new InvalidInputError(`text of ${bytes} bytes is over the ${MAX_TEXT_LENGTH} byte limit`)
   let zone = defaultZone

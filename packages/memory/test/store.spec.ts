@@ -269,6 +269,7 @@ describe('MemoryStore', () => {
   it('refuses bad input with a clear error and writes nothing', async () => {
     const store = await openStore()
     await assert.rejects(store.put({ text: '' }), { name: 'InvalidInputError' })
+    await assert.rejects(store.put({ text: ' \n\t\u00a0\u2028' }), /non-empty/)
     await assert.rejects(store.put({ text: 'x'.repeat(33 * 1024) }), /over the 32768 byte limit/)
     await assert.rejects(store.put({ text: 'ok', zone: 'galaxy' as any }), /unknown zone "galaxy"/)
     await assert.rejects(store.putMany([{ text: 'fine' }, { text: '' }]), { name: 'InvalidInputError' })
