@@ -1,4 +1,5 @@
 import { createHash, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto'
+import { endianness } from 'node:os'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
@@ -547,7 +548,7 @@ function decodeOr<T> (reason: RejectReason, decode: () => T): T {
 }
 
 /** Whether this machine stores floats little-endian, as embeddings are encoded: then their bytes are copied as they are */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+export const LITTLE_ENDIAN = endianness() === 'LE'
 
 /** The float32 vector of an embedding, copied out of its little-endian bytes */
 export function vectorFromBytes (bytes: Uint8Array): Float32Array {

@@ -437,6 +437,7 @@ async function handle (message: GraphRequest): Promise<void> {
       const graph = graphs.get(message.graph)
       const ordinals = Float64Array.from(graph == null ? [] : scanPartitions(graph, message.query, message.k, message.partitions))
       reply({ op: 'found', id: message.id, ordinals }, [ordinals.buffer])
+      pump()
       break
     }
     case 'save': {

@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { endianness } from 'node:os'
-import { vectorFromBytes } from './entry.js'
+import { LITTLE_ENDIAN, vectorFromBytes } from './entry.js'
 import { GRAPH_BACKLOG, GRAPH_BACKLOG_SEARCHED, SEARCHING_MS } from './graph-protocol.js'
 import { graphThread } from './graph-thread.js'
 import { TopK } from './top-k.js'
@@ -28,8 +27,6 @@ const EXPANSION_ADD = 48
 const EXPANSION_SEARCH = 160
 /** Recorded beside a saved graph: a graph built with other parameters is rebuilt */
 const GRAPH_FORMAT = `i8-m${CONNECTIVITY}-a${EXPANSION_ADD}`
-
-const LITTLE_ENDIAN = endianness() === 'LE'
 
 /** Rows per shared block of vectors: blocks are added, never copied, as the store grows */
 const SEGMENT_ROWS = 4096
