@@ -1,4 +1,5 @@
-import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { decodeMessage } from './decode.js'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'

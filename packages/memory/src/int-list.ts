@@ -126,7 +126,7 @@ export class IntLists {
 /** Chunk ordinals, as a plain array or a view of a posting list */
 export type Ordinals = number[] | Int32Array<ArrayBuffer>
 
-type Growable = Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>
+type Growable = Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>
 
 /** A copy of a typed array, of the same type, with room for `capacity` values */
 export function grown<T extends Growable> (array: T, capacity: number): T {

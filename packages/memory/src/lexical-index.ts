@@ -1,5 +1,5 @@
-import { STOPWORDS, tokenize } from './embedder.js'
 import { IntLists, grown } from './int-list.js'
+import { ABSENT, STOPWORD, TermScanner, TermTable } from './terms.js'
 import { TopK } from './top-k.js'
 
 export interface LexicalHit {
@@ -17,13 +17,15 @@ const RARE_SHARE = 0.005
 
 /**
  * An in-memory inverted index with BM25 ranking, over the same stemmed
- * tokens as the hashing embedder, and the terms of every document, so that
+ * words as the hashing embedder (read as hashes, see terms.ts), and the
+ * terms of every document, so that
  * a common term is scored on candidates only: a search costs what its rare
  * terms' posting lists and its candidates cost, not what the corpus holds.
  * Rebuilt from the store when it opens.
  */
 export class LexicalIndex {
-  private readonly termIds = new Map<string, number>()
+  private readonly terms = new TermTable()
+  private readonly scanner = new TermScanner()
   /** Per term id: ordinal, frequency, ordinal, frequency… */
   private readonly postings = new IntLists()
   /**
@@ -52,13 +54,11 @@ export class LexicalIndex {
     // the term ids of the words, sorted, so equal terms lie together and are counted in one pass
     let ids = this.scratch
     let length = 0
-    for (const word of tokenize(text)) {
-      if (STOPWORDS.has(word)) continue
-      let id = this.termIds.get(word)
-      if (id == null) {
-        id = this.postings.add()
-        this.termIds.set(word, id)
-      }
+    const words = this.scanner.scan(text)
+    const hashes = this.scanner.hashes
+    for (let w = 0; w < words; w++) {
+      const id = this.terms.intern(hashes[w * 2], hashes[w * 2 + 1], this.newTerm)
+      if (id === STOPWORD) continue
       if (length === ids.length) {
         ids = this.scratch = grown(ids, ids.length * 2)
       }
@@ -85,6 +85,8 @@ export class LexicalIndex {
     this.documents++
     this.totalLength += length
   }
+
+  private readonly newTerm = (): number => this.postings.add()
 
   /** Room for the document `ordinal` and `values` more values in the arena */
   private reserve (ordinal: number, values: number): void {
@@ -118,10 +120,13 @@ export class LexicalIndex {
    * on another thread
    */
   begin (query: string, k: number, filter?: (ordinal: number) => boolean): { finish: (candidates: Iterable<number>) => LexicalHit[] } {
-    const ids = [...new Set(tokenize(query).filter(t => !STOPWORDS.has(t)))].flatMap(t => {
-      const id = this.termIds.get(t)
-      return id == null ? [] : [id]
-    })
+    const words = this.scanner.scan(query)
+    const found = new Set<number>()
+    for (let w = 0; w < words; w++) {
+      const id = this.terms.get(this.scanner.hashes[w * 2], this.scanner.hashes[w * 2 + 1])
+      if (id !== STOPWORD && id !== ABSENT) found.add(id)
+    }
+    const ids = [...found]
     const none = { finish: () => [] }
     if (ids.length === 0 || this.documents === 0) return none
     const average = this.totalLength / this.documents

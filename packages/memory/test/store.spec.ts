@@ -196,6 +196,31 @@ describe('MemoryStore', () => {
     await store.close()
   })
 
+  it('keeps a text exactly as its author wrote it (a leading BOM, every plane of Unicode), and refuses a text that is not UTF-8', async () => {
+    const store = await openStore()
+    const key = await generateKeyPair('Ed25519')
+    const signer = signerFromSeed(key.raw.subarray(0, 32))
+    const text = '\uFEFFrésumé 漢字 🚀 Ω ' + 'ü'.repeat(600)
+    const good = await signChunk(chunkBody(key, { text }), key)
+    // the same chunk with two bytes of its text replaced by a lone lead byte and an ASCII byte
+    const body = Chunk.encode(chunkBody(key, { text: 'AB' + text, seq: 2n }))
+    const at = body.indexOf(0x41)
+    assert.equal(body[at + 1], 0x42)
+    body.set([0xc3, 0x28], at)
+    const invalid = SignedEntry.decode(signedEntryBytes(EntryKind.CHUNK, body, signer))
+    // alone (checked on the event loop) and in a page large enough for the checking threads
+    const signed = await Promise.all(Array.from({ length: 40 }, async (_, i) => await signChunk(chunkBody(key, { text: `${text} ${i}`, seq: BigInt(i + 3) }), key)))
+    const alone = await store.ingest([invalid])
+    const paged = await store.ingest([...signed.map(s => s.signed), invalid])
+    assert.deepEqual([alone.stored, alone.rejected[0]?.reason], [0, 'malformed'])
+    assert.match(alone.rejected[0].message, /canonical/)
+    assert.deepEqual([paged.stored, paged.rejected.map(r => r.reason)], [40, ['malformed']])
+    assert.equal((await store.ingest([good.signed])).stored, 1)
+    assert.equal((await store.get(good.id)).text, text)
+    assert.equal((await store.get(signed[7].id)).text, `${text} 7`)
+    await store.close()
+  })
+
   it('embeds a chunk whose vector names this node\'s model with another size, instead of failing', async () => {
     const store = await openStore()
     const key = await generateKeyPair('Ed25519')
