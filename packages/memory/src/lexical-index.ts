@@ -131,36 +131,35 @@ export class LexicalIndex {
     if (ids.length === 0 || this.documents === 0) return none
     const average = this.totalLength / this.documents
     const rareBelow = Math.max(RARE_DOCUMENTS, this.documents * RARE_SHARE)
-    const idf = new Map<number, number>()
-    let best = 0
-    for (const id of ids) {
+    // per query word (a handful): its id and weight, side by side
+    const weights = ids.map(id => {
       const df = this.postings.length(id) / 2
-      const weight = Math.log(1 + (this.documents - df + 0.5) / (df + 0.5))
-      idf.set(id, weight)
-      // a document of average length holding every query word once scores 1
-      best += weight
-    }
+      return Math.log(1 + (this.documents - df + 0.5) / (df + 0.5))
+    })
+    // a document of average length holding every query word once scores 1
+    const best = weights.reduce((sum, weight) => sum + weight, 0)
     if (best === 0) return none
-    const term = (ordinal: number, id: number, tf: number): number => {
+    const term = (ordinal: number, weight: number, tf: number): number => {
       const length = this.termStart[ordinal] > 0 ? this.lengths[ordinal] : average
-      const norm = tf + K1 * (1 - B + B * length / average)
-      return (idf.get(id) as number) * tf * (K1 + 1) / norm
+      return weight * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
     }
     const scores = new Map<number, number>()
     const common: number[] = []
-    for (const id of ids) {
+    const commonWeights: number[] = []
+    ids.forEach((id, w) => {
       if (this.postings.length(id) / 2 > rareBelow) {
         common.push(id)
-        continue
+        commonWeights.push(weights[w])
+        return
       }
       const values = this.postings.view(id)
       for (let i = 0; i < values.length; i += 2) {
         const ordinal = values[i]
         const score = scores.get(ordinal)
         if (score == null && filter != null && !filter(ordinal)) continue
-        scores.set(ordinal, (score ?? 0) + term(ordinal, id, values[i + 1]))
+        scores.set(ordinal, (score ?? 0) + term(ordinal, weights[w], values[i + 1]))
       }
-    }
+    })
     const finish = (candidates: Iterable<number>): LexicalHit[] => {
       if (common.length > 0) {
         // the common words decide among the best by rare words and the candidates only
@@ -175,18 +174,19 @@ export class LexicalIndex {
           if (start < 0) continue
           const end = start + this.termPairs[entry[0]] * 2
           for (let i = start; i < end; i += 2) {
-            if (common.includes(this.termData[i])) entry[1] += term(entry[0], this.termData[i], this.termData[i + 1])
+            const c = common.indexOf(this.termData[i])
+            if (c >= 0) entry[1] += term(entry[0], commonWeights[c], this.termData[i + 1])
           }
         }
         scores.clear()
         for (const [ordinal, score] of scored) scores.set(ordinal, score)
       }
-      const hits: LexicalHit[] = []
+      // the best `k`, in the order a stable sort by score would give
+      const top = new TopK(k)
       for (const [ordinal, score] of scores) {
-        if (score > 0) hits.push({ ordinal, score: Math.min(1, score / best) })
+        if (score > 0) top.offer(ordinal, Math.min(1, score / best))
       }
-      hits.sort((a, b) => b.score - a.score)
-      return hits.slice(0, k)
+      return top.hits()
     }
     return { finish }
   }
