@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { WorkerPool } from './worker-pool.js'
+import type { PackedWords } from './terms.js'
 import type { EntryKind, Chunk, Event } from '@overmind/protocols'
 
 export type EntryTask =
@@ -10,10 +11,13 @@ export type EntryTask =
 
 export type EntryResult =
   | { vectors: Float32Array }
-  /** Signed entries in one transferred buffer: entry `i` is `bytes[ends[i - 1] ?? 0 … ends[i]]` */
-  | { signed: { ids: string[], bytes: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } }
-  /** Per entry: its id, and 0 when it passes, 1 when not canonical, 2 when its signature fails */
-  | { checked: { ids: string[], problems: Uint8Array<ArrayBuffer> } }
+  /**
+   * Signed entries in one transferred buffer: entry `i` is `bytes[ends[i - 1] ?? 0 … ends[i]]`;
+   * and the words of each chunk's text
+   */
+  | { signed: { ids: string[], bytes: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer>, words: PackedWords } }
+  /** Per entry: its id, and 0 when it passes, 1 when not canonical, 2 when its signature fails; and the words of each chunk's text */
+  | { checked: { ids: string[], problems: Uint8Array<ArrayBuffer>, words: PackedWords } }
 
 let pool: WorkerPool<EntryTask, EntryResult> | undefined
 

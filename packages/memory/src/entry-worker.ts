@@ -1,7 +1,8 @@
 /**
  * A worker thread for the CPU work of memory entries: hashing texts into
  * vectors, encoding and signing entries, and checking entries from peers
- * (ids, canonical encoding, signatures), so that an import of thousands of
+ * (ids, canonical encoding, signatures), and reading the words of their
+ * texts for the lexical index, so that an import of thousands of
  * chunks, or a sync of them, leaves the event loop free. Signing keys
  * arrive as seeds and are kept per thread.
  */
@@ -10,6 +11,7 @@ import { Chunk, EntryKind, Event } from '@overmind/protocols'
 import { HashingEmbedder } from './embedder.js'
 import { signerFromSeed } from './ed25519.js'
 import { checkPacked, entryId, signedEntryBytes } from './entry.js'
+import { WordPacker } from './terms.js'
 import { serveTasks } from './worker-pool.js'
 import type { EntryResult, EntryTask } from './entry-pool.js'
 import type { Signer } from './ed25519.js'
@@ -31,7 +33,7 @@ if (parentPort != null) {
     }
     if (task.op === 'check') {
       const checked = checkPacked(task.packed)
-      return { result: { checked }, transfer: [checked.problems.buffer] }
+      return { result: { checked }, transfer: [checked.problems.buffer, checked.words.hashes.buffer, checked.words.ends.buffer] }
     }
     const seed = Buffer.from(task.seed).toString('hex')
     let key = keys.get(seed)
@@ -41,7 +43,9 @@ if (parentPort != null) {
     }
     const signingKey = key
     const ids: string[] = []
+    const words = new WordPacker()
     const entries = task.bodies.map(body => {
+      words.add(task.kind === EntryKind.CHUNK ? (body as Chunk).text : '')
       const bytes = task.kind === EntryKind.CHUNK ? Chunk.encode(body as Chunk) : Event.encode(body as Event)
       ids.push(entryId(bytes))
       return signedEntryBytes(task.kind, bytes, signingKey)
@@ -53,6 +57,7 @@ if (parentPort != null) {
     entries.forEach((bytes, i) => { length += bytes.byteLength; ends[i] = length })
     const packed = new Uint8Array(length)
     entries.forEach((bytes, i) => { packed.set(bytes, i === 0 ? 0 : ends[i - 1]) })
-    return { result: { signed: { ids, bytes: packed, ends } }, transfer: [packed.buffer, ends.buffer] }
+    const packedWords = words.packed()
+    return { result: { signed: { ids, bytes: packed, ends, words: packedWords } }, transfer: [packed.buffer, ends.buffer, packedWords.hashes.buffer, packedWords.ends.buffer] }
   })
 }

@@ -17,6 +17,8 @@ import type { Signer } from './ed25519.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryRejectedError } from './errors.js'
 import type { RejectReason } from './errors.js'
+import { WordPacker, wordsOf } from './terms.js'
+import type { PackedWords } from './terms.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { KeyObject } from 'node:crypto'
 
@@ -62,6 +64,12 @@ export interface VerifiedChunk {
   signed: SignedEntry
   /** The encoded SignedEntry */
   bytes: Uint8Array
+  /**
+   * The hashes of the words of its text (terms.ts), stopwords left out, when
+   * the worker thread that signed or checked it read them: the lexical index
+   * takes them instead of reading the text on the event loop
+   */
+  words?: Int32Array
 }
 
 export interface VerifiedEvent {
@@ -248,6 +256,8 @@ export const CHECK_IN_THREADS = 32
 export interface ThreadCheck {
   id: string
   problem?: 'not-canonical' | 'bad-signature'
+  /** A chunk's word hashes (see `VerifiedChunk.words`) */
+  words?: Int32Array
 }
 
 /**
@@ -264,8 +274,8 @@ export async function checkEntries (entries: CheckedEntry[]): Promise<ThreadChec
   const answers = await Promise.all(parts.map(async part => await pool.run({ op: 'check', packed: packEntries(part) })))
   return answers.flatMap(answer => {
     if (!('checked' in answer)) throw new Error('the checking thread answered something else')
-    const { ids, problems } = answer.checked
-    return ids.map((id, i): ThreadCheck => problems[i] === 0 ? { id } : { id, problem: problems[i] === 1 ? 'not-canonical' : 'bad-signature' })
+    const { ids, problems, words } = answer.checked
+    return ids.map((id, i): ThreadCheck => problems[i] === 0 ? { id, words: wordsOf(words, i) } : { id, problem: problems[i] === 1 ? 'not-canonical' : 'bad-signature' })
   })
 }
 
@@ -298,12 +308,14 @@ function packEntries (entries: CheckedEntry[]): Uint8Array<ArrayBuffer> {
 /**
  * Checks packed entries on the calling thread (a checking thread): the id of
  * each, and 0 when it passes, 1 when its body is not in canonical encoding,
- * 2 when its signature does not verify
+ * 2 when its signature does not verify; and the words of each chunk's text
+ * for the lexical index (none for an event or an entry that fails)
  */
-export function checkPacked (packed: Uint8Array): { ids: string[], problems: Uint8Array<ArrayBuffer> } {
+export function checkPacked (packed: Uint8Array): { ids: string[], problems: Uint8Array<ArrayBuffer>, words: PackedWords } {
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength)
   const ids: string[] = []
   const problems: number[] = []
+  const words = new WordPacker()
   for (let at = 0; at < packed.byteLength;) {
     const kind = packed[at]
     const length = view.getUint32(at + 1, true)
@@ -314,9 +326,15 @@ export function checkPacked (packed: Uint8Array): { ids: string[], problems: Uin
     at += 96
     ids.push(entryId(body))
     let canonical = false
+    let text = ''
     try {
-      const encoded = kind === 1 ? Chunk.encode(Chunk.decode(body, { limits: CHUNK_LIMITS })) : Event.encode(Event.decode(body, { limits: EVENT_LIMITS }))
-      canonical = sameBytes(encoded, body)
+      if (kind === 1) {
+        const chunk = Chunk.decode(body, { limits: CHUNK_LIMITS })
+        canonical = sameBytes(Chunk.encode(chunk), body)
+        text = chunk.text
+      } else {
+        canonical = sameBytes(Event.encode(Event.decode(body, { limits: EVENT_LIMITS })), body)
+      }
     } catch {}
     let verified = false
     if (canonical) {
@@ -325,8 +343,9 @@ export function checkPacked (packed: Uint8Array): { ids: string[], problems: Uin
       } catch {}
     }
     problems.push(!canonical ? 1 : verified ? 0 : 2)
+    words.add(canonical && verified ? text : '')
   }
-  return { ids, problems: Uint8Array.from(problems) }
+  return { ids, problems: Uint8Array.from(problems), words: words.packed() }
 }
 
 /**

@@ -50,12 +50,23 @@ export class LexicalIndex {
     return this.documents
   }
 
-  add (ordinal: number, text: string): void {
+  /**
+   * Indexes a document: its text, or the hashes of its words as a
+   * `WordPacker` gives them (read on a worker thread)
+   */
+  add (ordinal: number, text: string | Int32Array): void {
     // the term ids of the words, sorted, so equal terms lie together and are counted in one pass
     let ids = this.scratch
     let length = 0
-    const words = this.scanner.scan(text)
-    const hashes = this.scanner.hashes
+    let hashes: Int32Array
+    let words: number
+    if (typeof text === 'string') {
+      words = this.scanner.scan(text)
+      hashes = this.scanner.hashes
+    } else {
+      words = text.length / 2
+      hashes = text
+    }
     for (let w = 0; w < words; w++) {
       const id = this.terms.intern(hashes[w * 2], hashes[w * 2 + 1], this.newTerm)
       if (id === STOPWORD) continue

@@ -131,8 +131,11 @@ export class MemoryIndex {
     this.vectors = new VectorIndex(init.model, init.dimensions)
   }
 
-  /** Adds a chunk's metadata and text; its vector comes with it or later */
-  addChunk (ordinal: number, id: string, author: string, chunk: Chunk, vector?: Float32Array | Uint8Array): void {
+  /**
+   * Adds a chunk's metadata and text (or the words a worker thread read from
+   * it); its vector comes with it or later
+   */
+  addChunk (ordinal: number, id: string, author: string, chunk: Chunk, vector?: Float32Array | Uint8Array, words?: Int32Array): void {
     this.grow(ordinal + 1)
     this.ids[ordinal] = id
     this.ordinals.set(id, ordinal)
@@ -149,7 +152,7 @@ export class MemoryIndex {
       this.tagsOf[ordinal] = tags
       for (const tag of tags) post(this.byTag, tag, ordinal)
     }
-    this.lexical.add(ordinal, chunk.text)
+    this.lexical.add(ordinal, words ?? chunk.text)
     if (vector != null) this.vectors.add(ordinal, vector, agent)
     if (this.states.get(id)?.tombstonedBy.has(author) === true) {
       this.forgottenOf[ordinal] = 1

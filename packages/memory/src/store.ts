@@ -8,6 +8,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
 import { HashingEmbedder } from './embedder.js'
+import { wordsOf } from './terms.js'
 import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, checkSignature, envelopeParts, isEntryId, notCanonical, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
@@ -408,11 +409,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return parts.flatMap((bodies, p) => {
       const result = signed[p]
       if (!('signed' in result)) throw new Error('the signing thread answered something else')
-      const { ids, bytes: packed, ends } = result.signed
+      const { ids, bytes: packed, ends, words } = result.signed
       return bodies.map((body, i): VerifiedChunk => {
         const id = ids[i]
         const bytes = packed.subarray(i === 0 ? 0 : ends[i - 1], ends[i])
-        return { kind: EntryKind.CHUNK, id, author, body, signed: envelopeParts(EntryKind.CHUNK, bytes), bytes }
+        return { kind: EntryKind.CHUNK, id, author, body, signed: envelopeParts(EntryKind.CHUNK, bytes), bytes, words: wordsOf(words, i) }
       })
     })
   }
@@ -505,8 +506,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const opened = admissions.filter((a): a is CheckedEntry => !('verdict' in a))
     const checks = await checkEntries(opened)
     const verdicts = new Map(opened.map((entry, i): [CheckedEntry, Admission] => {
-      const { id, problem } = checks[i]
+      const { id, problem, words } = checks[i]
       entry.id = id
+      if (entry.kind === EntryKind.CHUNK) entry.words = words
       if (this.index.holds(id) || this.pending.has(id)) return [entry, { verdict: 'duplicate', id }]
       if (problem === 'not-canonical') return [entry, rejection(notCanonical())]
       if (problem === 'bad-signature') return [entry, rejection(badSignature(entry.author))]
@@ -750,7 +752,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const author = entry.author.toString()
     if (entry.kind === EntryKind.CHUNK) {
       const own = vector ?? this.ownVector(entry.body)
-      this.index.addChunk(ordinal as number, entry.id, author, entry.body, own)
+      this.index.addChunk(ordinal as number, entry.id, author, entry.body, own, entry.words)
       if (own == null) this.backfill.add(ordinal as number, entry.body.text)
     } else {
       this.index.addEvent(entry)

@@ -234,3 +234,52 @@ export class TermTable {
     }
   }
 }
+
+/**
+ * The words of many texts in one buffer, stopwords left out, for a worker
+ * thread to send with its answer: the words of text `i` are the hashes
+ * `hashes[2 × (ends[i - 1] ?? 0) … 2 × ends[i]]`
+ */
+export class WordPacker {
+  private readonly scanner = new TermScanner()
+  private readonly stopwords = new TermTable()
+  private hashes = new Int32Array(4096)
+  private words = 0
+  private readonly ends: number[] = []
+
+  /** Adds the words of the next text (none for an entry without one) */
+  add (text: string): void {
+    const count = this.scanner.scan(text)
+    const found = this.scanner.hashes
+    if ((this.words + count) * 2 > this.hashes.length) {
+      let capacity = this.hashes.length
+      while ((this.words + count) * 2 > capacity) capacity *= 2
+      this.hashes = grown(this.hashes, capacity)
+    }
+    for (let w = 0; w < count; w++) {
+      const h1 = found[w * 2]
+      const h2 = found[w * 2 + 1]
+      if (this.stopwords.get(h1, h2) === STOPWORD) continue
+      this.hashes[this.words * 2] = h1
+      this.hashes[this.words * 2 + 1] = h2
+      this.words++
+    }
+    this.ends.push(this.words)
+  }
+
+  /** What was added, in buffers of their own, ready to transfer */
+  packed (): PackedWords {
+    return { hashes: this.hashes.slice(0, this.words * 2), ends: Uint32Array.from(this.ends) }
+  }
+}
+
+/** The words of many texts, as `WordPacker` packs them */
+export interface PackedWords {
+  hashes: Int32Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
+}
+
+/** The word hashes of text `i` of a packed set */
+export function wordsOf (packed: PackedWords, i: number): Int32Array {
+  return packed.hashes.subarray(2 * (i === 0 ? 0 : packed.ends[i - 1]), 2 * packed.ends[i])
+}

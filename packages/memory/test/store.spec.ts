@@ -193,6 +193,10 @@ describe('MemoryStore', () => {
     assert.deepEqual(result.rejected.map(r => r.reason), ['bad-signature', 'bad-signature', 'zone-not-replicated', 'malformed'])
     assert.match(result.rejected[3].message, /canonical/)
     assert.equal((await store.digest()).chunks, 39)
+    // the checking threads read the words: a chunk is found by its own number
+    const [hit] = await store.search({ text: 'note 17', k: 1 })
+    assert.equal(hit?.id, (await verifyEntry(good[17])).id)
+    assert.ok(hit.lexical > 0.9, `lexical score ${hit.lexical}`)
     await store.close()
   })
 
@@ -325,7 +329,13 @@ describe('MemoryStore', () => {
   it('signs a large write on the worker threads to the same bytes as one signed here, each verifying', async () => {
     const privateKey = await generateKeyPair('Ed25519')
     const store = await openStore({ privateKey })
-    const many = await store.putMany(Array.from({ length: 200 }, (_, i) => ({ text: `bulk note ${i}`, tags: ['bulk'] })))
+    const many = await store.putMany(Array.from({ length: 200 }, (_, i) => ({ text: `bulk note ${i} zebra${i}`, tags: ['bulk'] })))
+    // the signing threads read the words: each chunk is found by the word only it holds
+    for (const i of [0, 77, 199]) {
+      const [hit] = await store.search({ text: `zebra${i}`, k: 1 })
+      assert.equal(hit?.id, many[i].id)
+      assert.ok(hit.lexical > 0.9, `lexical score ${hit.lexical}`)
+    }
     const entries = await allEntries(store)
     assert.equal(entries.length, 200)
     for (const [i, bytes] of entries.entries()) {

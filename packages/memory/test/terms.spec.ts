@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { STOPWORDS, tokenize } from '../src/embedder.js'
-import { ABSENT, STOPWORD, TermScanner, TermTable, termHash } from '../src/terms.js'
+import { ABSENT, STOPWORD, TermScanner, TermTable, WordPacker, termHash, wordsOf } from '../src/terms.js'
 
 /** The words `tokenize` gives, stopwords left out, with a final sigma folded as the scanner folds it */
 function expected (text: string): Array<[number, number]> {
@@ -81,5 +81,25 @@ describe('TermTable', () => {
     assert.equal(next, 50_000)
     assert.deepEqual(words.map(w => table.get(...termHash(w))), ids)
     assert.equal(table.intern(...termHash('the'), create), STOPWORD)
+  })
+})
+
+describe('WordPacker', () => {
+  it('packs the words of many texts, stopwords left out, each text found by its index', () => {
+    const texts = ['The backup job ran out of disk space', '', 'and the of', 'Résumé 漢字 🚀 rockets', 'x'.repeat(10_000) + ' y']
+    const packer = new WordPacker()
+    for (const text of texts) packer.add(text)
+    const packed = packer.packed()
+    texts.forEach((text, i) => {
+      const words = wordsOf(packed, i)
+      const pairs: Array<[number, number]> = []
+      for (let w = 0; w < words.length; w += 2) pairs.push([words[w], words[w + 1]])
+      assert.deepEqual(pairs, expected(text), text.slice(0, 30))
+    })
+    assert.equal(wordsOf(packed, 1).length, 0)
+    assert.equal(wordsOf(packed, 2).length, 0)
+    // buffers of their own, the right length, ready to transfer
+    assert.equal(packed.hashes.byteLength, packed.ends[texts.length - 1] * 2 * 4)
+    assert.equal(packed.hashes.buffer.byteLength, packed.hashes.byteLength)
   })
 })
