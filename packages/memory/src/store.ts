@@ -753,6 +753,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     if (entry.kind === EntryKind.CHUNK) {
       const own = vector ?? this.ownVector(entry.body)
       this.index.addChunk(ordinal as number, entry.id, author, entry.body, own, entry.words)
+      // the words were read for the index only: the buffer they share with their batch can go
+      entry.words = undefined
       if (own == null) this.backfill.add(ordinal as number, entry.body.text)
     } else {
       this.index.addEvent(entry)
