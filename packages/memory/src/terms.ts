@@ -27,29 +27,66 @@ for (let c = 0; c < 128; c++) {
 const WORD_CHAR = /^[\p{L}\p{N}]$/u
 
 /**
- * What a code point beyond ASCII becomes, worked out once per code point: the
- * UTF-16 units of its lowercase form, with -1 where a character that is not
- * a letter or number ends the word (U+0130 lowercases to i and a combining
- * dot, which ends it)
+ * What a code point beyond ASCII becomes: the UTF-16 units of its lowercase
+ * form, with -1 where a character that is not a letter or number ends the
+ * word (U+0130 lowercases to i and a combining dot, which ends it)
  */
-const lowered = new Map<number, readonly number[]>()
+function lowerOf (codePoint: number): number[] {
+  const out: number[] = []
+  for (const char of String.fromCodePoint(codePoint).toLowerCase()) {
+    if (!WORD_CHAR.test(char)) {
+      out.push(-1)
+      continue
+    }
+    const folded = char === 'ς' ? 'σ' : char
+    for (let i = 0; i < folded.length; i++) out.push(folded.charCodeAt(i))
+  }
+  return out
+}
+
+/**
+ * `lowerOf` of the Basic Multilingual Plane, worked out once per character
+ * and kept in a fixed table (128 KB a thread, however many scripts its texts
+ * use): 0 not worked out yet, 1 a character that ends a word, 2 one whose
+ * lowercase has several units (in `several`), else its one lowercase unit
+ */
+const BMP = new Uint16Array(0x10000)
+const ENDS = 1
+const SEVERAL = 2
+const several = new Map<number, readonly number[]>()
+/** Code points beyond the BMP, and the few BMP ones of several units: bounded, cleared when full */
+const SEVERAL_LIMIT = 4096
+
+const WORD_END = [-1] as const
+/** The answer for a character of one lowercase unit, reused: read before the next call */
+const single: number[] = [0]
 
 function lower (codePoint: number): readonly number[] {
-  let units = lowered.get(codePoint)
-  if (units == null) {
-    const out: number[] = []
-    for (const char of String.fromCodePoint(codePoint).toLowerCase()) {
-      if (!WORD_CHAR.test(char)) {
-        out.push(-1)
-        continue
-      }
-      const folded = char === 'ς' ? 'σ' : char
-      for (let i = 0; i < folded.length; i++) out.push(folded.charCodeAt(i))
+  if (codePoint < 0x10000) {
+    let value = BMP[codePoint]
+    if (value === 0) {
+      const units = lowerOf(codePoint)
+      value = units.length === 1 ? (units[0] < 0 ? ENDS : units[0]) : SEVERAL
+      if (value === SEVERAL) remember(codePoint, units)
+      BMP[codePoint] = value
     }
-    units = out
-    lowered.set(codePoint, units)
+    if (value === ENDS) return WORD_END
+    if (value !== SEVERAL) {
+      single[0] = value
+      return single
+    }
+  }
+  let units = several.get(codePoint)
+  if (units == null) {
+    units = lowerOf(codePoint)
+    remember(codePoint, units)
   }
   return units
+}
+
+function remember (codePoint: number, units: readonly number[]): void {
+  if (several.size >= SEVERAL_LIMIT) several.clear()
+  several.set(codePoint, units)
 }
 
 /** Suffixes the stemmer removes, the first that fits, as UTF-16 units */

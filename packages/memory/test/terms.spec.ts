@@ -54,6 +54,17 @@ describe('TermScanner', () => {
     }
   })
 
+  it('reads texts of more distinct characters than it keeps worked out, the same each time', () => {
+    const scanner = new TermScanner()
+    // 6,000 CJK ideographs beyond the BMP, and Latin letters of every case, as words
+    const astral = Array.from({ length: 6_000 }, (_, i) => String.fromCodePoint(0x20000 + i) + (i % 7 === 0 ? 'İ' : '')).join(' ')
+    const latin = Array.from({ length: 0x250 - 0xc0 }, (_, i) => String.fromCodePoint(0xc0 + i)).join('x ')
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(scanned(scanner, astral), expected(astral))
+      assert.deepEqual(scanned(scanner, latin), expected(latin))
+    }
+  })
+
   it('reuses its buffers and grows them for a text of many words and a very long word', () => {
     const scanner = new TermScanner()
     const many = Array.from({ length: 3_000 }, (_, i) => `word${i}`).join(' ')
