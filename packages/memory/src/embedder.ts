@@ -281,9 +281,12 @@ export function tokenize (text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map(stem)
 }
 
+/** Suffixes the stemmer removes from a word of more than 4 units: the first that leaves 3 or more */
+export const STEM_SUFFIXES: readonly string[] = ['ing', 'ed', 'es', 's']
+
 function stem (word: string): string {
   if (word.length <= 4) return word
-  for (const suffix of ['ing', 'ed', 'es', 's']) {
+  for (const suffix of STEM_SUFFIXES) {
     if (word.endsWith(suffix) && word.length - suffix.length >= 3) return word.slice(0, -suffix.length)
   }
   return word

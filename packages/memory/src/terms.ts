@@ -1,4 +1,4 @@
-import { STOPWORDS } from './embedder.js'
+import { STEM_SUFFIXES, STOPWORDS } from './embedder.js'
 import { grown } from './int-list.js'
 
 /**
@@ -89,8 +89,8 @@ function remember (codePoint: number, units: readonly number[]): void {
   several.set(codePoint, units)
 }
 
-/** Suffixes the stemmer removes, the first that fits, as UTF-16 units */
-const SUFFIXES = ['ing', 'ed', 'es', 's'].map(s => Array.from(s, c => c.charCodeAt(0)))
+/** The stemmer's suffixes (the embedder's), as UTF-16 units */
+const SUFFIXES = STEM_SUFFIXES.map(s => Array.from(s, c => c.charCodeAt(0)))
 
 /**
  * Splits texts into word hashes. One scanner per thread of use: `scan`
@@ -278,8 +278,8 @@ export class TermTable {
  * `hashes[2 × (ends[i - 1] ?? 0) … 2 × ends[i]]`
  */
 export class WordPacker {
-  private readonly scanner = new TermScanner()
-  private readonly stopwords = new TermTable()
+  private readonly scanner = threadScanner()
+  private readonly stopwords = threadStopwords()
   private hashes = new Int32Array(4096)
   private words = 0
   private readonly ends: number[] = []
@@ -308,6 +308,21 @@ export class WordPacker {
   packed (): PackedWords {
     return { hashes: this.hashes.slice(0, this.words * 2), ends: Uint32Array.from(this.ends) }
   }
+}
+
+let scanner: TermScanner | undefined
+let stopwords: TermTable | undefined
+
+/** One scanner per thread for the packers, which run one at a time */
+function threadScanner (): TermScanner {
+  scanner ??= new TermScanner()
+  return scanner
+}
+
+/** One table per thread that knows the stopwords, and only them */
+function threadStopwords (): TermTable {
+  stopwords ??= new TermTable()
+  return stopwords
 }
 
 /** The words of many texts, as `WordPacker` packs them */
