@@ -22,6 +22,7 @@ describe('heartbeat topic validator', () => {
   let receiver: OvermindNode
   const attackers: OvermindNode[] = []
   const rejectedAtReceiver: string[] = []
+  let relayDisconnects = 0
 
   before(async () => {
     psk = meshKey()
@@ -30,6 +31,9 @@ describe('heartbeat topic validator', () => {
     // attackers come later and keep away from the receiver themselves
     receiver = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: never(() => honest) } })
     receiver.libp2p.services.heartbeat.addEventListener('heartbeat:rejected', evt => { rejectedAtReceiver.push(evt.detail.reason) })
+    receiver.libp2p.addEventListener('peer:disconnect', evt => {
+      if (evt.detail.equals(relay.libp2p.peerId)) relayDisconnects++
+    })
     await waitFor(() => receiver.peers().find(p => p.peerId === honest.peerId)?.status === 'alive', { message: 'honest beats to reach the receiver through the relay' })
   })
 
@@ -105,10 +109,16 @@ describe('heartbeat topic validator', () => {
   })
 
   it('keeps relaying the beats of honest peers', async () => {
-    const beats = (): number => receiver.peers().find(p => p.peerId === honest.peerId)?.beats ?? 0
-    const before = beats()
-    await waitFor(() => beats() > before + 2, { message: 'more beats from the honest peer' })
-    assert.equal(receiver.peers().find(p => p.peerId === relay.peerId)?.status, 'connected')
+    const beatsOf = (node: OvermindNode) => (): number => receiver.peers().find(p => p.peerId === node.peerId)?.beats ?? 0
+    const honestBeats = beatsOf(honest)
+    const relayBeats = beatsOf(relay)
+    const before = { honest: honestBeats(), relay: relayBeats() }
+    await waitFor(() => honestBeats() > before.honest + 2, { message: 'more beats from the honest peer' })
+    await waitFor(() => relayBeats() > before.relay + 2, { message: 'more beats from the relay itself' })
+    // the relay kept its link to the receiver through every attack; its status is read when a beat
+    // has just arrived, since a one-process mesh on a loaded machine may honestly show a late beat
+    assert.equal(relayDisconnects, 0)
+    await waitFor(() => receiver.peers().find(p => p.peerId === relay.peerId)?.status === 'connected', { message: 'the relay to show as connected' })
     assert.deepEqual(rejectedAtReceiver, [])
   })
 })
