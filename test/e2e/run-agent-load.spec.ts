@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { multiaddr } from '@multiformats/multiaddr'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
@@ -10,7 +11,19 @@ const MAX_QUEUE = 8
 const PER_CALLER = 4
 const RUN_MS = 400
 
-interface Sent { caller: string, ok: boolean, error?: string, settledAt: number }
+interface Sent { caller: string, ok: boolean, error?: string, message?: string, settledAt: number }
+
+/** `count` runs of `work` on `host` from `from`, all at once */
+function flood (from: OvermindNode, host: OvermindNode, name: string, count: number): Array<Promise<Sent>> {
+  return Array.from({ length: count }, async (_, i) => {
+    try {
+      await from.libp2p.services.runAgent.run('work', new TextEncoder().encode(`${name}-${i}`), { node: host.peerId, deadline: 60_000 })
+      return { caller: name, ok: true, settledAt: Date.now() }
+    } catch (err: any) {
+      return { caller: name, ok: false, error: err.name, message: err.message, settledAt: Date.now() }
+    }
+  })
+}
 
 describe('run_agent under overload', () => {
   const psk = meshKey()
@@ -44,20 +57,9 @@ describe('run_agent under overload', () => {
     await Promise.all([host, x, y].map(async n => { await n?.stop() }))
   })
 
-  function flood (from: OvermindNode, name: string, count: number): Array<Promise<Sent>> {
-    return Array.from({ length: count }, async (_, i) => {
-      try {
-        await from.libp2p.services.runAgent.run('work', new TextEncoder().encode(`${name}-${i}`), { node: host.peerId, deadline: 60_000 })
-        return { caller: name, ok: true, settledAt: Date.now() }
-      } catch (err: any) {
-        return { caller: name, ok: false, error: err.name, settledAt: Date.now() }
-      }
-    })
-  }
-
   it('answers 10× its capacity at once with accepted or busy, completes every accepted run and shares the queue fairly', async () => {
     // capacity: 2 running + 8 waiting; two callers send 50 each, all at once
-    const sent = Promise.all([...flood(x, 'x', 50), ...flood(y, 'y', 50)])
+    const sent = Promise.all([...flood(x, host, 'x', 50), ...flood(y, host, 'y', 50)])
     // the host's load reaches the callers in its next heartbeats
     const seen = await waitFor(() => {
       const advert = x.libp2p.services.runAgent.agents().find(a => a.name === 'work' && a.host === host.peerId)
@@ -67,7 +69,8 @@ describe('run_agent under overload', () => {
     const results = await sent
     const accepted = results.filter(r => r.ok)
     const busy = results.filter(r => !r.ok)
-    assert.deepEqual([...new Set(busy.map(r => r.error))], ['AllHostsBusyError'], 'every refusal is a busy answer')
+    const others = [...new Set(busy.filter(r => r.error !== 'AllHostsBusyError').map(r => `${r.error}: ${r.message}`))]
+    assert.deepEqual(others, [], 'every refusal is a busy answer')
     assert.ok(accepted.length >= CONCURRENCY + MAX_QUEUE - 1 && accepted.length <= CONCURRENCY + MAX_QUEUE + CONCURRENCY, `${accepted.length} accepted`)
     // busy at once: every busy answer came before the first accepted run could finish
     const firstDone = Math.min(...accepted.map(r => r.settledAt))
@@ -85,12 +88,49 @@ describe('run_agent under overload', () => {
   })
 
   it('keeps room for a caller that comes after another\'s flood', async () => {
-    const xs = flood(x, 'x', 30)
+    const xs = flood(x, host, 'x', 30)
     await delay(100)
-    const ys = await Promise.all(flood(y, 'y', 3))
+    const ys = await Promise.all(flood(y, host, 'y', 3))
     const xr = await Promise.all(xs)
-    assert.equal(ys.filter(r => r.ok).length, 3, 'the late caller got all its runs in')
+    assert.equal(ys.filter(r => r.ok).length, 3, `the late caller got all its runs in: ${ys.filter(r => !r.ok).map(r => `${r.error}: ${r.message}`).join('; ')}`)
     const lastX = Math.max(...xr.filter(r => r.ok).map(r => r.settledAt))
     assert.ok(Math.max(...ys.map(r => r.settledAt)) <= lastX, 'the late caller did not wait behind the whole flood')
+  })
+})
+
+describe('run_agent to a host still finishing the connection', () => {
+  // the host takes a while after its stream muxer is up before it hands the
+  // connection to libp2p, as a loaded host does: streams the caller opens
+  // meanwhile wait as "early streams"
+  const SLOW_UPGRADE_MS = 500
+  const psk = meshKey()
+  let host: OvermindNode
+  let caller: OvermindNode
+
+  before(async () => {
+    host = await startTestNode({
+      psk,
+      agentFunctions: { work: async (input) => { await delay(RUN_MS); return input } },
+      config: c => {
+        c.runs.maxQueue = MAX_QUEUE
+        c.runs.maxQueuePerCaller = MAX_QUEUE
+        c.agents = agents([{ name: 'work', runner: 'builtin', builtin: 'work', concurrency: CONCURRENCY }])
+      },
+      libp2p: { connectionGater: { denyInboundUpgradedConnection: async () => { await delay(SLOW_UPGRADE_MS); return false } } }
+    })
+    caller = await startTestNode({ psk })
+  })
+
+  after(async () => {
+    await Promise.all([host, caller].map(async n => { await n?.stop() }))
+  })
+
+  it('answers every run of a burst sent before the host finished accepting the connection, on that connection', async () => {
+    const connection = await caller.libp2p.dial(multiaddr(tcpAddress(host)))
+    const results = await Promise.all(flood(caller, host, 'c', 30))
+    const failed = results.filter(r => !r.ok && r.error !== 'AllHostsBusyError').map(r => `${r.error}: ${r.message}`)
+    assert.deepEqual([...new Set(failed)], [], 'every run is accepted or answered busy')
+    assert.ok(results.filter(r => r.ok).length >= CONCURRENCY, `${results.filter(r => r.ok).length} accepted`)
+    assert.equal(connection.status, 'open', 'the connection the burst went over is still open')
   })
 })

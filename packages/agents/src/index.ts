@@ -50,7 +50,7 @@ import type { ComponentLogger, ContentRouting, PeerId, PeerStore, TypedEventTarg
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 
-export { RUN_PROTOCOL } from './constants.js'
+export { RUN_PROTOCOL, MAX_INBOUND_STREAMS as MAX_INBOUND_RUN_STREAMS } from './constants.js'
 export { agentCid, checkInput } from './run-agent.js'
 export { MAX_RUN_INPUT_SIZE } from '@overmind/protocols'
 export { AgentHost } from './host.js'

@@ -15,7 +15,7 @@ import { webSockets } from '@libp2p/websockets'
 import { isPrivate } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createRunner, runAgent } from '@overmind/agents'
+import { MAX_INBOUND_RUN_STREAMS, createRunner, runAgent } from '@overmind/agents'
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
 import { HybridLogicalClock } from '@overmind/hlc'
@@ -46,12 +46,23 @@ import type { Registry } from 'prom-client'
 const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 
 /**
+ * Streams a peer may open on a new connection before this node has finished
+ * accepting it (the muxer is up, libp2p has not taken the connection yet):
+ * as many as one protocol of ours accepts at once (run-agent's limit), where
+ * yamux's default of 10 resets the whole connection when a caller's burst of
+ * runs reaches a host that is slow to finish (a loaded event loop)
+ */
+const MAX_EARLY_STREAMS = MAX_INBOUND_RUN_STREAMS
+
+/**
  * The stream muxer of a node: yamux with receive windows of at most
  * MAX_STREAM_WINDOW, so a reader that pauses a stream (a sync exchange
- * whose pages wait to be written) holds at most that much of it in memory
+ * whose pages wait to be written) holds at most that much of it in memory,
+ * and room for MAX_EARLY_STREAMS streams opened while a connection is
+ * still being accepted
  */
 export function meshStreamMuxer (): ReturnType<typeof yamux> {
-  return yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })
+  return yamux({ maxEarlyStreams: MAX_EARLY_STREAMS, streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })
 }
 
 export interface OvermindServices extends Record<string, unknown> {
