@@ -138,6 +138,10 @@ export interface RunAnsweredEvent {
   caller: string
   agent: string
   status: 'accepted' | 'busy' | 'refused'
+  /** Runs of the agent holding a slot on this host when it decided */
+  running: number
+  /** Runs waiting on this host when it decided, this one included when accepted */
+  queued: number
 }
 
 export interface RunAgentEvents {

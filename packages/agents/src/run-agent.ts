@@ -356,10 +356,11 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
     const cancel = new AbortController()
     const admission = this.host.admit({ agent: request.agent, input: request.input, caller, remote: true, timeout: request.timeoutMs, signal: cancel.signal })
+    const load = { running: this.host.load(request.agent)?.running ?? 0, queued: this.host.queueDepth }
     if (admission.status !== 'accepted') {
       await answer(admission.status === 'busy' ? RunStatus.BUSY : RunStatus.REFUSED, admission.status === 'refused' ? admission.reason : '')
+      this.safeDispatchEvent('run:answered', { detail: { caller, agent: request.agent, status: admission.status, ...load } })
       await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
-      this.safeDispatchEvent('run:answered', { detail: { caller, agent: request.agent, status: admission.status } })
       return
     }
     const record = this.open(key, { role: 'host', agent: request.agent, peer: caller, callerAgent: request.callerAgent })
@@ -372,7 +373,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     let end: RunEnd | undefined
     try {
       await answer(RunStatus.ACCEPTED, '', admission.position)
-      this.safeDispatchEvent('run:answered', { detail: { caller, agent: request.agent, status: 'accepted' } })
+      this.safeDispatchEvent('run:answered', { detail: { caller, agent: request.agent, status: 'accepted', ...load } })
       let seq = 0
       for (;;) {
         const next = await admission.frames.next()
