@@ -140,7 +140,7 @@ export interface RunAnsweredEvent {
   status: 'accepted' | 'busy' | 'refused'
   /** Runs of the agent holding a slot on this host when it decided */
   running: number
-  /** Runs waiting on this host when it decided, this one included when accepted */
+  /** Runs waiting on this host when it decided, this one too when it was queued */
   queued: number
 }
 
