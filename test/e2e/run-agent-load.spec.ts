@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import type { TestNodeOptions } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
 import type { RunAnsweredEvent } from '@overmind/agents'
 import type { OvermindNode } from '@overmind/node'
@@ -13,6 +14,20 @@ const PER_CALLER = 4
 const RUN_MS = 400
 
 interface Sent { caller: string, ok: boolean, error?: string, message?: string, settledAt: number }
+
+/** A node hosting `work` (RUN_MS a run) with CONCURRENCY slots and a queue of MAX_QUEUE, `perCaller` of it for one caller */
+async function startHost (psk: Uint8Array, perCaller: number, libp2p?: TestNodeOptions['libp2p']): Promise<OvermindNode> {
+  return await startTestNode({
+    psk,
+    agentFunctions: { work: async (input) => { await delay(RUN_MS); return input } },
+    config: c => {
+      c.runs.maxQueue = MAX_QUEUE
+      c.runs.maxQueuePerCaller = perCaller
+      c.agents = agents([{ name: 'work', runner: 'builtin', builtin: 'work', concurrency: CONCURRENCY }])
+    },
+    libp2p
+  })
+}
 
 /** `count` runs of `work` on `host` from `from`, all at once */
 function flood (from: OvermindNode, host: OvermindNode, name: string, count: number): Array<Promise<Sent>> {
@@ -35,15 +50,7 @@ describe('run_agent under overload', () => {
   let sampler: ReturnType<typeof setInterval> | undefined
 
   before(async () => {
-    host = await startTestNode({
-      psk,
-      agentFunctions: { work: async (input) => { await delay(RUN_MS); return input } },
-      config: c => {
-        c.runs.maxQueue = MAX_QUEUE
-        c.runs.maxQueuePerCaller = PER_CALLER
-        c.agents = agents([{ name: 'work', runner: 'builtin', builtin: 'work', concurrency: CONCURRENCY }])
-      }
-    })
+    host = await startHost(psk, PER_CALLER)
     x = await startTestNode({ psk, bootstrap: [tcpAddress(host)] })
     y = await startTestNode({ psk, bootstrap: [tcpAddress(host)] })
     await waitFor(() => [x, y].every(n => n.libp2p.getConnections(host.libp2p.peerId).length > 0), { timeout: 10_000 })
@@ -115,16 +122,7 @@ describe('run_agent to a host still finishing the connection', () => {
   let caller: OvermindNode
 
   before(async () => {
-    host = await startTestNode({
-      psk,
-      agentFunctions: { work: async (input) => { await delay(RUN_MS); return input } },
-      config: c => {
-        c.runs.maxQueue = MAX_QUEUE
-        c.runs.maxQueuePerCaller = MAX_QUEUE
-        c.agents = agents([{ name: 'work', runner: 'builtin', builtin: 'work', concurrency: CONCURRENCY }])
-      },
-      libp2p: { connectionGater: { denyInboundUpgradedConnection: async () => { await delay(SLOW_UPGRADE_MS); return false } } }
-    })
+    host = await startHost(psk, MAX_QUEUE, { connectionGater: { denyInboundUpgradedConnection: async () => { await delay(SLOW_UPGRADE_MS); return false } } })
     caller = await startTestNode({ psk })
   })
 
