@@ -72,13 +72,14 @@ const writtenLeg: number[] = []
 
 // ---------------------------------------------------------------- the mesh
 
-// production timers, except the first DHT self-query (as mesh-worker.ts)
+// production timers (a node makes its first DHT self-query after a second
+// whatever the interval, then one every querySelfInterval), as mesh-worker.ts
 const config = (c: OvermindConfig): void => {
   const defaults = defaultConfig()
   c.heartbeat.interval = defaults.heartbeat.interval
   c.discovery.rejoinInterval = defaults.discovery.rejoinInterval
   c.memory.syncInterval = defaults.memory.syncInterval
-  c.dht.querySelfInterval = 5_000
+  c.dht.querySelfInterval = defaults.dht.querySelfInterval
 }
 const label = `gossip ${NODES} nodes`
 const psk = meshKey()

@@ -12,13 +12,12 @@ import type { OvermindNode } from '@overmind/node'
 
 const count = Number(process.argv[2] ?? 20)
 const timeout = Number(process.argv[3] ?? 180_000)
-// the defaults a real node runs with (30 s heartbeats: newcomers get early
-// beats), except the first DHT self-query, which a short querySelfInterval
-// brings forward
+// the timers a real node runs with (30 s heartbeats: newcomers get early
+// beats; the first DHT self-query after a second, then one every 30 s)
 const config = (c: OvermindConfig): void => {
   c.heartbeat.interval = defaultConfig().heartbeat.interval
   c.discovery.rejoinInterval = defaultConfig().discovery.rejoinInterval
-  c.dht.querySelfInterval = 5_000
+  c.dht.querySelfInterval = defaultConfig().dht.querySelfInterval
 }
 global.gc?.()
 const baseline = process.memoryUsage().rss
