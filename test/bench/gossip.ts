@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util'
 import { defaultConfig } from '@overmind/config'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
-import { chart, fmt, percentile, table } from './report.js'
+import { chart, cpuMs, fmt, percentile, table } from './report.js'
 import type { OvermindConfig } from '@overmind/config'
 import type { OvermindNode } from '@overmind/node'
 
@@ -54,11 +54,6 @@ function progressDone (label: string, message: string): void {
   process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}${label}: ${message}${' '.repeat(20)}\n`)
 }
 
-/** CPU time of the whole process (all threads) in ms */
-function cpuMs (): number {
-  const { user, system } = process.cpuUsage()
-  return (user + system) / 1000
-}
 /** A path's latency per (message, receiver) pair (Infinity: not delivered in time), CPU and wall time of its phases */
 interface PathFigures { latencies: number[], cpu: number, wall: number }
 const bare: PathFigures = { latencies: [], cpu: 0, wall: 0 }

@@ -19,3 +19,9 @@ export function fmt (n: number): string {
 export function percentile (sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]
 }
+
+/** CPU time of the whole process (all threads) in ms, since `since` (a `process.cpuUsage()`) when given */
+export function cpuMs (since?: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since)
+  return (user + system) / 1000
+}
