@@ -1,4 +1,5 @@
 import { ApiClient, importLines, openDataDir, openMemoryStore } from '@overmind/node'
+import { StorageError } from '@overmind/memory'
 import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
 import type { ImportProgress } from '@overmind/node'
 
@@ -33,7 +34,7 @@ export async function openMemoryAccess (dataDir: string): Promise<MemoryAccess> 
   try {
     return new StoreMemory(await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey }))
   } catch (err: any) {
-    if (/lock/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
+    if (err instanceof StorageError && err.problem === 'locked') {
       throw new Error(`the memory of ${dir.path} is in use by another process (a node starting or stopping?)`)
     }
     throw err

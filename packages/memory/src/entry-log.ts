@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises'
 import { EntryKind, SignedEntry, Zone } from '@overmind/protocols'
-import { Level } from 'level'
+import { ClassicLevel } from 'classic-level'
 import { entryId, vectorFromBytes, vectorToBytes } from './entry.js'
+import { StorageError } from './errors.js'
+import { checkStoreFolder, diagnose, folderState, manifestOf, storageError } from './storage.js'
 import { LogHeads } from './version-vector.js'
 import type { VerifiedEntry } from './entry.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -23,7 +25,7 @@ export interface StoredChunk {
 /** Where a log position points */
 export type LogRef = { kind: 'chunk', ordinal: number, id: string } | { kind: 'event', id: string }
 
-function sublevelOf (db: Level<string, Uint8Array>, name: string) {
+function sublevelOf (db: ClassicLevel<string, Uint8Array>, name: string) {
   return db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
 }
 
@@ -57,16 +59,18 @@ const utf8Text = new TextDecoder()
  */
 export class EntryLog {
   readonly heads = new LogHeads()
-  private readonly db: Level<string, Uint8Array>
+  private readonly db: ClassicLevel<string, Uint8Array>
   private readonly chunkLevel: Sublevel
   private readonly eventLevel: Sublevel
   private readonly logLevel: Sublevel
   private readonly vectorLevel: Sublevel
   private readonly metaLevel: Sublevel
   private next = 1
+  readonly path: string
 
   private constructor (path: string) {
-    this.db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    this.path = path
+    this.db = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     const sub = (name: string): Sublevel => sublevelOf(this.db, name)
     this.chunkLevel = sub('chunks')
     this.eventLevel = sub('events')
@@ -75,25 +79,95 @@ export class EntryLog {
     this.metaLevel = sub('meta')
   }
 
-  /** Opens (or creates) the log and reads the heads of every author's log */
-  static async open (path: string): Promise<EntryLog> {
-    await mkdir(path, { recursive: true })
+  /**
+   * Opens the log and reads the heads of every author's log. A new log is
+   * created only in a folder that is missing or empty, unless `create` is
+   * false; a folder that holds a store is checked first (see storage.ts)
+   * and opened as it is, or not at all: a StorageError names the file.
+   */
+  static async open (path: string, options: { create?: boolean } = {}): Promise<EntryLog> {
+    const state = await folderState(path)
+    if (state === 'store') {
+      await checkStoreFolder(path)
+    } else if (options.create === false) {
+      throw new StorageError('missing', path, `${path} holds no memory store; nothing was created: \`overmind repair\` rebuilds one from what peers hold`)
+    } else {
+      await mkdir(path, { recursive: true })
+    }
     const log = new EntryLog(path)
-    await log.db.open()
+    try {
+      await log.db.open({ createIfMissing: state !== 'store' })
+    } catch (err) {
+      throw storageError(err, path, await manifestOf(path))
+    }
     try {
       await log.migrate()
-      for await (const key of log.logLevel.keys()) {
-        const [zone, author, seq] = key.split('!')
-        log.heads.add(zoneFromDigit(zone), author, BigInt(`0x${seq}`))
-      }
-      for await (const key of log.chunkLevel.keys({ reverse: true, limit: 1 })) {
-        log.next = parseInt(key, 16) + 1
-      }
+      await log.readHeads()
     } catch (err) {
+      const failure = await log.explain(err)
       await log.db.close()
-      throw err
+      throw failure
     }
     return log
+  }
+
+  private async readHeads (): Promise<void> {
+    for await (const key of this.logLevel.keys()) {
+      const [zone, author, seq] = key.split('!')
+      this.heads.add(zoneFromDigit(zone), author, BigInt(`0x${seq}`))
+    }
+    for await (const key of this.chunkLevel.keys({ reverse: true, limit: 1 })) {
+      this.next = Math.max(this.next, parseInt(key, 16) + 1)
+    }
+  }
+
+  /**
+   * Closes LevelDB and opens it again, checked as at open: what a failed
+   * write left behind (a torn record, a background error LevelDB keeps) is
+   * settled by LevelDB's recovery, and a damaged log stops it
+   */
+  async reopen (): Promise<void> {
+    await this.db.close()
+    await checkStoreFolder(this.path)
+    try {
+      await this.db.open({ createIfMissing: false })
+      // sublevels close with their database, and do not open with it
+      for (const sublevel of [this.chunkLevel, this.eventLevel, this.logLevel, this.vectorLevel, this.metaLevel]) await sublevel.open()
+    } catch (err) {
+      throw storageError(err, this.path, await manifestOf(this.path))
+    }
+  }
+
+  /**
+   * An error of LevelDB as a StorageError; for damage LevelDB does not
+   * locate, LevelDB's repair is run on a copy of the files to name the file
+   */
+  async explain (err: any): Promise<StorageError> {
+    const failure = storageError(err, this.path)
+    if (failure.problem !== 'corrupt' || failure.path !== this.path) return failure
+    try {
+      const { damaged } = await diagnose(this.path)
+      if (damaged.length > 0) return storageError(err, this.path, damaged.map(d => d.file).join(', '))
+    } catch {}
+    return failure
+  }
+
+  /** The highest seq of an author's log in a zone, as the disk holds it */
+  async lastSeq (zone: Zone, author: string): Promise<bigint> {
+    for await (const key of this.logLevel.keys({ gte: `${zoneDigit(zone)}!${author}!`, lt: `${zoneDigit(zone)}!${author}!~`, reverse: true, limit: 1 })) {
+      return BigInt(`0x${key.split('!')[2]}`)
+    }
+    return 0n
+  }
+
+  /** Whether the disk holds each of these writes */
+  async holds (writes: LogWrite[]): Promise<boolean[]> {
+    return await Promise.all(writes.map(async ({ entry, ordinal }) => {
+      const value = entry.kind === EntryKind.CHUNK
+        ? await this.chunkLevel.get(chunkKey(ordinal ?? 0, entry.id))
+        : await this.eventLevel.get(entry.id)
+      return value != null
+    }))
   }
 
   async close (): Promise<void> {

@@ -52,8 +52,18 @@ export class StoreClosedError extends Error {
   override name = 'StoreClosedError'
 }
 
-/** A write failed (a full or failing disk): the store takes no more writes until it is opened again */
-export class StoreFailedError extends Error {
-  static override name = 'StoreFailedError'
-  override name = 'StoreFailedError'
+/** What went wrong with the disk under a store */
+export type StorageProblem = 'full' | 'corrupt' | 'missing' | 'locked' | 'io'
+
+/**
+ * The disk under a store failed or holds something the store cannot trust:
+ * `problem` says what, `path` which file or folder. After a failed write the
+ * store acknowledges no write until it has reopened and checked its files.
+ */
+export class StorageError extends Error {
+  static override name = 'StorageError'
+  override name = 'StorageError'
+  constructor (readonly problem: StorageProblem, readonly path: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
 }

@@ -42,6 +42,8 @@ export { outboundEntry } from './wire-guard.js'
 export { confidence } from './fold.js'
 export type { LogHead } from './version-vector.js'
 export {
-  EntryRejectedError, ChunkNotFoundError, InvalidInputError, NotAuthorError, ZoneViolationError, EmbedderError, StoreClosedError, StoreFailedError
+  EntryRejectedError, ChunkNotFoundError, InvalidInputError, NotAuthorError, ZoneViolationError, EmbedderError, StoreClosedError, StorageError
 } from './errors.js'
-export type { RejectReason } from './errors.js'
+export type { RejectReason, StorageProblem } from './errors.js'
+export { folderState, checkStoreFolder, checkLogFile, diagnose, storageError } from './storage.js'
+export type { Diagnosis, FolderState } from './storage.js'

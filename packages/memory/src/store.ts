@@ -12,21 +12,29 @@ import { wordsOf } from './terms.js'
 import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, checkSignature, envelopeParts, isEntryId, notCanonical, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
-import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StoreClosedError, StoreFailedError } from './errors.js'
+import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
 import { confidence, isForgotten } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
+import { canWrite, storageError } from './storage.js'
 import type { Embedder } from './embedder.js'
 import type { CheckedEntry, SignatureOptions, VerifiedChunk, VerifiedEntry, ZoneName } from './entry.js'
 import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
+import type { StorageProblem } from './errors.js'
 import type { ChunkFilter } from './memory-index.js'
 import type { LogHead } from './version-vector.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { VersionEntry } from '@overmind/protocols'
 
 export interface MemoryStoreInit {
-  /** Folder of the LevelDB database (created when missing) */
+  /**
+   * Folder of the LevelDB database. A store is created in it when it is
+   * missing or empty (unless `create` is false); a folder that holds a store
+   * is opened as it is or not at all
+   */
   path: string
+  /** @default true */
+  create?: boolean
   /** The node's identity: signs every chunk and event written here */
   privateKey: PrivateKey
   peerId: PeerId
@@ -60,6 +68,11 @@ export interface MemoryStoreInit {
    * disk, or a test's proof that nothing waits for the disk
    */
   beforeWrite?(entries: number): Promise<void>
+  /**
+   * Awaited after each batch is written, before it counts as written: a
+   * test's disk whose sync fails after the data reached it
+   */
+  afterWrite?(entries: number): Promise<void>
 }
 
 export interface PutInput {
@@ -179,6 +192,8 @@ export interface MemoryStats {
   indexed: { vectors: number, lexical: number }
   /** Work behind the writes: entries waiting to be written, vectors waiting for the graph or an embedder */
   backlog: { writes: number, graph: number, embedding: number, dropped: number }
+  /** Why the store acknowledges no write, while a failed write keeps it from writing */
+  failure?: { problem: StorageProblem, path: string, message: string, since: number }
 }
 
 interface Write {
@@ -203,6 +218,9 @@ const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
 /** From this many chunks on, a write is signed on the worker threads */
 const SIGN_IN_THREADS = 32
+/** First and longest pause between attempts to reopen the store after a failed write */
+const RECOVERY_FIRST_MS = 250
+const RECOVERY_MAX_MS = 30_000
 const utf8 = new TextEncoder()
 
 /**
@@ -248,8 +266,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** Entries of the batch being written */
   private writingEntries = 0
   private dropped = 0
-  /** Why writing stopped, once a write failed */
-  private failure?: Error
+  /** Why writing stopped, while a failed write keeps the store from writing */
+  private failure?: StorageError
+  private failedAt = 0
+  /** Local writes of a failed batch: the disk may hold them or not, known once the store reopens */
+  private limbo: Write[] = []
+  /** Reopening after a failed write, while it tries */
+  private recovering?: Promise<void>
+  private wakeRecovery?: () => void
   private readonly spaceWaiters: Array<() => void> = []
   /** The running write loop, while there is one */
   private writing?: Promise<void>
@@ -294,13 +318,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const embedder = init.embedder ?? new HashingEmbedder()
     // a remote embedder tells its size on first use
     const dimensions = embedder.dimensions !== 0 ? embedder.dimensions : (await embedder.embed(['dimensions']))[0].length
-    const entries = await EntryLog.open(init.path)
+    const entries = await EntryLog.open(init.path, { create: init.create })
     const store = new MemoryStore({ ...init, embedder }, entries, dimensions)
     try {
       await store.load()
     } catch (err) {
+      const failure = await entries.explain(err)
       await entries.close()
-      throw err
+      throw failure
     }
     store.closed = false
     // signing, hashing and checking entries of peers run there: start them before the first sync
@@ -349,6 +374,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.wakeRecovery?.()
+    await this.recovering
     await this.sequencer.catch(() => {})
     while (this.writing != null) await this.writing
     await this.backfill.stop()
@@ -371,7 +398,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * call before anything is written; all are durable when it resolves.
    */
   async putMany (inputs: PutInput[], options: AbortOptions = {}): Promise<ChunkView[]> {
-    this.assertOpen()
+    this.assertWritable()
     const checked = inputs.map(input => checkInput(input, this.defaultZone))
     const vectors = await this.embedder.embed(checked.map(c => c.text), options)
     const signed = await this.sequence(async () => {
@@ -442,7 +469,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   private async writeEvents (kind: EventKind, ids: string[], options: ReadOptions, fields: Partial<Event>, split = true): Promise<void> {
-    this.assertOpen()
+    this.assertWritable()
     if (ids.length === 0) throw new InvalidInputError('no chunk ids given')
     const agent = checkAgent(options.agent)
     // an event lives in the zone of its chunks, so events about private chunks stay private too
@@ -635,7 +662,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * only once it is durable, since its writer is told it is.
    */
   private async enqueue (write: Write): Promise<void> {
-    if (this.failure != null) throw new StoreFailedError(`the memory store cannot write: ${this.failure.message}`)
+    if (this.failure != null) throw this.refusal()
     write.ordinals = write.entries.map(entry => entry.kind === EntryKind.CHUNK ? this.entries.takeOrdinal() : undefined)
     for (const entry of write.entries) this.pending.add(entry.id)
     if (write.origin === 'remote') {
@@ -659,7 +686,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private pump (): void {
     if (this.writing != null) return
     this.writing = (async () => {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 && this.failure == null) {
         if (this.queue[0].origin === 'local') {
           await this.index.vectors.caughtUp()
           await this.backfill.below(EMBEDDING_BACKLOG)
@@ -674,7 +701,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       }
     })().finally(() => {
       this.writing = undefined
-      if (this.queue.length > 0) this.pump()
+      if (this.queue.length > 0 && this.failure == null) this.pump()
     })
   }
 
@@ -686,9 +713,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       // what peers sent is written, not synced: a crash of the process keeps it, and what a
       // power cut takes, anti-entropy brings back; a batch with a local write is synced
       await this.entries.append(items, { sync: group.some(write => write.origin === 'local') })
+      await this.init.afterWrite?.(items.length)
     } catch (err: any) {
       this.writingEntries = 0
-      this.fail(err, group)
+      this.fail(storageError(err, this.init.path), group)
       return
     }
     for (const write of group) {
@@ -709,18 +737,116 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   /**
-   * A write that fails leaves the store unable to tell what is on disk: it
-   * refuses every write from then on, and says so, until the node restarts
-   * and rebuilds from what the disk holds
+   * A write that fails leaves the store unable to tell what is on disk, and
+   * LevelDB may keep accepting writes after a log record it could not finish
+   * (writes a restart would then drop). So from the first failed write on,
+   * the store acknowledges no write: local writes are refused with a
+   * StorageError, entries from peers wait in the queue, and the store
+   * reopens LevelDB and checks it before it writes again (see `recover`).
    */
-  private fail (err: Error, group: Write[]): void {
+  private fail (err: StorageError, group: Write[]): void {
+    if (this.failure == null) this.failedAt = Date.now()
     this.failure ??= err
-    this.log.error('could not write %d entries, the memory store takes no more writes until the node restarts: %s', group.reduce((n, w) => n + w.entries.length, 0), err.message)
-    const failed = new StoreFailedError(`the memory store cannot write: ${err.message}`)
-    for (const write of [...group, ...this.queue.splice(0)]) {
-      for (const entry of write.entries) this.pending.delete(entry.id)
-      this.release(write)
-      write.reject?.(failed)
+    const entries = group.reduce((n, w) => n + w.entries.length, 0)
+    this.log.error('could not write %d entries; the memory store acknowledges no write until it has reopened its files: %s', entries, err.message)
+    const refused = this.refusal()
+    const remote: Write[] = []
+    for (const write of group) {
+      if (write.origin === 'remote') {
+        remote.push(write)
+      } else {
+        // the disk may hold these or not: known once the store reopens
+        this.limbo.push(write)
+        write.reject?.(refused)
+      }
+    }
+    for (const write of this.queue.splice(0)) {
+      if (write.origin === 'remote') {
+        remote.push(write)
+      } else {
+        for (const entry of write.entries) this.pending.delete(entry.id)
+        write.reject?.(refused)
+      }
+    }
+    // entries from peers are indexed already: they are written once the store writes again
+    this.queue = remote
+    this.recover()
+  }
+
+  /** What a write is told while the store does not write */
+  private refusal (): StorageError {
+    const failure = this.failure as StorageError
+    return new StorageError(failure.problem, failure.path, `the memory store takes no writes: ${failure.message}`, { cause: failure })
+  }
+
+  /**
+   * Reopens the store after a failed write, and tries again with a growing
+   * pause (a quarter second up to RECOVERY_MAX_MS) until it succeeds or the
+   * store closes: once a file can be written and synced in the folder,
+   * LevelDB is closed and opened again (its recovery settles what the
+   * failed write left), the local writes of the failed batch are looked up
+   * (those on disk are made visible, the others are gone), the node's own
+   * logs on disk are checked against what was acknowledged, and the next
+   * seqs are taken from the disk. Nothing of the failed batch was ever sent
+   * to a peer, so no seq that left the node is taken again.
+   */
+  private recover (): void {
+    this.recovering ??= (async () => {
+      let pause = RECOVERY_FIRST_MS
+      while (!this.closed && this.failure != null) {
+        await new Promise<void>(resolve => {
+          const timer = setTimeout(resolve, pause)
+          this.wakeRecovery = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        this.wakeRecovery = undefined
+        pause = Math.min(pause * 2, RECOVERY_MAX_MS)
+        if (this.closed || !(await canWrite(this.init.path))) continue
+        try {
+          await this.sequence(async () => {
+            while (this.writing != null) await this.writing
+            if (this.closed) return
+            await this.entries.reopen()
+            await this.settleLimbo()
+            this.failure = undefined
+            this.ownNext.clear()
+          })
+        } catch (err: any) {
+          this.failure = storageError(err, this.init.path)
+          this.log.error('the memory store could not reopen its files: %s', this.failure.message)
+          continue
+        }
+        if (this.failure == null) {
+          this.log('the memory store writes again, %d ms after a write failed', Date.now() - this.failedAt)
+          this.pump()
+        }
+      }
+    })().finally(() => { this.recovering = undefined })
+  }
+
+  /**
+   * The local writes of failed batches: visible if the disk holds them,
+   * gone if not; then every seq this node acknowledged must be on disk
+   */
+  private async settleLimbo (): Promise<void> {
+    for (const write of this.limbo) {
+      const items = write.entries.map((entry, i) => ({ entry, ordinal: write.ordinals?.[i] }))
+      const held = await this.entries.holds(items)
+      if (held.every(Boolean)) {
+        await this.applyAll(write)
+      } else {
+        for (const entry of write.entries) this.pending.delete(entry.id)
+      }
+    }
+    this.limbo = []
+    for (const zone of [Zone.PRIVATE, Zone.SHARED, Zone.FEDERATION]) {
+      const acknowledged = this.entries.heads.get(zone, this.self)?.max ?? 0n
+      const onDisk = await this.entries.lastSeq(zone, this.self)
+      if (onDisk < acknowledged) {
+        throw new StorageError('corrupt', this.init.path, `after reopening, this node's ${zoneName(zone)} log ends at seq ${onDisk} on disk, but seqs up to ${acknowledged} were acknowledged: \`overmind check\` shows what is missing`)
+      }
     }
   }
 
@@ -962,12 +1088,18 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       authors: stats.authors,
       model: this.embedder.model,
       indexed: stats.indexed,
-      backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped }
+      backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
+      ...(this.failure != null ? { failure: { problem: this.failure.problem, path: this.failure.path, message: this.failure.message, since: this.failedAt } } : {})
     }
   }
 
   private assertOpen (): void {
     if (this.closed) throw new StoreClosedError('the memory store is closed')
+  }
+
+  private assertWritable (): void {
+    this.assertOpen()
+    if (this.failure != null) throw this.refusal()
   }
 }
 

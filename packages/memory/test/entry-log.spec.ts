@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EntryKind, EventKind, SignedEntry, Zone } from '@overmind/protocols'
-import { Level } from 'level'
+import { ClassicLevel } from 'classic-level'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -137,7 +137,7 @@ describe('EntryLog', () => {
     const author = peerIdFromPrivateKey(key).toString()
     const entry = await chunk(key, 1)
     // the first layout, written as that version did
-    const db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const db = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     const sub = (name: string): any => db.sublevel(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     await db.batch([
       { type: 'put', sublevel: sub('chunks'), key: '000000000001', value: entry.bytes },

@@ -1,4 +1,5 @@
 import { LevelDatastore } from 'datastore-level'
+import { StorageError, checkStoreFolder, folderState, storageError } from '@overmind/memory'
 import { rm, writeFile, readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { startApiServer } from './api-server.js'
@@ -61,9 +62,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
 
   const tls = await readTls(dataDir, config.api.tlsCert, config.api.tlsKey)
   await refuseSecondNode(dataDir)
-  const datastore = new LevelDatastore(dataDir.paths.datastore)
   let node: OvermindNode
   try {
+    const datastore = await openDatastore(dataDir.paths.datastore)
     node = await OvermindNode.create({ config, privateKey: dataDir.privateKey, psk: dataDir.psk, datastore, memoryPath: dataDir.paths.memory, dataDir: dataDir.path, metrics: config.api.metrics })
   } catch (err: any) {
     throw translateOpenError(err, dataDir)
@@ -207,12 +208,24 @@ async function removeIfOurs (file: string): Promise<void> {
   } catch {}
 }
 
+/**
+ * libp2p's datastore (peer store, DHT records), checked as the memory store
+ * is before LevelDB opens it: never created over a folder that holds one
+ */
+async function openDatastore (path: string): Promise<LevelDatastore> {
+  const state = await folderState(path)
+  if (state === 'store') await checkStoreFolder(path)
+  return new LevelDatastore(path, { createIfMissing: state !== 'store' })
+}
+
+/** A store that does not open, said with the data dir's commands */
 function translateOpenError (err: any, dataDir: DataDir): Error {
-  const text = `${err.message} ${err.cause?.message ?? ''}`
-  if (/lock/i.test(text)) {
-    return new DataDirError(`the datastore ${dataDir.paths.datastore} is in use by another process: is a node already running on ${dataDir.path}?`)
+  const failure = err instanceof StorageError ? err : storageError(err, dataDir.paths.datastore)
+  if (failure.problem === 'locked') {
+    return new DataDirError(`${failure.message.replace(/\?$/, '')} (${dataDir.path})`, { cause: err })
   }
-  return err
+  if (failure.problem === 'io' && !(err instanceof StorageError)) return err
+  return new DataDirError(failure.message.replaceAll('`overmind check`', `\`overmind check --data-dir ${dataDir.path}\``).replaceAll('`overmind repair`', `\`overmind repair --data-dir ${dataDir.path}\``), { cause: err })
 }
 
 function translateListenError (err: any, listen: string[]): Error {

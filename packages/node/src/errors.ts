@@ -86,5 +86,5 @@ export const ERROR_KINDS: Record<string, { http: number, rpc: number }> = {
   StoreClosedError: { http: 503, rpc: -32010 },
   EmbedderError: { http: 502, rpc: -32011 },
   PayloadTooLargeError: { http: 413, rpc: -32012 },
-  StoreFailedError: { http: 507, rpc: -32013 }
+  StorageError: { http: 507, rpc: -32013 }
 }

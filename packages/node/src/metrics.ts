@@ -92,6 +92,16 @@ function registerGauges (node: MeteredNode, registry: Registry): void {
     }
   })
   gauge({
+    name: 'overmind_memory_write_failure',
+    help: 'Whether the memory store acknowledges no write (1) because a write failed, by what happened (full, corrupt, missing, locked, io), until it has reopened its files',
+    labelNames: ['problem'],
+    collect () {
+      const failure = node.memory?.stats().failure
+      this.reset()
+      if (node.memory != null) this.set({ problem: failure?.problem ?? 'none' }, failure != null ? 1 : 0)
+    }
+  })
+  gauge({
     name: 'overmind_memory_dropped_entries',
     help: 'Valid entries from peers dropped because the queue of writes was full (anti-entropy fetches them later)',
     collect () { this.set(node.memory?.stats().backlog.dropped ?? 0) }
