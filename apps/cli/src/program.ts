@@ -8,6 +8,7 @@ import { memoryCommand } from './commands/memory.js'
 import { peersCommand } from './commands/peers.js'
 import { startCommand } from './commands/start.js'
 import { statusCommand } from './commands/status.js'
+import { checkCommand, repairCommand } from './commands/store.js'
 
 /** Exit codes scripts can rely on */
 export const EXIT = {
@@ -47,6 +48,8 @@ Getting started:
   program.addCommand(agentsCommand())
   program.addCommand(runCommand())
   program.addCommand(mcpCommand())
+  program.addCommand(checkCommand())
+  program.addCommand(repairCommand())
   program.addCommand(demoCommand())
   return program
 }

@@ -22,6 +22,16 @@ export interface StoredChunk {
   bytes: Uint8Array
 }
 
+/** A chunk or an event as stored, with its key */
+export interface StoredRecord {
+  kind: 'chunk' | 'event'
+  key: string
+  id: string
+  /** Chunks: the local ordinal */
+  ordinal?: number
+  bytes: Uint8Array
+}
+
 /** Where a log position points */
 export type LogRef = { kind: 'chunk', ordinal: number, id: string } | { kind: 'event', id: string }
 
@@ -296,6 +306,45 @@ export class EntryLog {
     return out
   }
 
+  /** Chunks and events as stored, with their keys: what `overmind check` reads */
+  async * records (): AsyncGenerator<StoredRecord> {
+    for await (const [key, bytes] of this.chunkLevel.iterator()) yield { kind: 'chunk', key, ...parseChunkKey(key), bytes }
+    for await (const [id, bytes] of this.eventLevel.iterator()) yield { kind: 'event', key: id, id, bytes }
+  }
+
+  /** How many chunks and events are stored */
+  async count (): Promise<number> {
+    let count = 0
+    for await (const _ of this.chunkLevel.keys()) count++
+    for await (const _ of this.eventLevel.keys()) count++
+    return count
+  }
+
+  /** Ordinals of the vectors kept for chunks of another model */
+  async * vectorOrdinals (): AsyncGenerator<number> {
+    for await (const key of this.vectorLevel.keys()) yield parseInt(key, 16)
+  }
+
+  /** The key and value of a log position, as `append` writes them */
+  static position (record: Pick<StoredRecord, 'kind' | 'key'>, zone: Zone, author: string, seq: bigint): { key: string, value: string } {
+    return { key: logKey(zone, author, seq), value: `${record.kind === 'chunk' ? 'c' : 'e'}${record.key}` }
+  }
+
+  /** The raw value of every log position, by key */
+  async * positionValues (): AsyncGenerator<{ key: string, value: string }> {
+    for await (const [key, value] of this.logLevel.iterator()) yield { key, value: utf8Text.decode(value) }
+  }
+
+  /** Removes and adds records and log positions in one synced batch: what `overmind repair` changes */
+  async mend (changes: { remove?: Array<Pick<StoredRecord, 'kind' | 'key'>>, removePositions?: string[], addPositions?: Array<{ key: string, value: string }>, removeVectors?: number[] }): Promise<void> {
+    const batch = this.db.batch()
+    for (const record of changes.remove ?? []) batch.del(record.key, { sublevel: record.kind === 'chunk' ? this.chunkLevel : this.eventLevel })
+    for (const key of changes.removePositions ?? []) batch.del(key, { sublevel: this.logLevel })
+    for (const { key, value } of changes.addPositions ?? []) batch.put(key, utf8.encode(value), { sublevel: this.logLevel })
+    for (const ordinal of changes.removeVectors ?? []) batch.del(hex(ordinal), { sublevel: this.vectorLevel })
+    await batch.write({ sync: true })
+  }
+
   /**
    * Stores of the first layout keyed chunks by ordinal alone and computed
    * every id at open; the id now lives in the key.
@@ -352,7 +401,7 @@ export function zoneDigit (zone: Zone): string {
   }
 }
 
-function zoneFromDigit (digit: string): Zone {
+export function zoneFromDigit (digit: string): Zone {
   return ({ 1: Zone.PRIVATE, 2: Zone.SHARED, 3: Zone.FEDERATION } as Record<string, Zone>)[digit]
 }
 

@@ -54,6 +54,10 @@ export async function checkStoreFolder (path: string): Promise<void> {
   if (!(await exists(manifestFile))) {
     throw new StorageError('missing', manifestFile, `${manifestFile}, named by ${current}, is missing; the store was not opened and nothing was changed: \`overmind repair\` rebuilds it`)
   }
+  const manifestDamage = await checkLogFile(manifestFile, { strict: true })
+  if (manifestDamage != null) {
+    throw new StorageError('corrupt', manifestFile, `${manifestFile} is corrupt (${manifestDamage.reason} at byte ${manifestDamage.offset}); the store was not opened and nothing was changed: \`overmind repair\` rebuilds it from the table and log files`)
+  }
   for (const name of (await readdir(path)).filter(name => name.endsWith('.log')).sort()) {
     const file = join(path, name)
     const damage = await checkLogFile(file)
@@ -81,9 +85,12 @@ const HEADER = 7
  * MANIFEST, one format: 32 KB blocks of records, each with a masked CRC-32C
  * of its type and data) that has an intact record after it. Damage at the
  * end only, with nothing intact after it, is the torn tail of a write that
- * never completed: LevelDB drops it and so do we.
+ * never completed: LevelDB drops it and so do we. With `strict` (a
+ * MANIFEST, which LevelDB refuses to open with any bad record), any record
+ * whose checksum fails is damage; a record cut short by the end of the file
+ * is still a torn tail.
  */
-export async function checkLogFile (file: string): Promise<{ offset: number, reason: string } | undefined> {
+export async function checkLogFile (file: string, options: { strict?: boolean } = {}): Promise<{ offset: number, reason: string } | undefined> {
   const bytes = await readFile(file)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let damage: { offset: number, reason: string } | undefined
@@ -105,6 +112,7 @@ export async function checkLogFile (file: string): Promise<{ offset: number, rea
       const expected = unmask(view.getUint32(at, true))
       if (crc32c(bytes, at + 6, at + HEADER + length) !== expected) {
         damage ??= { offset: at, reason: 'a checksum mismatch' }
+        if (options.strict === true) return damage
         break
       }
       if (damage != null) return damage
