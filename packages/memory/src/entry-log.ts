@@ -64,6 +64,9 @@ const utf8Text = new TextDecoder()
  *   each author's log per zone, what version vectors and sync pages read
  * - `vectors`: `<ordinal hex>` → the vector this node made for a chunk that
  *   carries none of its model (derived: made again when missing)
+ * - `evidence`: `<author>!<zone digit>!<seq hex>!<id>` → encoded SignedEntry:
+ *   a second entry its author signed with a seq it had already used (the
+ *   first is in the log); kept, never folded
  *
  * Each `append` is one atomic batch written with `sync: true`.
  */
@@ -75,6 +78,7 @@ export class EntryLog {
   private readonly logLevel: Sublevel
   private readonly vectorLevel: Sublevel
   private readonly metaLevel: Sublevel
+  private readonly evidenceLevel: Sublevel
   private next = 1
   readonly path: string
 
@@ -87,6 +91,7 @@ export class EntryLog {
     this.logLevel = sub('log')
     this.vectorLevel = sub('vectors')
     this.metaLevel = sub('meta')
+    this.evidenceLevel = sub('evidence')
   }
 
   /**
@@ -142,7 +147,7 @@ export class EntryLog {
     try {
       await this.db.open({ createIfMissing: false })
       // sublevels close with their database, and do not open with it
-      for (const sublevel of [this.chunkLevel, this.eventLevel, this.logLevel, this.vectorLevel, this.metaLevel]) await sublevel.open()
+      for (const sublevel of [this.chunkLevel, this.eventLevel, this.logLevel, this.vectorLevel, this.metaLevel, this.evidenceLevel]) await sublevel.open()
     } catch (err) {
       throw storageError(err, this.path, await manifestOf(this.path))
     }
@@ -304,6 +309,28 @@ export class EntryLog {
       if (value != null) out.push(value)
     }
     return out
+  }
+
+  /** Keeps an entry that reuses a seq of its author's log, as evidence */
+  async writeEvidence (entry: VerifiedEntry): Promise<void> {
+    const key = `${entry.author.toString()}!${zoneDigit(entry.body.zone)}!${entry.body.seq.toString(16).padStart(16, '0')}!${entry.id}`
+    await this.db.batch([{ type: 'put', sublevel: this.evidenceLevel, key, value: entry.bytes }], { sync: true })
+  }
+
+  /** Every entry kept as evidence: author, zone, seq and id */
+  async * evidence (): AsyncGenerator<{ author: string, zone: Zone, seq: bigint, id: string, bytes: Uint8Array }> {
+    for await (const [key, bytes] of this.evidenceLevel.iterator()) {
+      const [author, digit, seq, id] = key.split('!')
+      yield { author, zone: zoneFromDigit(digit), seq: BigInt(`0x${seq}`), id, bytes }
+    }
+  }
+
+  /** The id of the entry the log holds at a position, if any */
+  async idAt (zone: Zone, author: string, seq: bigint): Promise<string | undefined> {
+    const value = await this.logLevel.get(logKey(zone, author, seq))
+    if (value == null) return undefined
+    const ref = parseRef(utf8Text.decode(value))
+    return ref.id
   }
 
   /** Chunks and events as stored, with their keys: what `overmind check` reads */

@@ -6,6 +6,8 @@ export type RejectReason =
   | 'bad-author'
   | 'bad-signature'
   | 'zone-not-replicated'
+  /** Its author signed another entry with the same seq: kept as evidence, never folded */
+  | 'equivocation'
 
 /** An entry failed a check; nothing of it was stored */
 export class EntryRejectedError extends Error {

@@ -26,7 +26,7 @@
 export { MemoryStore, chunkView } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
-  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent
+  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent, Equivocation
 } from './store.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'

@@ -101,6 +101,8 @@ const PRIVATE = ZONE_CODES[Zone.PRIVATE]
  * vectors. Nothing here touches the disk.
  */
 export class MemoryIndex {
+  /** Authors that signed two different entries with one seq: their chunks rank lowest */
+  readonly distrusted = new Set<string>()
   readonly vectors: VectorIndex
   readonly lexical = new LexicalIndex()
   private readonly self: string
@@ -231,7 +233,8 @@ export class MemoryIndex {
       selectivity,
       exact: query.exact === true,
       vectorOnly: query.vectorOnly === true,
-      confidence: ordinal => confidence(this.states.get(this.ids[ordinal] as string))
+      // an author caught signing two entries with one seq ranks as if nothing it wrote could be trusted
+      confidence: ordinal => this.distrusted.size > 0 && this.distrusted.has(this.author(ordinal)) ? 0 : confidence(this.states.get(this.ids[ordinal] as string))
     })
   }
 

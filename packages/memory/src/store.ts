@@ -157,11 +157,19 @@ export interface IngestResult {
   stored: number
   duplicates: number
   rejected: Array<{ reason: RejectReason, message: string }>
+  /**
+   * Valid entries whose author had signed another entry with the same seq:
+   * kept as evidence, not stored. Not the sender's fault: a peer that holds
+   * the other one passes on what it was given.
+   */
+  equivocations: number
 }
 
 /** What `check` says of an entry from a peer */
 export type Admission =
   | { verdict: 'accept', entry: VerifiedEntry }
+  /** Valid, but its author signed another entry with the same seq, which this node holds */
+  | { verdict: 'equivocation', entry: VerifiedEntry, message: string }
   | { verdict: 'duplicate', id: string }
   | { verdict: 'reject', reason: RejectReason, message: string }
 
@@ -180,6 +188,19 @@ export interface MemoryStoreEvents {
   'entry:dropped': CustomEvent<{ id: string }>
   /** A batch of entries is written (local ones synced to disk) */
   written: CustomEvent<{ ids: string[] }>
+  /** An author signed two different entries with one seq: the one held stays, the other is kept as evidence */
+  equivocation: CustomEvent<Equivocation>
+}
+
+/** Two different entries one author signed with the same seq of the same log */
+export interface Equivocation {
+  author: string
+  zone: ZoneName
+  seq: number
+  /** The entry this node holds (folded) */
+  held?: string
+  /** The other one (kept as evidence) */
+  other: string
 }
 
 export interface MemoryStats {
@@ -194,6 +215,8 @@ export interface MemoryStats {
   backlog: { writes: number, graph: number, embedding: number, dropped: number }
   /** Why the store acknowledges no write, while a failed write keeps it from writing */
   failure?: { problem: StorageProblem, path: string, message: string, since: number }
+  /** Authors caught signing two entries with one seq, and the entries kept as evidence */
+  equivocations: { authors: string[], entries: number }
 }
 
 interface Write {
@@ -221,6 +244,8 @@ const SIGN_IN_THREADS = 32
 /** First and longest pause between attempts to reopen the store after a failed write */
 const RECOVERY_FIRST_MS = 250
 const RECOVERY_MAX_MS = 30_000
+/** Entries kept as evidence against one author, at most */
+const MAX_EVIDENCE = 64
 const utf8 = new TextEncoder()
 
 /**
@@ -271,6 +296,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private failedAt = 0
   /** Local writes of a failed batch: the disk may hold them or not, known once the store reopens */
   private limbo: Write[] = []
+  /** Ids kept as evidence, by author */
+  private readonly equivocations = new Map<string, Set<string>>()
   /** Reopening after a failed write, while it tries */
   private recovering?: Promise<void>
   private wakeRecovery?: () => void
@@ -366,6 +393,12 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const signed = SignedEntry.decode(bytes)
       const body = Event.decode(signed.body)
       this.index.addEvent({ kind: EntryKind.EVENT, id, author: authorOfBody(body.author), body, signed, bytes })
+    }
+    for await (const { author, id } of this.entries.evidence()) {
+      const ids = this.equivocations.get(author) ?? new Set()
+      ids.add(id)
+      this.equivocations.set(author, ids)
+      this.index.distrusted.add(author)
     }
     // the graph skips what it already holds; a rebuild does not hold writes back
     this.index.vectors.reloaded()
@@ -555,12 +588,46 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     }
   }
 
-  /** The check after the signature's: only replicated zones come from other nodes */
+  /**
+   * The checks after the signature's: only replicated zones come from other
+   * nodes, and a seq its author already used for another entry is an
+   * equivocation (the signature proves the author signed both)
+   */
   private admit (entry: VerifiedEntry): Admission {
     if (!this.replicatedZones.includes(entry.body.zone)) {
       return { verdict: 'reject', reason: 'zone-not-replicated', message: `${zoneName(entry.body.zone)} entries are not accepted from other nodes` }
     }
+    if (this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) return this.equivocation(entry)
     return { verdict: 'accept', entry }
+  }
+
+  /**
+   * Records an entry whose author signed another one with the same seq:
+   * the author is flagged (its chunks rank lowest, `stats().equivocations`
+   * names it) and the entry is kept as evidence, written behind, never
+   * folded. The entry held first stays.
+   */
+  private equivocation (entry: VerifiedEntry, held?: string): Admission & { verdict: 'equivocation' } {
+    const author = entry.author.toString()
+    const { zone, seq } = entry.body
+    const message = `${author} signed two different entries with seq ${seq} of its ${zoneName(zone)} log`
+    const ids = this.equivocations.get(author) ?? new Set<string>()
+    if (!ids.has(entry.id) && ids.size < MAX_EVIDENCE) {
+      if (ids.size === 0) this.log.error('%s: its entries rank lowest from now on; the second entry is kept as evidence (%s)', message, entry.id)
+      ids.add(entry.id)
+      this.equivocations.set(author, ids)
+      this.index.distrusted.add(author)
+      void this.entries.writeEvidence(entry).catch((err: Error) => { this.log.error('could not keep evidence of %s: %s', entry.id, err.message) })
+      // the entry held may still be on its way to disk
+      const lookup = async (): Promise<string | undefined> => {
+        while (this.writing != null) await this.writing
+        return await this.entries.idAt(zone, author, seq)
+      }
+      void (held != null ? Promise.resolve(held) : lookup()).catch(() => undefined).then(id => {
+        this.safeDispatchEvent('equivocation', { detail: { author, zone: zoneName(zone), seq: Number(seq), held: id, other: entry.id } })
+      })
+    }
+    return { verdict: 'equivocation', entry, message }
   }
 
   /**
@@ -568,9 +635,13 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * queue of writes holds `maxPending` entries from peers: the entry is
    * dropped and anti-entropy brings it later.
    */
-  accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'full' | 'failed' {
+  accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'equivocation' | 'full' | 'failed' {
     if (this.closed || this.failure != null) return 'failed'
     if (this.index.holds(entry.id) || this.pending.has(entry.id)) return 'duplicate'
+    if (this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) {
+      this.equivocation(entry)
+      return 'equivocation'
+    }
     if (this.remoteQueued >= this.maxPending || this.behind()) {
       this.dropped++
       this.safeDispatchEvent('entry:dropped', { detail: { id: entry.id } })
@@ -588,7 +659,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    */
   async ingest (entries: Array<Uint8Array | SignedEntry>, options: IngestOptions = {}): Promise<IngestResult> {
     this.assertOpen()
-    const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] }
+    const result: IngestResult = { stored: 0, duplicates: 0, rejected: [], equivocations: 0 }
     const admissions = await this.checkMany(entries.map(raw => raw instanceof Uint8Array ? raw : SignedEntry.encode(raw)), { publisher: options.publisher })
     const rejectedOrDuplicate = (admission: Admission): boolean => {
       if (admission.verdict === 'reject') {
@@ -597,6 +668,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       }
       if (admission.verdict === 'duplicate') {
         result.duplicates++
+        return true
+      }
+      if (admission.verdict === 'equivocation') {
+        result.equivocations++
         return true
       }
       return false
@@ -610,11 +685,18 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     // what arrived meanwhile by gossip is a duplicate now
     const accepted: VerifiedEntry[] = []
     const seen = new Set<string>()
+    /** Ids of this batch by log position */
+    const positions = new Map<string, string>()
     for (const { entry } of candidates) {
+      const position = `${entry.body.zone}!${entry.author.toString()}!${entry.body.seq}`
       if (this.index.holds(entry.id) || this.pending.has(entry.id) || seen.has(entry.id)) {
         result.duplicates++
+      } else if (positions.has(position) || this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) {
+        this.equivocation(entry, positions.get(position))
+        result.equivocations++
       } else {
         seen.add(entry.id)
+        positions.set(position, entry.id)
         accepted.push(entry)
       }
     }
@@ -1089,6 +1171,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       model: this.embedder.model,
       indexed: stats.indexed,
       backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
+      equivocations: { authors: [...this.equivocations.keys()], entries: [...this.equivocations.values()].reduce((n, ids) => n + ids.size, 0) },
       ...(this.failure != null ? { failure: { problem: this.failure.problem, path: this.failure.path, message: this.failure.message, since: this.failedAt } } : {})
     }
   }

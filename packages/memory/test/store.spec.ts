@@ -392,6 +392,48 @@ describe('MemoryStore', () => {
   })
 })
 
+describe('an author that signs two entries with one seq', () => {
+  it('is caught by every path an entry comes in: the entry held stays, the other is kept as evidence and never folded', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const author = peerIdFromPrivateKey(key)
+    const first = await signChunk(chunkBody(key, { text: 'the build cache lives in /var/cache/ci', seq: 1n }), key)
+    const second = await signChunk(chunkBody(key, { text: 'the build cache lives in /tmp', seq: 1n }), key)
+    const third = await signChunk(chunkBody(key, { text: 'deploys go out on Tuesdays', seq: 2n }), key)
+    const honest = await generateKeyPair('Ed25519')
+    const other = await signChunk(chunkBody(honest, { text: 'the build cache is cleared weekly', seq: 1n }), honest)
+
+    const path = await tempPath()
+    const privateKey = await generateKeyPair('Ed25519')
+    const store = await openStore({ path, privateKey })
+    const seen: string[] = []
+    store.addEventListener('equivocation', evt => { seen.push(`${evt.detail.held ?? '?'} ${evt.detail.other}`) })
+    // a sync page that holds both: the first is stored, the second is evidence, and the page is not the sender's fault
+    const page = await store.ingest([first.bytes, second.bytes, other.bytes])
+    assert.deepEqual({ stored: page.stored, equivocations: page.equivocations, rejected: page.rejected.length }, { stored: 2, equivocations: 1, rejected: 0 })
+    // gossip: checked against what is held
+    const admission = await store.check(second.bytes, { publisher: author })
+    assert.equal(admission.verdict, 'equivocation')
+    assert.equal(store.accept(second), 'equivocation')
+    // the author's other entries still come in, and rank below an honest author's
+    assert.equal((await store.ingest([third.bytes])).stored, 1)
+    await waitFor(() => seen.length > 0)
+    assert.deepEqual(seen, [`${first.id} ${second.id}`])
+    assert.deepEqual(store.stats().equivocations, { authors: [author.toString()], entries: 1 })
+    const results = await store.search({ text: 'build cache', k: 3 })
+    assert.deepEqual(results.map(r => r.text).slice(0, 2), ['the build cache is cleared weekly', 'the build cache lives in /var/cache/ci'])
+    assert.ok(!results.some(r => r.text === 'the build cache lives in /tmp'), 'the second entry is never folded')
+    assert.equal((await store.get(first.id)).text, 'the build cache lives in /var/cache/ci')
+    await store.close()
+
+    // the evidence and the flag outlive a restart
+    const reopened = await openStore({ path, privateKey })
+    assert.deepEqual(reopened.stats().equivocations, { authors: [author.toString()], entries: 1 })
+    assert.equal((await reopened.check(second.bytes)).verdict, 'equivocation')
+    assert.equal(reopened.stats().equivocations.entries, 1, 'evidence already held is not kept twice')
+    await reopened.close()
+  })
+})
+
 function chunkBody (key: PrivateKey, fields: Partial<Chunk> = {}): Chunk {
   return {
     author: peerIdFromPrivateKey(key).toMultihash().bytes as Uint8Array<ArrayBuffer>,

@@ -102,6 +102,11 @@ function registerGauges (node: MeteredNode, registry: Registry): void {
     }
   })
   gauge({
+    name: 'overmind_memory_equivocating_authors',
+    help: 'Authors caught signing two different memory entries with the same seq (their second entries are kept as evidence, never folded)',
+    collect () { this.set(node.memory?.stats().equivocations.authors.length ?? 0) }
+  })
+  gauge({
     name: 'overmind_memory_dropped_entries',
     help: 'Valid entries from peers dropped because the queue of writes was full (anti-entropy fetches them later)',
     collect () { this.set(node.memory?.stats().backlog.dropped ?? 0) }

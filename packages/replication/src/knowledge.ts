@@ -159,6 +159,8 @@ export class Knowledge extends TypedEventEmitter<KnowledgeServiceEvents> impleme
     const entries: VerifiedEntry[] = []
     for (const admission of admissions) {
       if (admission.verdict === 'reject') return this.reject(admission.reason, admission.message, msg.from)
+      // gossip carries only an author's own entries: the publisher signed both
+      if (admission.verdict === 'equivocation') return this.reject('equivocation', admission.message, msg.from)
       if (admission.verdict === 'accept') entries.push(admission.entry)
     }
     this.stats.duplicates += admissions.length - entries.length

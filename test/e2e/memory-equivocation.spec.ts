@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { pbStream } from '@libp2p/utils'
+import { entryId } from '@overmind/memory'
+import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, SyncPage, SyncRequest, Zone } from '@overmind/protocols'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { delay, waitFor } from '../src/wait.js'
+import type { PrivateKey } from '@libp2p/interface'
+import type { OvermindNode } from '@overmind/node'
+
+/** The signing domain of protocols/memory.md */
+const DOMAIN = uint8ArrayFromString('overmind/memory/1\n')
+
+async function signedChunk (node: OvermindNode, key: PrivateKey, text: string, seq: bigint): Promise<SignedEntry> {
+  const body = Chunk.encode({ author: node.libp2p.peerId.toMultihash().bytes, agent: 'default', zone: Zone.FEDERATION, text, tags: [], hlcWallTime: BigInt(Date.now()), hlcLogical: 0, seq })
+  const signature = await key.sign(uint8ArrayConcat([DOMAIN, body]))
+  return { kind: EntryKind.CHUNK, body, signature: new Uint8Array(signature) }
+}
+
+describe('a member that signs two entries with one seq', () => {
+  // forker ─ relay ─ receiver
+  let relay: OvermindNode
+  let receiver: OvermindNode
+  let forker: OvermindNode
+  let key: PrivateKey
+
+  before(async () => {
+    const psk = meshKey()
+    relay = await startTestNode({ psk, memory: true })
+    receiver = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(relay)] })
+    key = await generateKeyPair('Ed25519')
+    forker = await startTestNode({ psk, memory: true, privateKey: key, bootstrap: [tcpAddress(relay)] })
+    const topic = forker.libp2p.services.knowledge!.topic
+    // the forker publishes what it likes
+    forker.libp2p.services.pubsub.topicValidators.delete(topic)
+    await waitFor(() => relay.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(forker.libp2p.peerId)) &&
+      receiver.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(relay.libp2p.peerId)), { message: 'the three nodes to share the topic' })
+  })
+
+  after(async () => {
+    await Promise.all([relay, receiver, forker].map(async n => n?.stop()))
+  })
+
+  it('is caught on gossip and in sync pages: the entry held first stays, the other is never folded, the author is flagged', async () => {
+    const topic = forker.libp2p.services.knowledge!.topic
+    const publish = async (entry: SignedEntry): Promise<void> => {
+      await forker.libp2p.services.pubsub.publish(topic, KnowledgeBatch.encode({ entries: [SignedEntry.encode(entry)] }))
+    }
+    const first = await signedChunk(forker, key, 'the release branch is cut on Mondays', 1n)
+    const second = await signedChunk(forker, key, 'the release branch is cut on Fridays', 1n)
+    await publish(first)
+    await waitFor(() => receiver.memory!.holds(entryId(first.body)), { message: 'the first entry to reach the receiver' })
+
+    // gossip: the relay rejects the second at the first hop, so it goes no further
+    await publish(second)
+    await waitFor(() => (relay.libp2p.services.knowledge!.getStats().rejected.equivocation ?? 0) > 0, { message: 'the relay to reject the second entry' })
+    assert.deepEqual(relay.memory!.stats().equivocations.authors, [forker.peerId])
+    await delay(300)
+    assert.equal(receiver.memory!.stats().equivocations.entries, 0, 'the second entry was not forwarded')
+
+    // sync: the forker answers the receiver's pull with the second entry; the page is not the sender's fault
+    const protocol = receiver.libp2p.services.memorySync!.protocol
+    await forker.libp2p.unhandle(protocol)
+    await forker.libp2p.handle(protocol, async (stream) => {
+      const pb = pbStream(stream)
+      await pb.read(SyncRequest)
+      await pb.write({ entries: [SignedEntry.encode(second)], done: true }, SyncPage)
+      await stream.close()
+    })
+    await receiver.libp2p.dial(forker.libp2p.getMultiaddrs()[0])
+    await receiver.libp2p.services.memorySync!.pull(forker.libp2p.peerId)
+    assert.deepEqual(receiver.memory!.stats().equivocations, { authors: [forker.peerId], entries: 1 })
+
+    for (const node of [relay, receiver]) {
+      assert.equal(node.memory!.holds(entryId(second.body)), false)
+      const [hit] = await node.memory!.search({ text: 'when is the release branch cut?', k: 5 })
+      assert.equal(hit.text, 'the release branch is cut on Mondays')
+      assert.deepEqual(node.status().memory?.equivocations.authors, [forker.peerId])
+    }
+  })
+})
