@@ -111,12 +111,18 @@ describe('a node whose memory files are damaged', () => {
     const repair = await overmind(['repair', '--data-dir', a])
     assert.equal(repair.code, 0, repair.stderr)
     assert.match(repair.stdout, /this node's federation log misses \d+ of its seqs up to 600/)
+    assert.match(repair.stdout, /writes {9}taken once the node has synced with a peer/)
     const kept = Number(/memory {9}(\d+) chunks/.exec(repair.stdout)?.[1])
     assert.ok(kept > 300 && kept < 600, `${kept} chunks kept`)
 
     node = await NodeProcess.start(a, [...LISTEN, '--bootstrap', bootstrap])
     await waitFor(async () => await federationChunks(node as NodeProcess) === 600, { timeout: 60_000, message: 'the peer to refill the lost chunks' })
     process.stdout.write(`# a damaged log: repair kept ${kept} of 600 chunks, the peer refilled ${600 - kept}\n`)
+    // writes wait for that sync, so the next seq is above every one the peer holds
+    await waitFor(async () => (await (node as NodeProcess).status()).memory?.awaitingSync === false, { message: 'the repaired node to take writes' })
+    const put = await overmind(['memory', 'put', '--data-dir', a, '--json', 'written after the repair'])
+    assert.equal(put.code, 0, put.stderr)
+    assert.equal(JSON.parse(put.stdout).seq, 601)
     const check = await overmind(['check', '--data-dir', a, '--json'])
     assert.equal(JSON.parse(check.stdout).memory.gaps.length, 0, check.stdout)
   })

@@ -8,6 +8,7 @@ import { checkEntries, checkEnvelope, openEnvelope, zoneName } from './entry.js'
 import { EntryLog, zoneFromDigit } from './entry-log.js'
 import { StorageError } from './errors.js'
 import { checkStoreFolder, folderState, parseRepairLog, storageError } from './storage.js'
+import { AWAITING_SYNC } from './store.js'
 import type { CheckedEntry, ZoneName } from './entry.js'
 import type { StoredRecord } from './entry-log.js'
 
@@ -32,12 +33,22 @@ export interface StoreReport {
   /** Whether nothing above needs a repair */
   ok: boolean
   /** `repairStore`: the copy of the folder as it was, and what was changed */
-  repair?: { backup: string, removedEntries: number, removedPositions: number, addedPositions: number, removedVectors: number, graphRemoved: boolean }
+  repair?: { backup: string, removedEntries: number, removedPositions: number, addedPositions: number, removedVectors: number, graphRemoved: boolean, awaitingSync: boolean }
 }
 
 export interface CheckStoreOptions {
   /** Called as entries are checked */
   onProgress?(checked: number, total: number): void
+}
+
+export interface RepairStoreOptions extends CheckStoreOptions {
+  /**
+   * The node never shared its memory: what was lost never left it, and the
+   * store takes writes at once. Otherwise a store that had damage takes
+   * local writes only once a sync with a peer has brought back the entries
+   * of its own that peers hold, so none of its seqs is used twice.
+   */
+  standalone?: boolean
 }
 
 /** Entries checked per trip to the worker threads */
@@ -89,7 +100,7 @@ export async function checkStore (path: string, options: CheckStoreOptions = {})
  * saved vector graph, which the store rebuilds from the log when it opens.
  * Entries of peers that were lost come back from peers by anti-entropy.
  */
-export async function repairStore (path: string, options: CheckStoreOptions = {}): Promise<StoreReport> {
+export async function repairStore (path: string, options: RepairStoreOptions = {}): Promise<StoreReport> {
   await assertStore(path)
   const backup = `${path}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`
   await cp(path, backup, { recursive: true, filter: source => !/\/LOCK$/.test(source) })
@@ -116,6 +127,9 @@ export async function repairStore (path: string, options: CheckStoreOptions = {}
   let report: StoreReport
   try {
     report = await walk(log, path, files, true, options)
+    const awaitingSync = !report.ok && options.standalone !== true
+    await log.writeMeta(AWAITING_SYNC, awaitingSync ? '1' : undefined)
+    if (report.repair != null) report.repair.awaitingSync = awaitingSync
   } finally {
     await log.close()
   }
@@ -229,7 +243,7 @@ async function walk (log: EntryLog, path: string, files: StoreReport['files'], f
   }
   if (fix) {
     await log.mend({ remove, removePositions, addPositions, removeVectors })
-    report.repair = { backup: '', removedEntries: remove.length, removedPositions: removePositions.length, addedPositions: addPositions.length, removedVectors: removeVectors.length, graphRemoved: false }
+    report.repair = { backup: '', removedEntries: remove.length, removedPositions: removePositions.length, addedPositions: addPositions.length, removedVectors: removeVectors.length, graphRemoved: false, awaitingSync: false }
   }
   return report
 }

@@ -311,6 +311,17 @@ export class EntryLog {
     return out
   }
 
+  /** A setting of the store kept with it */
+  async readMeta (key: string): Promise<string | undefined> {
+    const value = await this.metaLevel.get(key)
+    return value == null ? undefined : utf8Text.decode(value)
+  }
+
+  /** Sets (or, with undefined, removes) a setting of the store, synced */
+  async writeMeta (key: string, value: string | undefined): Promise<void> {
+    await this.db.batch([value == null ? { type: 'del', sublevel: this.metaLevel, key } : { type: 'put', sublevel: this.metaLevel, key, value: utf8.encode(value) }], { sync: true })
+  }
+
   /** Keeps an entry that reuses a seq of its author's log, as evidence */
   async writeEvidence (entry: VerifiedEntry): Promise<void> {
     const key = `${entry.author.toString()}!${zoneDigit(entry.body.zone)}!${entry.body.seq.toString(16).padStart(16, '0')}!${entry.id}`

@@ -217,6 +217,12 @@ export interface MemoryStats {
   failure?: { problem: StorageProblem, path: string, message: string, since: number }
   /** Authors caught signing two entries with one seq, and the entries kept as evidence */
   equivocations: { authors: string[], entries: number }
+  /**
+   * The store was repaired after damage and may have lost entries of its own
+   * that peers hold: it takes local writes once a sync with a peer has
+   * brought its own logs back, so no seq that left the node is used again
+   */
+  awaitingSync: boolean
 }
 
 interface Write {
@@ -244,6 +250,8 @@ const SIGN_IN_THREADS = 32
 /** First and longest pause between attempts to reopen the store after a failed write */
 const RECOVERY_FIRST_MS = 250
 const RECOVERY_MAX_MS = 30_000
+/** The setting `overmind repair` leaves when the store may have lost entries of its own */
+export const AWAITING_SYNC = 'awaiting-sync'
 /** Entries kept as evidence against one author, at most */
 const MAX_EVIDENCE = 64
 const utf8 = new TextEncoder()
@@ -296,6 +304,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private failedAt = 0
   /** Local writes of a failed batch: the disk may hold them or not, known once the store reopens */
   private limbo: Write[] = []
+  /** Repaired after damage: no local write until a sync with a peer (see `peerSynced`) */
+  private awaitingSync = false
   /** Ids kept as evidence, by author */
   private readonly equivocations = new Map<string, Set<string>>()
   /** Reopening after a failed write, while it tries */
@@ -394,6 +404,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const body = Event.decode(signed.body)
       this.index.addEvent({ kind: EntryKind.EVENT, id, author: authorOfBody(body.author), body, signed, bytes })
     }
+    this.awaitingSync = await this.entries.readMeta(AWAITING_SYNC) === '1'
     for await (const { author, id } of this.entries.evidence()) {
       const ids = this.equivocations.get(author) ?? new Set()
       ids.add(id)
@@ -1171,6 +1182,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       model: this.embedder.model,
       indexed: stats.indexed,
       backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
+      awaitingSync: this.awaitingSync,
       equivocations: { authors: [...this.equivocations.keys()], entries: [...this.equivocations.values()].reduce((n, ids) => n + ids.size, 0) },
       ...(this.failure != null ? { failure: { problem: this.failure.problem, path: this.failure.path, message: this.failure.message, since: this.failedAt } } : {})
     }
@@ -1183,6 +1195,21 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private assertWritable (): void {
     this.assertOpen()
     if (this.failure != null) throw this.refusal()
+    if (this.awaitingSync) {
+      throw new StorageError('missing', this.init.path, 'this memory store was repaired and may have lost entries of its own that peers hold; it takes writes once a sync with a peer has brought them back (`overmind repair --standalone` for a node that never shared its memory)')
+    }
+  }
+
+  /**
+   * A sync exchange with a peer completed: the entries of this node's own
+   * logs that the peer held are back, so a store repaired after damage
+   * takes writes again, with seqs above them
+   */
+  async peerSynced (): Promise<void> {
+    if (!this.awaitingSync || this.closed) return
+    await this.entries.writeMeta(AWAITING_SYNC, undefined)
+    this.awaitingSync = false
+    this.log('synced with a peer after a repair: the memory store takes writes again')
   }
 }
 

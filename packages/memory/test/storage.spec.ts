@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { MemoryStore, StorageError } from '../src/index.js'
+import { MemoryStore, StorageError, repairStore } from '../src/index.js'
 import { crc32c } from '../src/storage.js'
 import type { MemoryStoreInit } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -169,6 +169,32 @@ describe('a store folder, checked before LevelDB opens it', () => {
     const [hit] = await store.search({ text: 'round 5 chunk 42: lorem ipsum', k: 1 })
     assert.match(hit.text, /^round 5 chunk 42:/)
     await store.close()
+  })
+
+  it('after a repair of damage, takes local writes only once a peer has synced, unless the node never shared its memory', async () => {
+    for (const standalone of [false, true]) {
+      const path = await damaged(async (path, names) => { await overwrite(join(path, names.find(n => n.endsWith('.log')) as string), 40_000, 64) })
+      const report = await repairStore(path, { standalone })
+      assert.equal(report.ok, false)
+      assert.equal(report.repair?.awaitingSync, !standalone)
+      const store = await openStore(path, privateKey)
+      try {
+        assert.equal(store.stats().awaitingSync, !standalone)
+        if (!standalone) {
+          const err = await refusal(store.put({ text: 'too early' }))
+          assert.match(err.message, /once a sync with a peer/)
+          await store.peerSynced()
+        }
+        const chunk = await store.put({ text: 'after the repair' })
+        assert.ok(chunk.seq > 0)
+      } finally {
+        await store.close()
+      }
+      // the sync is remembered
+      const again = await openStore(path, privateKey)
+      assert.equal(again.stats().awaitingSync, false)
+      await again.close()
+    }
   })
 
   it('creates a store only where it was asked to', async () => {

@@ -190,6 +190,8 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
       await reading
       for (const ingest of writing) take(await ingest)
       await stream.close({ signal: abort })
+      // what the peer held of this node's own logs is back: a repaired store may write again
+      await this.store.peerSynced()
     } catch (err: any) {
       this.totals.failures++
       stream.abort(err)

@@ -7,7 +7,7 @@ import { progressBar } from '../progress.js'
 import type { ProgressBar } from '../progress.js'
 import type { StoreReport } from '@overmind/memory'
 
-interface Options { dataDir: string, json?: boolean }
+interface Options { dataDir: string, json?: boolean, standalone?: boolean }
 
 /** A progress bar that appears with the first figures */
 function progress (label: string, json?: boolean): { update(done: number, total: number): void, done(): void } {
@@ -94,6 +94,7 @@ export function repairCommand (): Command {
   return new Command('repair')
     .description('repair the data dir\'s stores offline: keep every memory entry that verifies, rebuild the indexes, report what was lost')
     .addOption(dataDirOption())
+    .option('--standalone', 'the node never shared its memory with peers: it takes writes at once (otherwise, after damage, only once a sync with a peer has brought back its own entries, so none of its seqs is used twice)')
     .addOption(jsonOption())
     .addHelpText('after', `
 The memory folder is first copied beside it as it was (memory.backup-<time>).
@@ -108,7 +109,7 @@ libp2p datastore (peer store, DHT records) is moved aside and starts empty.`)
       // an Ed25519 key's string form is its peer id
       const self = dir.privateKey.publicKey.toString()
       const bar = progress('checking', opts.json)
-      const report = await repairStore(dir.paths.memory, { onProgress: (done, total) => { bar.update(done, total) } })
+      const report = await repairStore(dir.paths.memory, { standalone: opts.standalone, onProgress: (done, total) => { bar.update(done, total) } })
       bar.done()
       const datastore = await datastoreProblem(dir.paths.datastore)
       let movedDatastore: string | undefined
@@ -138,6 +139,7 @@ libp2p datastore (peer store, DHT records) is moved aside and starts empty.`)
           `removed        ${repair.removedEntries} invalid entries, ${repair.removedPositions} log positions; ${repair.addedPositions} positions restored`,
           ...(movedDatastore != null ? [`datastore      moved aside to ${movedDatastore}`] : []),
           `memory         ${chunks} chunks, indexes rebuilt`,
+          ...(repair.awaitingSync ? ['writes         taken once the node has synced with a peer (entries of its own that peers hold come back first)'] : []),
           ''
         ].join('\n'))
       }
