@@ -4,7 +4,7 @@ import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   MAX_RUN_INPUT_SIZE, MAX_RUN_MESSAGE_SIZE, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
-  RunCancel, RunMessage, RunRequest, RunStatus
+  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -282,7 +282,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     const stream = open != null
       ? await open.newStream(this.protocol, { signal, runOnLimitedConnection: true })
       : await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
-    const pb = pbStream(stream, { maxDataLength: MAX_RUN_MESSAGE_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_RUN_MESSAGE_SIZE))
     let finished = false
     const giveUp = (): void => {
       if (finished) return
@@ -341,7 +341,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const caller = connection.remotePeer.toString()
-    const pb = pbStream(stream, { maxDataLength: MAX_RUN_REQUEST_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_RUN_REQUEST_SIZE))
     const request = await pb.read(RunRequest, { signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(REQUEST_READ_TIMEOUT)]) })
     const answer = async (status: RunStatus, reason = '', queuePosition = 0): Promise<void> => {
       await pb.write({ answer: { status, reason, queuePosition } }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })

@@ -3,7 +3,7 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { chunkView, outboundEntry, verifyEntry } from '@overmind/memory'
 import {
   EntryKind, QueryRequest, QueryResponse, MAX_QUERY_K, MAX_QUERY_REQUEST_SIZE, MAX_QUERY_RESPONSE_SIZE,
-  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS
+  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS, lengthPrefixed
 } from '@overmind/protocols'
 import * as Digest from 'multiformats/hashes/digest'
 import { pbStream } from '@libp2p/utils'
@@ -119,7 +119,7 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
     const started = Date.now()
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
     try {
-      const pb = pbStream(stream, { maxDataLength: MAX_QUERY_RESPONSE_SIZE })
+      const pb = pbStream(stream, lengthPrefixed(MAX_QUERY_RESPONSE_SIZE))
       await pb.write(request, QueryRequest, { signal })
       const response = await pb.read(QueryResponse, { signal, limits: QUERY_RESPONSE_LIMITS })
       await stream.close({ signal }).catch(() => {})
@@ -141,7 +141,7 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(10_000)])
-    const pb = pbStream(stream, { maxDataLength: MAX_QUERY_REQUEST_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_QUERY_REQUEST_SIZE))
     const request = await pb.read(QueryRequest, { signal, limits: QUERY_REQUEST_LIMITS })
     let response: QueryResponse
     try {

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { agents } from '../src/agents.js'
+import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
+import { waitFor } from '../src/wait.js'
+import type { Stream } from '@libp2p/interface'
+import type { OvermindNode } from '@overmind/node'
+
+/** The unsigned varint of 2^63: a length prefix no message of ours may have */
+const PREFIX_2_63 = new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])
+
+describe('length prefixes over a protocol\'s limit', () => {
+  const psk = meshKey()
+  let host: OvermindNode
+  let caller: OvermindNode
+
+  before(async () => {
+    host = await startTestNode({ psk, memory: true, config: config => { config.agents = agents([{ name: 'echo', runner: 'builtin', builtin: 'echo' }]) } })
+    caller = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(host)] })
+    await waitFor(() => caller.libp2p.services.runAgent.agents().some(a => a.name === 'echo'), { message: 'the caller to hear of the echo agent' })
+  })
+
+  after(async () => {
+    await Promise.all([host, caller].map(async n => n?.stop()))
+  })
+
+  /**
+   * Opens a stream that announces a 2^63 byte message and sends nothing
+   * more, then makes an honest exchange of the same protocol on the same
+   * connection: by the time it is over, the host has reset the first stream
+   * (it would otherwise hold it until its read deadline, 10 s or more)
+   */
+  async function refusedBeforeAnHonestExchange (protocol: string, honest: () => Promise<unknown>): Promise<void> {
+    const stream: Stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, protocol, { runOnLimitedConnection: true })
+    stream.send(PREFIX_2_63)
+    await honest()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(stream.status, 'reset', `the ${protocol} stream is ${stream.status} after an honest exchange that began after it`)
+    assert.equal(host.libp2p.status, 'started')
+  }
+
+  it('run-agent: the host resets the stream at once and runs the next request', async () => {
+    await refusedBeforeAnHonestExchange(host.libp2p.services.runAgent.protocol, async () => {
+      const outcome = await caller.libp2p.services.runAgent.run('echo', new TextEncoder().encode('still here'), { node: host.peerId })
+      assert.equal(outcome.host, host.peerId)
+    })
+  })
+
+  it('memory-sync: the responder resets the stream at once and answers the next pull', async () => {
+    await refusedBeforeAnHonestExchange(host.libp2p.services.memorySync!.protocol, async () => {
+      await caller.libp2p.services.memorySync!.pull(host.libp2p.peerId)
+    })
+  })
+
+  it('memory-query: the responder resets the stream at once and answers the next query', async () => {
+    await refusedBeforeAnHonestExchange(host.libp2p.services.memoryQuery!.protocol, async () => {
+      const { peers } = await caller.libp2p.services.memoryQuery!.search({ text: 'anything' })
+      assert.deepEqual(peers.map(p => [p.peer, p.ok]), [[host.peerId, true]])
+    })
+  })
+})
