@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { pbStream } from '@libp2p/utils'
+import { MAX_QUERY_TEXT_LENGTH, QueryRequest, QueryResponse } from '@overmind/protocols'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
@@ -9,7 +11,7 @@ import type { OvermindNode } from '@overmind/node'
 /** The unsigned varint of 2^63: a length prefix no message of ours may have */
 const PREFIX_2_63 = new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])
 
-describe('length prefixes over a protocol\'s limit', () => {
+describe('hostile streams', () => {
   const psk = meshKey()
   let host: OvermindNode
   let caller: OvermindNode
@@ -57,5 +59,23 @@ describe('length prefixes over a protocol\'s limit', () => {
       const { peers } = await caller.libp2p.services.memoryQuery!.search({ text: 'anything' })
       assert.deepEqual(peers.map(p => [p.peer, p.ok]), [[host.peerId, true]])
     })
+  })
+
+  /** A raw memory-query to the host: what any member could send */
+  async function query (request: Partial<QueryRequest>): Promise<QueryResponse> {
+    const stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, host.libp2p.services.memoryQuery!.protocol)
+    const pb = pbStream(stream)
+    await pb.write({ text: 'anything', k: 5, tags: [], agent: '', authors: [], since: 0n, until: 0n, ...request }, QueryRequest)
+    const response = await pb.read(QueryResponse)
+    await stream.close()
+    return response
+  }
+
+  it('memory-query: answers a request it cannot serve with a fixed error, never its decoder\'s words', async () => {
+    // a multihash that announces 0x99 bytes of digest and carries two
+    assert.deepEqual(await query({ authors: [Uint8Array.of(0x12, 0x99, 0x01, 0x02)] }), { results: [], error: 'bad-request' })
+    assert.deepEqual(await query({ text: 'x'.repeat(MAX_QUERY_TEXT_LENGTH + 1) }), { results: [], error: 'text-too-long' })
+    // the same peer's next query is answered
+    assert.equal((await query({ text: 'anything' })).error, '')
   })
 })
