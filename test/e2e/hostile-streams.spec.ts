@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { pbStream } from '@libp2p/utils'
-import { MAX_QUERY_TEXT_LENGTH, QueryRequest, QueryResponse } from '@overmind/protocols'
+import { MAX_QUERY_TEXT_LENGTH, QueryRequest, QueryResponse, RunMessage, RunRequest, RunStatus } from '@overmind/protocols'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
 import type { Stream } from '@libp2p/interface'
+import type { AgentFunction } from '@overmind/agents'
 import type { OvermindNode } from '@overmind/node'
+
+/** Waits, silent, until its run is cancelled */
+const waiter: AgentFunction = async function * (_input, { signal }) {
+  await new Promise<void>((_resolve, reject) => {
+    signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+  })
+  yield ''
+}
 
 /** The unsigned varint of 2^63: a length prefix no message of ours may have */
 const PREFIX_2_63 = new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])
@@ -17,7 +26,12 @@ describe('hostile streams', () => {
   let caller: OvermindNode
 
   before(async () => {
-    host = await startTestNode({ psk, memory: true, config: config => { config.agents = agents([{ name: 'echo', runner: 'builtin', builtin: 'echo' }]) } })
+    host = await startTestNode({
+      psk,
+      memory: true,
+      agentFunctions: { waiter },
+      config: config => { config.agents = agents([{ name: 'echo', runner: 'builtin', builtin: 'echo' }, { name: 'waiter', runner: 'builtin', builtin: 'waiter' }]) }
+    })
     caller = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(host)] })
     await waitFor(() => caller.libp2p.services.runAgent.agents().some(a => a.name === 'echo'), { message: 'the caller to hear of the echo agent' })
   })
@@ -77,5 +91,23 @@ describe('hostile streams', () => {
     assert.deepEqual(await query({ text: 'x'.repeat(MAX_QUERY_TEXT_LENGTH + 1) }), { results: [], error: 'text-too-long' })
     // the same peer's next query is answered
     assert.equal((await query({ text: 'anything' })).error, '')
+  })
+
+  it('run-agent: a second request on a run\'s stream resets it and ends the run', async () => {
+    const stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, host.libp2p.services.runAgent.protocol)
+    const pb = pbStream(stream)
+    const request = (): RunRequest => ({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: 'waiter', input: new Uint8Array(0), timeoutMs: 60_000, callerAgent: '' })
+    await pb.write(request(), RunRequest)
+    assert.equal((await pb.read(RunMessage)).answer?.status, RunStatus.ACCEPTED)
+    const running = (): number => host.libp2p.services.runAgent.runs().active.filter(r => r.agent === 'waiter').length
+    assert.equal(running(), 1)
+    await pb.write(request(), RunRequest)
+    // no result, no answer to the second request: the stream ends in a reset
+    await assert.rejects(pb.read(RunMessage), (err: Error) => {
+      assert.equal(stream.status, 'reset', `${err.name}: ${err.message}`)
+      return true
+    })
+    await waitFor(() => running() === 0, { message: 'the run to end on the host' })
+    assert.equal(host.libp2p.status, 'started')
   })
 })
