@@ -25,5 +25,5 @@ export {
   RunRequest, RunCancel, RunStatus, RunMessage, RunAnswer, RunOutput, RunResult
 } from './run-agent.js'
 export * from './limits.js'
-export { lengthPrefixed, InvalidDataLengthLengthError } from './length-prefix.js'
+export { lengthPrefixed, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
 export type { LengthPrefixOptions } from './length-prefix.js'

@@ -14,7 +14,7 @@ export interface LengthPrefixOptions {
 }
 
 /** Bytes of the unsigned varint of `value` */
-function varintLength (value: number): number {
+export function varintLength (value: number): number {
   let bytes = 1
   while (value >= 0x80) {
     value = Math.floor(value / 0x80)
