@@ -25,3 +25,5 @@ export {
   RunRequest, RunCancel, RunStatus, RunMessage, RunAnswer, RunOutput, RunResult
 } from './run-agent.js'
 export * from './limits.js'
+export { lengthPrefixed, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
+export type { LengthPrefixOptions } from './length-prefix.js'

@@ -214,6 +214,11 @@ describe('A2A interface of the local API', () => {
       return true
     })
     await assert.rejects(client.sendMessage(request('x', { agent: 42 })), { name: 'RequestMalformedError' })
+    await assert.rejects(client.sendMessage(request('x', { agent: 'echo-b', node: 'not-a-node' })), (err: Error) => {
+      assert.equal(err.name, 'RequestMalformedError')
+      assert.match(err.message, /"node" must be a peer id/)
+      return true
+    })
     await assert.rejects(client.getTask({ tenant: '', id: 'no-such-task', historyLength: undefined }), { name: 'TaskNotFoundError' })
   })
 

@@ -139,6 +139,31 @@ describe('the local API: JSON-RPC bridge and security', () => {
       assert.equal((await call('memory.store', { text: 'x', zone: 'galaxy' })).error?.code, -32602)
     })
 
+    it('refuses a param that should be a peer id and is not, with -32602 naming it, local or federated', async () => {
+      const refusals = [
+        ['memory.search', { query: 'x', authors: [node.peerId, 'not-a-peer-id'] }, 'authors.1'],
+        ['memory.search', { query: 'x', authors: ['12D3KooWnotbase58!'], federated: true }, 'authors.0'],
+        ['agent.run', { agent: 'echo', input: 'x', node: 'garbage' }, 'node']
+      ] as const
+      for (const [method, params, path] of refusals) {
+        const answer = await call(method, params)
+        assert.equal(answer.error?.code, -32602, `${method} ${JSON.stringify(params)}: ${JSON.stringify(answer)}`)
+        assert.equal(answer.error?.data.issues[0].path, path)
+        assert.ok(answer.error!.message.includes(`${path}: not a peer id`), answer.error!.message)
+      }
+      // the same check on the REST routes: a 400 before anything runs
+      for (const [route, body] of [['/v1/memory/search', { query: 'x', authors: ['nope'] }], ['/v1/agents/run', { agent: 'echo', node: 'nope' }]] as const) {
+        const res = await fetch(`${api.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        assert.equal(res.status, 400, route)
+        assert.match((await res.json() as { error: { message: string } }).error.message, /not a peer id/)
+      }
+      // a real peer id still works
+      const mine = await call('memory.search', { query: 'release train', authors: [node.peerId] })
+      assert.equal(mine.error, undefined, JSON.stringify(mine.error))
+      const here = await call('agent.run', { agent: 'echo', input: 'on this node', node: node.peerId })
+      assert.equal(here.result?.output, 'on this node', JSON.stringify(here.error))
+    })
+
     it('matches the schemas written down in protocols/local-api.schema.json', async () => {
       const file = join(ROOT, 'protocols', 'local-api.schema.json')
       const current = JSON.stringify(operationSchemas(), null, 2) + '\n'

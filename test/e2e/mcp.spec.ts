@@ -148,6 +148,11 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     assert.ok(res instanceof Error || res.isError === true, 'the call was not refused')
     const text = res instanceof Error ? res.message : JSON.stringify(res.content)
     assert.match(text, /query/)
+    for (const args of [{ query: 'x', authors: ['not-a-node'] }, { agent: 'echo', input: 'x', node: 'not-a-node' }]) {
+      const refused = await httpA.callTool({ name: 'node' in args ? 'run_agent' : 'memory_search', arguments: args }).catch((err: Error) => err)
+      assert.ok(refused instanceof Error || refused.isError === true, `${JSON.stringify(args)} was not refused`)
+      assert.match(refused instanceof Error ? refused.message : JSON.stringify(refused.content), /not a peer id/)
+    }
   })
 
   it('runs a mesh agent hosted on B, with its output as progress, over both transports', async () => {

@@ -160,7 +160,16 @@ describe('kill -9 of the node while `memory import` streams 50,000 chunks', () =
     assert.ok(killedAt > 0, `the import finished before the node was killed: ${result.stdout.slice(-200)}`)
     assert.notEqual(result.code, 0, 'the import reports that it did not finish')
     assert.ok(acknowledged < LINES)
-    process.stdout.write(`# killed the node at ${killedAt} acknowledged chunks; the import saw ${acknowledged} acknowledged\n`)
+    // --json ends with the error line its help promises, counting what the node acknowledged
+    const last = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}')
+    assert.deepEqual(Object.keys(last).sort(), ['acknowledged', 'error', 'line'], JSON.stringify(last))
+    assert.equal(last.acknowledged, acknowledged)
+    assert.equal(last.line, acknowledged + 1)
+    assert.equal(last.error.name, 'NodeNotRunningError')
+    // and a message that says so, not the HTTP library's "TypeError: terminated"
+    assert.doesNotMatch(result.stderr, /TypeError|terminated/, result.stderr)
+    assert.match(result.stderr, new RegExp(`NodeNotRunningError: .*stopped answering.*the ${acknowledged} lines before it are stored`), result.stderr)
+    process.stdout.write(`# killed the node at ${killedAt} acknowledged chunks; the import saw ${acknowledged} acknowledged and said: ${result.stderr.trim()}\n`)
 
     node = await NodeProcess.start(dataDir, LISTEN)
     const api = await ApiClient.forDataDir(dataDir)

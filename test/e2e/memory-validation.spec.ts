@@ -157,6 +157,37 @@ describe('memory entries from a hostile member', () => {
     await waitFor(() => pubsub.getScore(attacker.node.peerId) < -80, { timeout: 5_000, message: () => `the attacker's score (${pubsub.getScore(attacker.node.peerId)}) to fall below the graylist threshold` })
   })
 
+  it('graylists a sender after a few bad entries: the relay reads nothing more from it', async () => {
+    const attacker = await newAttacker()
+    const sender = attacker.node.libp2p.peerId
+    // an RPC gossipsub drops unread, as it does everything a graylisted peer sends
+    const pubsub = relay.libp2p.services.pubsub as unknown as { acceptFrom(id: string): boolean }
+    const acceptFrom = pubsub.acceptFrom
+    let dropped = 0
+    pubsub.acceptFrom = function (id: string): boolean {
+      const accept = acceptFrom.call(this, id)
+      if (!accept && id === sender.toString()) dropped++
+      return accept
+    }
+    try {
+      const before = rejected('bad-signature')
+      const checked = (): number => rejected('bad-signature') - before
+      // one at a time, each read (and refused) or dropped before the next, so none is in flight when the sender is graylisted
+      for (let i = 0; i < 20; i++) {
+        const seen = { checked: checked(), dropped }
+        const entry = await sign(Chunk.encode(chunkBody(sender)), attacker.key)
+        entry.signature[2] ^= 0x01
+        await attacker.node.libp2p.services.pubsub.publish(attacker.node.libp2p.services.knowledge!.topic, KnowledgeBatch.encode({ entries: [SignedEntry.encode(entry)] }))
+        await waitFor(() => checked() > seen.checked || dropped > seen.dropped, { interval: 5, message: `the relay to refuse or drop bad message ${i + 1}` })
+      }
+      assert.ok(checked() <= 5, `the relay checked ${checked()} of 20 bad messages before it stopped reading their sender`)
+      assert.ok(dropped >= 15, `the relay dropped ${dropped} RPCs of the sender`)
+      assert.equal(relay.libp2p.status, 'started')
+    } finally {
+      pubsub.acceptFrom = acceptFrom
+    }
+  })
+
   it('still takes in and forwards the entries of honest members', async () => {
     const chunk = await relay.memory!.put({ text: 'an honest fact about the relay' })
     await waitFor(() => receiver.memory!.holds(chunk.id), { message: 'the honest chunk to reach the receiver' })

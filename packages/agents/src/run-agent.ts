@@ -1,14 +1,15 @@
-import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { ProtocolError, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   MAX_RUN_INPUT_SIZE, MAX_RUN_MESSAGE_SIZE, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
-  RunCancel, RunMessage, RunRequest, RunStatus
+  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import {
@@ -26,6 +27,20 @@ import type { RepeatingTask } from '@libp2p/utils'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 
 const REASONS = new Set(['unknown-agent', 'not-exposed', 'bad-request', 'shutting-down'])
+
+/**
+ * The one message a caller may send once its request is read: a RunCancel,
+ * which has field 1 only. A RunRequest shares that field, so a message with
+ * any other one (a second request) is out of order.
+ */
+const CancelOnly = {
+  decode (data: Parameters<typeof RunCancel.decode>[0]): RunCancel {
+    const bytes = data instanceof Uint8Array ? data : data.subarray()
+    const cancel = RunCancel.decode(bytes)
+    if (!uint8ArrayEquals(RunCancel.encode(cancel), bytes)) throw new ProtocolError('the caller sent a message other than RunCancel after its request')
+    return cancel
+  }
+}
 
 /**
  * Hosts this node's agents on `/overmind/run-agent/1.0.0`, advertises them
@@ -282,7 +297,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     const stream = open != null
       ? await open.newStream(this.protocol, { signal, runOnLimitedConnection: true })
       : await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
-    const pb = pbStream(stream, { maxDataLength: MAX_RUN_MESSAGE_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_RUN_MESSAGE_SIZE))
     let finished = false
     const giveUp = (): void => {
       if (finished) return
@@ -341,7 +356,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const caller = connection.remotePeer.toString()
-    const pb = pbStream(stream, { maxDataLength: MAX_RUN_REQUEST_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_RUN_REQUEST_SIZE))
     const request = await pb.read(RunRequest, { signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(REQUEST_READ_TIMEOUT)]) })
     const answer = async (status: RunStatus, reason = '', queuePosition = 0): Promise<void> => {
       await pb.write({ answer: { status, reason, queuePosition } }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
@@ -365,10 +380,17 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
     const record = this.open(key, { role: 'host', agent: request.agent, peer: caller, callerAgent: request.callerAgent })
     record.state = 'accepted'
-    // the caller keeps its side open while it waits: a cancel, its end or a reset stops the run
-    void pb.read(RunCancel, { signal: cancel.signal }).then(
+    // the caller keeps its side open while it waits: a cancel, its end or a reset stops the run;
+    // anything else it sends (a second request) resets the stream
+    void pb.read(CancelOnly, { signal: cancel.signal }).then(
       msg => { cancel.abort(new RunCancelledError(msg.reason === '' ? 'cancelled by the caller' : msg.reason)) },
-      () => { cancel.abort(new RunCancelledError('the caller went away')) }
+      (err: Error) => {
+        if (err.name === 'ProtocolError') {
+          this.log('reset a run stream of %s: %s', caller, err.message)
+          stream.abort(err)
+        }
+        cancel.abort(new RunCancelledError('the caller went away'))
+      }
     )
     let end: RunEnd | undefined
     try {

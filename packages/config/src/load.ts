@@ -24,8 +24,9 @@ export interface LoadConfigOptions {
 type Path = Array<string | number>
 
 /**
- * Parses and validates the text of an `overmind.config.yaml`. An empty file,
- * or one holding only comments, gives the defaults.
+ * Parses and validates the text of an `overmind.config.yaml`. Settings it
+ * leaves out take their defaults; a file with no settings at all (empty, or
+ * only comments) is refused.
  *
  * @throws {ConfigError} listing every problem found, each with its key, line and column
  */
@@ -49,9 +50,15 @@ export function parseConfig (text: string, options: ParseConfigOptions = {}): Ov
 
   const root = doc.contents
 
-  // "null" or "~" alone is as empty as a file with no content at all
-  if (root == null || (isScalar(root) && root.value == null)) {
-    return configSchema.parse({})
+  // a file cut short or never filled in would otherwise be a node of the default mesh;
+  // "null", "~" and "{}" alone are as empty as a file with no content at all
+  if (root == null || (isScalar(root) && root.value == null) || (isMap(root) && root.items.length === 0)) {
+    throw new ConfigError({
+      line: 1,
+      column: 1,
+      message: 'the file holds no settings: a node needs at least mesh.name (`overmind init` writes a complete file)',
+      expected: 'a mapping of settings'
+    }, { file })
   }
 
   if (!isMap(root)) {

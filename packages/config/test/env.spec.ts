@@ -76,6 +76,6 @@ describe('environment variables', () => {
   })
 
   it('does not substitute inside comments or keys', () => {
-    assert.deepEqual(parseConfig('# ${UNSET}\n', { env: {} }).mesh.name, 'overmind')
+    assert.deepEqual(parseConfig('# ${UNSET}\nmesh:\n  name: lab\n', { env: {} }).mesh.name, 'lab')
   })
 })

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { ConfigError, defaultConfig, loadConfig } from '../src/index.js'
+import { ConfigError, loadConfig } from '../src/index.js'
 
 describe('loadConfig', () => {
   let dir: string
@@ -44,9 +44,13 @@ describe('loadConfig', () => {
     })
   })
 
-  it('loads an empty file as the defaults', async () => {
+  it('refuses an empty file, naming it', async () => {
     const path = join(dir, 'empty.yaml')
     await writeFile(path, '')
-    assert.deepEqual(await loadConfig(path), defaultConfig())
+    await assert.rejects(loadConfig(path), (err: unknown) => {
+      assert.ok(err instanceof ConfigError)
+      assert.ok(err.message.startsWith(`${path}:1:1: the file holds no settings`), err.message)
+      return true
+    })
   })
 })

@@ -21,13 +21,17 @@ function fails (text: string, env: Record<string, string | undefined> = {}): Con
 }
 
 describe('parseConfig', () => {
-  it('gives every default for an empty file', () => {
-    assert.deepEqual(parseConfig(''), defaultConfig())
-    assert.deepEqual(parseConfig('\n\n'), defaultConfig())
+  it('refuses a file that holds no settings, at its first line: empty, blank, comments only, null or {}', () => {
+    for (const text of ['', '\n\n', '# nothing here\n# yet\n', '~\n', '{}\n']) {
+      const err = fails(text)
+      assert.equal(err.line, 1, JSON.stringify(text))
+      assert.equal(err.column, 1)
+      assert.match(err.message, /^overmind\.config\.yaml:1:1: the file holds no settings: a node needs at least mesh\.name/)
+    }
   })
 
-  it('gives every default for a file holding only comments', () => {
-    assert.deepEqual(parseConfig('# nothing here\n# yet\n'), defaultConfig())
+  it('gives every other default for a file that sets only the mesh name', () => {
+    assert.deepEqual(parseConfig('# the rest is default\nmesh:\n  name: overmind\n'), defaultConfig())
   })
 
   it('has the documented defaults', () => {

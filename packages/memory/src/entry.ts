@@ -4,7 +4,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
   CHUNK_LIMITS, EVENT_LIMITS, MAX_DIMENSIONS, MAX_ENTRY_BODY_SIZE, MAX_ENTRY_SIZE,
-  MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH
+  MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -179,15 +179,6 @@ function envelopeLength (signed: SignedEntry): number {
   // CHUNK and EVENT are 1 and 2 on the wire: one byte after the tag
   const kind = signed.kind === EntryKind.CHUNK || signed.kind === EntryKind.EVENT ? 2 : 0
   return kind + field(signed.body.byteLength) + field(signed.signature.byteLength)
-}
-
-function varintLength (n: number): number {
-  let length = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80)
-    length++
-  }
-  return length
 }
 
 /**

@@ -8,6 +8,7 @@ import { RunCancelledError, checkInput } from '@overmind/agents'
 import express from 'express'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { STREAMED, readBody } from './api-routes.js'
+import { isPeerId } from './operations.js'
 import { VERSION } from './version.js'
 import type { ApiContext, Route } from './api-routes.js'
 import type { OvermindNode } from './node.js'
@@ -235,7 +236,7 @@ function planRun (request: SendMessageRequest, agents: MeshAgent[]): RunPlan {
     }
     agent = names[0]
   }
-  if (meta.node != null && (typeof meta.node !== 'string' || meta.node === '')) throw new RequestMalformedError('metadata "node" must be a peer id')
+  if (meta.node != null && (typeof meta.node !== 'string' || !isPeerId(meta.node))) throw new RequestMalformedError(`metadata "node" must be a peer id (a node's id looks like 12D3KooW…): ${JSON.stringify(String(meta.node).slice(0, 64))} is not one`)
   if (meta.deadline != null && (typeof meta.deadline !== 'number' || !(meta.deadline > 0))) throw new RequestMalformedError('metadata "deadline" must be a number of ms above 0')
   const texts: string[] = []
   for (const part of message.parts) {

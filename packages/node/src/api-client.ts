@@ -90,8 +90,18 @@ export class ApiClient {
       const json: any = await res.json().catch(() => undefined)
       throw new ApiRequestError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.name)
     }
-    for await (const line of splitLines(res.body)) {
+    for await (const line of this.bodyLines(res.body)) {
       if (line.trim() !== '') yield JSON.parse(line)
+    }
+  }
+
+  /** The lines of an answer; a connection cut before its end (the node died) is a `NodeNotRunningError` */
+  private async * bodyLines (body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+    try {
+      yield * splitLines(body)
+    } catch (err: any) {
+      if (err.name === 'TimeoutError' || err.name === 'AbortError') throw err
+      throw new NodeNotRunningError(`the node's API at ${this.url} stopped answering: ${err.cause?.message ?? err.message}`)
     }
   }
 

@@ -151,7 +151,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       querySelfInterval: config.dht.querySelfInterval,
       initialQuerySelfInterval: Math.min(1_000, config.dht.querySelfInterval)
     }),
-    pubsub: gossipsub({
+    pubsub: graylistPromptly(gossipsub({
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,
       msgIdFn: contentMessageId,
@@ -167,7 +167,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       },
       // heartbeats can be larger than the default but never huge
       maxInboundDataLength: 1024 * 1024
-    }),
+    })),
     heartbeat: heartbeat({
       mesh,
       interval: config.heartbeat.interval,
@@ -281,6 +281,37 @@ export function natRole (config: OvermindConfig): NatRole {
   const own = [...config.announce, ...config.listen].map(a => multiaddr(a))
   const reachable = own.some(ma => isPrivate(ma) === false && !ma.toString().startsWith('/ip4/0.0.0.0') && !ma.toString().startsWith('/ip6/::/'))
   return !reachable && config.nat.relays.length > 0 ? 'private' : 'public'
+}
+
+/**
+ * Makes a sender of invalid messages face its score at its next message.
+ * Gossipsub reads up to 128 RPCs (or a second of them) from a peer whose
+ * score was last seen at 0 or above without looking at the score again, and
+ * caches scores for a second: a flood of invalid messages had some 250 of
+ * them checked before its sender was graylisted. Each invalid message now
+ * drops its sender's cached score and that allowance, so the few that put
+ * it under the graylist threshold are the last ones read.
+ */
+function graylistPromptly (factory: (components: any) => GossipSub): (components: any) => GossipSub {
+  return (components) => {
+    const pubsub = factory(components)
+    const internals = pubsub as unknown as {
+      acceptFromWhitelist?: Map<string, unknown>
+      score: { scoreCache?: Map<string, unknown>, markInvalidMessageDelivery(from: string, topic: string): void }
+    }
+    const { score, acceptFromWhitelist } = internals
+    const scoreCache = score.scoreCache
+    if (!(acceptFromWhitelist instanceof Map) || !(scoreCache instanceof Map)) {
+      throw new Error('this version of @libp2p/gossipsub keeps no acceptFromWhitelist or scoreCache: revisit graylistPromptly')
+    }
+    const markInvalid = score.markInvalidMessageDelivery.bind(score)
+    score.markInvalidMessageDelivery = (from, topic) => {
+      markInvalid(from, topic)
+      scoreCache.delete(from)
+      acceptFromWhitelist.delete(from)
+    }
+    return pubsub
+  }
 }
 
 /** Message ids come from content, so a message re-published unchanged is one message */

@@ -6,12 +6,14 @@ import { startApiServer } from './api-server.js'
 import { openDataDir } from './data-dir.js'
 import { DataDirError } from './errors.js'
 import { createNodeLog } from './log.js'
+import { createRejectionLog } from './rejection-log.js'
 import { OvermindNode } from './node.js'
 import type { ApiServer } from './api-server.js'
 import type { ApiState } from './api-client.js'
 import type { DataDir } from './data-dir.js'
 import type { NodeLog } from './log.js'
 import type { PeerStatusChange, HeartbeatRejection } from '@overmind/heartbeat'
+import type { EntryRejection } from '@overmind/replication'
 import type { BootstrapFailure } from './mesh-dialer.js'
 
 export interface RunNodeOptions {
@@ -130,7 +132,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
 }
 
 function reportEvents (node: OvermindNode, log: NodeLog): () => void {
-  const { heartbeat, dialer } = node.libp2p.services
+  const { heartbeat, dialer, knowledge, memorySync } = node.libp2p.services
   const onStatus = (evt: CustomEvent<PeerStatusChange>): void => {
     const { peer, previous } = evt.detail
     if (previous == null) {
@@ -143,8 +145,12 @@ function reportEvents (node: OvermindNode, log: NodeLog): () => void {
       log.debug('peer status', { peer: peer.peerId, status: peer.status, previous })
     }
   }
+  const rejections = createRejectionLog(log)
   const onRejected = (evt: CustomEvent<HeartbeatRejection>): void => {
-    log.warn('rejected a heartbeat', { reason: evt.detail.reason, from: evt.detail.from, detail: evt.detail.message })
+    rejections.report({ kind: 'heartbeat', ...evt.detail })
+  }
+  const onEntryRejected = (evt: CustomEvent<EntryRejection>): void => {
+    rejections.report({ kind: 'entry', ...evt.detail })
   }
   const onBootstrapFailed = (evt: CustomEvent<BootstrapFailure>): void => {
     const sample = evt.detail.errors[0]
@@ -160,11 +166,16 @@ function reportEvents (node: OvermindNode, log: NodeLog): () => void {
   }
   heartbeat.addEventListener('peer:status', onStatus)
   heartbeat.addEventListener('heartbeat:rejected', onRejected)
+  knowledge?.addEventListener('entry:rejected', onEntryRejected)
+  memorySync?.addEventListener('entry:rejected', onEntryRejected)
   dialer.addEventListener('bootstrap:failed', onBootstrapFailed)
   return () => {
     heartbeat.removeEventListener('peer:status', onStatus)
     heartbeat.removeEventListener('heartbeat:rejected', onRejected)
+    knowledge?.removeEventListener('entry:rejected', onEntryRejected)
+    memorySync?.removeEventListener('entry:rejected', onEntryRejected)
     dialer.removeEventListener('bootstrap:failed', onBootstrapFailed)
+    rejections.stop()
   }
 }
 

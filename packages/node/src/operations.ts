@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_RUN_INPUT_SIZE } from '@overmind/agents'
 import { MAX_QUERY_TEXT_LENGTH } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
@@ -45,6 +46,19 @@ export interface Operation<P extends z.ZodRawShape = z.ZodRawShape> {
 
 const zone = z.enum(['private', 'shared', 'federation'])
 const agentName = z.string().min(1).max(256)
+
+/** Whether `text` is a peer id as nodes write them (base58btc: `12D3KooW…`, `Qm…`) */
+export function isPeerId (text: string): boolean {
+  try {
+    peerIdFromString(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Every param that names a node: refused up front, so no handler meets a malformed one */
+const peerId = z.string().refine(isPeerId, { error: issue => `not a peer id: ${JSON.stringify(String(issue.input).slice(0, 64))} (a node's id looks like 12D3KooW…; mesh_status lists them)` })
 
 const chunk = z.looseObject({
   id: z.string(),
@@ -109,7 +123,7 @@ export const OPERATIONS = [
       agent: agentName.optional().describe('The agent reading: sees its own private chunks (default "default")'),
       tags: z.array(z.string()).optional().describe('Only chunks with all these tags'),
       agents: z.array(z.string()).optional().describe('Only chunks written by these agents'),
-      authors: z.array(z.string()).optional().describe('Only chunks of these author nodes (peer ids)'),
+      authors: z.array(peerId).optional().describe('Only chunks of these author nodes (peer ids)'),
       since: z.number().optional().describe('Created at or after (ms since the epoch)'),
       until: z.number().optional().describe('Created at or before (ms since the epoch)'),
       deadline: z.int().min(1).max(60_000).optional().describe('ms to wait for other nodes in a federated search')
@@ -212,7 +226,7 @@ export const OPERATIONS = [
       agent: agentName.describe('Agent name (see list_agents)'),
       input: z.string().max(MAX_RUN_INPUT_SIZE).refine(text => Buffer.byteLength(text) <= MAX_RUN_INPUT_SIZE, `at most ${MAX_RUN_INPUT_SIZE} bytes of UTF-8`).optional().describe('Input text for the agent'),
       deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
-      node: z.string().min(1).optional().describe('Peer id of the node that must run it'),
+      node: peerId.optional().describe('Peer id of the node that must run it'),
       callerAgent: agentName.optional().describe('The agent asking, as the host sees it')
     },
     result: {

@@ -137,6 +137,14 @@ export function memorySync (init: MemorySyncInit): (components: MemorySyncCompon
   return (components) => new MemorySync(components, init)
 }
 
+/**
+ * The `error` of a memory-query answer: `text-too-long` (over 4 KiB),
+ * `bad-request` (a filter that does not decode, such as an author that is
+ * not a peer id) or `unavailable` (the responder could not search). Never
+ * the responder's own words.
+ */
+export type QueryError = 'text-too-long' | 'bad-request' | 'unavailable'
+
 export interface PeerAnswer {
   peer: string
   ok: boolean

@@ -2,15 +2,15 @@ import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { chunkView, outboundEntry, verifyEntry } from '@overmind/memory'
 import {
-  EntryKind, QueryRequest, QueryResponse, MAX_QUERY_K, MAX_QUERY_REQUEST_SIZE, MAX_QUERY_RESPONSE_SIZE,
-  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS
+  EntryKind, QueryRequest, QueryResponse, MAX_QUERY_K, MAX_QUERY_REQUEST_SIZE, MAX_QUERY_RESPONSE_SIZE, MAX_QUERY_TEXT_LENGTH,
+  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS, lengthPrefixed
 } from '@overmind/protocols'
 import * as Digest from 'multiformats/hashes/digest'
 import { pbStream } from '@libp2p/utils'
 import { MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, QUERY_DEADLINE, QUERY_FANOUT, QUERY_PROTOCOL } from './constants.js'
 import type {
   FederatedSearchOptions, FederatedSearchResult, MemoryQueryComponents, MemoryQueryInit, MemoryQueryService,
-  MemoryQueryEvents, PeerAnswer
+  MemoryQueryEvents, PeerAnswer, QueryError
 } from './index.js'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { MemoryStore, SearchQuery, SearchResult, VerifiedChunk } from '@overmind/memory'
@@ -119,7 +119,7 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
     const started = Date.now()
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
     try {
-      const pb = pbStream(stream, { maxDataLength: MAX_QUERY_RESPONSE_SIZE })
+      const pb = pbStream(stream, lengthPrefixed(MAX_QUERY_RESPONSE_SIZE))
       await pb.write(request, QueryRequest, { signal })
       const response = await pb.read(QueryResponse, { signal, limits: QUERY_RESPONSE_LIMITS })
       await stream.close({ signal }).catch(() => {})
@@ -141,29 +141,51 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(10_000)])
-    const pb = pbStream(stream, { maxDataLength: MAX_QUERY_REQUEST_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_QUERY_REQUEST_SIZE))
     const request = await pb.read(QueryRequest, { signal, limits: QUERY_REQUEST_LIMITS })
-    let response: QueryResponse
+    const response = await this.answer(request, connection.remotePeer, signal)
+    await pb.write(response, QueryResponse, { signal })
+    this.log.trace('answered %s with %d results', connection.remotePeer.toString(), response.results.length)
+    await stream.close({ signal })
+  }
+
+  /**
+   * Searches for a peer. A request this node cannot serve is answered with
+   * one of the fixed errors of the spec: the detail (a decoder's or the
+   * store's words) stays in the local log.
+   */
+  private async answer (request: QueryRequest, peer: PeerId, signal: AbortSignal): Promise<QueryResponse> {
+    const refuse = (error: QueryError, detail: string): QueryResponse => {
+      this.log('could not answer a query of %s (%s): %s', peer.toString(), error, detail)
+      return { results: [], error }
+    }
+    if (Buffer.byteLength(request.text) > MAX_QUERY_TEXT_LENGTH) {
+      return refuse('text-too-long', `text of ${Buffer.byteLength(request.text)} bytes`)
+    }
+    let authors: string[]
+    try {
+      authors = request.authors.map(a => peerIdFromMultihash(Digest.decode(a)).toString())
+    } catch (err: any) {
+      return refuse('bad-request', `an author is not a peer id: ${err.message}`)
+    }
     try {
       const found = await this.store.searchEntries({
         text: request.text,
         k: Math.max(1, Math.min(request.k, MAX_QUERY_K)),
         tags: request.tags,
         agents: request.agent !== '' ? [request.agent] : undefined,
-        authors: request.authors.map(a => peerIdFromMultihash(Digest.decode(a)).toString()),
+        authors,
         since: request.since > 0n ? Number(request.since) : undefined,
         until: request.until > 0n ? Number(request.until) : undefined,
         replicatedOnly: true,
         signal
       })
       const results = found.map(({ result, bytes }) => ({ entry: outboundEntry(bytes, this.store.replicatedZones), score: result.score, confidence: result.confidence }))
-      response = { results, error: '' }
+      return { results, error: '' }
     } catch (err: any) {
-      response = { results: [], error: err.name === 'ZoneViolationError' ? 'internal error' : err.message }
+      this.log.error('could not answer a query of %s: %e', peer.toString(), err)
+      return { results: [], error: 'unavailable' }
     }
-    await pb.write(response, QueryResponse, { signal })
-    this.log.trace('answered %s with %d results', connection.remotePeer.toString(), response.results.length)
-    await stream.close({ signal })
   }
 }
 

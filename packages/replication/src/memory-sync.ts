@@ -1,7 +1,7 @@
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { PeerQueue, pbStream } from '@libp2p/utils'
 import { outboundEntry } from '@overmind/memory'
-import { SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS } from '@overmind/protocols'
+import { SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS, lengthPrefixed } from '@overmind/protocols'
 import {
   GAP_PULL_DELAY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, SYNC_INTERVAL, SYNC_MESSAGE_TIMEOUT,
   SYNC_PAGE_BYTES, SYNC_PAGE_ENTRIES, SYNC_PROTOCOL
@@ -147,7 +147,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), runOnLimitedConnection: true })
     const reader = new PageReader(stream, this.messageTimeout, abort)
     try {
-      const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
+      const pb = pbStream(stream, lengthPrefixed(MAX_SYNC_MESSAGE_SIZE))
       const request: SyncRequest = { have: this.store.versionVector() }
       await pb.write(request, SyncRequest, { signal: abort })
       // pages are read as they come, checked and written behind the reader, a few at a time
@@ -207,7 +207,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
   /** Answers a peer's version vector with the entries it lacks */
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.messageTimeout)])
-    const pb = pbStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
+    const pb = pbStream(stream, lengthPrefixed(MAX_SYNC_MESSAGE_SIZE))
     const request = await pb.read(SyncRequest, { signal, limits: SYNC_REQUEST_LIMITS })
     let entries: Array<Uint8Array<ArrayBuffer>> = []
     let bytes = 0

@@ -165,16 +165,22 @@ survive a crash; the last line is {"done": true, "acknowledged": n} or
       const total = await countLines(file)
       const bar = opts.json === true ? undefined : progressBar({ total, label: 'importing' })
       let last = { acknowledged: 0 } as any
-      await withMemory(opts.dataDir, async m => {
-        for await (const progress of m.import(createReadStream(file))) {
-          last = progress
-          if (opts.json === true) process.stdout.write(JSON.stringify({ ...progress, total }) + '\n')
-          else bar?.update(progress.acknowledged)
-        }
-      })
+      try {
+        await withMemory(opts.dataDir, async m => {
+          for await (const progress of m.import(createReadStream(file))) {
+            last = progress
+            if (opts.json === true) process.stdout.write(JSON.stringify({ ...progress, total }) + '\n')
+            else bar?.update(progress.acknowledged)
+          }
+        })
+      } catch (err: any) {
+        // cut off (the node died, the connection broke): the lines acknowledged so far are stored
+        last = { error: { name: err.name ?? 'Error', message: err.message }, line: last.acknowledged + 1, acknowledged: last.acknowledged }
+        if (opts.json === true) process.stdout.write(JSON.stringify(last) + '\n')
+      }
       bar?.done()
       if (last.error != null) {
-        throw Object.assign(new Error(`${last.error.message} (stopped at line ${last.line}; the ${last.acknowledged} lines before are stored)`), { name: last.error.name })
+        throw Object.assign(new Error(`${last.error.message} (stopped at line ${last.line} of ${total}; the ${last.acknowledged} lines before it are stored)`), { name: last.error.name })
       }
       if (opts.json !== true) process.stdout.write(`imported ${last.acknowledged} chunks from ${file}\n`)
     }))
