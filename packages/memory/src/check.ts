@@ -66,13 +66,7 @@ const LISTED = 100
  */
 export async function checkStore (path: string, options: CheckStoreOptions = {}): Promise<StoreReport> {
   await assertStore(path)
-  const files: StoreReport['files'] = []
-  try {
-    await checkStoreFolder(path)
-  } catch (err: any) {
-    if (!(err instanceof StorageError)) throw err
-    files.push({ file: err.path, problem: err.message })
-  }
+  const files = await folderFindings(path)
   const scratch = `${path}.check-${process.pid}`
   await rm(scratch, { recursive: true, force: true })
   try {
@@ -104,13 +98,7 @@ export async function repairStore (path: string, options: RepairStoreOptions = {
   await assertStore(path)
   const backup = `${path}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`
   await cp(path, backup, { recursive: true, filter: source => !/\/LOCK$/.test(source) })
-  const files: StoreReport['files'] = []
-  try {
-    await checkStoreFolder(path)
-  } catch (err: any) {
-    if (!(err instanceof StorageError)) throw err
-    files.push({ file: err.path, problem: err.message })
-  }
+  const files = await folderFindings(path)
   try {
     // takes the store's LOCK first: a store a running node holds is not touched
     await ClassicLevel.repair(path)
@@ -143,6 +131,17 @@ export async function repairStore (path: string, options: RepairStoreOptions = {
     report.repair.graphRemoved = graphRemoved
   }
   return report
+}
+
+/** What the checks before an open find in the folder, as findings instead of an error */
+async function folderFindings (path: string): Promise<StoreReport['files']> {
+  try {
+    await checkStoreFolder(path)
+    return []
+  } catch (err: any) {
+    if (!(err instanceof StorageError)) throw err
+    return [{ file: err.path, problem: err.message }]
+  }
 }
 
 async function assertStore (path: string): Promise<void> {

@@ -122,8 +122,11 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         log.info('stopping')
         detach()
         await api.close()
-        await node.stop()
-        await removeIfOurs(dataDir.paths.apiState)
+        try {
+          await node.stop()
+        } finally {
+          await removeIfOurs(dataDir.paths.apiState)
+        }
         log.info('stopped')
       })()
       await stopping

@@ -168,9 +168,18 @@ export class OvermindNode {
     }
     this.metrics.stop()
     this.eventLoop.stop()
-    await this.libp2p.stop()
-    await this.memory?.close()
-    await this.datastore?.close?.()
+    // every part is stopped even when one fails (a full disk fails libp2p's
+    // last datastore writes): the memory store still closes its files
+    const failures: Error[] = []
+    for (const step of [async () => { await this.libp2p.stop() }, async () => { await this.memory?.close() }, async () => { await this.datastore?.close?.() }]) {
+      try {
+        await step()
+      } catch (err: any) {
+        failures.push(err)
+      }
+    }
+    if (failures.length === 1) throw failures[0]
+    if (failures.length > 1) throw new AggregateError(failures, failures.map(err => err.message).join('; '))
   }
 
   /** Full multiaddrs this node can be dialled on */

@@ -88,9 +88,9 @@ Examples:
             process.off('SIGTERM', onSignal)
             resolve()
           }, (err: Error) => {
+            // every part was stopped; what failed (a full disk) would only hold the exit back
             log.error('error while stopping', { error: err.message })
-            process.exitCode = 1
-            resolve()
+            process.exit(1)
           })
         }
         process.on('SIGINT', onSignal)
