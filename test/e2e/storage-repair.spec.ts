@@ -127,6 +127,26 @@ describe('a node whose memory files are damaged', () => {
     const check = await overmind(['check', '--data-dir', a, '--json'])
     assert.equal(JSON.parse(check.stdout).memory.gaps.length, 0, check.stdout)
   })
+
+  it('refuses to start without its memory folder instead of creating an empty one; after `overmind repair` peers refill it', async () => {
+    assert.ok(node != null)
+    assert.equal((await node.stop()).code, 0)
+    await rm(memory, { recursive: true })
+    const start = await overmind(['start', '--data-dir', a, ...LISTEN])
+    assert.equal(start.code, 1, start.stderr)
+    assert.match(start.stderr, /memory holds no memory store; nothing was created/)
+    await assert.rejects(stat(memory), 'nothing was created')
+
+    const repair = await overmind(['repair', '--data-dir', a])
+    assert.equal(repair.code, 0, repair.stderr)
+    assert.match(repair.stdout, /was missing: an empty one is created/)
+    node = await NodeProcess.start(a, [...LISTEN, '--bootstrap', bootstrap])
+    await waitFor(async () => await federationChunks(node as NodeProcess) === 601, { timeout: 60_000, message: 'the peer to refill the memory' })
+    await waitFor(async () => (await (node as NodeProcess).status()).memory?.awaitingSync === false, { message: 'the node to take writes' })
+    const put = await overmind(['memory', 'put', '--data-dir', a, '--json', 'written into a memory refilled by the peer'])
+    assert.equal(put.code, 0, put.stderr)
+    assert.equal(JSON.parse(put.stdout).seq, 602)
+  })
 })
 
 /** A tmpfs of `size` at a new folder; undefined where this process may not mount one */

@@ -1,4 +1,4 @@
-import { ApiClient, importLines, openDataDir, openMemoryStore } from '@overmind/node'
+import { ApiClient, importLines, mayCreateMemory, openDataDir, openMemoryStore } from '@overmind/node'
 import { StorageError } from '@overmind/memory'
 import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
 import type { ImportProgress } from '@overmind/node'
@@ -32,7 +32,7 @@ export async function openMemoryAccess (dataDir: string): Promise<MemoryAccess> 
   }
   const dir = await openDataDir(dataDir)
   try {
-    return new StoreMemory(await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey }))
+    return new StoreMemory(await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey, createMemory: await mayCreateMemory(dir) }))
   } catch (err: any) {
     if (err instanceof StorageError && err.problem === 'locked') {
       throw new Error(`the memory of ${dir.path} is in use by another process (a node starting or stopping?)`)

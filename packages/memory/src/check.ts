@@ -144,6 +144,20 @@ async function folderFindings (path: string): Promise<StoreReport['files']> {
   }
 }
 
+/**
+ * Creates an empty store in a folder that is missing or empty: what
+ * `overmind init` does, and `overmind repair` for a store that is gone,
+ * `awaitingSync` then (see RepairStoreOptions.standalone)
+ */
+export async function createStore (path: string, options: { awaitingSync?: boolean } = {}): Promise<void> {
+  const log = await EntryLog.open(path, { create: true })
+  try {
+    if (options.awaitingSync === true) await log.writeMeta(AWAITING_SYNC, '1')
+  } finally {
+    await log.close()
+  }
+}
+
 async function assertStore (path: string): Promise<void> {
   if (await folderState(path) !== 'store') throw new StorageError('missing', path, `${path} holds no memory store`)
 }

@@ -47,5 +47,5 @@ export {
 export type { RejectReason, StorageProblem } from './errors.js'
 export { folderState, checkStoreFolder, checkLogFile, diagnose, storageError } from './storage.js'
 export type { Diagnosis, FolderState } from './storage.js'
-export { checkStore, repairStore } from './check.js'
+export { checkStore, repairStore, createStore } from './check.js'
 export type { StoreReport, CheckStoreOptions, RepairStoreOptions } from './check.js'

@@ -3,7 +3,7 @@ import { StorageError, checkStoreFolder, folderState, storageError } from '@over
 import { rm, writeFile, readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { startApiServer } from './api-server.js'
-import { openDataDir } from './data-dir.js'
+import { mayCreateMemory, openDataDir } from './data-dir.js'
 import { DataDirError } from './errors.js'
 import { createNodeLog } from './log.js'
 import { createRejectionLog } from './rejection-log.js'
@@ -66,8 +66,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   await refuseSecondNode(dataDir)
   let node: OvermindNode
   try {
+    const createMemory = await mayCreateMemory(dataDir)
     const datastore = await openDatastore(dataDir.paths.datastore)
-    node = await OvermindNode.create({ config, privateKey: dataDir.privateKey, psk: dataDir.psk, datastore, memoryPath: dataDir.paths.memory, dataDir: dataDir.path, metrics: config.api.metrics })
+    node = await OvermindNode.create({ config, privateKey: dataDir.privateKey, psk: dataDir.psk, datastore, memoryPath: dataDir.paths.memory, createMemory, dataDir: dataDir.path, metrics: config.api.metrics })
   } catch (err: any) {
     throw translateOpenError(err, dataDir)
   }
@@ -224,7 +225,8 @@ async function removeIfOurs (file: string): Promise<void> {
 
 /**
  * libp2p's datastore (peer store, DHT records), checked as the memory store
- * is before LevelDB opens it: never created over a folder that holds one
+ * is before LevelDB opens it and never created over a folder that holds one;
+ * a missing one is created (it holds nothing that cannot be learnt again)
  */
 async function openDatastore (path: string): Promise<LevelDatastore> {
   const state = await folderState(path)

@@ -2,6 +2,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKey } from '@libp2p/pnet'
 import { loadConfig, renderConfigTemplate } from '@overmind/config'
+import { createStore, folderState } from '@overmind/memory'
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
@@ -90,6 +91,8 @@ export async function initDataDir (dir: string, options: InitOptions = {}): Prom
   await writeSecret(meshKeyFile, psk)
   await writeSecret(tokenFile, randomBytes(32).toString('hex') + '\n')
   await writeFile(configFile, template, { mode: 0o644 })
+  // the memory store is created here, and never again over a folder that lost it
+  await createStore(join(dataDir, MEMORY_DIR))
   return {
     dataDir,
     peerId: peerIdFromPrivateKey(privateKey).toString(),
@@ -182,4 +185,15 @@ async function exists (file: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/**
+ * Whether a node may create the memory store of a data dir: only one that
+ * never ran a node (no memory store and no libp2p datastore; `overmind
+ * init` creates the store). Once a node ran, a missing store is an error:
+ * nothing is created over what was lost (`overmind repair` makes an empty
+ * one, which peers refill).
+ */
+export async function mayCreateMemory (dir: DataDir): Promise<boolean> {
+  return await folderState(dir.paths.memory) === 'absent' && await folderState(dir.paths.datastore) === 'absent'
 }

@@ -17,7 +17,7 @@
  * ```
  */
 
-export { initDataDir, openDataDir, readMeshKey, CONFIG_FILE, API_STATE_FILE } from './data-dir.js'
+export { initDataDir, openDataDir, readMeshKey, mayCreateMemory, CONFIG_FILE, API_STATE_FILE } from './data-dir.js'
 export type { DataDir, InitOptions, InitResult } from './data-dir.js'
 export { OvermindNode, createEmbedder, openMemoryStore } from './node.js'
 export type { NodeStatus, PeerReport, ConnectionReport, CreateOvermindNodeInit } from './node.js'

@@ -60,6 +60,8 @@ export interface CreateOvermindNodeInit extends OvermindNodeInit {
   memoryPath?: string
   /** Awaited before each batch the memory store writes (a simulated slow disk) */
   beforeMemoryWrite?: MemoryStoreInit['beforeWrite']
+  /** Whether a missing memory store may be created @default true */
+  createMemory?: boolean
 }
 
 /** The embedder a config asks for */
@@ -72,7 +74,7 @@ export function createEmbedder (config: OvermindConfig['memory']): Embedder {
 }
 
 /** Opens the memory store of a node with its identity and config */
-export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey' | 'clock' | 'beforeMemoryWrite'>): Promise<MemoryStore> {
+export async function openMemoryStore (path: string, init: Pick<CreateOvermindNodeInit, 'config' | 'privateKey' | 'clock' | 'beforeMemoryWrite' | 'createMemory'>): Promise<MemoryStore> {
   const { memory } = init.config
   return await MemoryStore.open({
     path,
@@ -80,6 +82,7 @@ export async function openMemoryStore (path: string, init: Pick<CreateOvermindNo
     peerId: peerIdFromPrivateKey(init.privateKey),
     clock: init.clock,
     beforeWrite: init.beforeMemoryWrite,
+    create: init.createMemory,
     embedder: createEmbedder(memory),
     defaultZone: memory.defaultZone,
     replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation']

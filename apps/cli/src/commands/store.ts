@@ -1,6 +1,6 @@
 import { rename } from 'node:fs/promises'
 import { Command } from 'commander'
-import { StorageError, checkStore, checkStoreFolder, folderState, repairStore } from '@overmind/memory'
+import { StorageError, checkStore, checkStoreFolder, createStore, folderState, repairStore } from '@overmind/memory'
 import { ApiClient, openDataDir, openMemoryStore } from '@overmind/node'
 import { dataDirOption, jsonOption } from '../options.js'
 import { progressBar } from '../progress.js'
@@ -108,6 +108,14 @@ libp2p datastore (peer store, DHT records) is moved aside and starts empty.`)
       await refuseRunningNode(opts.dataDir, 'repair its stores')
       // an Ed25519 key's string form is its peer id
       const self = dir.privateKey.publicKey.toString()
+      if (await folderState(dir.paths.memory) !== 'store') {
+        // nothing to salvage: an empty store, which peers refill (this node's private zone is gone)
+        await createStore(dir.paths.memory, { awaitingSync: opts.standalone !== true })
+        process.stdout.write(opts.json === true
+          ? JSON.stringify({ memory: { created: dir.paths.memory } }, null, 2) + '\n'
+          : `memory store   ${dir.paths.memory} was missing: an empty one is created; peers send back the zones they replicate\n`)
+        return
+      }
       const bar = progress('checking', opts.json)
       const report = await repairStore(dir.paths.memory, { standalone: opts.standalone, onProgress: (done, total) => { bar.update(done, total) } })
       bar.done()
