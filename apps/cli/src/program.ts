@@ -9,6 +9,7 @@ import { peersCommand } from './commands/peers.js'
 import { startCommand } from './commands/start.js'
 import { statusCommand } from './commands/status.js'
 import { checkCommand, repairCommand } from './commands/store.js'
+import { simCommand } from './commands/sim.js'
 
 /** Exit codes scripts can rely on */
 export const EXIT = {
@@ -50,6 +51,7 @@ Getting started:
   program.addCommand(mcpCommand())
   program.addCommand(checkCommand())
   program.addCommand(repairCommand())
+  program.addCommand(simCommand())
   program.addCommand(demoCommand())
   return program
 }

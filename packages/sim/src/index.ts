@@ -1,0 +1,14 @@
+/**
+ * @packageDocumentation
+ *
+ * `overmind sim`: a scenario (nodes, topology, workload, faults on a
+ * schedule, expectations) run on a mesh of real nodes, with a report of
+ * delivery and convergence. The schedule comes from the scenario's seed, so
+ * a run can be repeated exactly.
+ */
+export { parseScenario, loadScenario, scenarioSchema, EXPECTABLE } from './scenario.js'
+export type { Scenario, Fault, ScenarioOverrides } from './scenario.js'
+export { schedule, random } from './schedule.js'
+export type { Schedule, SimEvent } from './schedule.js'
+export { runScenario, holds } from './run.js'
+export type { SimReport, SimProgress, RunScenarioOptions } from './run.js'

@@ -1,0 +1,284 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateKey } from '@libp2p/pnet'
+import { defaultConfig, parseDuration } from '@overmind/config'
+import { OvermindNode } from '@overmind/node'
+import { MemoryDatastore } from 'datastore-core'
+import { schedule } from './schedule.js'
+import type { Scenario } from './scenario.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { StoredEntryEvent } from '@overmind/memory'
+
+/** What a scenario did and how the mesh took it */
+export interface SimReport {
+  scenario: string
+  seed: number
+  mode: Scenario['mode']
+  nodes: number
+  topology: Scenario['topology']
+  durationMs: number
+  /** The digest of the workload and fault schedule: the same seed and scenario give the same one */
+  schedule: { digest: string, writes: number, faults: number }
+  writes: { done: number, failed: number, skipped: number }
+  /**
+   * Every write acknowledged, to every other node up at the end: the share
+   * that holds it, and the ms from acknowledgement to stored on a peer
+   */
+  delivery: { expected: number, delivered: number, ratio: number, p50: number | null, p99: number | null, max: number | null }
+  /** After each heal or restart: ms until every node up held every write acknowledged before it (null: not within `settle`) */
+  convergence: Array<{ at: number, fault: string, ms: number | null }>
+  /** The slowest of them */
+  convergenceMax: number | null
+  /** At the end: whether every node up has the same memory digest, and how many different ones there are */
+  final: { converged: boolean, digests: number }
+  /** Resident memory of the process per node, MB */
+  memoryPerNodeMb: number
+  expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
+  ok: boolean
+}
+
+export interface SimProgress {
+  elapsed: number
+  duration: number
+  up: number
+  nodes: number
+  faults: number
+  writes: number
+}
+
+export interface RunScenarioOptions {
+  onProgress?(progress: SimProgress): void
+}
+
+interface SimNode {
+  index: number
+  key: PrivateKey
+  memoryPath: string
+  node?: OvermindNode
+}
+
+const POLL_MS = 250
+
+/**
+ * Runs a scenario in this process: real nodes (libp2p over loopback TCP,
+ * LevelDB memory on disk) with the production protocols, a connection
+ * gater for the topology and partitions, and the workload and faults of
+ * the scenario's schedule; then measures delivery and convergence.
+ */
+export async function runScenario (scenario: Scenario, options: RunScenarioOptions = {}): Promise<SimReport> {
+  const plan = schedule(scenario)
+  const psk = new Uint8Array(95)
+  generateKey(psk)
+  const count = scenario.nodes.count
+  const nodes: SimNode[] = []
+  const byPeer = new Map<string, number>()
+  let groups: number[] | undefined
+  const topology = (a: number, b: number): boolean => {
+    if (scenario.topology === 'ring') return Math.abs(a - b) === 1 || Math.abs(a - b) === count - 1
+    if (scenario.topology === 'star') return a === 0 || b === 0
+    return true
+  }
+  const reachable = (a: number, b: number): boolean => topology(a, b) && (groups == null || groups[a] === groups[b])
+  const acked = new Map<string, { at: number, from: number }>()
+  const arrivals = new Map<string, number[]>()
+  const started = performance.now()
+  const now = (): number => performance.now() - started
+
+  const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
+    const config = defaultConfig()
+    config.mesh.name = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
+    config.listen = ['/ip4/127.0.0.1/tcp/0']
+    config.bootstrap = bootstrap
+    config.heartbeat.interval = 1_000
+    config.discovery.rejoinInterval = 2_000
+    config.memory.embedder = scenario.nodes.embedder
+    config.memory.syncInterval = 2_000
+    const deny = (peer: PeerId): boolean => {
+      const other = byPeer.get(peer.toString())
+      return other != null && !reachable(sim.index, other)
+    }
+    const node = await OvermindNode.create({
+      config,
+      privateKey: sim.key,
+      psk,
+      datastore: new MemoryDatastore(),
+      memoryPath: sim.memoryPath,
+      libp2p: { connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny } }
+    })
+    node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
+      if (evt.detail.origin !== 'remote') return
+      const times = arrivals.get(evt.detail.entry.id) ?? []
+      times.push(now())
+      arrivals.set(evt.detail.entry.id, times)
+    })
+    await node.start()
+    sim.node = node
+  }
+  const live = (): SimNode[] => nodes.filter(n => n.node != null)
+  const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => a.includes('/tcp/')).slice(0, 1)
+  const bootstrapFor = (index: number): string[] => live().filter(n => n.index !== index && reachable(index, n.index)).slice(0, 3).flatMap(address)
+
+  const report: SimReport = {
+    scenario: scenario.name,
+    seed: scenario.seed,
+    mode: scenario.mode,
+    nodes: count,
+    topology: scenario.topology,
+    durationMs: scenario.duration,
+    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length },
+    writes: { done: 0, failed: 0, skipped: 0 },
+    delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
+    convergence: [],
+    convergenceMax: null,
+    final: { converged: false, digests: 0 },
+    memoryPerNodeMb: 0,
+    expectations: [],
+    ok: false
+  }
+
+  /** Resolves with the ms until every node up holds every id, or null after `settle` */
+  const converge = async (ids: string[], from: number): Promise<number | null> => {
+    while (now() - from < scenario.settle) {
+      if (live().every(n => ids.every(id => n.node?.memory?.holds(id) === true))) return now() - from
+      await sleep(POLL_MS)
+    }
+    return null
+  }
+
+  try {
+    for (let i = 0; i < count; i++) {
+      const key = await generateKeyPair('Ed25519')
+      const sim: SimNode = { index: i, key, memoryPath: await mkdtemp(join(tmpdir(), 'overmind-sim-')) }
+      nodes.push(sim)
+      byPeer.set(key.publicKey.toString(), i)
+    }
+    for (const sim of nodes) await start(sim, bootstrapFor(sim.index))
+
+    const writes: Array<Promise<void>> = []
+    const convergences: Array<Promise<void>> = []
+    let faults = 0
+    const progress = setInterval(() => {
+      options.onProgress?.({ elapsed: Math.min(now(), scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
+    }, 1_000)
+    progress.unref()
+    const clock = performance.now()
+    try {
+      for (const event of plan.events) {
+        const wait = event.at - (performance.now() - clock)
+        if (wait > 0) await sleep(wait)
+        if (event.kind === 'write') {
+          const sim = nodes[event.node]
+          const memory = sim.node?.memory
+          if (memory == null) {
+            report.writes.skipped++
+            continue
+          }
+          writes.push(memory.put({ text: event.text }).then(chunk => {
+            acked.set(chunk.id, { at: now(), from: sim.index })
+            report.writes.done++
+          }, () => { report.writes.failed++ }))
+          continue
+        }
+        const { fault } = event
+        faults++
+        if (fault.partition != null) {
+          groups = new Array(count).fill(-1)
+          fault.partition.forEach((group, g) => { for (const index of group) (groups as number[])[index] = g })
+          // nodes the partition leaves out are a group of their own each
+          groups = groups.map((g, index) => g === -1 ? 1000 + index : g)
+          await Promise.all(live().map(async sim => {
+            for (const other of live()) {
+              if (other.index !== sim.index && !reachable(sim.index, other.index) && other.node != null) await sim.node?.libp2p.hangUp(other.node.libp2p.peerId).catch(() => {})
+            }
+          }))
+        } else if (fault.heal === true || fault.restart != null) {
+          if (fault.heal === true) groups = undefined
+          if (fault.restart != null && nodes[fault.restart].node == null) await start(nodes[fault.restart], bootstrapFor(fault.restart))
+          const at = now()
+          const ids = [...acked.keys()]
+          const label = fault.heal === true ? 'heal' : `restart ${fault.restart}`
+          convergences.push(converge(ids, at).then(ms => { report.convergence.push({ at: Math.round(event.at), fault: label, ms: ms == null ? null : Math.round(ms) }) }))
+        } else if (fault.kill != null) {
+          const sim = nodes[fault.kill]
+          const node = sim.node
+          sim.node = undefined
+          await node?.stop()
+        }
+      }
+      const rest = scenario.duration - (performance.now() - clock)
+      if (rest > 0) await sleep(rest)
+      await Promise.all(writes)
+      await Promise.all(convergences)
+    } finally {
+      clearInterval(progress)
+    }
+
+    // the end: every node up is given `settle` to hold every acknowledged write
+    await converge([...acked.keys()], now())
+    const up = live()
+    const latencies: number[] = []
+    for (const [id, { at, from }] of acked) {
+      for (const sim of up) {
+        if (sim.index === from) continue
+        report.delivery.expected++
+        if (sim.node?.memory?.holds(id) === true) report.delivery.delivered++
+      }
+      for (const time of arrivals.get(id) ?? []) latencies.push(Math.max(0, time - at))
+    }
+    latencies.sort((a, b) => a - b)
+    report.delivery.ratio = report.delivery.expected === 0 ? 1 : report.delivery.delivered / report.delivery.expected
+    report.delivery.p50 = percentile(latencies, 0.5)
+    report.delivery.p99 = percentile(latencies, 0.99)
+    report.delivery.max = latencies.length > 0 ? Math.round(latencies[latencies.length - 1]) : null
+    report.convergence.sort((a, b) => a.at - b.at)
+    report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
+    const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
+    report.final = { converged: digests.size === 1, digests: digests.size }
+    report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
+    report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
+      const actual = figure(report, key)
+      return { key, expected, actual, ok: actual != null && holds(actual, expected) }
+    })
+    report.ok = report.expectations.every(e => e.ok)
+    return report
+  } finally {
+    await Promise.all(nodes.map(async sim => { await sim.node?.stop().catch(() => {}) }))
+    await Promise.all(nodes.map(async sim => { await rm(sim.memoryPath, { recursive: true, force: true }) }))
+  }
+}
+
+function percentile (sorted: number[], q: number): number | null {
+  if (sorted.length === 0) return null
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
+}
+
+function figure (report: SimReport, key: string): number | null {
+  switch (key) {
+    case 'delivery.ratio': return report.delivery.ratio
+    case 'delivery.p50': return report.delivery.p50
+    case 'delivery.p99': return report.delivery.p99
+    case 'convergence.max': return report.convergenceMax
+    case 'writes.failed': return report.writes.failed
+    default: return null
+  }
+}
+
+/** Whether `actual` satisfies a comparison such as ">= 0.99" or "< 10s" (durations in ms) */
+export function holds (actual: number, comparison: string): boolean {
+  const match = /^\s*(<=|>=|<|>|==)\s*(\S+)\s*$/.exec(comparison)
+  if (match == null) return false
+  const target = /^-?\d+(?:\.\d+)?$/.test(match[2]) ? Number(match[2]) : parseDuration(match[2])
+  switch (match[1]) {
+    case '<': return actual < target
+    case '<=': return actual <= target
+    case '>': return actual > target
+    case '>=': return actual >= target
+    default: return actual === target
+  }
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}

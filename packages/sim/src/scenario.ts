@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises'
+import { ConfigError, parseDuration } from '@overmind/config'
+import { LineCounter, isMap, isScalar, parseDocument } from 'yaml'
+import { z } from 'zod'
+import type { ConfigIssue } from '@overmind/config'
+import type { Document, Node as YamlNode } from 'yaml'
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value)
+  } catch (err: any) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "500ms", got ${JSON.stringify(value)}` })
+    return z.NEVER
+  }
+})
+
+/** "5/s", "30/m" or a number per second */
+const rate = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number' && value >= 0) return value
+  const match = /^(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)$/.exec(String(value).trim())
+  if (match == null) {
+    ctx.addIssue({ code: 'custom', message: `expected a rate such as "5/s" or "30/m", got ${JSON.stringify(value)}` })
+    return z.NEVER
+  }
+  return Number(match[1]) / ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[match[2]]
+})
+
+const nodeIndex = z.number().int().nonnegative()
+
+const fault = z.strictObject({
+  at: duration,
+  /** Groups of node indexes that can reach each other and nobody else */
+  partition: z.array(z.array(nodeIndex).min(1)).min(2).optional(),
+  /** Ends every partition */
+  heal: z.literal(true).optional(),
+  /** Stops a node (its memory stays on disk) */
+  kill: nodeIndex.optional(),
+  /** Starts a killed node again, with its identity and memory */
+  restart: nodeIndex.optional()
+}).refine(f => [f.partition, f.heal, f.kill, f.restart].filter(v => v != null).length === 1, {
+  message: 'a fault is one of partition, heal, kill or restart'
+})
+
+const comparison = z.string().regex(/^\s*(<=|>=|<|>|==)\s*\S+\s*$/, 'expected a comparison such as ">= 0.99" or "< 10s"')
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Seed of every random choice: the same seed gives the same workload and faults */
+  seed: z.number().int().nonnegative().default(1),
+  duration,
+  mode: z.literal('in-process').default('in-process'),
+  nodes: z.strictObject({
+    count: z.number().int().min(2).max(500),
+    embedder: z.enum(['hash']).default('hash')
+  }),
+  /** Which nodes may connect: every pair, each to its two neighbours, or all through node 0 */
+  topology: z.enum(['full', 'ring', 'star']).default('full'),
+  workload: z.strictObject({
+    writes: z.strictObject({
+      /** Across the mesh, from nodes chosen at random */
+      rate,
+      /** Bytes of text per chunk */
+      size: z.number().int().min(1).max(32 * 1024).default(200)
+    }).optional()
+  }).default({}),
+  faults: z.array(fault).default([]),
+  /** How long after the end of the workload the mesh is given to converge */
+  settle: duration.default(30_000),
+  /** Figures of the report that must hold, e.g. `delivery.ratio: ">= 1"` */
+  expect: z.record(z.string(), comparison).default({})
+})
+
+export type Scenario = z.output<typeof scenarioSchema>
+export type Fault = Scenario['faults'][number]
+
+/** The figures an `expect:` key may name */
+export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed'] as const
+
+/** Flags that override the file */
+export interface ScenarioOverrides {
+  nodes?: number
+  duration?: number
+  seed?: number
+}
+
+/**
+ * Parses a scenario. Every problem is reported at once with its key, line
+ * and column: schema errors, faults after the end, node indexes out of
+ * range, a partition that leaves a node out or names one twice, figures
+ * `expect:` cannot check.
+ *
+ * @throws {ConfigError}
+ */
+export function parseScenario (text: string, options: { file?: string, overrides?: ScenarioOverrides } = {}): Scenario {
+  const { file } = options
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const at = (offset: number): { line: number, column: number } => {
+    const { line, col } = lines.linePos(offset)
+    return { line, column: col }
+  }
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map(error => ({ ...at(error.pos[0]), message: `invalid YAML: ${error.message}` })), { file })
+  }
+  if (!isMap(doc.contents)) throw new ConfigError({ line: 1, column: 1, message: 'a scenario is a mapping with name, duration, nodes, workload and faults' }, { file })
+  const data = doc.toJS() as Record<string, any>
+  const overrides = options.overrides ?? {}
+  if (overrides.nodes != null) data.nodes = { ...data.nodes, count: overrides.nodes }
+  if (overrides.duration != null) data.duration = overrides.duration
+  if (overrides.seed != null) data.seed = overrides.seed
+  const located = (path: PropertyKey[], message: string): ConfigIssue => ({ key: keyOf(path), ...position(doc, path, at), message })
+  const parsed = scenarioSchema.safeParse(data)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.flatMap(issue => issue.code === 'unrecognized_keys'
+      ? issue.keys.map(name => located([...issue.path, name], 'unknown key'))
+      : [located(issue.path, issue.message)]), { file })
+  }
+  const scenario = parsed.data
+  const issues: ConfigIssue[] = []
+  const count = scenario.nodes.count
+  const checkIndex = (path: PropertyKey[], index: number): void => {
+    if (index >= count) issues.push(located(path, `node ${index} does not exist: the scenario has ${count} nodes, 0 to ${count - 1}`))
+  }
+  scenario.faults.forEach((f, i) => {
+    if (f.at > scenario.duration) issues.push(located(['faults', i, 'at'], `at ${f.at} ms, after the end of the scenario (${scenario.duration} ms)`))
+    if (f.kill != null) checkIndex(['faults', i, 'kill'], f.kill)
+    if (f.restart != null) checkIndex(['faults', i, 'restart'], f.restart)
+    if (f.partition != null) {
+      const seen = new Set<number>()
+      f.partition.forEach((group, g) => group.forEach((index, j) => {
+        checkIndex(['faults', i, 'partition', g, j], index)
+        if (seen.has(index)) issues.push(located(['faults', i, 'partition', g, j], `node ${index} is in two groups`))
+        seen.add(index)
+      }))
+    }
+  })
+  for (const key of Object.keys(scenario.expect)) {
+    if (!(EXPECTABLE as readonly string[]).includes(key)) issues.push(located(['expect', key], `no figure "${key}" in the report; expected one of ${EXPECTABLE.join(', ')}`))
+  }
+  if (issues.length > 0) throw new ConfigError(issues, { file })
+  return scenario
+}
+
+export async function loadScenario (file: string, overrides?: ScenarioOverrides): Promise<Scenario> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err: any) {
+    throw new ConfigError({ message: err.code === 'ENOENT' ? 'scenario file does not exist' : `cannot read the scenario: ${err.message}` }, { file, cause: err })
+  }
+  return parseScenario(text, { file, overrides })
+}
+
+function keyOf (path: PropertyKey[]): string | undefined {
+  if (path.length === 0) return undefined
+  return path.map((part, i) => typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`).join('')
+}
+
+/** Where a path is in the file: its node, or the key of a missing one's nearest ancestor */
+function position (doc: Document, path: PropertyKey[], at: (offset: number) => { line: number, column: number }): { line?: number, column?: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const parts = path.slice(0, depth) as Array<string | number>
+    const parent = depth === 0 ? undefined : doc.getIn(parts.slice(0, -1), true)
+    if (isMap(parent)) {
+      const pair = parent.items.find(item => isScalar(item.key) && String(item.key.value) === String(parts.at(-1)))
+      const key = pair?.key as YamlNode | undefined
+      if (key?.range != null) return at(key.range[0])
+    }
+    const node = depth === 0 ? doc.contents : doc.getIn(parts, true) as YamlNode | undefined
+    if (node?.range != null) return at(node.range[0])
+  }
+  return {}
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { loadScenario, schedule } from '@overmind/sim'
+import { ROOT, overmind, tempDir } from '../src/cli.js'
+import type { SimReport } from '@overmind/sim'
+
+const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
+after(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
+
+describe('overmind sim', () => {
+  it('runs partition-and-heal: every write reaches every node after the heal, and the memories end identical', async () => {
+    const file = join(ROOT, 'scenarios', 'partition-and-heal.yaml')
+    // a small version: the heal at 20 s, 2 s of writes after it
+    const res = await overmind(['sim', file, '--duration', '22s', '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# partition-and-heal on ${report.nodes} nodes: ${report.writes.done} writes, delivery ${report.delivery.ratio} (p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms), converged ${report.convergence[0]?.ms} ms after the heal, ${report.memoryPerNodeMb} MB per node\n`)
+    assert.equal(report.ok, true)
+    assert.equal(report.delivery.ratio, 1)
+    assert.ok(report.writes.done > 40 && report.writes.failed === 0)
+    assert.equal(report.convergence.length, 1)
+    assert.notEqual(report.convergence[0].ms, null)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    // the same scenario and seed: the same schedule
+    assert.equal(report.schedule.digest, schedule(await loadScenario(file, { duration: 22_000 })).digest)
+    assert.match(res.stderr, /partition-and-heal: \d+\/22 s, 8\/8 nodes up/)
+  })
+
+  it('exits 1 when an expectation fails', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'strict.yaml')
+    await writeFile(file, 'name: strict\nduration: 3s\nnodes:\n  count: 2\nworkload:\n  writes:\n    rate: 2/s\nsettle: 10s\nexpect:\n  writes.failed: "> 0"\n')
+    const res = await overmind(['sim', file], { timeout: 120_000 })
+    assert.equal(res.code, 1, res.stderr)
+    assert.match(res.stdout, /writes\.failed\s+> 0\s+0\s+FAILED/)
+  })
+
+  it('refuses a bad scenario before it starts a node, naming the key and line', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'bad.yaml')
+    await writeFile(file, 'name: bad\nduration: 10s\nnodes:\n  count: 3\nfaults:\n  - at: 2s\n    kill: 5\n  - at: 12s\n    heal: true\n')
+    const res = await overmind(['sim', file])
+    assert.equal(res.code, 1)
+    assert.equal(res.stderr, [
+      `overmind: ConfigError: ${file}:7:5: faults[0].kill: node 5 does not exist: the scenario has 3 nodes, 0 to 2`,
+      `${file}:8:5: faults[1].at: at 12000 ms, after the end of the scenario (10000 ms)`,
+      ''
+    ].join('\n'))
+  })
+})
