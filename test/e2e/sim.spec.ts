@@ -28,6 +28,30 @@ describe('overmind sim', () => {
     assert.match(res.stderr, /partition-and-heal: \d+\/22 s, 8\/8 nodes up/)
   })
 
+  it('runs churn: nodes that come back catch up on what was written while they were away', async () => {
+    const res = await overmind(['sim', join(ROOT, 'scenarios', 'churn.yaml'), '--duration', '25s', '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# churn on ${report.nodes} nodes: ${report.writes.done} writes (${report.writes.skipped} skipped on nodes down), delivery ${report.delivery.ratio}, caught up ${report.convergence.map(c => `${c.ms} ms`).join(', ')} after the restarts\n`)
+    assert.equal(report.delivery.ratio, 1)
+    assert.ok(report.writes.skipped > 0, 'writes scheduled on a node that was down are skipped')
+    assert.deepEqual(report.convergence.map(c => c.fault), ['restart 1', 'restart 4', 'restart 2'])
+    assert.ok(report.convergence.every(c => c.ms != null))
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+  })
+
+  it('runs hostile-member: the forged entries are rejected at the first hop and stored nowhere', async () => {
+    const res = await overmind(['sim', join(ROOT, 'scenarios', 'hostile-member.yaml'), '--duration', '8s', '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# hostile-member: ${report.hostile.published} forged entries published, ${report.hostile.rejected} rejected, ${report.hostile.stored} stored; delivery of honest writes ${report.delivery.ratio}\n`)
+    assert.ok(report.hostile.published > 0)
+    assert.equal(report.hostile.stored, 0)
+    assert.ok(report.hostile.rejected > 0)
+    assert.deepEqual(Object.keys(report.rejected), ['bad-signature'])
+    assert.equal(report.delivery.ratio, 1)
+  })
+
   it('exits 1 when an expectation fails', async () => {
     const dir = await tempDir()
     dirs.push(dir)

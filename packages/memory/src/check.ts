@@ -70,7 +70,7 @@ export async function checkStore (path: string, options: CheckStoreOptions = {})
   const scratch = `${path}.check-${process.pid}`
   await rm(scratch, { recursive: true, force: true })
   try {
-    await cp(path, scratch, { recursive: true, filter: source => !/\/(?:LOCK|LOG(?:\.old)?)$/.test(source) })
+    await copyStore(path, scratch)
     await ClassicLevel.repair(scratch)
     for (const damage of parseRepairLog(await readFile(join(scratch, 'LOG'), 'utf8').catch(() => ''), path).damaged) {
       if (!files.some(f => f.file === damage.file)) files.push(damage)
@@ -131,6 +131,22 @@ export async function repairStore (path: string, options: RepairStoreOptions = {
     report.repair.graphRemoved = graphRemoved
   }
   return report
+}
+
+/**
+ * Copies a store's folder. A running node's LevelDB deletes files as it
+ * compacts: a copy that loses one is taken again, from the start.
+ */
+async function copyStore (path: string, to: string, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cp(path, to, { recursive: true, filter: source => !/\/(?:LOCK|LOG(?:\.old)?)$/.test(source) })
+      return
+    } catch (err: any) {
+      if (err.code !== 'ENOENT' || attempt >= attempts) throw err
+      await rm(to, { recursive: true, force: true })
+    }
+  }
 }
 
 /** What the checks before an open find in the folder, as findings instead of an error */

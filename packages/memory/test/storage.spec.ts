@@ -183,16 +183,17 @@ describe('a store folder, checked before LevelDB opens it', () => {
       assert.equal(checked.ok, false)
       const report = await repairStore(path, { standalone: true })
       const store = await openStore(path, privateKey)
+      let seqs: number[]
       try {
-        const seqs = await seqsOf(store)
-        process.stdout.write(`# ${what}: ${seqs.length} of 3000 chunks kept\n`)
-        // LevelDB loses at most the damaged block (a table's 4 KiB, a log's 32 KiB)
-        assert.ok(seqs.length >= 2900 && seqs.length <= 3000, `${seqs.length} kept`)
-        assert.equal(report.gaps.reduce((n, g) => n + g.missing, 0), 3000 - seqs.length, 'every lost seq is reported')
-        assert.equal((await checkStore(path)).ok, true, 'a repaired store checks clean')
+        seqs = await seqsOf(store)
       } finally {
         await store.close()
       }
+      process.stdout.write(`# ${what}: ${seqs.length} of 3000 chunks kept\n`)
+      // LevelDB loses at most the damaged block (a table's 4 KiB, a log's 32 KiB)
+      assert.ok(seqs.length >= 2900 && seqs.length <= 3000, `${seqs.length} kept`)
+      assert.equal(report.gaps.reduce((n, g) => n + g.missing, 0), 3000 - seqs.length, 'every lost seq is reported')
+      assert.equal((await checkStore(path)).ok, true, 'a repaired store checks clean')
     })
   }
 

@@ -5,6 +5,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { defaultConfig, parseDuration } from '@overmind/config'
 import { OvermindNode } from '@overmind/node'
+import { entryId } from '@overmind/memory'
+import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
 import { schedule } from './schedule.js'
 import type { Scenario } from './scenario.js'
@@ -35,6 +37,10 @@ export interface SimReport {
   final: { converged: boolean, digests: number }
   /** Resident memory of the process per node, MB */
   memoryPerNodeMb: number
+  /** Entries from peers the honest nodes rejected on the knowledge topic, by reason */
+  rejected: Record<string, number>
+  /** Forged entries hostile members published, and how many of them any honest node holds */
+  hostile: { published: number, stored: number, rejected: number }
   expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
   ok: boolean
 }
@@ -134,6 +140,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     convergenceMax: null,
     final: { converged: false, digests: 0 },
     memoryPerNodeMb: 0,
+    rejected: {},
+    hostile: { published: 0, stored: 0, rejected: 0 },
     expectations: [],
     ok: false
   }
@@ -157,6 +165,9 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     for (const sim of nodes) await start(sim, bootstrapFor(sim.index))
 
     const writes: Array<Promise<void>> = []
+    const hostile = new Set<number>()
+    const hostileTimers: Array<ReturnType<typeof setInterval>> = []
+    const forged: string[] = []
     const convergences: Array<Promise<void>> = []
     let faults = 0
     const progress = setInterval(() => {
@@ -200,6 +211,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
           const ids = [...acked.keys()]
           const label = fault.heal === true ? 'heal' : `restart ${fault.restart}`
           convergences.push(converge(ids, at).then(ms => { report.convergence.push({ at: Math.round(event.at), fault: label, ms: ms == null ? null : Math.round(ms) }) }))
+        } else if (fault.hostile != null) {
+          const sim = nodes[fault.hostile]
+          hostile.add(sim.index)
+          if (sim.node != null) hostileTimers.push(forge(sim.node, sim.key, forged, () => { report.hostile.published++ }))
         } else if (fault.kill != null) {
           const sim = nodes[fault.kill]
           const node = sim.node
@@ -213,11 +228,18 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       await Promise.all(convergences)
     } finally {
       clearInterval(progress)
+      for (const timer of hostileTimers) clearInterval(timer)
     }
 
     // the end: every node up is given `settle` to hold every acknowledged write
     await converge([...acked.keys()], now())
     const up = live()
+    const honest = up.filter(sim => !hostile.has(sim.index))
+    for (const sim of honest) {
+      for (const [reason, n] of Object.entries(sim.node?.libp2p.services.knowledge?.getStats().rejected ?? {})) report.rejected[reason] = (report.rejected[reason] ?? 0) + (n ?? 0)
+    }
+    report.hostile.rejected = report.rejected['bad-signature'] ?? 0
+    report.hostile.stored = forged.filter(id => honest.some(sim => sim.node?.memory?.holds(id) === true)).length
     const latencies: number[] = []
     for (const [id, { at, from }] of acked) {
       for (const sim of up) {
@@ -261,6 +283,8 @@ function figure (report: SimReport, key: string): number | null {
     case 'delivery.p99': return report.delivery.p99
     case 'convergence.max': return report.convergenceMax
     case 'writes.failed': return report.writes.failed
+    case 'hostile.stored': return report.hostile.stored
+    case 'hostile.rejected': return report.hostile.rejected
     default: return null
   }
 }
@@ -277,6 +301,32 @@ export function holds (actual: number, comparison: string): boolean {
     case '>=': return actual >= target
     default: return actual === target
   }
+}
+
+/** Signing domain of protocols/memory.md */
+const DOMAIN = new TextEncoder().encode('overmind/memory/1\n')
+const FORGE_EVERY_MS = 200
+
+/**
+ * Makes a node a hostile member: it publishes, as itself, chunks whose
+ * signature does not verify on the knowledge topic, past its own validator
+ */
+function forge (node: OvermindNode, key: PrivateKey, ids: string[], published: () => void): ReturnType<typeof setInterval> {
+  const knowledge = node.libp2p.services.knowledge
+  if (knowledge == null) throw new Error('a hostile member needs the knowledge topic')
+  node.libp2p.services.pubsub.topicValidators.delete(knowledge.topic)
+  let seq = 1_000_000n
+  const timer = setInterval(() => {
+    void (async () => {
+      const body = Chunk.encode({ author: node.libp2p.peerId.toMultihash().bytes, agent: 'hostile', zone: Zone.FEDERATION, text: `a forged fact ${seq}`, tags: [], hlcWallTime: BigInt(Date.now()), hlcLogical: 0, seq: seq++ })
+      const signature = await key.sign(new Uint8Array([...DOMAIN, ...body]))
+      signature[0] ^= 0xff
+      ids.push(entryId(body))
+      await node.libp2p.services.pubsub.publish(knowledge.topic, KnowledgeBatch.encode({ entries: [SignedEntry.encode({ kind: EntryKind.CHUNK, body, signature: new Uint8Array(signature) })] }))
+      published()
+    })().catch(() => {})
+  }, FORGE_EVERY_MS)
+  return timer
 }
 
 async function sleep (ms: number): Promise<void> {

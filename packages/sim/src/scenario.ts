@@ -36,9 +36,11 @@ const fault = z.strictObject({
   /** Stops a node (its memory stays on disk) */
   kill: nodeIndex.optional(),
   /** Starts a killed node again, with its identity and memory */
-  restart: nodeIndex.optional()
-}).refine(f => [f.partition, f.heal, f.kill, f.restart].filter(v => v != null).length === 1, {
-  message: 'a fault is one of partition, heal, kill or restart'
+  restart: nodeIndex.optional(),
+  /** From then on, the node publishes forged entries (bad signatures) on the knowledge topic, 5 a second */
+  hostile: nodeIndex.optional()
+}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile].filter(v => v != null).length === 1, {
+  message: 'a fault is one of partition, heal, kill, restart or hostile'
 })
 
 const comparison = z.string().regex(/^\s*(<=|>=|<|>|==)\s*\S+\s*$/, 'expected a comparison such as ">= 0.99" or "< 10s"')
@@ -74,7 +76,7 @@ export type Scenario = z.output<typeof scenarioSchema>
 export type Fault = Scenario['faults'][number]
 
 /** The figures an `expect:` key may name */
-export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed'] as const
+export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected'] as const
 
 /** Flags that override the file */
 export interface ScenarioOverrides {
@@ -125,6 +127,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
     if (f.at > scenario.duration) issues.push(located(['faults', i, 'at'], `at ${f.at} ms, after the end of the scenario (${scenario.duration} ms)`))
     if (f.kill != null) checkIndex(['faults', i, 'kill'], f.kill)
     if (f.restart != null) checkIndex(['faults', i, 'restart'], f.restart)
+    if (f.hostile != null) checkIndex(['faults', i, 'hostile'], f.hostile)
     if (f.partition != null) {
       const seen = new Set<number>()
       f.partition.forEach((group, g) => group.forEach((index, j) => {

@@ -21,7 +21,9 @@ function describe (report: SimReport): string {
     ['delivery', `${(report.delivery.ratio * 100).toFixed(2)}% (${report.delivery.delivered} of ${report.delivery.expected}); p50 ${ms(report.delivery.p50)}, p99 ${ms(report.delivery.p99)}, max ${ms(report.delivery.max)}`],
     ...report.convergence.map(c => ['convergence', `after ${c.fault} at ${ms(c.at)}: ${c.ms == null ? 'not within settle' : ms(c.ms)}`]),
     ['final state', report.final.converged ? 'every node up has the same memory digest' : `${report.final.digests} different memory digests`],
-    ['memory', `${report.memoryPerNodeMb} MB of the process per node`]
+    ['memory', `${report.memoryPerNodeMb} MB of the process per node`],
+    ...(report.hostile.published > 0 ? [['hostile', `${report.hostile.published} forged entries published, ${report.hostile.rejected} rejected at a first hop, ${report.hostile.stored} stored by an honest node`]] : []),
+    ...(Object.keys(report.rejected).length > 0 ? [['rejected', Object.entries(report.rejected).map(([reason, n]) => `${reason} ${n}`).join(', ')]] : [])
   ]
   const lines = [table(['FIGURE', 'VALUE'], rows)]
   if (report.expectations.length > 0) {
