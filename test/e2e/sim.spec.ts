@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { loadScenario, schedule } from '@overmind/sim'
@@ -26,6 +26,7 @@ describe('overmind sim', () => {
     // the same scenario and seed: the same schedule
     assert.equal(report.schedule.digest, schedule(await loadScenario(file, { duration: 22_000 })).digest)
     assert.match(res.stderr, /partition-and-heal: \d+\/22 s, 8\/8 nodes up/)
+    assert.ok(report.formationMs != null, 'every peer table filled before the workload')
   })
 
   it('runs churn: nodes that come back catch up on what was written while they were away', async () => {
@@ -60,6 +61,13 @@ describe('overmind sim', () => {
     const res = await overmind(['sim', file], { timeout: 120_000 })
     assert.equal(res.code, 1, res.stderr)
     assert.match(res.stdout, /writes\.failed\s+> 0\s+0\s+FAILED/)
+  })
+
+  it('prints the scenario format as the JSON Schema kept in scenarios/', async () => {
+    const res = await overmind(['sim', '--schema'])
+    assert.equal(res.code, 0, res.stderr)
+    assert.deepEqual(JSON.parse(res.stdout), JSON.parse(await readFile(join(ROOT, 'scenarios', 'scenario.schema.json'), 'utf8')), 'regenerate it with `overmind sim --schema > scenarios/scenario.schema.json`')
+    assert.equal(JSON.parse(res.stdout).properties.nodes.properties.count.maximum, 500)
   })
 
   it('refuses a bad scenario before it starts a node, naming the key and line', async () => {

@@ -6,7 +6,7 @@
  * delivery and convergence. The schedule comes from the scenario's seed, so
  * a run can be repeated exactly.
  */
-export { parseScenario, loadScenario, scenarioSchema, EXPECTABLE } from './scenario.js'
+export { parseScenario, loadScenario, scenarioSchema, scenarioJsonSchema, EXPECTABLE } from './scenario.js'
 export type { Scenario, Fault, ScenarioOverrides } from './scenario.js'
 export { schedule, random } from './schedule.js'
 export type { Schedule, SimEvent } from './schedule.js'

@@ -21,6 +21,8 @@ export interface SimReport {
   nodes: number
   topology: Scenario['topology']
   durationMs: number
+  /** ms from the last node's start until every node's peer table listed every other as connected or alive (null: not within 60 s); the workload starts then */
+  formationMs: number | null
   /** The digest of the workload and fault schedule: the same seed and scenario give the same one */
   schedule: { digest: string, writes: number, faults: number }
   writes: { done: number, failed: number, skipped: number }
@@ -66,6 +68,8 @@ interface SimNode {
 }
 
 const POLL_MS = 250
+/** How long the mesh is given to form before the workload starts regardless */
+const FORMATION_MS = 60_000
 
 /**
  * Runs a scenario in this process: real nodes (libp2p over loopback TCP,
@@ -133,6 +137,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     nodes: count,
     topology: scenario.topology,
     durationMs: scenario.duration,
+    formationMs: null,
     schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
@@ -163,6 +168,16 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       byPeer.set(key.publicKey.toString(), i)
     }
     for (const sim of nodes) await start(sim, bootstrapFor(sim.index))
+    // the workload starts once the mesh has formed (or FORMATION_MS have passed)
+    const formed = now()
+    while (now() - formed < FORMATION_MS) {
+      const full = live().every(sim => (sim.node?.libp2p.services.heartbeat.peers() ?? []).filter(p => p.status === 'connected' || p.status === 'alive').length >= count - 1)
+      if (full) {
+        report.formationMs = Math.round(now() - formed)
+        break
+      }
+      await sleep(POLL_MS)
+    }
 
     const writes: Array<Promise<void>> = []
     const hostile = new Set<number>()
@@ -170,11 +185,11 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     const forged: string[] = []
     const convergences: Array<Promise<void>> = []
     let faults = 0
+    const clock = performance.now()
     const progress = setInterval(() => {
-      options.onProgress?.({ elapsed: Math.min(now(), scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
+      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
     }, 1_000)
     progress.unref()
-    const clock = performance.now()
     try {
       for (const event of plan.events) {
         const wait = event.at - (performance.now() - clock)

@@ -46,33 +46,38 @@ const fault = z.strictObject({
 const comparison = z.string().regex(/^\s*(<=|>=|<|>|==)\s*\S+\s*$/, 'expected a comparison such as ">= 0.99" or "< 10s"')
 
 export const scenarioSchema = z.strictObject({
-  name: z.string().min(1),
+  name: z.string().min(1).describe('The name of the scenario, shown in the report'),
   /** Seed of every random choice: the same seed gives the same workload and faults */
-  seed: z.number().int().nonnegative().default(1),
-  duration,
+  seed: z.number().int().nonnegative().default(1).describe('Seed of every random choice: the same seed gives the same workload and faults'),
+  duration: duration.describe('How long the workload runs, e.g. "30s"'),
   mode: z.literal('in-process').default('in-process'),
   nodes: z.strictObject({
-    count: z.number().int().min(2).max(500),
+    count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
     embedder: z.enum(['hash']).default('hash')
   }),
   /** Which nodes may connect: every pair, each to its two neighbours, or all through node 0 */
-  topology: z.enum(['full', 'ring', 'star']).default('full'),
+  topology: z.enum(['full', 'ring', 'star']).default('full').describe('Which nodes may connect: every pair, each to its two neighbours, or all through node 0'),
   workload: z.strictObject({
     writes: z.strictObject({
       /** Across the mesh, from nodes chosen at random */
-      rate,
+      rate: rate.describe('Writes per second across the mesh, from nodes chosen at random: "5/s", "30/m" or a number per second'),
       /** Bytes of text per chunk */
-      size: z.number().int().min(1).max(32 * 1024).default(200)
+      size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk')
     }).optional()
   }).default({}),
   faults: z.array(fault).default([]),
   /** How long after the end of the workload the mesh is given to converge */
-  settle: duration.default(30_000),
+  settle: duration.default(30_000).describe('How long after the workload the mesh is given to converge'),
   /** Figures of the report that must hold, e.g. `delivery.ratio: ">= 1"` */
-  expect: z.record(z.string(), comparison).default({})
+  expect: z.record(z.string(), comparison).default({}).describe('Figures of the report that must hold, e.g. delivery.ratio: ">= 1"; the run exits 1 when one fails')
 })
 
 export type Scenario = z.output<typeof scenarioSchema>
+
+/** The scenario format as a JSON Schema (draft 2020-12), for editors and other tools */
+export function scenarioJsonSchema (): Record<string, unknown> {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+}
 export type Fault = Scenario['faults'][number]
 
 /** The figures an `expect:` key may name */

@@ -3,7 +3,7 @@ import { jsonOption, parseDurationArg, parsePositiveInt } from '../options.js'
 import { table } from '../format.js'
 import type { SimReport } from '@overmind/sim'
 
-interface Options { nodes?: number, duration?: number, seed?: number, json?: boolean }
+interface Options { nodes?: number, duration?: number, seed?: number, json?: boolean, schema?: boolean }
 
 function parseSeed (value: string): number {
   const seed = Number(value)
@@ -15,7 +15,7 @@ const ms = (value: number | null): string => value == null ? '–' : value >= 10
 
 function describe (report: SimReport): string {
   const rows: string[][] = [
-    ['nodes', `${report.nodes} (${report.topology}, ${report.mode})`],
+    ['nodes', `${report.nodes} (${report.topology}, ${report.mode}); every peer table full ${report.formationMs == null ? 'not within 60 s' : `${ms(report.formationMs)} after the last start`}`],
     ['schedule', `${report.schedule.writes} writes, ${report.schedule.faults} faults over ${ms(report.durationMs)}; seed ${report.seed}, digest ${report.schedule.digest.slice(0, 16)}`],
     ['writes', `${report.writes.done} acknowledged, ${report.writes.failed} failed, ${report.writes.skipped} skipped (node down)`],
     ['delivery', `${(report.delivery.ratio * 100).toFixed(2)}% (${report.delivery.delivered} of ${report.delivery.expected}); p50 ${ms(report.delivery.p50)}, p99 ${ms(report.delivery.p99)}, max ${ms(report.delivery.max)}`],
@@ -35,7 +35,8 @@ function describe (report: SimReport): string {
 export function simCommand (): Command {
   return new Command('sim')
     .description('simulate a mesh on this machine from a scenario file: nodes, topology, workload and faults on a schedule, then a report')
-    .argument('<scenario>', 'the scenario file (YAML; examples in scenarios/)')
+    .argument('[scenario]', 'the scenario file (YAML; examples in scenarios/)')
+    .option('--schema', 'print the scenario format as a JSON Schema and exit')
     .option('-n, --nodes <count>', 'number of nodes, instead of the file\'s', parsePositiveInt)
     .option('--duration <duration>', 'how long the workload runs, instead of the file\'s (e.g. 30s)', parseDurationArg)
     .option('--seed <seed>', 'seed of the workload and fault schedule, instead of the file\'s', parseSeed)
@@ -44,9 +45,14 @@ export function simCommand (): Command {
 The same scenario and seed give the same workload and fault schedule (the
 report prints its digest). Exits 1 when an expectation of the scenario's
 "expect:" block fails, so scenarios can run in CI.`)
-    .action(async (file: string, opts: Options) => {
+    .action(async (file: string | undefined, opts: Options, command: Command) => {
       // loaded here: the simulator is not part of every command
-      const { loadScenario, runScenario } = await import('@overmind/sim')
+      const { loadScenario, runScenario, scenarioJsonSchema } = await import('@overmind/sim')
+      if (opts.schema === true) {
+        process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n')
+        return
+      }
+      if (file == null) command.error('error: missing argument \'scenario\'', { exitCode: 2 })
       const scenario = await loadScenario(file, { nodes: opts.nodes, duration: opts.duration, seed: opts.seed })
       const tty = process.stderr.isTTY === true
       const report = await runScenario(scenario, {
