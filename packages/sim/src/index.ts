@@ -3,8 +3,10 @@
  *
  * `overmind sim`: a scenario (nodes, topology, workload, faults on a
  * schedule, expectations) run on a mesh of real nodes, with a report of
- * delivery and convergence. The schedule comes from the scenario's seed, so
- * a run can be repeated exactly.
+ * delivery, convergence and what it cost (a timeline sampled once a
+ * second), as rows for a table or a self-contained HTML page with charts.
+ * The schedule comes from the scenario's seed, so a run can be repeated
+ * exactly.
  */
 export { parseScenario, loadScenario, scenarioSchema, scenarioJsonSchema, EXPECTABLE } from './scenario.js'
 export type { Scenario, Fault, ScenarioOverrides } from './scenario.js'
@@ -12,3 +14,6 @@ export { schedule, random } from './schedule.js'
 export type { Schedule, SimEvent } from './schedule.js'
 export { runScenario, holds } from './run.js'
 export type { SimReport, SimProgress, RunScenarioOptions } from './run.js'
+export type { TimelineSample, SimResources, AppliedFault, LatencyBucket } from './timeline.js'
+export { reportRows, expectationRows, formatMs } from './figures.js'
+export { renderHtml } from './html.js'

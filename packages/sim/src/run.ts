@@ -9,7 +9,9 @@ import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
 import { schedule } from './schedule.js'
+import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
 import type { Scenario } from './scenario.js'
+import type { AppliedFault, LatencyBucket, SimResources, TimelineSample } from './timeline.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { StoredEntryEvent } from '@overmind/memory'
 
@@ -31,6 +33,8 @@ export interface SimReport {
    * that holds it, and the ms from acknowledgement to stored on a peer
    */
   delivery: { expected: number, delivered: number, ratio: number, p50: number | null, p99: number | null, max: number | null }
+  /** The latencies of every delivery (an entry stored on a peer, ms after its acknowledgement), counted in buckets */
+  deliveryHistogram: LatencyBucket[]
   /** After each heal or restart: ms until every node up held every write acknowledged before it (null: not within `settle`) */
   convergence: Array<{ at: number, fault: string, ms: number | null }>
   /** The slowest of them */
@@ -43,6 +47,12 @@ export interface SimReport {
   rejected: Record<string, number>
   /** Forged entries hostile members published, and how many of them any honest node holds */
   hostile: { published: number, stored: number, rejected: number }
+  /** Once a second while the workload runs: nodes up, faults, writes, deliveries, CPU, memory, event-loop delay */
+  timeline: TimelineSample[]
+  /** Each fault as applied, ms after the workload started */
+  faultsApplied: AppliedFault[]
+  /** CPU, memory and event-loop delay over the workload; in-process, per node is the process's divided by the nodes up */
+  resources: SimResources
   expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
   ok: boolean
 }
@@ -93,6 +103,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const reachable = (a: number, b: number): boolean => topology(a, b) && (groups == null || groups[a] === groups[b])
   const acked = new Map<string, { at: number, from: number }>()
   const arrivals = new Map<string, number[]>()
+  let deliveries = 0
   const started = performance.now()
   const now = (): number => performance.now() - started
 
@@ -121,6 +132,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       if (evt.detail.origin !== 'remote') return
       const times = arrivals.get(evt.detail.entry.id) ?? []
       times.push(now())
+      deliveries++
       arrivals.set(evt.detail.entry.id, times)
     })
     await node.start()
@@ -141,12 +153,16 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
+    deliveryHistogram: [],
     convergence: [],
     convergenceMax: null,
     final: { converged: false, digests: 0 },
     memoryPerNodeMb: 0,
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
+    timeline: [],
+    faultsApplied: [],
+    resources: noResources(),
     expectations: [],
     ok: false
   }
@@ -186,7 +202,9 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     const convergences: Array<Promise<void>> = []
     let faults = 0
     const clock = performance.now()
+    const timeline = new TimelineRecorder()
     const progress = setInterval(() => {
+      timeline.sample({ up: live().length, faults, writes: report.writes.done, deliveries })
       options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
     }, 1_000)
     progress.unref()
@@ -209,6 +227,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
         }
         const { fault } = event
         faults++
+        timeline.fault(fault)
         if (fault.partition != null) {
           groups = new Array(count).fill(-1)
           fault.partition.forEach((group, g) => { for (const index of group) (groups as number[])[index] = g })
@@ -243,6 +262,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       await Promise.all(convergences)
     } finally {
       clearInterval(progress)
+      Object.assign(report, timeline.stop())
       for (const timer of hostileTimers) clearInterval(timer)
     }
 
@@ -265,6 +285,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       for (const time of arrivals.get(id) ?? []) latencies.push(Math.max(0, time - at))
     }
     latencies.sort((a, b) => a - b)
+    report.deliveryHistogram = latencyHistogram(latencies)
     report.delivery.ratio = report.delivery.expected === 0 ? 1 : report.delivery.delivered / report.delivery.expected
     report.delivery.p50 = percentile(latencies, 0.5)
     report.delivery.p99 = percentile(latencies, 0.99)
@@ -300,6 +321,9 @@ function figure (report: SimReport, key: string): number | null {
     case 'writes.failed': return report.writes.failed
     case 'hostile.stored': return report.hostile.stored
     case 'hostile.rejected': return report.hostile.rejected
+    case 'resources.cpuCoresAvg': return report.resources.cpuCoresAvg
+    case 'resources.rssMbPerNodeMax': return report.resources.rssMbPerNodeMax
+    case 'resources.eventLoopDelayP99Ms': return report.resources.eventLoopDelayP99Ms
     default: return null
   }
 }

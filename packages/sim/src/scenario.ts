@@ -81,7 +81,7 @@ export function scenarioJsonSchema (): Record<string, unknown> {
 export type Fault = Scenario['faults'][number]
 
 /** The figures an `expect:` key may name */
-export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected'] as const
+export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected', 'resources.cpuCoresAvg', 'resources.rssMbPerNodeMax', 'resources.eventLoopDelayP99Ms'] as const
 
 /** Flags that override the file */
 export interface ScenarioOverrides {

@@ -1,0 +1,33 @@
+import type { SimReport } from './run.js'
+
+/** A duration for people: "850 ms", "12.4 s", "–" for none */
+export function formatMs (value: number | null | undefined): string {
+  if (value == null) return '–'
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`
+}
+
+/**
+ * The figures of a report as [figure, value] rows: what the CLI prints as
+ * its table and the HTML report shows, from one place. A section the
+ * report does not have gives no row.
+ */
+export function reportRows (report: SimReport): Array<[string, string]> {
+  const r: Partial<SimReport> = report
+  const rows: Array<[string, string]> = []
+  rows.push(['nodes', `${report.nodes} (${report.topology}, ${report.mode}); every peer table full ${report.formationMs == null ? 'not within 60 s' : `${formatMs(report.formationMs)} after the last start`}`])
+  if (r.schedule != null) rows.push(['schedule', `${r.schedule.writes} writes, ${r.schedule.faults} faults over ${formatMs(report.durationMs)}; seed ${report.seed}, digest ${r.schedule.digest.slice(0, 16)}`])
+  if (r.writes != null) rows.push(['writes', `${r.writes.done} acknowledged, ${r.writes.failed} failed, ${r.writes.skipped} skipped (node down)`])
+  if (r.delivery != null) rows.push(['delivery', `${(r.delivery.ratio * 100).toFixed(2)}% (${r.delivery.delivered} of ${r.delivery.expected}); p50 ${formatMs(r.delivery.p50)}, p99 ${formatMs(r.delivery.p99)}, max ${formatMs(r.delivery.max)}`])
+  for (const c of r.convergence ?? []) rows.push(['convergence', `after ${c.fault} at ${formatMs(c.at)}: ${c.ms == null ? 'not within settle' : formatMs(c.ms)}`])
+  if (r.final != null) rows.push(['final state', r.final.converged ? 'every node up has the same memory digest' : `${r.final.digests} different memory digests`])
+  if (r.memoryPerNodeMb != null) rows.push(['memory', `${r.memoryPerNodeMb} MB of the process per node`])
+  if (r.resources != null) rows.push(['resources', `CPU ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB per node; event-loop delay p99 ${r.resources.eventLoopDelayP99Ms} ms (the process's: its nodes share it)`])
+  if (r.hostile != null && r.hostile.published > 0) rows.push(['hostile', `${r.hostile.published} forged entries published, ${r.hostile.rejected} rejected at a first hop, ${r.hostile.stored} stored by an honest node`])
+  if (r.rejected != null && Object.keys(r.rejected).length > 0) rows.push(['rejected', Object.entries(r.rejected).map(([reason, n]) => `${reason} ${n}`).join(', ')])
+  return rows
+}
+
+/** Each expectation as [figure, wanted, got, "ok" or "FAILED"] */
+export function expectationRows (report: SimReport): Array<[string, string, string, string]> {
+  return ((report as Partial<SimReport>).expectations ?? []).map(e => [e.key, e.expected, e.actual == null ? '–' : String(Math.round(e.actual * 1000) / 1000), e.ok ? 'ok' : 'FAILED'])
+}
