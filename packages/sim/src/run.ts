@@ -8,7 +8,10 @@ import { OvermindNode } from '@overmind/node'
 import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
+import { mockAgents } from './agents.js'
 import { schedule } from './schedule.js'
+import { SimWorkload, percentile, workloadFigure } from './workload.js'
+import type { RunsReport, SearchesReport } from './workload.js'
 import type { Scenario } from './scenario.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { StoredEntryEvent } from '@overmind/memory'
@@ -24,7 +27,7 @@ export interface SimReport {
   /** ms from the last node's start until every node's peer table listed every other as connected or alive (null: not within 60 s); the workload starts then */
   formationMs: number | null
   /** The digest of the workload and fault schedule: the same seed and scenario give the same one */
-  schedule: { digest: string, writes: number, faults: number }
+  schedule: { digest: string, writes: number, faults: number, runs: number, searches: number }
   writes: { done: number, failed: number, skipped: number }
   /**
    * Every write acknowledged, to every other node up at the end: the share
@@ -43,6 +46,10 @@ export interface SimReport {
   rejected: Record<string, number>
   /** Forged entries hostile members published, and how many of them any honest node holds */
   hostile: { published: number, stored: number, rejected: number }
+  /** Runs of the scenario's agent, routed by the node they start from: how they ended, by cause, and how long those that succeeded took */
+  runs: RunsReport
+  /** Searches for the text of earlier writes: the share that found it */
+  searches: SearchesReport
   expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
   ok: boolean
 }
@@ -54,6 +61,7 @@ export interface SimProgress {
   nodes: number
   faults: number
   writes: number
+  runs: number
 }
 
 export interface RunScenarioOptions {
@@ -95,6 +103,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const arrivals = new Map<string, number[]>()
   const started = performance.now()
   const now = (): number => performance.now() - started
+  const agents = mockAgents(scenario)
+  const workload = new SimWorkload(scenario, plan, { now, indexOf: peer => byPeer.get(peer) })
 
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
@@ -105,6 +115,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
     config.memory.syncInterval = 2_000
+    config.agents = agents.config(sim.index)
     const deny = (peer: PeerId): boolean => {
       const other = byPeer.get(peer.toString())
       return other != null && !reachable(sim.index, other)
@@ -115,6 +126,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       psk,
       datastore: new MemoryDatastore(),
       memoryPath: sim.memoryPath,
+      agentFunctions: agents.functions,
       libp2p: { connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny } }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
@@ -138,7 +150,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     topology: scenario.topology,
     durationMs: scenario.duration,
     formationMs: null,
-    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length },
+    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length, runs: plan.events.filter(e => e.kind === 'run').length, searches: plan.events.filter(e => e.kind === 'search').length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
     convergence: [],
@@ -147,6 +159,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     memoryPerNodeMb: 0,
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
+    ...workload.report(),
     expectations: [],
     ok: false
   }
@@ -187,13 +200,17 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     let faults = 0
     const clock = performance.now()
     const progress = setInterval(() => {
-      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
+      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done, runs: workload.started })
     }, 1_000)
     progress.unref()
     try {
       for (const event of plan.events) {
         const wait = event.at - (performance.now() - clock)
         if (wait > 0) await sleep(wait)
+        if (event.kind === 'run' || event.kind === 'search') {
+          workload.start(event, nodes[event.node].node)
+          continue
+        }
         if (event.kind === 'write') {
           const sim = nodes[event.node]
           const memory = sim.node?.memory
@@ -203,6 +220,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
           }
           writes.push(memory.put({ text: event.text }).then(chunk => {
             acked.set(chunk.id, { at: now(), from: sim.index })
+            workload.acked(event, chunk.id)
             report.writes.done++
           }, () => { report.writes.failed++ }))
           continue
@@ -240,6 +258,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       const rest = scenario.duration - (performance.now() - clock)
       if (rest > 0) await sleep(rest)
       await Promise.all(writes)
+      await workload.settled()
       await Promise.all(convergences)
     } finally {
       clearInterval(progress)
@@ -273,6 +292,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
     report.final = { converged: digests.size === 1, digests: digests.size }
+    Object.assign(report, workload.report())
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
       const actual = figure(report, key)
@@ -286,11 +306,6 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   }
 }
 
-function percentile (sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
-}
-
 function figure (report: SimReport, key: string): number | null {
   switch (key) {
     case 'delivery.ratio': return report.delivery.ratio
@@ -300,7 +315,7 @@ function figure (report: SimReport, key: string): number | null {
     case 'writes.failed': return report.writes.failed
     case 'hostile.stored': return report.hostile.stored
     case 'hostile.rejected': return report.hostile.rejected
-    default: return null
+    default: return workloadFigure(report, key) ?? null
   }
 }
 

@@ -12,12 +12,30 @@ function parseSeed (value: string): number {
 }
 
 const ms = (value: number | null): string => value == null ? '–' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value} ms`
+const percent = (value: number | null): string => value == null ? '–' : `${(value * 100).toFixed(1)}%`
+const counts = (record: Record<string, number | undefined>): string => Object.entries(record).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).map(([name, n]) => `${name} ${n ?? 0}`).join(', ')
+
+/** Rows of the runs and searches, when the scenario has them */
+function workloadRows (report: SimReport): string[][] {
+  const { runs, searches } = report
+  const rows: string[][] = []
+  if (report.schedule.runs > 0) {
+    rows.push(['runs', `${runs.requested} requested, ${runs.succeeded} succeeded (${percent(runs.successRate)}), ${runs.failed} failed${runs.skipped > 0 ? `, ${runs.skipped} skipped (node down)` : ''}; p50 ${ms(runs.p50)}, p99 ${ms(runs.p99)}, max ${ms(runs.max)}`])
+    if (runs.failed > 0) rows.push(['run failures', counts(runs.byCause)])
+    rows.push(['run hosts', `${Object.entries(runs.hosts).map(([host, n]) => `node ${host} ${n}`).join(', ') || 'none'}; ${runs.retried} succeeded on a host tried after a busy or failed one`])
+  }
+  if (report.schedule.searches > 0) {
+    rows.push(['searches', `${searches.done} (${searches.local} local, ${searches.federated} federated${searches.skipped > 0 ? `, ${searches.skipped} skipped` : ''}): ${percent(searches.completeness)} found what they looked for${searches.failed > 0 ? `, ${searches.failed} failed` : ''}; p50 ${ms(searches.p50)}, p99 ${ms(searches.p99)}`])
+  }
+  return rows
+}
 
 function describe (report: SimReport): string {
   const rows: string[][] = [
     ['nodes', `${report.nodes} (${report.topology}, ${report.mode}); every peer table full ${report.formationMs == null ? 'not within 60 s' : `${ms(report.formationMs)} after the last start`}`],
-    ['schedule', `${report.schedule.writes} writes, ${report.schedule.faults} faults over ${ms(report.durationMs)}; seed ${report.seed}, digest ${report.schedule.digest.slice(0, 16)}`],
+    ['schedule', `${report.schedule.writes} writes, ${report.schedule.runs > 0 ? `${report.schedule.runs} runs, ` : ''}${report.schedule.searches > 0 ? `${report.schedule.searches} searches, ` : ''}${report.schedule.faults} faults over ${ms(report.durationMs)}; seed ${report.seed}, digest ${report.schedule.digest.slice(0, 16)}`],
     ['writes', `${report.writes.done} acknowledged, ${report.writes.failed} failed, ${report.writes.skipped} skipped (node down)`],
+    ...workloadRows(report),
     ['delivery', `${(report.delivery.ratio * 100).toFixed(2)}% (${report.delivery.delivered} of ${report.delivery.expected}); p50 ${ms(report.delivery.p50)}, p99 ${ms(report.delivery.p99)}, max ${ms(report.delivery.max)}`],
     ...report.convergence.map(c => ['convergence', `after ${c.fault} at ${ms(c.at)}: ${c.ms == null ? 'not within settle' : ms(c.ms)}`]),
     ['final state', report.final.converged ? 'every node up has the same memory digest' : `${report.final.digests} different memory digests`],
@@ -57,7 +75,7 @@ report prints its digest). Exits 1 when an expectation of the scenario's
       const tty = process.stderr.isTTY === true
       const report = await runScenario(scenario, {
         onProgress: p => {
-          const line = `${scenario.name}: ${Math.round(p.elapsed / 1000)}/${Math.round(p.duration / 1000)} s, ${p.up}/${p.nodes} nodes up, ${p.faults} faults applied, ${p.writes} writes`
+          const line = `${scenario.name}: ${Math.round(p.elapsed / 1000)}/${Math.round(p.duration / 1000)} s, ${p.up}/${p.nodes} nodes up, ${p.faults} faults applied, ${p.writes} writes${p.runs > 0 ? `, ${p.runs} runs` : ''}`
           process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`)
         }
       })
