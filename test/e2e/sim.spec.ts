@@ -79,6 +79,40 @@ describe('overmind sim', () => {
     assert.ok(!/https?:\/\//.test(html), 'the page loads nothing')
   })
 
+  it('runs flash-crowd: runs beyond what the hosts serve are answered busy, every failure has its cause, searches find earlier writes', async () => {
+    const file = join(ROOT, 'scenarios', 'flash-crowd.yaml')
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    const { runs, searches } = report
+    process.stdout.write(`# flash-crowd on ${report.nodes} nodes: ${runs.requested} runs, ${runs.succeeded} succeeded (p50 ${runs.p50} ms, p99 ${runs.p99} ms), failed by cause ${JSON.stringify(runs.byCause)}, hosts ${JSON.stringify(runs.hosts)}, ${runs.retried} retried; ${searches.done} searches (${searches.local} local, ${searches.federated} federated), completeness ${searches.completeness}\n`)
+    assert.equal(report.ok, true, JSON.stringify(report.expectations))
+    assert.equal(report.schedule.digest, schedule(await loadScenario(file)).digest)
+    // every run scheduled was asked for (no node was down), and ended one way or the other
+    assert.equal(runs.skipped, 0)
+    assert.equal(runs.requested, report.schedule.runs)
+    assert.equal(runs.requested, runs.succeeded + runs.failed)
+    assert.equal(Object.values(runs.byCause).reduce((sum, n) => sum + (n ?? 0), 0), runs.failed)
+    // the agent's deliberate failures, and the hosts' full queues at the peak
+    assert.ok((runs.byCause['agent-failed'] ?? 0) > 0, 'deliberate failures are counted as agent-failed')
+    assert.ok((runs.byCause.busy ?? 0) > 0, 'a flood beyond the queues is answered busy')
+    assert.equal(runs.byCause['no-host'], undefined)
+    assert.equal(runs.byCause['wrong-output'], undefined, 'every run that succeeded returned its agent\'s output')
+    assert.equal(runs.successRate, runs.succeeded / runs.requested)
+    assert.ok(runs.successRate > 0 && runs.successRate < 1)
+    // both hosts served, runs from the other six nodes went to them, and some found room on the second host they tried
+    assert.deepEqual(Object.keys(runs.hosts).sort(), ['0', '1'])
+    assert.ok(runs.retried > 0)
+    // nothing kept searches from the writes: every one found its write, locally and across the mesh
+    // (one is skipped only when the write it looks for was not acknowledged yet, on a machine short of CPU)
+    assert.equal(searches.done + searches.skipped, report.schedule.searches)
+    assert.ok(searches.local > 0 && searches.federated > 0)
+    assert.equal(searches.done, searches.local + searches.federated)
+    assert.equal(searches.failed, 0)
+    assert.equal(searches.completeness, 1)
+    assert.match(res.stderr, /flash-crowd: \d+\/16 s, 8\/8 nodes up, .* \d+ runs/)
+  })
+
   it('exits 1 when an expectation fails', async () => {
     const dir = await tempDir()
     dirs.push(dir)

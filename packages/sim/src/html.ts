@@ -23,6 +23,7 @@ export function renderHtml (report: SimReport): string {
     r.deliveryHistogram != null && r.deliveryHistogram.some(b => b.count > 0) ? section('Delivery latency', histogramChart(r.deliveryHistogram, r.delivery?.p50 ?? null, r.delivery?.p99 ?? null), 'From acknowledgement on the writer to stored on a peer, every delivery.') : '',
     r.timeline != null && r.timeline.length > 0 ? section('Timeline', timelineCharts(r.timeline, r.faultsApplied ?? [], report), 'Sampled once a second while the workload ran; dashed lines are faults. CPU is the whole process; memory per node is the process\'s divided by the nodes up.') : '',
     r.convergence != null && r.convergence.length > 0 ? section('Convergence', convergenceChart(r.convergence), 'After each heal or restart: the time until every node up held every write acknowledged before it.') : '',
+    r.runs != null && r.runs.requested > 0 ? section('Runs', barChart([{ label: 'succeeded', value: r.runs.succeeded, text: String(r.runs.succeeded) }, ...Object.entries(r.runs.byCause).map(([cause, n]) => ({ label: cause, value: n ?? 0, text: String(n ?? 0) }))], 'bar-convergence'), 'How the runs ended: succeeded, or failed by cause.') : '',
     r.rejected != null && Object.keys(r.rejected).length > 0 ? section('Rejected messages', barChart(Object.entries(r.rejected).map(([reason, n]) => ({ label: reason, value: n, text: String(n) })), 'bar-rejected'), 'Entries from peers the honest nodes rejected on the knowledge topic, by reason.') : '',
     (r.expectations ?? []).length > 0 ? section('Expectations', table(['figure', 'wanted', 'got', ''], expectationRows(report), row => row[3] === 'ok' ? 'ok' : 'failed')) : '',
     otherSections(report)
@@ -78,7 +79,7 @@ pre { background: #f6f7f9; padding: .6rem; overflow: auto; font-size: 12px; }
 /** Series colours of the timeline charts */
 const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#b279a2']
 
-const KNOWN = new Set(['scenario', 'seed', 'mode', 'nodes', 'topology', 'durationMs', 'formationMs', 'schedule', 'writes', 'delivery', 'deliveryHistogram', 'convergence', 'convergenceMax', 'final', 'memoryPerNodeMb', 'rejected', 'hostile', 'timeline', 'faultsApplied', 'resources', 'expectations', 'ok'])
+const KNOWN = new Set(['scenario', 'seed', 'mode', 'nodes', 'topology', 'durationMs', 'formationMs', 'schedule', 'writes', 'delivery', 'deliveryHistogram', 'convergence', 'convergenceMax', 'final', 'memoryPerNodeMb', 'rejected', 'hostile', 'timeline', 'faultsApplied', 'resources', 'runs', 'searches', 'links', 'expectations', 'ok'])
 
 /** Escapes text for HTML content and attribute values (inline SVG included) */
 function esc (value: unknown): string {

@@ -8,8 +8,11 @@ import { OvermindNode } from '@overmind/node'
 import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
+import { mockAgents } from './agents.js'
 import { schedule } from './schedule.js'
 import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
+import { SimWorkload, percentile, workloadFigure } from './workload.js'
+import type { RunsReport, SearchesReport } from './workload.js'
 import type { Scenario } from './scenario.js'
 import type { AppliedFault, LatencyBucket, SimResources, TimelineSample } from './timeline.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -26,7 +29,7 @@ export interface SimReport {
   /** ms from the last node's start until every node's peer table listed every other as connected or alive (null: not within 60 s); the workload starts then */
   formationMs: number | null
   /** The digest of the workload and fault schedule: the same seed and scenario give the same one */
-  schedule: { digest: string, writes: number, faults: number }
+  schedule: { digest: string, writes: number, faults: number, runs: number, searches: number }
   writes: { done: number, failed: number, skipped: number }
   /**
    * Every write acknowledged, to every other node up at the end: the share
@@ -53,6 +56,10 @@ export interface SimReport {
   faultsApplied: AppliedFault[]
   /** CPU, memory and event-loop delay over the workload; in-process, per node is the process's divided by the nodes up */
   resources: SimResources
+  /** Runs of the scenario's agent, routed by the node they start from: how they ended, by cause, and how long those that succeeded took */
+  runs: RunsReport
+  /** Searches for the text of earlier writes: the share that found it */
+  searches: SearchesReport
   expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
   ok: boolean
 }
@@ -64,6 +71,7 @@ export interface SimProgress {
   nodes: number
   faults: number
   writes: number
+  runs: number
 }
 
 export interface RunScenarioOptions {
@@ -106,6 +114,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   let deliveries = 0
   const started = performance.now()
   const now = (): number => performance.now() - started
+  const agents = mockAgents(scenario)
+  const workload = new SimWorkload(scenario, plan, { now, indexOf: peer => byPeer.get(peer) })
 
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
@@ -116,6 +126,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
     config.memory.syncInterval = 2_000
+    config.agents = agents.config(sim.index)
     const deny = (peer: PeerId): boolean => {
       const other = byPeer.get(peer.toString())
       return other != null && !reachable(sim.index, other)
@@ -126,6 +137,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       psk,
       datastore: new MemoryDatastore(),
       memoryPath: sim.memoryPath,
+      agentFunctions: agents.functions,
       libp2p: { connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny } }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
@@ -150,7 +162,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     topology: scenario.topology,
     durationMs: scenario.duration,
     formationMs: null,
-    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length },
+    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length, runs: plan.events.filter(e => e.kind === 'run').length, searches: plan.events.filter(e => e.kind === 'search').length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
     deliveryHistogram: [],
@@ -163,6 +175,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     timeline: [],
     faultsApplied: [],
     resources: noResources(),
+    ...workload.report(),
     expectations: [],
     ok: false
   }
@@ -205,13 +218,17 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     const timeline = new TimelineRecorder()
     const progress = setInterval(() => {
       timeline.sample({ up: live().length, faults, writes: report.writes.done, deliveries })
-      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
+      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done, runs: workload.started })
     }, 1_000)
     progress.unref()
     try {
       for (const event of plan.events) {
         const wait = event.at - (performance.now() - clock)
         if (wait > 0) await sleep(wait)
+        if (event.kind === 'run' || event.kind === 'search') {
+          workload.start(event, nodes[event.node].node)
+          continue
+        }
         if (event.kind === 'write') {
           const sim = nodes[event.node]
           const memory = sim.node?.memory
@@ -221,6 +238,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
           }
           writes.push(memory.put({ text: event.text }).then(chunk => {
             acked.set(chunk.id, { at: now(), from: sim.index })
+            workload.acked(event, chunk.id)
             report.writes.done++
           }, () => { report.writes.failed++ }))
           continue
@@ -259,6 +277,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       const rest = scenario.duration - (performance.now() - clock)
       if (rest > 0) await sleep(rest)
       await Promise.all(writes)
+      await workload.settled()
       await Promise.all(convergences)
     } finally {
       clearInterval(progress)
@@ -294,6 +313,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
     report.final = { converged: digests.size === 1, digests: digests.size }
+    Object.assign(report, workload.report())
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
       const actual = figure(report, key)
@@ -305,11 +325,6 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     await Promise.all(nodes.map(async sim => { await sim.node?.stop().catch(() => {}) }))
     await Promise.all(nodes.map(async sim => { await rm(sim.memoryPath, { recursive: true, force: true }) }))
   }
-}
-
-function percentile (sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
 }
 
 function figure (report: SimReport, key: string): number | null {
@@ -324,7 +339,7 @@ function figure (report: SimReport, key: string): number | null {
     case 'resources.cpuCoresAvg': return report.resources.cpuCoresAvg
     case 'resources.rssMbPerNodeMax': return report.resources.rssMbPerNodeMax
     case 'resources.eventLoopDelayP99Ms': return report.resources.eventLoopDelayP99Ms
-    default: return null
+    default: return workloadFigure(report, key) ?? null
   }
 }
 

@@ -24,7 +24,7 @@ function report (): SimReport {
     topology: 'full',
     durationMs: 10_000,
     formationMs: 1_200,
-    schedule: { digest: 'ab'.repeat(32), writes: 50, faults: 3 },
+    schedule: { digest: 'ab'.repeat(32), writes: 50, faults: 3, runs: 0, searches: 0 },
     writes: { done: 50, failed: 0, skipped: 2 },
     delivery: { expected: 150, delivered: 150, ratio: 1, p50: 14, p99: 2_400, max: 3_100 },
     deliveryHistogram: latencyHistogram([...Array(120).fill(14), ...Array(28).fill(300), 2_400, 3_100]),
@@ -34,6 +34,8 @@ function report (): SimReport {
     memoryPerNodeMb: 38.5,
     rejected: { 'bad-signature': 12, '<odd reason>': 1 },
     hostile: { published: 0, stored: 0, rejected: 0 },
+    runs: { requested: 20, succeeded: 15, failed: 5, skipped: 0, byCause: { busy: 3, deadline: 2 }, retried: 1, hosts: { 0: 15 }, successRate: 0.75, p50: 210, p99: 900, max: 950 },
+    searches: { done: 0, local: 0, federated: 0, found: 0, failed: 0, skipped: 0, completeness: null, p50: null, p99: null },
     timeline,
     faultsApplied: [{ at: 3_000, fault: 'partition 0 1 | 2 3' }, { at: 5_000, fault: 'kill 2' }, { at: 8_000, fault: 'heal' }],
     resources: { cpuCoresAvg: 0.62, cpuCoresMax: 0.85, rssMbPerNodeMax: 39, eventLoopDelayP99Ms: 21 },
@@ -88,7 +90,7 @@ describe('the HTML report', () => {
   })
 
   it('renders the sections a report has and shows sections it does not know as data', () => {
-    const partial: Partial<SimReport> = { ...report(), searches: { queries: 5, note: '<b>x</b>' } } as Partial<SimReport>
+    const partial: Partial<SimReport> = { ...report(), gossip: { queries: 5, note: '<b>x</b>' } } as unknown as Partial<SimReport>
     delete partial.timeline
     delete partial.faultsApplied
     delete partial.resources
@@ -96,6 +98,6 @@ describe('the HTML report', () => {
     const html = renderHtml(partial as SimReport)
     assert.ok(!html.includes('Timeline') && !html.includes('Deliveries by latency'))
     assert.ok(html.includes('<h2>Convergence</h2>') && html.includes('<h2>Expectations</h2>'))
-    assert.ok(html.includes('<h2>searches</h2>') && html.includes('&#60;b&#62;x&#60;/b&#62;'))
+    assert.ok(html.includes('<h2>gossip</h2>') && html.includes('&#60;b&#62;x&#60;/b&#62;'))
   })
 })

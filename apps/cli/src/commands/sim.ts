@@ -54,7 +54,7 @@ report prints its digest). Exits 1 when an expectation of the scenario's
       const tty = process.stderr.isTTY === true
       const report = await runScenario(scenario, {
         onProgress: p => {
-          const line = `${scenario.name}: ${Math.round(p.elapsed / 1000)}/${Math.round(p.duration / 1000)} s, ${p.up}/${p.nodes} nodes up, ${p.faults} faults applied, ${p.writes} writes`
+          const line = `${scenario.name}: ${Math.round(p.elapsed / 1000)}/${Math.round(p.duration / 1000)} s, ${p.up}/${p.nodes} nodes up, ${p.faults} faults applied, ${p.writes} writes${p.runs > 0 ? `, ${p.runs} runs` : ''}`
           process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`)
         }
       })
