@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { lpStream } from '@libp2p/utils'
 import { Heartbeat } from '@overmind/protocols'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
 import type { PeerId } from '@libp2p/interface'
+import type { OvermindConfig } from '@overmind/config'
 import type { OvermindNode } from '@overmind/node'
 
 /** Keeps a node from ever connecting to the given others, in either direction */
@@ -120,5 +122,54 @@ describe('heartbeat topic validator', () => {
     assert.equal(relayDisconnects, 0)
     await waitFor(() => receiver.peers().find(p => p.peerId === relay.peerId)?.status === 'connected', { message: 'the relay to show as connected' })
     assert.deepEqual(rejectedAtReceiver, [])
+  })
+})
+
+describe('heartbeat hello', () => {
+  const nodes: OvermindNode[] = []
+  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+
+  it('gives a new neighbour this node\'s beat at once, without waiting for the interval or publishing to the mesh', async () => {
+    const psk = meshKey()
+    // beats every ten minutes: only a hello can fill the tables within seconds
+    const slow = (c: OvermindConfig): void => { c.heartbeat.interval = 600_000 }
+    const a = await startTestNode({ psk, config: slow })
+    nodes.push(a)
+    const b = await startTestNode({ psk, config: slow, bootstrap: [tcpAddress(a)] })
+    nodes.push(b)
+    await waitFor(() => a.peers().some(p => p.peerId === b.peerId) && b.peers().some(p => p.peerId === a.peerId), { timeout: 15_000, message: 'each node to list the other' })
+    assert.equal(b.peers().find(p => p.peerId === a.peerId)?.status, 'connected')
+    // a third node that joins later is greeted by both
+    const c = await startTestNode({ psk, config: slow, bootstrap: [tcpAddress(a)] })
+    nodes.push(c)
+    await waitFor(() => c.peers().some(p => p.peerId === a.peerId), { timeout: 15_000, message: 'the newcomer to list the node it joined through' })
+    assert.ok(a.peers().some(p => p.peerId === c.peerId))
+  })
+
+  it('refuses a hello that carries another node\'s beat, and keeps the connection', async () => {
+    const psk = meshKey()
+    const receiver = await startTestNode({ psk })
+    nodes.push(receiver)
+    const impostor = await startTestNode({ psk, bootstrap: [tcpAddress(receiver)] })
+    nodes.push(impostor)
+    const victim = await startTestNode({ psk })
+    nodes.push(victim)
+    const rejections: string[] = []
+    receiver.libp2p.services.heartbeat.addEventListener('heartbeat:rejected', evt => { rejections.push(evt.detail.reason) })
+    await waitFor(() => receiver.peers().some(p => p.peerId === impostor.peerId), { message: 'the impostor to be listed' })
+    const stream = await impostor.libp2p.dialProtocol(receiver.libp2p.peerId, receiver.libp2p.services.heartbeat.helloProtocol)
+    await lpStream(stream).write(Heartbeat.encode({
+      nodeId: victim.libp2p.peerId.toMultihash().bytes,
+      mesh: 'test',
+      version: 'overmind/test',
+      hlcWallTime: BigInt(Date.now()),
+      seq: 1n,
+      startedAt: BigInt(Date.now()),
+      intervalMs: 300
+    }))
+    await stream.close()
+    await waitFor(() => rejections.includes('author-mismatch'), { message: 'the receiver to refuse the hello' })
+    assert.ok(!receiver.peers().some(p => p.peerId === victim.peerId), 'the victim is not in the table')
+    assert.ok(receiver.libp2p.getConnections(impostor.libp2p.peerId).length > 0)
   })
 })

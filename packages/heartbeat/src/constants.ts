@@ -6,6 +6,11 @@ export function heartbeatTopic (mesh: string): string {
   return `/overmind/${mesh}/heartbeat/1`
 }
 
+/** Stream protocol of the hello, version 1: one beat sent straight to a neighbour that subscribed */
+export function heartbeatHelloProtocol (mesh: string): string {
+  return `/overmind/${mesh}/heartbeat/hello/1.0.0`
+}
+
 export const DEFAULT_INTERVAL = 30_000
 export const DEFAULT_STALE_AFTER = 2
 export const DEFAULT_GONE_AFTER = 5

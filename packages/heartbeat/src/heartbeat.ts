@@ -2,11 +2,12 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HybridLogicalClock, ClockDriftError } from '@overmind/hlc'
-import { Heartbeat } from '@overmind/protocols'
+import { Heartbeat, MAX_HEARTBEAT_SIZE, lengthPrefixed } from '@overmind/protocols'
+import { lpStream } from '@libp2p/utils'
 import { availableParallelism, loadavg } from 'node:os'
 import {
   DEFAULT_FORGET_AFTER, DEFAULT_GONE_AFTER, DEFAULT_INTERVAL, DEFAULT_PING_TIMEOUT,
-  DEFAULT_STALE_AFTER, heartbeatTopic
+  DEFAULT_STALE_AFTER, heartbeatHelloProtocol, heartbeatTopic
 } from './constants.js'
 import { InvalidHeartbeatError } from './errors.js'
 import { PeerTable } from './peer-table.js'
@@ -15,12 +16,18 @@ import type { HeartbeatComponents, HeartbeatEvents, HeartbeatInit, HeartbeatServ
 import type { PeerEntry, PeerStatus } from './peer-table.js'
 import type { RejectReason } from './errors.js'
 import type { Message } from '@libp2p/gossipsub'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 const P2P_CODE = 421
+/** Hellos sent at once; more new subscribers wait their turn */
+const HELLO_CONCURRENCY = 8
+/** How long one hello may take, either way */
+const HELLO_TIMEOUT = 10_000
 
 export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> implements HeartbeatService, Startable {
   readonly topic: string
+  /** Stream protocol of the hello: one beat sent straight to a new neighbour */
+  readonly helloProtocol: string
   readonly interval: number
   readonly staleAfter: number
   readonly goneAfter: number
@@ -40,8 +47,10 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   private phaseTimer?: ReturnType<typeof setTimeout>
   private beatTimer?: ReturnType<typeof setInterval>
   private checkTimer?: ReturnType<typeof setInterval>
-  private earlyBeat?: ReturnType<typeof setTimeout>
-  private lastEarlyBeat = 0
+  /** Neighbours owed a hello, and when each was last sent one */
+  private readonly helloQueue = new Set<string>()
+  private readonly helloSent = new Map<string, number>()
+  private hellosInFlight = 0
   private readonly pending = new Set<string>()
   private shutdown?: AbortController
 
@@ -51,6 +60,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     this.init = init
     this.log = components.logger.forComponent('overmind:heartbeat')
     this.topic = heartbeatTopic(init.mesh)
+    this.helloProtocol = heartbeatHelloProtocol(init.mesh)
     this.interval = init.interval ?? DEFAULT_INTERVAL
     this.staleAfter = init.staleAfter ?? DEFAULT_STALE_AFTER
     this.goneAfter = init.goneAfter ?? DEFAULT_GONE_AFTER
@@ -66,6 +76,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     this.validate = this.validate.bind(this)
     this.onMessage = this.onMessage.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
+    this.onHello = this.onHello.bind(this)
   }
 
   readonly [Symbol.toStringTag] = '@overmind/heartbeat'
@@ -85,6 +96,11 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     pubsub.topicValidators.set(this.topic, this.validate)
     pubsub.addEventListener('message', this.onMessage)
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    await this.components.registrar.handle(this.helloProtocol, this.onHello, {
+      maxInboundStreams: 2,
+      maxOutboundStreams: 2,
+      runOnLimitedConnection: true
+    })
     this.started = true
   }
 
@@ -109,8 +125,9 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     clearTimeout(this.phaseTimer)
     clearInterval(this.beatTimer)
     clearInterval(this.checkTimer)
-    clearTimeout(this.earlyBeat)
+    this.helloQueue.clear()
     this.shutdown?.abort()
+    await this.components.registrar.unhandle(this.helloProtocol)
     pubsub.removeEventListener('message', this.onMessage)
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     if (pubsub.topicValidators.get(this.topic) === this.validate) {
@@ -147,6 +164,18 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     if (!this.started) {
       return
     }
+    const data = this.encodeBeat()
+    try {
+      await this.components.pubsub.publish(this.topic, data)
+      this.stats.sent++
+    } catch (err) {
+      // no subscribed peer yet: the next beat will try again
+      this.log.trace('heartbeat not published - %e', err)
+    }
+  }
+
+  /** This node's beat as it is now, with the next sequence number */
+  private encodeBeat (): Uint8Array {
     const report: LocalReport = { ...this.agentReport(), ...this.init.report?.() }
     const hlc = this.clock.now()
     const self = this.components.peerId
@@ -154,7 +183,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       .map(ma => ma.decapsulateCode(P2P_CODE))
       .slice(0, 32)
     this.seq++
-    const data = Heartbeat.encode({
+    return Heartbeat.encode({
       nodeId: self.toMultihash().bytes,
       mesh: this.init.mesh,
       addresses: addresses.map(ma => ma.bytes),
@@ -169,13 +198,6 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       startedAt: BigInt(this.startedAt),
       intervalMs: this.interval
     })
-    try {
-      await this.components.pubsub.publish(this.topic, data)
-      this.stats.sent++
-    } catch (err) {
-      // no subscribed peer yet: the next beat will try again
-      this.log.trace('heartbeat not published - %e', err)
-    }
   }
 
   /** The agents and load of the node's run-agent service, if it runs one */
@@ -194,25 +216,38 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     for (const peerId of this.table.prune(this.now())) {
       this.lastStatus.delete(peerId)
     }
+    for (const [peer, at] of this.helloSent) {
+      if (this.now() - at >= this.interval / 4) this.helloSent.delete(peer)
+    }
   }
 
   private validate (_from: PeerId, msg: Message): TopicValidatorResult {
     if (msg.type !== 'signed') {
       return this.reject('unsigned', 'heartbeat is not signed')
     }
+    const checked = this.check(msg.data, msg.from)
+    if (checked == null) {
+      return TopicValidatorResult.Reject
+    }
+    validated.set(msg, checked)
+    return TopicValidatorResult.Accept
+  }
+
+  /** Checks a beat of `author` and advances the clock by it; undefined (counted and logged) when it is refused */
+  private check (data: Uint8Array, author: PeerId): { beat: Heartbeat, addresses: string[] } | undefined {
     try {
-      const { beat, addresses } = validateHeartbeat(msg.data, msg.from, this.init.mesh)
+      const { beat, addresses } = validateHeartbeat(data, author, this.init.mesh)
       this.clock.update({ wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical })
-      validated.set(msg, { beat, addresses: addresses.map(ma => ma.toString()) })
-      return TopicValidatorResult.Accept
+      return { beat, addresses: addresses.map(ma => ma.toString()) }
     } catch (err: any) {
       if (err instanceof InvalidHeartbeatError) {
-        return this.reject(err.reason, err.message, msg.from)
+        this.reject(err.reason, err.message, author)
+      } else if (err.name === ClockDriftError.name) {
+        this.reject('clock-drift', err.message, author)
+      } else {
+        this.reject('malformed', err.message, author)
       }
-      if (err.name === ClockDriftError.name) {
-        return this.reject('clock-drift', err.message, msg.from)
-      }
-      return this.reject('malformed', err.message, msg.from)
+      return undefined
     }
   }
 
@@ -232,7 +267,12 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     if (checked == null) {
       return
     }
-    const peerId = msg.from.toString()
+    this.receive(msg.from, checked)
+  }
+
+  /** Records a checked beat of `from`, whichever way it came */
+  private receive (from: PeerId, checked: { beat: Heartbeat, addresses: string[] }): void {
+    const peerId = from.toString()
     const fresh = this.table.record({ peerId, beat: checked.beat, addresses: checked.addresses, receivedAt: this.now() })
     if (!fresh) {
       return
@@ -248,22 +288,74 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     }
   }
 
-  /** A new subscriber gets a beat soon instead of at the next interval */
-  private onSubscriptionChange (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
+  /**
+   * A neighbour that subscribes gets this node's beat at once, on a stream
+   * of its own (a hello), instead of at the next interval. The beat goes to
+   * that neighbour only: a beat published to the topic would cost every
+   * member of the mesh a delivery for each newcomer, and a mesh that forms
+   * has newcomers all the time. A neighbour gets at most one hello per
+   * quarter interval.
+   */
+  private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
     if (!evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) {
       return
     }
-    const minGap = this.interval / 4
-    if (this.earlyBeat != null || this.now() - this.lastEarlyBeat < minGap) {
+    const peer = evt.detail.peerId.toString()
+    if (this.now() - (this.helloSent.get(peer) ?? -Infinity) < this.interval / 4) {
       return
     }
-    // jitter spreads the answers of many peers to one newcomer
-    const delay = Math.floor(Math.random() * Math.min(minGap, 1_000))
-    this.earlyBeat = setTimeout(() => {
-      this.earlyBeat = undefined
-      this.lastEarlyBeat = this.now()
-      void this.beat()
-    }, delay)
+    this.helloQueue.add(peer)
+    this.sendHellos()
+  }
+
+  private sendHellos (): void {
+    while (this.started && this.hellosInFlight < HELLO_CONCURRENCY && this.helloQueue.size > 0) {
+      const peer = this.helloQueue.values().next().value as string
+      this.helloQueue.delete(peer)
+      this.helloSent.set(peer, this.now())
+      this.hellosInFlight++
+      this.sayHello(peer)
+        .catch(err => { this.log.trace('hello to %s failed - %e', peer, err) })
+        .finally(() => {
+          this.hellosInFlight--
+          this.sendHellos()
+        })
+    }
+  }
+
+  private async sayHello (peer: string): Promise<void> {
+    const connection = this.components.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
+    if (connection == null || this.shutdown == null) {
+      return
+    }
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(HELLO_TIMEOUT)])
+    const stream = await connection.newStream(this.helloProtocol, { signal, runOnLimitedConnection: true })
+    try {
+      await lpStream(stream, lengthPrefixed(MAX_HEARTBEAT_SIZE)).write(this.encodeBeat(), { signal })
+      await stream.close({ signal })
+      this.stats.sent++
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+  }
+
+  /** A neighbour's hello: its beat, vouched for by the connection itself */
+  private onHello (stream: Stream, connection: Connection): void {
+    void (async () => {
+      const signal = AbortSignal.any([this.shutdown?.signal ?? AbortSignal.abort(), AbortSignal.timeout(HELLO_TIMEOUT)])
+      try {
+        const data = await lpStream(stream, lengthPrefixed(MAX_HEARTBEAT_SIZE)).read({ signal })
+        await stream.close({ signal }).catch(() => {})
+        const checked = this.check(data.subarray(), connection.remotePeer)
+        if (checked != null) {
+          this.receive(connection.remotePeer, checked)
+        }
+      } catch (err: any) {
+        this.log('hello from %s failed - %e', connection.remotePeer.toString(), err)
+        stream.abort(err)
+      }
+    })()
   }
 
   private checkStatuses (): void {

@@ -39,14 +39,14 @@
 import { HeartbeatPublisher } from './heartbeat.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
-import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Ping } from '@libp2p/ping'
 import type { HybridLogicalClock } from '@overmind/hlc'
 import type { AgentAdvert } from '@overmind/protocols'
 import type { RejectReason } from './errors.js'
 import type { PeerEntry, PeerStatus } from './peer-table.js'
 
-export { heartbeatTopic, heartbeatTopicScoreParams, DEFAULT_INTERVAL, DEFAULT_STALE_AFTER, DEFAULT_GONE_AFTER } from './constants.js'
+export { heartbeatTopic, heartbeatHelloProtocol, heartbeatTopicScoreParams, DEFAULT_INTERVAL, DEFAULT_STALE_AFTER, DEFAULT_GONE_AFTER } from './constants.js'
 export { InvalidHeartbeatError } from './errors.js'
 export { validateHeartbeat } from './validate.js'
 export { PeerTable, missed } from './peer-table.js'
@@ -121,6 +121,7 @@ export interface HeartbeatComponents {
   peerId: PeerId
   addressManager: AddressManager
   connectionManager: ConnectionManager
+  registrar: Registrar
   logger: ComponentLogger
   pubsub: GossipSub
   ping: Ping
@@ -157,6 +158,8 @@ export interface HeartbeatStats {
 
 export interface HeartbeatService extends TypedEventTarget<HeartbeatEvents> {
   readonly topic: string
+  /** Stream protocol of the hello: one beat sent straight to a neighbour that subscribed */
+  readonly helloProtocol: string
   readonly interval: number
   readonly staleAfter: number
   readonly goneAfter: number

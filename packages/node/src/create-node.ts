@@ -130,6 +130,9 @@ export function dhtProtocol (mesh: string): string {
 
 /** Loopback is exempt from per-address connection limits: only local processes use it */
 const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+/** How often libp2p pings each connection, and how late a ping may be before the link is judged dead */
+const CONNECTION_PING_INTERVAL = 15_000
+const CONNECTION_PING_TIMEOUT = 15_000
 
 /**
  * Assembles the libp2p node of an Overmind peer: TCP and WebSockets, the
@@ -244,6 +247,15 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     // sender back instead of overflowing
     streamMuxers: [meshStreamMuxer()],
     connectionProtector: preSharedKey({ psk: init.psk }),
+    // libp2p pings every connection and aborts it when a ping is late. Its
+    // defaults (every 10 s, late after 5 s) cut the links of a node whose
+    // event loop is busy for a few seconds, and the redials, handshakes and
+    // resubscriptions that follow keep it busy: a crowded machine never
+    // settles. A dead link is still found within 30 s.
+    connectionMonitor: {
+      pingInterval: CONNECTION_PING_INTERVAL,
+      pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT, maxTimeout: 4 * CONNECTION_PING_TIMEOUT }
+    },
     connectionManager: {
       maxConnections: config.connections.maxConnections,
       allow: [...LOOPBACK_ALLOW, ...config.connections.allow]
