@@ -9,8 +9,10 @@ import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
 import { schedule } from './schedule.js'
+import { applyRole, linkReport, topologyGater } from './topology.js'
 import type { Scenario } from './scenario.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { LinkReport } from './topology.js'
+import type { PrivateKey } from '@libp2p/interface'
 import type { StoredEntryEvent } from '@overmind/memory'
 
 /** What a scenario did and how the mesh took it */
@@ -43,6 +45,8 @@ export interface SimReport {
   rejected: Record<string, number>
   /** Forged entries hostile members published, and how many of them any honest node holds */
   hostile: { published: number, stored: number, rejected: number }
+  /** At the end: each node's role, and the links of the mesh, direct or through a circuit relay */
+  links: LinkReport
   expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
   ok: boolean
 }
@@ -85,12 +89,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const nodes: SimNode[] = []
   const byPeer = new Map<string, number>()
   let groups: number[] | undefined
-  const topology = (a: number, b: number): boolean => {
-    if (scenario.topology === 'ring') return Math.abs(a - b) === 1 || Math.abs(a - b) === count - 1
-    if (scenario.topology === 'star') return a === 0 || b === 0
-    return true
-  }
-  const reachable = (a: number, b: number): boolean => topology(a, b) && (groups == null || groups[a] === groups[b])
+  const { roles, linked, dialable } = plan.topology
+  const reachable = (a: number, b: number): boolean => linked(a, b) && (groups == null || groups[a] === groups[b])
   const acked = new Map<string, { at: number, from: number }>()
   const arrivals = new Map<string, number[]>()
   const started = performance.now()
@@ -105,17 +105,14 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
     config.memory.syncInterval = 2_000
-    const deny = (peer: PeerId): boolean => {
-      const other = byPeer.get(peer.toString())
-      return other != null && !reachable(sim.index, other)
-    }
+    applyRole(config, roles[sim.index], live().filter(n => roles[n.index] === 'relay').flatMap(address))
     const node = await OvermindNode.create({
       config,
       privateKey: sim.key,
       psk,
       datastore: new MemoryDatastore(),
       memoryPath: sim.memoryPath,
-      libp2p: { connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny } }
+      libp2p: { connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable) }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
       if (evt.detail.origin !== 'remote') return
@@ -128,7 +125,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   }
   const live = (): SimNode[] => nodes.filter(n => n.node != null)
   const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => a.includes('/tcp/')).slice(0, 1)
-  const bootstrapFor = (index: number): string[] => live().filter(n => n.index !== index && reachable(index, n.index)).slice(0, 3).flatMap(address)
+  const bootstrapFor = (index: number): string[] => live().filter(n => n.index !== index && reachable(index, n.index) && dialable(index, n.index)).slice(0, 3).flatMap(address)
 
   const report: SimReport = {
     scenario: scenario.name,
@@ -147,6 +144,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     memoryPerNodeMb: 0,
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
+    links: linkReport(roles, []),
     expectations: [],
     ok: false
   }
@@ -273,6 +271,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
     report.final = { converged: digests.size === 1, digests: digests.size }
+    report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit') }))))
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
       const actual = figure(report, key)
@@ -300,6 +299,9 @@ function figure (report: SimReport, key: string): number | null {
     case 'writes.failed': return report.writes.failed
     case 'hostile.stored': return report.hostile.stored
     case 'hostile.rejected': return report.hostile.rejected
+    case 'links.direct': return report.links.direct
+    case 'links.relayed': return report.links.relayed
+    case 'links.directBetweenHomes': return report.links.directBetweenHomes
     default: return null
   }
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { ConfigError, parseDuration } from '@overmind/config'
 import { LineCounter, isMap, isScalar, parseDocument } from 'yaml'
 import { z } from 'zod'
+import { topologyIssues, topologyRoles } from './topology.js'
 import type { ConfigIssue } from '@overmind/config'
 import type { Document, Node as YamlNode } from 'yaml'
 
@@ -43,6 +44,29 @@ const fault = z.strictObject({
   message: 'a fault is one of partition, heal, kill, restart or hostile'
 })
 
+const count = z.number().int()
+
+/** Which nodes may connect, and the part each plays in reaching the others */
+const topologySchema = z.union([
+  z.enum(['full', 'ring', 'star'], { error: 'expected full, ring, star, or { kind: k-regular | clusters | nat-homes, … }' }).describe('every pair; each to its two neighbours; all through node 0'),
+  z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('k-regular'),
+      degree: count.min(2).describe('Links of every node, to peers drawn with the scenario\'s seed; degree × nodes must be even')
+    }).describe('A random connected graph where every node has `degree` links'),
+    z.strictObject({
+      kind: z.literal('clusters'),
+      clusters: count.min(2).describe('Groups of consecutive nodes, every pair linked inside a group'),
+      bridges: count.min(1).default(1).describe('Links between each group and the next')
+    }).describe('Full clusters joined in a chain by a few bridges'),
+    z.strictObject({
+      kind: z.literal('nat-homes'),
+      relays: count.min(1).default(1).describe('The first nodes: reachable, running a circuit relay'),
+      public: count.min(0).default(0).describe('The next nodes: reachable, without a relay')
+    }).describe('Relays, public nodes, and homes behind NAT (the rest): a home accepts no direct connection, so homes reach each other only through a relay')
+  ])
+]).describe('Which nodes may connect: full, ring, star, or { kind: k-regular | clusters | nat-homes, … }')
+
 const comparison = z.string().regex(/^\s*(<=|>=|<|>|==)\s*\S+\s*$/, 'expected a comparison such as ">= 0.99" or "< 10s"')
 
 export const scenarioSchema = z.strictObject({
@@ -55,14 +79,15 @@ export const scenarioSchema = z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
     embedder: z.enum(['hash']).default('hash')
   }),
-  /** Which nodes may connect: every pair, each to its two neighbours, or all through node 0 */
-  topology: z.enum(['full', 'ring', 'star']).default('full').describe('Which nodes may connect: every pair, each to its two neighbours, or all through node 0'),
+  topology: topologySchema.default('full'),
   workload: z.strictObject({
     writes: z.strictObject({
       /** Across the mesh, from nodes chosen at random */
       rate: rate.describe('Writes per second across the mesh, from nodes chosen at random: "5/s", "30/m" or a number per second'),
       /** Bytes of text per chunk */
-      size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk')
+      size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk'),
+      /** The nodes that write; every node when omitted */
+      from: z.union([z.array(nodeIndex).min(1), z.enum(['relay', 'public', 'private'])]).optional().describe('The nodes that write, chosen at random among them: node indexes, or a role (private: the homes of nat-homes); every node when omitted')
     }).optional()
   }).default({}),
   faults: z.array(fault).default([]),
@@ -81,7 +106,7 @@ export function scenarioJsonSchema (): Record<string, unknown> {
 export type Fault = Scenario['faults'][number]
 
 /** The figures an `expect:` key may name */
-export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected'] as const
+export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected', 'links.direct', 'links.relayed', 'links.directBetweenHomes'] as const
 
 /** Flags that override the file */
 export interface ScenarioOverrides {
@@ -118,7 +143,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
   const located = (path: PropertyKey[], message: string): ConfigIssue => ({ key: keyOf(path), ...position(doc, path, at), message })
   const parsed = scenarioSchema.safeParse(data)
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.flatMap(issue => issue.code === 'unrecognized_keys'
+    throw new ConfigError(parsed.error.issues.flatMap(branchIssues).flatMap(issue => issue.code === 'unrecognized_keys'
       ? issue.keys.map(name => located([...issue.path, name], 'unknown key'))
       : [located(issue.path, issue.message)]), { file })
   }
@@ -142,6 +167,10 @@ export function parseScenario (text: string, options: { file?: string, overrides
       }))
     }
   })
+  for (const issue of topologyIssues(scenario.topology, count)) issues.push(located(['topology', ...issue.path], issue.message))
+  const from = scenario.workload.writes?.from
+  if (Array.isArray(from)) from.forEach((index, i) => { checkIndex(['workload', 'writes', 'from', i], index) })
+  else if (from != null && !topologyRoles(scenario.topology, count).includes(from)) issues.push(located(['workload', 'writes', 'from'], `no node has the role ${from} in this topology`))
   for (const key of Object.keys(scenario.expect)) {
     if (!(EXPECTABLE as readonly string[]).includes(key)) issues.push(located(['expect', key], `no figure "${key}" in the report; expected one of ${EXPECTABLE.join(', ')}`))
   }
@@ -157,6 +186,21 @@ export async function loadScenario (file: string, overrides?: ScenarioOverrides)
     throw new ConfigError({ message: err.code === 'ENOENT' ? 'scenario file does not exist' : `cannot read the scenario: ${err.message}` }, { file, cause: err })
   }
   return parseScenario(text, { file, overrides })
+}
+
+/**
+ * The issues of the one branch of a union that has the value's shape (a
+ * string for `full`, an object for `{ kind: … }`), rather than zod's
+ * "Invalid input" for the whole union
+ */
+function branchIssues (issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue]
+  // a branch whose issues are all about the value itself fits it less than one with issues inside it
+  const fit = (branch: z.core.$ZodIssue[]): number => branch.some(i => i.path.length > 0) ? 2 : branch.every(i => i.code === 'invalid_type') ? 0 : 1
+  const best = Math.max(...issue.errors.map(fit))
+  const shaped = issue.errors.filter(branch => fit(branch) === best)
+  if (shaped.length !== 1) return [issue]
+  return shaped[0].flatMap(i => branchIssues({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue))
 }
 
 function keyOf (path: PropertyKey[]): string | undefined {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConfigError } from '@overmind/config'
-import { holds, parseScenario, schedule } from '../src/index.js'
+import { EXPECTABLE, holds, parseScenario, schedule } from '../src/index.js'
+import { issuesOf } from './issues.js'
 
 const BASE = `name: test
 seed: 3
@@ -19,16 +19,6 @@ faults:
 expect:
   delivery.ratio: ">= 1"
 `
-
-function issuesOf (text: string): string[] {
-  try {
-    parseScenario(text, { file: 'scenario.yaml' })
-  } catch (err: any) {
-    assert.ok(err instanceof ConfigError, err.message)
-    return err.message.split('\n')
-  }
-  assert.fail('the scenario was accepted')
-}
 
 describe('scenario files', () => {
   it('reads a scenario with its defaults', () => {
@@ -51,7 +41,7 @@ describe('scenario files', () => {
       'scenario.yaml:11:26: faults[0].partition[1][0]: node 1 is in two groups',
       'scenario.yaml:11:29: faults[0].partition[1][1]: node 7 does not exist: the scenario has 4 nodes, 0 to 3',
       'scenario.yaml:12:5: faults[1].at: at 25000 ms, after the end of the scenario (20000 ms)',
-      'scenario.yaml:15:3: expect.delivery.speed: no figure "delivery.speed" in the report; expected one of delivery.ratio, delivery.p50, delivery.p99, convergence.max, writes.failed, hostile.stored, hostile.rejected'
+      `scenario.yaml:15:3: expect.delivery.speed: no figure "delivery.speed" in the report; expected one of ${EXPECTABLE.join(', ')}`
     ])
   })
 
