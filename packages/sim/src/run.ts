@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { defaultConfig, parseDuration } from '@overmind/config'
-import { OvermindNode } from '@overmind/node'
+import { OvermindNode, connectionKind } from '@overmind/node'
 import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
@@ -69,6 +69,8 @@ interface SimNode {
   key: PrivateKey
   memoryPath: string
   node?: OvermindNode
+  /** A relay listens where it did before a restart: homes know it by that address, as they would a real relay */
+  listen?: string
 }
 
 const POLL_MS = 250
@@ -99,7 +101,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
     config.mesh.name = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
-    config.listen = ['/ip4/127.0.0.1/tcp/0']
+    config.listen = [sim.listen ?? '/ip4/127.0.0.1/tcp/0']
     config.bootstrap = bootstrap
     config.heartbeat.interval = 1_000
     config.discovery.rejoinInterval = 2_000
@@ -122,6 +124,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     })
     await node.start()
     sim.node = node
+    if (roles[sim.index] === 'relay') sim.listen ??= node.libp2p.getMultiaddrs().find(ma => ma.toString().includes('/tcp/'))?.decapsulateCode(421).toString()
   }
   const live = (): SimNode[] => nodes.filter(n => n.node != null)
   const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => a.includes('/tcp/')).slice(0, 1)
@@ -271,7 +274,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
     report.final = { converged: digests.size === 1, digests: digests.size }
-    report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit') }))))
+    report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: connectionKind(c) === 'relayed' }))))
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
       const actual = figure(report, key)
