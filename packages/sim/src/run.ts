@@ -8,9 +8,14 @@ import { OvermindNode, connectionKind } from '@overmind/node'
 import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
+import { mockAgents } from './agents.js'
 import { schedule } from './schedule.js'
+import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
 import { applyRole, linkReport, topologyGater } from './topology.js'
+import { SimWorkload, percentile, workloadFigure } from './workload.js'
+import type { RunsReport, SearchesReport } from './workload.js'
 import type { Scenario } from './scenario.js'
+import type { AppliedFault, LatencyBucket, SimResources, TimelineSample } from './timeline.js'
 import type { LinkReport } from './topology.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { StoredEntryEvent } from '@overmind/memory'
@@ -26,13 +31,15 @@ export interface SimReport {
   /** ms from the last node's start until every node's peer table listed every other as connected or alive (null: not within 60 s); the workload starts then */
   formationMs: number | null
   /** The digest of the workload and fault schedule: the same seed and scenario give the same one */
-  schedule: { digest: string, writes: number, faults: number }
+  schedule: { digest: string, writes: number, faults: number, runs: number, searches: number }
   writes: { done: number, failed: number, skipped: number }
   /**
    * Every write acknowledged, to every other node up at the end: the share
    * that holds it, and the ms from acknowledgement to stored on a peer
    */
   delivery: { expected: number, delivered: number, ratio: number, p50: number | null, p99: number | null, max: number | null }
+  /** The latencies of every delivery (an entry stored on a peer, ms after its acknowledgement), counted in buckets */
+  deliveryHistogram: LatencyBucket[]
   /** After each heal or restart: ms until every node up held every write acknowledged before it (null: not within `settle`) */
   convergence: Array<{ at: number, fault: string, ms: number | null }>
   /** The slowest of them */
@@ -47,6 +54,16 @@ export interface SimReport {
   hostile: { published: number, stored: number, rejected: number }
   /** At the end: each node's role, and the links of the mesh, direct or through a circuit relay */
   links: LinkReport
+  /** Once a second while the workload runs: nodes up, faults, writes, deliveries, CPU, memory, event-loop delay */
+  timeline: TimelineSample[]
+  /** Each fault as applied, ms after the workload started */
+  faultsApplied: AppliedFault[]
+  /** CPU, memory and event-loop delay over the workload; in-process, per node is the process's divided by the nodes up */
+  resources: SimResources
+  /** Runs of the scenario's agent, routed by the node they start from: how they ended, by cause, and how long those that succeeded took */
+  runs: RunsReport
+  /** Searches for the text of earlier writes: the share that found it */
+  searches: SearchesReport
   expectations: Array<{ key: string, expected: string, actual: number | null, ok: boolean }>
   ok: boolean
 }
@@ -58,6 +75,7 @@ export interface SimProgress {
   nodes: number
   faults: number
   writes: number
+  runs: number
 }
 
 export interface RunScenarioOptions {
@@ -95,8 +113,11 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const reachable = (a: number, b: number): boolean => linked(a, b) && (groups == null || groups[a] === groups[b])
   const acked = new Map<string, { at: number, from: number }>()
   const arrivals = new Map<string, number[]>()
+  let deliveries = 0
   const started = performance.now()
   const now = (): number => performance.now() - started
+  const agents = mockAgents(scenario)
+  const workload = new SimWorkload(scenario, plan, { now, indexOf: peer => byPeer.get(peer) })
 
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
@@ -107,6 +128,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
     config.memory.syncInterval = 2_000
+    config.agents = agents.config(sim.index)
     applyRole(config, roles[sim.index], live().filter(n => roles[n.index] === 'relay').flatMap(address))
     const node = await OvermindNode.create({
       config,
@@ -114,12 +136,14 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       psk,
       datastore: new MemoryDatastore(),
       memoryPath: sim.memoryPath,
+      agentFunctions: agents.functions,
       libp2p: { connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable) }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
       if (evt.detail.origin !== 'remote') return
       const times = arrivals.get(evt.detail.entry.id) ?? []
       times.push(now())
+      deliveries++
       arrivals.set(evt.detail.entry.id, times)
     })
     await node.start()
@@ -138,9 +162,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     topology: scenario.topology,
     durationMs: scenario.duration,
     formationMs: null,
-    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length },
+    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length, runs: plan.events.filter(e => e.kind === 'run').length, searches: plan.events.filter(e => e.kind === 'search').length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
+    deliveryHistogram: [],
     convergence: [],
     convergenceMax: null,
     final: { converged: false, digests: 0 },
@@ -148,6 +173,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
     links: linkReport(roles, []),
+    timeline: [],
+    faultsApplied: [],
+    resources: noResources(),
+    ...workload.report(),
     expectations: [],
     ok: false
   }
@@ -187,14 +216,20 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     const convergences: Array<Promise<void>> = []
     let faults = 0
     const clock = performance.now()
+    const timeline = new TimelineRecorder()
     const progress = setInterval(() => {
-      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done })
+      timeline.sample({ up: live().length, faults, writes: report.writes.done, deliveries })
+      options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done, runs: workload.started })
     }, 1_000)
     progress.unref()
     try {
       for (const event of plan.events) {
         const wait = event.at - (performance.now() - clock)
         if (wait > 0) await sleep(wait)
+        if (event.kind === 'run' || event.kind === 'search') {
+          workload.start(event, nodes[event.node].node)
+          continue
+        }
         if (event.kind === 'write') {
           const sim = nodes[event.node]
           const memory = sim.node?.memory
@@ -204,12 +239,14 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
           }
           writes.push(memory.put({ text: event.text }).then(chunk => {
             acked.set(chunk.id, { at: now(), from: sim.index })
+            workload.acked(event, chunk.id)
             report.writes.done++
           }, () => { report.writes.failed++ }))
           continue
         }
         const { fault } = event
         faults++
+        timeline.fault(fault)
         if (fault.partition != null) {
           groups = new Array(count).fill(-1)
           fault.partition.forEach((group, g) => { for (const index of group) (groups as number[])[index] = g })
@@ -241,9 +278,11 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       const rest = scenario.duration - (performance.now() - clock)
       if (rest > 0) await sleep(rest)
       await Promise.all(writes)
+      await workload.settled()
       await Promise.all(convergences)
     } finally {
       clearInterval(progress)
+      Object.assign(report, timeline.stop())
       for (const timer of hostileTimers) clearInterval(timer)
     }
 
@@ -266,6 +305,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       for (const time of arrivals.get(id) ?? []) latencies.push(Math.max(0, time - at))
     }
     latencies.sort((a, b) => a - b)
+    report.deliveryHistogram = latencyHistogram(latencies)
     report.delivery.ratio = report.delivery.expected === 0 ? 1 : report.delivery.delivered / report.delivery.expected
     report.delivery.p50 = percentile(latencies, 0.5)
     report.delivery.p99 = percentile(latencies, 0.99)
@@ -275,6 +315,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
     report.final = { converged: digests.size === 1, digests: digests.size }
     report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: connectionKind(c) === 'relayed' }))))
+    Object.assign(report, workload.report())
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
       const actual = figure(report, key)
@@ -286,11 +327,6 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     await Promise.all(nodes.map(async sim => { await sim.node?.stop().catch(() => {}) }))
     await Promise.all(nodes.map(async sim => { await rm(sim.memoryPath, { recursive: true, force: true }) }))
   }
-}
-
-function percentile (sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
 }
 
 function figure (report: SimReport, key: string): number | null {
@@ -305,7 +341,10 @@ function figure (report: SimReport, key: string): number | null {
     case 'links.direct': return report.links.direct
     case 'links.relayed': return report.links.relayed
     case 'links.directBetweenHomes': return report.links.directBetweenHomes
-    default: return null
+    case 'resources.cpuCoresAvg': return report.resources.cpuCoresAvg
+    case 'resources.rssMbPerNodeMax': return report.resources.rssMbPerNodeMax
+    case 'resources.eventLoopDelayP99Ms': return report.resources.eventLoopDelayP99Ms
+    default: return workloadFigure(report, key) ?? null
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { ConfigError, parseDuration } from '@overmind/config'
 import { LineCounter, isMap, isScalar, parseDocument } from 'yaml'
 import { z } from 'zod'
+import { RUN_CAUSES } from './causes.js'
 import { topologyIssues, topologyRoles } from './topology.js'
 import type { ConfigIssue } from '@overmind/config'
 import type { Document, Node as YamlNode } from 'yaml'
@@ -27,6 +28,40 @@ const rate = z.union([z.string(), z.number()]).transform((value, ctx) => {
 })
 
 const nodeIndex = z.number().int().nonnegative()
+
+/** Node indexes, or every node */
+const nodeSet = z.union([z.literal('all'), z.array(nodeIndex).min(1)])
+
+/** A mock agent the simulator hosts on some nodes, as a real agent of each (`runner: builtin`) */
+const agent = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a name of 1 to 63 letters, digits, ".", "_" or "-" that starts with a letter or digit').describe('The name runs ask for'),
+  on: nodeSet.describe('The nodes hosting it: a list of node indexes, or "all"'),
+  serviceTime: duration.describe('Mean time a run takes, e.g. "200ms"'),
+  jitter: duration.default(0).describe('Each run takes the mean plus or minus up to this much, uniformly'),
+  outputSize: z.number().int().min(0).max(1024 * 1024).default(100).describe('Bytes of output of a run that succeeds'),
+  failureRate: z.number().min(0).max(1).default(0).describe('Share of runs that fail on purpose (after their service time)'),
+  concurrency: z.number().int().min(1).max(1024).default(1).describe('Runs of it at the same time on each host; more wait in the host\'s queue')
+})
+
+const runs = z.strictObject({
+  agent: z.string().min(1).describe('The agent the runs ask for, by name (one of agents)'),
+  rate: rate.describe('Runs per second across the mesh, each from a node chosen at random among `from`'),
+  /** A flash crowd: another rate for a while */
+  peak: z.strictObject({
+    at: duration.describe('When the peak starts'),
+    for: duration.describe('How long it lasts'),
+    rate: rate.describe('Runs per second during the peak')
+  }).optional().describe('A flash crowd: during it, runs come at this rate instead'),
+  deadline: duration.optional().describe('How long each run may take, retries included (default: the node\'s runs.deadline, 60s)'),
+  from: nodeSet.default('all').describe('The nodes runs start from: a list of node indexes, or "all"')
+})
+
+const searches = z.strictObject({
+  rate: rate.describe('Searches per second across the mesh, each from a node chosen at random, for the text of an earlier write'),
+  k: z.number().int().min(1).max(1000).default(10).describe('Results asked for'),
+  federated: z.number().min(0).max(1).default(0).describe('Share of searches that ask the connected nodes too; the others search the node\'s own memory'),
+  age: duration.default(2_000).describe('A search looks for a write scheduled at least this long before it')
+})
 
 const fault = z.strictObject({
   at: duration,
@@ -80,6 +115,8 @@ export const scenarioSchema = z.strictObject({
     embedder: z.enum(['hash']).default('hash')
   }),
   topology: topologySchema.default('full'),
+  /** Mock agents, hosted as real agents of their nodes */
+  agents: z.array(agent).default([]).describe('Mock agents the nodes host: a service time, an output size and a failure rate each'),
   workload: z.strictObject({
     writes: z.strictObject({
       /** Across the mesh, from nodes chosen at random */
@@ -88,7 +125,9 @@ export const scenarioSchema = z.strictObject({
       size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk'),
       /** The nodes that write; every node when omitted */
       from: z.union([z.array(nodeIndex).min(1), z.enum(['relay', 'public', 'private'])]).optional().describe('The nodes that write, chosen at random among them: node indexes, or a role (private: the homes of nat-homes); every node when omitted')
-    }).optional()
+    }).optional(),
+    runs: runs.optional().describe('Runs of an agent of `agents`, routed by the node they start from as `overmind run` routes them'),
+    searches: searches.optional().describe('Memory searches for the text of earlier writes; completeness is the share that find it')
   }).default({}),
   faults: z.array(fault).default([]),
   /** How long after the end of the workload the mesh is given to converge */
@@ -104,9 +143,17 @@ export function scenarioJsonSchema (): Record<string, unknown> {
   return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
 }
 export type Fault = Scenario['faults'][number]
+export type SimAgent = Scenario['agents'][number]
 
 /** The figures an `expect:` key may name */
-export const EXPECTABLE = ['delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected', 'links.direct', 'links.relayed', 'links.directBetweenHomes'] as const
+export const EXPECTABLE = [
+  'delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected',
+  'links.direct', 'links.relayed', 'links.directBetweenHomes',
+  'runs.requested', 'runs.succeeded', 'runs.failed', 'runs.successRate', 'runs.p50', 'runs.p99', 'runs.max',
+  ...RUN_CAUSES.map(cause => `runs.byCause.${cause}` as const),
+  'searches.done', 'searches.completeness', 'searches.p50', 'searches.p99',
+  'resources.cpuCoresAvg', 'resources.rssMbPerNodeMax', 'resources.eventLoopDelayP99Ms'
+] as const
 
 /** Flags that override the file */
 export interface ScenarioOverrides {
@@ -118,8 +165,9 @@ export interface ScenarioOverrides {
 /**
  * Parses a scenario. Every problem is reported at once with its key, line
  * and column: schema errors, faults after the end, node indexes out of
- * range, a partition that leaves a node out or names one twice, figures
- * `expect:` cannot check.
+ * range, a partition that leaves a node out or names one twice, a topology
+ * the nodes cannot have, runs of an agent the scenario does not declare,
+ * figures `expect:` cannot check.
  *
  * @throws {ConfigError}
  */
@@ -171,6 +219,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
   const from = scenario.workload.writes?.from
   if (Array.isArray(from)) from.forEach((index, i) => { checkIndex(['workload', 'writes', 'from', i], index) })
   else if (from != null && !topologyRoles(scenario.topology, count).includes(from)) issues.push(located(['workload', 'writes', 'from'], `no node has the role ${from} in this topology`))
+  checkWorkload(scenario, (path, message) => { issues.push(located(path, message)) }, checkIndex)
   for (const key of Object.keys(scenario.expect)) {
     if (!(EXPECTABLE as readonly string[]).includes(key)) issues.push(located(['expect', key], `no figure "${key}" in the report; expected one of ${EXPECTABLE.join(', ')}`))
   }
@@ -201,6 +250,29 @@ function branchIssues (issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   const shaped = issue.errors.filter(branch => fit(branch) === best)
   if (shaped.length !== 1) return [issue]
   return shaped[0].flatMap(i => branchIssues({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue))
+}
+
+/** Agents and the runs and searches of the workload: names, node indexes and times that do not fit */
+function checkWorkload (scenario: Scenario, problem: (path: PropertyKey[], message: string) => void, checkIndex: (path: PropertyKey[], index: number) => void): void {
+  const names = new Set<string>()
+  scenario.agents.forEach((a, i) => {
+    if (names.has(a.name)) problem(['agents', i, 'name'], `agent "${a.name}" is declared twice`)
+    names.add(a.name)
+    if (a.on !== 'all') a.on.forEach((index, j) => { checkIndex(['agents', i, 'on', j], index) })
+  })
+  const { runs, searches, writes } = scenario.workload
+  if (runs != null) {
+    if (!names.has(runs.agent)) {
+      problem(['workload', 'runs', 'agent'], `no agent named "${runs.agent}" in agents${names.size === 0 ? ' (the scenario declares none)' : `; expected one of ${[...names].join(', ')}`}`)
+    }
+    if (runs.from !== 'all') runs.from.forEach((index, j) => { checkIndex(['workload', 'runs', 'from', j], index) })
+    if (runs.peak != null && runs.peak.at + runs.peak.for > scenario.duration) {
+      problem(['workload', 'runs', 'peak'], `the peak ends at ${runs.peak.at + runs.peak.for} ms, after the end of the scenario (${scenario.duration} ms)`)
+    }
+  }
+  if (searches != null && (writes == null || writes.rate === 0)) {
+    problem(['workload', 'searches'], 'searches look for the text of earlier writes: the workload needs writes too')
+  }
 }
 
 function keyOf (path: PropertyKey[]): string | undefined {

@@ -7,6 +7,14 @@ import type { MeshTopology, NodeRole } from './topology.js'
 export type SimEvent =
   | { at: number, kind: 'write', node: number, text: string }
   | { at: number, kind: 'fault', fault: Fault }
+  | RunEvent
+  | SearchEvent
+
+/** A run of the workload's agent from `node`; `index` numbers the runs from 0 and is the run's input */
+export interface RunEvent { at: number, kind: 'run', node: number, index: number }
+
+/** A search from `node` for the text of the `write`th write of the schedule (from 0) */
+export interface SearchEvent { at: number, kind: 'search', node: number, write: number, federated: boolean }
 
 export interface Schedule {
   events: SimEvent[]
@@ -41,9 +49,11 @@ export function random (seed: number): () => number {
 const WORDS = ['deploy', 'cache', 'index', 'replica', 'latency', 'build', 'queue', 'retry', 'shard', 'token', 'mesh', 'relay', 'agent', 'memory', 'search', 'vector']
 
 /**
- * Everything a scenario does, decided before it starts: writes at the times
- * of a Poisson process of the scenario's rate, each from a node chosen at
- * random, and the faults at their times; and the links of the topology
+ * Everything a scenario does, decided before it starts: writes, runs and
+ * searches at the times of Poisson processes of their rates, each from a
+ * node chosen at random, the faults at their times, and the links of the
+ * topology. Runs, searches and the topology draw from generators of their
+ * own, so adding them leaves the writes of a scenario as they were.
  */
 export function schedule (scenario: Scenario): Schedule {
   const next = random(scenario.seed)
@@ -63,8 +73,9 @@ export function schedule (scenario: Scenario): Schedule {
       events.push({ at: Math.round(at), kind: 'write', node, text: words.join(' ').slice(0, writes.size) })
     }
   }
+  events.push(...runs(scenario), ...searches(scenario, events.filter(e => e.kind === 'write')))
   // faults first at equal times: a write at the moment of a partition sees it
-  events.sort((a, b) => a.at - b.at || (a.kind === b.kind ? 0 : a.kind === 'fault' ? -1 : 1))
+  events.sort((a, b) => a.at - b.at || Number(b.kind === 'fault') - Number(a.kind === 'fault'))
   const hash = createHash('sha256').update(JSON.stringify(events))
   if (topology.edges != null) hash.update(JSON.stringify(topology.edges))
   return { events, topology, digest: hash.digest('hex') }
@@ -74,4 +85,55 @@ export function schedule (scenario: Scenario): Schedule {
 function writerNodes (from: NonNullable<Scenario['workload']['writes']>['from'], roles: NodeRole[]): number[] {
   if (Array.isArray(from)) return from
   return roles.flatMap((role, index) => from == null || role === from ? [index] : [])
+}
+
+/** A generator of its own for one part of the workload, derived from the scenario's seed */
+function stream (seed: number, part: string): () => number {
+  return random(createHash('sha256').update(`${seed}/${part}`).digest().readUInt32BE(0))
+}
+
+/** Times of a Poisson process of `rate` per second between `from` and `to` ms */
+function arrivals (next: () => number, rate: number, from: number, to: number): number[] {
+  const times: number[] = []
+  if (rate <= 0) return times
+  for (let at = from; ;) {
+    at += -Math.log(1 - next()) * 1000 / rate
+    if (at >= to) return times
+    times.push(at)
+  }
+}
+
+/** The runs: at the workload's rate, and the peak's during the peak, each from a node of `from` */
+function runs (scenario: Scenario): RunEvent[] {
+  const spec = scenario.workload.runs
+  if (spec == null) return []
+  const next = stream(scenario.seed, 'runs')
+  const { peak } = spec
+  const times = peak == null
+    ? arrivals(next, spec.rate, 0, scenario.duration)
+    : [...arrivals(next, spec.rate, 0, peak.at), ...arrivals(next, peak.rate, peak.at, peak.at + peak.for), ...arrivals(next, spec.rate, peak.at + peak.for, scenario.duration)]
+  const from = nodeList(spec.from, scenario.nodes.count)
+  return times.map((at, index) => ({ at: Math.round(at), kind: 'run', node: from[Math.floor(next() * from.length)], index }))
+}
+
+/** The searches: each for a write scheduled at least `age` before it, from a node chosen at random */
+function searches (scenario: Scenario, writes: SimEvent[]): SearchEvent[] {
+  const spec = scenario.workload.searches
+  if (spec == null) return []
+  const next = stream(scenario.seed, 'searches')
+  const events: SearchEvent[] = []
+  let older = 0
+  for (const at of arrivals(next, spec.rate, 0, scenario.duration)) {
+    while (older < writes.length && writes[older].at <= at - spec.age) older++
+    const node = Math.floor(next() * scenario.nodes.count)
+    const write = Math.floor(next() * older)
+    const federated = next() < spec.federated
+    if (older > 0) events.push({ at: Math.round(at), kind: 'search', node, write, federated })
+  }
+  return events
+}
+
+/** The node indexes of a list or of "all" */
+export function nodeList (nodes: 'all' | number[], count: number): number[] {
+  return nodes === 'all' ? Array.from({ length: count }, (_, i) => i) : nodes
 }

@@ -1,0 +1,156 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import type { Fault } from './scenario.js'
+import type { IntervalHistogram } from 'node:perf_hooks'
+
+/** The state of a run at one moment, sampled once a second while the workload runs */
+export interface TimelineSample {
+  /** ms since the workload started */
+  at: number
+  /** Nodes running */
+  up: number
+  /** Faults applied so far */
+  faults: number
+  /** Writes acknowledged so far */
+  writes: number
+  /** Deliveries so far: entries written elsewhere that arrived at a node, counted once per node */
+  deliveries: number
+  /** CPU (user + system) the process used since the last sample, in cores; in-process, all nodes up share it */
+  cpuCores: number
+  /** Resident memory of the process divided by the nodes up, MB (in-process, nodes share one heap) */
+  rssMbPerNode: number
+  /** p99 of the event-loop delay since the last sample, ms: how late the nodes' timers and I/O callbacks ran */
+  eventLoopDelayP99Ms: number
+}
+
+/** What the run cost this machine over the workload */
+export interface SimResources {
+  /** CPU (user + system) of the process over the workload, in cores; per node in-process: this divided by the nodes up */
+  cpuCoresAvg: number
+  /** The busiest second */
+  cpuCoresMax: number
+  /** The largest resident memory of the process divided by the nodes up, MB */
+  rssMbPerNodeMax: number
+  /** p99 of the event-loop delay over the whole workload, ms */
+  eventLoopDelayP99Ms: number
+}
+
+/** A fault as applied, for the markers of the timeline */
+export interface AppliedFault {
+  /** ms since the workload started */
+  at: number
+  /** e.g. "kill 2", "partition 0 1 | 2 3", "heal" */
+  fault: string
+}
+
+/** A bucket of the histogram of delivery latencies: `count` deliveries took from `fromMs` to less than `toMs` (null: no bound) */
+export interface LatencyBucket {
+  fromMs: number
+  toMs: number | null
+  count: number
+}
+
+/** What a run counts, read at each sample */
+export interface TimelineCounts {
+  up: number
+  faults: number
+  writes: number
+  deliveries: number
+}
+
+/** Event-loop delay is sampled every RESOLUTION_MS */
+const RESOLUTION_MS = 10
+const BUCKET_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000]
+
+export function faultLabel (fault: Fault): string {
+  if (fault.partition != null) return `partition ${fault.partition.map(group => group.join(' ')).join(' | ')}`
+  if (fault.heal === true) return 'heal'
+  if (fault.kill != null) return `kill ${fault.kill}`
+  if (fault.restart != null) return `restart ${fault.restart}`
+  if (fault.hostile != null) return `hostile ${fault.hostile}`
+  return 'fault'
+}
+
+/** Counts delivery latencies (ms) into fixed buckets: 0–1, 1–2, 2–5, 5–10 … 60 s, over 60 s */
+export function latencyHistogram (latencies: number[]): LatencyBucket[] {
+  const buckets: LatencyBucket[] = BUCKET_BOUNDS_MS.map((toMs, i) => ({ fromMs: i === 0 ? 0 : BUCKET_BOUNDS_MS[i - 1], toMs, count: 0 }))
+  buckets.push({ fromMs: BUCKET_BOUNDS_MS[BUCKET_BOUNDS_MS.length - 1], toMs: null, count: 0 })
+  for (const latency of latencies) {
+    const i = BUCKET_BOUNDS_MS.findIndex(bound => latency < bound)
+    buckets[i === -1 ? buckets.length - 1 : i].count++
+  }
+  return buckets
+}
+
+/**
+ * Samples the process while a scenario's workload runs: call `sample()`
+ * once a second and `fault()` as each fault is applied, then `stop()`.
+ * In-process, every node shares the process, so CPU and memory are the
+ * process's, and "per node" is divided by the nodes up.
+ */
+export class TimelineRecorder {
+  private readonly started = performance.now()
+  private readonly cpuStarted = process.cpuUsage()
+  private last = { at: this.started, cpu: this.cpuStarted }
+  private readonly samples: TimelineSample[] = []
+  private readonly faults: AppliedFault[] = []
+  /** Reset at each sample */
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+  /** Over the whole workload */
+  private readonly delayWhole: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+
+  constructor () {
+    this.delay.enable()
+    this.delayWhole.enable()
+  }
+
+  sample (counts: TimelineCounts): TimelineSample {
+    const at = performance.now()
+    const cpu = process.cpuUsage()
+    const sample: TimelineSample = {
+      at: Math.round(at - this.started),
+      ...counts,
+      cpuCores: round(cores(cpu, this.last.cpu, at - this.last.at), 100),
+      rssMbPerNode: round(process.memoryUsage.rss() / Math.max(1, counts.up) / 1024 / 1024, 10),
+      eventLoopDelayP99Ms: p99Ms(this.delay)
+    }
+    this.delay.reset()
+    this.last = { at, cpu }
+    this.samples.push(sample)
+    return sample
+  }
+
+  fault (fault: Fault): void {
+    this.faults.push({ at: Math.round(performance.now() - this.started), fault: faultLabel(fault) })
+  }
+
+  /** Stops sampling; the samples, faults and resources of the workload */
+  stop (): { timeline: TimelineSample[], faultsApplied: AppliedFault[], resources: SimResources } {
+    this.delay.disable()
+    this.delayWhole.disable()
+    const resources: SimResources = {
+      cpuCoresAvg: round(cores(process.cpuUsage(), this.cpuStarted, performance.now() - this.started), 100),
+      cpuCoresMax: Math.max(0, ...this.samples.map(s => s.cpuCores)),
+      rssMbPerNodeMax: Math.max(0, ...this.samples.map(s => s.rssMbPerNode)),
+      eventLoopDelayP99Ms: p99Ms(this.delayWhole)
+    }
+    return { timeline: this.samples, faultsApplied: this.faults, resources }
+  }
+}
+
+/** Resources before a workload has run */
+export function noResources (): SimResources {
+  return { cpuCoresAvg: 0, cpuCoresMax: 0, rssMbPerNodeMax: 0, eventLoopDelayP99Ms: 0 }
+}
+
+function cores (now: NodeJS.CpuUsage, before: NodeJS.CpuUsage, wallMs: number): number {
+  if (wallMs <= 0) return 0
+  return (now.user - before.user + now.system - before.system) / 1000 / wallMs
+}
+
+function p99Ms (histogram: IntervalHistogram): number {
+  return histogram.count === 0 ? 0 : round(histogram.percentile(99) / 1e6, 10)
+}
+
+function round (value: number, per: number): number {
+  return Math.round(value * per) / per
+}
