@@ -113,6 +113,37 @@ describe('overmind sim', () => {
     assert.match(res.stderr, /flash-crowd: \d+\/16 s, 8\/8 nodes up, .* \d+ runs/)
   })
 
+  it('runs nat-homes: homes behind NAT reach each other only through the relay, and every write reaches every home', async () => {
+    const res = await overmind(['sim', join(ROOT, 'scenarios', 'nat-homes.yaml'), '--nodes', '5', '--duration', '8s', '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    const { links } = report
+    process.stdout.write(`# nat-homes on ${report.nodes} nodes (${links.roles.relay} relay, ${links.roles.private} homes): ${report.writes.done} writes, delivery ${report.delivery.ratio} (p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms); ${links.direct} direct links, ${links.relayed} relayed\n`)
+    assert.equal(report.delivery.ratio, 1)
+    assert.ok(report.writes.done > 10 && report.writes.failed === 0)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    assert.deepEqual(links.nodes.map(n => n.role), ['relay', 'private', 'private', 'private', 'private'])
+    // the NAT: a home's only direct link is to the relay; home to home goes through it
+    assert.equal(links.directBetweenHomes, 0)
+    assert.ok(links.nodes.filter(n => n.role === 'private').every(n => n.direct <= 1), JSON.stringify(links.nodes))
+    assert.ok(links.relayed > 0, 'homes linked through the relay')
+  })
+
+  it('restarts a relay where it listened before: the homes reserve on it again and catch up', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'relay-restart.yaml')
+    await writeFile(file, 'name: relay-restart\nduration: 8s\nnodes:\n  count: 4\ntopology: { kind: nat-homes }\nworkload:\n  writes:\n    rate: 4/s\n    from: private\nfaults:\n  - { at: 2s, kill: 0 }\n  - { at: 4s, restart: 0 }\nsettle: 30s\n')
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# relay restart: delivery ${report.delivery.ratio}, homes caught up ${report.convergence[0]?.ms} ms after it; ${report.links.relayed} relayed links at the end\n`)
+    assert.equal(report.delivery.ratio, 1)
+    assert.notEqual(report.convergence[0].ms, null)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    assert.equal(report.links.directBetweenHomes, 0)
+    assert.ok(report.links.relayed > 0)
+  })
+
   it('exits 1 when an expectation fails', async () => {
     const dir = await tempDir()
     dirs.push(dir)

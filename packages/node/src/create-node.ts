@@ -3,7 +3,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { defaultLogger } from '@libp2p/logger'
 import { mdns } from '@libp2p/mdns'
@@ -29,7 +29,7 @@ import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { RPC } from '@libp2p/gossipsub/message'
-import type { Identify } from '@libp2p/identify'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { PrivateKey, Libp2p, PeerDiscoveryEvents, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -67,6 +67,7 @@ export function meshStreamMuxer (): ReturnType<typeof yamux> {
 
 export interface OvermindServices extends Record<string, unknown> {
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
@@ -145,6 +146,10 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   const clock = init.clock ?? new HybridLogicalClock()
   const services: Record<string, (components: any) => unknown> = {
     identify: identify(),
+    // tells connected peers when this node's addresses change: a home's
+    // /p2p-circuit address exists only once its relay reservation is made,
+    // after the first identify, and peers learn it from the relay (DHT)
+    identifyPush: identifyPush(),
     // heartbeat, the DHT and libp2p's connection monitor all ping
     ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 8 }),
     dht: kadDHT({
@@ -157,6 +162,10 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     pubsub: graylistPromptly(gossipsub({
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,
+      // homes behind NAT reach each other only through a relay: their
+      // relayed (limited) connections carry gossip too, within the limits
+      // our relays set (nat.relayData, nat.relayDuration)
+      runOnLimitedConnection: true,
       msgIdFn: contentMessageId,
       // a copy of a message already seen is dropped before its signature is
       // checked again: each message arrives from several mesh peers

@@ -20,6 +20,7 @@
 export { initDataDir, openDataDir, readMeshKey, mayCreateMemory, CONFIG_FILE, API_STATE_FILE } from './data-dir.js'
 export type { DataDir, InitOptions, InitResult } from './data-dir.js'
 export { OvermindNode, createEmbedder, openMemoryStore } from './node.js'
+export { connectionKind } from './metrics.js'
 export type { NodeStatus, PeerReport, ConnectionReport, CreateOvermindNodeInit } from './node.js'
 export { createOvermindLibp2p, dhtProtocol, hostedAgents, meshStreamMuxer } from './create-node.js'
 export type { OvermindServices, OvermindNodeInit, DiscoverySource } from './create-node.js'

@@ -191,7 +191,8 @@ export class MeshDialer extends TypedEventEmitter<MeshDialerEvents> implements S
     const missing = new Map<string, Connection>()
     for (const connection of this.components.connectionManager.getConnections()) {
       const id = connection.remotePeer.toString()
-      if (connection.status !== 'open' || connection.limits != null || known.has(id) || missing.has(id) || this.unidentified.has(connection.id)) {
+      // relayed (limited) connections count too: gossipsub runs on them
+      if (connection.status !== 'open' || known.has(id) || missing.has(id) || this.unidentified.has(connection.id)) {
         continue
       }
       missing.set(id, connection)

@@ -1,4 +1,6 @@
+import { describeTopology } from './topology.js'
 import type { SimReport } from './run.js'
+import type { LinkReport } from './topology.js'
 
 /** A duration for people: "850 ms", "12.4 s", "–" for none */
 export function formatMs (value: number | null | undefined): string {
@@ -14,18 +16,26 @@ export function formatMs (value: number | null | undefined): string {
 export function reportRows (report: SimReport): Array<[string, string]> {
   const r: Partial<SimReport> = report
   const rows: Array<[string, string]> = []
-  rows.push(['nodes', `${report.nodes} (${report.topology}, ${report.mode}); every peer table full ${report.formationMs == null ? 'not within 60 s' : `${formatMs(report.formationMs)} after the last start`}`])
+  rows.push(['nodes', `${report.nodes} (${describeTopology(report.topology)}, ${report.mode}); every peer table full ${report.formationMs == null ? 'not within 60 s' : `${formatMs(report.formationMs)} after the last start`}`])
   if (r.schedule != null) rows.push(['schedule', `${r.schedule.writes} writes, ${r.schedule.runs > 0 ? `${r.schedule.runs} runs, ` : ''}${r.schedule.searches > 0 ? `${r.schedule.searches} searches, ` : ''}${r.schedule.faults} faults over ${formatMs(report.durationMs)}; seed ${report.seed}, digest ${r.schedule.digest.slice(0, 16)}`])
   if (r.writes != null) rows.push(['writes', `${r.writes.done} acknowledged, ${r.writes.failed} failed, ${r.writes.skipped} skipped (node down)`])
   rows.push(...workloadRows(report))
   if (r.delivery != null) rows.push(['delivery', `${(r.delivery.ratio * 100).toFixed(2)}% (${r.delivery.delivered} of ${r.delivery.expected}); p50 ${formatMs(r.delivery.p50)}, p99 ${formatMs(r.delivery.p99)}, max ${formatMs(r.delivery.max)}`])
   for (const c of r.convergence ?? []) rows.push(['convergence', `after ${c.fault} at ${formatMs(c.at)}: ${c.ms == null ? 'not within settle' : formatMs(c.ms)}`])
   if (r.final != null) rows.push(['final state', r.final.converged ? 'every node up has the same memory digest' : `${r.final.digests} different memory digests`])
+  if (r.links != null) rows.push(['links', describeLinks(r.links)])
   if (r.memoryPerNodeMb != null) rows.push(['memory', `${r.memoryPerNodeMb} MB of the process per node`])
   if (r.resources != null) rows.push(['resources', `CPU ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB per node; event-loop delay p99 ${r.resources.eventLoopDelayP99Ms} ms (the process's: its nodes share it)`])
   if (r.hostile != null && r.hostile.published > 0) rows.push(['hostile', `${r.hostile.published} forged entries published, ${r.hostile.rejected} rejected at a first hop, ${r.hostile.stored} stored by an honest node`])
   if (r.rejected != null && Object.keys(r.rejected).length > 0) rows.push(['rejected', Object.entries(r.rejected).map(([reason, n]) => `${reason} ${n}`).join(', ')])
   return rows
+}
+
+/** "7 direct, 6 relayed (none direct between homes); roles: 1 relay, 6 private" */
+function describeLinks (links: LinkReport): string {
+  const roles = Object.entries(links.roles).filter(([, n]) => n > 0).map(([role, n]) => `${n} ${role}`).join(', ')
+  const homes = links.roles.private > 0 ? ` (${links.directBetweenHomes === 0 ? 'none' : links.directBetweenHomes} direct between homes)` : ''
+  return `${links.direct} direct, ${links.relayed} relayed${homes}; roles: ${roles}`
 }
 
 /** Each expectation as [figure, wanted, got, "ok" or "FAILED"] */

@@ -1,6 +1,8 @@
 import { expectationRows, formatMs, reportRows } from './figures.js'
+import { describeTopology } from './topology.js'
 import type { SimReport } from './run.js'
 import type { AppliedFault, LatencyBucket, TimelineSample } from './timeline.js'
+import type { LinkReport } from './topology.js'
 
 /**
  * The report of a run as one self-contained HTML page: the scenario, the
@@ -24,6 +26,7 @@ export function renderHtml (report: SimReport): string {
     r.timeline != null && r.timeline.length > 0 ? section('Timeline', timelineCharts(r.timeline, r.faultsApplied ?? [], report), 'Sampled once a second while the workload ran; dashed lines are faults. CPU is the whole process; memory per node is the process\'s divided by the nodes up.') : '',
     r.convergence != null && r.convergence.length > 0 ? section('Convergence', convergenceChart(r.convergence), 'After each heal or restart: the time until every node up held every write acknowledged before it.') : '',
     r.runs != null && r.runs.requested > 0 ? section('Runs', barChart([{ label: 'succeeded', value: r.runs.succeeded, text: String(r.runs.succeeded) }, ...Object.entries(r.runs.byCause).map(([cause, n]) => ({ label: cause, value: n ?? 0, text: String(n ?? 0) }))], 'bar-convergence'), 'How the runs ended: succeeded, or failed by cause.') : '',
+    r.links != null && r.links.direct + r.links.relayed > 0 ? section('Links', linksChart(r.links), 'The links the mesh ended with: pairs of nodes connected directly, or through a circuit relay; a direct link between two homes behind NAT would break the NAT.') : '',
     r.rejected != null && Object.keys(r.rejected).length > 0 ? section('Rejected messages', barChart(Object.entries(r.rejected).map(([reason, n]) => ({ label: reason, value: n, text: String(n) })), 'bar-rejected'), 'Entries from peers the honest nodes rejected on the knowledge topic, by reason.') : '',
     (r.expectations ?? []).length > 0 ? section('Expectations', table(['figure', 'wanted', 'got', ''], expectationRows(report), row => row[3] === 'ok' ? 'ok' : 'failed')) : '',
     otherSections(report)
@@ -72,7 +75,7 @@ svg .fault line { stroke: #c0282d; stroke-dasharray: 4 3; stroke-width: 1; }
 svg .fault-label { fill: #c0282d; }
 svg .quantile line { stroke: #1d2330; stroke-dasharray: 5 3; }
 svg .quantile text { fill: #1d2330; font-weight: 600; }
-svg .bar-latency { fill: #4c78a8; } svg .bar-convergence { fill: #54a24b; } svg .bar-rejected { fill: #e45756; } svg .bar-none { fill: #c0282d; opacity: .35; }
+svg .bar-latency { fill: #4c78a8; } svg .bar-links { fill: #b279a2; } svg .bar-convergence { fill: #54a24b; } svg .bar-rejected { fill: #e45756; } svg .bar-none { fill: #c0282d; opacity: .35; }
 pre { background: #f6f7f9; padding: .6rem; overflow: auto; font-size: 12px; }
 `
 
@@ -101,7 +104,7 @@ function header (report: SimReport): string {
     ['seed', String(report.seed)],
     ...(r.schedule != null ? [['schedule digest', r.schedule.digest] as [string, string]] : []),
     ['nodes', String(report.nodes)],
-    ['topology', String(report.topology)],
+    ['topology', describeTopology(report.topology)],
     ['mode', String(report.mode)],
     ['duration', formatMs(report.durationMs)]
   ]
@@ -253,6 +256,15 @@ function barChart (bars: Bar[], barClass: string): string {
     parts.push(`<text class="tick" x="${(labelWidth + length + 6).toFixed(1)}" y="${y + 14}">${esc(b.text)}</text>`)
   })
   return svg(h, bars.map(b => b.label).join(', '), parts)
+}
+
+function linksChart (links: LinkReport): string {
+  const bars: Bar[] = [
+    { label: 'direct', value: links.direct, text: String(links.direct) },
+    { label: 'relayed', value: links.relayed, text: String(links.relayed) }
+  ]
+  if (links.roles.private > 0) bars.push({ label: 'direct between homes', value: links.directBetweenHomes, text: String(links.directBetweenHomes) })
+  return barChart(bars, 'bar-links')
 }
 
 function convergenceChart (convergence: SimReport['convergence']): string {

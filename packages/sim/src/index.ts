@@ -4,8 +4,9 @@
  * `overmind sim`: a scenario (nodes, topology, mock agents, a workload of
  * writes, runs and searches, faults on a schedule, expectations) run on a
  * mesh of real nodes, with a report of delivery, convergence, runs,
- * searches and what it cost (a timeline sampled once a second), as rows
- * for a table or a self-contained HTML page with charts. The schedule
+ * searches, the links the mesh ended with (direct or through a relay, for
+ * homes behind NAT) and what it cost (a timeline sampled once a second), as
+ * rows for a table or a self-contained HTML page with charts. The schedule
  * comes from the scenario's seed, so a run can be repeated exactly.
  */
 export { parseScenario, loadScenario, scenarioSchema, scenarioJsonSchema, EXPECTABLE } from './scenario.js'
@@ -19,6 +20,8 @@ export type { RunCause } from './causes.js'
 export type { RunsReport, SearchesReport } from './workload.js'
 export { runScenario, holds } from './run.js'
 export type { SimReport, SimProgress, RunScenarioOptions } from './run.js'
+export { meshTopology, topologyIssues, topologyGater, linkReport, describeTopology, applyRole } from './topology.js'
+export type { MeshTopology, NodeRole, TopologySpec, TopologyIssue, LinkReport, OpenConnection } from './topology.js'
 export type { TimelineSample, SimResources, AppliedFault, LatencyBucket } from './timeline.js'
 export { reportRows, expectationRows, formatMs } from './figures.js'
 export { renderHtml } from './html.js'

@@ -4,18 +4,20 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { defaultConfig, parseDuration } from '@overmind/config'
-import { OvermindNode } from '@overmind/node'
+import { OvermindNode, connectionKind } from '@overmind/node'
 import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
 import { mockAgents } from './agents.js'
 import { schedule } from './schedule.js'
 import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
+import { applyRole, linkReport, topologyGater } from './topology.js'
 import { SimWorkload, percentile, workloadFigure } from './workload.js'
 import type { RunsReport, SearchesReport } from './workload.js'
 import type { Scenario } from './scenario.js'
 import type { AppliedFault, LatencyBucket, SimResources, TimelineSample } from './timeline.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { LinkReport } from './topology.js'
+import type { PrivateKey } from '@libp2p/interface'
 import type { StoredEntryEvent } from '@overmind/memory'
 
 /** What a scenario did and how the mesh took it */
@@ -50,6 +52,8 @@ export interface SimReport {
   rejected: Record<string, number>
   /** Forged entries hostile members published, and how many of them any honest node holds */
   hostile: { published: number, stored: number, rejected: number }
+  /** At the end: each node's role, and the links of the mesh, direct or through a circuit relay */
+  links: LinkReport
   /** Once a second while the workload runs: nodes up, faults, writes, deliveries, CPU, memory, event-loop delay */
   timeline: TimelineSample[]
   /** Each fault as applied, ms after the workload started */
@@ -83,6 +87,8 @@ interface SimNode {
   key: PrivateKey
   memoryPath: string
   node?: OvermindNode
+  /** A relay listens where it did before a restart: homes know it by that address, as they would a real relay */
+  listen?: string
 }
 
 const POLL_MS = 250
@@ -103,12 +109,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const nodes: SimNode[] = []
   const byPeer = new Map<string, number>()
   let groups: number[] | undefined
-  const topology = (a: number, b: number): boolean => {
-    if (scenario.topology === 'ring') return Math.abs(a - b) === 1 || Math.abs(a - b) === count - 1
-    if (scenario.topology === 'star') return a === 0 || b === 0
-    return true
-  }
-  const reachable = (a: number, b: number): boolean => topology(a, b) && (groups == null || groups[a] === groups[b])
+  const { roles, linked, dialable } = plan.topology
+  const reachable = (a: number, b: number): boolean => linked(a, b) && (groups == null || groups[a] === groups[b])
   const acked = new Map<string, { at: number, from: number }>()
   const arrivals = new Map<string, number[]>()
   let deliveries = 0
@@ -120,17 +122,14 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
     config.mesh.name = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
-    config.listen = ['/ip4/127.0.0.1/tcp/0']
+    config.listen = [sim.listen ?? '/ip4/127.0.0.1/tcp/0']
     config.bootstrap = bootstrap
     config.heartbeat.interval = 1_000
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
     config.memory.syncInterval = 2_000
     config.agents = agents.config(sim.index)
-    const deny = (peer: PeerId): boolean => {
-      const other = byPeer.get(peer.toString())
-      return other != null && !reachable(sim.index, other)
-    }
+    applyRole(config, roles[sim.index], live().filter(n => roles[n.index] === 'relay').flatMap(address))
     const node = await OvermindNode.create({
       config,
       privateKey: sim.key,
@@ -138,7 +137,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       datastore: new MemoryDatastore(),
       memoryPath: sim.memoryPath,
       agentFunctions: agents.functions,
-      libp2p: { connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny } }
+      libp2p: { connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable) }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
       if (evt.detail.origin !== 'remote') return
@@ -149,10 +148,11 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     })
     await node.start()
     sim.node = node
+    if (roles[sim.index] === 'relay') sim.listen ??= node.libp2p.getMultiaddrs().find(ma => ma.toString().includes('/tcp/'))?.decapsulateCode(421).toString()
   }
   const live = (): SimNode[] => nodes.filter(n => n.node != null)
   const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => a.includes('/tcp/')).slice(0, 1)
-  const bootstrapFor = (index: number): string[] => live().filter(n => n.index !== index && reachable(index, n.index)).slice(0, 3).flatMap(address)
+  const bootstrapFor = (index: number): string[] => live().filter(n => n.index !== index && reachable(index, n.index) && dialable(index, n.index)).slice(0, 3).flatMap(address)
 
   const report: SimReport = {
     scenario: scenario.name,
@@ -172,6 +172,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     memoryPerNodeMb: 0,
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
+    links: linkReport(roles, []),
     timeline: [],
     faultsApplied: [],
     resources: noResources(),
@@ -313,6 +314,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
     report.final = { converged: digests.size === 1, digests: digests.size }
+    report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: connectionKind(c) === 'relayed' }))))
     Object.assign(report, workload.report())
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
@@ -336,6 +338,9 @@ function figure (report: SimReport, key: string): number | null {
     case 'writes.failed': return report.writes.failed
     case 'hostile.stored': return report.hostile.stored
     case 'hostile.rejected': return report.hostile.rejected
+    case 'links.direct': return report.links.direct
+    case 'links.relayed': return report.links.relayed
+    case 'links.directBetweenHomes': return report.links.directBetweenHomes
     case 'resources.cpuCoresAvg': return report.resources.cpuCoresAvg
     case 'resources.rssMbPerNodeMax': return report.resources.rssMbPerNodeMax
     case 'resources.eventLoopDelayP99Ms': return report.resources.eventLoopDelayP99Ms

@@ -3,6 +3,7 @@ import { ConfigError, parseDuration } from '@overmind/config'
 import { LineCounter, isMap, isScalar, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { RUN_CAUSES } from './causes.js'
+import { topologyIssues, topologyRoles } from './topology.js'
 import type { ConfigIssue } from '@overmind/config'
 import type { Document, Node as YamlNode } from 'yaml'
 
@@ -78,6 +79,29 @@ const fault = z.strictObject({
   message: 'a fault is one of partition, heal, kill, restart or hostile'
 })
 
+const count = z.number().int()
+
+/** Which nodes may connect, and the part each plays in reaching the others */
+const topologySchema = z.union([
+  z.enum(['full', 'ring', 'star'], { error: 'expected full, ring, star, or { kind: k-regular | clusters | nat-homes, … }' }).describe('every pair; each to its two neighbours; all through node 0'),
+  z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('k-regular'),
+      degree: count.min(2).describe('Links of every node, to peers drawn with the scenario\'s seed; degree × nodes must be even')
+    }).describe('A random connected graph where every node has `degree` links'),
+    z.strictObject({
+      kind: z.literal('clusters'),
+      clusters: count.min(2).describe('Groups of consecutive nodes, every pair linked inside a group'),
+      bridges: count.min(1).default(1).describe('Links between each group and the next')
+    }).describe('Full clusters joined in a chain by a few bridges'),
+    z.strictObject({
+      kind: z.literal('nat-homes'),
+      relays: count.min(1).default(1).describe('The first nodes: reachable, running a circuit relay'),
+      public: count.min(0).default(0).describe('The next nodes: reachable, without a relay')
+    }).describe('Relays, public nodes, and homes behind NAT (the rest): a home accepts no direct connection, so homes reach each other only through a relay')
+  ])
+]).describe('Which nodes may connect: full, ring, star, or { kind: k-regular | clusters | nat-homes, … }')
+
 const comparison = z.string().regex(/^\s*(<=|>=|<|>|==)\s*\S+\s*$/, 'expected a comparison such as ">= 0.99" or "< 10s"')
 
 export const scenarioSchema = z.strictObject({
@@ -90,8 +114,7 @@ export const scenarioSchema = z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
     embedder: z.enum(['hash']).default('hash')
   }),
-  /** Which nodes may connect: every pair, each to its two neighbours, or all through node 0 */
-  topology: z.enum(['full', 'ring', 'star']).default('full').describe('Which nodes may connect: every pair, each to its two neighbours, or all through node 0'),
+  topology: topologySchema.default('full'),
   /** Mock agents, hosted as real agents of their nodes */
   agents: z.array(agent).default([]).describe('Mock agents the nodes host: a service time, an output size and a failure rate each'),
   workload: z.strictObject({
@@ -99,7 +122,9 @@ export const scenarioSchema = z.strictObject({
       /** Across the mesh, from nodes chosen at random */
       rate: rate.describe('Writes per second across the mesh, from nodes chosen at random: "5/s", "30/m" or a number per second'),
       /** Bytes of text per chunk */
-      size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk')
+      size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk'),
+      /** The nodes that write; every node when omitted */
+      from: z.union([z.array(nodeIndex).min(1), z.enum(['relay', 'public', 'private'])]).optional().describe('The nodes that write, chosen at random among them: node indexes, or a role (private: the homes of nat-homes); every node when omitted')
     }).optional(),
     runs: runs.optional().describe('Runs of an agent of `agents`, routed by the node they start from as `overmind run` routes them'),
     searches: searches.optional().describe('Memory searches for the text of earlier writes; completeness is the share that find it')
@@ -123,6 +148,7 @@ export type SimAgent = Scenario['agents'][number]
 /** The figures an `expect:` key may name */
 export const EXPECTABLE = [
   'delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected',
+  'links.direct', 'links.relayed', 'links.directBetweenHomes',
   'runs.requested', 'runs.succeeded', 'runs.failed', 'runs.successRate', 'runs.p50', 'runs.p99', 'runs.max',
   ...RUN_CAUSES.map(cause => `runs.byCause.${cause}` as const),
   'searches.done', 'searches.completeness', 'searches.p50', 'searches.p99',
@@ -139,8 +165,9 @@ export interface ScenarioOverrides {
 /**
  * Parses a scenario. Every problem is reported at once with its key, line
  * and column: schema errors, faults after the end, node indexes out of
- * range, a partition that leaves a node out or names one twice, runs of an
- * agent the scenario does not declare, figures `expect:` cannot check.
+ * range, a partition that leaves a node out or names one twice, a topology
+ * the nodes cannot have, runs of an agent the scenario does not declare,
+ * figures `expect:` cannot check.
  *
  * @throws {ConfigError}
  */
@@ -164,7 +191,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
   const located = (path: PropertyKey[], message: string): ConfigIssue => ({ key: keyOf(path), ...position(doc, path, at), message })
   const parsed = scenarioSchema.safeParse(data)
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.flatMap(issue => issue.code === 'unrecognized_keys'
+    throw new ConfigError(parsed.error.issues.flatMap(branchIssues).flatMap(issue => issue.code === 'unrecognized_keys'
       ? issue.keys.map(name => located([...issue.path, name], 'unknown key'))
       : [located(issue.path, issue.message)]), { file })
   }
@@ -188,6 +215,10 @@ export function parseScenario (text: string, options: { file?: string, overrides
       }))
     }
   })
+  for (const issue of topologyIssues(scenario.topology, count)) issues.push(located(['topology', ...issue.path], issue.message))
+  const from = scenario.workload.writes?.from
+  if (Array.isArray(from)) from.forEach((index, i) => { checkIndex(['workload', 'writes', 'from', i], index) })
+  else if (from != null && !topologyRoles(scenario.topology, count).includes(from)) issues.push(located(['workload', 'writes', 'from'], `no node has the role ${from} in this topology`))
   checkWorkload(scenario, (path, message) => { issues.push(located(path, message)) }, checkIndex)
   for (const key of Object.keys(scenario.expect)) {
     if (!(EXPECTABLE as readonly string[]).includes(key)) issues.push(located(['expect', key], `no figure "${key}" in the report; expected one of ${EXPECTABLE.join(', ')}`))
@@ -204,6 +235,21 @@ export async function loadScenario (file: string, overrides?: ScenarioOverrides)
     throw new ConfigError({ message: err.code === 'ENOENT' ? 'scenario file does not exist' : `cannot read the scenario: ${err.message}` }, { file, cause: err })
   }
   return parseScenario(text, { file, overrides })
+}
+
+/**
+ * The issues of the one branch of a union that has the value's shape (a
+ * string for `full`, an object for `{ kind: … }`), rather than zod's
+ * "Invalid input" for the whole union
+ */
+function branchIssues (issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue]
+  // a branch whose issues are all about the value itself fits it less than one with issues inside it
+  const fit = (branch: z.core.$ZodIssue[]): number => branch.some(i => i.path.length > 0) ? 2 : branch.every(i => i.code === 'invalid_type') ? 0 : 1
+  const best = Math.max(...issue.errors.map(fit))
+  const shaped = issue.errors.filter(branch => fit(branch) === best)
+  if (shaped.length !== 1) return [issue]
+  return shaped[0].flatMap(i => branchIssues({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue))
 }
 
 /** Agents and the runs and searches of the workload: names, node indexes and times that do not fit */

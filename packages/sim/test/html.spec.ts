@@ -34,6 +34,7 @@ function report (): SimReport {
     memoryPerNodeMb: 38.5,
     rejected: { 'bad-signature': 12, '<odd reason>': 1 },
     hostile: { published: 0, stored: 0, rejected: 0 },
+    links: { direct: 5, relayed: 0, directBetweenHomes: 0, roles: { relay: 0, public: 4, private: 0 }, nodes: [0, 1, 3].map(node => ({ node, role: 'public' as const, up: true, direct: node === 0 ? 2 : 1, relayed: 0 })).concat({ node: 2, role: 'public', up: false, direct: 0, relayed: 0 }) },
     runs: { requested: 20, succeeded: 15, failed: 5, skipped: 0, byCause: { busy: 3, deadline: 2 }, retried: 1, hosts: { 0: 15 }, successRate: 0.75, p50: 210, p99: 900, max: 950 },
     searches: { done: 0, local: 0, federated: 0, found: 0, failed: 0, skipped: 0, completeness: null, p50: null, p99: null },
     timeline,
@@ -87,6 +88,24 @@ describe('the HTML report', () => {
     assert.ok(html.includes('<tr class="ok"><td>delivery.ratio</td><td>&#62;= 1</td><td>1</td><td>ok</td></tr>'))
     assert.ok(html.includes('<tr class="failed"><td>convergence.max</td><td>&#60; 1s</td><td>1800</td><td>FAILED</td></tr>'))
     assert.ok(html.includes('1 expectation FAILED'))
+  })
+
+  it('describes the topology and the links the mesh ended with, in the rows and as a chart', () => {
+    const homes: SimReport = {
+      ...report(),
+      topology: { kind: 'nat-homes', relays: 1, public: 0 },
+      links: { direct: 3, relayed: 3, directBetweenHomes: 0, roles: { relay: 1, public: 0, private: 3 }, nodes: [] }
+    }
+    const rows = new Map(reportRows(homes))
+    assert.match(rows.get('nodes') ?? '', /^4 \(nat-homes: 1 relay, 0 public, the rest homes behind NAT, in-process\)/)
+    assert.equal(rows.get('links'), '3 direct, 3 relayed (none direct between homes); roles: 1 relay, 3 private')
+    const html = renderHtml(homes)
+    assert.ok(html.includes('<dd>nat-homes: 1 relay, 0 public, the rest homes behind NAT</dd>'))
+    assert.ok(html.includes('<h2>Links</h2>'))
+    for (const bar of ['direct', 'relayed', 'direct between homes']) assert.ok(html.includes(`>${bar}</text>`), bar)
+    assert.ok(!html.includes('<h2>links</h2>'), 'links is not shown again as data')
+    // without homes, no bar for links between them
+    assert.ok(!renderHtml(report()).includes('>direct between homes</text>'))
   })
 
   it('renders the sections a report has and shows sections it does not know as data', () => {

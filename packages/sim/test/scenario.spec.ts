@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConfigError } from '@overmind/config'
 import { EXPECTABLE, holds, parseScenario, schedule } from '../src/index.js'
+import { issuesOf } from './issues.js'
 
 const BASE = `name: test
 seed: 3
@@ -19,16 +19,6 @@ faults:
 expect:
   delivery.ratio: ">= 1"
 `
-
-function issuesOf (text: string): string[] {
-  try {
-    parseScenario(text, { file: 'scenario.yaml' })
-  } catch (err: any) {
-    assert.ok(err instanceof ConfigError, err.message)
-    return err.message.split('\n')
-  }
-  assert.fail('the scenario was accepted')
-}
 
 describe('scenario files', () => {
   it('reads a scenario with its defaults', () => {
