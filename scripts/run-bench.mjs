@@ -7,6 +7,7 @@
 //   node scripts/run-bench.mjs run-agent [--quick] [--requests N] [--parallel N]
 //   node scripts/run-bench.mjs api [--quick] [--requests N] [--chunks N]
 //   node scripts/run-bench.mjs gossip [--quick] [--nodes N] [--messages M]
+//   node scripts/run-bench.mjs sim [--duration D] [SIZES…]   overmind sim at scale (default 50 100 200 nodes)
 //   node scripts/run-bench.mjs SIZES…          mesh sizes (as `mesh SIZES…`)
 import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -18,7 +19,8 @@ const benches = {
   memory: join(root, 'test', 'dist', 'bench', 'memory.js'),
   'run-agent': join(root, 'test', 'dist', 'bench', 'run-agent.js'),
   api: join(root, 'test', 'dist', 'bench', 'api.js'),
-  gossip: join(root, 'test', 'dist', 'bench', 'gossip.js')
+  gossip: join(root, 'test', 'dist', 'bench', 'gossip.js'),
+  sim: join(root, 'test', 'dist', 'bench', 'sim-scale.js')
 }
 
 let [first, ...rest] = process.argv.slice(2)

@@ -8,6 +8,7 @@ const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url
 const RUN_AGENT_BENCH = fileURLToPath(new URL('../bench/run-agent.js', import.meta.url))
 const API_BENCH = fileURLToPath(new URL('../bench/api.js', import.meta.url))
 const GOSSIP_BENCH = fileURLToPath(new URL('../bench/gossip.js', import.meta.url))
+const SIM_BENCH = fileURLToPath(new URL('../bench/sim-scale.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
 describe('mesh benchmark (fast version)', () => {
@@ -97,5 +98,23 @@ describe('agent interface benchmark (fast version)', () => {
       assert.match(cells[3], /^[\d.]+×$/)
     }
     assert.match(res.stdout, /MCP stdio memory_search\s+│█+/)
+  })
+})
+
+// `./scripts/bench sim` runs the steady-mesh scenario on 50, 100 and 200 nodes for 60 s each
+describe('simulator scale benchmark (fast version)', () => {
+  it('runs the steady mesh at two sizes and prints delivery against the bare gossipsub floor, memory per node and charts', () => {
+    const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '6s', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
+    assert.equal(res.status, 0, res.stderr)
+    for (const nodes of ['4', '8']) {
+      const row = res.stdout.split('\n').find(l => l.startsWith(nodes + ' '))
+      assert.ok(row != null, `${nodes} nodes in\n${res.stdout}`)
+      const cells = row.trim().split(/\s{2,}/)
+      assert.ok(Number(cells[1]) >= 0, `tables full: ${cells[1]}`)
+      assert.ok(Number(cells[2]) > 0, `MB per node: ${cells[2]}`)
+      assert.equal(cells[3], '100.00%', 'every write reached every node')
+      assert.match(cells[8], /^[\d.]+×$/, 'knowledge p50 against the floor')
+    }
+    assert.match(res.stdout, /8 nodes │█+ [\d.]+ MB/)
   })
 })

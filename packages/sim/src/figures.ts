@@ -21,6 +21,7 @@ export function reportRows (report: SimReport): Array<[string, string]> {
   if (r.writes != null) rows.push(['writes', `${r.writes.done} acknowledged, ${r.writes.failed} failed, ${r.writes.skipped} skipped (node down)`])
   rows.push(...workloadRows(report))
   if (r.delivery != null) rows.push(['delivery', `${(r.delivery.ratio * 100).toFixed(2)}% (${r.delivery.delivered} of ${r.delivery.expected}); p50 ${formatMs(r.delivery.p50)}, p99 ${formatMs(r.delivery.p99)}, max ${formatMs(r.delivery.max)}`])
+  if (r.floor != null) rows.push(['floor', `bare gossipsub on the same nodes: ${r.floor.delivered} deliveries of ${r.floor.messages} messages, p50 ${formatMs(r.floor.p50)}, p99 ${formatMs(r.floor.p99)}; knowledge takes ${r.floor.ratioP50?.toFixed(1) ?? '–'}× as long at p50, ${r.floor.ratioP99?.toFixed(1) ?? '–'}× at p99`])
   for (const c of r.convergence ?? []) rows.push(['convergence', `after ${c.fault} at ${formatMs(c.at)}: ${c.ms == null ? 'not within settle' : formatMs(c.ms)}`])
   if (r.final != null) rows.push(['final state', r.final.converged ? 'every node up has the same memory digest' : `${r.final.digests} different memory digests`])
   if (r.links != null) rows.push(['links', describeLinks(r.links)])

@@ -82,7 +82,7 @@ pre { background: #f6f7f9; padding: .6rem; overflow: auto; font-size: 12px; }
 /** Series colours of the timeline charts */
 const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#b279a2']
 
-const KNOWN = new Set(['scenario', 'seed', 'mode', 'nodes', 'topology', 'durationMs', 'formationMs', 'schedule', 'writes', 'delivery', 'deliveryHistogram', 'convergence', 'convergenceMax', 'final', 'memoryPerNodeMb', 'rejected', 'hostile', 'timeline', 'faultsApplied', 'resources', 'runs', 'searches', 'links', 'expectations', 'ok'])
+const KNOWN = new Set(['scenario', 'seed', 'mode', 'nodes', 'topology', 'durationMs', 'formationMs', 'schedule', 'writes', 'delivery', 'deliveryHistogram', 'convergence', 'convergenceMax', 'final', 'memoryPerNodeMb', 'rejected', 'hostile', 'timeline', 'faultsApplied', 'resources', 'runs', 'searches', 'links', 'floor', 'expectations', 'ok'])
 
 /** Escapes text for HTML content and attribute values (inline SVG included) */
 function esc (value: unknown): string {

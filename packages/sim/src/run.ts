@@ -9,11 +9,13 @@ import { entryId } from '@overmind/memory'
 import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryDatastore } from 'datastore-core'
 import { mockAgents } from './agents.js'
+import { BareGossipFloor } from './floor.js'
 import { schedule } from './schedule.js'
 import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
 import { applyRole, linkReport, topologyGater } from './topology.js'
 import { SimWorkload, percentile, workloadFigure } from './workload.js'
 import type { RunsReport, SearchesReport } from './workload.js'
+import type { FloorReport } from './floor.js'
 import type { Scenario } from './scenario.js'
 import type { AppliedFault, LatencyBucket, SimResources, TimelineSample } from './timeline.js'
 import type { LinkReport } from './topology.js'
@@ -60,6 +62,8 @@ export interface SimReport {
   faultsApplied: AppliedFault[]
   /** CPU, memory and event-loop delay over the workload; in-process, per node is the process's divided by the nodes up */
   resources: SimResources
+  /** Bare gossipsub delivery of the same texts on the same nodes, when `workload.writes.floor` asks for it */
+  floor: FloorReport | null
   /** Runs of the scenario's agent, routed by the node they start from: how they ended, by cause, and how long those that succeeded took */
   runs: RunsReport
   /** Searches for the text of earlier writes: the share that found it */
@@ -117,6 +121,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const started = performance.now()
   const now = (): number => performance.now() - started
   const agents = mockAgents(scenario)
+  const floor = scenario.workload.writes?.floor === true ? new BareGossipFloor(now) : undefined
   const workload = new SimWorkload(scenario, plan, { now, indexOf: peer => byPeer.get(peer) })
 
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
@@ -124,10 +129,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     config.mesh.name = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
     config.listen = [sim.listen ?? '/ip4/127.0.0.1/tcp/0']
     config.bootstrap = bootstrap
-    config.heartbeat.interval = 1_000
+    config.heartbeat.interval = scenario.nodes.heartbeat
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
-    config.memory.syncInterval = 2_000
+    config.memory.syncInterval = scenario.nodes.syncInterval
     config.agents = agents.config(sim.index)
     applyRole(config, roles[sim.index], live().filter(n => roles[n.index] === 'relay').flatMap(address))
     const node = await OvermindNode.create({
@@ -147,6 +152,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       arrivals.set(evt.detail.entry.id, times)
     })
     await node.start()
+    floor?.attach(node)
     sim.node = node
     if (roles[sim.index] === 'relay') sim.listen ??= node.libp2p.getMultiaddrs().find(ma => ma.toString().includes('/tcp/'))?.decapsulateCode(421).toString()
   }
@@ -172,6 +178,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     memoryPerNodeMb: 0,
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
+    floor: null,
     links: linkReport(roles, []),
     timeline: [],
     faultsApplied: [],
@@ -238,6 +245,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
             continue
           }
           writes.push(memory.put({ text: event.text }).then(chunk => {
+            // the floor leaves at the acknowledgement, where knowledge delivery is timed from
+            if (floor != null && sim.node != null) floor.publish(sim.node, event.text)
             acked.set(chunk.id, { at: now(), from: sim.index })
             workload.acked(event, chunk.id)
             report.writes.done++
@@ -310,6 +319,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.delivery.p50 = percentile(latencies, 0.5)
     report.delivery.p99 = percentile(latencies, 0.99)
     report.delivery.max = latencies.length > 0 ? Math.round(latencies[latencies.length - 1]) : null
+    report.floor = floor?.report(report.delivery) ?? null
     report.convergence.sort((a, b) => a.at - b.at)
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
     const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
@@ -334,6 +344,8 @@ function figure (report: SimReport, key: string): number | null {
     case 'delivery.ratio': return report.delivery.ratio
     case 'delivery.p50': return report.delivery.p50
     case 'delivery.p99': return report.delivery.p99
+    case 'floor.ratioP50': return report.floor?.ratioP50 ?? null
+    case 'floor.ratioP99': return report.floor?.ratioP99 ?? null
     case 'convergence.max': return report.convergenceMax
     case 'writes.failed': return report.writes.failed
     case 'hostile.stored': return report.hostile.stored

@@ -112,7 +112,10 @@ export const scenarioSchema = z.strictObject({
   mode: z.literal('in-process').default('in-process'),
   nodes: z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
-    embedder: z.enum(['hash']).default('hash')
+    embedder: z.enum(['hash']).default('hash'),
+    /** As a node runs by default; shorter finds dead nodes sooner and costs every node more */
+    heartbeat: duration.refine(ms => ms >= 100 && ms <= 3_600_000, 'a heartbeat interval from 100ms to 1h').default(30_000).describe('Beat interval of every node (a node\'s default is 30s); shorter finds dead nodes sooner, and costs every node a delivery per beat of every other'),
+    syncInterval: duration.refine(ms => ms >= 100, 'at least 100ms').default(30_000).describe('Anti-entropy interval of every node (a node\'s default is 30s; it also runs on every new connection)')
   }),
   topology: topologySchema.default('full'),
   /** Mock agents, hosted as real agents of their nodes */
@@ -124,7 +127,9 @@ export const scenarioSchema = z.strictObject({
       /** Bytes of text per chunk */
       size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk'),
       /** The nodes that write; every node when omitted */
-      from: z.union([z.array(nodeIndex).min(1), z.enum(['relay', 'public', 'private'])]).optional().describe('The nodes that write, chosen at random among them: node indexes, or a role (private: the homes of nat-homes); every node when omitted')
+      from: z.union([z.array(nodeIndex).min(1), z.enum(['relay', 'public', 'private'])]).optional().describe('The nodes that write, chosen at random among them: node indexes, or a role (private: the homes of nat-homes); every node when omitted'),
+      /** Also publish each write's text on a bare gossipsub topic of the same nodes: the floor delivery is compared with */
+      floor: z.boolean().default(false).describe('Also publish each write\'s text on a bare gossipsub topic (no validator, nothing stored) of the same nodes at the same moment, and report knowledge delivery against it')
     }).optional(),
     runs: runs.optional().describe('Runs of an agent of `agents`, routed by the node they start from as `overmind run` routes them'),
     searches: searches.optional().describe('Memory searches for the text of earlier writes; completeness is the share that find it')
@@ -147,7 +152,7 @@ export type SimAgent = Scenario['agents'][number]
 
 /** The figures an `expect:` key may name */
 export const EXPECTABLE = [
-  'delivery.ratio', 'delivery.p50', 'delivery.p99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected',
+  'delivery.ratio', 'delivery.p50', 'delivery.p99', 'floor.ratioP50', 'floor.ratioP99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected',
   'links.direct', 'links.relayed', 'links.directBetweenHomes',
   'runs.requested', 'runs.succeeded', 'runs.failed', 'runs.successRate', 'runs.p50', 'runs.p99', 'runs.max',
   ...RUN_CAUSES.map(cause => `runs.byCause.${cause}` as const),

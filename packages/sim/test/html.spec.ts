@@ -34,6 +34,7 @@ function report (): SimReport {
     memoryPerNodeMb: 38.5,
     rejected: { 'bad-signature': 12, '<odd reason>': 1 },
     hostile: { published: 0, stored: 0, rejected: 0 },
+    floor: { messages: 50, delivered: 150, p50: 10, p99: 800, ratioP50: 1.4, ratioP99: 3 },
     links: { direct: 5, relayed: 0, directBetweenHomes: 0, roles: { relay: 0, public: 4, private: 0 }, nodes: [0, 1, 3].map(node => ({ node, role: 'public' as const, up: true, direct: node === 0 ? 2 : 1, relayed: 0 })).concat({ node: 2, role: 'public', up: false, direct: 0, relayed: 0 }) },
     runs: { requested: 20, succeeded: 15, failed: 5, skipped: 0, byCause: { busy: 3, deadline: 2 }, retried: 1, hosts: { 0: 15 }, successRate: 0.75, p50: 210, p99: 900, max: 950 },
     searches: { done: 0, local: 0, federated: 0, found: 0, failed: 0, skipped: 0, completeness: null, p50: null, p99: null },
@@ -88,6 +89,7 @@ describe('the HTML report', () => {
     assert.ok(html.includes('<tr class="ok"><td>delivery.ratio</td><td>&#62;= 1</td><td>1</td><td>ok</td></tr>'))
     assert.ok(html.includes('<tr class="failed"><td>convergence.max</td><td>&#60; 1s</td><td>1800</td><td>FAILED</td></tr>'))
     assert.ok(html.includes('1 expectation FAILED'))
+    assert.ok(html.includes('1.4× as long at p50, 3.0× at p99'), 'the floor row')
   })
 
   it('describes the topology and the links the mesh ended with, in the rows and as a chart', () => {

@@ -1,0 +1,58 @@
+/**
+ * Scale benchmark of the simulator's in-process mode: the steady-mesh
+ * scenario (production timers, a steady trickle of writes, each also sent
+ * on a bare gossipsub topic of the same nodes as the floor) at growing mesh
+ * sizes, each in a fresh process. Prints a table and charts; asserts
+ * nothing. Goals (issue 14): ≤ 40 MB per node, every peer table full within
+ * 60 s, knowledge p99 ≤ 2 s at 200 nodes.
+ *
+ *   node sim-scale.js [--duration D] [SIZES…]     (default 60s; 50 100 200)
+ */
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { chart, fmt, table } from './report.js'
+import type { SimReport } from '@overmind/sim'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const BIN = join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')
+const SCENARIO = join(ROOT, 'scenarios', 'steady-mesh.yaml')
+
+const { values: args, positionals } = parseArgs({ options: { duration: { type: 'string', default: '60s' } }, allowPositionals: true })
+const sizes = positionals.map(Number).filter(n => n >= 2)
+const reports: SimReport[] = []
+for (const n of sizes.length > 0 ? sizes : [50, 100, 200]) {
+  process.stderr.write(`steady-mesh on ${n} nodes for ${args.duration}… `)
+  const started = Date.now()
+  const res = spawnSync(process.execPath, [BIN, 'sim', SCENARIO, '--nodes', String(n), '--duration', args.duration, '--json'], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024 })
+  if (res.stdout.trim() === '') {
+    process.stderr.write(`failed (${res.signal ?? res.status})\n${res.stderr.slice(-2000)}\n`)
+    process.exitCode = 1
+    continue
+  }
+  const report: SimReport = JSON.parse(res.stdout)
+  reports.push(report)
+  process.stderr.write(`${Math.round((Date.now() - started) / 1000)} s; tables ${report.formationMs == null ? 'never full' : `full in ${fmt(report.formationMs / 1000)} s`}, delivery p99 ${report.delivery.p99 ?? '–'} ms\n`)
+}
+
+const ms = (v: number | null | undefined): string => v == null ? '–' : fmt(v)
+const ratio = (v: number | null | undefined): string => v == null ? '–' : `${v.toFixed(1)}×`
+table('Steady mesh in one process (production timers; floor: bare gossipsub on the same nodes, same texts, same moment)',
+  ['nodes', 'tables full s', 'MB/node', 'delivered', 'p50 ms', 'p99 ms', 'floor p50', 'floor p99', 'p50 ×floor', 'p99 ×floor', 'CPU cores', 'loop delay p99 ms'],
+  reports.map(r => [
+    String(r.nodes),
+    r.formationMs == null ? 'never' : fmt(r.formationMs / 1000),
+    fmt(r.resources.rssMbPerNodeMax),
+    `${(r.delivery.ratio * 100).toFixed(2)}%`,
+    ms(r.delivery.p50),
+    ms(r.delivery.p99),
+    ms(r.floor?.p50),
+    ms(r.floor?.p99),
+    ratio(r.floor?.ratioP50),
+    ratio(r.floor?.ratioP99),
+    fmt(r.resources.cpuCoresAvg),
+    fmt(r.resources.eventLoopDelayP99Ms)
+  ]))
+chart('Knowledge delivery p99 (ms; goal ≤ 2,000 at 200 nodes)', reports.map(r => [`${r.nodes} nodes`, r.delivery.p99 ?? 0]), 'ms')
+chart('Memory per node (MB; goal ≤ 40)', reports.map(r => [`${r.nodes} nodes`, r.resources.rssMbPerNodeMax]), 'MB')
