@@ -32,6 +32,8 @@ export interface SimReport {
   durationMs: number
   /** ms from the last node's start until every node's peer table listed every other as connected or alive (null: not within 60 s); the workload starts then */
   formationMs: number | null
+  /** ms to start every node */
+  startMs: number
   /** The digest of the workload and fault schedule: the same seed and scenario give the same one */
   schedule: { digest: string, writes: number, faults: number, runs: number, searches: number }
   writes: { done: number, failed: number, skipped: number }
@@ -98,6 +100,9 @@ interface SimNode {
 const POLL_MS = 250
 /** How long the mesh is given to form before the workload starts regardless */
 const FORMATION_MS = 60_000
+/** Nodes started one by one before the others start in batches */
+const START_ONE_BY_ONE = 4
+const START_BATCH = 8
 
 /**
  * Runs a scenario in this process: real nodes (libp2p over loopback TCP,
@@ -158,7 +163,11 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   }
   const live = (): SimNode[] => nodes.filter(n => n.node != null)
   const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => a.includes('/tcp/')).slice(0, 1)
-  const bootstrapFor = (index: number): string[] => live().filter(n => n.index !== index && reachable(index, n.index) && dialable(index, n.index)).slice(0, 3).flatMap(address)
+  /** The first node up it may reach (a relay, with nat-homes) and the two started last: no node is every newcomer's first contact */
+  const bootstrapFor = (index: number): string[] => {
+    const candidates = live().filter(n => n.index !== index && reachable(index, n.index) && dialable(index, n.index))
+    return [...new Set([...candidates.slice(0, 1), ...candidates.slice(-2)])].flatMap(address)
+  }
 
   const report: SimReport = {
     scenario: scenario.name,
@@ -168,6 +177,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     topology: scenario.topology,
     durationMs: scenario.duration,
     formationMs: null,
+    startMs: 0,
     schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length, runs: plan.events.filter(e => e.kind === 'run').length, searches: plan.events.filter(e => e.kind === 'search').length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
@@ -204,7 +214,18 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       nodes.push(sim)
       byPeer.set(key.publicKey.toString(), i)
     }
-    for (const sim of nodes) await start(sim, bootstrapFor(sim.index))
+    // relays and the first nodes one by one, so later ones find them; the
+    // rest a few at a time, each told of nodes already up
+    const begun = now()
+    const first = nodes.filter(sim => roles[sim.index] === 'relay' || sim.index < START_ONE_BY_ONE)
+    for (const sim of first) await start(sim, bootstrapFor(sim.index))
+    const rest = nodes.filter(sim => !first.includes(sim))
+    for (let i = 0; i < rest.length; i += START_BATCH) {
+      const batch = rest.slice(i, i + START_BATCH)
+      const bootstraps = batch.map(sim => bootstrapFor(sim.index))
+      await Promise.all(batch.map(async (sim, j) => { await start(sim, bootstraps[j]) }))
+    }
+    report.startMs = Math.round(now() - begun)
     // the workload starts once the mesh has formed (or FORMATION_MS have passed)
     const formed = now()
     while (now() - formed < FORMATION_MS) {

@@ -24,6 +24,7 @@ function report (): SimReport {
     topology: 'full',
     durationMs: 10_000,
     formationMs: 1_200,
+    startMs: 900,
     schedule: { digest: 'ab'.repeat(32), writes: 50, faults: 3, runs: 0, searches: 0 },
     writes: { done: 50, failed: 0, skipped: 2 },
     delivery: { expected: 150, delivered: 150, ratio: 1, p50: 14, p99: 2_400, max: 3_100 },
