@@ -3,10 +3,10 @@ import { readdir, readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { AgentFailedError, AllHostsBusyError, DeadlineExceededError, FunctionRunner } from '@overmind/agents'
-import { ConfigError } from '@overmind/config'
 import { EXPECTABLE, mockAgent, mockRun, parseScenario, runCause, schedule } from '../src/index.js'
 import { mockAgents, mockOutput, runInput } from '../src/agents.js'
 import { workloadFigure } from '../src/workload.js'
+import { issuesOf as issuesIn } from './issues.js'
 import type { RunEvent, SearchEvent, SimEvent } from '../src/index.js'
 
 const BASE = `name: crowd
@@ -41,15 +41,7 @@ expect:
   searches.completeness: ">= 1"
 `
 
-function issuesOf (text: string): string[] {
-  try {
-    parseScenario(text, { file: 'crowd.yaml' })
-  } catch (err: any) {
-    assert.ok(err instanceof ConfigError, err.message)
-    return err.message.split('\n')
-  }
-  assert.fail('the scenario was accepted')
-}
+const issuesOf = (text: string): string[] => issuesIn(text, 'crowd.yaml')
 
 const runsOf = (events: SimEvent[]): RunEvent[] => events.filter((e): e is RunEvent => e.kind === 'run')
 const searchesOf = (events: SimEvent[]): SearchEvent[] => events.filter((e): e is SearchEvent => e.kind === 'search')
