@@ -93,14 +93,18 @@ export class NodeProcess implements RemoteNode {
     this.stderr = ''
     child.stderr?.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-STDERR_TAIL) })
     let exit: { code: number | null, signal: string | null } | undefined
-    this.exited = new Promise(resolve => child.once('exit', (code, signal) => {
-      exit = { code, signal }
-      if (this.child === child) {
-        this.child = undefined
-        this.api = undefined
+    this.exited = new Promise(resolve => {
+      const ended = (code: number | null, signal: string | null): void => {
+        exit ??= { code, signal }
+        if (this.child === child) {
+          this.child = undefined
+          this.api = undefined
+        }
+        resolve()
       }
-      resolve()
-    }))
+      child.once('exit', ended)
+      child.once('error', err => { ended(null, err.message) })
+    })
     const deadline = performance.now() + START_MS
     for (;;) {
       if (exit != null) throw new Error(`node ${this.index} exited with ${exit.signal ?? exit.code} as it started: ${this.stderr.trim()}`)
@@ -254,27 +258,31 @@ class ProcessMeter {
     this.rssMax = new Array(count).fill(0)
   }
 
-  /** Reads every node process; CPU cores since the last read, and resident MB of the processes up */
-  async read (nodes: NodeProcess[]): Promise<{ cpuCores: number, rssMb: number[] }> {
-    const rssMb: number[] = []
-    await Promise.all(nodes.map(async node => {
-      const pid = node.child?.pid
-      if (pid == null) return
-      const figures = await procFigures(pid)
-      if (figures == null) return
-      this.ticks[node.index].set(pid, figures.ticks)
-      this.rssMax[node.index] = Math.max(this.rssMax[node.index], figures.rssMb)
-      rssMb.push(figures.rssMb)
-    }))
+  /** Reads every node process; the CPU cores they used since the last sample, and the resident MB of each one up */
+  async sample (nodes: NodeProcess[]): Promise<{ cpuCores: number, rssMb: number[] }> {
+    const rssMb = (await Promise.all(nodes.map(async node => await this.read(node)))).filter(mb => mb != null)
     const at = performance.now()
-    const ticks = this.ticks.reduce((sum, byPid) => sum + [...byPid.values()].reduce((a, b) => a + b, 0), 0)
+    const ticks = this.cpuSeconds() * this.ticksPerSecond
     const cpuCores = at > this.last.at ? (ticks - this.last.ticks) / this.ticksPerSecond / ((at - this.last.at) / 1000) : 0
     this.last = { at, ticks }
     return { cpuCores: Math.max(0, cpuCores), rssMb }
   }
 
-  cpuSeconds (node: number): number {
-    return [...this.ticks[node].values()].reduce((a, b) => a + b, 0) / this.ticksPerSecond
+  /** Reads a node's process (before it is killed, so its last CPU counts); its resident MB, undefined when down */
+  async read (node: NodeProcess): Promise<number | undefined> {
+    const pid = node.child?.pid
+    if (pid == null) return undefined
+    const figures = await procFigures(pid)
+    if (figures == null) return undefined
+    this.ticks[node.index].set(pid, figures.ticks)
+    this.rssMax[node.index] = Math.max(this.rssMax[node.index], figures.rssMb)
+    return figures.rssMb
+  }
+
+  /** CPU seconds of a node's processes, or of every node's */
+  cpuSeconds (node?: number): number {
+    const byPid = node == null ? this.ticks : [this.ticks[node]]
+    return byPid.reduce((sum, ticks) => sum + [...ticks.values()].reduce((a, b) => a + b, 0), 0) / this.ticksPerSecond
   }
 
   rssMbMax (node: number): number {
@@ -347,11 +355,13 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     let faults = 0
     const clock = performance.now()
     const timeline = new TimelineRecorder()
-    await meter.read(nodes)
+    await meter.sample(nodes)
+    const cpuBefore = meter.cpuSeconds()
+    let workloadCpu = { seconds: 0, wall: 0 }
     const sampling = setInterval(() => {
       void (async () => {
         const sample = timeline.sample({ up: live().length, faults, writes: report.writes.done, deliveries: poller.deliveries })
-        const [{ cpuCores, rssMb }, delays] = await Promise.all([meter.read(nodes), eventLoopDelays(nodes)])
+        const [{ cpuCores, rssMb }, delays] = await Promise.all([meter.sample(nodes), eventLoopDelays(nodes)])
         // the nodes' processes, not the simulator's
         sample.cpuCores = round(cpuCores, 100)
         sample.rssMbPerNode = rssMb.length === 0 ? 0 : round(rssMb.reduce((a, b) => a + b, 0) / rssMb.length, 10)
@@ -385,7 +395,7 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
         faults++
         timeline.fault(fault)
         if (fault.kill != null) {
-          await meter.read([nodes[fault.kill]])
+          await meter.read(nodes[fault.kill])
           await nodes[fault.kill].kill()
         } else if (fault.restart != null) {
           if (!nodes[fault.restart].up) await start(nodes[fault.restart])
@@ -406,6 +416,8 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     } finally {
       clearInterval(sampling)
       Object.assign(report, timeline.stop())
+      await meter.sample(nodes)
+      workloadCpu = { seconds: meter.cpuSeconds() - cpuBefore, wall: (performance.now() - clock) / 1000 }
       for (const timer of resumes) clearTimeout(timer)
       for (const node of nodes) node.resume()
     }
@@ -433,12 +445,12 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     report.links = linkReport(plan.topology.roles, tables.map(peers => peers?.flatMap(p => p.connections.map((c): OpenConnection => ({ peer: byPeer.get(p.peerId), relayed: c.kind === 'relayed' })))))
     Object.assign(report, workload.report())
     const delays = await eventLoopDelays(nodes)
-    await meter.read(nodes)
+    await meter.sample(nodes)
     const perNode: NodeResources[] = nodes.map(n => ({ node: n.index, cpuSeconds: round(meter.cpuSeconds(n.index), 100), rssMbMax: meter.rssMbMax(n.index), eventLoopDelayP99Ms: delays[n.index]?.sinceStart.p99 ?? null }))
-    const wall = (performance.now() - clock) / 1000
     report.resources = {
-      ...report.resources,
-      cpuCoresAvg: round(perNode.reduce((sum, n) => sum + n.cpuSeconds, 0) / wall, 100),
+      cpuCoresAvg: workloadCpu.wall > 0 ? round(workloadCpu.seconds / workloadCpu.wall, 100) : 0,
+      // the samples' figures are the nodes' once each sample's reads are in
+      cpuCoresMax: Math.max(0, ...report.timeline.map(sample => sample.cpuCores)),
       rssMbPerNodeMax: Math.max(0, ...perNode.map(n => n.rssMbMax)),
       eventLoopDelayP99Ms: Math.max(0, ...perNode.map(n => n.eventLoopDelayP99Ms ?? 0)),
       perNode
