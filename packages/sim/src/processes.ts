@@ -486,8 +486,8 @@ async function memoryDigest (dataDir: string): Promise<string> {
   }
 }
 
-/** CPU ticks (user + system) and resident MB of a process, or undefined when it is gone */
-async function procFigures (pid: number): Promise<{ ticks: number, rssMb: number } | undefined> {
+/** CPU ticks (user + system, CLK_TCK a second) and resident MB of a process from /proc, or undefined when it is gone (or there is no /proc) */
+export async function procFigures (pid: number): Promise<{ ticks: number, rssMb: number } | undefined> {
   try {
     const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')])
     // the fields after the command name, which may hold spaces: utime and stime are the 12th and 13th
