@@ -398,10 +398,18 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
           await meter.read(nodes[fault.kill])
           await nodes[fault.kill].kill()
         } else if (fault.restart != null) {
-          if (!nodes[fault.restart].up) await start(nodes[fault.restart])
-          const at = now()
-          const ids = [...poller.acked.keys()]
-          convergences.push(converge(ids, at).then(ms => { report.convergence.push({ at: Math.round(event.at), fault: `restart ${fault.restart}`, ms: ms == null ? null : Math.round(ms) }) }))
+          // a process takes seconds to start: the workload goes on meanwhile, and the node's writes are skipped until it is up
+          const node = nodes[fault.restart]
+          const up = node.up ? Promise.resolve() : node.child == null ? start(node) : undefined
+          if (up != null) {
+            const converged = up.then(async () => {
+              const ms = await converge([...poller.acked.keys()], now())
+              report.convergence.push({ at: Math.round(event.at), fault: `restart ${fault.restart}`, ms: ms == null ? null : Math.round(ms) })
+            })
+            // a node that fails to start fails the run, once the workload is over
+            converged.catch(() => {})
+            convergences.push(converged)
+          }
         } else if (fault.hang != null) {
           const node = nodes[fault.hang]
           node.pause()
