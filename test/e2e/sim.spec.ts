@@ -162,14 +162,14 @@ describe('overmind sim', () => {
     assert.equal(JSON.parse(res.stdout).properties.nodes.properties.count.maximum, 500)
   })
 
-  it('runs a node process per node: a crash and restart, a hang, every write everywhere, identical memories, per-node figures, nothing left behind', async () => {
+  it('runs a node process per node: a crash and restart, a hang, every write everywhere, searches, identical memories, per-node figures, nothing left behind', async () => {
     const dir = await tempDir()
     dirs.push(dir)
     const file = join(dir.path, 'processes.yaml')
     await writeFile(file, [
       'name: processes', 'seed: 2', 'duration: 12s', 'mode: processes',
       'nodes: { count: 4, heartbeat: 1s, syncInterval: 2s }',
-      'workload:', '  writes: { rate: 3/s }',
+      'workload:', '  writes: { rate: 3/s }', '  searches: { rate: 1/s, age: 2s }',
       'faults:', '  - { at: 2s, kill: 1 }', '  - { at: 5s, restart: 1 }', '  - { at: 6s, hang: 2, for: 4s }',
       'settle: 30s', 'expect:', '  delivery.ratio: ">= 1"', ''
     ].join('\n'))
@@ -188,6 +188,8 @@ describe('overmind sim', () => {
     assert.deepEqual(report.convergence.map(c => c.fault), ['restart 1'])
     assert.notEqual(report.convergence[0].ms, null)
     assert.deepEqual(report.final, { converged: true, digests: 1 })
+    // searches through each node's local API
+    assert.ok(report.searches.done > 0 && report.searches.found > 0 && report.searches.failed === 0, JSON.stringify(report.searches))
     assert.deepEqual(report.faultsApplied.map(f => f.fault), ['kill 1', 'restart 1', 'hang 2 for 4 s'])
     // a node down is not counted up, a hung one is
     assert.ok(report.timeline.some(s => s.up === 3) && report.timeline.at(-1)?.up === 4)
