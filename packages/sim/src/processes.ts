@@ -303,10 +303,13 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
   const count = scenario.nodes.count
   const dir = await mkdtemp(join(tmpdir(), 'overmind-sim-'))
   const nodes = Array.from({ length: count }, (_, i) => new NodeProcess(i, join(dir, `node-${i}`), cli))
+  // Ctrl-C: no node outlives the simulator, nor does its data; then the signal does what it would have done
   const interrupted = (signal: NodeJS.Signals): void => {
+    process.removeListener('SIGINT', interrupted)
+    process.removeListener('SIGTERM', interrupted)
     for (const node of nodes) node.child?.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
-    process.exit(signal === 'SIGINT' ? 130 : 143)
+    process.kill(process.pid, signal)
   }
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)
