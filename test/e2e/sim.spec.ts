@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { expectationRows, loadScenario, reportRows, schedule } from '@overmind/sim'
@@ -160,6 +160,58 @@ describe('overmind sim', () => {
     assert.equal(res.code, 0, res.stderr)
     assert.deepEqual(JSON.parse(res.stdout), JSON.parse(await readFile(join(ROOT, 'scenarios', 'scenario.schema.json'), 'utf8')), 'regenerate it with `overmind sim --schema > scenarios/scenario.schema.json`')
     assert.equal(JSON.parse(res.stdout).properties.nodes.properties.count.maximum, 500)
+  })
+
+  it('runs a node process per node: a crash and restart, a hang, every write everywhere, searches, identical memories, per-node figures, nothing left behind', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'processes.yaml')
+    await writeFile(file, [
+      'name: processes', 'seed: 2', 'duration: 12s', 'mode: processes',
+      'nodes: { count: 4, heartbeat: 1s, syncInterval: 2s }',
+      'workload:', '  writes: { rate: 3/s }', '  searches: { rate: 1/s, age: 2s }',
+      'faults:', '  - { at: 2s, kill: 1 }', '  - { at: 5s, restart: 1 }', '  - { at: 6s, hang: 2, for: 4s }',
+      'settle: 30s', 'expect:', '  delivery.ratio: ">= 1"', ''
+    ].join('\n'))
+    // the node processes make their data dirs here: it must be empty again at the end
+    const tmp = join(dir.path, 'tmp')
+    await mkdir(tmp)
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000, env: { TMPDIR: tmp } })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# processes on ${report.nodes} nodes: ${report.writes.done} writes (${report.writes.skipped} skipped), delivery ${report.delivery.ratio} (p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms), converged ${report.convergence[0]?.ms} ms after the restart; per node ${JSON.stringify(report.resources.perNode)}\n`)
+    assert.equal(report.mode, 'processes')
+    assert.equal(report.ok, true)
+    assert.ok(report.formationMs != null, 'every peer table filled before the workload')
+    assert.ok(report.writes.done > 15 && report.writes.failed === 0)
+    assert.equal(report.delivery.ratio, 1)
+    assert.deepEqual(report.convergence.map(c => c.fault), ['restart 1'])
+    assert.notEqual(report.convergence[0].ms, null)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    // searches through each node's local API
+    assert.ok(report.searches.done > 0 && report.searches.found > 0 && report.searches.failed === 0, JSON.stringify(report.searches))
+    assert.deepEqual(report.faultsApplied.map(f => f.fault), ['kill 1', 'restart 1', 'hang 2 for 4 s'])
+    // a node down is not counted up, a hung one is
+    assert.ok(report.timeline.some(s => s.up === 3) && report.timeline.at(-1)?.up === 4)
+    const perNode = report.resources.perNode ?? []
+    assert.deepEqual(perNode.map(n => n.node), [0, 1, 2, 3])
+    assert.ok(perNode.every(n => n.cpuSeconds > 0 && n.rssMbMax > 20), JSON.stringify(perNode))
+    assert.ok(report.resources.cpuCoresAvg > 0)
+    assert.deepEqual(await readdir(tmp), [], 'the data dirs are removed')
+  })
+
+  it('refuses with node processes what only the in-process mesh can do, and a hang in-process, naming the key', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'modes.yaml')
+    await writeFile(file, 'name: modes\nduration: 10s\nmode: processes\nnodes:\n  count: 3\nfaults:\n  - at: 2s\n    partition: [[0], [1, 2]]\n')
+    const res = await overmind(['sim', file])
+    assert.equal(res.code, 1)
+    assert.match(res.stderr, /modes\.yaml:8:5: faults\[0\]\.partition: a partition needs mode: in-process/)
+    await writeFile(file, 'name: modes\nduration: 10s\nnodes:\n  count: 3\nfaults:\n  - at: 2s\n    hang: 1\n    for: 2s\n')
+    const inProcess = await overmind(['sim', file])
+    assert.equal(inProcess.code, 1)
+    assert.match(inProcess.stderr, /modes\.yaml:7:5: faults\[0\]\.hang: hang needs mode: processes/)
   })
 
   it('refuses a bad scenario before it starts a node, naming the key and line', async () => {

@@ -25,8 +25,9 @@ export function reportRows (report: SimReport): Array<[string, string]> {
   for (const c of r.convergence ?? []) rows.push(['convergence', `after ${c.fault} at ${formatMs(c.at)}: ${c.ms == null ? 'not within settle' : formatMs(c.ms)}`])
   if (r.final != null) rows.push(['final state', r.final.converged ? 'every node up has the same memory digest' : `${r.final.digests} different memory digests`])
   if (r.links != null) rows.push(['links', describeLinks(r.links)])
-  if (r.memoryPerNodeMb != null) rows.push(['memory', `${r.memoryPerNodeMb} MB of the process per node`])
-  if (r.resources != null) rows.push(['resources', `CPU ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB per node; event-loop delay p99 ${r.resources.eventLoopDelayP99Ms} ms (the process's: its nodes share it)`])
+  if (r.memoryPerNodeMb != null) rows.push(['memory', r.resources?.perNode != null ? `${r.memoryPerNodeMb} MB per node process on average (its largest resident memory)` : `${r.memoryPerNodeMb} MB of the process per node`])
+  if (r.resources?.perNode != null) rows.push(['resources', `CPU of the node processes ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB in one node; event-loop delay p99 up to ${r.resources.eventLoopDelayP99Ms} ms in one node`], ['per node', r.resources.perNode.map(n => `${n.node}: ${n.cpuSeconds} s CPU, ${n.rssMbMax} MB`).join('; ')])
+  else if (r.resources != null) rows.push(['resources', `CPU ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB per node; event-loop delay p99 ${r.resources.eventLoopDelayP99Ms} ms (the process's: its nodes share it)`])
   if (r.hostile != null && r.hostile.published > 0) rows.push(['hostile', `${r.hostile.published} forged entries published, ${r.hostile.rejected} rejected at a first hop, ${r.hostile.stored} stored by an honest node`])
   if (r.rejected != null && Object.keys(r.rejected).length > 0) rows.push(['rejected', Object.entries(r.rejected).map(([reason, n]) => `${reason} ${n}`).join(', ')])
   return rows

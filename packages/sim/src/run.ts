@@ -10,6 +10,7 @@ import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/p
 import { MemoryDatastore } from 'datastore-core'
 import { mockAgents } from './agents.js'
 import { BareGossipFloor } from './floor.js'
+import { runProcesses } from './processes.js'
 import { schedule } from './schedule.js'
 import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
 import { applyRole, linkReport, topologyGater } from './topology.js'
@@ -86,6 +87,8 @@ export interface SimProgress {
 
 export interface RunScenarioOptions {
   onProgress?(progress: SimProgress): void
+  /** mode: processes: the overmind CLI's bin.js, run with this Node to start each node (default: this process's script) */
+  cli?: string
 }
 
 interface SimNode {
@@ -197,6 +200,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     expectations: [],
     ok: false
   }
+  if (scenario.mode === 'processes') return judged(await runProcesses(scenario, plan, report, options), scenario)
 
   /** Resolves with the ms until every node up holds every id, or null after `settle` */
   const converge = async (ids: string[], from: number): Promise<number | null> => {
@@ -348,16 +352,21 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: connectionKind(c) === 'relayed' }))))
     Object.assign(report, workload.report())
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
-    report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
-      const actual = figure(report, key)
-      return { key, expected, actual, ok: actual != null && holds(actual, expected) }
-    })
-    report.ok = report.expectations.every(e => e.ok)
-    return report
+    return judged(report, scenario)
   } finally {
     await Promise.all(nodes.map(async sim => { await sim.node?.stop().catch(() => {}) }))
     await Promise.all(nodes.map(async sim => { await rm(sim.memoryPath, { recursive: true, force: true }) }))
   }
+}
+
+/** The report with the scenario's expectations checked against it */
+function judged (report: SimReport, scenario: Scenario): SimReport {
+  report.expectations = Object.entries(scenario.expect).map(([key, expected]) => {
+    const actual = figure(report, key)
+    return { key, expected, actual, ok: actual != null && holds(actual, expected) }
+  })
+  report.ok = report.expectations.every(e => e.ok)
+  return report
 }
 
 function figure (report: SimReport, key: string): number | null {

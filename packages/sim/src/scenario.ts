@@ -74,9 +74,12 @@ const fault = z.strictObject({
   /** Starts a killed node again, with its identity and memory */
   restart: nodeIndex.optional(),
   /** From then on, the node publishes forged entries (bad signatures) on the knowledge topic, 5 a second */
-  hostile: nodeIndex.optional()
-}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile].filter(v => v != null).length === 1, {
-  message: 'a fault is one of partition, heal, kill, restart or hostile'
+  hostile: nodeIndex.optional(),
+  /** Pauses a node's process (SIGSTOP) for `for`, then resumes it (SIGCONT): mode processes only */
+  hang: nodeIndex.optional().describe('Pauses the node\'s process (SIGSTOP) for `for`, then resumes it (SIGCONT); mode: processes only'),
+  for: duration.optional().describe('How long a hang lasts, e.g. "4s"')
+}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile, f.hang].filter(v => v != null).length === 1, {
+  message: 'a fault is one of partition, heal, kill, restart, hostile or hang'
 })
 
 const count = z.number().int()
@@ -109,7 +112,7 @@ export const scenarioSchema = z.strictObject({
   /** Seed of every random choice: the same seed gives the same workload and faults */
   seed: z.number().int().nonnegative().default(1).describe('Seed of every random choice: the same seed gives the same workload and faults'),
   duration: duration.describe('How long the workload runs, e.g. "30s"'),
-  mode: z.literal('in-process').default('in-process'),
+  mode: z.enum(['in-process', 'processes']).default('in-process').describe('in-process: every node in the simulator\'s process (the default; scales to hundreds); processes: one `overmind start` process per node, driven through its local API'),
   nodes: z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
     embedder: z.enum(['hash']).default('hash'),
@@ -211,6 +214,9 @@ export function parseScenario (text: string, options: { file?: string, overrides
     if (f.kill != null) checkIndex(['faults', i, 'kill'], f.kill)
     if (f.restart != null) checkIndex(['faults', i, 'restart'], f.restart)
     if (f.hostile != null) checkIndex(['faults', i, 'hostile'], f.hostile)
+    if (f.hang != null) checkIndex(['faults', i, 'hang'], f.hang)
+    if (f.hang != null && f.for == null) issues.push(located(['faults', i, 'hang'], 'a hang needs `for`: how long the node stays paused, e.g. for: 4s'))
+    if (f.hang == null && f.for != null) issues.push(located(['faults', i, 'for'], '`for` is how long a hang lasts: it goes with hang'))
     if (f.partition != null) {
       const seen = new Set<number>()
       f.partition.forEach((group, g) => group.forEach((index, j) => {
@@ -225,6 +231,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
   if (Array.isArray(from)) from.forEach((index, i) => { checkIndex(['workload', 'writes', 'from', i], index) })
   else if (from != null && !topologyRoles(scenario.topology, count).includes(from)) issues.push(located(['workload', 'writes', 'from'], `no node has the role ${from} in this topology`))
   checkWorkload(scenario, (path, message) => { issues.push(located(path, message)) }, checkIndex)
+  checkMode(scenario, (path, message) => { issues.push(located(path, message)) })
   for (const key of Object.keys(scenario.expect)) {
     if (!(EXPECTABLE as readonly string[]).includes(key)) issues.push(located(['expect', key], `no figure "${key}" in the report; expected one of ${EXPECTABLE.join(', ')}`))
   }
@@ -278,6 +285,31 @@ function checkWorkload (scenario: Scenario, problem: (path: PropertyKey[], messa
   if (searches != null && (writes == null || writes.rate === 0)) {
     problem(['workload', 'searches'], 'searches look for the text of earlier writes: the workload needs writes too')
   }
+}
+
+/**
+ * What the mode cannot do: in-process, nodes share a process, so one cannot
+ * be paused alone; with a process per node, the simulator has no connection
+ * gater inside them (partitions, topologies, relays), no hand on their
+ * gossip (hostile, the floor), and mock agents are functions of its own process
+ */
+function checkMode (scenario: Scenario, problem: (path: PropertyKey[], message: string) => void): void {
+  if (scenario.mode === 'in-process') {
+    scenario.faults.forEach((f, i) => {
+      if (f.hang != null) problem(['faults', i, 'hang'], 'hang needs mode: processes: nodes that share a process cannot be paused alone')
+    })
+    return
+  }
+  const why = 'mode: processes cannot do it: on loopback there is no way to cut processes apart without a network lab'
+  scenario.faults.forEach((f, i) => {
+    if (f.partition != null) problem(['faults', i, 'partition'], `a partition needs mode: in-process (${why})`)
+    if (f.heal === true) problem(['faults', i, 'heal'], 'heal ends a partition, and partitions need mode: in-process')
+    if (f.hostile != null) problem(['faults', i, 'hostile'], 'hostile needs mode: in-process: a forging member is the simulator\'s own node with its validator removed')
+  })
+  if (scenario.topology !== 'full') problem(['topology'], `a topology other than full needs mode: in-process (${why})`)
+  if (scenario.agents.length > 0) problem(['agents'], 'mock agents need mode: in-process: they are functions of the simulator\'s process')
+  if (scenario.workload.runs != null) problem(['workload', 'runs'], 'runs need mock agents, and mock agents need mode: in-process')
+  if (scenario.workload.writes?.floor === true) problem(['workload', 'writes', 'floor'], 'the floor needs mode: in-process: it publishes on a bare topic of the simulator\'s own nodes')
 }
 
 function keyOf (path: PropertyKey[]): string | undefined {

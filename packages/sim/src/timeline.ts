@@ -32,6 +32,19 @@ export interface SimResources {
   rssMbPerNodeMax: number
   /** p99 of the event-loop delay over the whole workload, ms */
   eventLoopDelayP99Ms: number
+  /** mode: processes: each node's own process, over the whole run (every process it ran as, if restarted) */
+  perNode?: NodeResources[]
+}
+
+/** What one node's processes cost, read from /proc */
+export interface NodeResources {
+  node: number
+  /** CPU (user + system) of its processes, seconds */
+  cpuSeconds: number
+  /** The largest resident memory of its process, MB */
+  rssMbMax: number
+  /** Its event loop's delay p99 since its last start, ms, as its status reports it at the end (null: down) */
+  eventLoopDelayP99Ms: number | null
 }
 
 /** A fault as applied, for the markers of the timeline */
@@ -67,6 +80,7 @@ export function faultLabel (fault: Fault): string {
   if (fault.kill != null) return `kill ${fault.kill}`
   if (fault.restart != null) return `restart ${fault.restart}`
   if (fault.hostile != null) return `hostile ${fault.hostile}`
+  if (fault.hang != null) return `hang ${fault.hang} for ${(fault.for ?? 0) / 1000} s`
   return 'fault'
 }
 

@@ -56,6 +56,11 @@ export interface WorkloadDeps {
   indexOf(peerId: string): number | undefined
 }
 
+/** A node in a process of its own: its operations over its local API (JSON-RPC) */
+export interface RemoteNode {
+  rpc(method: string, params: Record<string, unknown>): Promise<unknown>
+}
+
 /**
  * The runs and searches of a scenario on its nodes. A run is the
  * `agent.run` operation, and a search `memory.search`, of the node the
@@ -107,7 +112,7 @@ export class SimWorkload {
   }
 
   /** Starts a run or a search on `node` (undefined: the node is down) */
-  start (event: RunEvent | SearchEvent, node: OvermindNode | undefined): void {
+  start (event: RunEvent | SearchEvent, node: OvermindNode | RemoteNode | undefined): void {
     const done = event.kind === 'run' ? this.startRun(event, node) : this.startSearch(event, node)
     this.pending.add(done)
     void done.finally(() => this.pending.delete(done))
@@ -141,7 +146,7 @@ export class SimWorkload {
     }
   }
 
-  private async startRun (event: RunEvent, node: OvermindNode | undefined): Promise<void> {
+  private async startRun (event: RunEvent, node: OvermindNode | RemoteNode | undefined): Promise<void> {
     const spec = this.scenario.workload.runs
     if (spec == null) return
     if (node == null) {
@@ -152,7 +157,7 @@ export class SimWorkload {
     const started = this.deps.now()
     try {
       const params = parseParams(this.run, { agent: spec.agent, input: runInput(event.index), deadline: spec.deadline == null ? undefined : Math.max(1, Math.round(spec.deadline)) })
-      const result = await this.run.run(node, params, {}) as { output: string, host: string, attempts: Attempt[] }
+      const result = await call(this.run, node, params) as { output: string, host: string, attempts: Attempt[] }
       if (result.output !== mockOutput(event.index, this.outputSize)) {
         this.fail('wrong-output')
         return
@@ -172,7 +177,7 @@ export class SimWorkload {
     this.runs.byCause[cause] = (this.runs.byCause[cause] ?? 0) + 1
   }
 
-  private async startSearch (event: SearchEvent, node: OvermindNode | undefined): Promise<void> {
+  private async startSearch (event: SearchEvent, node: OvermindNode | RemoteNode | undefined): Promise<void> {
     const spec = this.scenario.workload.searches
     const id = this.acks.get(event.write)
     const write = this.writes[event.write]
@@ -185,13 +190,18 @@ export class SimWorkload {
     const started = this.deps.now()
     try {
       const params = parseParams(this.search, { query: write.text.slice(0, MAX_QUERY_TEXT_LENGTH), k: spec.k, federated: event.federated })
-      const { results } = await this.search.run(node, params, {}) as { results: Array<{ id: string }> }
+      const { results } = await call(this.search, node, params) as { results: Array<{ id: string }> }
       this.searchLatencies.push(this.deps.now() - started)
       if (results.some(r => r.id === id)) this.searches.found++
     } catch {
       this.searches.failed++
     }
   }
+}
+
+/** An operation of a node in this process, or over the API of one in its own */
+async function call (op: Operation<any>, node: OvermindNode | RemoteNode, params: Record<string, unknown>): Promise<unknown> {
+  return 'rpc' in node ? await node.rpc(op.method, params) : await op.run(node, params as any, {})
 }
 
 /** A figure of the runs or searches by its `expect:` key, or undefined for a key of another part of the report */

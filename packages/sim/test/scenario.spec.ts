@@ -51,13 +51,86 @@ describe('scenario files', () => {
       'scenario.yaml:8:5: workload.writes.rate: expected a rate such as "5/s" or "30/m", got "often"'
     ])
     assert.deepEqual(issuesOf(BASE.replace('heal: true', 'heal: true\n    kill: 1')), [
-      'scenario.yaml:12:5: faults[1]: a fault is one of partition, heal, kill, restart or hostile'
+      'scenario.yaml:12:5: faults[1]: a fault is one of partition, heal, kill, restart, hostile or hang'
     ])
   })
 
   it('applies the flags over the file', () => {
     const scenario = parseScenario(BASE, { overrides: { nodes: 6, duration: 12_000, seed: 9 } })
     assert.deepEqual([scenario.nodes.count, scenario.duration, scenario.seed], [6, 12_000, 9])
+  })
+})
+
+const PROCESSES = `name: processes
+duration: 12s
+mode: processes
+nodes:
+  count: 4
+workload:
+  writes:
+    rate: 5/s
+faults:
+  - at: 3s
+    kill: 1
+  - at: 6s
+    restart: 1
+  - at: 7s
+    hang: 2
+    for: 4s
+`
+
+describe('modes', () => {
+  it('reads a scenario of node processes with a hang', () => {
+    const scenario = parseScenario(PROCESSES)
+    assert.equal(scenario.mode, 'processes')
+    assert.deepEqual(scenario.faults[2], { at: 7_000, hang: 2, for: 4_000 })
+    // the hang is part of the schedule and of its digest
+    assert.notEqual(schedule(scenario).digest, schedule(parseScenario(PROCESSES.replace('for: 4s', 'for: 5s'))).digest)
+  })
+
+  it('refuses a hang in-process, where nodes share one process, naming the key', () => {
+    assert.deepEqual(issuesOf(PROCESSES.replace('mode: processes', 'mode: in-process')), [
+      'scenario.yaml:15:5: faults[2].hang: hang needs mode: processes: nodes that share a process cannot be paused alone'
+    ])
+    // in-process is the default
+    assert.deepEqual(issuesOf(PROCESSES.replace('mode: processes\n', '')), [
+      'scenario.yaml:14:5: faults[2].hang: hang needs mode: processes: nodes that share a process cannot be paused alone'
+    ])
+  })
+
+  it('needs `for` with a hang, and a hang with `for`', () => {
+    assert.deepEqual(issuesOf(PROCESSES.replace('    for: 4s\n', '')), [
+      'scenario.yaml:15:5: faults[2].hang: a hang needs `for`: how long the node stays paused, e.g. for: 4s'
+    ])
+    assert.deepEqual(issuesOf(PROCESSES.replace('kill: 1', 'kill: 1\n    for: 2s')), [
+      'scenario.yaml:12:5: faults[0].for: `for` is how long a hang lasts: it goes with hang'
+    ])
+    assert.deepEqual(issuesOf(PROCESSES.replace('hang: 2', 'hang: 9')), [
+      'scenario.yaml:15:5: faults[2].hang: node 9 does not exist: the scenario has 4 nodes, 0 to 3'
+    ])
+  })
+
+  it('refuses with node processes what only the in-process mesh can do, naming each key', () => {
+    const issues = issuesOf(PROCESSES
+      .replace('  - at: 3s\n    kill: 1', '  - at: 3s\n    partition: [[0, 1], [2, 3]]\n  - at: 4s\n    heal: true\n  - at: 5s\n    hostile: 3')
+      .replace('nodes:\n', 'topology: ring\nnodes:\n')
+      .replace('    rate: 5/s', '    rate: 5/s\n    floor: true'))
+    assert.deepEqual(issues.map(line => line.split(': ').slice(0, 2).join(': ')), [
+      'scenario.yaml:13:5: faults[0].partition',
+      'scenario.yaml:15:5: faults[1].heal',
+      'scenario.yaml:17:5: faults[2].hostile',
+      'scenario.yaml:4:1: topology',
+      'scenario.yaml:10:5: workload.writes.floor'
+    ])
+    assert.match(issues[0], /a partition needs mode: in-process \(mode: processes cannot do it: on loopback there is no way to cut processes apart/)
+  })
+
+  it('refuses mock agents and runs with node processes', () => {
+    const issues = issuesOf(PROCESSES.replace('workload:\n', 'agents:\n  - name: summarize\n    on: all\n    serviceTime: 100ms\nworkload:\n  runs:\n    agent: summarize\n    rate: 1/s\n'))
+    assert.deepEqual(issues, [
+      'scenario.yaml:6:1: agents: mock agents need mode: in-process: they are functions of the simulator\'s process',
+      'scenario.yaml:11:3: workload.runs: runs need mock agents, and mock agents need mode: in-process'
+    ])
   })
 })
 

@@ -19,8 +19,8 @@ describe('the timeline', () => {
   })
 
   it('names faults as the report shows them', () => {
-    assert.deepEqual([{ at: 0, partition: [[0, 1], [2]] }, { at: 0, heal: true as const }, { at: 0, kill: 2 }, { at: 0, restart: 2 }, { at: 0, hostile: 3 }].map(faultLabel),
-      ['partition 0 1 | 2', 'heal', 'kill 2', 'restart 2', 'hostile 3'])
+    assert.deepEqual([{ at: 0, partition: [[0, 1], [2]] }, { at: 0, heal: true as const }, { at: 0, kill: 2 }, { at: 0, restart: 2 }, { at: 0, hostile: 3 }, { at: 0, hang: 1, for: 4_000 }].map(faultLabel),
+      ['partition 0 1 | 2', 'heal', 'kill 2', 'restart 2', 'hostile 3', 'hang 1 for 4 s'])
   })
 
   it('samples the counts it is given, the CPU the process used and its memory per node up', async () => {
