@@ -339,8 +339,10 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     const mesh = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
     await nodes[0].init(mesh, scenario)
     await Promise.all(nodes.slice(1).map(async node => { await node.init(mesh, scenario, join(nodes[0].dataDir, 'mesh.key')) }))
+    const begun = now()
     await start(nodes[0])
     await Promise.all(nodes.slice(1).map(start))
+    report.startMs = Math.round(now() - begun)
     poller.start()
     const formed = now()
     while (now() - formed < FORMATION_MS) {
