@@ -43,6 +43,23 @@ describe('overmind sim', () => {
     assert.deepEqual(report.final, { converged: true, digests: 1 })
   })
 
+  it('runs churn-rate: nodes the seed picks leave and come back at a rate, and every node ends with every write', async () => {
+    const file = join(ROOT, 'scenarios', 'churn-rate.yaml')
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    const plan = schedule(await loadScenario(file))
+    const kills = plan.events.filter(e => e.kind === 'fault' && e.fault.kill != null).length
+    process.stdout.write(`# churn-rate on ${report.nodes} nodes: ${kills} nodes left and came back, ${report.writes.done} writes (${report.writes.skipped} skipped), delivery ${report.delivery.ratio}, caught up ${report.convergence.map(c => `${c.ms} ms`).join(', ')}\n`)
+    assert.ok(kills >= 1)
+    assert.equal(report.faultsApplied.filter(f => f.fault.startsWith('kill ')).length, kills)
+    assert.equal(report.convergence.length, kills, 'each return is timed')
+    assert.ok(report.convergence.every(c => c.ms != null))
+    assert.equal(report.delivery.ratio, 1)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    assert.equal(report.schedule.digest, plan.digest)
+  })
+
   it('runs hostile-member: the forged entries are rejected at the first hop and stored nowhere; the timeline and the HTML report', async () => {
     const dir = await tempDir()
     dirs.push(dir)

@@ -181,7 +181,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     durationMs: scenario.duration,
     formationMs: null,
     startMs: 0,
-    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: scenario.faults.length, runs: plan.events.filter(e => e.kind === 'run').length, searches: plan.events.filter(e => e.kind === 'search').length },
+    schedule: { digest: plan.digest, writes: plan.events.filter(e => e.kind === 'write').length, faults: plan.events.filter(e => e.kind === 'fault').length, runs: plan.events.filter(e => e.kind === 'run').length, searches: plan.events.filter(e => e.kind === 'search').length },
     writes: { done: 0, failed: 0, skipped: 0 },
     delivery: { expected: 0, delivered: 0, ratio: 0, p50: null, p99: null, max: null },
     deliveryHistogram: [],

@@ -77,9 +77,12 @@ const fault = z.strictObject({
   hostile: nodeIndex.optional(),
   /** Pauses a node's process (SIGSTOP) for `for`, then resumes it (SIGCONT): mode processes only */
   hang: nodeIndex.optional().describe('Pauses the node\'s process (SIGSTOP) for `for`, then resumes it (SIGCONT); mode: processes only'),
-  for: duration.optional().describe('How long a hang lasts, e.g. "4s"')
-}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile, f.hang].filter(v => v != null).length === 1, {
-  message: 'a fault is one of partition, heal, kill, restart, hostile or hang'
+  /** Nodes leave (killed) and come back (restarted) at this rate, for `for`, each away for `down` */
+  churn: rate.optional().describe('Nodes leave and come back at this rate ("6/m"), for `for`, each away for `down`; which nodes and when come from the seed'),
+  for: duration.optional().describe('How long a hang or a churn lasts, e.g. "4s"'),
+  down: duration.optional().describe('churn: how long each node that leaves stays away (default 5s)')
+}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile, f.hang, f.churn].filter(v => v != null).length === 1, {
+  message: 'a fault is one of partition, heal, kill, restart, hostile, hang or churn'
 })
 
 const count = z.number().int()
@@ -151,6 +154,9 @@ export function scenarioJsonSchema (): Record<string, unknown> {
   return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
 }
 export type Fault = Scenario['faults'][number]
+
+/** How long a node that churn takes away stays away, unless `down` says */
+export const CHURN_DOWN = 5_000
 export type SimAgent = Scenario['agents'][number]
 
 /** The figures an `expect:` key may name */
@@ -216,7 +222,13 @@ export function parseScenario (text: string, options: { file?: string, overrides
     if (f.hostile != null) checkIndex(['faults', i, 'hostile'], f.hostile)
     if (f.hang != null) checkIndex(['faults', i, 'hang'], f.hang)
     if (f.hang != null && f.for == null) issues.push(located(['faults', i, 'hang'], 'a hang needs `for`: how long the node stays paused, e.g. for: 4s'))
-    if (f.hang == null && f.for != null) issues.push(located(['faults', i, 'for'], '`for` is how long a hang lasts: it goes with hang'))
+    if (f.hang == null && f.churn == null && f.for != null) issues.push(located(['faults', i, 'for'], '`for` is how long a hang or a churn lasts: it goes with hang or churn'))
+    if (f.churn == null && f.down != null) issues.push(located(['faults', i, 'down'], '`down` is how long a node that churn takes away stays away: it goes with churn'))
+    if (f.churn != null) {
+      if (f.for == null) issues.push(located(['faults', i, 'churn'], 'a churn needs `for`: how long nodes keep leaving and coming back, e.g. for: 20s'))
+      else if (f.at + f.for + (f.down ?? CHURN_DOWN) > scenario.duration) issues.push(located(['faults', i, 'for'], `the churn's last node comes back at ${f.at + f.for + (f.down ?? CHURN_DOWN)} ms, after the end of the scenario (${scenario.duration} ms)`))
+      if (f.churn <= 0) issues.push(located(['faults', i, 'churn'], 'a churn needs a rate above 0, e.g. 6/m'))
+    }
     if (f.partition != null) {
       const seen = new Set<number>()
       f.partition.forEach((group, g) => group.forEach((index, j) => {

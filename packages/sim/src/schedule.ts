@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { meshTopology } from './topology.js'
+import { CHURN_DOWN } from './scenario.js'
 import type { Fault, Scenario } from './scenario.js'
 import type { MeshTopology, NodeRole } from './topology.js'
 
@@ -30,6 +31,8 @@ export interface Schedule {
  * they were
  */
 const TOPOLOGY_STREAM = 0x9e3779b9
+/** The stream churn draws from, apart from the others for the same reason */
+const CHURN_STREAM = 0x85ebca6b
 
 /**
  * A small, fast generator (mulberry32) seeded by the scenario: the same
@@ -73,7 +76,7 @@ export function schedule (scenario: Scenario): Schedule {
       events.push({ at: Math.round(at), kind: 'write', node, text: words.join(' ').slice(0, writes.size) })
     }
   }
-  events.push(...runs(scenario), ...searches(scenario, events.filter(e => e.kind === 'write')))
+  events.push(...runs(scenario), ...searches(scenario, events.filter(e => e.kind === 'write')), ...churn(scenario, topology.roles))
   // faults first at equal times: a write at the moment of a partition sees it
   events.sort((a, b) => a.at - b.at || Number(b.kind === 'fault') - Number(a.kind === 'fault'))
   const hash = createHash('sha256').update(JSON.stringify(events))
@@ -136,4 +139,32 @@ function searches (scenario: Scenario, writes: SimEvent[]): SearchEvent[] {
 /** The node indexes of a list or of "all" */
 export function nodeList (nodes: 'all' | number[], count: number): number[] {
   return nodes === 'all' ? Array.from({ length: count }, (_, i) => i) : nodes
+}
+
+/**
+ * The kills and restarts a churn fault stands for: nodes leave at the times
+ * of a Poisson process of its rate, each one chosen at random among the
+ * nodes churn has not taken away (relays stay), and come back `down` later;
+ * a node that came back is left alone for `down` more, so it can rejoin
+ */
+function churn (scenario: Scenario, roles: NodeRole[]): SimEvent[] {
+  const next = random(scenario.seed ^ CHURN_STREAM)
+  const events: SimEvent[] = []
+  for (const fault of scenario.faults) {
+    if (fault.churn == null || fault.for == null || fault.churn <= 0) continue
+    const down = fault.down ?? CHURN_DOWN
+    const busyUntil = new Map<number, number>()
+    let at = fault.at
+    for (;;) {
+      at += -Math.log(1 - next()) * 1000 / fault.churn
+      if (at >= fault.at + fault.for) break
+      const t = Math.round(at)
+      const free = roles.flatMap((role, index) => role !== 'relay' && (busyUntil.get(index) ?? 0) <= t ? [index] : [])
+      if (free.length === 0) continue
+      const node = free[Math.floor(next() * free.length)]
+      busyUntil.set(node, t + 2 * down)
+      events.push({ at: t, kind: 'fault', fault: { at: t, kill: node } }, { at: t + down, kind: 'fault', fault: { at: t + down, restart: node } })
+    }
+  }
+  return events
 }

@@ -81,6 +81,7 @@ export function faultLabel (fault: Fault): string {
   if (fault.restart != null) return `restart ${fault.restart}`
   if (fault.hostile != null) return `hostile ${fault.hostile}`
   if (fault.hang != null) return `hang ${fault.hang} for ${(fault.for ?? 0) / 1000} s`
+  if (fault.churn != null) return `churn ${Math.round(fault.churn * 60 * 10) / 10}/min for ${(fault.for ?? 0) / 1000} s`
   return 'fault'
 }
 

@@ -51,7 +51,7 @@ describe('scenario files', () => {
       'scenario.yaml:8:5: workload.writes.rate: expected a rate such as "5/s" or "30/m", got "often"'
     ])
     assert.deepEqual(issuesOf(BASE.replace('heal: true', 'heal: true\n    kill: 1')), [
-      'scenario.yaml:12:5: faults[1]: a fault is one of partition, heal, kill, restart, hostile or hang'
+      'scenario.yaml:12:5: faults[1]: a fault is one of partition, heal, kill, restart, hostile, hang or churn'
     ])
   })
 
@@ -103,7 +103,7 @@ describe('modes', () => {
       'scenario.yaml:15:5: faults[2].hang: a hang needs `for`: how long the node stays paused, e.g. for: 4s'
     ])
     assert.deepEqual(issuesOf(PROCESSES.replace('kill: 1', 'kill: 1\n    for: 2s')), [
-      'scenario.yaml:12:5: faults[0].for: `for` is how long a hang lasts: it goes with hang'
+      'scenario.yaml:12:5: faults[0].for: `for` is how long a hang or a churn lasts: it goes with hang or churn'
     ])
     assert.deepEqual(issuesOf(PROCESSES.replace('hang: 2', 'hang: 9')), [
       'scenario.yaml:15:5: faults[2].hang: node 9 does not exist: the scenario has 4 nodes, 0 to 3'
@@ -155,5 +155,54 @@ describe('schedules', () => {
     assert.equal(holds(2_232, '< 10s'), true)
     assert.equal(holds(12_000, '< 10s'), false)
     assert.equal(holds(0, '== 0'), true)
+  })
+})
+
+describe('churn', () => {
+  const CHURN = `name: churn
+seed: 5
+duration: 60s
+nodes:
+  count: 6
+topology: { kind: nat-homes, relays: 1 }
+faults:
+  - { at: 5s, churn: 30/m, for: 40s, down: 4s }
+`
+  const kills = (text: string): Array<{ at: number, node: number }> => schedule(parseScenario(text)).events.flatMap(e => e.kind === 'fault' && e.fault.kill != null ? [{ at: e.at, node: e.fault.kill }] : [])
+  const restarts = (text: string): Array<{ at: number, node: number }> => schedule(parseScenario(text)).events.flatMap(e => e.kind === 'fault' && e.fault.restart != null ? [{ at: e.at, node: e.fault.restart }] : [])
+
+  it('takes nodes away at its rate and brings each back after `down`, never a relay, never one that is away', () => {
+    const k = kills(CHURN)
+    const r = restarts(CHURN)
+    // 30 a minute for 40 s: about 20, fewer when every node is resting
+    assert.ok(k.length >= 5 && k.length <= 30, `${k.length} kills`)
+    assert.equal(r.length, k.length)
+    for (const kill of k) {
+      assert.ok(kill.at >= 5_000 && kill.at < 45_000)
+      assert.notEqual(kill.node, 0, 'the relay stays')
+      assert.ok(r.some(restart => restart.node === kill.node && restart.at === kill.at + 4_000), `node ${kill.node} comes back 4 s after ${kill.at}`)
+      // nobody is taken away while away, or right after coming back
+      assert.ok(!k.some(other => other !== kill && other.node === kill.node && other.at >= kill.at && other.at < kill.at + 8_000))
+    }
+  })
+
+  it('is the same for the same seed, another for another seed, and leaves the writes as they were', () => {
+    assert.deepEqual(kills(CHURN), kills(CHURN))
+    assert.notDeepEqual(kills(CHURN), kills(CHURN.replace('seed: 5', 'seed: 6')))
+    const writes = (text: string): unknown[] => schedule(parseScenario(text)).events.filter(e => e.kind === 'write')
+    const withWrites = CHURN.replace('faults:', 'workload:\n  writes:\n    rate: 2/s\nfaults:')
+    assert.deepEqual(writes(withWrites), writes(withWrites.replace(/faults:\n {2}- \{ at: 5s, churn.*\n/, '')))
+  })
+
+  it('needs `for`, and a last return before the end, naming the key and line', () => {
+    assert.deepEqual(issuesOf(CHURN.replace(', for: 40s', '')), [
+      'scenario.yaml:8:15: faults[0].churn: a churn needs `for`: how long nodes keep leaving and coming back, e.g. for: 20s'
+    ])
+    assert.deepEqual(issuesOf(CHURN.replace('for: 40s', 'for: 55s')), [
+      'scenario.yaml:8:28: faults[0].for: the churn\'s last node comes back at 64000 ms, after the end of the scenario (60000 ms)'
+    ])
+    assert.deepEqual(issuesOf(CHURN.replace('churn: 30/m, for: 40s, down: 4s', 'kill: 2, down: 4s')), [
+      'scenario.yaml:8:24: faults[0].down: `down` is how long a node that churn takes away stays away: it goes with churn'
+    ])
   })
 })
