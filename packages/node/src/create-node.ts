@@ -5,7 +5,6 @@ import { dcutr } from '@libp2p/dcutr'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
-import { defaultLogger } from '@libp2p/logger'
 import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
@@ -23,6 +22,7 @@ import { createLibp2p } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { meshLogger } from './debug-logger.js'
 import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
 import { AGENT_VERSION, VERSION } from './version.js'
@@ -242,7 +242,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   const options: Libp2pOptions<any> = {
     privateKey: init.privateKey,
     // unprefixed, so DEBUG=overmind:* and DEBUG=libp2p:* select components by name
-    logger: defaultLogger(),
+    logger: meshLogger(),
     nodeInfo: { name: 'overmind', version: VERSION, userAgent: AGENT_VERSION },
     datastore: init.datastore,
     addresses: {
