@@ -146,13 +146,14 @@ describe('overmind sim', () => {
     assert.ok(links.relayed > 0, 'homes linked through the relay')
   })
 
-  it('restarts a relay where it listened before: the homes reserve on it again and catch up', async () => {
+  it('restarts a relay where it listened before, over the in-memory transport: the homes reserve on it again and catch up', async () => {
     const dir = await tempDir()
     dirs.push(dir)
     const file = join(dir.path, 'relay-restart.yaml')
-    await writeFile(file, 'name: relay-restart\nduration: 8s\nnodes:\n  count: 4\ntopology: { kind: nat-homes }\nworkload:\n  writes:\n    rate: 4/s\n    from: private\nfaults:\n  - { at: 2s, kill: 0 }\n  - { at: 4s, restart: 0 }\nsettle: 30s\n')
+    await writeFile(file, 'name: relay-restart\nduration: 8s\ntransport: memory\nnodes:\n  count: 4\ntopology: { kind: nat-homes }\nworkload:\n  writes:\n    rate: 4/s\n    from: private\nfaults:\n  - { at: 2s, kill: 0 }\n  - { at: 4s, restart: 0 }\nsettle: 30s\n')
     const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
     const report: SimReport = JSON.parse(res.stdout)
+    assert.ok(report.links.nodes.length === 4 && report.transport === 'memory')
     process.stdout.write(`# relay restart: delivery ${report.delivery.ratio}, homes caught up ${report.convergence[0]?.ms} ms after it; ${report.links.relayed} relayed links at the end\n`)
     assert.equal(report.delivery.ratio, 1)
     assert.notEqual(report.convergence[0].ms, null)

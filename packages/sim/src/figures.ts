@@ -16,7 +16,7 @@ export function formatMs (value: number | null | undefined): string {
 export function reportRows (report: SimReport): Array<[string, string]> {
   const r: Partial<SimReport> = report
   const rows: Array<[string, string]> = []
-  rows.push(['nodes', `${report.nodes} (${describeTopology(report.topology)}, ${report.mode}); started in ${formatMs(report.startMs ?? null)}; every peer table full ${report.formationMs == null ? 'not within 60 s' : `${formatMs(report.formationMs)} after the last start`}`])
+  rows.push(['nodes', `${report.nodes} (${describeTopology(report.topology)}, ${report.mode}${report.transport === 'memory' ? ', in-memory transport' : ''}); started in ${formatMs(report.startMs ?? null)}; every peer table full ${report.formationMs == null ? 'not within 60 s' : `${formatMs(report.formationMs)} after the last start`}`])
   if (r.schedule != null) rows.push(['schedule', `${r.schedule.writes} writes, ${r.schedule.runs > 0 ? `${r.schedule.runs} runs, ` : ''}${r.schedule.searches > 0 ? `${r.schedule.searches} searches, ` : ''}${r.schedule.faults} faults over ${formatMs(report.durationMs)}; seed ${report.seed}, digest ${r.schedule.digest.slice(0, 16)}`])
   if (r.writes != null) rows.push(['writes', `${r.writes.done} acknowledged, ${r.writes.failed} failed, ${r.writes.skipped} skipped (node down)`])
   rows.push(...workloadRows(report))

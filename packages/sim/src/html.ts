@@ -106,6 +106,7 @@ function header (report: SimReport): string {
     ['nodes', String(report.nodes)],
     ['topology', describeTopology(report.topology)],
     ['mode', String(report.mode)],
+    ['transport', String(report.transport ?? 'tcp')],
     ['duration', formatMs(report.durationMs)]
   ]
   return `<dl>\n${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n')}\n</dl>`

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { memory } from '@libp2p/memory'
 import { generateKey } from '@libp2p/pnet'
 import { defaultConfig, parseDuration } from '@overmind/config'
 import { OvermindNode, connectionKind } from '@overmind/node'
@@ -28,6 +30,8 @@ export interface SimReport {
   scenario: string
   seed: number
   mode: Scenario['mode']
+  /** How the nodes reach each other: loopback TCP, or (in-process) libp2p's in-memory transport */
+  transport: Scenario['transport']
   nodes: number
   topology: Scenario['topology']
   durationMs: number
@@ -135,7 +139,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
     config.mesh.name = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
-    config.listen = [sim.listen ?? '/ip4/127.0.0.1/tcp/0']
+    config.listen = [sim.listen ?? (scenario.transport === 'memory' ? `/memory/overmind-sim-${process.pid}-${sim.index}` : '/ip4/127.0.0.1/tcp/0')]
     config.bootstrap = bootstrap
     config.heartbeat.interval = scenario.nodes.heartbeat
     config.discovery.rejoinInterval = 2_000
@@ -150,7 +154,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       datastore: new MemoryDatastore(),
       memoryPath: sim.memoryPath,
       agentFunctions: agents.functions,
-      libp2p: { connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable) }
+      libp2p: {
+        connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable),
+        ...(scenario.transport === 'memory' ? { transports: [memory(), circuitRelayTransport()] } : {})
+      }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
       if (evt.detail.origin !== 'remote') return
@@ -162,10 +169,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     await node.start()
     floor?.attach(node)
     sim.node = node
-    if (roles[sim.index] === 'relay') sim.listen ??= node.libp2p.getMultiaddrs().find(ma => ma.toString().includes('/tcp/'))?.decapsulateCode(421).toString()
+    if (roles[sim.index] === 'relay') sim.listen ??= node.libp2p.getMultiaddrs().find(ma => !ma.toString().includes('/p2p-circuit'))?.decapsulateCode(421).toString()
   }
   const live = (): SimNode[] => nodes.filter(n => n.node != null)
-  const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => a.includes('/tcp/')).slice(0, 1)
+  const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => !a.includes('/p2p-circuit')).slice(0, 1)
   /** The first node up it may reach (a relay, with nat-homes) and the two started last: no node is every newcomer's first contact */
   const bootstrapFor = (index: number): string[] => {
     const candidates = live().filter(n => n.index !== index && reachable(index, n.index) && dialable(index, n.index))
@@ -176,6 +183,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     scenario: scenario.name,
     seed: scenario.seed,
     mode: scenario.mode,
+    transport: scenario.transport,
     nodes: count,
     topology: scenario.topology,
     durationMs: scenario.duration,

@@ -116,6 +116,7 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(1).describe('Seed of every random choice: the same seed gives the same workload and faults'),
   duration: duration.describe('How long the workload runs, e.g. "30s"'),
   mode: z.enum(['in-process', 'processes']).default('in-process').describe('in-process: every node in the simulator\'s process (the default; scales to hundreds); processes: one `overmind start` process per node, driven through its local API'),
+  transport: z.enum(['tcp', 'memory']).default('tcp').describe('in-process: how the nodes reach each other: loopback TCP (the default, as nodes run), or libp2p\'s in-memory transport (no sockets: lighter, for the largest meshes); the noise, private-network and yamux layers are the same'),
   nodes: z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
     embedder: z.enum(['hash']).default('hash'),
@@ -312,6 +313,7 @@ function checkMode (scenario: Scenario, problem: (path: PropertyKey[], message: 
     })
     return
   }
+  if (scenario.transport === 'memory') problem(['transport'], 'the memory transport needs mode: in-process: it joins nodes of one process')
   const why = 'mode: processes cannot do it: on loopback there is no way to cut processes apart without a network lab'
   scenario.faults.forEach((f, i) => {
     if (f.partition != null) problem(['faults', i, 'partition'], `a partition needs mode: in-process (${why})`)

@@ -20,6 +20,7 @@ function report (): SimReport {
     scenario: '<script>alert("x")</script> & co',
     seed: 7,
     mode: 'in-process',
+    transport: 'tcp',
     nodes: 4,
     topology: 'full',
     durationMs: 10_000,

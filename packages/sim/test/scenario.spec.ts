@@ -125,6 +125,14 @@ describe('modes', () => {
     assert.match(issues[0], /a partition needs mode: in-process \(mode: processes cannot do it: on loopback there is no way to cut processes apart/)
   })
 
+  it('refuses the in-memory transport with node processes, naming the key', () => {
+    assert.deepEqual(issuesOf(PROCESSES.replace('nodes:\n', 'transport: memory\nnodes:\n')), [
+      'scenario.yaml:4:1: transport: the memory transport needs mode: in-process: it joins nodes of one process'
+    ])
+    assert.equal(parseScenario('name: m\nduration: 5s\ntransport: memory\nnodes:\n  count: 3\n').transport, 'memory')
+    assert.equal(parseScenario('name: m\nduration: 5s\nnodes:\n  count: 3\n').transport, 'tcp')
+  })
+
   it('refuses mock agents and runs with node processes', () => {
     const issues = issuesOf(PROCESSES.replace('workload:\n', 'agents:\n  - name: summarize\n    on: all\n    serviceTime: 100ms\nworkload:\n  runs:\n    agent: summarize\n    rate: 1/s\n'))
     assert.deepEqual(issues, [
