@@ -6,7 +6,10 @@
  * nothing. Goals (issue 14): ≤ 40 MB per node, every peer table full within
  * 60 s, knowledge p99 ≤ 2 s at 200 nodes.
  *
- *   node sim-scale.js [--duration D] [SIZES…]     (default 60s; 50 100 200)
+ * The nodes reach each other over libp2p's in-memory transport unless
+ * `--transport tcp` says loopback TCP (the same layers above it).
+ *
+ *   node sim-scale.js [--duration D] [--transport memory|tcp] [SIZES…]     (default 60s, memory; 50 100 200)
  */
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -19,13 +22,13 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const BIN = join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')
 const SCENARIO = join(ROOT, 'scenarios', 'steady-mesh.yaml')
 
-const { values: args, positionals } = parseArgs({ options: { duration: { type: 'string', default: '60s' } }, allowPositionals: true })
+const { values: args, positionals } = parseArgs({ options: { duration: { type: 'string', default: '60s' }, transport: { type: 'string', default: 'memory' } }, allowPositionals: true })
 const sizes = positionals.map(Number).filter(n => n >= 2)
 const reports: SimReport[] = []
 for (const n of sizes.length > 0 ? sizes : [50, 100, 200]) {
   process.stderr.write(`steady-mesh on ${n} nodes for ${args.duration}… `)
   const started = Date.now()
-  const res = spawnSync(process.execPath, [BIN, 'sim', SCENARIO, '--nodes', String(n), '--duration', args.duration, '--json'], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024 })
+  const res = spawnSync(process.execPath, [BIN, 'sim', SCENARIO, '--nodes', String(n), '--duration', args.duration, '--transport', args.transport, '--json'], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024 })
   if (res.stdout.trim() === '') {
     process.stderr.write(`failed (${res.signal ?? res.status})\n${res.stderr.slice(-2000)}\n`)
     process.exitCode = 1
@@ -38,7 +41,7 @@ for (const n of sizes.length > 0 ? sizes : [50, 100, 200]) {
 
 const ms = (v: number | null | undefined): string => v == null ? '–' : fmt(v)
 const ratio = (v: number | null | undefined): string => v == null ? '–' : `${v.toFixed(1)}×`
-table('Steady mesh in one process (production timers; floor: bare gossipsub on the same nodes, same texts, same moment)',
+table(`Steady mesh in one process over the ${args.transport === 'tcp' ? 'loopback TCP' : 'in-memory'} transport (production timers; floor: bare gossipsub on the same nodes, same texts, same moment)`,
   ['nodes', 'tables full s', 'MB/node', 'delivered', 'p50 ms', 'p99 ms', 'floor p50', 'floor p99', 'p50 ×floor', 'p99 ×floor', 'CPU cores', 'loop delay p99 ms'],
   reports.map(r => [
     String(r.nodes),

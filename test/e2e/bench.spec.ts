@@ -106,6 +106,7 @@ describe('simulator scale benchmark (fast version)', () => {
   it('runs the steady mesh at two sizes and prints delivery against the bare gossipsub floor, memory per node and charts', () => {
     const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '6s', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
     assert.equal(res.status, 0, res.stderr)
+    assert.match(res.stdout, /over the in-memory transport/)
     for (const nodes of ['4', '8']) {
       const row = res.stdout.split('\n').find(l => l.startsWith(nodes + ' '))
       assert.ok(row != null, `${nodes} nodes in\n${res.stdout}`)

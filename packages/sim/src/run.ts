@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { memory } from '@libp2p/memory'
-import { generateKey } from '@libp2p/pnet'
+import { generateKey, preSharedKey } from '@libp2p/pnet'
 import { defaultConfig, parseDuration } from '@overmind/config'
 import { OvermindNode, connectionKind } from '@overmind/node'
 import { entryId } from '@overmind/memory'
@@ -12,8 +12,9 @@ import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/p
 import { MemoryDatastore } from 'datastore-core'
 import { mockAgents } from './agents.js'
 import { BareGossipFloor } from './floor.js'
+import { LinkShaper, isLinkFault, shapedProtector, shapesLinks } from './links.js'
 import { runProcesses } from './processes.js'
-import { schedule } from './schedule.js'
+import { random, schedule } from './schedule.js'
 import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
 import { applyRole, linkReport, topologyGater } from './topology.js'
 import { SimWorkload, percentile, workloadFigure } from './workload.js'
@@ -105,6 +106,8 @@ interface SimNode {
 }
 
 const POLL_MS = 250
+/** The stream link jitter and loss draw from, apart from the schedule's */
+const LINK_STREAM = 0x6c696e6b
 /** How long the mesh is given to form before the workload starts regardless */
 const FORMATION_MS = 60_000
 /** Nodes started one by one before the others start in batches */
@@ -135,6 +138,9 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const agents = mockAgents(scenario)
   const floor = scenario.workload.writes?.floor === true ? new BareGossipFloor(now) : undefined
   const workload = new SimWorkload(scenario, plan, { now, indexOf: peer => byPeer.get(peer) })
+  const shaper = new LinkShaper(scenario.network)
+  const shaping = scenario.transport === 'memory' && shapesLinks(scenario)
+  const linkRandom = random(scenario.seed ^ LINK_STREAM)
 
   const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
     const config = defaultConfig()
@@ -156,7 +162,9 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
       agentFunctions: agents.functions,
       libp2p: {
         connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable),
-        ...(scenario.transport === 'memory' ? { transports: [memory(), circuitRelayTransport()] } : {})
+        ...(scenario.transport === 'memory' ? { transports: [memory(), circuitRelayTransport()] } : {}),
+        // below the private network, each write waits for its link's latency, jitter and loss
+        ...(shaping ? { connectionProtector: shapedProtector(preSharedKey({ psk }), peer => shaper.shape(sim.index, byPeer.get(peer ?? ''), now()), linkRandom) } : {})
       }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
@@ -310,6 +318,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
           const sim = nodes[fault.hostile]
           hostile.add(sim.index)
           if (sim.node != null) hostileTimers.push(forge(sim.node, sim.key, forged, () => { report.hostile.published++ }))
+        } else if (isLinkFault(fault)) {
+          shaper.apply(fault, now())
         } else if (fault.kill != null) {
           const sim = nodes[fault.kill]
           const node = sim.node

@@ -79,10 +79,16 @@ const fault = z.strictObject({
   hang: nodeIndex.optional().describe('Pauses the node\'s process (SIGSTOP) for `for`, then resumes it (SIGCONT); mode: processes only'),
   /** Nodes leave (killed) and come back (restarted) at this rate, for `for`, each away for `down` */
   churn: rate.optional().describe('Nodes leave and come back at this rate ("6/m"), for `for`, each away for `down`; which nodes and when come from the seed'),
-  for: duration.optional().describe('How long a hang or a churn lasts, e.g. "4s"'),
+  /** Slows links down: latency, jitter and loss added to the links of `on` (or to `link`) for `for` */
+  latency: duration.optional().describe('Adds this one-way delay to the links of `on` (or to `link`), for `for` (or to the end); transport: memory only'),
+  jitter: duration.optional().describe('Delays each write on those links by up to this much more or less, uniformly'),
+  loss: z.number().min(0).max(0.5).optional().describe('Share of writes on those links lost once and sent again after a retransmission timeout (200 ms), holding up the writes behind them'),
+  on: nodeSet.optional().describe('latency, jitter, loss: every link of these nodes (a group: a list of indexes, or "all", the default)'),
+  link: z.tuple([nodeIndex, nodeIndex]).optional().describe('latency, jitter, loss: only the link between these two nodes'),
+  for: duration.optional().describe('How long a hang, a churn or a slow link lasts, e.g. "4s"'),
   down: duration.optional().describe('churn: how long each node that leaves stays away (default 5s)')
-}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile, f.hang, f.churn].filter(v => v != null).length === 1, {
-  message: 'a fault is one of partition, heal, kill, restart, hostile, hang or churn'
+}).refine(f => [f.partition, f.heal, f.kill, f.restart, f.hostile, f.hang, f.churn, f.latency ?? f.jitter ?? f.loss].filter(v => v != null).length === 1, {
+  message: 'a fault is one of partition, heal, kill, restart, hostile, hang, churn, or latency / jitter / loss on links'
 })
 
 const count = z.number().int()
@@ -125,6 +131,12 @@ export const scenarioSchema = z.strictObject({
     syncInterval: duration.refine(ms => ms >= 100, 'at least 100ms').default(30_000).describe('Anti-entropy interval of every node (a node\'s default is 30s; it also runs on every new connection)')
   }),
   topology: topologySchema.default('full'),
+  /** What every link adds to each write, one way (transport: memory) */
+  network: z.strictObject({
+    latency: duration.default(0).describe('One-way delay of every link, e.g. "20ms"'),
+    jitter: duration.default(0).describe('Each write is delayed by latency plus or minus up to this much, uniformly; writes stay in order'),
+    loss: z.number().min(0).max(0.5).default(0).describe('Share of writes lost once and sent again after a retransmission timeout (200 ms); the writes behind wait, as over TCP')
+  }).default({ latency: 0, jitter: 0, loss: 0 }).describe('Latency, jitter and loss of every link (needs transport: memory, where each end of a link knows the other)'),
   /** Mock agents, hosted as real agents of their nodes */
   agents: z.array(agent).default([]).describe('Mock agents the nodes host: a service time, an output size and a failure rate each'),
   workload: z.strictObject({
@@ -175,6 +187,7 @@ export interface ScenarioOverrides {
   nodes?: number
   duration?: number
   seed?: number
+  transport?: 'tcp' | 'memory'
 }
 
 /**
@@ -203,6 +216,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
   if (overrides.nodes != null) data.nodes = { ...data.nodes, count: overrides.nodes }
   if (overrides.duration != null) data.duration = overrides.duration
   if (overrides.seed != null) data.seed = overrides.seed
+  if (overrides.transport != null) data.transport = overrides.transport
   const located = (path: PropertyKey[], message: string): ConfigIssue => ({ key: keyOf(path), ...position(doc, path, at), message })
   const parsed = scenarioSchema.safeParse(data)
   if (!parsed.success) {
@@ -223,7 +237,17 @@ export function parseScenario (text: string, options: { file?: string, overrides
     if (f.hostile != null) checkIndex(['faults', i, 'hostile'], f.hostile)
     if (f.hang != null) checkIndex(['faults', i, 'hang'], f.hang)
     if (f.hang != null && f.for == null) issues.push(located(['faults', i, 'hang'], 'a hang needs `for`: how long the node stays paused, e.g. for: 4s'))
-    if (f.hang == null && f.churn == null && f.for != null) issues.push(located(['faults', i, 'for'], '`for` is how long a hang or a churn lasts: it goes with hang or churn'))
+    const slow = f.latency != null || f.jitter != null || f.loss != null
+    if (f.hang == null && f.churn == null && !slow && f.for != null) issues.push(located(['faults', i, 'for'], '`for` is how long a hang, a churn or a slow link lasts: it goes with hang, churn, or latency, jitter and loss'))
+    if (!slow && f.on != null) issues.push(located(['faults', i, 'on'], '`on` names the nodes whose links latency, jitter or loss slow down: it goes with them'))
+    if (!slow && f.link != null) issues.push(located(['faults', i, 'link'], '`link` names the link latency, jitter or loss slow down: it goes with them'))
+    if (f.on != null && f.link != null) issues.push(located(['faults', i, 'link'], 'a slow link is on the links of `on` or on one `link`, not both'))
+    if (f.on != null && f.on !== 'all') f.on.forEach((index, j) => { checkIndex(['faults', i, 'on', j], index) })
+    if (f.link != null) {
+      f.link.forEach((index, j) => { checkIndex(['faults', i, 'link', j], index) })
+      if (f.link[0] === f.link[1]) issues.push(located(['faults', i, 'link'], 'a link joins two different nodes'))
+    }
+    if (slow && scenario.transport !== 'memory') issues.push(located(['faults', i, f.latency != null ? 'latency' : f.jitter != null ? 'jitter' : 'loss'], 'a slow link needs transport: memory, where both ends of a link know each other'))
     if (f.churn == null && f.down != null) issues.push(located(['faults', i, 'down'], '`down` is how long a node that churn takes away stays away: it goes with churn'))
     if (f.churn != null) {
       if (f.for == null) issues.push(located(['faults', i, 'churn'], 'a churn needs `for`: how long nodes keep leaving and coming back, e.g. for: 20s'))
@@ -239,6 +263,10 @@ export function parseScenario (text: string, options: { file?: string, overrides
       }))
     }
   })
+  const { network } = scenario
+  if ((network.latency > 0 || network.jitter > 0 || network.loss > 0) && scenario.transport !== 'memory') {
+    issues.push(located(['network'], 'latency, jitter and loss need transport: memory, where both ends of a link know each other'))
+  }
   for (const issue of topologyIssues(scenario.topology, count)) issues.push(located(['topology', ...issue.path], issue.message))
   const from = scenario.workload.writes?.from
   if (Array.isArray(from)) from.forEach((index, i) => { checkIndex(['workload', 'writes', 'from', i], index) })
@@ -307,6 +335,9 @@ function checkWorkload (scenario: Scenario, problem: (path: PropertyKey[], messa
  * gossip (hostile, the floor), and mock agents are functions of its own process
  */
 function checkMode (scenario: Scenario, problem: (path: PropertyKey[], message: string) => void): void {
+  if (scenario.transport === 'memory' && typeof scenario.topology === 'object' && scenario.topology.kind === 'nat-homes') {
+    problem(['transport'], 'nat-homes needs transport: tcp: libp2p dials a circuit relay only through a relay it reaches over IP (or DNS), and homes reach each other only that way')
+  }
   if (scenario.mode === 'in-process') {
     scenario.faults.forEach((f, i) => {
       if (f.hang != null) problem(['faults', i, 'hang'], 'hang needs mode: processes: nodes that share a process cannot be paused alone')

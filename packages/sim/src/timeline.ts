@@ -82,6 +82,15 @@ export function faultLabel (fault: Fault): string {
   if (fault.hostile != null) return `hostile ${fault.hostile}`
   if (fault.hang != null) return `hang ${fault.hang} for ${(fault.for ?? 0) / 1000} s`
   if (fault.churn != null) return `churn ${Math.round(fault.churn * 60 * 10) / 10}/min for ${(fault.for ?? 0) / 1000} s`
+  if (fault.latency != null || fault.jitter != null || fault.loss != null) {
+    const what = [
+      fault.latency != null ? `+${fault.latency} ms` : '',
+      fault.jitter != null ? `±${fault.jitter} ms` : '',
+      fault.loss != null ? `${Math.round(fault.loss * 1000) / 10}% loss` : ''
+    ].filter(part => part !== '').join(' ')
+    const where = fault.link != null ? `link ${fault.link[0]}-${fault.link[1]}` : fault.on == null || fault.on === 'all' ? 'every link' : `links of ${fault.on.join(' ')}`
+    return `${what} on ${where}${fault.for != null ? ` for ${fault.for / 1000} s` : ''}`
+  }
   return 'fault'
 }
 

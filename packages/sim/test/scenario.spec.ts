@@ -51,13 +51,13 @@ describe('scenario files', () => {
       'scenario.yaml:8:5: workload.writes.rate: expected a rate such as "5/s" or "30/m", got "often"'
     ])
     assert.deepEqual(issuesOf(BASE.replace('heal: true', 'heal: true\n    kill: 1')), [
-      'scenario.yaml:12:5: faults[1]: a fault is one of partition, heal, kill, restart, hostile, hang or churn'
+      'scenario.yaml:12:5: faults[1]: a fault is one of partition, heal, kill, restart, hostile, hang, churn, or latency / jitter / loss on links'
     ])
   })
 
   it('applies the flags over the file', () => {
-    const scenario = parseScenario(BASE, { overrides: { nodes: 6, duration: 12_000, seed: 9 } })
-    assert.deepEqual([scenario.nodes.count, scenario.duration, scenario.seed], [6, 12_000, 9])
+    const scenario = parseScenario(BASE, { overrides: { nodes: 6, duration: 12_000, seed: 9, transport: 'memory' } })
+    assert.deepEqual([scenario.nodes.count, scenario.duration, scenario.seed, scenario.transport], [6, 12_000, 9, 'memory'])
   })
 })
 
@@ -103,7 +103,7 @@ describe('modes', () => {
       'scenario.yaml:15:5: faults[2].hang: a hang needs `for`: how long the node stays paused, e.g. for: 4s'
     ])
     assert.deepEqual(issuesOf(PROCESSES.replace('kill: 1', 'kill: 1\n    for: 2s')), [
-      'scenario.yaml:12:5: faults[0].for: `for` is how long a hang or a churn lasts: it goes with hang or churn'
+      'scenario.yaml:12:5: faults[0].for: `for` is how long a hang, a churn or a slow link lasts: it goes with hang, churn, or latency, jitter and loss'
     ])
     assert.deepEqual(issuesOf(PROCESSES.replace('hang: 2', 'hang: 9')), [
       'scenario.yaml:15:5: faults[2].hang: node 9 does not exist: the scenario has 4 nodes, 0 to 3'

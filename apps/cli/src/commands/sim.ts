@@ -1,12 +1,12 @@
 import { constants } from 'node:fs'
 import { access, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { jsonOption, parseDurationArg, parsePositiveInt } from '../options.js'
 import { table } from '../format.js'
 import type { SimReport } from '@overmind/sim'
 
-interface Options { nodes?: number, duration?: number, seed?: number, json?: boolean, schema?: boolean, html?: string }
+interface Options { nodes?: number, duration?: number, seed?: number, transport?: 'tcp' | 'memory', json?: boolean, schema?: boolean, html?: string }
 
 function parseSeed (value: string): number {
   const seed = Number(value)
@@ -30,6 +30,7 @@ export function simCommand (): Command {
     .option('-n, --nodes <count>', 'number of nodes, instead of the file\'s', parsePositiveInt)
     .option('--duration <duration>', 'how long the workload runs, instead of the file\'s (e.g. 30s)', parseDurationArg)
     .option('--seed <seed>', 'seed of the workload and fault schedule, instead of the file\'s', parseSeed)
+    .addOption(new Option('--transport <transport>', 'in-process: how the nodes reach each other, instead of the file\'s').choices(['tcp', 'memory']))
     .option('--html <file>', 'also write the report as one self-contained HTML page with charts (no network needed to view it)')
     .addOption(jsonOption())
     .addHelpText('after', `
@@ -45,7 +46,7 @@ report prints its digest). Exits 1 when an expectation of the scenario's
         return
       }
       if (file == null) command.error('error: missing argument \'scenario\'', { exitCode: 2 })
-      const scenario = await loadScenario(file, { nodes: opts.nodes, duration: opts.duration, seed: opts.seed })
+      const scenario = await loadScenario(file, { nodes: opts.nodes, duration: opts.duration, seed: opts.seed, transport: opts.transport })
       // a report that cannot be written should fail now, not after the run
       if (opts.html != null) {
         const dir = dirname(resolve(opts.html))
