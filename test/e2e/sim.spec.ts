@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { expectationRows, loadScenario, reportRows, schedule } from '@overmind/sim'
+import { expectationRows, loadScenario, netemUnavailable, netnsUnavailable, reportRows, schedule } from '@overmind/sim'
 import { ROOT, overmind, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
+
+const netnsSkip = await netnsUnavailable() ?? false
+if (netnsSkip !== false) process.stderr.write(`# skipping overmind sim in network namespaces: ${netnsSkip}\n`)
 
 const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
 after(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
@@ -186,6 +190,42 @@ describe('overmind sim', () => {
     // writes to and from node 0 while its links were slow took at least their latency
     assert.ok((report.delivery.max ?? 0) >= 400, `max ${report.delivery.max}`)
     assert.deepEqual(report.faultsApplied.map(f => f.fault), ['+400 ms on links of 0 for 3 s'])
+  })
+
+  it('runs node processes in network namespaces: a partition cuts the network, the heal joins it, every write everywhere, nothing left behind', { skip: netnsSkip }, async () => {
+    const res = await overmind(['sim', join(ROOT, 'scenarios', 'netns-partition.yaml'), '--duration', '15s', '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# netns: delivery ${report.delivery.ratio}, p50 ${report.delivery.p50} ms, max ${report.delivery.max} ms; converged ${report.convergence[0]?.ms} ms after the heal\n`)
+    assert.equal(report.mode, 'netns')
+    assert.equal(report.delivery.ratio, 1)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    assert.equal(report.convergence[0]?.fault, 'heal')
+    assert.notEqual(report.convergence[0]?.ms, null)
+    // writes made across the cut waited for the heal, 6 s after it
+    assert.ok((report.delivery.max ?? 0) >= 2_000, `max ${report.delivery.max}`)
+    assert.equal(report.resources.perNode?.length, 5)
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout
+    assert.doesNotMatch(left, /^om[0-9a-z]+(sw|n\d+)\b/m, 'every namespace removed')
+  })
+
+  it('shapes the links of node processes in network namespaces with tc netem, or says why it cannot before it starts a node', { skip: netnsSkip }, async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'netns-slow.yaml')
+    await writeFile(file, 'name: netns-slow\nduration: 6s\nmode: netns\nnodes:\n  count: 3\n  heartbeat: 1s\n  syncInterval: 2s\nnetwork: { latency: 60ms }\nworkload:\n  writes:\n    rate: 4/s\nsettle: 30s\n')
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const noNetem = await netemUnavailable()
+    if (noNetem != null) {
+      assert.equal(res.code, 1)
+      assert.match(res.stderr, /mode: netns cannot add latency, jitter or loss here: tc netem is unavailable/)
+      assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, /^om[0-9a-z]+(sw|n\d+)\b/m)
+      return
+    }
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    assert.equal(report.delivery.ratio, 1)
+    assert.ok((report.delivery.p50 ?? 0) >= 60, `p50 ${report.delivery.p50}`)
   })
 
   it('exits 1 when an expectation fails', async () => {

@@ -23,7 +23,7 @@ export function renderHtml (report: SimReport): string {
   const sections = [
     section('Figures', table(['figure', 'value'], reportRows(report))),
     r.deliveryHistogram != null && r.deliveryHistogram.some(b => b.count > 0) ? section('Delivery latency', histogramChart(r.deliveryHistogram, r.delivery?.p50 ?? null, r.delivery?.p99 ?? null), 'From acknowledgement on the writer to stored on a peer, every delivery.') : '',
-    r.timeline != null && r.timeline.length > 0 ? section('Timeline', timelineCharts(r.timeline, r.faultsApplied ?? [], report), `Sampled once a second while the workload ran; dashed lines are faults. ${report.mode === 'processes' ? 'CPU is the node processes\' together; memory per node is their average; event-loop delay the slowest node\'s.' : 'CPU is the whole process; memory per node is the process\'s divided by the nodes up.'}`) : '',
+    r.timeline != null && r.timeline.length > 0 ? section('Timeline', timelineCharts(r.timeline, r.faultsApplied ?? [], report), `Sampled once a second while the workload ran; dashed lines are faults. ${report.mode !== 'in-process' ? 'CPU is the node processes\' together; memory per node is their average; event-loop delay the slowest node\'s.' : 'CPU is the whole process; memory per node is the process\'s divided by the nodes up.'}`) : '',
     r.convergence != null && r.convergence.length > 0 ? section('Convergence', convergenceChart(r.convergence), 'After each heal or restart: the time until every node up held every write acknowledged before it.') : '',
     r.runs != null && r.runs.requested > 0 ? section('Runs', barChart([{ label: 'succeeded', value: r.runs.succeeded, text: String(r.runs.succeeded) }, ...Object.entries(r.runs.byCause).map(([cause, n]) => ({ label: cause, value: n ?? 0, text: String(n ?? 0) }))], 'bar-convergence'), 'How the runs ended: succeeded, or failed by cause.') : '',
     r.links != null && r.links.direct + r.links.relayed > 0 ? section('Links', linksChart(r.links), 'The links the mesh ended with: pairs of nodes connected directly, or through a circuit relay; a direct link between two homes behind NAT would break the NAT.') : '',
@@ -188,7 +188,7 @@ function timelineCharts (samples: TimelineSample[], faults: AppliedFault[], repo
       { name: 'writes acknowledged / s', points: perSecond(s => s.writes) },
       { name: 'deliveries / s', points: perSecond(s => s.deliveries) }
     ], xMax, faults, false),
-    lineChart(report.mode === 'processes' ? 'CPU of the node processes, cores' : 'CPU of the process, cores', [{ name: 'cores', points: samples.map(s => [at(s), s.cpuCores]) }], xMax, faults, false, 1),
+    lineChart(report.mode !== 'in-process' ? 'CPU of the node processes, cores' : 'CPU of the process, cores', [{ name: 'cores', points: samples.map(s => [at(s), s.cpuCores]) }], xMax, faults, false, 1),
     lineChart('Resident memory per node up, MB', [{ name: 'MB per node', points: samples.map(s => [at(s), s.rssMbPerNode]) }], xMax, faults, false),
     lineChart('Event-loop delay p99, ms', [{ name: 'ms', points: samples.map(s => [at(s), s.eventLoopDelayP99Ms]) }], xMax, faults, false)
   ].join('\n')

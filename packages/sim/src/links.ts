@@ -57,6 +57,21 @@ export class LinkShaper {
     })
   }
 
+  /**
+   * What node `a`'s port adds to each packet each way at `now` (mode: netns
+   * shapes ports, and a link crosses two): half the network's shape, plus
+   * the faults on groups the node is in. A link between a slowed node and
+   * another pays the fault once, a link between two slowed nodes twice.
+   */
+  portShape (a: number, now: number): LinkShape {
+    const { latency, jitter, loss } = this.base
+    let shape = { latency: latency / 2, jitter: jitter / 2, loss: 1 - Math.sqrt(1 - loss) }
+    for (const fault of this.faults) {
+      if (now >= fault.from && now < fault.until && fault.covers(a, -1)) shape = combine(shape, fault.shape)
+    }
+    return shape
+  }
+
   /** The shape of the link between nodes `a` and `b` at `now` */
   shape (a: number, b: number | undefined, now: number): LinkShape {
     if (b == null) return NO_SHAPE

@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { updateConfigFile } from '@overmind/config'
 import { API_STATE_FILE, ApiClient, CONFIG_FILE, openDataDir, openMemoryStore } from '@overmind/node'
+import { LinkShaper, isLinkFault } from './links.js'
+import { NetnsNetwork, netemUnavailable, netnsUnavailable } from './netns.js'
 import { TimelineRecorder, latencyHistogram } from './timeline.js'
 import { linkReport } from './topology.js'
 import { SimWorkload, percentile } from './workload.js'
@@ -14,6 +16,7 @@ import type { Scenario } from './scenario.js'
 import type { Schedule } from './schedule.js'
 import type { NodeResources } from './timeline.js'
 import type { OpenConnection } from './topology.js'
+import type { NetnsNode } from './netns.js'
 import type { RemoteNode } from './workload.js'
 import type { NodeStatus, PeerReport, RpcResponse } from '@overmind/node'
 import type { ChildProcess } from 'node:child_process'
@@ -53,11 +56,16 @@ export class NodeProcess implements RemoteNode {
   hung = false
   stderr = ''
   private exited?: Promise<void>
+  /** mode: netns: the node's namespace and address; otherwise it runs here, on loopback */
+  private readonly net?: NetnsNode
+  private readonly netns?: NetnsNetwork
 
-  constructor (index: number, dataDir: string, cli: string) {
+  constructor (index: number, dataDir: string, cli: string, netns?: NetnsNetwork) {
     this.index = index
     this.dataDir = dataDir
     this.cli = cli
+    this.netns = netns
+    this.net = netns?.nodes[index]
   }
 
   /** Running, and its API answered since its start */
@@ -72,21 +80,26 @@ export class NodeProcess implements RemoteNode {
       throw new Error(`overmind init of node ${this.index} failed: ${err.stderr ?? err.message}`, { cause: err })
     })
     await updateConfigFile(join(this.dataDir, CONFIG_FILE), {
-      listen: ['/ip4/127.0.0.1/tcp/0'],
+      listen: [`/ip4/${this.net?.ip ?? '127.0.0.1'}/tcp/0`],
       'api.port': 0,
       'api.rateLimit': 0,
+      // in its own namespace, the API listens on the switch, where the simulator reaches it (with the token)
+      ...(this.net != null ? { 'api.host': this.net.ip, 'api.insecure': true } : {}),
       'heartbeat.interval': `${scenario.nodes.heartbeat}ms`,
       'discovery.rejoinInterval': '2s',
       'memory.embedder': scenario.nodes.embedder,
       'memory.syncInterval': `${scenario.nodes.syncInterval}ms`,
-      'connections.allow': ['/ip4/127.0.0.0/ipcidr/8'],
+      'connections.allow': [this.net != null ? '/ip4/10.88.0.0/ipcidr/16' : '/ip4/127.0.0.0/ipcidr/8'],
       'log.level': 'warn'
     })
   }
 
   /** Spawns `overmind start` and waits until its API answers with its status */
   async start (bootstrap: string[]): Promise<void> {
-    const child = spawn(process.execPath, [this.cli, 'start', '--data-dir', this.dataDir, '--no-mdns', ...bootstrap.flatMap(b => ['--bootstrap', b])], {
+    const command = [process.execPath, this.cli, 'start', '--data-dir', this.dataDir, '--no-mdns', ...bootstrap.flatMap(b => ['--bootstrap', b])]
+    // `ip netns exec` execs the node in its namespace: the pid is the node's, for signals and /proc
+    const [file, ...args] = this.netns != null ? this.netns.exec(this.index, command) : command
+    const child = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe']
     })
     this.child = child
@@ -291,24 +304,30 @@ class ProcessMeter {
 }
 
 /**
- * Runs a scenario with one `overmind start` process per node on loopback
- * TCP, as operators run nodes: writes, searches and lookups go through each
- * node's local API, faults are signals (kill: SIGKILL, restart: a new
- * process on the same data dir, hang: SIGSTOP then SIGCONT). Every process
- * and the temp dir are removed at the end, on errors and on Ctrl-C.
+ * Runs a scenario with one `overmind start` process per node, as operators
+ * run nodes: on loopback TCP (mode: processes), or each in its own network
+ * namespace on one switch (mode: netns, where partitions cut the network
+ * and tc netem shapes the links). Writes, searches and lookups go through
+ * each node's local API, faults are signals (kill: SIGKILL, restart: a new
+ * process on the same data dir, hang: SIGSTOP then SIGCONT). Every process,
+ * the temp dir and the namespaces are removed at the end, on errors and on
+ * Ctrl-C.
  */
 export async function runProcesses (scenario: Scenario, plan: Schedule, report: SimReport, options: RunScenarioOptions = {}): Promise<SimReport> {
   const cli = options.cli ?? process.argv[1]
-  if (cli == null) throw new Error('mode: processes needs the overmind CLI to start nodes with: pass `cli`, the path of its bin.js')
+  if (cli == null) throw new Error(`mode: ${scenario.mode} needs the overmind CLI to start nodes with: pass \`cli\`, the path of its bin.js`)
   const count = scenario.nodes.count
+  const shaper = new LinkShaper(scenario.network)
+  const network = scenario.mode === 'netns' ? await netnsFor(scenario, shaper) : undefined
   const dir = await mkdtemp(join(tmpdir(), 'overmind-sim-'))
-  const nodes = Array.from({ length: count }, (_, i) => new NodeProcess(i, join(dir, `node-${i}`), cli))
-  // Ctrl-C: no node outlives the simulator, nor does its data; then the signal does what it would have done
+  const nodes = Array.from({ length: count }, (_, i) => new NodeProcess(i, join(dir, `node-${i}`), cli, network))
+  // Ctrl-C: no node outlives the simulator, nor does its data or its network; then the signal does what it would have done
   const interrupted = (signal: NodeJS.Signals): void => {
     process.removeListener('SIGINT', interrupted)
     process.removeListener('SIGTERM', interrupted)
     for (const node of nodes) node.child?.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
+    network?.destroySync()
     process.kill(process.pid, signal)
   }
   process.once('SIGINT', interrupted)
@@ -419,6 +438,23 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
           const node = nodes[fault.hang]
           node.pause()
           resumes.push(setTimeout(() => { node.resume() }, fault.for))
+        } else if (network != null && fault.partition != null) {
+          await network.partition(fault.partition)
+        } else if (network != null && fault.heal === true) {
+          await network.heal()
+          const at = now()
+          convergences.push(converge([...poller.acked.keys()], at).then(ms => {
+            report.convergence.push({ at: Math.round(event.at), fault: 'heal', ms: ms == null ? null : Math.round(ms) })
+          }))
+        } else if (network != null && isLinkFault(fault)) {
+          const at = now()
+          shaper.apply(fault, at)
+          const covered = fault.on == null || fault.on === 'all' ? nodes.map(n => n.index) : fault.on
+          const reshape = async (): Promise<void> => {
+            for (const index of covered) await network.shape(index, shaper.portShape(index, now()))
+          }
+          await reshape()
+          if (fault.for != null) resumes.push(setTimeout(() => { reshape().catch(() => {}) }, fault.for))
         }
       }
       const rest = scenario.duration - (performance.now() - clock)
@@ -480,7 +516,25 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     process.removeListener('SIGTERM', interrupted)
     await Promise.all(nodes.map(async node => { await node.kill() }))
     await rm(dir, { recursive: true, force: true })
+    await network?.destroy()
   }
+}
+
+/**
+ * mode: netns: a network namespace per node on one switch, its links shaped
+ * as the scenario's `network` says
+ *
+ * @throws {Error} when this machine cannot build it, or cannot delay and drop packets and the scenario asks it to
+ */
+async function netnsFor (scenario: Scenario, shaper: LinkShaper): Promise<NetnsNetwork> {
+  const unavailable = await netnsUnavailable()
+  if (unavailable != null) throw new Error(`mode: netns cannot run here: ${unavailable}`)
+  const { latency, jitter, loss } = scenario.network
+  if (latency > 0 || jitter > 0 || loss > 0 || scenario.faults.some(isLinkFault)) {
+    const noNetem = await netemUnavailable()
+    if (noNetem != null) throw new Error(`mode: netns cannot add latency, jitter or loss here: ${noNetem} (this kernel has no sch_netem); partitions, kills, restarts and hangs work without it`)
+  }
+  return await NetnsNetwork.create(`om${(process.pid % 1_000_000).toString(36)}`, scenario.nodes.count, shaper.portShape(0, 0))
 }
 
 /** Each node's event-loop delay, as its status reports it (undefined: down or hung) */

@@ -92,7 +92,7 @@ export interface SimProgress {
 
 export interface RunScenarioOptions {
   onProgress?(progress: SimProgress): void
-  /** mode: processes: the overmind CLI's bin.js, run with this Node to start each node (default: this process's script) */
+  /** mode: processes and netns: the overmind CLI's bin.js, run with this Node to start each node (default: this process's script) */
   cli?: string
 }
 
@@ -216,7 +216,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     expectations: [],
     ok: false
   }
-  if (scenario.mode === 'processes') return judged(await runProcesses(scenario, plan, report, options), scenario)
+  if (scenario.mode !== 'in-process') return judged(await runProcesses(scenario, plan, report, options), scenario)
 
   /** Resolves with the ms until every node up holds every id, or null after `settle` */
   const converge = async (ids: string[], from: number): Promise<number | null> => {

@@ -75,8 +75,8 @@ const fault = z.strictObject({
   restart: nodeIndex.optional(),
   /** From then on, the node publishes forged entries (bad signatures) on the knowledge topic, 5 a second */
   hostile: nodeIndex.optional(),
-  /** Pauses a node's process (SIGSTOP) for `for`, then resumes it (SIGCONT): mode processes only */
-  hang: nodeIndex.optional().describe('Pauses the node\'s process (SIGSTOP) for `for`, then resumes it (SIGCONT); mode: processes only'),
+  /** Pauses a node's process (SIGSTOP) for `for`, then resumes it (SIGCONT): mode processes or netns */
+  hang: nodeIndex.optional().describe('Pauses the node\'s process (SIGSTOP) for `for`, then resumes it (SIGCONT); mode: processes or netns'),
   /** Nodes leave (killed) and come back (restarted) at this rate, for `for`, each away for `down` */
   churn: rate.optional().describe('Nodes leave and come back at this rate ("6/m"), for `for`, each away for `down`; which nodes and when come from the seed'),
   /** Slows links down: latency, jitter and loss added to the links of `on` (or to `link`) for `for` */
@@ -121,7 +121,7 @@ export const scenarioSchema = z.strictObject({
   /** Seed of every random choice: the same seed gives the same workload and faults */
   seed: z.number().int().nonnegative().default(1).describe('Seed of every random choice: the same seed gives the same workload and faults'),
   duration: duration.describe('How long the workload runs, e.g. "30s"'),
-  mode: z.enum(['in-process', 'processes']).default('in-process').describe('in-process: every node in the simulator\'s process (the default; scales to hundreds); processes: one `overmind start` process per node, driven through its local API'),
+  mode: z.enum(['in-process', 'processes', 'netns']).default('in-process').describe('in-process: every node in the simulator\'s process (the default; scales to hundreds); processes: one `overmind start` process per node, driven through its local API; netns: the same, each process in its own Linux network namespace on one switch (root; partitions, and latency and loss with tc netem)'),
   transport: z.enum(['tcp', 'memory']).default('tcp').describe('in-process: how the nodes reach each other: loopback TCP (the default, as nodes run), or libp2p\'s in-memory transport (no sockets: lighter, for the largest meshes); the noise, private-network and yamux layers are the same'),
   nodes: z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
@@ -247,7 +247,8 @@ export function parseScenario (text: string, options: { file?: string, overrides
       f.link.forEach((index, j) => { checkIndex(['faults', i, 'link', j], index) })
       if (f.link[0] === f.link[1]) issues.push(located(['faults', i, 'link'], 'a link joins two different nodes'))
     }
-    if (slow && scenario.transport !== 'memory') issues.push(located(['faults', i, f.latency != null ? 'latency' : f.jitter != null ? 'jitter' : 'loss'], 'a slow link needs transport: memory, where both ends of a link know each other'))
+    if (slow && scenario.transport !== 'memory' && scenario.mode !== 'netns') issues.push(located(['faults', i, f.latency != null ? 'latency' : f.jitter != null ? 'jitter' : 'loss'], 'a slow link needs transport: memory, where both ends of a link know each other, or mode: netns'))
+    if (slow && scenario.mode === 'netns' && f.link != null) issues.push(located(['faults', i, 'link'], 'mode: netns slows the links of nodes (`on`), not one link: it shapes each node\'s port'))
     if (f.churn == null && f.down != null) issues.push(located(['faults', i, 'down'], '`down` is how long a node that churn takes away stays away: it goes with churn'))
     if (f.churn != null) {
       if (f.for == null) issues.push(located(['faults', i, 'churn'], 'a churn needs `for`: how long nodes keep leaving and coming back, e.g. for: 20s'))
@@ -264,8 +265,8 @@ export function parseScenario (text: string, options: { file?: string, overrides
     }
   })
   const { network } = scenario
-  if ((network.latency > 0 || network.jitter > 0 || network.loss > 0) && scenario.transport !== 'memory') {
-    issues.push(located(['network'], 'latency, jitter and loss need transport: memory, where both ends of a link know each other'))
+  if ((network.latency > 0 || network.jitter > 0 || network.loss > 0) && scenario.transport !== 'memory' && scenario.mode !== 'netns') {
+    issues.push(located(['network'], 'latency, jitter and loss need transport: memory, where both ends of a link know each other, or mode: netns'))
   }
   for (const issue of topologyIssues(scenario.topology, count)) issues.push(located(['topology', ...issue.path], issue.message))
   const from = scenario.workload.writes?.from
@@ -340,18 +341,23 @@ function checkMode (scenario: Scenario, problem: (path: PropertyKey[], message: 
   }
   if (scenario.mode === 'in-process') {
     scenario.faults.forEach((f, i) => {
-      if (f.hang != null) problem(['faults', i, 'hang'], 'hang needs mode: processes: nodes that share a process cannot be paused alone')
+      if (f.hang != null) problem(['faults', i, 'hang'], 'hang needs mode: processes or netns: nodes that share a process cannot be paused alone')
     })
     return
   }
   if (scenario.transport === 'memory') problem(['transport'], 'the memory transport needs mode: in-process: it joins nodes of one process')
-  const why = 'mode: processes cannot do it: on loopback there is no way to cut processes apart without a network lab'
+  const mode = `mode: ${scenario.mode}`
+  if (scenario.mode === 'processes') {
+    const why = 'mode: processes cannot do it: on loopback there is no way to cut processes apart without a network lab'
+    scenario.faults.forEach((f, i) => {
+      if (f.partition != null) problem(['faults', i, 'partition'], `a partition needs mode: in-process or netns (${why})`)
+      if (f.heal === true) problem(['faults', i, 'heal'], 'heal ends a partition, and partitions need mode: in-process or netns')
+    })
+  }
   scenario.faults.forEach((f, i) => {
-    if (f.partition != null) problem(['faults', i, 'partition'], `a partition needs mode: in-process (${why})`)
-    if (f.heal === true) problem(['faults', i, 'heal'], 'heal ends a partition, and partitions need mode: in-process')
     if (f.hostile != null) problem(['faults', i, 'hostile'], 'hostile needs mode: in-process: a forging member is the simulator\'s own node with its validator removed')
   })
-  if (scenario.topology !== 'full') problem(['topology'], `a topology other than full needs mode: in-process (${why})`)
+  if (scenario.topology !== 'full') problem(['topology'], `a topology other than full needs mode: in-process (${mode} has no connection gater inside its nodes)`)
   if (scenario.agents.length > 0) problem(['agents'], 'mock agents need mode: in-process: they are functions of the simulator\'s process')
   if (scenario.workload.runs != null) problem(['workload', 'runs'], 'runs need mock agents, and mock agents need mode: in-process')
   if (scenario.workload.writes?.floor === true) problem(['workload', 'writes', 'floor'], 'the floor needs mode: in-process: it publishes on a bare topic of the simulator\'s own nodes')

@@ -61,6 +61,24 @@ describe('scenario files', () => {
   })
 })
 
+const NETNS = `name: netns
+duration: 12s
+mode: netns
+nodes:
+  count: 4
+network:
+  latency: 40ms
+  loss: 0.01
+workload:
+  writes:
+    rate: 5/s
+faults:
+  - { at: 3s, partition: [[0, 1], [2, 3]] }
+  - { at: 6s, heal: true }
+  - { at: 7s, hang: 2, for: 1s }
+  - { at: 9s, latency: 200ms, on: [0, 1], for: 2s }
+`
+
 const PROCESSES = `name: processes
 duration: 12s
 mode: processes
@@ -90,11 +108,11 @@ describe('modes', () => {
 
   it('refuses a hang in-process, where nodes share one process, naming the key', () => {
     assert.deepEqual(issuesOf(PROCESSES.replace('mode: processes', 'mode: in-process')), [
-      'scenario.yaml:15:5: faults[2].hang: hang needs mode: processes: nodes that share a process cannot be paused alone'
+      'scenario.yaml:15:5: faults[2].hang: hang needs mode: processes or netns: nodes that share a process cannot be paused alone'
     ])
     // in-process is the default
     assert.deepEqual(issuesOf(PROCESSES.replace('mode: processes\n', '')), [
-      'scenario.yaml:14:5: faults[2].hang: hang needs mode: processes: nodes that share a process cannot be paused alone'
+      'scenario.yaml:14:5: faults[2].hang: hang needs mode: processes or netns: nodes that share a process cannot be paused alone'
     ])
   })
 
@@ -122,7 +140,27 @@ describe('modes', () => {
       'scenario.yaml:4:1: topology',
       'scenario.yaml:10:5: workload.writes.floor'
     ])
-    assert.match(issues[0], /a partition needs mode: in-process \(mode: processes cannot do it: on loopback there is no way to cut processes apart/)
+    assert.match(issues[0], /a partition needs mode: in-process or netns \(mode: processes cannot do it: on loopback there is no way to cut processes apart/)
+  })
+
+  it('reads a scenario of node processes in network namespaces, with partitions, hangs and slow links of groups', () => {
+    const scenario = parseScenario(NETNS)
+    assert.equal(scenario.mode, 'netns')
+    assert.deepEqual(scenario.network, { latency: 40, jitter: 0, loss: 0.01 })
+    assert.deepEqual(scenario.faults.map(f => Object.keys(f).filter(k => k !== 'at').sort().join('+')), ['partition', 'heal', 'for+hang', 'for+latency+on'])
+  })
+
+  it('refuses in network namespaces what needs the in-process mesh, and a slow single link, naming each key', () => {
+    const issues = issuesOf(NETNS
+      .replace('nodes:\n', 'transport: memory\ntopology: ring\nnodes:\n')
+      .replace('  - { at: 9s, latency: 200ms, on: [0, 1], for: 2s }', '  - { at: 9s, latency: 200ms, link: [0, 1] }\n  - { at: 10s, hostile: 2 }'))
+    assert.deepEqual(issues.map(line => line.split(': ').slice(0, 2).join(': ')), [
+      'scenario.yaml:18:31: faults[3].link',
+      'scenario.yaml:4:1: transport',
+      'scenario.yaml:19:16: faults[4].hostile',
+      'scenario.yaml:5:1: topology'
+    ])
+    assert.match(issues[0], /mode: netns slows the links of nodes \(`on`\), not one link/)
   })
 
   it('refuses the in-memory transport with node processes, naming the key', () => {

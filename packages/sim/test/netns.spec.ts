@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { execFile, spawn } from 'node:child_process'
+import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { NetnsNetwork, netemUnavailable, netnsUnavailable } from '../src/netns.js'
+
+const run = promisify(execFile)
+const skip = await netnsUnavailable() ?? false
+if (skip !== false) process.stderr.write(`# skipping the netns network: ${skip}\n`)
+const noNetem = skip !== false ? skip : await netemUnavailable() ?? false
+if (skip === false && noNetem !== false) process.stderr.write(`# skipping latency in the netns network: ${noNetem}\n`)
+const LATENCY = noNetem === false ? 20 : 0
+
+/** Connects from `from` to `to`:7001, sends a byte and waits for its echo: the ms it took, or the error code */
+async function echo (network: NetnsNetwork, from: number | 'here', to: string): Promise<number | string> {
+  const script = `const net=require('net');const t=performance.now();const s=net.connect(7001,'${to}',()=>s.write('x'));` +
+    "s.on('data',()=>{console.log(Math.round(performance.now()-t));process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)});setTimeout(()=>{console.log('TIMEOUT');process.exit(0)},5000)"
+  const [cmd, ...args] = from === 'here' ? [process.execPath, '-e', script] : network.exec(from, [process.execPath, '-e', script])
+  const { stdout } = await run(cmd, args)
+  const out = stdout.trim()
+  return /^\d+$/.test(out) ? Number(out) : out
+}
+
+describe('netns network', { skip }, () => {
+  let network: NetnsNetwork
+  let server: ReturnType<typeof spawn>
+
+  before(async () => {
+    network = await NetnsNetwork.create(`omt${process.pid % 1000}`, 3, { latency: LATENCY, jitter: 0, loss: 0 })
+    const [cmd, ...args] = network.exec(1, [process.execPath, '-e', `require('net').createServer(s=>s.pipe(s)).listen(7001,'${network.nodes[1].ip}',()=>console.log('up'))`])
+    server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.once('data', () => { resolve() })
+      server.once('exit', code => { reject(new Error(`echo server exited with ${code}`)) })
+    })
+  })
+
+  after(async () => {
+    server?.kill()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    await network?.destroy()
+  })
+
+  it('gives every node a namespace and an address on one switch, and the simulator a port of its own to reach them', async () => {
+    assert.deepEqual(network.nodes.map(n => n.ip), ['10.88.0.1', '10.88.0.2', '10.88.0.3'])
+    for (const node of [0, 2] as const) assert.equal(typeof await echo(network, node, network.nodes[1].ip), 'number')
+    const ms = await echo(network, 'here', network.nodes[1].ip)
+    assert.equal(typeof ms, 'number', String(ms))
+  })
+
+  it('delays every link by its latency', { skip: noNetem }, async () => {
+    // the handshake and the echo each cross node 1's port both ways, 20 ms each time
+    const ms = await echo(network, 'here', network.nodes[1].ip)
+    assert.ok(typeof ms === 'number' && ms >= 75, `${ms} ms`)
+  })
+
+  it('cuts the groups of a partition apart, and heals', async () => {
+    await network.partition([[0], [1, 2]])
+    assert.equal(typeof await echo(network, 2, network.nodes[1].ip), 'number')
+    assert.match(String(await echo(network, 0, network.nodes[1].ip)), /^(EACCES|EHOSTUNREACH|ENETUNREACH)$/)
+    await network.heal()
+    assert.equal(typeof await echo(network, 0, network.nodes[1].ip), 'number')
+  })
+
+  it('reshapes a node\'s links while it runs', { skip: noNetem }, async () => {
+    await network.shape(1, { latency: 200, jitter: 0, loss: 0 })
+    const slow = await echo(network, 'here', network.nodes[1].ip)
+    assert.ok(typeof slow === 'number' && slow >= 790, `${slow} ms`)
+    await network.shape(1, { latency: 0, jitter: 0, loss: 0 })
+    const fast = await echo(network, 'here', network.nodes[1].ip)
+    assert.ok(typeof fast === 'number' && fast < 400, `${fast} ms`)
+  })
+
+  it('refuses a second network of the same prefix, and leaves the first as it was', async () => {
+    await assert.rejects(NetnsNetwork.create(network.prefix, 2, { latency: 0, jitter: 0, loss: 0 }), /exists already/)
+    assert.equal(typeof await echo(network, 'here', network.nodes[1].ip), 'number')
+  })
+})
