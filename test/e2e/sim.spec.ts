@@ -192,6 +192,21 @@ describe('overmind sim', () => {
     assert.deepEqual(report.faultsApplied.map(f => f.fault), ['+400 ms on links of 0 for 3 s'])
   })
 
+  it('paces each node\'s writes at its bandwidth over the in-memory transport, and loses nothing', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'narrow.yaml')
+    await writeFile(file, 'name: narrow\nduration: 6s\ntransport: memory\nnodes:\n  count: 3\n  heartbeat: 1s\n  syncInterval: 2s\nnetwork: { bandwidth: 200kbit }\nworkload:\n  writes:\n    rate: 2/s\n    size: 4000\nsettle: 30s\n')
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# 200 kbit/s uplinks: delivery ${report.delivery.ratio}, p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms\n`)
+    assert.equal(report.delivery.ratio, 1)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    // a write of 4,000 bytes is over 32 kbit: 160 ms on a 200 kbit/s uplink before its first hop
+    assert.ok((report.delivery.p50 ?? 0) >= 150, `p50 ${report.delivery.p50}`)
+  })
+
   it('runs node processes in network namespaces: a partition cuts the network, the heal joins it, every write everywhere, nothing left behind', { skip: netnsSkip }, async () => {
     const res = await overmind(['sim', join(ROOT, 'scenarios', 'netns-partition.yaml'), '--duration', '15s', '--json'], { timeout: 240_000 })
     assert.equal(res.code, 0, res.stderr + res.stdout)

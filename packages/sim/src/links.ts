@@ -1,6 +1,6 @@
 import { AbstractMultiaddrConnection } from '@libp2p/utils'
 import type { Fault, Scenario } from './scenario.js'
-import type { AbortOptions, ComponentLogger, ConnectionProtector, MessageStream, MultiaddrConnection } from '@libp2p/interface'
+import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnection } from '@libp2p/interface'
 import type { SendResult } from '@libp2p/utils'
 
 /** What a link adds to every write that crosses it, one way */
@@ -85,8 +85,27 @@ export class LinkShaper {
 
 /** Whether a scenario shapes any link, ever: without, connections are left as they are */
 export function shapesLinks (scenario: Scenario): boolean {
-  const { latency, jitter, loss } = scenario.network
-  return latency > 0 || jitter > 0 || loss > 0 || scenario.faults.some(isLinkFault)
+  const { latency, jitter, loss, bandwidth } = scenario.network
+  return latency > 0 || jitter > 0 || loss > 0 || bandwidth > 0 || scenario.faults.some(isLinkFault)
+}
+
+/**
+ * A node's uplink: the writes of all its connections leave one after the
+ * other at `bitsPerSecond`, each once the ones before it are sent
+ */
+export class Uplink {
+  private readonly bitsPerSecond: number
+  private free = 0
+
+  constructor (bitsPerSecond: number) {
+    this.bitsPerSecond = bitsPerSecond
+  }
+
+  /** When a write of `bytes` made at `now` has left (ms, as performance.now()) */
+  send (bytes: number, now: number): number {
+    this.free = Math.max(now, this.free) + bytes * 8_000 / this.bitsPerSecond
+    return this.free
+  }
 }
 
 /** A fault that shapes links: latency, jitter or loss */
@@ -98,7 +117,8 @@ interface ShapedInit {
   maConn: MultiaddrConnection
   shape(): LinkShape
   random(): number
-  logger?: ComponentLogger
+  /** The node's uplink, shared by its connections, when its bandwidth is limited */
+  uplink?: Uplink
 }
 
 /**
@@ -110,6 +130,7 @@ class ShapedConnection extends AbstractMultiaddrConnection {
   private readonly maConn: MultiaddrConnection
   private readonly shapeNow: () => LinkShape
   private readonly random: () => number
+  private readonly uplink?: Uplink
   private readonly queue: Array<{ due: number, data: Uint8Array }> = []
   private lastDue = 0
   private timer?: ReturnType<typeof setTimeout>
@@ -120,6 +141,7 @@ class ShapedConnection extends AbstractMultiaddrConnection {
     this.maConn = init.maConn
     this.shapeNow = init.shape
     this.random = init.random
+    this.uplink = init.uplink
     this.maConn.addEventListener('message', (evt) => {
       this.onData(evt.data)
     })
@@ -140,13 +162,16 @@ class ShapedConnection extends AbstractMultiaddrConnection {
   sendData (data: Parameters<AbstractMultiaddrConnection['sendData']>[0]): SendResult {
     const bytes = data.subarray()
     const { latency, jitter, loss } = this.shapeNow()
-    if (latency === 0 && jitter === 0 && loss === 0 && this.queue.length === 0) {
+    if (latency === 0 && jitter === 0 && loss === 0 && this.uplink == null && this.queue.length === 0) {
       return { sentBytes: bytes.byteLength, canSendMore: this.maConn.send(bytes) }
     }
     let delay = latency + (jitter > 0 ? (this.random() * 2 - 1) * jitter : 0)
     // lost once: sent again after the retransmission timeout, one more trip
     if (loss > 0 && this.random() < loss) delay += RETRANSMIT_MS + latency
-    const due = Math.max(performance.now() + Math.max(0, delay), this.lastDue)
+    const now = performance.now()
+    // through a limited uplink, a write starts its trip once it has been sent
+    const sent = this.uplink?.send(bytes.byteLength, now) ?? now
+    const due = Math.max(sent + Math.max(0, delay), this.lastDue)
     this.lastDue = due
     this.queue.push({ due, data: bytes })
     this.arm()
@@ -203,24 +228,28 @@ class ShapedConnection extends AbstractMultiaddrConnection {
 /**
  * Wraps a node's connection protector (its private network) so that every
  * connection is shaped below it: each write waits for its link's latency,
- * jitter and loss, as `shape(remote peer)` says when it is written. The
+ * jitter and loss, as `shape(remote peer)` says when it is written, and
+ * with a `bandwidth` (bits per second), for the node's earlier writes on
+ * any of its connections to be sent. The
  * remote peer is read from the connection's address, which the in-memory
  * transport gives both ends.
  */
 export function shapedProtector (
   protector: (components: any) => ConnectionProtector,
   shape: (remotePeer: string | undefined) => LinkShape,
-  random: () => number
+  random: () => number,
+  bandwidth = 0
 ): (components: any) => ConnectionProtector {
   return (components) => {
     const inner = protector(components)
+    const uplink = bandwidth > 0 ? new Uplink(bandwidth) : undefined
     return {
       async protect (connection: MessageStream, options?: AbortOptions): Promise<MessageStream> {
         const maConn = connection as MultiaddrConnection
         // a relayed connection crosses two links that are shaped already
         if (maConn.remoteAddr == null || maConn.remoteAddr.toString().includes('/p2p-circuit')) return await inner.protect(connection, options)
         const remote = maConn.remoteAddr.getComponents().findLast(c => c.name === 'p2p')?.value
-        const shaped = new ShapedConnection({ maConn, shape: () => shape(remote), random })
+        const shaped = new ShapedConnection({ maConn, shape: () => shape(remote), random, uplink })
         return await inner.protect(shaped, options)
       }
     }

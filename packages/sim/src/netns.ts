@@ -40,9 +40,12 @@ export class NetnsNetwork {
   private readonly switchNs: string
   /** Routes a partition added, by node, to remove on heal */
   private prohibited: string[][] = []
+  /** What each node's port carries each way, bits per second (0: no limit) */
+  private readonly bandwidth: number
 
-  private constructor (prefix: string, count: number) {
+  private constructor (prefix: string, count: number, bandwidth: number) {
     this.prefix = prefix
+    this.bandwidth = bandwidth
     this.switchNs = `${prefix}sw`
     this.nodes = Array.from({ length: count }, (_, i) => ({ ns: `${prefix}n${i}`, ip: nodeIp(i) }))
     this.control = { dev: `${prefix}ctl`, ip: CONTROL_IP }
@@ -50,14 +53,15 @@ export class NetnsNetwork {
 
   /**
    * Builds the network: the switch, the simulator's port and `count` node
-   * namespaces, every node's port shaped as `shape` says
+   * namespaces, every node's port shaped as `shape` says and carrying at
+   * most `bandwidth` bits per second each way (0: no limit)
    *
    * @throws {Error} when a namespace of this prefix exists already, or a command fails (the part built is removed)
    */
-  static async create (prefix: string, count: number, shape: LinkShape): Promise<NetnsNetwork> {
+  static async create (prefix: string, count: number, shape: LinkShape, bandwidth = 0): Promise<NetnsNetwork> {
     if (!PREFIX.test(prefix)) throw new Error(`a network prefix is 1 to 8 lower-case letters and digits, not ${JSON.stringify(prefix)}`)
     if (count < 1 || count > 65_000) throw new Error(`a netns network has 1 to 65000 nodes, not ${count}`)
-    const network = new NetnsNetwork(prefix, count)
+    const network = new NetnsNetwork(prefix, count, bandwidth)
     const existing = await namespaces()
     const clash = [network.switchNs, ...network.nodes.map(n => n.ns)].find(ns => existing.has(ns))
     if (clash != null) throw new Error(`the network namespace ${clash} exists already: another simulation runs, or one was interrupted (ip netns del ${clash})`)
@@ -76,7 +80,7 @@ export class NetnsNetwork {
       await ip('link', 'set', network.control.dev, 'up')
       for (const [i, node] of network.nodes.entries()) {
         await network.attach(node, `v${i}`)
-        await network.shape(i, shape)
+        if (bandwidth > 0 || shape.latency > 0 || shape.jitter > 0 || shape.loss > 0) await network.shape(i, shape)
       }
       network.prohibited = network.nodes.map(() => [])
       return network
@@ -102,8 +106,8 @@ export class NetnsNetwork {
    * both their ports: a link pays the shapes of its two ends.
    */
   async shape (index: number, shape: LinkShape): Promise<void> {
-    await netem(this.nodes[index].ns, 'eth0', shape)
-    await netem(this.switchNs, `v${index}`, shape)
+    await qdisc(this.nodes[index].ns, 'eth0', shape, this.bandwidth)
+    await qdisc(this.switchNs, `v${index}`, shape, this.bandwidth)
   }
 
   /** Groups of node indexes that reach each other and nobody else; nodes in no group are cut off from all */
@@ -197,17 +201,33 @@ function nodeIp (index: number): string {
   return `${NET}.${n >> 8}.${n & 255}`
 }
 
-async function netem (ns: string, dev: string, shape: LinkShape): Promise<void> {
-  if (shape.latency === 0 && shape.jitter === 0 && shape.loss === 0) {
-    await run('tc', ['-n', ns, 'qdisc', 'del', 'dev', dev, 'root']).catch(() => {})
+/**
+ * The queueing of a port: netem for latency, jitter and loss, tbf for
+ * bandwidth (under netem when there are both), nothing when neither
+ */
+async function qdisc (ns: string, dev: string, shape: LinkShape, bandwidth: number): Promise<void> {
+  const tc = async (...args: string[]): Promise<void> => {
+    try {
+      await run('tc', ['-n', ns, 'qdisc', ...args])
+    } catch (err: any) {
+      throw new Error(`tc -n ${ns} qdisc ${args.join(' ')} failed: ${String(err.stderr ?? err.message).trim()}`, { cause: err })
+    }
+  }
+  // a queue of up to 2 s at the rate, and bursts of 10 ms (at least a full frame)
+  const tbf = ['tbf', 'rate', `${Math.round(bandwidth)}bit`, 'burst', String(Math.max(1_600, Math.round(bandwidth / 8 / 100))), 'latency', '2s']
+  const shaped = shape.latency > 0 || shape.jitter > 0 || shape.loss > 0
+  if (!shaped) {
+    if (bandwidth > 0) await tc('replace', 'dev', dev, 'root', ...tbf)
+    else await run('tc', ['-n', ns, 'qdisc', 'del', 'dev', dev, 'root']).catch(() => {})
     return
   }
-  const args = ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', 'netem', 'delay', `${shape.latency}ms`]
-  if (shape.jitter > 0) args.push(`${shape.jitter}ms`)
-  if (shape.loss > 0) args.push('loss', `${(shape.loss * 100).toFixed(3)}%`)
+  const netem = ['netem', 'delay', `${shape.latency}ms`]
+  if (shape.jitter > 0) netem.push(`${shape.jitter}ms`)
+  if (shape.loss > 0) netem.push('loss', `${(shape.loss * 100).toFixed(3)}%`)
   // netem's default queue (1000 packets) drops bursts of a busy node: a longer one only delays them
-  args.push('limit', '100000')
-  await run('tc', args)
+  netem.push('limit', '100000')
+  await tc('replace', 'dev', dev, 'root', 'handle', '1:', ...netem)
+  if (bandwidth > 0) await tc('replace', 'dev', dev, 'parent', '1:1', 'handle', '10:', ...tbf)
 }
 
 async function ip (...args: string[]): Promise<void> {

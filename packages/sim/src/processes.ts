@@ -534,7 +534,7 @@ async function netnsFor (scenario: Scenario, shaper: LinkShaper): Promise<NetnsN
     const noNetem = await netemUnavailable()
     if (noNetem != null) throw new Error(`mode: netns cannot add latency, jitter or loss here: ${noNetem} (this kernel has no sch_netem); partitions, kills, restarts and hangs work without it`)
   }
-  return await NetnsNetwork.create(`om${(process.pid % 1_000_000).toString(36)}`, scenario.nodes.count, shaper.portShape(0, 0))
+  return await NetnsNetwork.create(`om${(process.pid % 1_000_000).toString(36)}`, scenario.nodes.count, shaper.portShape(0, 0), scenario.network.bandwidth)
 }
 
 /** Each node's event-loop delay, as its status reports it (undefined: down or hung) */

@@ -164,7 +164,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
         connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable),
         ...(scenario.transport === 'memory' ? { transports: [memory(), circuitRelayTransport()] } : {}),
         // below the private network, each write waits for its link's latency, jitter and loss
-        ...(shaping ? { connectionProtector: shapedProtector(preSharedKey({ psk }), peer => shaper.shape(sim.index, byPeer.get(peer ?? ''), now()), linkRandom) } : {})
+        ...(shaping ? { connectionProtector: shapedProtector(preSharedKey({ psk }), peer => shaper.shape(sim.index, byPeer.get(peer ?? ''), now()), linkRandom, scenario.network.bandwidth) } : {})
       }
     })
     node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {

@@ -27,6 +27,17 @@ const rate = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return Number(match[1]) / ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[match[2]]
 })
 
+/** "10mbit", "512kbit", "1gbit" (tc's units) or a number of bits per second */
+const bandwidth = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number' && value >= 0) return value
+  const match = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit)$/i.exec(String(value).trim())
+  if (match == null) {
+    ctx.addIssue({ code: 'custom', message: `expected a bandwidth such as "10mbit", "512kbit" or "1gbit", got ${JSON.stringify(value)}` })
+    return z.NEVER
+  }
+  return Number(match[1]) * ({ bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9 } as Record<string, number>)[match[2].toLowerCase()]
+})
+
 const nodeIndex = z.number().int().nonnegative()
 
 /** Node indexes, or every node */
@@ -135,8 +146,9 @@ export const scenarioSchema = z.strictObject({
   network: z.strictObject({
     latency: duration.default(0).describe('One-way delay of every link, e.g. "20ms"'),
     jitter: duration.default(0).describe('Each write is delayed by latency plus or minus up to this much, uniformly; writes stay in order'),
-    loss: z.number().min(0).max(0.5).default(0).describe('Share of writes lost once and sent again after a retransmission timeout (200 ms); the writes behind wait, as over TCP')
-  }).default({ latency: 0, jitter: 0, loss: 0 }).describe('Latency, jitter and loss of every link (needs transport: memory, where each end of a link knows the other)'),
+    loss: z.number().min(0).max(0.5).default(0).describe('Share of writes lost once and sent again after a retransmission timeout (200 ms); the writes behind wait, as over TCP'),
+    bandwidth: bandwidth.default(0).describe('What each node can send, e.g. "10mbit" (0: no limit); transport: memory paces a node\'s writes over all its links, mode: netns limits its port both ways (tc tbf)')
+  }).default({ latency: 0, jitter: 0, loss: 0, bandwidth: 0 }).describe('Latency, jitter and loss of every link (needs transport: memory, where each end of a link knows the other)'),
   /** Mock agents, hosted as real agents of their nodes */
   agents: z.array(agent).default([]).describe('Mock agents the nodes host: a service time, an output size and a failure rate each'),
   workload: z.strictObject({
@@ -265,8 +277,8 @@ export function parseScenario (text: string, options: { file?: string, overrides
     }
   })
   const { network } = scenario
-  if ((network.latency > 0 || network.jitter > 0 || network.loss > 0) && scenario.transport !== 'memory' && scenario.mode !== 'netns') {
-    issues.push(located(['network'], 'latency, jitter and loss need transport: memory, where both ends of a link know each other, or mode: netns'))
+  if ((network.latency > 0 || network.jitter > 0 || network.loss > 0 || network.bandwidth > 0) && scenario.transport !== 'memory' && scenario.mode !== 'netns') {
+    issues.push(located(['network'], 'latency, jitter, loss and bandwidth need transport: memory, where both ends of a link know each other, or mode: netns'))
   }
   for (const issue of topologyIssues(scenario.topology, count)) issues.push(located(['topology', ...issue.path], issue.message))
   const from = scenario.workload.writes?.from

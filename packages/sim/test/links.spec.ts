@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LinkShaper, NO_SHAPE, RETRANSMIT_MS, combine, isLinkFault, shapesLinks } from '../src/links.js'
+import { LinkShaper, NO_SHAPE, RETRANSMIT_MS, Uplink, combine, isLinkFault, shapesLinks } from '../src/links.js'
 import { parseScenario } from '../src/scenario.js'
 import { faultLabel } from '../src/timeline.js'
 import { issuesOf } from './issues.js'
@@ -55,6 +55,24 @@ describe('link shapes', () => {
     assert.ok(RETRANSMIT_MS >= 200)
   })
 
+  it('send a node\'s writes through its uplink one after the other, at its bandwidth', () => {
+    const uplink = new Uplink(8_000)
+    // 1,000 bytes at 8 kbit/s: a second on the wire
+    assert.equal(uplink.send(1_000, 0), 1_000)
+    // a write made while the first is sent waits for it
+    assert.equal(uplink.send(500, 200), 1_500)
+    // an idle uplink starts at once
+    assert.equal(uplink.send(100, 5_000), 5_100)
+  })
+
+  it('read bandwidths in tc\'s units, and refuse others with the key', () => {
+    const at = (bandwidth: string): number => parseScenario(`name: b\nduration: 5s\ntransport: memory\nnodes:\n  count: 2\nnetwork: { bandwidth: ${bandwidth} }\n`).network.bandwidth
+    assert.deepEqual(['10mbit', '512kbit', '1gbit', '1.5mbit', '64000'].map(at), [10e6, 512e3, 1e9, 1.5e6, 64_000])
+    assert.match(issuesOf('name: b\nduration: 5s\ntransport: memory\nnodes:\n  count: 2\nnetwork: { bandwidth: 10MB/s }\n')[0], /^scenario\.yaml:6:12: network\.bandwidth: expected a bandwidth such as "10mbit"/)
+    assert.match(issuesOf('name: b\nduration: 5s\nnodes:\n  count: 2\nnetwork: { bandwidth: 10mbit }\n')[0], /network: latency, jitter, loss and bandwidth need transport: memory/)
+    assert.ok(shapesLinks(parseScenario('name: b\nduration: 5s\ntransport: memory\nnodes:\n  count: 2\nnetwork: { bandwidth: 1mbit }\n')))
+  })
+
   it('are refused over TCP, with nodes that do not exist, and with keys that belong to other faults, naming key and line', () => {
     const issues = issuesOf(SLOW
       .replace('transport: memory\n', '')
@@ -73,6 +91,6 @@ describe('link shapes', () => {
     assert.deepEqual(issuesOf('name: n\nduration: 5s\ntransport: memory\nnodes:\n  count: 4\ntopology: { kind: nat-homes }\n'), [
       'scenario.yaml:3:1: transport: nat-homes needs transport: tcp: libp2p dials a circuit relay only through a relay it reaches over IP (or DNS), and homes reach each other only that way'
     ])
-    assert.match(issues[5], /latency, jitter and loss need transport: memory/)
+    assert.match(issues[5], /latency, jitter, loss and bandwidth need transport: memory/)
   })
 })

@@ -76,3 +76,33 @@ describe('netns network', { skip }, () => {
     assert.equal(typeof await echo(network, 'here', network.nodes[1].ip), 'number')
   })
 })
+
+describe('netns network with limited bandwidth', { skip }, () => {
+  let network: NetnsNetwork
+  let server: ReturnType<typeof spawn>
+
+  before(async () => {
+    // 8 Mbit/s: a megabyte takes a second on node 1's port
+    network = await NetnsNetwork.create(`omb${process.pid % 1000}`, 2, { latency: 0, jitter: 0, loss: 0 }, 8_000_000)
+    const [cmd, ...args] = network.exec(1, [process.execPath, '-e', `require('net').createServer(s=>{let n=0;s.on('data',d=>{n+=d.length;if(n>=1e6)s.end('done')})}).listen(7002,'${network.nodes[1].ip}',()=>console.log('up'))`])
+    server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.once('data', () => { resolve() })
+      server.once('exit', code => { reject(new Error(`sink exited with ${code}`)) })
+    })
+  })
+
+  after(async () => {
+    server?.kill()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    await network?.destroy()
+  })
+
+  it('carries a node\'s traffic at the bandwidth of its port', async () => {
+    const script = `const net=require('net');const t=performance.now();const s=net.connect(7002,'${network.nodes[1].ip}',()=>s.write(Buffer.alloc(1e6)));` +
+      "s.on('data',()=>{console.log(Math.round(performance.now()-t));process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)});setTimeout(()=>{console.log('TIMEOUT');process.exit(0)},20000)"
+    const { stdout } = await run(process.execPath, ['-e', script])
+    const ms = Number(stdout.trim())
+    assert.ok(ms >= 800 && ms < 20_000, stdout)
+  })
+})

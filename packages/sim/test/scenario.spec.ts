@@ -146,7 +146,7 @@ describe('modes', () => {
   it('reads a scenario of node processes in network namespaces, with partitions, hangs and slow links of groups', () => {
     const scenario = parseScenario(NETNS)
     assert.equal(scenario.mode, 'netns')
-    assert.deepEqual(scenario.network, { latency: 40, jitter: 0, loss: 0.01 })
+    assert.deepEqual(scenario.network, { latency: 40, jitter: 0, loss: 0.01, bandwidth: 0 })
     assert.deepEqual(scenario.faults.map(f => Object.keys(f).filter(k => k !== 'at').sort().join('+')), ['partition', 'heal', 'for+hang', 'for+latency+on'])
   })
 
