@@ -29,6 +29,10 @@ describe('overmind sim', () => {
     assert.equal(report.convergence.length, 1)
     assert.notEqual(report.convergence[0].ms, null)
     assert.deepEqual(report.final, { converged: true, digests: 1 })
+    // the private and shared writes stayed where they were made
+    assert.ok(report.zones.private > 0 && report.zones.shared > 0, JSON.stringify(report.zones))
+    assert.equal(report.zones.leaked, 0)
+    assert.equal(report.delivery.expected, report.zones.federation * 7)
     // the same scenario and seed: the same schedule
     assert.equal(report.schedule.digest, schedule(await loadScenario(file, { duration: 22_000 })).digest)
     assert.match(res.stderr, /partition-and-heal: \d+\/22 s, 8\/8 nodes up/)
@@ -268,7 +272,7 @@ describe('overmind sim', () => {
     await writeFile(file, [
       'name: processes', 'seed: 2', 'duration: 12s', 'mode: processes',
       'nodes: { count: 4, heartbeat: 1s, syncInterval: 2s }',
-      'workload:', '  writes: { rate: 3/s }', '  searches: { rate: 1/s, age: 2s }',
+      'workload:', '  writes: { rate: 3/s, zones: { federation: 0.6, shared: 0.2, private: 0.2 } }', '  searches: { rate: 1/s, age: 2s }',
       'faults:', '  - { at: 2s, kill: 1 }', '  - { at: 5s, restart: 1 }', '  - { at: 6s, hang: 2, for: 4s }',
       'settle: 30s', 'expect:', '  delivery.ratio: ">= 1"', ''
     ].join('\n'))
@@ -287,6 +291,8 @@ describe('overmind sim', () => {
     assert.deepEqual(report.convergence.map(c => c.fault), ['restart 1'])
     assert.notEqual(report.convergence[0].ms, null)
     assert.deepEqual(report.final, { converged: true, digests: 1 })
+    // private and shared writes through the API, found on no other node
+    assert.ok(report.zones.private + report.zones.shared > 0 && report.zones.leaked === 0, JSON.stringify(report.zones))
     // searches through each node's local API
     assert.ok(report.searches.done > 0 && report.searches.found > 0 && report.searches.failed === 0, JSON.stringify(report.searches))
     assert.deepEqual(report.faultsApplied.map(f => f.fault), ['kill 1', 'restart 1', 'hang 2 for 4 s'])

@@ -374,6 +374,8 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     }
 
     const writes: Array<Promise<void>> = []
+    /** Writes in a zone that does not replicate, by the node that made them */
+    const kept = new Map<string, number>()
     const convergences: Array<Promise<void>> = []
     const resumes: Array<ReturnType<typeof setTimeout>> = []
     let faults = 0
@@ -408,10 +410,16 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
             report.writes.skipped++
             continue
           }
-          writes.push(node.api.post<{ id: string }>('/v1/memory/chunks', { text: event.text }, { timeout: 30_000 }).then(chunk => {
+          writes.push(node.api.post<{ id: string }>('/v1/memory/chunks', { text: event.text, zone: event.zone }, { timeout: 30_000 }).then(chunk => {
+            report.writes.done++
+            report.zones[event.zone ?? 'federation']++
+            if (event.zone != null) {
+              // a zone that does not replicate: it must stay on its node
+              kept.set(chunk.id, node.index)
+              return
+            }
             poller.ack(chunk.id, node.index)
             workload.acked(event, chunk.id)
-            report.writes.done++
           }, () => { report.writes.failed++ }))
           continue
         }
@@ -490,6 +498,14 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
     report.delivery.max = latencies.length > 0 ? Math.round(latencies[latencies.length - 1]) : null
     report.convergence.sort((a, b) => a.at - b.at)
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
+    // a private or shared write found on any other node is a leak
+    await Promise.all(up.map(async node => {
+      const ids = [...kept].filter(([, from]) => from !== node.index).map(([id]) => id)
+      for (let i = 0; i < ids.length; i += RPC_BATCH) {
+        const answers = await node.batch(ids.slice(i, i + RPC_BATCH).map(id => ({ method: 'memory.get', params: { id } }))).catch(() => [])
+        report.zones.leaked += answers.filter(answer => 'result' in answer).length
+      }
+    }))
     const tables = await Promise.all(nodes.map(async n => await n.api?.get<PeerReport[]>('/v1/peers').catch(() => undefined)))
     report.links = linkReport(plan.topology.roles, tables.map(peers => peers?.flatMap(p => p.connections.map((c): OpenConnection => ({ peer: byPeer.get(p.peerId), relayed: c.kind === 'relayed' })))))
     Object.assign(report, workload.report())

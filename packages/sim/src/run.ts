@@ -62,6 +62,8 @@ export interface SimReport {
   rejected: Record<string, number>
   /** Forged entries hostile members published, and how many of them any honest node holds */
   hostile: { published: number, stored: number, rejected: number }
+  /** Writes acknowledged in each memory zone, and how many times a private or shared one was found on another node (the zones that do not replicate must not) */
+  zones: { federation: number, shared: number, private: number, leaked: number }
   /** At the end: each node's role, and the links of the mesh, direct or through a circuit relay */
   links: LinkReport
   /** Once a second while the workload runs: nodes up, faults, writes, deliveries, CPU, memory, event-loop delay */
@@ -131,6 +133,8 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const { roles, linked, dialable } = plan.topology
   const reachable = (a: number, b: number): boolean => linked(a, b) && (groups == null || groups[a] === groups[b])
   const acked = new Map<string, { at: number, from: number }>()
+  /** Writes in a zone that does not replicate, by the node that made them */
+  const kept = new Map<string, number>()
   const arrivals = new Map<string, number[]>()
   let deliveries = 0
   const started = performance.now()
@@ -207,6 +211,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     memoryPerNodeMb: 0,
     rejected: {},
     hostile: { published: 0, stored: 0, rejected: 0 },
+    zones: { federation: 0, shared: 0, private: 0, leaked: 0 },
     floor: null,
     links: linkReport(roles, []),
     timeline: [],
@@ -285,12 +290,18 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
             report.writes.skipped++
             continue
           }
-          writes.push(memory.put({ text: event.text }).then(chunk => {
+          writes.push(memory.put({ text: event.text, zone: event.zone }).then(chunk => {
+            report.writes.done++
+            report.zones[event.zone ?? 'federation']++
+            if (event.zone != null) {
+              // a zone that does not replicate: it must stay on its node
+              kept.set(chunk.id, sim.index)
+              return
+            }
             // the floor leaves at the acknowledgement, where knowledge delivery is timed from
             if (floor != null && sim.node != null) floor.publish(sim.node, event.text)
             acked.set(chunk.id, { at: now(), from: sim.index })
             workload.acked(event, chunk.id)
-            report.writes.done++
           }, () => { report.writes.failed++ }))
           continue
         }
@@ -347,6 +358,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     }
     report.hostile.rejected = report.rejected['bad-signature'] ?? 0
     report.hostile.stored = forged.filter(id => honest.some(sim => sim.node?.memory?.holds(id) === true)).length
+    for (const [id, from] of kept) report.zones.leaked += up.filter(sim => sim.index !== from && sim.node?.memory?.holds(id) === true).length
     const latencies: number[] = []
     for (const [id, { at, from }] of acked) {
       for (const sim of up) {
@@ -401,6 +413,7 @@ function figure (report: SimReport, key: string): number | null {
     case 'links.direct': return report.links.direct
     case 'links.relayed': return report.links.relayed
     case 'links.directBetweenHomes': return report.links.directBetweenHomes
+    case 'zones.leaked': return report.zones.leaked
     case 'resources.cpuCoresAvg': return report.resources.cpuCoresAvg
     case 'resources.rssMbPerNodeMax': return report.resources.rssMbPerNodeMax
     case 'resources.eventLoopDelayP99Ms': return report.resources.eventLoopDelayP99Ms

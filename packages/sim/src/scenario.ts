@@ -159,6 +159,12 @@ export const scenarioSchema = z.strictObject({
       size: z.number().int().min(1).max(32 * 1024).default(200).describe('Bytes of text per chunk'),
       /** The nodes that write; every node when omitted */
       from: z.union([z.array(nodeIndex).min(1), z.enum(['relay', 'public', 'private'])]).optional().describe('The nodes that write, chosen at random among them: node indexes, or a role (private: the homes of nat-homes); every node when omitted'),
+      /** Shares of the writes in each memory zone */
+      zones: z.strictObject({
+        federation: z.number().min(0).max(1).default(0).describe('Share of writes in the federation zone, which every node replicates'),
+        shared: z.number().min(0).max(1).default(0).describe('Share in the shared zone, which stays on its node unless nodes replicate it (they do not here)'),
+        private: z.number().min(0).max(1).default(0).describe('Share in the private zone, which never leaves its node')
+      }).refine(zones => Math.abs(zones.federation + zones.shared + zones.private - 1) < 1e-9, 'the shares of the zones add up to 1').optional().describe('The zone mix of the writes (all federation when omitted); the report checks that no private or shared write reaches another node'),
       /** Also publish each write's text on a bare gossipsub topic of the same nodes: the floor delivery is compared with */
       floor: z.boolean().default(false).describe('Also publish each write\'s text on a bare gossipsub topic (no validator, nothing stored) of the same nodes at the same moment, and report knowledge delivery against it')
     }).optional(),
@@ -187,7 +193,7 @@ export type SimAgent = Scenario['agents'][number]
 /** The figures an `expect:` key may name */
 export const EXPECTABLE = [
   'delivery.ratio', 'delivery.p50', 'delivery.p99', 'floor.ratioP50', 'floor.ratioP99', 'convergence.max', 'writes.failed', 'hostile.stored', 'hostile.rejected',
-  'links.direct', 'links.relayed', 'links.directBetweenHomes',
+  'links.direct', 'links.relayed', 'links.directBetweenHomes', 'zones.leaked',
   'runs.requested', 'runs.succeeded', 'runs.failed', 'runs.successRate', 'runs.p50', 'runs.p99', 'runs.max',
   ...RUN_CAUSES.map(cause => `runs.byCause.${cause}` as const),
   'searches.done', 'searches.completeness', 'searches.p50', 'searches.p99',

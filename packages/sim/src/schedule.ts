@@ -6,10 +6,13 @@ import type { MeshTopology, NodeRole } from './topology.js'
 
 /** One thing the simulator does at a time from the start, in ms */
 export type SimEvent =
-  | { at: number, kind: 'write', node: number, text: string }
+  | WriteEvent
   | { at: number, kind: 'fault', fault: Fault }
   | RunEvent
   | SearchEvent
+
+/** A write of `text` on `node`, in the federation zone unless `zone` says */
+export interface WriteEvent { at: number, kind: 'write', node: number, text: string, zone?: 'shared' | 'private' }
 
 /** A run of the workload's agent from `node`; `index` numbers the runs from 0 and is the run's input */
 export interface RunEvent { at: number, kind: 'run', node: number, index: number }
@@ -74,6 +77,17 @@ export function schedule (scenario: Scenario): Schedule {
       const words: string[] = [`write ${n++} from node ${node}:`]
       while (words.join(' ').length < writes.size) words.push(WORDS[Math.floor(next() * WORDS.length)])
       events.push({ at: Math.round(at), kind: 'write', node, text: words.join(' ').slice(0, writes.size) })
+    }
+    // the zones, from a stream of their own: a scenario without a mix keeps the schedule it had
+    if (writes.zones != null) {
+      const pick = stream(scenario.seed, 'zones')
+      const { shared, private: own } = writes.zones
+      for (const event of events) {
+        if (event.kind !== 'write') continue
+        const draw = pick()
+        if (draw < own) event.zone = 'private'
+        else if (draw < own + shared) event.zone = 'shared'
+      }
     }
   }
   events.push(...runs(scenario), ...searches(scenario, events.filter(e => e.kind === 'write')), ...churn(scenario, topology.roles))

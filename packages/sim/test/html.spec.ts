@@ -36,6 +36,7 @@ function report (): SimReport {
     memoryPerNodeMb: 38.5,
     rejected: { 'bad-signature': 12, '<odd reason>': 1 },
     hostile: { published: 0, stored: 0, rejected: 0 },
+    zones: { federation: 0, shared: 0, private: 0, leaked: 0 },
     floor: { messages: 50, delivered: 150, p50: 10, p99: 800, ratioP50: 1.4, ratioP99: 3 },
     links: { direct: 5, relayed: 0, directBetweenHomes: 0, roles: { relay: 0, public: 4, private: 0 }, nodes: [0, 1, 3].map(node => ({ node, role: 'public' as const, up: true, direct: node === 0 ? 2 : 1, relayed: 0 })).concat({ node: 2, role: 'public', up: false, direct: 0, relayed: 0 }) },
     runs: { requested: 20, succeeded: 15, failed: 5, skipped: 0, byCause: { busy: 3, deadline: 2 }, retried: 1, hosts: { 0: 15 }, successRate: 0.75, p50: 210, p99: 900, max: 950 },

@@ -181,6 +181,24 @@ describe('modes', () => {
 })
 
 describe('schedules', () => {
+  it('draw each write\'s zone from the mix, from a stream of their own, and refuse a mix that does not add up to 1', () => {
+    const mixed = BASE.replace(/( +)rate: (.+)\n/, '$1rate: $2\n$1zones: { federation: 0.5, shared: 0.2, private: 0.3 }\n')
+    assert.notEqual(mixed, BASE)
+    const plain = schedule(parseScenario(BASE))
+    const plan = schedule(parseScenario(mixed))
+    const writes = plan.events.filter(e => e.kind === 'write')
+    // the same writes at the same times, with zones drawn at about the mix's shares
+    assert.deepEqual(writes.map(w => [w.at, w.node, w.text]), plain.events.filter(e => e.kind === 'write').map(w => [w.at, w.node, w.text]))
+    const share = (zone?: string): number => writes.filter(w => w.kind === 'write' && w.zone === zone).length / writes.length
+    assert.ok(writes.length >= 40, `${writes.length} writes`)
+    assert.ok(share('private') > 0.1 && share('private') < 0.5, `private ${share('private')}`)
+    assert.ok(share('shared') > 0.03 && share('shared') < 0.4, `shared ${share('shared')}`)
+    assert.ok(share(undefined) > 0.3, `federation ${share(undefined)}`)
+    assert.deepEqual(schedule(parseScenario(mixed)).digest, plan.digest)
+    assert.notEqual(plan.digest, plain.digest)
+    assert.match(issuesOf(mixed.replace('private: 0.3', 'private: 0.4'))[0], /workload\.writes\.zones: the shares of the zones add up to 1/)
+  })
+
   it('are the same for the same seed and scenario, and differ for another seed', () => {
     const a = schedule(parseScenario(BASE))
     const b = schedule(parseScenario(BASE))
