@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { LinkShape } from './links.js'
 
@@ -117,7 +117,7 @@ export class NetnsNetwork {
     groups.forEach((group, g) => { for (const index of group) groupOf.set(index, g) })
     for (const [i, node] of this.nodes.entries()) {
       const apart = this.nodes.filter((_, j) => j !== i && (groupOf.get(i) == null || groupOf.get(i) !== groupOf.get(j))).map(other => `${other.ip}/32`)
-      for (const route of apart) await ip('-n', node.ns, 'route', 'add', 'prohibit', route)
+      await ipBatch(node.ns, apart.map(route => `route add prohibit ${route}`))
       this.prohibited[i] = apart
     }
   }
@@ -125,7 +125,7 @@ export class NetnsNetwork {
   /** Ends the partition */
   async heal (): Promise<void> {
     for (const [i, routes] of this.prohibited.entries()) {
-      for (const route of routes) await ip('-n', this.nodes[i].ns, 'route', 'del', 'prohibit', route).catch(() => {})
+      if (routes.length > 0) await ipBatch(this.nodes[i].ns, routes.map(route => `route del prohibit ${route}`)).catch(() => {})
       this.prohibited[i] = []
     }
   }
@@ -236,6 +236,22 @@ async function ip (...args: string[]): Promise<void> {
   } catch (err: any) {
     throw new Error(`ip ${args.join(' ')} failed: ${String(err.stderr ?? err.message).trim()}`, { cause: err })
   }
+}
+
+/** Several `ip` commands in one namespace, in one process (`ip -batch`) */
+async function ipBatch (ns: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('ip', ['-n', ns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.once('error', reject)
+    child.once('exit', code => {
+      if (code === 0) resolve()
+      else reject(new Error(`ip -n ${ns} -batch failed: ${stderr.trim()}`))
+    })
+    child.stdin.end(lines.join('\n') + '\n')
+  })
 }
 
 async function namespaces (): Promise<Set<string>> {
