@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { expectationRows, loadScenario, netemUnavailable, netnsUnavailable, reportRows, schedule } from '@overmind/sim'
-import { ROOT, overmind, tempDir } from '../src/cli.js'
+import { BIN, ROOT, collect, overmind, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
@@ -245,6 +245,34 @@ describe('overmind sim', () => {
     const report: SimReport = JSON.parse(res.stdout)
     assert.equal(report.delivery.ratio, 1)
     assert.ok((report.delivery.p50 ?? 0) >= 60, `p50 ${report.delivery.p50}`)
+  })
+
+  it('leaves nothing behind on Ctrl-C: no node, no data dir, no namespace, and ends as the signal says', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    for (const mode of ['in-process', 'processes', ...(netnsSkip === false ? ['netns'] : [])]) {
+      const file = join(dir.path, `${mode}.yaml`)
+      await writeFile(file, `name: interrupted\nduration: 60s\nmode: ${mode}\nnodes:\n  count: 3\n  heartbeat: 1s\nworkload:\n  writes:\n    rate: 2/s\n`)
+      const tmp = join(dir.path, `tmp-${mode}`)
+      await mkdir(tmp)
+      const child = spawn(process.execPath, [BIN, 'sim', file], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] })
+      const done = collect(child, 120_000)
+      // interrupted once the workload runs: every node up, each with its data
+      await new Promise<void>((resolve, reject) => {
+        let stderr = ''
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d.toString()
+          if (/interrupted: \d+\/60 s, 3\/3 nodes up/.test(stderr)) resolve()
+        })
+        child.once('close', () => { reject(new Error(`${mode}: ended before its workload: ${stderr}`)) })
+      })
+      assert.ok((await readdir(tmp)).length > 0, `${mode}: data in ${tmp} while it runs`)
+      child.kill('SIGINT')
+      const res = await done
+      assert.equal(res.signal, 'SIGINT', `${mode}: ${res.stderr}`)
+      assert.deepEqual(await readdir(tmp), [], `${mode}: the data dirs are removed`)
+      if (mode === 'netns') assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, /^om[0-9a-z]+(sw|n\d+)\b/m)
+    }
   })
 
   it('exits 1 when an expectation fails', async () => {

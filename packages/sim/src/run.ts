@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -232,10 +233,21 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     return null
   }
 
+  // every node's memory in one temp dir, which Ctrl-C removes too; then the signal does what it would have done
+  const dir = await mkdtemp(join(tmpdir(), 'overmind-sim-'))
+  const interrupted = (signal: NodeJS.Signals): void => {
+    process.removeListener('SIGINT', interrupted)
+    process.removeListener('SIGTERM', interrupted)
+    rmSync(dir, { recursive: true, force: true })
+    process.kill(process.pid, signal)
+  }
+  process.once('SIGINT', interrupted)
+  process.once('SIGTERM', interrupted)
   try {
     for (let i = 0; i < count; i++) {
       const key = await generateKeyPair('Ed25519')
-      const sim: SimNode = { index: i, key, memoryPath: await mkdtemp(join(tmpdir(), 'overmind-sim-')) }
+      const sim: SimNode = { index: i, key, memoryPath: join(dir, `node-${i}`) }
+      await mkdir(sim.memoryPath)
       nodes.push(sim)
       byPeer.set(key.publicKey.toString(), i)
     }
@@ -384,8 +396,10 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     return judged(report, scenario)
   } finally {
+    process.removeListener('SIGINT', interrupted)
+    process.removeListener('SIGTERM', interrupted)
     await Promise.all(nodes.map(async sim => { await sim.node?.stop().catch(() => {}) }))
-    await Promise.all(nodes.map(async sim => { await rm(sim.memoryPath, { recursive: true, force: true }) }))
+    await rm(dir, { recursive: true, force: true })
   }
 }
 
