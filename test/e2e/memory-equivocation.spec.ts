@@ -27,11 +27,16 @@ describe('a member that signs two entries with one seq', () => {
   let forker: OvermindNode
   let key: PrivateKey
 
+  /** The receiver refuses any direct connection with the forker until the sync part: gossip between them goes through the relay */
+  let apart = true
+
   before(async () => {
     const psk = meshKey()
-    relay = await startTestNode({ psk, memory: true })
-    receiver = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(relay)] })
     key = await generateKeyPair('Ed25519')
+    const forkerId = key.publicKey.toString()
+    const notTheForker = (peer: { toString(): string }): boolean => apart && peer.toString() === forkerId
+    relay = await startTestNode({ psk, memory: true })
+    receiver = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: { denyDialPeer: notTheForker, denyInboundEncryptedConnection: notTheForker } } })
     forker = await startTestNode({ psk, memory: true, privateKey: key, bootstrap: [tcpAddress(relay)] })
     const topic = forker.libp2p.services.knowledge!.topic
     // the forker publishes what it likes
@@ -57,6 +62,7 @@ describe('a member that signs two entries with one seq', () => {
     await waitFor(() => receiver.memory!.holds(entryId(first.body)), { timeout: 60_000, message: 'the first entry to reach the receiver' })
 
     // gossip: the relay rejects the second at the first hop, so it goes no further
+    assert.equal(receiver.libp2p.getConnections(forker.libp2p.peerId).length, 0, 'the receiver hears the forker only through the relay')
     await publish(second)
     await waitFor(() => (relay.libp2p.services.knowledge!.getStats().rejected.equivocation ?? 0) > 0, { message: 'the relay to reject the second entry' })
     assert.deepEqual(relay.memory!.stats().equivocations.authors, [forker.peerId])
@@ -64,6 +70,7 @@ describe('a member that signs two entries with one seq', () => {
     assert.equal(receiver.memory!.stats().equivocations.entries, 0, 'the second entry was not forwarded')
 
     // sync: the forker answers the receiver's pull with the second entry; the page is not the sender's fault
+    apart = false
     const protocol = receiver.libp2p.services.memorySync!.protocol
     await forker.libp2p.unhandle(protocol)
     await forker.libp2p.handle(protocol, async (stream) => {
