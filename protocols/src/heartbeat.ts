@@ -661,3 +661,349 @@ export namespace Heartbeat {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }
+
+export interface RelayedBeat {
+  from: Uint8Array<ArrayBuffer>
+  data: Uint8Array<ArrayBuffer>
+  seqno: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+  key?: Uint8Array<ArrayBuffer>
+  ageMs: number
+}
+
+export namespace RelayedBeat {
+  let _codec: Codec<RelayedBeat>
+
+  export const codec = (): Codec<RelayedBeat> => {
+    if (_codec == null) {
+      _codec = message<RelayedBeat>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.from != null && obj.from.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.from)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.data)
+        }
+
+        if ((obj.seqno != null && obj.seqno.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.seqno)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.signature)
+        }
+
+        if (obj.key != null) {
+          w.uint32(42)
+          w.bytes(obj.key)
+        }
+
+        if ((obj.ageMs != null && obj.ageMs !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.ageMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          from: uint8ArrayAlloc(0),
+          data: uint8ArrayAlloc(0),
+          seqno: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0),
+          ageMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.from = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.data = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.seqno = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.signature = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.ageMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.seqno`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.ageMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RelayedBeatFromFieldEvent {
+    field: '$.from'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RelayedBeatDataFieldEvent {
+    field: '$.data'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RelayedBeatSeqnoFieldEvent {
+    field: '$.seqno'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RelayedBeatSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RelayedBeatKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RelayedBeatAgeMsFieldEvent {
+    field: '$.ageMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<RelayedBeat>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RelayedBeat.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RelayedBeat>): RelayedBeat {
+    return decodeMessage(buf, RelayedBeat.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RelayedBeat>): Generator<RelayedBeatFromFieldEvent | RelayedBeatDataFieldEvent | RelayedBeatSeqnoFieldEvent | RelayedBeatSignatureFieldEvent | RelayedBeatKeyFieldEvent | RelayedBeatAgeMsFieldEvent> {
+    return streamMessage(buf, RelayedBeat.codec(), opts)
+  }
+}
+
+export interface PeerBeats {
+  beats: RelayedBeat[]
+}
+
+export namespace PeerBeats {
+  let _codec: Codec<PeerBeats>
+
+  export const codec = (): Codec<PeerBeats> => {
+    if (_codec == null) {
+      _codec = message<PeerBeats>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.beats != null && obj.beats.length > 0) {
+          for (const value of obj.beats) {
+            w.uint32(10)
+            RelayedBeat.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          beats: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.beats != null && obj.beats.length === opts.limits.beats) {
+                throw new MaxLengthError('Decode error - repeated field "beats" had too many elements')
+              }
+
+              obj.beats.push(RelayedBeat.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.beats$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          beats: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.beats != null && obj.beats === opts.limits.beats) {
+                throw new MaxLengthError('Streaming decode error - repeated field "beats" had too many elements')
+              }
+
+              for (const evt of RelayedBeat.codec().stream(reader, reader.uint32(), `${prefix}.beats[]`, {
+                limits: opts.limits?.beats$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.beats
+                }
+              }
+
+              obj.beats++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerBeatsBeatsFromFieldEvent {
+    field: '$.beats[].from'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PeerBeatsBeatsDataFieldEvent {
+    field: '$.beats[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PeerBeatsBeatsSeqnoFieldEvent {
+    field: '$.beats[].seqno'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PeerBeatsBeatsSignatureFieldEvent {
+    field: '$.beats[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PeerBeatsBeatsKeyFieldEvent {
+    field: '$.beats[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PeerBeatsBeatsAgeMsFieldEvent {
+    field: '$.beats[].ageMs'
+    value: number
+    index: number
+  }
+
+  export function encode (obj: Partial<PeerBeats>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PeerBeats.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerBeats>): PeerBeats {
+    return decodeMessage(buf, PeerBeats.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerBeats>): Generator<PeerBeatsBeatsFromFieldEvent | PeerBeatsBeatsDataFieldEvent | PeerBeatsBeatsSeqnoFieldEvent | PeerBeatsBeatsSignatureFieldEvent | PeerBeatsBeatsKeyFieldEvent | PeerBeatsBeatsAgeMsFieldEvent> {
+    return streamMessage(buf, PeerBeats.codec(), opts)
+  }
+}

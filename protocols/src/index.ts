@@ -16,7 +16,7 @@
  * ```
  */
 
-export { Heartbeat, AgentAdvert } from './heartbeat.js'
+export { Heartbeat, AgentAdvert, RelayedBeat, PeerBeats } from './heartbeat.js'
 export {
   Zone, Embedding, Chunk, EventKind, Event, EntryKind, SignedEntry, KnowledgeBatch, VersionEntry,
   SyncRequest, SyncPage, QueryRequest, QueryResult, QueryResponse

@@ -13,6 +13,15 @@ export const HEARTBEAT_LIMITS = {
   }
 }
 
+/** Most beats in one answer to a peers pull, and its largest size in bytes */
+export const MAX_PEER_BEATS = 1024
+export const MAX_PEER_BEATS_SIZE = 1024 * 1024
+
+/** Repeated-field limits passed to `PeerBeats.decode` */
+export const PEER_BEATS_LIMITS = {
+  beats: MAX_PEER_BEATS
+}
+
 /** Longest chunk text in UTF-8 bytes */
 export const MAX_TEXT_LENGTH = 32 * 1024
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { Heartbeat } from '@overmind/protocols'
+import { Heartbeat, PeerBeats } from '@overmind/protocols'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
 import type { PeerId } from '@libp2p/interface'
@@ -171,5 +173,83 @@ describe('heartbeat hello', () => {
     await waitFor(() => rejections.includes('author-mismatch'), { message: 'the receiver to refuse the hello' })
     assert.ok(!receiver.peers().some(p => p.peerId === victim.peerId), 'the victim is not in the table')
     assert.ok(receiver.libp2p.getConnections(impostor.libp2p.peerId).length > 0)
+  })
+})
+
+describe('heartbeat peers pull', () => {
+  const nodes: OvermindNode[] = []
+  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+  // beats every ten minutes: what a newcomer lists within seconds came by hello or pull
+  const slow = (c: OvermindConfig): void => { c.heartbeat.interval = 600_000 }
+
+  it('gives a newcomer the members its neighbour knows, signed by their authors, even one that has stopped since', async () => {
+    const psk = meshKey()
+    const a = await startTestNode({ psk, config: slow })
+    nodes.push(a)
+    const b = await startTestNode({ psk, config: slow, bootstrap: [tcpAddress(a)] })
+    // b's first published beat (besides its hello) reaches a
+    await waitFor(async () => {
+      await b.libp2p.services.heartbeat.beat()
+      return (a.peers().find(p => p.peerId === b.peerId)?.beats ?? 0) >= 2
+    }, { timeout: 15_000, message: 'a published beat of b to reach a' })
+    const knownAt = Date.now()
+    await b.stop()
+    // the newcomer never meets b: it can only learn of it from a's table
+    const c = await startTestNode({ psk, config: slow, bootstrap: [tcpAddress(a)] })
+    nodes.push(c)
+    await waitFor(() => c.peers().some(p => p.peerId === b.peerId), { timeout: 15_000, message: 'the newcomer to list b from a\'s table' })
+    const entry = c.peers().find(p => p.peerId === b.peerId)
+    assert.equal(entry?.status, 'alive')
+    assert.ok((entry?.lastSeen ?? Infinity) <= knownAt, 'b is as old as when a heard it, not as when c did')
+    assert.ok(c.libp2p.services.heartbeat.getStats().pulled >= 1)
+    assert.deepEqual(c.libp2p.services.heartbeat.getStats().rejected, {})
+  })
+
+  it('refuses a beat whose signature is not its author\'s, and lists nothing the liar handed on', async () => {
+    const psk = meshKey()
+    const liar = await startTestNode({ psk, config: slow })
+    nodes.push(liar)
+    const victim = await generateKeyPair('Ed25519')
+    const victimId = peerIdFromPrivateKey(victim)
+    const protocol = liar.libp2p.services.heartbeat.peersProtocol
+    await liar.libp2p.unhandle(protocol)
+    await liar.libp2p.handle(protocol, async (stream) => {
+      const data = Heartbeat.encode({
+        nodeId: victimId.toMultihash().bytes,
+        mesh: 'test',
+        version: 'overmind/test',
+        hlcWallTime: BigInt(Date.now()),
+        seq: 1n,
+        startedAt: BigInt(Date.now()),
+        intervalMs: 600_000
+      })
+      // signed, but with another key than the author's
+      const signature = await (await generateKeyPair('Ed25519')).sign(data)
+      await lpStream(stream).write(PeerBeats.encode({ beats: [{ from: Uint8Array.from(victimId.toMultihash().bytes), data, seqno: new Uint8Array(8), signature: Uint8Array.from(signature), ageMs: 0 }] }))
+      await stream.close()
+    }, { runOnLimitedConnection: true })
+    const newcomer = await startTestNode({ psk, config: slow, bootstrap: [tcpAddress(liar)] })
+    nodes.push(newcomer)
+    const rejections: string[] = []
+    newcomer.libp2p.services.heartbeat.addEventListener('heartbeat:rejected', evt => { rejections.push(evt.detail.reason) })
+    await waitFor(() => rejections.includes('bad-signature') || (newcomer.libp2p.services.heartbeat.getStats().rejected['bad-signature'] ?? 0) > 0, { timeout: 15_000, message: 'the newcomer to refuse the forged beat' })
+    assert.ok(!newcomer.peers().some(p => p.peerId === victimId.toString()), 'the victim is not in the table')
+    assert.ok(newcomer.peers().some(p => p.peerId === liar.peerId), 'the liar itself is still listed, from its hello')
+  })
+})
+
+describe('heartbeat interval in a large mesh', () => {
+  const nodes: OvermindNode[] = []
+  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+
+  it('stretches each node\'s interval in proportion to the members beyond stretchAbove, and receivers count missed beats by it', async () => {
+    const psk = meshKey()
+    // 4 members, at most 2 beats per second-long interval: each beats every 2 s
+    const config = (c: OvermindConfig): void => { c.heartbeat.interval = 1_000; c.heartbeat.stretchAbove = 2 }
+    nodes.push(await startTestNode({ psk, config }))
+    for (let i = 0; i < 3; i++) nodes.push(await startTestNode({ psk, config, bootstrap: [tcpAddress(nodes[0])] }))
+    await waitFor(() => nodes.every(n => n.status().heartbeat.intervalMs === 2_000), { timeout: 20_000, message: 'every node to beat every 2 s' })
+    await waitFor(() => nodes.every(n => n.peers().filter(p => p.intervalMs === 2_000 && p.status !== 'stale' && p.status !== 'gone').length === 3), { timeout: 20_000, message: 'every node to see the others announce 2 s' })
+    assert.ok(nodes.every(n => n.status().heartbeat.configuredIntervalMs === 1_000))
   })
 })

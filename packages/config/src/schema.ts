@@ -157,6 +157,7 @@ function section<T extends z.ZodType> (doc: string, schema: T) {
 
 const heartbeat = z.strictObject({
   interval: duration('Time between heartbeats sent to each connected mesh member (at least 100ms).', '30s', 100),
+  stretchAbove: integer('Members up to which heartbeats go at interval; in a larger mesh the interval grows in proportion, so the mesh publishes at most this many beats per interval. 0 never stretches it.', 100, 0),
   staleAfter: integer('Missed heartbeats after which a peer is reported as stale.', 2, 1),
   goneAfter: integer('Missed heartbeats after which a peer is reported as gone; must be greater than staleAfter.', 5, 1),
   pingTimeout: duration('How long to wait for a heartbeat reply before counting it as missed.', '5s')

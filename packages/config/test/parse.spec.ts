@@ -43,7 +43,7 @@ describe('parseConfig', () => {
       bootstrap: [],
       discovery: { mdns: false, targetPeers: 24, rejoinInterval: 10_000 },
       dht: { clientMode: false, addressFilter: 'all', querySelfInterval: 30_000 },
-      heartbeat: { interval: 30_000, staleAfter: 2, goneAfter: 5, pingTimeout: 5_000 },
+      heartbeat: { interval: 30_000, stretchAbove: 100, staleAfter: 2, goneAfter: 5, pingTimeout: 5_000 },
       memory: {
         defaultZone: 'federation',
         replicateShared: false,
@@ -97,7 +97,7 @@ describe('parseConfig', () => {
 
   it('fills in keys left out of a section', () => {
     const config = parseConfig('heartbeat:\n  interval: 10s\n')
-    assert.deepEqual(config.heartbeat, { interval: 10_000, staleAfter: 2, goneAfter: 5, pingTimeout: 5_000 })
+    assert.deepEqual(config.heartbeat, { interval: 10_000, stretchAbove: 100, staleAfter: 2, goneAfter: 5, pingTimeout: 5_000 })
   })
 
   it('reads a full config', () => {

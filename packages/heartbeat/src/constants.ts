@@ -11,7 +11,18 @@ export function heartbeatHelloProtocol (mesh: string): string {
   return `/overmind/${mesh}/heartbeat/hello/1.0.0`
 }
 
+/** Stream protocol of the peers pull, version 1: a neighbour's latest signed beat of each member it knows */
+export function heartbeatPeersProtocol (mesh: string): string {
+  return `/overmind/${mesh}/heartbeat/peers/1.0.0`
+}
+
 export const DEFAULT_INTERVAL = 30_000
+/**
+ * Members up to which a node beats at its configured interval; in a larger
+ * mesh the interval grows in proportion, so the beats of the whole mesh stay
+ * at most this many per interval
+ */
+export const DEFAULT_STRETCH_ABOVE = 100
 export const DEFAULT_STALE_AFTER = 2
 export const DEFAULT_GONE_AFTER = 5
 export const DEFAULT_PING_TIMEOUT = 5_000

@@ -7,6 +7,7 @@ export type RejectReason =
   | 'wrong-mesh'
   | 'bad-interval'
   | 'clock-drift'
+  | 'bad-signature'
 
 export class InvalidHeartbeatError extends Error {
   static override name = 'InvalidHeartbeatError'

@@ -2,20 +2,23 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HybridLogicalClock, ClockDriftError } from '@overmind/hlc'
-import { Heartbeat, MAX_HEARTBEAT_SIZE, lengthPrefixed } from '@overmind/protocols'
+import { Heartbeat, MAX_HEARTBEAT_SIZE, MAX_PEER_BEATS, MAX_PEER_BEATS_SIZE, PEER_BEATS_LIMITS, PeerBeats, lengthPrefixed } from '@overmind/protocols'
 import { lpStream } from '@libp2p/utils'
 import { availableParallelism, loadavg } from 'node:os'
 import {
   DEFAULT_FORGET_AFTER, DEFAULT_GONE_AFTER, DEFAULT_INTERVAL, DEFAULT_PING_TIMEOUT,
-  DEFAULT_STALE_AFTER, heartbeatHelloProtocol, heartbeatTopic
+  DEFAULT_STALE_AFTER, DEFAULT_STRETCH_ABOVE, MAX_INTERVAL, heartbeatHelloProtocol, heartbeatPeersProtocol, heartbeatTopic
 } from './constants.js'
 import { InvalidHeartbeatError } from './errors.js'
 import { PeerTable } from './peer-table.js'
+import { relayedAuthor, signedBeat, verifyRelayedSignature } from './relayed.js'
 import { validateHeartbeat } from './validate.js'
 import type { HeartbeatComponents, HeartbeatEvents, HeartbeatInit, HeartbeatService, HeartbeatStats, LocalReport } from './index.js'
 import type { PeerEntry, PeerStatus } from './peer-table.js'
 import type { RejectReason } from './errors.js'
+import type { SignedBeat } from './relayed.js'
 import type { Message } from '@libp2p/gossipsub'
+import type { RelayedBeat } from '@overmind/protocols'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 const P2P_CODE = 421
@@ -23,12 +26,25 @@ const P2P_CODE = 421
 const HELLO_CONCURRENCY = 8
 /** How long one hello may take, either way */
 const HELLO_TIMEOUT = 10_000
+/** Neighbours a node pulls the peer table from after it starts */
+const PULLS_PER_START = 2
+/** How long one peers pull may take */
+const PULL_TIMEOUT = 20_000
+/**
+ * Extra beats a node publishes this long (± half) after it starts, while the
+ * gossip mesh around it forms, so the whole mesh lists it within seconds
+ * instead of an interval; only those under half the interval are sent
+ */
+const JOIN_BEATS = [2_000, 8_000]
 
 export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> implements HeartbeatService, Startable {
   readonly topic: string
   /** Stream protocol of the hello: one beat sent straight to a new neighbour */
   readonly helloProtocol: string
+  /** Stream protocol of the peers pull: a neighbour's latest signed beat of each member it knows */
+  readonly peersProtocol: string
   readonly interval: number
+  readonly stretchAbove: number
   readonly staleAfter: number
   readonly goneAfter: number
 
@@ -41,11 +57,17 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   private readonly startedAt: number
   private readonly pingTimeout: number
   private readonly lastStatus = new Map<string, PeerStatus>()
-  private readonly stats: HeartbeatStats = { sent: 0, received: 0, rejected: {} }
+  private readonly stats: HeartbeatStats = { sent: 0, received: 0, pulled: 0, rejected: {} }
   private seq = 0
   private started = false
   private phaseTimer?: ReturnType<typeof setTimeout>
-  private beatTimer?: ReturnType<typeof setInterval>
+  private beatTimer?: ReturnType<typeof setTimeout>
+  private readonly joinTimers: Array<ReturnType<typeof setTimeout>> = []
+  /** The interval announced in the latest beat, and kept until the next */
+  private current: number
+  /** The latest beat of each peer as its author signed it on the topic, to hand on to newcomers */
+  private readonly signed = new Map<string, SignedBeat>()
+  private pulls = 0
   private checkTimer?: ReturnType<typeof setInterval>
   /** Neighbours owed a hello, and when each was last sent one */
   private readonly helloQueue = new Set<string>()
@@ -61,7 +83,10 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     this.log = components.logger.forComponent('overmind:heartbeat')
     this.topic = heartbeatTopic(init.mesh)
     this.helloProtocol = heartbeatHelloProtocol(init.mesh)
+    this.peersProtocol = heartbeatPeersProtocol(init.mesh)
     this.interval = init.interval ?? DEFAULT_INTERVAL
+    this.stretchAbove = init.stretchAbove ?? DEFAULT_STRETCH_ABOVE
+    this.current = this.interval
     this.staleAfter = init.staleAfter ?? DEFAULT_STALE_AFTER
     this.goneAfter = init.goneAfter ?? DEFAULT_GONE_AFTER
     this.pingTimeout = init.pingTimeout ?? DEFAULT_PING_TIMEOUT
@@ -77,6 +102,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     this.onMessage = this.onMessage.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onHello = this.onHello.bind(this)
+    this.onPeers = this.onPeers.bind(this)
   }
 
   readonly [Symbol.toStringTag] = '@overmind/heartbeat'
@@ -93,10 +119,16 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   async start (): Promise<void> {
     const { pubsub } = this.components
     this.shutdown = new AbortController()
+    this.pulls = 0
     pubsub.topicValidators.set(this.topic, this.validate)
     pubsub.addEventListener('message', this.onMessage)
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     await this.components.registrar.handle(this.helloProtocol, this.onHello, {
+      maxInboundStreams: 2,
+      maxOutboundStreams: 2,
+      runOnLimitedConnection: true
+    })
+    await this.components.registrar.handle(this.peersProtocol, this.onPeers, {
       maxInboundStreams: 2,
       maxOutboundStreams: 2,
       runOnLimitedConnection: true
@@ -112,10 +144,13 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     this.components.pubsub.subscribe(this.topic)
     // a random phase keeps nodes started together from beating together:
     // one burst of a whole mesh's beats at once would stall every receiver
-    this.phaseTimer = setTimeout(() => {
-      this.tick()
-      this.beatTimer = setInterval(() => { this.tick() }, this.interval)
-    }, Math.floor(Math.random() * this.interval))
+    this.phaseTimer = setTimeout(() => { this.beatAndSchedule() }, Math.floor(Math.random() * this.interval))
+    for (const at of JOIN_BEATS) {
+      const delay = Math.round(at * (0.5 + Math.random()))
+      if (delay < this.interval / 2) {
+        this.joinTimers.push(setTimeout(() => { void this.beat() }, delay))
+      }
+    }
     this.checkTimer = setInterval(() => { this.checkStatuses() }, Math.min(Math.max(this.interval / 4, 50), 5_000))
     this.tick()
   }
@@ -123,11 +158,14 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   async stop (): Promise<void> {
     const { pubsub } = this.components
     clearTimeout(this.phaseTimer)
-    clearInterval(this.beatTimer)
+    clearTimeout(this.beatTimer)
+    this.joinTimers.forEach(timer => { clearTimeout(timer) })
+    this.joinTimers.length = 0
     clearInterval(this.checkTimer)
     this.helloQueue.clear()
     this.shutdown?.abort()
     await this.components.registrar.unhandle(this.helloProtocol)
+    await this.components.registrar.unhandle(this.peersProtocol)
     pubsub.removeEventListener('message', this.onMessage)
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     if (pubsub.topicValidators.get(this.topic) === this.validate) {
@@ -157,7 +195,11 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   }
 
   getStats (): HeartbeatStats {
-    return { sent: this.stats.sent, received: this.stats.received, rejected: { ...this.stats.rejected } }
+    return { sent: this.stats.sent, received: this.stats.received, pulled: this.stats.pulled, rejected: { ...this.stats.rejected } }
+  }
+
+  get currentInterval (): number {
+    return this.current
   }
 
   async beat (): Promise<void> {
@@ -196,7 +238,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       hlcLogical: hlc.logical,
       seq: BigInt(this.seq),
       startedAt: BigInt(this.startedAt),
-      intervalMs: this.interval
+      intervalMs: this.current
     })
   }
 
@@ -210,11 +252,33 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     }
   }
 
+  /**
+   * The interval for the next beat: the configured one, stretched in
+   * proportion to the members this node knows beyond `stretchAbove`
+   */
+  private nextInterval (): number {
+    if (this.stretchAbove <= 0) {
+      return this.interval
+    }
+    const members = 1 + this.table.live(this.now())
+    if (members <= this.stretchAbove) {
+      return this.interval
+    }
+    return Math.min(MAX_INTERVAL, Math.ceil(this.interval * members / this.stretchAbove))
+  }
+
+  private beatAndSchedule (): void {
+    this.tick()
+    this.beatTimer = setTimeout(() => { this.beatAndSchedule() }, this.current)
+  }
+
   private tick (): void {
+    this.current = this.nextInterval()
     void this.beat()
     this.collectRtts()
     for (const peerId of this.table.prune(this.now())) {
       this.lastStatus.delete(peerId)
+      this.signed.delete(peerId)
     }
     for (const [peer, at] of this.helloSent) {
       if (this.now() - at >= this.interval / 4) this.helloSent.delete(peer)
@@ -240,14 +304,19 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       this.clock.update({ wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical })
       return { beat, addresses: addresses.map(ma => ma.toString()) }
     } catch (err: any) {
-      if (err instanceof InvalidHeartbeatError) {
-        this.reject(err.reason, err.message, author)
-      } else if (err.name === ClockDriftError.name) {
-        this.reject('clock-drift', err.message, author)
-      } else {
-        this.reject('malformed', err.message, author)
-      }
+      this.refuse(err, author)
       return undefined
+    }
+  }
+
+  /** Counts and logs why a beat of `author` was refused */
+  private refuse (err: any, author?: PeerId): void {
+    if (err instanceof InvalidHeartbeatError) {
+      this.reject(err.reason, err.message, author)
+    } else if (err.name === ClockDriftError.name) {
+      this.reject('clock-drift', err.message, author)
+    } else {
+      this.reject('malformed', err.message, author)
     }
   }
 
@@ -267,15 +336,18 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     if (checked == null) {
       return
     }
-    this.receive(msg.from, checked)
+    const receivedAt = this.now()
+    if (this.receive(msg.from, checked, receivedAt)) {
+      this.signed.set(msg.from.toString(), signedBeat(msg, receivedAt))
+    }
   }
 
-  /** Records a checked beat of `from`, whichever way it came */
-  private receive (from: PeerId, checked: { beat: Heartbeat, addresses: string[] }): void {
+  /** Records a checked beat of `from`, whichever way it came; false when it was not newer than what is recorded */
+  private receive (from: PeerId, checked: { beat: Heartbeat, addresses: string[] }, receivedAt = this.now()): boolean {
     const peerId = from.toString()
-    const fresh = this.table.record({ peerId, beat: checked.beat, addresses: checked.addresses, receivedAt: this.now() })
+    const fresh = this.table.record({ peerId, beat: checked.beat, addresses: checked.addresses, receivedAt })
     if (!fresh) {
-      return
+      return false
     }
     this.stats.received++
     const entry = this.getPeer(peerId)
@@ -286,6 +358,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
         void this.pingOnce(peerId)
       }
     }
+    return true
   }
 
   /**
@@ -301,6 +374,13 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       return
     }
     const peer = evt.detail.peerId.toString()
+    if (this.pulls < PULLS_PER_START) {
+      this.pulls++
+      this.pullPeers(peer).catch(err => {
+        this.pulls--
+        this.log('peers pull from %s failed - %e', peer, err)
+      })
+    }
     if (this.now() - (this.helloSent.get(peer) ?? -Infinity) < this.interval / 4) {
       return
     }
@@ -353,6 +433,93 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
         }
       } catch (err: any) {
         this.log('hello from %s failed - %e', connection.remotePeer.toString(), err)
+        stream.abort(err)
+      }
+    })()
+  }
+
+  /**
+   * Takes a neighbour's latest signed beat of each member it knows, so a
+   * node that starts lists the mesh at once instead of over an interval.
+   * Each beat is checked as if it came from the topic, its author's
+   * signature included; the first one refused ends the pull.
+   */
+  private async pullPeers (peer: string): Promise<void> {
+    const connection = this.components.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
+    if (connection == null || this.shutdown == null) {
+      throw new Error('no open connection')
+    }
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(PULL_TIMEOUT)])
+    const stream = await connection.newStream(this.peersProtocol, { signal, runOnLimitedConnection: true })
+    let answer: PeerBeats
+    try {
+      const bytes = await lpStream(stream, lengthPrefixed(MAX_PEER_BEATS_SIZE)).read({ signal })
+      await stream.close({ signal }).catch(() => {})
+      answer = PeerBeats.decode(bytes, { limits: PEER_BEATS_LIMITS })
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+    const now = this.now()
+    let recorded = 0
+    for (const relayed of answer.beats) {
+      try {
+        if (await this.receiveRelayed(relayed, now)) recorded++
+      } catch (err: any) {
+        this.refuse(err, connection.remotePeer)
+        break
+      }
+    }
+    this.stats.pulled += recorded
+    this.log('pulled %d of %d beats from %s', recorded, answer.beats.length, peer)
+  }
+
+  /** Records a beat a neighbour handed on, once checked; false when it tells nothing new */
+  private async receiveRelayed (relayed: RelayedBeat, now: number): Promise<boolean> {
+    const { author, key } = relayedAuthor(relayed)
+    if (author.equals(this.components.peerId)) {
+      return false
+    }
+    // the cheap checks first: a beat already known costs no signature check
+    const { beat, addresses } = validateHeartbeat(relayed.data, author, this.init.mesh)
+    if (!this.table.isNewer(author.toString(), beat)) {
+      return false
+    }
+    await verifyRelayedSignature(relayed, key, this.topic)
+    this.clock.update({ wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical })
+    // as old as the neighbour says, and never newer than its author stamped it
+    const receivedAt = Math.min(now - relayed.ageMs, Number(beat.hlcWallTime))
+    const checked = { beat, addresses: addresses.map(ma => ma.toString()) }
+    if (!this.receive(author, checked, receivedAt)) {
+      return false
+    }
+    const { ageMs: _, ...signed } = relayed
+    this.signed.set(author.toString(), { ...signed, receivedAt })
+    return true
+  }
+
+  /** A neighbour's peers pull: the latest signed beat of each member not gone, most recent first */
+  private onPeers (stream: Stream, connection: Connection): void {
+    void (async () => {
+      const signal = AbortSignal.any([this.shutdown?.signal ?? AbortSignal.abort(), AbortSignal.timeout(PULL_TIMEOUT)])
+      try {
+        const now = this.now()
+        const requester = connection.remotePeer.toString()
+        const beats: RelayedBeat[] = []
+        let bytes = 0
+        const candidates = [...this.signed.entries()].sort((a, b) => b[1].receivedAt - a[1].receivedAt)
+        for (const [peerId, { receivedAt, ...signed }] of candidates) {
+          if (peerId === requester || this.table.get(peerId, now, () => false)?.status === 'gone') continue
+          // a field's tag, length and the beat's own fields: well over what each adds
+          const size = signed.data.byteLength + signed.signature.byteLength + (signed.key?.byteLength ?? 0) + 96
+          if (beats.length === MAX_PEER_BEATS || bytes + size > MAX_PEER_BEATS_SIZE) break
+          beats.push({ ...signed, ageMs: Math.max(0, Math.min(now - receivedAt, 0xffffffff)) })
+          bytes += size
+        }
+        await lpStream(stream, lengthPrefixed(MAX_PEER_BEATS_SIZE)).write(PeerBeats.encode({ beats }), { signal })
+        await stream.close({ signal })
+      } catch (err: any) {
+        this.log('peers pull of %s failed - %e', connection.remotePeer.toString(), err)
         stream.abort(err)
       }
     })()

@@ -46,7 +46,8 @@ import type { AgentAdvert } from '@overmind/protocols'
 import type { RejectReason } from './errors.js'
 import type { PeerEntry, PeerStatus } from './peer-table.js'
 
-export { heartbeatTopic, heartbeatHelloProtocol, heartbeatTopicScoreParams, DEFAULT_INTERVAL, DEFAULT_STALE_AFTER, DEFAULT_GONE_AFTER } from './constants.js'
+export { heartbeatTopic, heartbeatHelloProtocol, heartbeatPeersProtocol, heartbeatTopicScoreParams, DEFAULT_INTERVAL, DEFAULT_STALE_AFTER, DEFAULT_GONE_AFTER, DEFAULT_STRETCH_ABOVE } from './constants.js'
+export { relayedAuthor, verifyRelayedSignature } from './relayed.js'
 export { InvalidHeartbeatError } from './errors.js'
 export { validateHeartbeat } from './validate.js'
 export { PeerTable, missed } from './peer-table.js'
@@ -70,6 +71,17 @@ export interface HeartbeatInit {
    * @default 30_000
    */
   interval?: number
+
+  /**
+   * Members up to which beats go at `interval`. In a larger mesh each node
+   * stretches its interval in proportion to the members it knows, so the
+   * whole mesh publishes at most this many beats per `interval` and the
+   * gossip each node handles stays bounded as the mesh grows. 0 never
+   * stretches.
+   *
+   * @default 100
+   */
+  stretchAbove?: number
 
   /**
    * Missed beats before a peer is `stale`
@@ -153,6 +165,8 @@ export interface HeartbeatEvents {
 export interface HeartbeatStats {
   sent: number
   received: number
+  /** beats taken from neighbours' peer tables (peers pulls) */
+  pulled: number
   rejected: Partial<Record<RejectReason, number>>
 }
 
@@ -160,7 +174,13 @@ export interface HeartbeatService extends TypedEventTarget<HeartbeatEvents> {
   readonly topic: string
   /** Stream protocol of the hello: one beat sent straight to a neighbour that subscribed */
   readonly helloProtocol: string
+  /** Stream protocol of the peers pull: a neighbour's latest signed beat of each member it knows */
+  readonly peersProtocol: string
+  /** The configured interval */
   readonly interval: number
+  /** The interval of this node's beats now: `interval`, stretched in a mesh larger than `stretchAbove` */
+  readonly currentInterval: number
+  readonly stretchAbove: number
   readonly staleAfter: number
   readonly goneAfter: number
 

@@ -71,13 +71,10 @@ export class PeerTable {
   record ({ peerId, beat, addresses, receivedAt }: BeatRecord): boolean {
     const seq = Number(beat.seq)
     const startedAt = Number(beat.startedAt)
+    if (!this.isNewer(peerId, beat)) {
+      return false
+    }
     const prev = this.rows.get(peerId)
-    if (prev != null && prev.startedAt === startedAt && seq <= prev.seq) {
-      return false
-    }
-    if (prev != null && startedAt < prev.startedAt) {
-      return false
-    }
     this.rows.set(peerId, {
       peerId,
       lastSeen: receivedAt,
@@ -97,6 +94,25 @@ export class PeerTable {
       restarts: (prev?.restarts ?? 0) + (prev != null && prev.startedAt !== startedAt ? 1 : 0)
     })
     return true
+  }
+
+  /** Whether `beat` would change what is recorded of `peerId` (see `record`) */
+  isNewer (peerId: string, beat: Pick<Heartbeat, 'seq' | 'startedAt'>): boolean {
+    const prev = this.rows.get(peerId)
+    if (prev == null) {
+      return true
+    }
+    const startedAt = Number(beat.startedAt)
+    return startedAt > prev.startedAt || (startedAt === prev.startedAt && Number(beat.seq) > prev.seq)
+  }
+
+  /** How many peers are not gone as of `now` */
+  live (now: number): number {
+    let count = 0
+    for (const row of this.rows.values()) {
+      if (missed(now - row.lastSeen, row.intervalMs) < this.init.goneAfter) count++
+    }
+    return count
   }
 
   recordRtt (peerId: string, rtt: number): void {

@@ -275,3 +275,26 @@ describe('PeerTable', () => {
     assert.equal(table.size, 0)
   })
 })
+
+describe('PeerTable.isNewer and live', () => {
+  it('says whether a beat would be recorded, as record decides', () => {
+    const table = makeTable()
+    assert.equal(table.isNewer(PEER_A, makeBeat({ seq: 3n })), true, 'an unknown peer')
+    table.record({ peerId: PEER_A, beat: makeBeat({ seq: 3n }), addresses: [], receivedAt: T0 })
+    assert.equal(table.isNewer(PEER_A, makeBeat({ seq: 3n })), false, 'the same beat')
+    assert.equal(table.isNewer(PEER_A, makeBeat({ seq: 2n })), false, 'an older beat of the same run')
+    assert.equal(table.isNewer(PEER_A, makeBeat({ seq: 4n })), true, 'the next beat')
+    assert.equal(table.isNewer(PEER_A, makeBeat({ seq: 1n, startedAt: BigInt(STARTED + 1) })), true, 'a later run')
+    assert.equal(table.isNewer(PEER_A, makeBeat({ seq: 9n, startedAt: BigInt(STARTED - 1) })), false, 'an earlier run')
+  })
+
+  it('counts the peers that are not gone', () => {
+    const table = makeTable({ goneAfter: 5 })
+    table.record({ peerId: PEER_A, beat: makeBeat(), addresses: [], receivedAt: T0 })
+    table.record({ peerId: PEER_B, beat: makeBeat(), addresses: [], receivedAt: T0 - 3_000 })
+    table.record({ peerId: PEER_C, beat: makeBeat(), addresses: [], receivedAt: T0 - 10_000 })
+    assert.equal(table.live(T0), 2)
+    assert.equal(table.live(T0 + 3_000), 1)
+    assert.equal(table.live(T0 + 60_000), 0)
+  })
+})

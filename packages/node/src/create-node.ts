@@ -183,6 +183,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     heartbeat: heartbeat({
       mesh,
       interval: config.heartbeat.interval,
+      stretchAbove: config.heartbeat.stretchAbove,
       staleAfter: config.heartbeat.staleAfter,
       goneAfter: config.heartbeat.goneAfter,
       pingTimeout: config.heartbeat.pingTimeout,

@@ -44,7 +44,8 @@ export interface NodeStatus {
   peers: Record<PeerStatus, number>
   dht: { protocol: string, mode: 'client' | 'server', routingTable: number }
   memory?: MemoryStats
-  heartbeat: { topic: string, intervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
+  /** intervalMs: this node's beat interval now (configuredIntervalMs, stretched in a large mesh) */
+  heartbeat: { topic: string, intervalMs: number, configuredIntervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
   /** Event-loop delay in ms: what heartbeats, pings and gossip wait before they run */
   eventLoop: EventLoopReport
 }
@@ -215,7 +216,8 @@ export class OvermindNode {
       memory: this.memory?.stats(),
       heartbeat: {
         topic: heartbeat.topic,
-        intervalMs: heartbeat.interval,
+        intervalMs: heartbeat.currentInterval,
+        configuredIntervalMs: heartbeat.interval,
         staleAfter: heartbeat.staleAfter,
         goneAfter: heartbeat.goneAfter,
         ...heartbeat.getStats()
