@@ -7,9 +7,11 @@
  * 60 s, knowledge p99 ≤ 2 s at 200 nodes.
  *
  * The nodes reach each other over libp2p's in-memory transport unless
- * `--transport tcp` says loopback TCP (the same layers above it).
+ * `--transport tcp` says loopback TCP (the same layers above it), spread
+ * over worker threads as `threads: auto` does (one per core from 100 nodes)
+ * unless `--threads N` says otherwise.
  *
- *   node sim-scale.js [--duration D] [--transport memory|tcp] [SIZES…]     (default 60s, memory; 50 100 200)
+ *   node sim-scale.js [--duration D] [--transport memory|tcp] [--threads N|auto] [SIZES…]     (default 60s, memory, auto; 50 100 200)
  */
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -22,13 +24,13 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const BIN = join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')
 const SCENARIO = join(ROOT, 'scenarios', 'steady-mesh.yaml')
 
-const { values: args, positionals } = parseArgs({ options: { duration: { type: 'string', default: '60s' }, transport: { type: 'string', default: 'memory' } }, allowPositionals: true })
+const { values: args, positionals } = parseArgs({ options: { duration: { type: 'string', default: '60s' }, transport: { type: 'string', default: 'memory' }, threads: { type: 'string', default: 'auto' } }, allowPositionals: true })
 const sizes = positionals.map(Number).filter(n => n >= 2)
 const reports: SimReport[] = []
 for (const n of sizes.length > 0 ? sizes : [50, 100, 200]) {
   process.stderr.write(`steady-mesh on ${n} nodes for ${args.duration}… `)
   const started = Date.now()
-  const res = spawnSync(process.execPath, [BIN, 'sim', SCENARIO, '--nodes', String(n), '--duration', args.duration, '--transport', args.transport, '--json'], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024 })
+  const res = spawnSync(process.execPath, [BIN, 'sim', SCENARIO, '--nodes', String(n), '--duration', args.duration, '--transport', args.transport, '--threads', args.threads, '--json'], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024 })
   if (res.stdout.trim() === '') {
     process.stderr.write(`failed (${res.signal ?? res.status})\n${res.stderr.slice(-2000)}\n`)
     process.exitCode = 1
@@ -42,9 +44,10 @@ for (const n of sizes.length > 0 ? sizes : [50, 100, 200]) {
 const ms = (v: number | null | undefined): string => v == null ? '–' : fmt(v)
 const ratio = (v: number | null | undefined): string => v == null ? '–' : `${v.toFixed(1)}×`
 table(`Steady mesh in one process over the ${args.transport === 'tcp' ? 'loopback TCP' : 'in-memory'} transport (production timers; floor: bare gossipsub on the same nodes, same texts, same moment)`,
-  ['nodes', 'tables full s', 'MB/node', 'delivered', 'p50 ms', 'p99 ms', 'floor p50', 'floor p99', 'p50 ×floor', 'p99 ×floor', 'CPU cores', 'loop delay p99 ms'],
+  ['nodes', 'threads', 'tables full s', 'MB/node', 'delivered', 'p50 ms', 'p99 ms', 'floor p50', 'floor p99', 'p50 ×floor', 'p99 ×floor', 'CPU cores', 'loop delay p99 ms'],
   reports.map(r => [
     String(r.nodes),
+    String(r.threads),
     r.formationMs == null ? 'never' : fmt(r.formationMs / 1000),
     fmt(r.resources.rssMbPerNodeMax),
     `${(r.delivery.ratio * 100).toFixed(2)}%`,

@@ -103,18 +103,19 @@ describe('agent interface benchmark (fast version)', () => {
 
 // `./scripts/bench sim` runs the steady-mesh scenario on 50, 100 and 200 nodes for 60 s each
 describe('simulator scale benchmark (fast version)', () => {
-  it('runs the steady mesh at two sizes and prints delivery against the bare gossipsub floor, memory per node and charts', () => {
-    const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '6s', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
+  it('runs the steady mesh at two sizes on two threads and prints delivery against the bare gossipsub floor, memory per node and charts', () => {
+    const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '6s', '--threads', '2', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
     assert.equal(res.status, 0, res.stderr)
     assert.match(res.stdout, /over the in-memory transport/)
     for (const nodes of ['4', '8']) {
       const row = res.stdout.split('\n').find(l => l.startsWith(nodes + ' '))
       assert.ok(row != null, `${nodes} nodes in\n${res.stdout}`)
       const cells = row.trim().split(/\s{2,}/)
-      assert.ok(Number(cells[1]) >= 0, `tables full: ${cells[1]}`)
-      assert.ok(Number(cells[2]) > 0, `MB per node: ${cells[2]}`)
-      assert.equal(cells[3], '100.00%', 'every write reached every node')
-      assert.match(cells[8], /^[\d.]+×$/, 'knowledge p50 against the floor')
+      assert.equal(cells[1], '2', 'threads')
+      assert.ok(Number(cells[2]) >= 0, `tables full: ${cells[2]}`)
+      assert.ok(Number(cells[3]) > 0, `MB per node: ${cells[3]}`)
+      assert.equal(cells[4], '100.00%', 'every write reached every node')
+      assert.match(cells[9], /^[\d.]+×$/, 'knowledge p50 against the floor')
     }
     assert.match(res.stdout, /8 nodes │█+ [\d.]+ MB/)
   })

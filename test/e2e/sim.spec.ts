@@ -211,6 +211,50 @@ describe('overmind sim', () => {
     assert.ok((report.delivery.p50 ?? 0) >= 150, `p50 ${report.delivery.p50}`)
   })
 
+  it('spreads the nodes over worker threads: writes, runs and searches cross threads, and a partition, a heal, a restart, a hostile member and a slow link act across them', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const file = join(dir.path, 'threads.yaml')
+    await writeFile(file, [
+      'name: threads', 'seed: 3', 'duration: 14s', 'transport: memory', 'threads: 2',
+      'nodes:', '  count: 8', '  heartbeat: 1s', '  syncInterval: 2s',
+      'agents:', '  - { name: echo, on: [1], serviceTime: 20ms, outputSize: 100 }',
+      'workload:',
+      '  writes: { rate: 4/s, zones: { federation: 0.8, private: 0.2 } }',
+      '  runs: { agent: echo, rate: 2/s, from: [0, 2, 4, 6] }',
+      '  searches: { rate: 1/s, federated: 1 }',
+      'faults:',
+      // each group spans both threads (node i runs in thread i % 2)
+      '  - { at: 2s, partition: [[0, 1, 2, 3], [4, 5, 6, 7]] }',
+      '  - { at: 5s, heal: true }',
+      '  - { at: 6s, kill: 3 }',
+      '  - { at: 8s, restart: 3 }',
+      '  - { at: 3s, hostile: 5 }',
+      '  - { at: 9s, latency: 300ms, on: [0], for: 3s }',
+      'settle: 60s', ''
+    ].join('\n'))
+    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    assert.equal(res.code, 0, res.stderr + res.stdout)
+    const report: SimReport = JSON.parse(res.stdout)
+    process.stdout.write(`# 8 nodes on 2 threads: ${report.writes.done} writes, delivery ${report.delivery.ratio} (p99 ${report.delivery.p99} ms), runs ${report.runs.succeeded}/${report.runs.requested}, searches found ${report.searches.found}/${report.searches.done}, converged ${report.convergence.map(c => `${c.fault} ${c.ms} ms`).join(', ')}\n`)
+    assert.equal(report.threads, 2)
+    assert.equal(report.delivery.ratio, 1)
+    assert.equal(report.delivery.expected, report.zones.federation * 7)
+    assert.deepEqual(report.final, { converged: true, digests: 1 })
+    assert.ok(report.zones.private > 0)
+    assert.equal(report.zones.leaked, 0)
+    assert.deepEqual(report.convergence.map(c => c.fault), ['heal', 'restart 3'])
+    assert.ok(report.convergence.every(c => c.ms != null))
+    // node 1 hosts the agent in the other thread than the even nodes that call it
+    assert.ok(report.runs.requested > 0 && report.runs.succeeded > 0, JSON.stringify(report.runs))
+    assert.deepEqual(Object.keys(report.runs.hosts), ['1'])
+    assert.ok(report.searches.found > 0, JSON.stringify(report.searches))
+    assert.ok(report.hostile.published > 0 && report.hostile.rejected > 0)
+    assert.equal(report.hostile.stored, 0)
+    // what reached node 0 while its links (to both threads) were slow took their latency
+    assert.ok((report.delivery.max ?? 0) >= 300, `max ${report.delivery.max}`)
+  })
+
   it('runs node processes in network namespaces: a partition cuts the network, the heal joins it, every write everywhere, nothing left behind', { skip: netnsSkip }, async () => {
     const res = await overmind(['sim', join(ROOT, 'scenarios', 'netns-partition.yaml'), '--duration', '15s', '--json'], { timeout: 240_000 })
     assert.equal(res.code, 0, res.stderr + res.stdout)
@@ -337,10 +381,11 @@ describe('overmind sim', () => {
     const dir = await tempDir()
     dirs.push(dir)
     const file = join(dir.path, 'modes.yaml')
-    await writeFile(file, 'name: modes\nduration: 10s\nmode: processes\nnodes:\n  count: 3\nfaults:\n  - at: 2s\n    partition: [[0], [1, 2]]\n')
+    await writeFile(file, 'name: modes\nduration: 10s\nmode: processes\nthreads: 2\nnodes:\n  count: 3\nfaults:\n  - at: 2s\n    partition: [[0], [1, 2]]\n')
     const res = await overmind(['sim', file])
     assert.equal(res.code, 1)
-    assert.match(res.stderr, /modes\.yaml:8:5: faults\[0\]\.partition: a partition needs mode: in-process/)
+    assert.match(res.stderr, /modes\.yaml:9:5: faults\[0\]\.partition: a partition needs mode: in-process/)
+    assert.match(res.stderr, /modes\.yaml:4:1: threads: threads needs mode: in-process/)
     await writeFile(file, 'name: modes\nduration: 10s\nnodes:\n  count: 3\nfaults:\n  - at: 2s\n    hang: 1\n    for: 2s\n')
     const inProcess = await overmind(['sim', file])
     assert.equal(inProcess.code, 1)

@@ -1,5 +1,4 @@
 import { percentile } from './workload.js'
-import type { OvermindNode } from '@overmind/node'
 
 /** The topic of the floor: no validator, nothing stored */
 export const FLOOR_TOPIC = '/overmind-sim/bare/1'
@@ -24,41 +23,19 @@ export interface FloorReport {
  * every node subscribes to with no validator, over the same connections.
  * Both travel the same mesh at the same time, so their ratio is what the
  * knowledge topic (checking, storing, indexing) costs over bare gossip.
+ *
+ * @param sent - each text published, and when
+ * @param arrivals - each text and when it arrived at each node that got it
  */
-export class BareGossipFloor {
-  private readonly sent = new Map<string, number>()
-  private readonly latencies: number[] = []
-  private readonly now: () => number
-  private readonly encoder = new TextEncoder()
-  private readonly decoder = new TextDecoder()
-
-  constructor (now: () => number) {
-    this.now = now
+export function floorReport (sent: Map<string, number>, arrivals: Array<[string, number[]]>, knowledge: { p50: number | null, p99: number | null }): FloorReport {
+  const latencies: number[] = []
+  for (const [text, times] of arrivals) {
+    const at = sent.get(text)
+    if (at != null) for (const time of times) latencies.push(time - at)
   }
-
-  /** Subscribes a node, and times what reaches it */
-  attach (node: OvermindNode): void {
-    const pubsub = node.libp2p.services.pubsub
-    pubsub.subscribe(FLOOR_TOPIC)
-    pubsub.addEventListener('message', evt => {
-      if (evt.detail.topic !== FLOOR_TOPIC) return
-      const at = this.sent.get(this.decoder.decode(evt.detail.data))
-      if (at != null) this.latencies.push(this.now() - at)
-    })
-  }
-
-  /** Publishes one write's text from the node that writes it */
-  publish (node: OvermindNode, text: string): void {
-    if (this.sent.has(text)) return
-    this.sent.set(text, this.now())
-    node.libp2p.services.pubsub.publish(FLOOR_TOPIC, this.encoder.encode(text)).catch(() => {})
-  }
-
-  report (knowledge: { p50: number | null, p99: number | null }): FloorReport {
-    const sorted = [...this.latencies].sort((a, b) => a - b)
-    const p50 = percentile(sorted, 0.5)
-    const p99 = percentile(sorted, 0.99)
-    const ratio = (a: number | null, b: number | null): number | null => a == null || b == null ? null : Math.round(a / Math.max(b, 1) * 10) / 10
-    return { messages: this.sent.size, delivered: sorted.length, p50, p99, ratioP50: ratio(knowledge.p50, p50), ratioP99: ratio(knowledge.p99, p99) }
-  }
+  const sorted = latencies.sort((a, b) => a - b)
+  const p50 = percentile(sorted, 0.5)
+  const p99 = percentile(sorted, 0.99)
+  const ratio = (a: number | null, b: number | null): number | null => a == null || b == null ? null : Math.round(a / Math.max(b, 1) * 10) / 10
+  return { messages: sent.size, delivered: sorted.length, p50, p99, ratioP50: ratio(knowledge.p50, p50), ratioP99: ratio(knowledge.p99, p99) }
 }

@@ -1,31 +1,27 @@
 import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { memory } from '@libp2p/memory'
-import { generateKey, preSharedKey } from '@libp2p/pnet'
-import { defaultConfig, parseDuration } from '@overmind/config'
-import { OvermindNode, connectionKind } from '@overmind/node'
-import { entryId } from '@overmind/memory'
-import { Chunk, EntryKind, KnowledgeBatch, SignedEntry, Zone } from '@overmind/protocols'
-import { MemoryDatastore } from 'datastore-core'
-import { mockAgents } from './agents.js'
-import { BareGossipFloor } from './floor.js'
-import { LinkShaper, isLinkFault, shapedProtector, shapesLinks } from './links.js'
+import { MessageChannel } from 'node:worker_threads'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateKey } from '@libp2p/pnet'
+import { parseDuration } from '@overmind/config'
+import { floorReport } from './floor.js'
+import { isLinkFault } from './links.js'
 import { runProcesses } from './processes.js'
-import { random, schedule } from './schedule.js'
+import { schedule } from './schedule.js'
+import { ShardHost, WorkerShard } from './shard.js'
 import { TimelineRecorder, latencyHistogram, noResources } from './timeline.js'
-import { applyRole, linkReport, topologyGater } from './topology.js'
+import { linkReport } from './topology.js'
 import { SimWorkload, percentile, workloadFigure } from './workload.js'
-import type { RunsReport, SearchesReport } from './workload.js'
+import type { RunsReport, SearchesReport, RemoteNode } from './workload.js'
 import type { FloorReport } from './floor.js'
 import type { Scenario } from './scenario.js'
+import type { Shard, ShardInit } from './shard.js'
 import type { AppliedFault, LatencyBucket, SimResources, TimelineSample } from './timeline.js'
-import type { LinkReport } from './topology.js'
+import type { LinkReport, OpenConnection } from './topology.js'
 import type { PrivateKey } from '@libp2p/interface'
-import type { StoredEntryEvent } from '@overmind/memory'
+import type { MessagePort } from 'node:worker_threads'
 
 /** What a scenario did and how the mesh took it */
 export interface SimReport {
@@ -34,6 +30,8 @@ export interface SimReport {
   mode: Scenario['mode']
   /** How the nodes reach each other: loopback TCP, or (in-process) libp2p's in-memory transport */
   transport: Scenario['transport']
+  /** in-process: the worker threads the nodes were spread over (1: all in the simulator's own thread) */
+  threads: number
   nodes: number
   topology: Scenario['topology']
   durationMs: number
@@ -101,16 +99,14 @@ export interface RunScenarioOptions {
 
 interface SimNode {
   index: number
-  key: PrivateKey
   memoryPath: string
-  node?: OvermindNode
-  /** A relay listens where it did before a restart: homes know it by that address, as they would a real relay */
-  listen?: string
 }
 
 const POLL_MS = 250
-/** The stream link jitter and loss draw from, apart from the schedule's */
-const LINK_STREAM = 0x6c696e6b
+/** Reads of the final digests, a second apart, until they agree */
+const DIGEST_ATTEMPTS = 5
+/** Meshes from this size spread over one thread per core when `threads: auto` */
+const AUTO_THREADS_FROM = 100
 /** How long the mesh is given to form before the workload starts regardless */
 const FORMATION_MS = 60_000
 /** Nodes started one by one before the others start in batches */
@@ -136,67 +132,16 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   const acked = new Map<string, { at: number, from: number }>()
   /** Writes in a zone that does not replicate, by the node that made them */
   const kept = new Map<string, number>()
-  const arrivals = new Map<string, number[]>()
-  let deliveries = 0
   const started = performance.now()
   const now = (): number => performance.now() - started
-  const agents = mockAgents(scenario)
-  const floor = scenario.workload.writes?.floor === true ? new BareGossipFloor(now) : undefined
   const workload = new SimWorkload(scenario, plan, { now, indexOf: peer => byPeer.get(peer) })
-  const shaper = new LinkShaper(scenario.network)
-  const shaping = scenario.transport === 'memory' && shapesLinks(scenario)
-  const linkRandom = random(scenario.seed ^ LINK_STREAM)
-
-  const start = async (sim: SimNode, bootstrap: string[]): Promise<void> => {
-    const config = defaultConfig()
-    config.mesh.name = `sim-${scenario.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 63)
-    config.listen = [sim.listen ?? (scenario.transport === 'memory' ? `/memory/overmind-sim-${process.pid}-${sim.index}` : '/ip4/127.0.0.1/tcp/0')]
-    config.bootstrap = bootstrap
-    config.heartbeat.interval = scenario.nodes.heartbeat
-    config.discovery.rejoinInterval = 2_000
-    config.memory.embedder = scenario.nodes.embedder
-    config.memory.syncInterval = scenario.nodes.syncInterval
-    config.agents = agents.config(sim.index)
-    applyRole(config, roles[sim.index], live().filter(n => roles[n.index] === 'relay').flatMap(address))
-    const node = await OvermindNode.create({
-      config,
-      privateKey: sim.key,
-      psk,
-      datastore: new MemoryDatastore(),
-      memoryPath: sim.memoryPath,
-      agentFunctions: agents.functions,
-      libp2p: {
-        connectionGater: topologyGater(sim.index, roles, peer => byPeer.get(peer), reachable),
-        ...(scenario.transport === 'memory' ? { transports: [memory(), circuitRelayTransport()] } : {}),
-        // below the private network, each write waits for its link's latency, jitter and loss
-        ...(shaping ? { connectionProtector: shapedProtector(preSharedKey({ psk }), peer => shaper.shape(sim.index, byPeer.get(peer ?? ''), now()), linkRandom, scenario.network.bandwidth) } : {})
-      }
-    })
-    node.memory?.addEventListener('entry', (evt: CustomEvent<StoredEntryEvent>) => {
-      if (evt.detail.origin !== 'remote') return
-      const times = arrivals.get(evt.detail.entry.id) ?? []
-      times.push(now())
-      deliveries++
-      arrivals.set(evt.detail.entry.id, times)
-    })
-    await node.start()
-    floor?.attach(node)
-    sim.node = node
-    if (roles[sim.index] === 'relay') sim.listen ??= node.libp2p.getMultiaddrs().find(ma => !ma.toString().includes('/p2p-circuit'))?.decapsulateCode(421).toString()
-  }
-  const live = (): SimNode[] => nodes.filter(n => n.node != null)
-  const address = (sim: SimNode): string[] => (sim.node?.addresses() ?? []).filter(a => !a.includes('/p2p-circuit')).slice(0, 1)
-  /** The first node up it may reach (a relay, with nat-homes) and the two started last: no node is every newcomer's first contact */
-  const bootstrapFor = (index: number): string[] => {
-    const candidates = live().filter(n => n.index !== index && reachable(index, n.index) && dialable(index, n.index))
-    return [...new Set([...candidates.slice(0, 1), ...candidates.slice(-2)])].flatMap(address)
-  }
 
   const report: SimReport = {
     scenario: scenario.name,
     seed: scenario.seed,
     mode: scenario.mode,
     transport: scenario.transport,
+    threads: 1,
     nodes: count,
     topology: scenario.topology,
     durationMs: scenario.duration,
@@ -224,10 +169,19 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   }
   if (scenario.mode !== 'in-process') return judged(await runProcesses(scenario, plan, report, options), scenario)
 
+  const threads = scenario.threads === 'auto' ? (count >= AUTO_THREADS_FROM ? availableParallelism() : 1) : Math.min(scenario.threads, count)
+  report.threads = threads
+  const shardOf = (index: number): number => index % threads
+  /** Whether each node is up, and the addresses it listens on */
+  const up: boolean[] = new Array(count).fill(false)
+  const addresses: string[][] = new Array(count).fill([])
+  const live = (): number[] => nodes.filter(sim => up[sim.index]).map(sim => sim.index)
+  const floorSent = new Map<string, number>()
+
   /** Resolves with the ms until every node up holds every id, or null after `settle` */
   const converge = async (ids: string[], from: number): Promise<number | null> => {
     while (now() - from < scenario.settle) {
-      if (live().every(n => ids.every(id => n.node?.memory?.holds(id) === true))) return now() - from
+      if ((await Promise.all(shards.map(async shard => await shard.holdsAll(ids)))).every(Boolean)) return now() - from
       await sleep(POLL_MS)
     }
     return null
@@ -243,31 +197,71 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
   }
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)
+  const shards: Shard[] = []
   try {
+    const keys: PrivateKey[] = []
     for (let i = 0; i < count; i++) {
       const key = await generateKeyPair('Ed25519')
-      const sim: SimNode = { index: i, key, memoryPath: join(dir, `node-${i}`) }
+      keys.push(key)
+      const sim: SimNode = { index: i, memoryPath: join(dir, `node-${i}`) }
       await mkdir(sim.memoryPath)
       nodes.push(sim)
       byPeer.set(key.publicKey.toString(), i)
+    }
+    const init = (shard: number): ShardInit => ({
+      shard,
+      shards: threads,
+      scenario,
+      psk,
+      keys: keys.map((key, index) => shardOf(index) === shard ? privateKeyToProtobuf(key) : null),
+      peers: keys.map(key => key.publicKey.toString()),
+      memoryPaths: nodes.map(sim => sim.memoryPath),
+      origin: performance.timeOrigin + started,
+      pid: process.pid
+    })
+    if (threads === 1) {
+      shards.push(new ShardHost(init(0)))
+    } else {
+      // a port between every two threads, for the in-memory transport's dials
+      const ports = Array.from({ length: threads }, () => new Map<number, MessagePort>())
+      for (let a = 0; a < threads; a++) {
+        for (let b = a + 1; b < threads; b++) {
+          const { port1, port2 } = new MessageChannel()
+          ports[a].set(b, port1)
+          ports[b].set(a, port2)
+        }
+      }
+      for (let shard = 0; shard < threads; shard++) shards.push(new WorkerShard(init(shard), ports[shard]))
+    }
+    const shardFor = (index: number): Shard => shards[shardOf(index)]
+    const address = (index: number): string[] => addresses[index].slice(0, 1)
+    /** The first node up it may reach (a relay, with nat-homes) and the two started last: no node is every newcomer's first contact */
+    const bootstrapFor = (index: number): string[] => {
+      const candidates = live().filter(n => n !== index && reachable(index, n) && dialable(index, n))
+      return [...new Set([...candidates.slice(0, 1), ...candidates.slice(-2)])].flatMap(address)
+    }
+    const start = async (index: number, bootstrap: string[]): Promise<void> => {
+      const relays = live().filter(n => roles[n] === 'relay').flatMap(address)
+      addresses[index] = await shardFor(index).start(index, bootstrap, relays)
+      up[index] = true
     }
     // relays and the first nodes one by one, so later ones find them; the
     // rest a few at a time, each told of nodes already up
     const begun = now()
     const first = nodes.filter(sim => roles[sim.index] === 'relay' || sim.index < START_ONE_BY_ONE)
-    for (const sim of first) await start(sim, bootstrapFor(sim.index))
+    for (const sim of first) await start(sim.index, bootstrapFor(sim.index))
     const rest = nodes.filter(sim => !first.includes(sim))
-    for (let i = 0; i < rest.length; i += START_BATCH) {
-      const batch = rest.slice(i, i + START_BATCH)
+    const batchSize = START_BATCH * threads
+    for (let i = 0; i < rest.length; i += batchSize) {
+      const batch = rest.slice(i, i + batchSize)
       const bootstraps = batch.map(sim => bootstrapFor(sim.index))
-      await Promise.all(batch.map(async (sim, j) => { await start(sim, bootstraps[j]) }))
+      await Promise.all(batch.map(async (sim, j) => { await start(sim.index, bootstraps[j]) }))
     }
     report.startMs = Math.round(now() - begun)
     // the workload starts once the mesh has formed (or FORMATION_MS have passed)
     const formed = now()
     while (now() - formed < FORMATION_MS) {
-      const full = live().every(sim => (sim.node?.libp2p.services.heartbeat.peers() ?? []).filter(p => p.status === 'connected' || p.status === 'alive').length >= count - 1)
-      if (full) {
+      if ((await Promise.all(shards.map(async shard => await shard.tablesFull(count - 1)))).every(Boolean)) {
         report.formationMs = Math.round(now() - formed)
         break
       }
@@ -276,44 +270,47 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
 
     const writes: Array<Promise<void>> = []
     const hostile = new Set<number>()
-    const hostileTimers: Array<ReturnType<typeof setInterval>> = []
-    const forged: string[] = []
     const convergences: Array<Promise<void>> = []
     let faults = 0
+    let deliveries = 0
+    let delays: number[] = []
     const clock = performance.now()
     const timeline = new TimelineRecorder()
     const progress = setInterval(() => {
-      timeline.sample({ up: live().length, faults, writes: report.writes.done, deliveries })
+      void Promise.all(shards.map(async shard => await shard.progress())).then(all => {
+        deliveries = all.reduce((sum, p) => sum + p.deliveries, 0)
+        delays = all.map(p => p.eventLoopDelayP99Ms)
+      }, () => {})
+      timeline.sample({ up: live().length, faults, writes: report.writes.done, deliveries }, threads > 1 ? delays : undefined)
       options.onProgress?.({ elapsed: Math.min(performance.now() - clock, scenario.duration), duration: scenario.duration, up: live().length, nodes: count, faults, writes: report.writes.done, runs: workload.started })
     }, 1_000)
     progress.unref()
+    const remote = (index: number): RemoteNode | undefined => up[index] ? { rpc: async (method, params) => await shardFor(index).rpc(index, method, params) } : undefined
     try {
       for (const event of plan.events) {
         const wait = event.at - (performance.now() - clock)
         if (wait > 0) await sleep(wait)
         if (event.kind === 'run' || event.kind === 'search') {
-          workload.start(event, nodes[event.node].node)
+          workload.start(event, remote(event.node))
           continue
         }
         if (event.kind === 'write') {
-          const sim = nodes[event.node]
-          const memory = sim.node?.memory
-          if (memory == null) {
+          if (!up[event.node]) {
             report.writes.skipped++
             continue
           }
-          writes.push(memory.put({ text: event.text, zone: event.zone }).then(chunk => {
+          const from = event.node
+          writes.push(shardFor(from).write(from, event.text, event.zone).then(({ id, at }) => {
             report.writes.done++
             report.zones[event.zone ?? 'federation']++
             if (event.zone != null) {
               // a zone that does not replicate: it must stay on its node
-              kept.set(chunk.id, sim.index)
+              kept.set(id, from)
               return
             }
-            // the floor leaves at the acknowledgement, where knowledge delivery is timed from
-            if (floor != null && sim.node != null) floor.publish(sim.node, event.text)
-            acked.set(chunk.id, { at: now(), from: sim.index })
-            workload.acked(event, chunk.id)
+            floorSent.set(event.text, at)
+            acked.set(id, { at, from })
+            workload.acked(event, id)
           }, () => { report.writes.failed++ }))
           continue
         }
@@ -321,84 +318,101 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
         faults++
         timeline.fault(fault)
         if (fault.partition != null) {
-          groups = new Array(count).fill(-1)
-          fault.partition.forEach((group, g) => { for (const index of group) (groups as number[])[index] = g })
+          const assigned: number[] = new Array(count).fill(-1)
+          fault.partition.forEach((group, g) => { for (const index of group) assigned[index] = g })
           // nodes the partition leaves out are a group of their own each
-          groups = groups.map((g, index) => g === -1 ? 1000 + index : g)
-          await Promise.all(live().map(async sim => {
-            for (const other of live()) {
-              if (other.index !== sim.index && !reachable(sim.index, other.index) && other.node != null) await sim.node?.libp2p.hangUp(other.node.libp2p.peerId).catch(() => {})
-            }
-          }))
+          groups = assigned.map((g, index) => g === -1 ? 1000 + index : g)
+          await Promise.all(shards.map(async shard => { await shard.setGroups(groups) }))
         } else if (fault.heal === true || fault.restart != null) {
-          if (fault.heal === true) groups = undefined
-          if (fault.restart != null && nodes[fault.restart].node == null) await start(nodes[fault.restart], bootstrapFor(fault.restart))
+          if (fault.heal === true) {
+            groups = undefined
+            await Promise.all(shards.map(async shard => { await shard.setGroups(undefined) }))
+          }
+          if (fault.restart != null && !up[fault.restart]) await start(fault.restart, bootstrapFor(fault.restart))
           const at = now()
           const ids = [...acked.keys()]
           const label = fault.heal === true ? 'heal' : `restart ${fault.restart}`
           convergences.push(converge(ids, at).then(ms => { report.convergence.push({ at: Math.round(event.at), fault: label, ms: ms == null ? null : Math.round(ms) }) }))
         } else if (fault.hostile != null) {
-          const sim = nodes[fault.hostile]
-          hostile.add(sim.index)
-          if (sim.node != null) hostileTimers.push(forge(sim.node, sim.key, forged, () => { report.hostile.published++ }))
+          hostile.add(fault.hostile)
+          if (up[fault.hostile]) await shardFor(fault.hostile).forge(fault.hostile)
         } else if (isLinkFault(fault)) {
-          shaper.apply(fault, now())
+          const at = now()
+          await Promise.all(shards.map(async shard => { await shard.shapeLinks(fault, at) }))
         } else if (fault.kill != null) {
-          const sim = nodes[fault.kill]
-          const node = sim.node
-          sim.node = undefined
-          await node?.stop()
+          up[fault.kill] = false
+          await shardFor(fault.kill).stop(fault.kill)
         }
       }
-      const rest = scenario.duration - (performance.now() - clock)
-      if (rest > 0) await sleep(rest)
+      const remaining = scenario.duration - (performance.now() - clock)
+      if (remaining > 0) await sleep(remaining)
       await Promise.all(writes)
       await workload.settled()
       await Promise.all(convergences)
     } finally {
       clearInterval(progress)
       Object.assign(report, timeline.stop())
-      for (const timer of hostileTimers) clearInterval(timer)
     }
 
     // the end: every node up is given `settle` to hold every acknowledged write
     await converge([...acked.keys()], now())
-    const up = live()
-    const honest = up.filter(sim => !hostile.has(sim.index))
-    for (const sim of honest) {
-      for (const [reason, n] of Object.entries(sim.node?.libp2p.services.knowledge?.getStats().rejected ?? {})) report.rejected[reason] = (report.rejected[reason] ?? 0) + (n ?? 0)
+    const figures = await Promise.all(shards.map(async shard => await shard.figures()))
+    if (threads > 1) report.resources.eventLoopDelayP99Ms = Math.max(report.resources.eventLoopDelayP99Ms, ...figures.map(f => f.eventLoopDelayP99Ms))
+    const honest = live().filter(index => !hostile.has(index))
+    for (const sums of await Promise.all(shards.map(async shard => await shard.rejected([...hostile])))) {
+      for (const [reason, n] of Object.entries(sums)) report.rejected[reason] = (report.rejected[reason] ?? 0) + n
     }
     report.hostile.rejected = report.rejected['bad-signature'] ?? 0
-    report.hostile.stored = forged.filter(id => honest.some(sim => sim.node?.memory?.holds(id) === true)).length
-    for (const [id, from] of kept) report.zones.leaked += up.filter(sim => sim.index !== from && sim.node?.memory?.holds(id) === true).length
-    const latencies: number[] = []
-    for (const [id, { at, from }] of acked) {
-      for (const sim of up) {
-        if (sim.index === from) continue
-        report.delivery.expected++
-        if (sim.node?.memory?.holds(id) === true) report.delivery.delivered++
-      }
-      for (const time of arrivals.get(id) ?? []) latencies.push(Math.max(0, time - at))
+    report.hostile.published = (await Promise.all(shards.map(async shard => await shard.published()))).reduce((a, b) => a + b, 0)
+    /** For each id, every node up that holds it */
+    const holding = async (ids: string[]): Promise<number[][]> => {
+      const all = await Promise.all(shards.map(async shard => await shard.holders(ids)))
+      return ids.map((_, i) => all.flatMap(shard => shard[i]))
     }
+    const forged = figures.flatMap(f => f.forged)
+    report.hostile.stored = (await holding(forged)).filter(holders => holders.some(index => honest.includes(index))).length
+    const keptIds = [...kept.keys()]
+    ;(await holding(keptIds)).forEach((holders, i) => { report.zones.leaked += holders.filter(index => index !== kept.get(keptIds[i])).length })
+    const arrivals = new Map<string, number[]>()
+    for (const f of figures) for (const [id, times] of f.arrivals) arrivals.set(id, [...(arrivals.get(id) ?? []), ...times])
+    const ackedIds = [...acked.keys()]
+    const upCount = live().length
+    const latencies: number[] = []
+    ;(await holding(ackedIds)).forEach((holders, i) => {
+      const { at, from } = acked.get(ackedIds[i]) as { at: number, from: number }
+      report.delivery.expected += upCount - (up[from] ? 1 : 0)
+      report.delivery.delivered += holders.filter(index => index !== from).length
+      for (const time of arrivals.get(ackedIds[i]) ?? []) latencies.push(Math.max(0, time - at))
+    })
     latencies.sort((a, b) => a - b)
     report.deliveryHistogram = latencyHistogram(latencies)
     report.delivery.ratio = report.delivery.expected === 0 ? 1 : report.delivery.delivered / report.delivery.expected
     report.delivery.p50 = percentile(latencies, 0.5)
     report.delivery.p99 = percentile(latencies, 0.99)
     report.delivery.max = latencies.length > 0 ? Math.round(latencies[latencies.length - 1]) : null
-    report.floor = floor?.report(report.delivery) ?? null
+    if (scenario.workload.writes?.floor === true) report.floor = floorReport(floorSent, figures.flatMap(f => f.floorArrivals), report.delivery)
     report.convergence.sort((a, b) => a.at - b.at)
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
-    const digests = new Set(await Promise.all(up.map(async sim => (await sim.node?.memory?.digest())?.digest)))
+    // the digests are read from disk: what a node holds may still be on its way there
+    let digests = new Set<string>()
+    for (let attempt = 0; attempt < DIGEST_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(1_000)
+      digests = new Set((await Promise.all(shards.map(async shard => await shard.digests()))).flat())
+      if (digests.size <= 1) break
+    }
     report.final = { converged: digests.size === 1, digests: digests.size }
-    report.links = linkReport(roles, nodes.map(sim => sim.node?.libp2p.getConnections().map(c => ({ peer: byPeer.get(c.remotePeer.toString()), relayed: connectionKind(c) === 'relayed' }))))
+    const connections: Array<OpenConnection[] | undefined> = new Array(count).fill(undefined)
+    for (const links of await Promise.all(shards.map(async shard => await shard.links()))) {
+      for (const [index, open] of links) connections[index] = up[index] ? open : undefined
+    }
+    report.links = linkReport(roles, connections)
     Object.assign(report, workload.report())
     report.memoryPerNodeMb = Math.round(process.memoryUsage().rss / count / 1024 / 1024 * 10) / 10
     return judged(report, scenario)
   } finally {
     process.removeListener('SIGINT', interrupted)
     process.removeListener('SIGTERM', interrupted)
-    await Promise.all(nodes.map(async sim => { await sim.node?.stop().catch(() => {}) }))
+    await Promise.all(shards.map(async shard => { await shard.close().catch(() => {}) }))
     await rm(dir, { recursive: true, force: true })
   }
 }
@@ -447,32 +461,6 @@ export function holds (actual: number, comparison: string): boolean {
     case '>=': return actual >= target
     default: return actual === target
   }
-}
-
-/** Signing domain of protocols/memory.md */
-const DOMAIN = new TextEncoder().encode('overmind/memory/1\n')
-const FORGE_EVERY_MS = 200
-
-/**
- * Makes a node a hostile member: it publishes, as itself, chunks whose
- * signature does not verify on the knowledge topic, past its own validator
- */
-function forge (node: OvermindNode, key: PrivateKey, ids: string[], published: () => void): ReturnType<typeof setInterval> {
-  const knowledge = node.libp2p.services.knowledge
-  if (knowledge == null) throw new Error('a hostile member needs the knowledge topic')
-  node.libp2p.services.pubsub.topicValidators.delete(knowledge.topic)
-  let seq = 1_000_000n
-  const timer = setInterval(() => {
-    void (async () => {
-      const body = Chunk.encode({ author: node.libp2p.peerId.toMultihash().bytes, agent: 'hostile', zone: Zone.FEDERATION, text: `a forged fact ${seq}`, tags: [], hlcWallTime: BigInt(Date.now()), hlcLogical: 0, seq: seq++ })
-      const signature = await key.sign(new Uint8Array([...DOMAIN, ...body]))
-      signature[0] ^= 0xff
-      ids.push(entryId(body))
-      await node.libp2p.services.pubsub.publish(knowledge.topic, KnowledgeBatch.encode({ entries: [SignedEntry.encode({ kind: EntryKind.CHUNK, body, signature: new Uint8Array(signature) })] }))
-      published()
-    })().catch(() => {})
-  }, FORGE_EVERY_MS)
-  return timer
 }
 
 async function sleep (ms: number): Promise<void> {

@@ -134,6 +134,7 @@ export const scenarioSchema = z.strictObject({
   duration: duration.describe('How long the workload runs, e.g. "30s"'),
   mode: z.enum(['in-process', 'processes', 'netns']).default('in-process').describe('in-process: every node in the simulator\'s process (the default; scales to hundreds); processes: one `overmind start` process per node, driven through its local API; netns: the same, each process in its own Linux network namespace on one switch (root; partitions, and latency and loss with tc netem)'),
   transport: z.enum(['tcp', 'memory']).default('tcp').describe('in-process: how the nodes reach each other: loopback TCP (the default, as nodes run), or libp2p\'s in-memory transport (no sockets: lighter, for the largest meshes); the noise, private-network and yamux layers are the same'),
+  threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto').describe('in-process: worker threads the nodes are spread over, each running its share as a process would (a mesh is gossip-heavy: one thread runs out of time before it runs out of memory); auto: one per CPU core for 100 nodes or more, else 1'),
   nodes: z.strictObject({
     count: z.number().int().min(2).max(500).describe('Number of nodes; faults name them by index, 0 to count - 1'),
     embedder: z.enum(['hash']).default('hash'),
@@ -206,6 +207,7 @@ export interface ScenarioOverrides {
   duration?: number
   seed?: number
   transport?: 'tcp' | 'memory'
+  threads?: number | 'auto'
 }
 
 /**
@@ -235,6 +237,7 @@ export function parseScenario (text: string, options: { file?: string, overrides
   if (overrides.duration != null) data.duration = overrides.duration
   if (overrides.seed != null) data.seed = overrides.seed
   if (overrides.transport != null) data.transport = overrides.transport
+  if (overrides.threads != null) data.threads = overrides.threads
   const located = (path: PropertyKey[], message: string): ConfigIssue => ({ key: keyOf(path), ...position(doc, path, at), message })
   const parsed = scenarioSchema.safeParse(data)
   if (!parsed.success) {
@@ -364,6 +367,7 @@ function checkMode (scenario: Scenario, problem: (path: PropertyKey[], message: 
     return
   }
   if (scenario.transport === 'memory') problem(['transport'], 'the memory transport needs mode: in-process: it joins nodes of one process')
+  if (typeof scenario.threads === 'number' && scenario.threads > 1) problem(['threads'], `threads needs mode: in-process (with ${`mode: ${scenario.mode}`} every node has a process of its own)`)
   const mode = `mode: ${scenario.mode}`
   if (scenario.mode === 'processes') {
     const why = 'mode: processes cannot do it: on loopback there is no way to cut processes apart without a network lab'

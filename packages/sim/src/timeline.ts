@@ -127,7 +127,10 @@ export class TimelineRecorder {
     this.delayWhole.enable()
   }
 
-  sample (counts: TimelineCounts): TimelineSample {
+  /**
+   * @param threads - the event-loop delay p99 of each worker thread since the last sample, when nodes run in workers
+   */
+  sample (counts: TimelineCounts, threads?: number[]): TimelineSample {
     const at = performance.now()
     const cpu = process.cpuUsage()
     const sample: TimelineSample = {
@@ -135,7 +138,7 @@ export class TimelineRecorder {
       ...counts,
       cpuCores: round(cores(cpu, this.last.cpu, at - this.last.at), 100),
       rssMbPerNode: round(process.memoryUsage.rss() / Math.max(1, counts.up) / 1024 / 1024, 10),
-      eventLoopDelayP99Ms: p99Ms(this.delay)
+      eventLoopDelayP99Ms: Math.max(p99Ms(this.delay), ...(threads ?? []))
     }
     this.delay.reset()
     this.last = { at, cpu }

@@ -21,6 +21,7 @@ function report (): SimReport {
     seed: 7,
     mode: 'in-process',
     transport: 'tcp',
+    threads: 1,
     nodes: 4,
     topology: 'full',
     durationMs: 10_000,

@@ -6,12 +6,19 @@ import { jsonOption, parseDurationArg, parsePositiveInt } from '../options.js'
 import { table } from '../format.js'
 import type { SimReport } from '@overmind/sim'
 
-interface Options { nodes?: number, duration?: number, seed?: number, transport?: 'tcp' | 'memory', json?: boolean, schema?: boolean, html?: string }
+interface Options { nodes?: number, duration?: number, seed?: number, transport?: 'tcp' | 'memory', threads?: number | 'auto', json?: boolean, schema?: boolean, html?: string }
 
 function parseSeed (value: string): number {
   const seed = Number(value)
   if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError(`"${value}" is not a seed (a whole number ≥ 0)`)
   return seed
+}
+
+function threadsArg (value: string): number | 'auto' {
+  if (value === 'auto') return value
+  const threads = Number(value)
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new InvalidArgumentError(`"${value}" is not a number of threads (1 to 64, or auto)`)
+  return threads
 }
 
 type Sim = typeof import('@overmind/sim')
@@ -31,6 +38,7 @@ export function simCommand (): Command {
     .option('--duration <duration>', 'how long the workload runs, instead of the file\'s (e.g. 30s)', parseDurationArg)
     .option('--seed <seed>', 'seed of the workload and fault schedule, instead of the file\'s', parseSeed)
     .addOption(new Option('--transport <transport>', 'in-process: how the nodes reach each other, instead of the file\'s').choices(['tcp', 'memory']))
+    .addOption(new Option('--threads <n>', 'in-process: worker threads the nodes are spread over ("auto": one per core from 100 nodes), instead of the file\'s').argParser(threadsArg))
     .option('--html <file>', 'also write the report as one self-contained HTML page with charts (no network needed to view it)')
     .addOption(jsonOption())
     .addHelpText('after', `
@@ -46,7 +54,7 @@ report prints its digest). Exits 1 when an expectation of the scenario's
         return
       }
       if (file == null) command.error('error: missing argument \'scenario\'', { exitCode: 2 })
-      const scenario = await loadScenario(file, { nodes: opts.nodes, duration: opts.duration, seed: opts.seed, transport: opts.transport })
+      const scenario = await loadScenario(file, { nodes: opts.nodes, duration: opts.duration, seed: opts.seed, transport: opts.transport, threads: opts.threads })
       // a report that cannot be written should fail now, not after the run
       if (opts.html != null) {
         const dir = dirname(resolve(opts.html))
