@@ -27,8 +27,11 @@ if (files.length === 0) {
   process.exit(1)
 }
 process.stderr.write(`run-tests: ${files.length} test files${quick ? ' (quick: unit tests only)' : ''}\n`)
+// two test files at a time: most of a file's time is spent waiting on node
+// processes and timers, not on a core
 const res = spawnSync(process.execPath, [
   '--test',
+  '--test-concurrency=2',
   '--test-timeout=300000',
   ...files.map(f => relative(process.cwd(), join(root, f)))
 ], { stdio: 'inherit' })
