@@ -16,9 +16,17 @@ const patterns = args.filter(a => !a.startsWith('--'))
 
 const unit = ['packages/*/dist/test/*.spec.js', 'protocols/dist/test/*.spec.js', 'apps/*/dist/test/*.spec.js']
 const e2e = ['test/dist/e2e/*.spec.js']
+// two files run at a time, each started as the one before it ends: the
+// longest go first so that short ones fill in at the end
+const LONGEST = ['memory-load', 'sim', 'sim-modes', 'sim-links', 'mesh-processes', 'memory-cli', 'fresh-clone', 'storage-repair', 'cli']
+const rank = (file) => {
+  const i = LONGEST.indexOf(file.split('/').pop().replace(/\.spec\.js$/, ''))
+  return i === -1 ? LONGEST.length + (file.startsWith('test/') ? 0 : 1) : i
+}
 let files = (quick ? unit : [...unit, ...e2e])
   .flatMap(glob => globSync(glob, { cwd: root }))
   .sort()
+  .sort((a, b) => rank(a) - rank(b))
 if (patterns.length > 0) {
   files = files.filter(f => patterns.some(p => f.includes(p)))
 }

@@ -16,6 +16,19 @@ function never (...others: Array<() => OvermindNode | undefined>): { denyDialPee
   return { denyDialPeer: deny, denyInboundEncryptedConnection: deny }
 }
 
+/** A first beat of `peer`, as it would write it, for another node to pass off as its own */
+function beatOf (peer: PeerId, intervalMs: number): Uint8Array<ArrayBuffer> {
+  return Heartbeat.encode({
+    nodeId: peer.toMultihash().bytes,
+    mesh: 'test',
+    version: 'overmind/test',
+    hlcWallTime: BigInt(Date.now()),
+    seq: 1n,
+    startedAt: BigInt(Date.now()),
+    intervalMs
+  })
+}
+
 type Reason = 'malformed' | 'oversized' | 'author-mismatch' | 'wrong-mesh' | 'bad-interval' | 'clock-drift'
 
 describe('heartbeat topic validator', () => {
@@ -160,15 +173,7 @@ describe('heartbeat hello', () => {
     receiver.libp2p.services.heartbeat.addEventListener('heartbeat:rejected', evt => { rejections.push(evt.detail.reason) })
     await waitFor(() => receiver.peers().some(p => p.peerId === impostor.peerId), { message: 'the impostor to be listed' })
     const stream = await impostor.libp2p.dialProtocol(receiver.libp2p.peerId, receiver.libp2p.services.heartbeat.helloProtocol)
-    await lpStream(stream).write(Heartbeat.encode({
-      nodeId: victim.libp2p.peerId.toMultihash().bytes,
-      mesh: 'test',
-      version: 'overmind/test',
-      hlcWallTime: BigInt(Date.now()),
-      seq: 1n,
-      startedAt: BigInt(Date.now()),
-      intervalMs: 300
-    }))
+    await lpStream(stream).write(beatOf(victim.libp2p.peerId, 300))
     await stream.close()
     await waitFor(() => rejections.includes('author-mismatch'), { message: 'the receiver to refuse the hello' })
     assert.ok(!receiver.peers().some(p => p.peerId === victim.peerId), 'the victim is not in the table')
@@ -214,15 +219,7 @@ describe('heartbeat peers pull', () => {
     const protocol = liar.libp2p.services.heartbeat.peersProtocol
     await liar.libp2p.unhandle(protocol)
     await liar.libp2p.handle(protocol, async (stream) => {
-      const data = Heartbeat.encode({
-        nodeId: victimId.toMultihash().bytes,
-        mesh: 'test',
-        version: 'overmind/test',
-        hlcWallTime: BigInt(Date.now()),
-        seq: 1n,
-        startedAt: BigInt(Date.now()),
-        intervalMs: 600_000
-      })
+      const data = beatOf(victimId, 600_000)
       // signed, but with another key than the author's
       const signature = await (await generateKeyPair('Ed25519')).sign(data)
       await lpStream(stream).write(PeerBeats.encode({ beats: [{ from: Uint8Array.from(victimId.toMultihash().bytes), data, seqno: new Uint8Array(8), signature: Uint8Array.from(signature), ageMs: 0 }] }))
