@@ -66,6 +66,12 @@ export class VectorIndex {
   private readonly drained: Array<() => void> = []
   private unsaved = 0
   private closed = false
+  /**
+   * The record of each save, written in the order the graph thread saved the
+   * graph: two saves in flight (one that waited for an idle moment, one asked
+   * at close) must not leave the older size and digest beside the newer file
+   */
+  private records: Promise<void> = Promise.resolve()
   private searchedAt = -Infinity
 
   constructor (model: string, dimensions: number) {
@@ -300,7 +306,9 @@ export class VectorIndex {
       throw new Error(`could not save the vector graph: ${reply.op === 'saved' ? reply.problem ?? '' : reply.op}`)
     }
     const meta: Checkpoint = { format: GRAPH_FORMAT, model: this.model, dimensions: this.dimensions, size: reply.size, sha256: reply.sha256 }
-    await writeFile(`${path}.json`, JSON.stringify(meta))
+    const record = this.records.then(async () => { await writeFile(`${path}.json`, JSON.stringify(meta)) })
+    this.records = record.catch(() => {})
+    await record
     this.unsaved -= unsaved
   }
 

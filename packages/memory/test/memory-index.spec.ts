@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -268,6 +269,31 @@ describe('VectorIndex', () => {
       assert.ok((await stat(path)).size > 0)
       // and with no search, an idle save comes by itself
       await vectors.save(path, { whenIdle: true })
+    } finally {
+      await vectors.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+  it('records beside the graph file the size and digest of the last save, with several saves in flight', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'overmind-vectors-'))
+    const path = join(dir, 'vectors.usearch')
+    const vectors = new VectorIndex('test', 8)
+    try {
+      await vectors.open(path)
+      let ordinal = 0
+      for (let round = 0; round < 10; round++) {
+        const saves: Array<Promise<void>> = []
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 50; j++) vectors.add(++ordinal, Float32Array.from({ length: 8 }, (_, k) => Math.cos(ordinal + k)))
+          await vectors.flushGraph()
+          saves.push(vectors.save(path, { whenIdle: i % 2 === 0 }), vectors.save(path))
+        }
+        await Promise.all(saves)
+        const bytes = await readFile(path)
+        const record = JSON.parse(await readFile(`${path}.json`, 'utf8'))
+        assert.equal(record.size, bytes.byteLength, `round ${round}`)
+        assert.equal(record.sha256, createHash('sha256').update(bytes).digest('hex'), `round ${round}`)
+      }
     } finally {
       await vectors.close()
       await rm(dir, { recursive: true, force: true })

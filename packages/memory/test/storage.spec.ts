@@ -193,7 +193,8 @@ describe('a store folder, checked before LevelDB opens it', () => {
       // LevelDB loses at most the damaged block (a table's 4 KiB, a log's 32 KiB)
       assert.ok(seqs.length >= 2900 && seqs.length <= 3000, `${seqs.length} kept`)
       assert.equal(report.gaps.reduce((n, g) => n + g.missing, 0), 3000 - seqs.length, 'every lost seq is reported')
-      assert.equal((await checkStore(path)).ok, true, 'a repaired store checks clean')
+      const after = await checkStore(path)
+      assert.equal(after.ok, true, `a repaired store checks clean: ${JSON.stringify({ files: after.files, invalid: after.invalid, dangling: after.danglingPositions, unlogged: after.unlogged, graph: after.graph })}`)
     })
   }
 
