@@ -28,6 +28,8 @@ const HELLO_CONCURRENCY = 8
 const HELLO_TIMEOUT = 10_000
 /** Neighbours a node pulls the peer table from after it starts */
 const PULLS_PER_START = 2
+/** Beats of a peers pull checked between two turns of the event loop */
+const PULL_SLICE = 16
 /** How long one peers pull may take */
 const PULL_TIMEOUT = 20_000
 /**
@@ -462,7 +464,11 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     }
     const now = this.now()
     let recorded = 0
-    for (const relayed of answer.beats) {
+    for (const [i, relayed] of answer.beats.entries()) {
+      // a signature check is ~0.1 ms: the beats of a large mesh are checked
+      // in slices, with the node's timers and streams served in between
+      if (i > 0 && i % PULL_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
+      if (signal.aborted) break
       try {
         if (await this.receiveRelayed(relayed, now)) recorded++
       } catch (err: any) {

@@ -1152,6 +1152,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * federation memory.
    */
   async digest (): Promise<{ digest: string, chunks: number, events: number }> {
+    // what the store holds (a peer's entries are held before their batch is
+    // written) is what it digests: the positions are read from disk
+    while (this.writing != null) await this.writing.catch(() => {})
     const lines: string[] = []
     let chunks = 0
     let events = 0

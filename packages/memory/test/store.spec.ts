@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
 import { Chunk, EntryKind, SignedEntry, Zone } from '@overmind/protocols'
-import { MemoryStore, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
+import { MemoryStore, entryId, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
 import { signerFromSeed } from '../src/ed25519.js'
 import { signedEntryBytes } from '../src/entry.js'
 import type { MemoryStoreInit } from '../src/index.js'
@@ -253,6 +253,26 @@ describe('MemoryStore', () => {
     assert.deepEqual(missing.map(e => Number(Chunk.decode(SignedEntry.decode(e).body).seq)), [13, 14, 15, 16, 17, 18, 19, 20])
     await b.ingest(missing)
     assert.equal((await b.digest()).digest, (await a.digest()).digest)
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('digests what it holds, a peer\'s entries included while their batch is still being written', async () => {
+    const a = await openStore()
+    for (let i = 0; i < 5; i++) await a.put({ text: `note ${i} from a` })
+    let release = (): void => {}
+    const slow = new Promise<void>(resolve => { release = resolve })
+    const b = await openStore({ beforeWrite: async () => { await slow } })
+    const entries = await allEntries(a)
+    const ingest = b.ingest(entries)
+    // held (searchable, counted by holds) while the write waits
+    const ids = entries.map(e => entryId(SignedEntry.decode(e).body))
+    while (!ids.every(id => b.holds(id))) await new Promise(resolve => setTimeout(resolve, 5))
+    const digest = b.digest()
+    setTimeout(release, 50)
+    const { digest: held, chunks } = await digest
+    assert.equal(chunks, 5)
+    assert.equal(held, (await a.digest()).digest)
+    await ingest
     await Promise.all([a.close(), b.close()])
   })
 

@@ -103,8 +103,6 @@ interface SimNode {
 }
 
 const POLL_MS = 250
-/** Reads of the final digests, a second apart, until they agree */
-const DIGEST_ATTEMPTS = 5
 /** Meshes from this size spread over one thread per core when `threads: auto` */
 const AUTO_THREADS_FROM = 100
 /** How long the mesh is given to form before the workload starts regardless */
@@ -393,13 +391,7 @@ export async function runScenario (scenario: Scenario, options: RunScenarioOptio
     if (scenario.workload.writes?.floor === true) report.floor = floorReport(floorSent, figures.flatMap(f => f.floorArrivals), report.delivery)
     report.convergence.sort((a, b) => a.at - b.at)
     report.convergenceMax = report.convergence.length === 0 ? null : report.convergence.some(c => c.ms == null) ? null : Math.max(...report.convergence.map(c => c.ms as number))
-    // the digests are read from disk: what a node holds may still be on its way there
-    let digests = new Set<string>()
-    for (let attempt = 0; attempt < DIGEST_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(1_000)
-      digests = new Set((await Promise.all(shards.map(async shard => await shard.digests()))).flat())
-      if (digests.size <= 1) break
-    }
+    const digests = new Set((await Promise.all(shards.map(async shard => await shard.digests()))).flat())
     report.final = { converged: digests.size === 1, digests: digests.size }
     const connections: Array<OpenConnection[] | undefined> = new Array(count).fill(undefined)
     for (const links of await Promise.all(shards.map(async shard => await shard.links()))) {

@@ -14,6 +14,7 @@ import { FLOOR_TOPIC } from './floor.js'
 import { LinkShaper, shapedProtector, shapesLinks } from './links.js'
 import { random, schedule } from './schedule.js'
 import { ThreadRouter, threadMemory } from './thread-transport.js'
+import { RESOLUTION_MS, p99Ms } from './timeline.js'
 import { applyRole, topologyGater } from './topology.js'
 import type { Fault, Scenario } from './scenario.js'
 import type { OpenConnection } from './topology.js'
@@ -130,8 +131,8 @@ export class ShardHost implements Shard {
   private readonly hostileTimers: Array<ReturnType<typeof setInterval>> = []
   private forgeries = 0
   private deliveries = 0
-  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 })
-  private readonly delayWhole: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 })
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+  private readonly delayWhole: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
   private readonly encoder = new TextEncoder()
   private readonly decoder = new TextDecoder()
 
@@ -282,7 +283,7 @@ export class ShardHost implements Shard {
   }
 
   async progress (): Promise<{ deliveries: number, eventLoopDelayP99Ms: number }> {
-    const p99 = this.delay.count === 0 ? 0 : Math.round(this.delay.percentile(99) / 1e5) / 10
+    const p99 = p99Ms(this.delay)
     this.delay.reset()
     return { deliveries: this.deliveries, eventLoopDelayP99Ms: p99 }
   }
@@ -328,7 +329,7 @@ export class ShardHost implements Shard {
       arrivals: [...this.arrivals.entries()],
       floorArrivals: [...this.floorArrivals.entries()],
       forged: [...this.forgedIds],
-      eventLoopDelayP99Ms: this.delayWhole.count === 0 ? 0 : Math.round(this.delayWhole.percentile(99) / 1e5) / 10
+      eventLoopDelayP99Ms: p99Ms(this.delayWhole)
     }
   }
 

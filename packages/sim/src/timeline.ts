@@ -71,7 +71,7 @@ export interface TimelineCounts {
 }
 
 /** Event-loop delay is sampled every RESOLUTION_MS */
-const RESOLUTION_MS = 10
+export const RESOLUTION_MS = 10
 const BUCKET_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000]
 
 export function faultLabel (fault: Fault): string {
@@ -174,7 +174,8 @@ function cores (now: NodeJS.CpuUsage, before: NodeJS.CpuUsage, wallMs: number): 
   return (now.user - before.user + now.system - before.system) / 1000 / wallMs
 }
 
-function p99Ms (histogram: IntervalHistogram): number {
+/** The p99 of an event-loop delay histogram, in ms */
+export function p99Ms (histogram: IntervalHistogram): number {
   return histogram.count === 0 ? 0 : round(histogram.percentile(99) / 1e6, 10)
 }
 
