@@ -7,6 +7,7 @@
 //   node scripts/run-bench.mjs run-agent [--quick] [--requests N] [--parallel N]
 //   node scripts/run-bench.mjs api [--quick] [--requests N] [--chunks N]
 //   node scripts/run-bench.mjs gossip [--quick] [--nodes N] [--messages M]
+//   node scripts/run-bench.mjs cli [--quick] [--runs N]   CLI start-to-exit against a bare node start
 //   node scripts/run-bench.mjs sim [--duration D] [SIZES…]   overmind sim at scale (default 50 100 200 nodes)
 //   node scripts/run-bench.mjs SIZES…          mesh sizes (as `mesh SIZES…`)
 import { spawnSync } from 'node:child_process'
@@ -20,6 +21,7 @@ const benches = {
   'run-agent': join(root, 'test', 'dist', 'bench', 'run-agent.js'),
   api: join(root, 'test', 'dist', 'bench', 'api.js'),
   gossip: join(root, 'test', 'dist', 'bench', 'gossip.js'),
+  cli: join(root, 'test', 'dist', 'bench', 'cli.js'),
   sim: join(root, 'test', 'dist', 'bench', 'sim-scale.js')
 }
 

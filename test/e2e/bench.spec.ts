@@ -8,6 +8,7 @@ const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url
 const RUN_AGENT_BENCH = fileURLToPath(new URL('../bench/run-agent.js', import.meta.url))
 const API_BENCH = fileURLToPath(new URL('../bench/api.js', import.meta.url))
 const GOSSIP_BENCH = fileURLToPath(new URL('../bench/gossip.js', import.meta.url))
+const CLI_BENCH = fileURLToPath(new URL('../bench/cli.js', import.meta.url))
 const SIM_BENCH = fileURLToPath(new URL('../bench/sim-scale.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
@@ -118,5 +119,22 @@ describe('simulator scale benchmark (fast version)', () => {
       assert.match(cells[9], /^[\d.]+×$/, 'knowledge p50 against the floor')
     }
     assert.match(res.stdout, /8 nodes │█+ [\d.]+ MB/)
+  })
+})
+
+// `./scripts/bench cli` runs each command 30 times
+describe('CLI start benchmark (fast version)', () => {
+  it('times --help and status --json against a bare node start, and prints a table and a chart', () => {
+    const res = spawnSync(process.execPath, [CLI_BENCH, '--runs', '2'], { encoding: 'utf8', timeout: 120_000 })
+    assert.equal(res.status, 0, res.stderr)
+    for (const name of ["node -e ''", 'overmind --help', 'overmind status --json', 'overmind peers --json']) {
+      const row = res.stdout.split('\n').find(l => l.startsWith(name + ' '))
+      assert.ok(row != null, `${name} in\n${res.stdout}`)
+      const cells = row.slice(name.length).trim().split(/\s+/)
+      assert.ok(Number(cells[0].replace(/,/g, '')) > 0, `${name} p50: ${cells[0]}`)
+      assert.ok(Number(cells[2]) > 0, `${name} maxRSS: ${cells[2]}`)
+      assert.match(cells[3], /^[\d.]+×$/)
+    }
+    assert.match(res.stdout, /overmind status --json │█+/)
   })
 })

@@ -166,5 +166,33 @@ describe('overmind CLI', () => {
         assert.equal((await node.stop()).code, 0)
       }
     })
+
+    it('load only the API client when they talk to a running node (no libp2p, store or servers)', async () => {
+      assert.equal((await overmind(['init', '--data-dir', join(dir.path, 'c'), '--mesh', 'fast-cli'])).code, 0)
+      const node = await NodeProcess.start(join(dir.path, 'c'), ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'])
+      // a preload records every module the CLI resolves, and prints the list on exit
+      const preload = join(dir.path, 'record-modules.mjs')
+      await writeFile(preload, [
+        "import { registerHooks } from 'node:module'",
+        "import { writeSync } from 'node:fs'",
+        'const urls = []',
+        'registerHooks({ resolve (specifier, context, next) { const r = next(specifier, context); urls.push(r.url); return r } })',
+        "process.on('exit', () => { writeSync(2, '\\nloaded ' + JSON.stringify(urls) + '\\n') })"
+      ].join('\n'))
+      const heavy = /node_modules\/(?:\.pnpm\/)?(?:@libp2p|libp2p|level|classic-level|express|@modelcontextprotocol|@a2a-js|hnswlib|@huggingface|onnxruntime|yaml|zod)|packages\/(?:memory\/dist\/src\/store|node\/dist\/src\/node|config\/dist\/src\/load)\.js/
+      try {
+        for (const args of [['--help'], ['--version'], ['status', '--json'], ['peers', '--json'], ['agents', '--json'], ['status', '--help']]) {
+          const res = await overmind([...args, ...(args[0].startsWith('-') || args[1] === '--help' ? [] : ['--data-dir', join(dir.path, 'c')])], { env: { NODE_OPTIONS: `--import=${preload}` } })
+          assert.equal(res.code, 0, `${args.join(' ')}: ${res.stderr}`)
+          const line = res.stderr.split('\n').find(l => l.startsWith('loaded '))
+          assert.ok(line != null, res.stderr)
+          const urls: string[] = JSON.parse(line.slice('loaded '.length))
+          assert.ok(urls.some(u => u.includes('/apps/cli/dist/src/program.js')), `the recorder saw the CLI load: ${urls.length} modules`)
+          assert.deepEqual(urls.filter(u => heavy.test(u)), [], `overmind ${args.join(' ')} loads only what it needs`)
+        }
+      } finally {
+        assert.equal((await node.stop()).code, 0)
+      }
+    })
   })
 })

@@ -1,7 +1,6 @@
-import { ApiClient, importLines, mayCreateMemory, openDataDir, openMemoryStore } from '@overmind/node'
-import { StorageError } from '@overmind/memory'
+import { ApiClient } from '@overmind/node/client'
 import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
-import type { ImportProgress } from '@overmind/node'
+import type { ImportProgress } from '@overmind/node/client'
 
 export interface SearchAnswer {
   results: SearchResult[]
@@ -30,9 +29,12 @@ export async function openMemoryAccess (dataDir: string): Promise<MemoryAccess> 
   } catch (err: any) {
     if (err.name !== 'NodeNotRunningError') throw err
   }
+  // no node runs on it: open the store itself (this loads the node's code, which the API path does not need)
+  const { importLines, mayCreateMemory, openDataDir, openMemoryStore } = await import('@overmind/node')
+  const { StorageError } = await import('@overmind/memory')
   const dir = await openDataDir(dataDir)
   try {
-    return new StoreMemory(await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey, createMemory: await mayCreateMemory(dir) }))
+    return new StoreMemory(importLines, await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey, createMemory: await mayCreateMemory(dir) }))
   } catch (err: any) {
     if (err instanceof StorageError && err.problem === 'locked') {
       throw new Error(`the memory of ${dir.path} is in use by another process (a node starting or stopping?)`)
@@ -76,9 +78,11 @@ class ApiMemory implements MemoryAccess {
   async close (): Promise<void> {}
 }
 
+type ImportLines = (store: MemoryStore, lines: AsyncIterable<Uint8Array>) => AsyncGenerator<ImportProgress>
+
 class StoreMemory implements MemoryAccess {
   readonly via = 'store'
-  constructor (private readonly store: MemoryStore) {}
+  constructor (private readonly importLines: ImportLines, private readonly store: MemoryStore) {}
 
   async put (input: PutInput): Promise<ChunkView> {
     return await this.store.put(input)
@@ -104,7 +108,7 @@ class StoreMemory implements MemoryAccess {
   }
 
   async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
-    yield * importLines(this.store, lines)
+    yield * this.importLines(this.store, lines)
   }
 
   async * export (options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView> {

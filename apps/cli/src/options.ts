@@ -1,7 +1,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
-import { parseDuration } from '@overmind/config'
+import { parseDuration } from '@overmind/config/duration'
 
 export const DATA_DIR_HELP = 'data dir of the node (env OVERMIND_DATA_DIR, default ~/.overmind)'
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { VERSION } from '@overmind/node'
+import { VERSION } from '@overmind/node/client'
 import { agentsCommand, runCommand } from './commands/agents.js'
 import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'

@@ -21,13 +21,13 @@ import { WordPacker, wordsOf } from './terms.js'
 import type { PackedWords } from './terms.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { KeyObject } from 'node:crypto'
+import { ZONE_NAMES } from './zones.js'
+import type { ZoneName } from './zones.js'
 
 export { Zone, EntryKind }
 
-/** Zone names as written in config, the CLI and the API */
-export type ZoneName = 'private' | 'shared' | 'federation'
-
-export const ZONE_NAMES: readonly ZoneName[] = ['private', 'shared', 'federation']
+export { ZONE_NAMES }
+export type { ZoneName }
 
 export function zoneFromName (name: string): Zone {
   switch (name) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import tls from 'node:tls'
 import { join, resolve } from 'node:path'
-import { API_STATE_FILE } from './data-dir.js'
+import { API_STATE_FILE } from './files.js'
 import { ApiRequestError, NodeNotRunningError } from './errors.js'
 import { splitLines } from './ndjson.js'
 

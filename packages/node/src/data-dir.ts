@@ -10,12 +10,8 @@ import { DataDirError, InvalidKeyFileError } from './errors.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { OvermindConfig } from '@overmind/config'
 
-export const CONFIG_FILE = 'overmind.config.yaml'
-export const DEFAULT_MESH_KEY_FILE = 'mesh.key'
-export const DEFAULT_PEER_KEY_FILE = 'peer.key'
-export const DEFAULT_TOKEN_FILE = 'api.token'
-/** Written by a running node: where its local API listens */
-export const API_STATE_FILE = 'api.json'
+export { CONFIG_FILE, DEFAULT_MESH_KEY_FILE, DEFAULT_PEER_KEY_FILE, DEFAULT_TOKEN_FILE, API_STATE_FILE } from './files.js'
+import { API_STATE_FILE, CONFIG_FILE, DEFAULT_MESH_KEY_FILE, DEFAULT_PEER_KEY_FILE, DEFAULT_TOKEN_FILE } from './files.js'
 export const DATASTORE_DIR = 'datastore'
 /** LevelDB of the federated memory */
 export const MEMORY_DIR = 'memory'

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander'
-import { ApiClient } from '@overmind/node'
+import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption, parseDurationArg } from '../options.js'
 import { paint, rtt, shortId, status as paintStatus, table } from '../format.js'
 import type { MeshAgent } from '@overmind/agents'
-import type { RunProgress } from '@overmind/node'
+import type { RunProgress } from '@overmind/node/client'
 
 export function agentsCommand (): Command {
   return new Command('agents')

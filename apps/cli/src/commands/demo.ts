@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
-import { ApiClient, initDataDir, CONFIG_FILE } from '@overmind/node'
-import { updateConfigFile } from '@overmind/config'
+import { ApiClient, CONFIG_FILE } from '@overmind/node/client'
 import { clockTime, paint, rtt, shortId, status as paintStatus, table } from '../format.js'
 import { parseDurationArg, parsePositiveInt } from '../options.js'
-import type { NodeStatus, PeerReport } from '@overmind/node'
+import type { NodeStatus, PeerReport } from '@overmind/node/client'
 import type { ChildProcess } from 'node:child_process'
 
 interface DemoOptions {
@@ -94,6 +93,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
     const launch = async (i: number): Promise<void> => {
       const name = `n${i}`
       const dataDir = join(baseDir, name)
+      const { initDataDir } = await import('@overmind/node')
       await initDataDir(dataDir, { mesh, meshKeyFile: i === 1 ? undefined : join(baseDir, 'n1', 'mesh.key') })
       await tuneConfig(dataDir, opts.interval)
       const bootstrap = i === 1 ? [] : [bootstrapAddress(nodes[0])]
@@ -162,6 +162,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
 
 /** Demo nodes beat faster than the default so changes show within seconds */
 async function tuneConfig (dataDir: string, interval: number): Promise<void> {
+  const { updateConfigFile } = await import('@overmind/config')
   await updateConfigFile(join(dataDir, CONFIG_FILE), {
     'heartbeat.interval': `${interval}ms`,
     'dht.querySelfInterval': '5s',

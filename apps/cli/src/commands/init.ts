@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import { initDataDir } from '@overmind/node'
 import { dataDirOption, jsonOption } from '../options.js'
 
 export function initCommand (): Command {
@@ -20,6 +19,7 @@ Examples:
   $ overmind init --data-dir ./node-1 --mesh lab
   $ overmind init --data-dir ./node-2 --mesh lab --mesh-key-file ./node-1/mesh.key`)
     .action(async (opts: { dataDir: string, mesh: string, meshKeyFile?: string, json?: boolean }) => {
+      const { initDataDir } = await import('@overmind/node')
       const result = await initDataDir(opts.dataDir, { mesh: opts.mesh, meshKeyFile: opts.meshKeyFile })
       if (opts.json === true) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n')

@@ -1,8 +1,5 @@
 import { Command } from 'commander'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { isJSONRPCRequest, isJSONRPCResultResponse, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js'
-import { ApiClient } from '@overmind/node'
+import { ApiClient } from '@overmind/node/client'
 import { dataDirOption } from '../options.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 
@@ -30,6 +27,9 @@ Example .mcp.json:
 
 /** Passes MCP messages between stdio and the node's Streamable HTTP endpoint until stdin ends */
 async function proxy (client: ApiClient): Promise<void> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js')
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js')
+  const { isJSONRPCRequest, isJSONRPCResultResponse, LATEST_PROTOCOL_VERSION } = await import('@modelcontextprotocol/sdk/types.js')
   const upstream = new StreamableHTTPClientTransport(new URL('/mcp', client.url), {
     requestInit: { headers: client.authHeaders() }
   })

@@ -1,13 +1,14 @@
 import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
-import { ZONE_NAMES } from '@overmind/memory'
+import { ZONE_NAMES } from '@overmind/memory/zones'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { openMemoryAccess } from '../memory-access.js'
 import { dataDirOption, jsonOption, parseDurationArg, parsePositiveInt } from '../options.js'
 import { ago, shortId, table } from '../format.js'
 import { progressBar } from '../progress.js'
 import type { MemoryAccess } from '../memory-access.js'
-import type { ChunkView, ZoneName } from '@overmind/memory'
+import type { ChunkView } from '@overmind/memory'
+import type { ZoneName } from '@overmind/memory/zones'
 
 interface Common { dataDir: string, json?: boolean, agent?: string }
 

@@ -1,8 +1,8 @@
 import { Command } from 'commander'
-import { ApiClient } from '@overmind/node'
+import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption } from '../options.js'
 import { ago, rtt, shortId, status as paintStatus, table } from '../format.js'
-import type { PeerReport } from '@overmind/node'
+import type { PeerReport } from '@overmind/node/client'
 
 export function peersCommand (): Command {
   return new Command('peers')

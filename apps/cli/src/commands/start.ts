@@ -1,6 +1,4 @@
 import { Command, Option } from 'commander'
-import { runNode, createNodeLog } from '@overmind/node'
-import { openDataDir } from '@overmind/node'
 import { collect, dataDirOption, parsePort } from '../options.js'
 import type { LogLevel } from '@overmind/node'
 
@@ -49,6 +47,7 @@ Examples:
   $ overmind start --data-dir ./node-2 --listen /ip4/127.0.0.1/tcp/0 \\
       --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…`)
     .action(async (opts: StartOptions) => {
+      const { runNode, createNodeLog, openDataDir } = await import('@overmind/node')
       const { config } = await openDataDir(opts.dataDir)
       const log = createNodeLog({
         level: opts.logLevel ?? (opts.dev === true ? 'debug' : config.log.level),

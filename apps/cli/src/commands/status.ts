@@ -1,8 +1,8 @@
 import { Command } from 'commander'
-import { ApiClient } from '@overmind/node'
+import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption } from '../options.js'
 import { status as paintStatus } from '../format.js'
-import type { NodeStatus } from '@overmind/node'
+import type { NodeStatus } from '@overmind/node/client'
 
 export function statusCommand (): Command {
   return new Command('status')

@@ -1,7 +1,6 @@
 import { rename } from 'node:fs/promises'
 import { Command } from 'commander'
-import { StorageError, checkStore, checkStoreFolder, createStore, folderState, repairStore } from '@overmind/memory'
-import { ApiClient, openDataDir, openMemoryStore } from '@overmind/node'
+import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption } from '../options.js'
 import { progressBar } from '../progress.js'
 import type { ProgressBar } from '../progress.js'
@@ -24,6 +23,7 @@ function progress (label: string, json?: boolean): { update(done: number, total:
 
 /** libp2p's datastore (peer store, DHT records): LevelDB's files only, it holds nothing that cannot be learnt again */
 async function datastoreProblem (path: string): Promise<string | undefined> {
+  const { StorageError, checkStoreFolder, folderState } = await import('@overmind/memory')
   if (await folderState(path) !== 'store') return undefined
   try {
     await checkStoreFolder(path)
@@ -72,6 +72,8 @@ Nothing is changed: the memory store is read from a copy beside it. Exits 1
 when something needs \`overmind repair\`. Log gaps in other nodes' logs are
 normal (anti-entropy fills them); a gap in this node's own log is lost data.`)
     .action(async (opts: Options) => {
+      const { openDataDir } = await import('@overmind/node')
+      const { checkStore } = await import('@overmind/memory')
       const dir = await openDataDir(opts.dataDir)
       // an Ed25519 key's string form is its peer id
       const self = dir.privateKey.publicKey.toString()
@@ -104,6 +106,8 @@ and the lexical index are rebuilt from the log. Entries of other nodes that
 were lost come back from peers by anti-entropy once the node runs. A damaged
 libp2p datastore (peer store, DHT records) is moved aside and starts empty.`)
     .action(async (opts: Options) => {
+      const { openDataDir, openMemoryStore } = await import('@overmind/node')
+      const { createStore, folderState, repairStore } = await import('@overmind/memory')
       const dir = await openDataDir(opts.dataDir)
       await refuseRunningNode(opts.dataDir, 'repair its stores')
       // an Ed25519 key's string form is its peer id
