@@ -241,6 +241,7 @@ export interface Heartbeat {
   seq: bigint
   startedAt: bigint
   intervalMs: number
+  name: string
 }
 
 export namespace Heartbeat {
@@ -322,6 +323,11 @@ export namespace Heartbeat {
           w.uint32(obj.intervalMs)
         }
 
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(114)
+          w.string(obj.name)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -339,7 +345,8 @@ export namespace Heartbeat {
           hlcLogical: 0,
           seq: 0n,
           startedAt: 0n,
-          intervalMs: 0
+          intervalMs: 0,
+          name: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -408,6 +415,10 @@ export namespace Heartbeat {
             }
             case 13: {
               obj.intervalMs = reader.uint32()
+              break
+            }
+            case 14: {
+              obj.name = reader.string()
               break
             }
             default: {
@@ -540,6 +551,13 @@ export namespace Heartbeat {
               }
               break
             }
+            case 14: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -649,6 +667,11 @@ export namespace Heartbeat {
     value: number
   }
 
+  export interface HeartbeatNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
   export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Heartbeat.codec())
   }
@@ -657,7 +680,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }

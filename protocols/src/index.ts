@@ -4,7 +4,7 @@
  * Wire schemas of the Overmind protocols and their generated codecs.
  * Each `.proto` file at the root of this package has a spec page beside it
  * (`heartbeat.proto` → `heartbeat.md`, `memory.proto` → `memory.md`,
- * `run-agent.proto` → `run-agent.md`); `pnpm generate` regenerates the codecs.
+ * `run-agent.proto` → `run-agent.md`, `invite.proto` → `invite.md`); `pnpm generate` regenerates the codecs.
  *
  * @example
  *
@@ -24,6 +24,7 @@ export {
 export {
   RunRequest, RunCancel, RunStatus, RunMessage, RunAnswer, RunOutput, RunResult
 } from './run-agent.js'
+export { Ticket, Redeem, RedeemStatus, Admission } from './invite.js'
 export * from './limits.js'
 export { lengthPrefixed, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
 export type { LengthPrefixOptions } from './length-prefix.js'

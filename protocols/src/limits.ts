@@ -102,3 +102,10 @@ export const MAX_RUN_TIMEOUT = 24 * 60 * 60 * 1000
 
 /** Length of a run's request id, in bytes */
 export const RUN_REQUEST_ID_LENGTH = 16
+
+/** Largest invite ticket, redeem request or admission, in bytes */
+export const MAX_INVITE_SIZE = 8 * 1024
+
+/** Repeated-field limits of `Ticket.decode` and `Admission.decode` */
+export const TICKET_LIMITS = { addresses: 16 }
+export const ADMISSION_LIMITS = { bootstrap: 16 }

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { VERSION } from '@overmind/node/client'
 import { agentsCommand, runCommand } from './commands/agents.js'
 import { demoCommand } from './commands/demo.js'
-import { initCommand } from './commands/init.js'
+import { initCommand, inviteCommand, joinCommand } from './commands/init.js'
 import { mcpCommand } from './commands/mcp.js'
 import { memoryCommand } from './commands/memory.js'
 import { peersCommand } from './commands/peers.js'
@@ -42,6 +42,8 @@ Getting started:
   $ overmind agents --data-dir ./node-1
   $ overmind run --data-dir ./node-1 upper "hello mesh"`)
   program.addCommand(initCommand())
+  program.addCommand(joinCommand())
+  program.addCommand(inviteCommand())
   program.addCommand(startCommand())
   program.addCommand(statusCommand())
   program.addCommand(peersCommand())

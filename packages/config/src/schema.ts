@@ -213,6 +213,9 @@ const memory = z.strictObject({
 })
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
+/** Longest node name (`identity.name`, `--name`) */
+export const MAX_NODE_NAME_LENGTH = 64
+
 export const AGENT_NAME_EXPECTED = 'a name of 1 to 63 letters, digits, ".", "_" or "-" that starts with a letter or digit'
 
 /** Agents the node runs in-process by name (`runner: builtin`) */
@@ -318,7 +321,11 @@ export const configSchema = z.strictObject({
     keyFile: string('Shared secret held by every member of the mesh; relative to the data directory.', 'mesh.key')
   })),
   identity: section('Who this node is.', z.strictObject({
-    keyFile: string('Private key of this node, which determines its peer id; relative to the data directory.', 'peer.key')
+    keyFile: string('Private key of this node, which determines its peer id; relative to the data directory.', 'peer.key'),
+    name: info(z.string().max(MAX_NODE_NAME_LENGTH).default(''), {
+      doc: 'Name shown for this node in peers, status, the live page and logs; empty = the host name.',
+      expected: `a name of at most ${MAX_NODE_NAME_LENGTH} characters`
+    })
   })),
   listen: multiaddrList('Addresses to accept connections on.', ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']),
   announce: multiaddrList('Addresses to advertise instead of the listen addresses (e.g. a public IP behind NAT); empty = listen.', []),

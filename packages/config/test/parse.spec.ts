@@ -37,7 +37,7 @@ describe('parseConfig', () => {
   it('has the documented defaults', () => {
     assert.deepEqual(defaultConfig(), {
       mesh: { name: 'overmind', keyFile: 'mesh.key' },
-      identity: { keyFile: 'peer.key' },
+      identity: { keyFile: 'peer.key', name: '' },
       listen: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws'],
       announce: [],
       bootstrap: [],

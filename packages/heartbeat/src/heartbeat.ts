@@ -236,6 +236,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       queueDepth: report.queueDepth ?? 0,
       freeSlots: report.freeSlots ?? 0,
       version: this.init.version ?? 'overmind',
+      name: this.init.name ?? '',
       hlcWallTime: BigInt(hlc.wallTime),
       hlcLogical: hlc.logical,
       seq: BigInt(this.seq),

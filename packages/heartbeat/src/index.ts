@@ -114,6 +114,9 @@ export interface HeartbeatInit {
   /** Software name and version announced, e.g. "overmind/0.1.0" */
   version?: string
 
+  /** The node's name for operators, announced in each beat */
+  name?: string
+
   /** Called before each beat for what the node adds to its report (over what `runAgent` says) */
   report?(): LocalReport
 

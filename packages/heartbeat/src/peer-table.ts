@@ -25,6 +25,8 @@ export interface PeerEntry {
   queueDepth: number
   freeSlots: number
   version: string
+  /** the name the peer gives itself (not unique); empty until its first beat */
+  name: string
   hlc: Timestamp
   seq: number
   startedAt: number
@@ -85,6 +87,7 @@ export class PeerTable {
       queueDepth: beat.queueDepth,
       freeSlots: beat.freeSlots,
       version: beat.version,
+      name: beat.name,
       hlc: { wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical },
       seq,
       startedAt,

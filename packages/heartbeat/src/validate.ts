@@ -38,6 +38,7 @@ export function validateHeartbeat (data: Uint8Array, author: PeerId, mesh: strin
     throw new InvalidHeartbeatError('bad-interval', `heartbeat interval ${beat.intervalMs} ms is outside ${MIN_INTERVAL}..${MAX_INTERVAL}`)
   }
   checkString('version', beat.version)
+  checkString('name', beat.name)
   for (const agent of beat.agents) {
     checkString('agent name', agent.name)
     checkString('agent version', agent.version)

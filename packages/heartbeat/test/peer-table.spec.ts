@@ -26,6 +26,7 @@ function makeBeat (fields: Partial<Heartbeat> = {}): Heartbeat {
     seq: 1n,
     startedAt: BigInt(STARTED),
     intervalMs: 1_000,
+    name: 'node-a',
     ...fields
   }
 }

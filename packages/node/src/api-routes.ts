@@ -1,4 +1,5 @@
 import { BadRequestError, PayloadTooLargeError } from './errors.js'
+import type { Invites } from './invites.js'
 import type { OvermindNode } from './node.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -14,6 +15,8 @@ export const STREAMED = Symbol('streamed')
  */
 export interface ApiContext {
   node: OvermindNode
+  /** The node's invites, when it runs as a daemon with a data dir */
+  invites?: Invites
   /** http(s)://host:port of the API, once it listens */
   url(): string
   /** Largest request body, in bytes */

@@ -15,11 +15,15 @@ import { rpcRoutes } from './rpc.js'
 import { uiRoutes } from './ui-api.js'
 import type { ApiContext, Route, RouteGroup } from './api-routes.js'
 import type { OvermindNode } from './node.js'
+import type { Invites } from './invites.js'
+import { inviteRoutes } from './invites-api.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface ApiServerInit {
   node: OvermindNode
+  /** Served at /v1/invites */
+  invites?: Invites
   token: string
   host: string
   port: number
@@ -73,13 +77,14 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   const maxBody = init.maxBody ?? DEFAULT_MAX_BODY
   let url = ''
   const closing: Array<() => void | Promise<void>> = []
-  const context: ApiContext = { node: init.node, url: () => url, maxBody, onClose: fn => { closing.push(fn) } }
+  const context: ApiContext = { node: init.node, invites: init.invites, url: () => url, maxBody, onClose: fn => { closing.push(fn) } }
   const groups: RouteGroup[] = [
     () => [
       ['GET /v1/status', () => init.node.status()],
       ['GET /v1/peers', () => init.node.peers()]
     ],
     memoryRoutes,
+    inviteRoutes,
     agentRoutes,
     rpcRoutes,
     mcpRoutes,

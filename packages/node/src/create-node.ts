@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { autoNATv2 } from '@libp2p/autonat-v2'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -124,6 +125,11 @@ export interface OvermindNodeInit {
   libp2p?: Partial<Libp2pOptions<any>>
 }
 
+/** The name a node announces: `identity.name`, or the host name */
+export function nodeName (config: OvermindConfig): string {
+  return config.identity.name !== '' ? config.identity.name : hostname().slice(0, 64)
+}
+
 /** The DHT protocol of one mesh: never the public IPFS DHT */
 export function dhtProtocol (mesh: string): string {
   return `/overmind/${mesh}/kad/1.0.0`
@@ -188,6 +194,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       goneAfter: config.heartbeat.goneAfter,
       pingTimeout: config.heartbeat.pingTimeout,
       version: AGENT_VERSION,
+      name: nodeName(config),
       clock,
       report: init.report
     }),

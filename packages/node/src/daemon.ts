@@ -4,13 +4,16 @@ import { rm, writeFile, readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { startApiServer } from './api-server.js'
 import { mayCreateMemory, openDataDir } from './data-dir.js'
+import { INVITES_FILE } from './files.js'
 import { DataDirError } from './errors.js'
 import { createNodeLog } from './log.js'
 import { createRejectionLog } from './rejection-log.js'
 import { OvermindNode } from './node.js'
+import { Invites } from './invites.js'
 import type { ApiServer } from './api-server.js'
 import type { ApiState } from './api-client.js'
 import type { DataDir } from './data-dir.js'
+import type { OtherMeshPeer } from './node.js'
 import type { NodeLog } from './log.js'
 import type { PeerStatusChange, HeartbeatRejection } from '@overmind/heartbeat'
 import type { EntryRejection } from '@overmind/replication'
@@ -80,10 +83,23 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     await node.stop().catch(() => {})
     throw translateListenError(err, config.listen)
   }
+  const invites = new Invites({
+    file: join(dataDir.path, INVITES_FILE),
+    mesh: config.mesh.name,
+    meshKey: dataDir.psk,
+    listen: config.listen,
+    nodeAddresses: () => node.addresses(),
+    onRedeem: ({ id, peerId, name, status }) => {
+      if (status === 'admitted') log.info('invite redeemed: a node joins', { invite: id, peer: peerId, name })
+      else log.warn(`invite refused: ${status}`, { invite: id, peer: peerId, name })
+    }
+  })
   let api: ApiServer
   try {
+    await invites.start()
     api = await startApiServer({
       node,
+      invites,
       token: dataDir.apiToken,
       host: config.api.host,
       port: config.api.port,
@@ -98,6 +114,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     })
   } catch (err: any) {
     detach()
+    await invites.stop()
     await node.stop()
     if (err.name === 'InsecureApiError') throw err
     const hint = err.code === 'EADDRINUSE' ? ' (another node may be using it: set api.port, or --api-port 0 for any free port)' : ''
@@ -106,7 +123,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   const state: ApiState = { url: api.url, pid: process.pid, peerId: node.peerId, tokenFile: dataDir.paths.apiToken, tlsCert: tls != null ? resolvePath(dataDir.path, config.api.tlsCert) : undefined }
   await writeFile(dataDir.paths.apiState, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
 
-  log.info('node started', { peerId: node.peerId, mesh: config.mesh.name, dataDir: dataDir.path })
+  log.info('node started', { peerId: node.peerId, name: node.name, mesh: config.mesh.name, dataDir: dataDir.path })
   for (const addr of node.addresses()) {
     log.info('listening', { address: addr })
   }
@@ -123,6 +140,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         log.info('stopping')
         detach()
         await api.close()
+        await invites.stop()
         try {
           await node.stop()
         } finally {
@@ -140,7 +158,7 @@ function reportEvents (node: OvermindNode, log: NodeLog): () => void {
   const onStatus = (evt: CustomEvent<PeerStatusChange>): void => {
     const { peer, previous } = evt.detail
     if (previous == null) {
-      log.info('peer joined', { peer: peer.peerId, status: peer.status, version: peer.version })
+      log.info('peer joined', { peer: peer.peerId, name: peer.name, status: peer.status, version: peer.version })
     } else if (peer.status === 'stale' || peer.status === 'gone') {
       log.warn(`peer is ${peer.status}`, { peer: peer.peerId, missedBeats: peer.missedBeats })
     } else if (previous === 'stale' || previous === 'gone') {
@@ -168,12 +186,17 @@ function reportEvents (node: OvermindNode, log: NodeLog): () => void {
       error: sample?.error
     })
   }
+  const onOtherMesh = (evt: CustomEvent<OtherMeshPeer>): void => {
+    log.warn(`a peer holds this mesh's key but is in mesh "${evt.detail.mesh}", this node in "${node.mesh}": neither sees the other until both use the same mesh.name`, { peer: evt.detail.peerId, theirMesh: evt.detail.mesh, mesh: node.mesh })
+  }
+  node.addEventListener('mesh:other', onOtherMesh)
   heartbeat.addEventListener('peer:status', onStatus)
   heartbeat.addEventListener('heartbeat:rejected', onRejected)
   knowledge?.addEventListener('entry:rejected', onEntryRejected)
   memorySync?.addEventListener('entry:rejected', onEntryRejected)
   dialer.addEventListener('bootstrap:failed', onBootstrapFailed)
   return () => {
+    node.removeEventListener('mesh:other', onOtherMesh)
     heartbeat.removeEventListener('peer:status', onStatus)
     heartbeat.removeEventListener('heartbeat:rejected', onRejected)
     knowledge?.removeEventListener('entry:rejected', onEntryRejected)

@@ -1,7 +1,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKey } from '@libp2p/pnet'
-import { loadConfig, renderConfigTemplate } from '@overmind/config'
+import { loadConfig, renderConfigTemplate, updateConfigFile } from '@overmind/config'
 import { createStore, folderState } from '@overmind/memory'
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
@@ -24,6 +24,14 @@ export interface InitOptions {
   mesh?: string
   /** Import this mesh key instead of generating a new one */
   meshKeyFile?: string
+  /** The mesh key itself, in the pnet file format (an invite's admission) */
+  meshKey?: Uint8Array
+  /** Written as the config's bootstrap list */
+  bootstrap?: string[]
+  /** Written as `identity.name` (empty: the host name) */
+  name?: string
+  /** The node's identity, when it was made before (a join sends its peer id) */
+  privateKey?: PrivateKey
 }
 
 export interface InitResult {
@@ -67,13 +75,11 @@ export async function initDataDir (dir: string, options: InitOptions = {}): Prom
   const peerKeyFile = join(dataDir, DEFAULT_PEER_KEY_FILE)
   const meshKeyFile = join(dataDir, DEFAULT_MESH_KEY_FILE)
   const tokenFile = join(dataDir, DEFAULT_TOKEN_FILE)
-  for (const file of [configFile, peerKeyFile, meshKeyFile, tokenFile]) {
-    if (await exists(file)) {
-      throw new DataDirError(`${dataDir} is already initialised (${file} exists); choose another --data-dir or remove it first`)
-    }
-  }
+  await refuseInitialised(dataDir)
   let psk: Uint8Array
-  if (options.meshKeyFile != null) {
+  if (options.meshKey != null) {
+    psk = meshKeyFromText(new TextDecoder().decode(options.meshKey), 'the mesh key given')
+  } else if (options.meshKeyFile != null) {
     psk = await readMeshKey(options.meshKeyFile)
   } else {
     psk = new Uint8Array(95)
@@ -82,11 +88,15 @@ export async function initDataDir (dir: string, options: InitOptions = {}): Prom
   // render first so an invalid mesh name fails before anything is written
   const template = renderConfigTemplate({ mesh })
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const privateKey = await generateKeyPair('Ed25519')
+  const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
   await writeSecret(peerKeyFile, privateKeyToProtobuf(privateKey))
   await writeSecret(meshKeyFile, psk)
   await writeSecret(tokenFile, randomBytes(32).toString('hex') + '\n')
   await writeFile(configFile, template, { mode: 0o644 })
+  const values: Record<string, unknown> = {}
+  if (options.bootstrap != null && options.bootstrap.length > 0) values.bootstrap = options.bootstrap
+  if (options.name != null && options.name !== '') values['identity.name'] = options.name
+  if (Object.keys(values).length > 0) await updateConfigFile(configFile, values)
   // the memory store is created here, and never again over a folder that lost it
   await createStore(join(dataDir, MEMORY_DIR))
   return {
@@ -95,7 +105,17 @@ export async function initDataDir (dir: string, options: InitOptions = {}): Prom
     mesh,
     meshKeyFile,
     configFile,
-    importedMeshKey: options.meshKeyFile != null
+    importedMeshKey: options.meshKeyFile != null || options.meshKey != null
+  }
+}
+
+/** Refuses a folder that already holds a node's files: an identity is never overwritten */
+export async function refuseInitialised (dir: string): Promise<void> {
+  const dataDir = resolve(dir)
+  for (const file of [CONFIG_FILE, DEFAULT_PEER_KEY_FILE, DEFAULT_MESH_KEY_FILE, DEFAULT_TOKEN_FILE].map(f => join(dataDir, f))) {
+    if (await exists(file)) {
+      throw new DataDirError(`${dataDir} is already initialised (${file} exists); choose another --data-dir or remove it first`)
+    }
   }
 }
 
@@ -135,9 +155,14 @@ export async function readMeshKey (file: string, key?: string): Promise<Uint8Arr
   } catch (err: any) {
     throw new InvalidKeyFileError(`cannot read mesh key file ${file}${where}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
   }
+  return meshKeyFromText(text, `mesh key file ${file}${where}`)
+}
+
+/** The mesh key of a key file's text, in the form libp2p reads; `what` names it in the error */
+function meshKeyFromText (text: string, what: string): Uint8Array {
   const match = PSK_PATTERN.exec(text)
   if (match == null) {
-    throw new InvalidKeyFileError(`mesh key file ${file}${where} is not a mesh key: expected "${PSK_HEADER.replaceAll('\n', '\\n')}" followed by 64 hex digits`)
+    throw new InvalidKeyFileError(`${what} is not a mesh key: expected "${PSK_HEADER.replaceAll('\n', '\\n')}" followed by 64 hex digits`)
   }
   return new TextEncoder().encode(PSK_HEADER + match[1].toLowerCase())
 }

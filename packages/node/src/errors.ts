@@ -60,6 +60,28 @@ export class InvalidParamsError extends Error {
   }
 }
 
+/** A string given as an invite is not one, or is damaged */
+export class InvalidInviteError extends Error {
+  static override name = 'InvalidInviteError'
+  override name = 'InvalidInviteError'
+}
+
+/** An invite could not be redeemed: expired, used up, unknown to its node, or its node unreachable */
+export class InviteRefusedError extends Error {
+  static override name = 'InviteRefusedError'
+  override name = 'InviteRefusedError'
+
+  constructor (message: string, readonly reason: 'expired' | 'used-up' | 'unknown' | 'unreachable') {
+    super(message)
+  }
+}
+
+/** No invite of this node has the id */
+export class InviteNotFoundError extends Error {
+  static override name = 'InviteNotFoundError'
+  override name = 'InviteNotFoundError'
+}
+
 /**
  * How the local API reports the errors of the node's parts, by stable name:
  * the HTTP status of the REST routes and the JSON-RPC error code of the
@@ -86,5 +108,7 @@ export const ERROR_KINDS: Record<string, { http: number, rpc: number }> = {
   StoreClosedError: { http: 503, rpc: -32010 },
   EmbedderError: { http: 502, rpc: -32011 },
   PayloadTooLargeError: { http: 413, rpc: -32012 },
-  StorageError: { http: 507, rpc: -32013 }
+  StorageError: { http: 507, rpc: -32013 },
+  InvalidInviteError: { http: 400, rpc: -32602 },
+  InviteNotFoundError: { http: 404, rpc: -32014 }
 }

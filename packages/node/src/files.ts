@@ -6,3 +6,5 @@ export const DEFAULT_PEER_KEY_FILE = 'peer.key'
 export const DEFAULT_TOKEN_FILE = 'api.token'
 /** Written by a running node: where its local API listens */
 export const API_STATE_FILE = 'api.json'
+/** Invites this node made that can still be redeemed (holds their secrets: mode 0600) */
+export const INVITES_FILE = 'invites.json'

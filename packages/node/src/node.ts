@@ -3,13 +3,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { HybridLogicalClock } from '@overmind/hlc'
 import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { Registry } from 'prom-client'
-import { createOvermindLibp2p, dhtProtocol, discoverySources } from './create-node.js'
+import { createOvermindLibp2p, dhtProtocol, discoverySources, nodeName } from './create-node.js'
 import { EventLoopMonitor } from './event-loop.js'
 import { connectionKind, NodeMetrics } from './metrics.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
-import type { Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
-import type { HeartbeatStats, PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
+import { TypedEventEmitter } from '@libp2p/interface'
+import type { IdentifyResult, Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
+import type { HeartbeatStats, PeerEntry, PeerStatus } from '@overmind/heartbeat'
 import type { Datastore } from 'interface-datastore'
 import type { OvermindConfig } from '@overmind/config'
 import type { Embedder, MemoryStats, MemoryStoreInit } from '@overmind/memory'
@@ -48,10 +49,23 @@ export interface NodeStatus {
   heartbeat: { topic: string, intervalMs: number, configuredIntervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
   /** Event-loop delay in ms: what heartbeats, pings and gossip wait before they run */
   eventLoop: EventLoopReport
+  /** This node's name (identity.name, or the host name) */
+  name: string
+  /** Peers met with the same key but another mesh name (a misconfigured `mesh.name` on one side) */
+  otherMeshes: OtherMeshPeer[]
+}
+
+/** A peer that holds the mesh key but speaks another mesh's protocols */
+export interface OtherMeshPeer {
+  peerId: string
+  /** The mesh name its protocols carry */
+  mesh: string
+  at: number
 }
 
 export interface OvermindNodeEvents {
-  'peer:status': CustomEvent<PeerStatusChange>
+  /** A peer with this mesh's key and another mesh name identified itself: neither sees the other */
+  'mesh:other': CustomEvent<OtherMeshPeer>
 }
 
 export interface CreateOvermindNodeInit extends OvermindNodeInit {
@@ -94,7 +108,7 @@ export async function openMemoryStore (path: string, init: Pick<CreateOvermindNo
  * An Overmind node: the libp2p peer with the Overmind services, the datastore
  * under it, and what operators ask of it (status, peer table).
  */
-export class OvermindNode {
+export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
   readonly libp2p: Libp2p<OvermindServices>
   readonly mesh: string
   /** Federated memory, when the node was created with a memory path */
@@ -109,8 +123,14 @@ export class OvermindNode {
   private readonly detach: Array<() => void> = []
   private startedAt = 0
   private readonly relays: string[]
+  readonly name: string
+  /** Connected members identified before their first beat: listed as `connected` at once */
+  private readonly identified = new Map<string, { agentVersion: string, at: number }>()
+  private readonly otherMeshes = new Map<string, OtherMeshPeer>()
 
-  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, registry: Registry, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore, relays: string[] = []) {
+  private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, registry: Registry, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore, relays: string[] = [], name = '') {
+    super()
+    this.name = name
     this.libp2p = libp2p
     this.relays = relays
     this.mesh = mesh
@@ -130,7 +150,7 @@ export class OvermindNode {
       // one registry per node: several nodes of one process never mix their series
       const registry = init.registry ?? new Registry()
       const libp2p = await createOvermindLibp2p({ ...init, clock, registry, memory, libp2p: { ...init.libp2p, start: false } })
-      return new OvermindNode(libp2p, init.config.mesh.name, registry, init.datastore, memory, init.config.nat.relays)
+      return new OvermindNode(libp2p, init.config.mesh.name, registry, init.datastore, memory, init.config.nat.relays, nodeName(init.config))
     } catch (err) {
       await memory?.close()
       await init.datastore?.close?.()
@@ -194,7 +214,7 @@ export class OvermindNode {
   status (): NodeStatus {
     const { heartbeat, dht } = this.libp2p.services
     const peers: Record<PeerStatus, number> = { connected: 0, alive: 0, stale: 0, gone: 0 }
-    for (const peer of heartbeat.peers()) {
+    for (const peer of this.peers()) {
       peers[peer.status]++
     }
     const connections = this.libp2p.getConnections()
@@ -222,13 +242,29 @@ export class OvermindNode {
         goneAfter: heartbeat.goneAfter,
         ...heartbeat.getStats()
       },
-      eventLoop: this.eventLoop.report()
+      eventLoop: this.eventLoop.report(),
+      name: this.name,
+      otherMeshes: [...this.otherMeshes.values()]
     }
   }
 
-  /** Every peer known from heartbeats */
+  /**
+   * Every peer known from heartbeats, and every connected member not yet
+   * heard from: a member is listed as `connected` as soon as identify shows
+   * it speaks this mesh's protocols, and its beats fill in the rest
+   */
   peers (): PeerReport[] {
-    return this.libp2p.services.heartbeat.peers().map(entry => {
+    const entries = this.libp2p.services.heartbeat.peers()
+    const known = new Set(entries.map(e => e.peerId))
+    for (const [peerId, { agentVersion, at }] of this.identified) {
+      if (known.has(peerId)) {
+        // its beats speak for it from now on
+        this.identified.delete(peerId)
+        continue
+      }
+      entries.push(identifiedEntry(peerId, agentVersion, at))
+    }
+    return entries.map(entry => {
       const found = this.discovered.get(entry.peerId)
       return {
         ...entry,
@@ -262,6 +298,67 @@ export class OvermindNode {
     }
     this.libp2p.addEventListener('connection:open', onConnect)
     this.detach.push(() => { this.libp2p.removeEventListener('connection:open', onConnect) })
+    const onIdentify = (evt: CustomEvent<IdentifyResult>): void => { this.noteIdentify(evt.detail) }
+    const onClose = (evt: CustomEvent<Connection>): void => {
+      const peer = evt.detail.remotePeer
+      if (this.libp2p.getConnections(peer).length === 0) this.identified.delete(peer.toString())
+    }
+    this.libp2p.addEventListener('peer:identify', onIdentify)
+    this.libp2p.addEventListener('connection:close', onClose)
+    this.detach.push(() => {
+      this.libp2p.removeEventListener('peer:identify', onIdentify)
+      this.libp2p.removeEventListener('connection:close', onClose)
+    })
+  }
+
+  /** What identify says of a peer: a member of this mesh, or of another one with the same key */
+  private noteIdentify (result: IdentifyResult): void {
+    const peerId = result.peerId.toString()
+    const meshes = new Set<string>()
+    for (const protocol of result.protocols) {
+      const match = MESH_PROTOCOL.exec(protocol)
+      if (match != null) meshes.add(match[1])
+    }
+    if (meshes.has(this.mesh)) {
+      this.otherMeshes.delete(peerId)
+      if (this.libp2p.getConnections(result.peerId).length > 0 && !this.libp2p.services.heartbeat.peers().some(p => p.peerId === peerId)) {
+        this.identified.set(peerId, { agentVersion: result.agentVersion ?? '', at: Date.now() })
+      }
+      return
+    }
+    const other = [...meshes][0]
+    if (other != null && !this.otherMeshes.has(peerId)) {
+      const record = { peerId, mesh: other, at: Date.now() }
+      this.otherMeshes.set(peerId, record)
+      this.safeDispatchEvent('mesh:other', { detail: record })
+    }
+  }
+}
+
+/** The mesh name in an Overmind protocol id: /overmind/<mesh>/… */
+const MESH_PROTOCOL = /^\/overmind\/([a-z0-9][a-z0-9._-]{0,62})\/heartbeat\//
+
+/** A connected member not heard from yet: what identify told of it */
+function identifiedEntry (peerId: string, agentVersion: string, at: number): PeerEntry {
+  return {
+    peerId,
+    status: 'connected',
+    lastSeen: at,
+    firstSeen: at,
+    missedBeats: 0,
+    addresses: [],
+    agents: [],
+    load: 0,
+    queueDepth: 0,
+    freeSlots: 0,
+    version: agentVersion,
+    name: '',
+    hlc: { wallTime: 0, logical: 0 },
+    seq: 0,
+    startedAt: 0,
+    intervalMs: 0,
+    beats: 0,
+    restarts: 0
   }
 }
 

@@ -14,7 +14,7 @@ Status: connected (beats on time, direct connection), alive (beats on time,
 relayed by other peers), stale (missed heartbeat.staleAfter beats), gone
 (missed heartbeat.goneAfter beats).
 
-JSON: an array of {peerId, status, lastSeen (ms since the epoch), firstSeen,
+JSON: an array of {peerId, name, status, lastSeen (ms since the epoch), firstSeen,
 missedBeats, addresses, agents, load, queueDepth, freeSlots, version, hlc,
 seq, startedAt, intervalMs, rtt, beats, restarts, discoveredVia, connections}.`)
     .action(async (opts: { dataDir: string, json?: boolean }) => {
@@ -30,11 +30,12 @@ seq, startedAt, intervalMs, rtt, beats, restarts, discoveredVia, connections}.`)
       }
       const now = Date.now()
       process.stdout.write(table(
-        ['PEER', 'STATUS', 'LAST BEAT', 'RTT', 'LOAD', 'VERSION', 'FOUND VIA', 'LINK'],
+        ['PEER', 'NAME', 'STATUS', 'LAST BEAT', 'RTT', 'LOAD', 'VERSION', 'FOUND VIA', 'LINK'],
         peers.map(p => [
           shortId(p.peerId, 12),
+          p.name !== '' ? p.name : '-',
           paintStatus(p.status),
-          ago(p.lastSeen, now),
+          p.beats > 0 ? ago(p.lastSeen, now) : 'none yet',
           rtt(p.rtt),
           p.load.toFixed(2),
           p.version,

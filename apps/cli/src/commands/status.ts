@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption } from '../options.js'
-import { status as paintStatus } from '../format.js'
+import { paint, status as paintStatus } from '../format.js'
 import type { NodeStatus } from '@overmind/node/client'
 
 export function statusCommand (): Command {
@@ -10,13 +10,15 @@ export function statusCommand (): Command {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .addHelpText('after', `
-JSON fields: peerId, mesh, version, addresses (full multiaddrs ending in
+JSON fields: peerId, name, mesh, version, addresses (full multiaddrs ending in
 /p2p/<peerId>), startedAt, uptimeMs, connections, connectedPeers,
 peers {connected, alive, stale, gone}, dht {protocol, mode, routingTable},
 heartbeat {topic, intervalMs, staleAfter, goneAfter, sent, received, rejected},
 memory {chunks, forgotten, events, authors, model, indexed, backlog},
 eventLoop {recent {p50, p99, max, mean, windowMs}, sinceStart {p50, p99, max, mean}}
 (event-loop delay in ms: how long due work waited),
+otherMeshes [{peerId, mesh, at}] (peers with this mesh's key but another
+mesh name: neither side sees the other),
 api {url, rpc, mcp, metrics, agentCard, page}.`)
     .action(async (opts: { dataDir: string, json?: boolean }) => {
       const client = await ApiClient.forDataDir(opts.dataDir)
@@ -30,7 +32,9 @@ api {url, rpc, mcp, metrics, agentCard, page}.`)
       const rejected = Object.entries(status.heartbeat.rejected).map(([k, v]) => `${k} ${v}`).join(', ')
       process.stdout.write([
         `peer id      ${status.peerId}`,
+        `name         ${status.name}`,
         `mesh         ${status.mesh}`,
+        ...status.otherMeshes.map(o => `  ${paint('yellow', `warning: peer ${o.peerId} has this mesh's key but is in mesh "${o.mesh}": neither sees the other (mesh.name)`)}`),
         `version      ${status.version}`,
         `uptime       ${Math.round(status.uptimeMs / 1000)} s`,
         'addresses',
