@@ -11,6 +11,8 @@ export interface AgentAdvert {
   concurrency: number
   freeSlots: number
   queueDepth: number
+  description: string
+  skills: string[]
 }
 
 export namespace AgentAdvert {
@@ -55,6 +57,18 @@ export namespace AgentAdvert {
           w.uint32(obj.queueDepth)
         }
 
+        if ((obj.description != null && obj.description !== '')) {
+          w.uint32(58)
+          w.string(obj.description)
+        }
+
+        if (obj.skills != null && obj.skills.length > 0) {
+          for (const value of obj.skills) {
+            w.uint32(66)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -65,7 +79,9 @@ export namespace AgentAdvert {
           capabilities: [],
           concurrency: 0,
           freeSlots: 0,
-          queueDepth: 0
+          queueDepth: 0,
+          description: '',
+          skills: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -102,6 +118,18 @@ export namespace AgentAdvert {
               obj.queueDepth = reader.uint32()
               break
             }
+            case 7: {
+              obj.description = reader.string()
+              break
+            }
+            case 8: {
+              if (opts.limits?.skills != null && obj.skills.length === opts.limits.skills) {
+                throw new MaxLengthError('Decode error - repeated field "skills" had too many elements')
+              }
+
+              obj.skills.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -112,7 +140,8 @@ export namespace AgentAdvert {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          capabilities: 0
+          capabilities: 0,
+          skills: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -171,6 +200,28 @@ export namespace AgentAdvert {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.description`,
+                value: reader.string()
+              }
+              break
+            }
+            case 8: {
+              if (opts.limits?.skills != null && obj.skills === opts.limits.skills) {
+                throw new MaxLengthError('Streaming decode error - repeated field "skills" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.skills[]`,
+                index: obj.skills,
+                value: reader.string()
+              }
+
+              obj.skills++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -214,6 +265,17 @@ export namespace AgentAdvert {
     value: number
   }
 
+  export interface AgentAdvertDescriptionFieldEvent {
+    field: '$.description'
+    value: string
+  }
+
+  export interface AgentAdvertSkillsFieldEvent {
+    field: '$.skills[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<AgentAdvert>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AgentAdvert.codec())
   }
@@ -222,7 +284,7 @@ export namespace AgentAdvert {
     return decodeMessage(buf, AgentAdvert.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentAdvert>): Generator<AgentAdvertNameFieldEvent | AgentAdvertVersionFieldEvent | AgentAdvertCapabilitiesFieldEvent | AgentAdvertConcurrencyFieldEvent | AgentAdvertFreeSlotsFieldEvent | AgentAdvertQueueDepthFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentAdvert>): Generator<AgentAdvertNameFieldEvent | AgentAdvertVersionFieldEvent | AgentAdvertCapabilitiesFieldEvent | AgentAdvertConcurrencyFieldEvent | AgentAdvertFreeSlotsFieldEvent | AgentAdvertQueueDepthFieldEvent | AgentAdvertDescriptionFieldEvent | AgentAdvertSkillsFieldEvent> {
     return streamMessage(buf, AgentAdvert.codec(), opts)
   }
 }
@@ -622,6 +684,18 @@ export namespace Heartbeat {
     index: number
   }
 
+  export interface HeartbeatAgentsDescriptionFieldEvent {
+    field: '$.agents[].description'
+    value: string
+    index: number
+  }
+
+  export interface HeartbeatAgentsSkillsFieldEvent {
+    field: '$.agents[].skills[]'
+    index: number
+    value: string
+  }
+
   export interface HeartbeatLoadFieldEvent {
     field: '$.load'
     value: number
@@ -680,7 +754,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatAgentsDescriptionFieldEvent | HeartbeatAgentsSkillsFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }

@@ -9,7 +9,8 @@ export const HEARTBEAT_LIMITS = {
   addresses: 32,
   agents: 256,
   agents$: {
-    capabilities: 32
+    capabilities: 32,
+    skills: 16
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -76,7 +77,7 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
       'heartbeat.interval': '500ms',
       'memory.embedder': 'hash',
       agents: [
-        { name: 'echo', runner: 'builtin', builtin: 'echo' },
+        { name: 'echo', runner: 'builtin', builtin: 'echo', description: 'Answers with its input, unchanged.', skills: ['repeat', 'test'] },
         { name: 'slow', runner: 'command', command: ['sh', '-c', SLOW] }
       ]
     })
@@ -176,6 +177,41 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     }
   })
 
+  it('refuses misspelt arguments, naming them, as the JSON-RPC bridge does', async () => {
+    for (const [name, args, key] of [
+      ['memory_search', { query: 'x', federatd: true }, 'federatd'],
+      ['run_agent', { agent: 'echo', inptu: 'hello' }, 'inptu']
+    ] as const) {
+      const refused = await httpA.callTool({ name, arguments: args }).catch((err: Error) => err)
+      assert.ok(refused instanceof Error || refused.isError === true, `${JSON.stringify(args)} was not refused`)
+      assert.match(refused instanceof Error ? refused.message : JSON.stringify(refused.content), new RegExp(key))
+    }
+    const { tools } = await httpA.listTools()
+    assert.equal((tools.find(t => t.name === 'memory_search')?.inputSchema as { additionalProperties?: boolean }).additionalProperties, false)
+  })
+
+  it('pages resources/list with a cursor through every chunk', async () => {
+    const lines = Array.from({ length: 230 }, (_, i) => JSON.stringify({ text: `paged chunk ${i}` })).join('\n') + '\n'
+    await writeFile(join(dir.path, 'paged.jsonl'), lines)
+    const res = await overmind(['memory', 'import', '--data-dir', dirB, join(dir.path, 'paged.jsonl'), '--json'])
+    assert.equal(res.code, 0, res.stderr)
+    const uris: string[] = []
+    let cursor: string | undefined
+    let pages = 0
+    do {
+      const page = await httpB.listResources(cursor == null ? {} : { cursor })
+      uris.push(...page.resources.map(r => r.uri))
+      cursor = page.nextCursor
+      pages++
+    } while (cursor != null && pages < 20)
+    assert.ok(pages >= 2, `${pages} page(s)`)
+    assert.equal(new Set(uris).size, uris.length, 'no chunk twice')
+    const status = await nodes[1].status()
+    assert.equal(uris.length, (status.memory?.chunks.federation ?? 0) + (status.memory?.chunks.shared ?? 0))
+    const bad = await httpB.listResources({ cursor: 'not-a-cursor' }).catch((err: Error) => err)
+    assert.ok(bad instanceof Error && /cursor/.test(bad.message))
+  })
+
   it('runs a mesh agent hosted on B, with its output as progress, over both transports', async () => {
     for (const client of [stdio.client, httpA]) {
       const arrived = watchTransport(client)
@@ -191,8 +227,11 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
       assert.equal(progress.join(''), 'hello through mcp')
     }
     const { structuredContent } = await httpA.callTool({ name: 'list_agents', arguments: {} })
-    const agents = (structuredContent as { agents: Array<{ name: string, host: string }> }).agents
+    const agents = (structuredContent as { agents: Array<{ name: string, host: string, description: string, skills: string[] }> }).agents
     assert.ok(agents.some(a => a.name === 'slow' && a.host === peerB))
+    // what each agent does travels in B's heartbeats to A
+    const echo = agents.find(a => a.name === 'echo')
+    assert.deepEqual([echo?.description, echo?.skills], ['Answers with its input, unchanged.', ['repeat', 'test']])
   })
 
   it('cancels a run through MCP, and the host stops it', async () => {
@@ -215,9 +254,18 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
         timeout: 15_000,
         message: 'the run kept going on B after the MCP client cancelled it'
       })
-      const recent = (await b.get<{ recent: Array<{ agent: string, state: string }> }>('/v1/runs')).recent
-      assert.equal(recent.filter(r => r.agent === 'slow').at(-1)?.state, 'failed')
+      // a run the caller stopped is not a failure: it ends cancelled, with the reason, on both sides
+      const recent = (await b.get<{ recent: Array<{ agent: string, state: string, reason?: string }> }>('/v1/runs')).recent
+      const hosted = recent.filter(r => r.agent === 'slow').at(-1)
+      assert.equal(hosted?.state, 'cancelled', JSON.stringify(hosted))
+      assert.ok((hosted?.reason ?? '') !== '', 'the host says why')
+      const a = await ApiClient.forDataDir(dirA)
+      const called = (await a.get<{ recent: Array<{ agent: string, role: string, state: string }> }>('/v1/runs')).recent.filter(r => r.agent === 'slow' && r.role === 'caller').at(-1)
+      assert.equal(called?.state, 'cancelled', JSON.stringify(called))
     }
+    const metrics = await (await fetch(new URL('/metrics', (await ApiClient.forDataDir(dirB)).url), { headers: (await ApiClient.forDataDir(dirB)).authHeaders() })).text()
+    assert.match(metrics, /overmind_run_duration_seconds_count\{agent="slow",role="host",outcome="cancelled"\} 2/)
+    assert.doesNotMatch(metrics, /outcome="failed"/)
   })
 
   it('reports the mesh', async () => {

@@ -110,6 +110,30 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
     assert.ok(results.some(r => r.id === federated))
     nodes[3].child.kill('SIGCONT')
   })
+
+  it('imports with a progress line from the start (count, rate, time left) and acknowledges its first lines within one small batch', async () => {
+    const file = join(dir.path, 'progress.jsonl')
+    const lines = 200
+    const out = createWriteStream(file)
+    for (let i = 0; i < lines; i++) out.write(JSON.stringify({ text: `progress note ${i}: the queue in zone ${i % 7} drains in ${i} ms` }) + '\n')
+    await new Promise<void>(resolve => out.end(() => { resolve() }))
+
+    const text = await overmind(['memory', 'import', '--data-dir', dirs[2], file])
+    assert.equal(text.code, 0, text.stderr)
+    const bar = text.stderr.split('\n').filter(l => l.startsWith('importing '))
+    // drawn before any line is stored, with the total known at once
+    assert.match(bar[0], /^importing \[-{30}\] 0\/200 0\.0% \(0\/s, ETA --\)$/)
+    assert.match(bar[bar.length - 1], /^importing \[#{30}\] 200\/200 100% \([\d,]+\/s, done\)$/)
+    assert.match(text.stdout, /imported 200 chunks/)
+
+    const steps = await overmind(['memory', 'import', '--data-dir', dirs[3], file, '--json'])
+    assert.equal(steps.code, 0, steps.stderr)
+    const acks: number[] = steps.stdout.trim().split('\n').map(l => JSON.parse(l)).filter(p => p.done == null).map(p => p.acknowledged)
+    // the first batch is small, so a slow embedder shows progress within a second or so
+    assert.ok(acks[0] <= 16, `first acknowledgement at ${acks[0]} lines`)
+    assert.ok(acks.length >= 3, `${acks.length} progress steps for ${lines} lines: ${acks.join(', ')}`)
+    assert.equal(acks[acks.length - 1], lines)
+  })
 })
 
 describe('kill -9 of the node while `memory import` streams 50,000 chunks', () => {

@@ -89,6 +89,14 @@ describe('a node importing 20,000 chunks with the sentence embedder stays in its
     const started = Date.now()
     const child = spawn(process.execPath, [BIN, 'memory', 'import', '--data-dir', dataDir, join(dir.path, 'notes.jsonl'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
     const done = collect(child, 570_000)
+    // when each progress line came: the first within a small batch, then about every second
+    const acks: Array<{ at: number, acknowledged: number }> = []
+    let partial = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) acks.push({ at: Date.now() - started, acknowledged: JSON.parse(line).acknowledged })
+    })
     let finished = false
     void done.finally(() => { finished = true })
 
@@ -114,6 +122,9 @@ describe('a node importing 20,000 chunks with the sentence embedder stays in its
     process.stdout.write(`# imported ${LINES} chunks with the sentence embedder in ${seconds.toFixed(1)} s (${Math.round(LINES / seconds)} chunks/s); ` +
       `the importer's event-loop delay since start: p50 ${loop.sinceStart.p50} ms, p99 ${loop.sinceStart.p99} ms, max ${loop.sinceStart.max} ms; ` +
       `its API answered ${statuses.length} status calls, the slowest in ${longestAnswer} ms; ${sightings[0].length} sightings per watching node\n`)
+    const gaps = acks.slice(1).map((a, i) => a.at - acks[i].at)
+    process.stdout.write(`# progress: first acknowledgement after ${acks[0]?.at} ms (${acks[0]?.acknowledged} lines), ${acks.length} progress lines, longest gap ${Math.max(...gaps)} ms, median gap ${gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]} ms\n`)
+    assert.ok(acks[0].acknowledged <= 16, `the first acknowledgement covers ${acks[0].acknowledged} lines`)
     assert.ok(sightings[0].length >= 10, 'the import ran long enough to be watched')
     for (const [i, seen] of sightings.entries()) {
       const bad = seen.filter(s => s.status !== 'connected' || s.missedBeats !== 0)

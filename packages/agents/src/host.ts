@@ -17,6 +17,9 @@ export interface HostedAgent {
   timeout: number
   version?: string
   capabilities?: string[]
+  /** What the agent does, for people and language models choosing one */
+  description?: string
+  skills?: string[]
 }
 
 export type RefuseReason = 'unknown-agent' | 'not-exposed' | 'bad-request' | 'shutting-down'

@@ -109,6 +109,10 @@ export interface MeshAgent {
   expose: 'mesh' | 'local'
   version: string
   capabilities: string[]
+  /** What the agent does (empty when its host gave no description) */
+  description: string
+  /** Skills it offers */
+  skills: string[]
   concurrency: number
   freeSlots: number
   queueDepth: number
@@ -127,9 +131,17 @@ export interface RunRecord {
   /** The host (for a caller) or the calling node (for a host) */
   peer: string
   callerAgent: string
-  state: 'asked' | 'accepted' | 'busy' | 'refused' | 'ok' | 'failed'
+  /**
+   * `ok`; `failed` (the agent or its host failed); `cancelled` (the caller
+   * stopped it); `deadline` (it ran out of time); `busy` (no host had room);
+   * `refused` (the host would not run it); `asked`/`accepted` while it runs
+   */
+  state: 'asked' | 'accepted' | 'busy' | 'refused' | 'ok' | 'failed' | 'cancelled' | 'deadline'
   frames: number
+  /** The error's kind or name, when it did not end `ok` */
   error?: string
+  /** Why it did not end `ok`, in words */
+  reason?: string
   startedAt: number
   endedAt?: number
 }

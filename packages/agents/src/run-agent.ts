@@ -139,6 +139,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         name: agent.name,
         version: agent.version ?? '',
         capabilities: agent.capabilities ?? [],
+        description: truncateUtf8(agent.description ?? '', 256),
+        skills: agent.skills ?? [],
         concurrency: agent.concurrency,
         freeSlots: free,
         queueDepth: queued
@@ -158,6 +160,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         expose: agent.expose,
         version: agent.version ?? '',
         capabilities: agent.capabilities ?? [],
+        description: agent.description ?? '',
+        skills: agent.skills ?? [],
         concurrency: agent.concurrency,
         freeSlots: this.host.freeSlots(agent.name),
         queueDepth: this.host.load(agent.name)?.queued ?? 0,
@@ -173,6 +177,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
           expose: 'mesh',
           version: advert.version,
           capabilities: advert.capabilities,
+          description: advert.description,
+          skills: advert.skills,
           concurrency: advert.concurrency,
           freeSlots: advert.freeSlots,
           queueDepth: advert.queueDepth,
@@ -412,6 +418,12 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
       await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
     } finally {
+      if (end == null && cancel.signal.aborted) {
+        // the caller cancelled or went away before the run ended
+        record.state = 'cancelled'
+        record.error = 'RunCancelledError'
+        record.reason = String(cancel.signal.reason?.message ?? 'cancelled by the caller').slice(0, 1024)
+      }
       if (!cancel.signal.aborted) cancel.abort(new RunCancelledError('the run ended'))
       // let the run finish its cleanup (process group killed, slot released)
       if (end == null) await admission.frames.return(undefined as any).catch(() => {})
@@ -429,8 +441,18 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       else record.state = outcome.status
       return outcome
     } catch (err: any) {
-      record.state = 'failed'
-      record.error = err.name
+      // stopped by the caller or by the run's deadline: not a failure of the host
+      const stop = request.signal.aborted ? request.signal.reason : undefined
+      if (stop != null || err?.name === 'RunCancelledError' || err?.name === 'DeadlineExceededError') {
+        const deadline = stop?.name === 'TimeoutError' || err?.name === 'DeadlineExceededError'
+        record.state = deadline ? 'deadline' : 'cancelled'
+        record.error = deadline ? 'DeadlineExceededError' : 'RunCancelledError'
+        record.reason = reasonText(stop ?? err, deadline ? 'the deadline passed' : 'cancelled by the caller').slice(0, 1024)
+      } else {
+        record.state = 'failed'
+        record.error = err?.name ?? 'Error'
+        record.reason = reasonText(err, 'the call failed').slice(0, 1024)
+      }
       throw err
     } finally {
       this.close(key, record, end)
@@ -448,8 +470,11 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     this.active.delete(key)
     record.endedAt = Date.now()
     if (end != null) {
-      record.state = end.ok ? 'ok' : 'failed'
-      if (!end.ok) record.error = end.error
+      record.state = end.ok ? 'ok' : end.error === 'cancelled' ? 'cancelled' : end.error === 'timeout' ? 'deadline' : 'failed'
+      if (!end.ok) {
+        record.error = end.error
+        record.reason = end.message.slice(0, 1024)
+      }
     } else if (record.state === 'asked' || record.state === 'accepted') {
       record.state = 'failed'
     }
@@ -478,3 +503,16 @@ export function checkInput (input: Uint8Array): void {
   if (input.byteLength > MAX_RUN_INPUT_SIZE) throw new InvalidRunError(`the input is ${input.byteLength} bytes; a run takes at most ${MAX_RUN_INPUT_SIZE}`)
 }
 
+
+/** `text` cut to at most `max` bytes of UTF-8, on a character boundary */
+function truncateUtf8 (text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text
+  let bytes = 0
+  let end = 0
+  for (const char of text) {
+    bytes += Buffer.byteLength(char)
+    if (bytes > max) break
+    end += char.length
+  }
+  return text.slice(0, end)
+}

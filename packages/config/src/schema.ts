@@ -216,6 +216,9 @@ const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 /** Longest node name (`identity.name`, `--name`) */
 export const MAX_NODE_NAME_LENGTH = 64
 
+/** Longest agent description, in characters (heartbeats carry at most 256 bytes of it) */
+export const MAX_AGENT_DESCRIPTION = 200
+
 export const AGENT_NAME_EXPECTED = 'a name of 1 to 63 letters, digits, ".", "_" or "-" that starts with a letter or digit'
 
 /** Agents the node runs in-process by name (`runner: builtin`) */
@@ -237,7 +240,9 @@ const agent = z.strictObject({
   concurrency: integer('Runs of this agent at the same time.', 1, 1, 1024),
   timeout: duration('Longest run; a caller may ask for less.', '5m'),
   version: optionalString('Version announced in heartbeats.'),
-  capabilities: info(z.array(z.string().min(1).max(256)).max(32).default([]), { doc: 'Capabilities announced in heartbeats.', expected: 'a list of at most 32 strings' })
+  capabilities: info(z.array(z.string().min(1).max(256)).max(32).default([]), { doc: 'Capabilities announced in heartbeats.', expected: 'a list of at most 32 strings' }),
+  description: info(z.string().max(MAX_AGENT_DESCRIPTION).default(''), { doc: 'What the agent does, in a sentence: shown to people and language models choosing an agent (list_agents, the A2A card, the page).', expected: `a text of at most ${MAX_AGENT_DESCRIPTION} characters` }),
+  skills: info(z.array(z.string().regex(AGENT_NAME)).max(16).default([]), { doc: 'Skills it offers, short names such as summarise or translate: callers can choose an agent by skill.', expected: `a list of at most 16 names (${AGENT_NAME_EXPECTED})` })
 }).superRefine((value, ctx) => {
   const need = (key: 'command' | 'url' | 'model', ok: boolean): void => {
     if (ok) return

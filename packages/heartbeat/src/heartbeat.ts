@@ -227,7 +227,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       .map(ma => ma.decapsulateCode(P2P_CODE))
       .slice(0, 32)
     this.seq++
-    return Heartbeat.encode({
+    const beat: Heartbeat = {
       nodeId: self.toMultihash().bytes,
       mesh: this.init.mesh,
       addresses: addresses.map(ma => ma.bytes),
@@ -242,7 +242,23 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       seq: BigInt(this.seq),
       startedAt: BigInt(this.startedAt),
       intervalMs: this.current
-    })
+    }
+    let bytes = Heartbeat.encode(beat)
+    // a node with many described agents would send a beat receivers refuse:
+    // descriptions go first, then skills, then agents from the end of the list
+    if (bytes.byteLength > MAX_HEARTBEAT_SIZE) {
+      beat.agents = beat.agents.map(a => ({ ...a, description: '' }))
+      bytes = Heartbeat.encode(beat)
+    }
+    if (bytes.byteLength > MAX_HEARTBEAT_SIZE) {
+      beat.agents = beat.agents.map(a => ({ ...a, skills: [] }))
+      bytes = Heartbeat.encode(beat)
+    }
+    while (bytes.byteLength > MAX_HEARTBEAT_SIZE && beat.agents.length > 0) {
+      beat.agents = beat.agents.slice(0, Math.floor(beat.agents.length * 0.9))
+      bytes = Heartbeat.encode(beat)
+    }
+    return bytes
   }
 
   /** The agents and load of the node's run-agent service, if it runs one */

@@ -92,7 +92,7 @@ describe('PeerTable', () => {
 
   it('copies what the beat announced into the entry', () => {
     const table = makeTable()
-    const agents = [{ name: 'coder', version: '1.0.0', capabilities: ['ts'], concurrency: 2, freeSlots: 1, queueDepth: 3 }]
+    const agents = [{ name: 'coder', version: '1.0.0', capabilities: ['ts'], description: 'writes TypeScript', skills: ['code'], concurrency: 2, freeSlots: 1, queueDepth: 3 }]
     table.record({
       peerId: PEER_A,
       beat: makeBeat({ agents, load: 0.5, queueDepth: 4, freeSlots: 2, version: 'overmind/9', hlcWallTime: BigInt(T0 + 5), hlcLogical: 7, seq: 9n, intervalMs: 2_000 }),

@@ -54,7 +54,7 @@ describe('validateHeartbeat', () => {
   it('accepts a valid beat and decodes its addresses', () => {
     const data = encodeBeat({
       addresses: [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes, multiaddr('/ip6/::1/tcp/4002/ws').bytes],
-      agents: [{ name: 'coder', version: '1.2.3', capabilities: ['ts', 'review'], concurrency: 2, freeSlots: 1, queueDepth: 0 }],
+      agents: [{ name: 'coder', version: '1.2.3', capabilities: ['ts', 'review'], description: 'reviews TypeScript', skills: ['review'], concurrency: 2, freeSlots: 1, queueDepth: 0 }],
       seq: 7n
     })
 
@@ -103,7 +103,7 @@ describe('validateHeartbeat', () => {
 
   it('rejects an agent with more than 32 capabilities as malformed', () => {
     const capabilities = Array.from({ length: 33 }, (_, i) => `cap-${i}`)
-    const agent = { name: 'coder', version: '1', capabilities, concurrency: 1, freeSlots: 1, queueDepth: 0 }
+    const agent = { name: 'coder', version: '1', capabilities, description: '', skills: [], concurrency: 1, freeSlots: 1, queueDepth: 0 }
 
     assertRejected(encodeBeat({ agents: [agent] }), 'malformed')
   })
@@ -152,11 +152,13 @@ describe('validateHeartbeat', () => {
 
   it('rejects an agent name, version or capability longer than 256 bytes as malformed', () => {
     const long = 'x'.repeat(MAX_STRING_LENGTH + 1)
-    const agent = { name: 'coder', version: '1', capabilities: ['ts'], concurrency: 1, freeSlots: 1, queueDepth: 0 }
+    const agent = { name: 'coder', version: '1', capabilities: ['ts'], description: '', skills: [] as string[], concurrency: 1, freeSlots: 1, queueDepth: 0 }
 
     assertRejected(encodeBeat({ agents: [{ ...agent, name: long }] }), 'malformed')
     assertRejected(encodeBeat({ agents: [{ ...agent, version: long }] }), 'malformed')
     assertRejected(encodeBeat({ agents: [{ ...agent, capabilities: ['ts', long] }] }), 'malformed')
+    assertRejected(encodeBeat({ agents: [{ ...agent, description: long }] }), 'malformed')
+    assertRejected(encodeBeat({ agents: [{ ...agent, skills: ['ok', long] }] }), 'malformed')
   })
 
   it('rejects seq 0 as malformed', () => {

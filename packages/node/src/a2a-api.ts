@@ -103,11 +103,12 @@ function skill (hosts: MeshAgent[], self: string): AgentCard['skills'][number] {
     ? `on this node (${self})${others.length > 0 ? ` and ${others.length} other node(s)` : ''}`
     : others.length === 1 ? `on node ${others[0].host}` : `on ${others.length} nodes of the mesh: ${others.map(h => h.host).join(', ')}`
   const version = hosts.find(h => h.version !== '')?.version
-  const tags = [...new Set(hosts.flatMap(h => h.capabilities))]
+  const tags = [...new Set(hosts.flatMap(h => [...h.skills, ...h.capabilities]))]
+  const said = hosts.find(h => h.description !== '')?.description
   return {
     id: name,
     name,
-    description: `Runs the mesh agent "${name}"${version != null ? ` (version ${version})` : ''} ${where}. The message text is its input; its output is the task's artifact.`,
+    description: `${said != null ? `${said.replace(/\.?$/, '.')} ` : ''}Runs the mesh agent "${name}"${version != null ? ` (version ${version})` : ''} ${where}. The message text is its input; its output is the task's artifact.`,
     tags: tags.length > 0 ? tags : [name],
     examples: [],
     inputModes: [TEXT],

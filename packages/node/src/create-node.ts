@@ -293,7 +293,9 @@ export function hostedAgents (config: OvermindConfig, init: Pick<OvermindNodeIni
     concurrency: agent.concurrency,
     timeout: agent.timeout,
     version: agent.version,
-    capabilities: agent.capabilities
+    capabilities: agent.capabilities,
+    description: agent.description,
+    skills: agent.skills
   }))
 }
 

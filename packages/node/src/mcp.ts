@@ -5,13 +5,14 @@ import { VERSION } from './version.js'
 import type { OvermindNode } from './node.js'
 import type { Operation } from './operations.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode, ListResourcesRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult, Resource, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
 
 /** URI of a memory chunk as an MCP resource */
 export const CHUNK_URI = 'overmind://chunks/{id}'
 
-/** Most chunks a resource listing names (the newest first are not tracked: the store's order) */
-const MAX_LISTED_CHUNKS = 500
+/** Chunks per page of `resources/list`; `nextCursor` leads to the next page */
+export const RESOURCE_PAGE = 200
 
 const INSTRUCTIONS = `Overmind Mesh node: federated memory and agents shared by many machines.
 - memory_search before answering from scratch; memory_store what others should know (zone federation reaches the whole mesh, shared this node, private only you).
@@ -35,7 +36,8 @@ export function createMcpServer (node: OvermindNode): McpServer {
     server.registerTool(op.tool, {
       title: op.title,
       description: op.description,
-      inputSchema: op.params,
+      // strict: a misspelt argument (`inptu`, `federatd`) is refused, as the JSON-RPC bridge refuses it
+      inputSchema: z.strictObject(op.params),
       // loose: a result may carry more than its schema names
       outputSchema: z.looseObject(op.result),
       annotations: {
@@ -67,18 +69,7 @@ export function createMcpServer (node: OvermindNode): McpServer {
   }
 
   server.registerResource('chunk', new ResourceTemplate(CHUNK_URI, {
-    list: async () => {
-      const resources = []
-      if (node.memory != null) {
-        for (const zone of ['federation', 'shared'] as const) {
-          for await (const chunk of node.memory.chunks({ zone })) {
-            resources.push({ uri: `overmind://chunks/${chunk.id}`, name: chunk.text.slice(0, 80), mimeType: 'application/json', description: `${zone} chunk by ${chunk.agent} on ${chunk.author}` })
-            if (resources.length >= MAX_LISTED_CHUNKS) return { resources }
-          }
-        }
-      }
-      return { resources }
-    }
+    list: async () => await listChunks(node, undefined)
   }), {
     title: 'Memory chunk',
     description: 'A chunk of federated memory: its text, zone, tags, provenance and feedback.',
@@ -90,5 +81,33 @@ export function createMcpServer (node: OvermindNode): McpServer {
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(chunk, null, 2) }] }
   })
 
+  // the SDK's own listing has no cursor: this one pages through every chunk
+  server.server.setRequestHandler(ListResourcesRequestSchema, async (request) => await listChunks(node, request.params?.cursor))
+
   return server
+}
+
+/**
+ * One page of chunk resources, in the store's log order (federation, then
+ * shared). The cursor is opaque to clients: the number of chunks before the
+ * page, so a listing that a write lands in may repeat or skip one chunk.
+ */
+async function listChunks (node: OvermindNode, cursor: string | undefined): Promise<{ resources: Resource[], nextCursor?: string }> {
+  let skip = 0
+  if (cursor != null) {
+    const parsed = /^o(\d{1,12})$/.exec(cursor)
+    if (parsed == null) throw new McpError(ErrorCode.InvalidParams, `not a cursor of this server: ${JSON.stringify(cursor.slice(0, 64))}`)
+    skip = Number(parsed[1])
+  }
+  const resources: Resource[] = []
+  if (node.memory == null) return { resources }
+  let seen = 0
+  for (const zone of ['federation', 'shared'] as const) {
+    for await (const chunk of node.memory.chunks({ zone })) {
+      if (seen++ < skip) continue
+      if (resources.length === RESOURCE_PAGE) return { resources, nextCursor: `o${skip + RESOURCE_PAGE}` }
+      resources.push({ uri: `overmind://chunks/${chunk.id}`, name: chunk.text.slice(0, 80), title: 'Memory chunk', mimeType: 'application/json', description: `${zone} chunk by ${chunk.agent} on ${chunk.author}` })
+    }
+  }
+  return { resources }
 }

@@ -11,6 +11,12 @@ const MAX_LINE = 64 * 1024
 /** Chunks per durable batch of an import; each batch is acknowledged once written */
 export const IMPORT_BATCH = 500
 
+/** First batch of an import: the first acknowledgement comes after a second or so even with a slow embedder */
+const IMPORT_FIRST_BATCH = 16
+
+/** What a batch aims to take, once the import's rate is known: progress moves about this often */
+const IMPORT_BATCH_SECONDS = 1
+
 /** Batches of an import under way at once */
 const IMPORT_IN_FLIGHT = 3
 
@@ -86,6 +92,17 @@ export async function * importLines (store: MemoryStore, source: AsyncIterable<U
   let acknowledged = 0
   let lineNo = 0
   let batch: PutInput[] = []
+  // batches start small and grow to about a second of work at the rate seen
+  // so far (at most IMPORT_BATCH): a fast embedder gets large batches, a slow
+  // one still acknowledges every second or so
+  let batchSize = IMPORT_FIRST_BATCH
+  const started = performance.now()
+  const acknowledge = (size: number): ImportProgress => {
+    acknowledged += size
+    const rate = acknowledged / Math.max(0.001, (performance.now() - started) / 1000)
+    batchSize = Math.max(IMPORT_FIRST_BATCH, Math.min(IMPORT_BATCH, Math.round(rate * IMPORT_BATCH_SECONDS)))
+    return { acknowledged }
+  }
   // the next batch is embedded while the one before it is signed and written,
   // so the embedder never waits; acknowledgements still come in line order
   const writing: Array<{ size: number, done: Promise<unknown> }> = []
@@ -100,20 +117,18 @@ export async function * importLines (store: MemoryStore, source: AsyncIterable<U
       lineNo++
       if (line.trim() === '') continue
       batch.push(parseImportLine(line, lineNo))
-      if (batch.length < IMPORT_BATCH) continue
+      if (batch.length < batchSize) continue
       start()
       if (writing.length < IMPORT_IN_FLIGHT) continue
       const first = writing.shift()!
       await first.done
-      acknowledged += first.size
-      yield { acknowledged }
+      yield acknowledge(first.size)
     }
     if (batch.length > 0) start()
     while (writing.length > 0) {
       const first = writing.shift()!
       await first.done
-      acknowledged += first.size
-      yield { acknowledged }
+      yield acknowledge(first.size)
     }
     yield { done: true, acknowledged }
   } catch (err: any) {

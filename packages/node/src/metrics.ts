@@ -196,7 +196,7 @@ export class NodeMetrics {
     })
     this.runDuration = new Histogram({
       name: 'overmind_run_duration_seconds',
-      help: 'Seconds from asking for a run to its end, by agent, role of this node (caller or host) and outcome (ok, failed, busy, refused)',
+      help: 'Seconds from asking for a run to its end, by agent, role of this node (caller or host) and outcome (ok, failed, cancelled, deadline, busy, refused: a cancelled or timed-out run is not a failure)',
       labelNames: ['agent', 'role', 'outcome'],
       buckets: RUN_BUCKETS,
       registers

@@ -266,10 +266,10 @@ export const OPERATIONS = [
     method: 'agent.list',
     tool: 'list_agents',
     title: 'List mesh agents',
-    description: 'Every agent this node can route a run to: on this node or on other nodes, with free slots, queue depth and status.',
+    description: 'Every agent this node can route a run to, on this node or on other nodes: what it does (description, skills), free slots, queue depth and status.',
     params: {},
     result: {
-      agents: z.array(z.looseObject({ name: z.string(), host: z.string(), self: z.boolean(), status: z.string() }))
+      agents: z.array(z.looseObject({ name: z.string(), description: z.string(), skills: z.array(z.string()), host: z.string(), self: z.boolean(), status: z.string() }))
     },
     readOnly: true,
     destructive: false,

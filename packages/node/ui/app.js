@@ -260,13 +260,13 @@ function renderPeers () {
   const rows = []
   if (state.self != null) {
     const self = state.self
-    const row = peerRow(self.peerId, 'self', 'self', { kind: 'none', text: '—' }, null, null, null, state.agents.filter(a => a.self).map(a => a.name), self.version)
+    const row = peerRow(self.peerId, 'self', 'self', { kind: 'none', text: '—' }, null, null, null, state.agents.filter(a => a.self), self.version, self.name)
     row.dataset.self = ''
     rows.push(row)
   }
   const peers = [...state.peers.values()].sort((a, b) => order(a.status) - order(b.status) || a.peerId.localeCompare(b.peerId))
   for (const p of peers) {
-    rows.push(peerRow(p.peerId, p.status, p.status, linkOf(p.peerId), p.lastSeen, p.rtt, p.load, (p.agents ?? []).map(a => a.name), p.version))
+    rows.push(peerRow(p.peerId, p.status, p.status, linkOf(p.peerId), p.lastSeen, p.rtt, p.load, p.agents ?? [], p.version, p.name))
   }
   for (const node of graphNodes().values()) {
     if (node.status === 'unknown') rows.push(peerRow(node.id, 'unknown', 'no heartbeat', linkOf(node.id), null, null, null, [], ''))
@@ -274,16 +274,33 @@ function renderPeers () {
   body.replaceChildren(...rows)
 }
 
+/** Agent names, each with what it does (its description and skills) on hover */
+function agentsCell (agents) {
+  const cell = el('td', 'agents')
+  if (agents.length === 0) {
+    cell.textContent = '—'
+    return cell
+  }
+  agents.forEach((agent, i) => {
+    if (i > 0) cell.append(', ')
+    const span = el('span', null, agent.name)
+    const skills = (agent.skills ?? []).length > 0 ? ` (skills: ${agent.skills.join(', ')})` : ''
+    if (agent.description || skills) span.title = `${agent.description ?? ''}${skills}`
+    cell.append(span)
+  })
+  return cell
+}
+
 function order (status) {
   return ['connected', 'alive', 'stale', 'gone'].indexOf(status)
 }
 
-function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, agents, version) {
+function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, agents, version, name) {
   const row = el('tr')
   row.dataset.peerId = peerId
   row.dataset.status = status
   row.dataset.link = link.kind
-  const id = el('td', 'mono', short(peerId))
+  const id = el('td', 'mono', name ? `${name} ${short(peerId)}` : short(peerId))
   id.title = peerId
   const pill = el('td')
   pill.append(el('span', `pill ${status}`, statusText))
@@ -294,7 +311,7 @@ function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, age
     el('td', 'num', lastSeen == null ? '—' : ago(lastSeen)),
     el('td', 'num', rtt(peerRtt)),
     el('td', 'num', load == null ? '—' : load.toFixed(2)),
-    el('td', 'agents', agents.length === 0 ? '—' : agents.join(', ')),
+    agentsCell(agents),
     el('td', null, version || '—')
   )
   return row
@@ -358,7 +375,12 @@ function runItem (run, active) {
     ? `${duration(Date.now() - run.startedAt)} · ${plural(run.frames, 'frame')}`
     : `${duration((run.endedAt ?? run.startedAt) - run.startedAt)} · ${ago(run.endedAt)}`
   item.append(el('span', 'when', when))
-  if (run.error != null) item.title = run.error
+  // why it did not end ok, on the page itself and whole on hover
+  if (run.reason != null || run.error != null) {
+    const why = el('span', 'reason', run.reason ?? run.error)
+    why.title = [run.error, run.reason].filter(Boolean).join(': ')
+    item.append(why)
+  }
   return item
 }
 
@@ -374,6 +396,7 @@ function renderRuns () {
     item.append(
       el('span', 'agent', agent.name),
       el('span', 'peer', agent.self ? 'this node' : short(agent.host)),
+      el('span', 'description', agent.description || (agent.skills ?? []).join(', ')),
       el('span', `pill ${agent.status}`, agent.status),
       el('span', 'slots', `${agent.freeSlots}/${agent.concurrency} free`)
     )

@@ -76,7 +76,9 @@ export function mockAgents (scenario: Scenario): MockAgents {
       concurrency: agent.concurrency,
       timeout: 5 * 60_000,
       version: '',
-      capabilities: []
+      capabilities: [],
+      description: `simulated agent: answers after ${agent.serviceTime} ms`,
+      skills: []
     })),
     functions: Object.fromEntries(scenario.agents.map(agent => [agent.name, mockAgent(agent, scenario.seed)]))
   }
