@@ -84,8 +84,8 @@ describe('A2A interface of the local API', () => {
       agentFunctions: { ticker, waiter },
       config: config => {
         config.agents = agents([
-          { name: 'echo-b', runner: 'builtin', builtin: 'echo' },
-          { name: 'ticker', runner: 'builtin', builtin: 'ticker' },
+          { name: 'echo-b', runner: 'builtin', builtin: 'echo', description: 'Answers with its input.', skills: ['repeat', 'mirror'] },
+          { name: 'ticker', runner: 'builtin', builtin: 'ticker', skills: ['count'] },
           { name: 'waiter', runner: 'builtin', builtin: 'waiter' },
           { name: 'failing', runner: 'command', command: ['sh', '-c', 'echo broken >&2; exit 3'] }
         ])
@@ -109,11 +109,17 @@ describe('A2A interface of the local API', () => {
     await Promise.all([a?.stop(), b?.stop()])
   })
 
-  it('serves a card with a skill per agent of the mesh, the bindings under the API and the bearer scheme', async () => {
+  it('serves a public card (who the node is, its bindings, the bearer scheme) and an extended card with a skill per agent of the mesh', async () => {
+    const open: any = await (await fetch(`${api.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()
+    assert.deepEqual(open.skills.map((s: any) => s.id), ['run-mesh-agent'], 'the public card names no agent')
+    assert.equal(open.capabilities.extendedAgentCard, true)
+    // the SDK's client reads the public card, sees extendedAgentCard and asks for the extended one with the token
     const card = await client.getAgentCard()
     const echo = card.skills.find(s => s.id === 'echo-b')
     assert.ok(echo != null, `skills: ${card.skills.map(s => s.id).join(', ')}`)
     assert.match(echo.description, new RegExp(b.peerId))
+    assert.match(echo.description, /^Answers with its input\. /)
+    assert.deepEqual(echo.tags, ['repeat', 'mirror'])
     assert.deepEqual(card.supportedInterfaces.map(i => [i.protocolBinding, i.url, i.protocolVersion]), [
       ['JSONRPC', `${api.url}/a2a/jsonrpc`, '1.0'],
       ['HTTP+JSON', `${api.url}/a2a/rest`, '1.0'],
@@ -207,10 +213,45 @@ describe('A2A interface of the local API', () => {
     assert.equal((task.metadata?.error as { name?: string })?.name, 'AgentFailedError')
   })
 
+  it('routes a message without metadata by the skills its text names, or by metadata skill', async () => {
+    const mirrored = await client.sendMessage(request('please mirror this line')) as Task
+    assert.equal(mirrored.status?.state, TaskState.TASK_STATE_COMPLETED, texts(mirrored.status?.message))
+    assert.equal(mirrored.metadata?.agent, 'echo-b')
+    assert.equal(artifactText(mirrored), 'please mirror this line')
+    const counted = await client.sendMessage(request('3', { skill: 'count' })) as Task
+    assert.equal(counted.metadata?.agent, 'ticker')
+    await assert.rejects(client.sendMessage(request('x', { skill: 'juggle' })), (err: Error) => {
+      assert.equal(err.name, 'RequestMalformedError')
+      assert.match(err.message, /no agent of the mesh offers the skill "juggle" \(skills: count, mirror, repeat\)/)
+      return true
+    })
+  })
+
+  it('runs the node\'s default agent for a message that names none and matches no skill', async () => {
+    const plain = await startApiServer({ node: a, token, host: '127.0.0.1', port: 0, a2aDefaultAgent: 'echo-b' })
+    try {
+      const res = await authorised(`${plain.url}/a2a/jsonrpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
+        // a generic client: plain text, no metadata
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'm-plain', role: 'ROLE_USER', parts: [{ text: 'just text' }] } } })
+      })
+      const answer: any = await res.json()
+      assert.equal(answer.error, undefined, JSON.stringify(answer.error))
+      assert.equal(answer.result.task.status.state, 'TASK_STATE_COMPLETED')
+      assert.equal(answer.result.task.metadata.agent, 'echo-b')
+      const card: any = await (await fetch(`${plain.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()
+      assert.equal(card.name, `Overmind node ${a.name} (${a.peerId.slice(0, 4)}…${a.peerId.slice(-6)})`)
+    } finally {
+      await plain.close()
+    }
+  })
+
   it('answers an A2A error when the message does not say which of several agents runs it', async () => {
     await assert.rejects(client.sendMessage(request('to whom?')), (err: Error) => {
       assert.equal(err.name, 'RequestMalformedError')
       assert.match(err.message, /echo-b/)
+      assert.match(err.message, /skills: count, mirror, repeat/)
       return true
     })
     await assert.rejects(client.sendMessage(request('x', { agent: 42 })), { name: 'RequestMalformedError' })
@@ -226,7 +267,7 @@ describe('A2A interface of the local API', () => {
     const card: any = await (await authorised(`${api.url}/.well-known/agent-card.json`)).json()
     assert.match(card.protocolVersion, /^0\.3/)
     assert.equal(card.url, `${api.url}/a2a/jsonrpc`)
-    assert.ok(card.skills.some((s: any) => s.id === 'echo-b'))
+    assert.deepEqual(card.skills.map((s: any) => s.id), ['run-mesh-agent'])
     const res = await authorised(`${api.url}/a2a/jsonrpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -260,8 +301,15 @@ describe('A2A interface of the local API', () => {
     assert.equal(card.status, 200)
   })
 
-  it('refuses the card and the A2A endpoints without the token', async () => {
-    assert.equal((await fetch(`${api.url}/.well-known/agent-card.json`)).status, 401)
+  it('serves the public card to anyone, and refuses the extended card and the A2A endpoints without the token', async () => {
+    const open = await fetch(`${api.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })
+    assert.equal(open.status, 200)
+    const card: any = await open.json()
+    assert.equal(card.securitySchemes.bearer.httpAuthSecurityScheme.scheme, 'Bearer')
+    assert.equal(card.capabilities.extendedAgentCard, true)
+    assert.doesNotMatch(JSON.stringify(card), /echo-b|ticker|waiter|failing/)
+    const extended = await fetch(`${api.url}/a2a/jsonrpc`, { method: 'POST', headers: { 'content-type': 'application/json', 'a2a-version': '1.0' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetExtendedAgentCard', params: {} }) })
+    assert.equal(extended.status, 401)
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'm', role: 'ROLE_USER', parts: [{ text: 'hi' }] } } })
     const rpc = await fetch(`${api.url}/a2a/jsonrpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     assert.equal(rpc.status, 401)

@@ -359,7 +359,8 @@ export const configSchema = z.strictObject({
     maxBody: integer('Largest request body in bytes.', 1024 * 1024, 1024),
     rateLimit: integer('Requests per minute allowed from one client address; 0 = no limit.', 6000, 0),
     ui: boolean('Serve the live mesh page at /.', true),
-    metrics: boolean('Serve Prometheus metrics at /metrics.', true)
+    metrics: boolean('Serve Prometheus metrics at /metrics.', true),
+    a2aDefaultAgent: optionalString('A2A: the agent a message runs when it names none (metadata agent or skill) and its text matches no agent\'s skills; empty = ask the client to name one when the mesh has several.')
   })),
   connections: section('Connection limits.', z.strictObject({
     maxConnections: integer('Most connections kept open at once.', 300, 1),

@@ -50,7 +50,7 @@ export function a2aRoutes (context: ApiContext): Array<[string, Route]> {
   return [
     ['GET /.well-known/agent-card.json', (req, res) => {
       // clients of A2A 0.3 send no A2A-Version header (or 0.x): they get the card in 0.3's shape
-      if (!isLegacy(req.headers['a2a-version'])) return AgentCard.toJSON(agentCard(context))
+      if (!isLegacy(req.headers['a2a-version'])) return AgentCard.toJSON(publicCard(context))
       app ??= a2aApp(context)
       app(req, res)
       return STREAMED
@@ -63,13 +63,38 @@ export function a2aRoutes (context: ApiContext): Array<[string, Route]> {
   ]
 }
 
-/** The card of this node as it is now: the interfaces under the API's URL, a skill per agent it can route to */
-function agentCard ({ node, url }: ApiContext): AgentCard {
-  const base = url()
+/**
+ * The card anyone may read, without the token: who this node is, its
+ * interfaces and how to authenticate. The agents of the mesh and their
+ * skills are on the extended card, which needs the token.
+ */
+function publicCard (context: ApiContext): AgentCard {
+  const card = agentCard(context)
   return {
-    name: `Overmind node ${shortId(node.peerId)}`,
+    ...card,
+    description: `A node of the Overmind mesh "${context.node.mesh}": it runs the agents of the mesh for A2A clients. ` +
+      'Authenticate with the node\'s API token (the bearer scheme below); the authenticated extended card lists the agents and their skills.',
+    skills: [{
+      id: 'run-mesh-agent',
+      name: 'Run an agent of the mesh',
+      description: 'Runs one agent of the mesh on a node that hosts it: named by metadata {"agent": …} or {"skill": …}, or chosen by the skills its text names, or the node\'s default agent. The text parts are its input; its output is the task\'s artifact. The extended card lists the agents.',
+      tags: ['mesh', 'agents'],
+      examples: [],
+      inputModes: [TEXT],
+      outputModes: [TEXT],
+      securityRequirements: []
+    }]
+  }
+}
+
+/** The card of this node as it is now: the interfaces under the API's URL, a skill per agent it can route to */
+function agentCard ({ node, url, a2aDefaultAgent }: ApiContext): AgentCard {
+  const base = url()
+  const fallback = a2aDefaultAgent != null ? ` A message that names no agent and whose text names no agent's skill runs "${a2aDefaultAgent}".` : ''
+  return {
+    name: `Overmind node ${node.name !== '' ? `${node.name} (${shortId(node.peerId)})` : shortId(node.peerId)}`,
     description: `A node of the Overmind mesh "${node.mesh}". Each message runs one agent of the mesh (a skill of this card) on a node that hosts it: ` +
-      'name it with the message metadata {"agent": "<skill id>"}; the text parts are its input, its output comes back as the task\'s artifact.',
+      'name it with the message metadata {"agent": "<skill id>"} or {"skill": "<one of its tags>"}, or name one of its skills in the text; the text parts are its input, its output comes back as the task\'s artifact.' + fallback,
     supportedInterfaces: [
       { url: base + A2A_JSONRPC_PATH, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
       { url: base + A2A_REST_PATH, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
@@ -79,7 +104,7 @@ function agentCard ({ node, url }: ApiContext): AgentCard {
     ],
     provider: undefined,
     version: VERSION,
-    capabilities: { streaming: true, pushNotifications: false, extendedAgentCard: false, extensions: [] },
+    capabilities: { streaming: true, pushNotifications: false, extendedAgentCard: true, extensions: [] },
     securitySchemes: {
       bearer: {
         scheme: {
@@ -122,6 +147,25 @@ function routable (node: OvermindNode): MeshAgent[] {
   return node.libp2p.services.runAgent.agents().filter(a => a.self || a.status !== 'gone')
 }
 
+/**
+ * The agent whose skills (or name) the text names most, as whole words;
+ * none when no agent's are named or two agents tie
+ */
+function matchSkills (text: string, agents: MeshAgent[]): string | undefined {
+  const words = new Set(text.toLowerCase().split(/[^\p{L}\p{N}_-]+/u).filter(w => w !== ''))
+  const scores = [...byName(agents)].map(([name, hosts]) => {
+    const skills = new Set([name, ...hosts.flatMap(h => h.skills)].map(s => s.toLowerCase()))
+    return { name, score: [...skills].filter(s => words.has(s)).length }
+  }).filter(s => s.score > 0).sort((a, b) => b.score - a.score)
+  if (scores.length === 0 || (scores.length > 1 && scores[0].score === scores[1].score)) return undefined
+  return scores[0].name
+}
+
+function skillList (agents: MeshAgent[]): string {
+  const skills = [...new Set(agents.flatMap(a => a.skills))].sort()
+  return skills.length === 0 ? 'none declared' : skills.join(', ')
+}
+
 function byName (agents: MeshAgent[]): Map<string, MeshAgent[]> {
   const map = new Map<string, MeshAgent[]>()
   for (const agent of agents) map.set(agent.name, [...(map.get(agent.name) ?? []), agent])
@@ -143,8 +187,8 @@ function shortId (peerId: string): string {
 
 /** The express app that serves both bindings from one request handler */
 function a2aApp (context: ApiContext): Express {
-  const executor = new MeshAgentExecutor(context.node)
-  const requestHandler = new MeshRequestHandler(() => agentCard(context), new BoundedTaskStore(MAX_FINISHED_TASKS), executor)
+  const executor = new MeshAgentExecutor(context.node, context.a2aDefaultAgent)
+  const requestHandler = new MeshRequestHandler(() => publicCard(context), () => agentCard(context), new BoundedTaskStore(MAX_FINISHED_TASKS), executor)
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -216,35 +260,43 @@ interface RunPlan {
 
 /**
  * Reads the run a message asks for, or throws the A2A error that says what
- * is wrong with it. The agent is the metadata `agent` or `skill` of the
- * message (or of the request), or the only agent the mesh has.
+ * is wrong with it. The agent is, in this order: the metadata `agent` (of
+ * the message or of the request); the metadata `skill`, an agent's name or
+ * one of its skills; the only agent the mesh has; the agent whose skills the
+ * text names (more of them than any other agent's); the node's default agent.
  */
-function planRun (request: SendMessageRequest, agents: MeshAgent[]): RunPlan {
+function planRun (request: SendMessageRequest, agents: MeshAgent[], defaultAgent?: string): RunPlan {
   const message = request.message
   if (message == null) throw new RequestMalformedError('the request has no message')
   const meta = { ...request.metadata, ...message.metadata }
-  const named = meta.agent ?? meta.skill
-  let agent: string
-  if (named != null) {
-    if (typeof named !== 'string' || named === '' || named.length > 256) throw new RequestMalformedError('metadata "agent" must be the name of an agent of the mesh (a skill id of the agent card)')
-    agent = named
-  } else {
-    const names = [...byName(agents).keys()]
-    if (names.length !== 1) {
-      throw new RequestMalformedError(names.length === 0
-        ? 'no agent is known in the mesh yet: name one with metadata {"agent": "<name>"}'
-        : `the mesh has ${names.length} agents: name one with metadata {"agent": "<name>"} (${names.join(', ')})`)
-    }
-    agent = names[0]
-  }
-  if (meta.node != null && (typeof meta.node !== 'string' || !isPeerId(meta.node))) throw new RequestMalformedError(`metadata "node" must be a peer id (a node's id looks like 12D3KooW…): ${JSON.stringify(String(meta.node).slice(0, 64))} is not one`)
-  if (meta.deadline != null && (typeof meta.deadline !== 'number' || !(meta.deadline > 0))) throw new RequestMalformedError('metadata "deadline" must be a number of ms above 0')
   const texts: string[] = []
   for (const part of message.parts) {
     if (part.content?.$case !== 'text') throw new ContentTypeNotSupportedError(`agents of the mesh take text: a ${part.content?.$case ?? 'empty'} part cannot be an input`)
     texts.push(part.content.value)
   }
-  const input = uint8ArrayFromString(texts.join('\n'))
+  const text = texts.join('\n')
+  let agent: string
+  if (meta.agent != null) {
+    if (typeof meta.agent !== 'string' || meta.agent === '' || meta.agent.length > 256) throw new RequestMalformedError('metadata "agent" must be the name of an agent of the mesh (a skill id of the agent card)')
+    agent = meta.agent
+  } else if (meta.skill != null) {
+    if (typeof meta.skill !== 'string' || meta.skill === '' || meta.skill.length > 256) throw new RequestMalformedError('metadata "skill" must be a skill of an agent of the mesh (a tag of the agent card)')
+    const bySkill = agents.find(a => a.name === meta.skill) ?? agents.find(a => a.skills.includes(meta.skill as string))
+    if (bySkill == null) throw new RequestMalformedError(`no agent of the mesh offers the skill "${meta.skill}" (skills: ${skillList(agents)})`)
+    agent = bySkill.name
+  } else {
+    const names = [...byName(agents).keys()]
+    const chosen = names.length === 1 ? names[0] : matchSkills(text, agents) ?? defaultAgent
+    if (chosen == null) {
+      throw new RequestMalformedError(names.length === 0
+        ? 'no agent is known in the mesh yet: name one with metadata {"agent": "<name>"}'
+        : `the mesh has ${names.length} agents and the message names none of their skills: name one with metadata {"agent": "<name>"} or {"skill": "<skill>"} (${names.join(', ')}; skills: ${skillList(agents)})`)
+    }
+    agent = chosen
+  }
+  if (meta.node != null && (typeof meta.node !== 'string' || !isPeerId(meta.node))) throw new RequestMalformedError(`metadata "node" must be a peer id (a node's id looks like 12D3KooW…): ${JSON.stringify(String(meta.node).slice(0, 64))} is not one`)
+  if (meta.deadline != null && (typeof meta.deadline !== 'number' || !(meta.deadline > 0))) throw new RequestMalformedError('metadata "deadline" must be a number of ms above 0')
+  const input = uint8ArrayFromString(text)
   try {
     checkInput(input)
   } catch (err: any) {
@@ -261,8 +313,9 @@ class MeshRequestHandler extends DefaultRequestHandler {
   private readonly card: () => AgentCard
   private readonly executor: MeshAgentExecutor
 
-  constructor (card: () => AgentCard, store: TaskStore, executor: MeshAgentExecutor) {
-    super(card(), store, executor)
+  constructor (card: () => AgentCard, extended: () => AgentCard, store: TaskStore, executor: MeshAgentExecutor) {
+    // the extended card is served only through the A2A endpoints, which need the token
+    super(card(), store, executor, undefined, undefined, undefined, async () => extended())
     this.card = card
     this.executor = executor
   }
@@ -297,14 +350,16 @@ interface ActiveRun {
 /** Runs each task's message on an agent of the mesh through run_agent */
 class MeshAgentExecutor implements AgentExecutor {
   private readonly node: OvermindNode
+  private readonly defaultAgent?: string
   private readonly active = new Map<string, ActiveRun>()
 
-  constructor (node: OvermindNode) {
+  constructor (node: OvermindNode, defaultAgent?: string) {
     this.node = node
+    this.defaultAgent = defaultAgent
   }
 
   plan (request: SendMessageRequest): RunPlan {
-    return planRun(request, routable(this.node))
+    return planRun(request, routable(this.node), this.defaultAgent)
   }
 
   execute = async (context: RequestContext, bus: ExecutionEventBus): Promise<void> => {

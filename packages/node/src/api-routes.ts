@@ -17,6 +17,8 @@ export interface ApiContext {
   node: OvermindNode
   /** The node's invites, when it runs as a daemon with a data dir */
   invites?: Invites
+  /** A2A: the agent a message runs when it names none and matches no skill */
+  a2aDefaultAgent?: string
   /** http(s)://host:port of the API, once it listens */
   url(): string
   /** Largest request body, in bytes */

@@ -24,6 +24,8 @@ export interface ApiServerInit {
   node: OvermindNode
   /** Served at /v1/invites */
   invites?: Invites
+  /** A2A: the agent a message runs when it names none and matches no skill (api.a2aDefaultAgent) */
+  a2aDefaultAgent?: string
   token: string
   host: string
   port: number
@@ -53,6 +55,9 @@ export interface ApiServer {
   close(): Promise<void>
 }
 
+/** Routes served without the token: the public A2A agent card (its extended card needs the token) */
+const PUBLIC_PATHS = new Set(['/.well-known/agent-card.json'])
+
 /** The cookie that carries the token for a browser (the live page) */
 export const TOKEN_COOKIE = 'overmind_token'
 
@@ -64,7 +69,7 @@ const DEFAULT_RATE_LIMIT = 6000
  *
  * Every request needs the token: `Authorization: Bearer <token>` (compared in
  * constant time), or for reads only (GET, HEAD) the cookie a browser gets from
- * `GET /?token=<token>`. Before that, every request must name this server in
+ * `GET /?token=<token>`; only the public A2A card is served without it. Before that, every request must name this server in
  * its Host header and, when it comes from a browser, carry an Origin of this
  * server (both defeat DNS rebinding and cross-site requests), and stay within
  * its client's rate limit. Bodies are bounded. Plain HTTP is refused on any
@@ -77,7 +82,7 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   const maxBody = init.maxBody ?? DEFAULT_MAX_BODY
   let url = ''
   const closing: Array<() => void | Promise<void>> = []
-  const context: ApiContext = { node: init.node, invites: init.invites, url: () => url, maxBody, onClose: fn => { closing.push(fn) } }
+  const context: ApiContext = { node: init.node, invites: init.invites, a2aDefaultAgent: init.a2aDefaultAgent, url: () => url, maxBody, onClose: fn => { closing.push(fn) } }
   const groups: RouteGroup[] = [
     () => [
       ['GET /v1/status', () => init.node.status()],
@@ -147,7 +152,8 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
       res.end()
       return
     }
-    if (!authorised(req, expected)) {
+    // the public A2A card says who this node is and how to authenticate; everything else needs the token
+    if (!(method === 'GET' && PUBLIC_PATHS.has(url.pathname)) && !authorised(req, expected)) {
       unauthorised(res)
       return
     }

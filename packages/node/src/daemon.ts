@@ -110,7 +110,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       maxBody: config.api.maxBody,
       rateLimit: config.api.rateLimit,
       ui: config.api.ui,
-      metrics: config.api.metrics
+      metrics: config.api.metrics,
+      a2aDefaultAgent: config.api.a2aDefaultAgent !== '' ? config.api.a2aDefaultAgent : undefined
     })
   } catch (err: any) {
     detach()
