@@ -9,6 +9,7 @@ import { Command } from 'commander'
 import { ApiClient, CONFIG_FILE } from '@overmind/node/client'
 import { clockTime, paint, rtt, shortId, status as paintStatus, table } from '../format.js'
 import { parseDurationArg, parsePositiveInt } from '../options.js'
+import { DEMO_AGENT, Mission } from './demo-mission.js'
 import type { NodeStatus, PeerReport } from '@overmind/node/client'
 import type { ChildProcess } from 'node:child_process'
 
@@ -22,6 +23,12 @@ interface DemoOptions {
 
 interface DemoNode {
   name: string
+  role: 'relay' | 'public' | 'private'
+  /** Hosts the demo agent */
+  host: boolean
+  /** Killed on purpose by the mission */
+  killed?: boolean
+  kill(): void
   dataDir: string
   logFile: string
   child: ChildProcess
@@ -41,18 +48,25 @@ const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
 
 export function demoCommand (): Command {
   return new Command('demo')
-    .description('start a local mesh, one OS process per node, each bootstrapped only with node 1, and watch the nodes find each other through the DHT and exchange heartbeats')
+    .description('start a local mesh, one OS process per node (a relay, public nodes, one behind the relay), and watch it work: discovery, federated memory, remote runs, a host killed and its run re-routed')
     .option('-n, --nodes <count>', 'number of nodes', parsePositiveInt, 5)
     .option('--duration <time>', `stop this long after every node has started, e.g. 60s or 5m (default: until Ctrl-C in a terminal, ${UNATTENDED_DURATION / 1000}s otherwise)`, parseDurationArg)
     .option('--interval <time>', 'heartbeat interval of the demo nodes', parseDurationArg, 1_000)
     .option('--dir <dir>', 'keep the nodes\' data dirs and logs here (default: a temporary folder, removed at the end)')
     .option('--keep', 'keep the temporary folder with data dirs and logs')
     .addHelpText('after', `
-Each node is a separate \`overmind start\` process listening on loopback, with
-its own data dir and a shared mesh key. The screen refreshes twice a second:
-one row per node (connections, DHT routing table, peers by status, beats sent
-and received), a matrix of how each node first found each other node
-(bootstrap, dht, inbound) with the round-trip time, and recent events.
+Each node is a separate \`overmind start\` process on loopback, with its own
+data dir and a shared mesh key, bootstrapped only with n1. n1 is a circuit
+relay; the last node is private: it listens only through the relay (it holds
+a reservation there). n2 and the private node host the agent "shout" (tr
+a-z A-Z, run for each request). Once the mesh forms, the demo writes a
+chunk on n2 and searches for it on every other node, runs a federated
+search from the private node, runs "shout" from another node, kills the
+host that answered and runs it again: the mesh routes it to the other host.
+The screen refreshes twice a second: one row per node (role, connections,
+DHT routing table, peers by status, beats, memory chunks), a matrix of how
+each node found each other node with the round-trip time and the link,
+the mission's steps and recent events. Memory uses the hash embedder here.
 
 Examples:
   $ overmind demo
@@ -80,9 +94,12 @@ async function runDemo (opts: DemoOptions): Promise<void> {
   }
 
   let stopping = false
+  let interrupted = false
+  let mission: Mission | undefined
   let wake: () => void = () => {}
   const onSignal = (): void => {
     stopping = true
+    interrupted = true
     wake()
   }
   process.on('SIGINT', onSignal)
@@ -93,19 +110,24 @@ async function runDemo (opts: DemoOptions): Promise<void> {
     const launch = async (i: number): Promise<void> => {
       const name = `n${i}`
       const dataDir = join(baseDir, name)
+      // n1 relays; with 3 nodes or more the last one is behind it; n2 and that one host the agent
+      const role = i === 1 ? 'relay' : i === opts.nodes && opts.nodes >= 3 ? 'private' : 'public'
+      const host = i === 2 || role === 'private'
       const { initDataDir } = await import('@overmind/node')
-      await initDataDir(dataDir, { mesh, meshKeyFile: i === 1 ? undefined : join(baseDir, 'n1', 'mesh.key') })
-      await tuneConfig(dataDir, opts.interval)
+      await initDataDir(dataDir, { mesh, meshKeyFile: i === 1 ? undefined : join(baseDir, 'n1', 'mesh.key'), name })
       const bootstrap = i === 1 ? [] : [bootstrapAddress(nodes[0])]
-      const node = spawnNode(name, dataDir, bootstrap)
+      await tuneConfig(dataDir, opts.interval, { role, host, relay: bootstrap[0] })
+      const node = spawnNode(name, dataDir, bootstrap, role)
+      node.role = role
+      node.host = host
       nodes[i - 1] = node
       node.child.once('exit', (code, signal) => {
         node.exit = { code, signal }
-        if (!stopping) event(name, paint('red', `exited unexpectedly (${signal ?? `code ${code}`}); see ${node.logFile}`))
+        if (!stopping && node.killed !== true) event(name, paint('red', `exited unexpectedly (${signal ?? `code ${code}`}); see ${node.logFile}`))
       })
       node.client = await waitForApi(node, () => stopping)
       node.status = await node.client.get<NodeStatus>('/v1/status')
-      event(name, `started ${shortId(node.status.peerId, 12)}${i === 1 ? '' : ', bootstrap: n1 only'}`)
+      event(name, `started ${shortId(node.status.peerId, 12)} as ${role}${host ? `, hosts "${DEMO_AGENT.name}"` : ''}${i === 1 ? '' : ', bootstrap: n1 only'}`)
       if (i === 1) {
         const token = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
         event(name, `live mesh page: ${paint('cyan', `${node.client.url}/?token=${token}`)}`)
@@ -121,7 +143,14 @@ async function runDemo (opts: DemoOptions): Promise<void> {
     const running = Date.now()
     const seen = new Map<string, { via?: string, status?: string }>()
     const names = (): Map<string, string> => new Map(nodes.filter(n => n.status != null).map(n => [n.status!.peerId, n.name]))
-    for (let frame = 0; !stopping && (duration == null || Date.now() - running < duration); frame++) {
+    if (opts.nodes >= 3 && !stopping) {
+      mission = new Mission(nodes, event)
+      void mission.run(() => stopping)
+    } else if (!stopping) {
+      event('demo', 'the mission (memory, runs, a killed host) needs 3 nodes or more: showing discovery only')
+    }
+    // the demo runs for --duration, and at least until the mission has done every step
+    for (let frame = 0; !stopping && (duration == null || Date.now() - running < duration || (mission != null && !mission.done)); frame++) {
       await Promise.all(nodes.map(async n => {
         if (n.client == null || n.exit != null) return
         try {
@@ -131,7 +160,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       }))
       noteChanges(nodes, names(), seen, event)
       if (tty) {
-        out.write('\x1b[?25l\x1b[H\x1b[2J' + render(nodes, names(), events, { mesh, interval: opts.interval, started: running, duration }) + '\n')
+        out.write('\x1b[?25l\x1b[H\x1b[2J' + render(nodes, names(), events, mission, { mesh, interval: opts.interval, started: running, duration }) + '\n')
       } else if (frame % UNATTENDED_TABLE_EVERY === 0) {
         out.write(renderTables(nodes, names()) + '\n')
       }
@@ -148,38 +177,59 @@ async function runDemo (opts: DemoOptions): Promise<void> {
     if (tty) out.write('\x1b[?25h')
     stopping = true
     out.write(renderTables(nodes, new Map(nodes.filter(n => n.status != null).map(n => [n.status!.peerId, n.name]))) + '\n')
-    out.write(`stopping ${nodes.length} nodes…\n`)
+    if (mission != null) out.write(`\n${paint('bold', 'Mission')}\n${mission.render()}\n\n`)
+    const stopped = nodes.filter(n => n.killed !== true)
+    out.write(`stopping ${stopped.length} nodes…\n`)
     const clean = await stopAll(nodes)
-    out.write(clean ? `all ${nodes.length} nodes stopped cleanly\n` : paint('red', 'some nodes did not stop cleanly: see their logs\n'))
+    out.write(clean ? `all ${stopped.length} nodes stopped cleanly\n` : paint('red', 'some nodes did not stop cleanly: see their logs\n'))
     if (opts.dir == null && opts.keep !== true && clean) {
       await rm(baseDir, { recursive: true, force: true })
     } else {
       out.write(`data dirs and logs: ${baseDir}\n`)
     }
-    if (!clean) process.exitCode = 1
+    if (!clean || (mission != null && !mission.ok && !interrupted)) process.exitCode = 1
   }
 }
 
-/** Demo nodes beat faster than the default so changes show within seconds */
-async function tuneConfig (dataDir: string, interval: number): Promise<void> {
+/** Demo nodes beat faster than the default so changes show within seconds; each gets its role */
+async function tuneConfig (dataDir: string, interval: number, part: { role: DemoNode['role'], host: boolean, relay?: string }): Promise<void> {
   const { updateConfigFile } = await import('@overmind/config')
   await updateConfigFile(join(dataDir, CONFIG_FILE), {
     'heartbeat.interval': `${interval}ms`,
     'dht.querySelfInterval': '5s',
-    'discovery.rejoinInterval': '2s'
+    'discovery.rejoinInterval': '2s',
+    'memory.embedder': 'hash',
+    'nat.role': part.role,
+    'nat.holePunch': false,
+    // the node behind the relay listens only there: others reach it through n1
+    ...(part.role === 'private' ? { listen: [], 'nat.relays': [part.relay] } : {}),
+    ...(part.host ? { agents: [DEMO_AGENT] } : {})
   })
 }
 
-function spawnNode (name: string, dataDir: string, bootstrap: string[]): DemoNode {
+function spawnNode (name: string, dataDir: string, bootstrap: string[], role: DemoNode['role']): DemoNode {
   const logFile = join(dataDir, 'node.log')
   const log = createWriteStream(logFile)
-  const args = [BIN, 'start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--api-port', '0', '--no-mdns']
+  const listen = role === 'private' ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws']
+  const args = [BIN, 'start', '--data-dir', dataDir, ...listen, '--api-port', '0', '--no-mdns']
   for (const b of bootstrap) args.push('--bootstrap', b)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OVERMIND_DATA_DIR: undefined } })
   child.stdout?.pipe(log, { end: false })
   child.stderr?.pipe(log, { end: false })
   child.once('exit', () => { log.end() })
-  return { name, dataDir, logFile, child }
+  const node: DemoNode = {
+    name,
+    role,
+    host: false,
+    dataDir,
+    logFile,
+    child,
+    kill: () => {
+      node.killed = true
+      child.kill('SIGKILL')
+    }
+  }
+  return node
 }
 
 function bootstrapAddress (node: DemoNode): string {
@@ -227,40 +277,54 @@ function noteChanges (nodes: DemoNode[], names: Map<string, string>, seen: Map<s
   }
 }
 
-function render (nodes: DemoNode[], names: Map<string, string>, events: string[], info: { mesh: string, interval: number, started: number, duration?: number }): string {
+function render (nodes: DemoNode[], names: Map<string, string>, events: string[], mission: Mission | undefined, info: { mesh: string, interval: number, started: number, duration?: number }): string {
   const elapsed = clockTime(Date.now() - info.started)
   const title = paint('bold', 'Overmind mesh demo') +
     ` · mesh ${info.mesh} · ${nodes.length} nodes, one process each · heartbeat every ${info.interval / 1000}s · ` +
     `${elapsed}${info.duration != null ? ` of ${clockTime(info.duration)}` : ''} · Ctrl-C stops`
-  return [title, '', renderTables(nodes, names), '', paint('bold', 'Events'), ...events].join('\n')
+  const page = nodes.find(n => n.client != null)
+  return [
+    title,
+    ...(page != null ? [paint('gray', `live mesh page of n1: ${page.client!.url}/ (the token link is in the events)`)] : []),
+    '',
+    renderTables(nodes, names),
+    ...(mission != null ? ['', paint('bold', 'Mission'), mission.render()] : []),
+    '',
+    paint('bold', 'Events'),
+    ...events
+  ].join('\n')
 }
 
 function renderTables (nodes: DemoNode[], names: Map<string, string>): string {
   const rows = nodes.map(n => {
     const s = n.status
-    if (s == null || n.exit != null) return [n.name, n.exit != null ? paint('red', 'exited') : 'starting', '', '', '', '', '']
+    if (s == null || n.exit != null) return [n.name, n.role, n.exit != null ? paint('red', n.killed === true ? 'killed' : 'exited') : 'starting', '', '', '', '', '', '']
     return [
       n.name,
+      n.role + (n.host ? ' · shout' : ''),
       shortId(s.peerId, 12),
       String(s.connectedPeers),
       String(s.dht.routingTable),
       (['connected', 'alive', 'stale', 'gone'] as const).map(k => s.peers[k]).join('/'),
       `${s.heartbeat.sent}/${s.heartbeat.received}`,
-      String(Object.values(s.heartbeat.rejected).reduce((a, b) => a + (b ?? 0), 0))
+      String(Object.values(s.heartbeat.rejected).reduce((a, b) => a + (b ?? 0), 0)),
+      String(Object.values(s.memory?.chunks ?? {}).reduce((a, b) => a + b, 0))
     ]
   })
-  const nodeTable = table(['NODE', 'PEER ID', 'CONNECTED', 'DHT TABLE', 'PEERS c/a/s/g', 'BEATS OUT/IN', 'REJECTED'], rows)
+  const nodeTable = table(['NODE', 'ROLE', 'PEER ID', 'CONNECTED', 'DHT TABLE', 'PEERS c/a/s/g', 'BEATS OUT/IN', 'REJECTED', 'CHUNKS'], rows)
   const header = ['FOUND ↓ BY →', ...nodes.map(n => n.name)]
   const matrix = nodes.map(target => [
     target.name,
     ...nodes.map(observer => {
       if (observer === target) return '·'
+      if (observer.killed === true) return paint('gray', 'killed')
       const peer = observer.peers?.find(p => names.get(p.peerId) === target.name)
       if (peer == null) return paint('gray', 'unknown')
-      return `${paintStatus(peer.status)} ${peer.discoveredVia ?? '?'} ${rtt(peer.rtt)}`
+      const link = peer.connections.length === 0 ? '' : ` ${peer.connections.some(c => c.kind === 'direct') ? 'direct' : 'relayed'}`
+      return `${paintStatus(peer.status)} ${peer.discoveredVia ?? '?'} ${rtt(peer.rtt)}${link}`
     })
   ])
-  return [nodeTable, '', paint('bold', 'Peer tables') + ' (each column is one node\'s view: status, how it first found the row\'s node, RTT)', table(header, matrix)].join('\n')
+  return [nodeTable, '', paint('bold', 'Peer tables') + ' (each column is one node\'s view: status, how it first found the row\'s node, RTT, link)', table(header, matrix)].join('\n')
 }
 
 async function stopAll (nodes: DemoNode[]): Promise<boolean> {
@@ -273,5 +337,5 @@ async function stopAll (nodes: DemoNode[]): Promise<boolean> {
       n.child.once('exit', () => { clearTimeout(timer); resolve() })
     })
   }))
-  return nodes.every(n => n.exit != null && n.exit.code === 0)
+  return nodes.every(n => n.killed === true || (n.exit != null && n.exit.code === 0))
 }
