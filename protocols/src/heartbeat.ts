@@ -304,6 +304,9 @@ export interface Heartbeat {
   startedAt: bigint
   intervalMs: number
   name: string
+  links: Uint8Array<ArrayBuffer>[]
+  memoryChunks: bigint
+  replicationLagMs: number
 }
 
 export namespace Heartbeat {
@@ -390,6 +393,23 @@ export namespace Heartbeat {
           w.string(obj.name)
         }
 
+        if (obj.links != null && obj.links.length > 0) {
+          for (const value of obj.links) {
+            w.uint32(122)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.memoryChunks != null && obj.memoryChunks !== 0n)) {
+          w.uint32(128)
+          w.uint64(obj.memoryChunks)
+        }
+
+        if ((obj.replicationLagMs != null && obj.replicationLagMs !== 0)) {
+          w.uint32(136)
+          w.uint32(obj.replicationLagMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -408,7 +428,10 @@ export namespace Heartbeat {
           seq: 0n,
           startedAt: 0n,
           intervalMs: 0,
-          name: ''
+          name: '',
+          links: [],
+          memoryChunks: 0n,
+          replicationLagMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -483,6 +506,22 @@ export namespace Heartbeat {
               obj.name = reader.string()
               break
             }
+            case 15: {
+              if (opts.limits?.links != null && obj.links.length === opts.limits.links) {
+                throw new MaxLengthError('Decode error - repeated field "links" had too many elements')
+              }
+
+              obj.links.push(reader.bytes())
+              break
+            }
+            case 16: {
+              obj.memoryChunks = reader.uint64()
+              break
+            }
+            case 17: {
+              obj.replicationLagMs = reader.uint32()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -494,7 +533,8 @@ export namespace Heartbeat {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           addresses: 0,
-          agents: 0
+          agents: 0,
+          links: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -617,6 +657,35 @@ export namespace Heartbeat {
               yield {
                 field: `${prefix}.name`,
                 value: reader.string()
+              }
+              break
+            }
+            case 15: {
+              if (opts.limits?.links != null && obj.links === opts.limits.links) {
+                throw new MaxLengthError('Streaming decode error - repeated field "links" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.links[]`,
+                index: obj.links,
+                value: reader.bytes()
+              }
+
+              obj.links++
+
+              break
+            }
+            case 16: {
+              yield {
+                field: `${prefix}.memoryChunks`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 17: {
+              yield {
+                field: `${prefix}.replicationLagMs`,
+                value: reader.uint32()
               }
               break
             }
@@ -746,6 +815,22 @@ export namespace Heartbeat {
     value: string
   }
 
+  export interface HeartbeatLinksFieldEvent {
+    field: '$.links[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeartbeatMemoryChunksFieldEvent {
+    field: '$.memoryChunks'
+    value: bigint
+  }
+
+  export interface HeartbeatReplicationLagMsFieldEvent {
+    field: '$.replicationLagMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Heartbeat.codec())
   }
@@ -754,7 +839,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatAgentsDescriptionFieldEvent | HeartbeatAgentsSkillsFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatAgentsDescriptionFieldEvent | HeartbeatAgentsSkillsFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent | HeartbeatLinksFieldEvent | HeartbeatMemoryChunksFieldEvent | HeartbeatReplicationLagMsFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }

@@ -7,6 +7,7 @@ export const MAX_STRING_LENGTH = 256
 /** Repeated-field limits passed to `Heartbeat.decode` */
 export const HEARTBEAT_LIMITS = {
   addresses: 32,
+  links: 32,
   agents: 256,
   agents$: {
     capabilities: 32,

@@ -137,11 +137,21 @@ describe('the live mesh page', () => {
     assert.deepEqual(await rowIds(page), nodes.map(n => n.peerId).sort())
     assert.equal(loads, 1, 'the page was not reloaded')
 
-    // connections are edges: one per peer node 1 has a connection to
+    // connections are edges: one per peer node 1 has a connection to, and one per link between two
+    // other nodes that their heartbeats announce, so the page draws the whole mesh
     await waitFor(async () => {
       const connected = new Set(nodes[0].libp2p.getConnections().map(c => c.remotePeer.toString())).size
-      return Number(await page.locator('#graph').getAttribute('data-edge-count')) === connected && connected > 0
+      return Number(await page.locator('#graph').getAttribute('data-own-edge-count')) === connected && connected > 0
     }, { timeout: 15_000, message: 'the graph to have one edge per connected peer' })
+    const pairs = new Set<string>()
+    for (const n of nodes.slice(1)) {
+      for (const c of n.libp2p.getConnections()) {
+        const other = c.remotePeer.toString()
+        if (other !== nodes[0].peerId) pairs.add([n.peerId, other].sort().join('-'))
+      }
+    }
+    assert.ok(pairs.size > 0, 'the other nodes are connected to each other')
+    await waitFor(async () => Number(await page.locator('#graph').getAttribute('data-mesh-edge-count')) >= pairs.size, { timeout: 15_000, message: `the graph to draw the ${pairs.size} links between the other nodes` })
 
     // memory writes and agent runs show as they happen
     const memory = nodes[0].memory
@@ -154,6 +164,10 @@ describe('the live mesh page', () => {
     await waitFor(() => nodes[0].libp2p.services.runAgent.agents().some(a => a.name === 'echo'), { timeout: 15_000, message: 'node 1 to hear of the echo agent' })
     await nodes[0].libp2p.services.runAgent.run('echo', new TextEncoder().encode('hello'), { deadline: 10_000 })
     await page.locator('#runs-recent li[data-state="ok"]').waitFor({ timeout: 15_000 })
+    // per node: the chunks its memory holds and the runs with it, as the peers' heartbeats and the runs say
+    const host = nodes[1].peerId
+    await page.locator(`#peers tr[data-peer-id="${host}"] td.runs`).filter({ hasText: /^[1-9]/ }).waitFor({ timeout: 15_000 })
+    await page.locator(`#peers tr[data-peer-id="${nodes[0].peerId}"] td.chunks`).filter({ hasText: /^2$/ }).waitFor({ timeout: 15_000 })
     await page.locator('#beats li').first().waitFor({ timeout: 15_000 })
 
     await mkdir(OUTPUT, { recursive: true })
@@ -164,5 +178,25 @@ describe('the live mesh page', () => {
     assert.deepEqual(png.subarray(0, PNG_SIGNATURE.byteLength), PNG_SIGNATURE, 'the screenshot is a PNG')
     assert.deepEqual(problems, [], 'no script error, refused resource or policy violation')
     await page.close()
+  })
+
+  it('paints the mesh from the snapshot it is served with, before any event arrives', async () => {
+    assert.ok(browser != null)
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
+    // the event stream never answers: whatever the page shows comes from the page itself
+    await page.route('**/v1/events', () => {})
+    await page.goto(`${api.url}/?token=${TOKEN}`)
+    await page.locator(`#graph[data-node-count="${nodes.length}"]`).waitFor({ timeout: 10_000 })
+    assert.deepEqual(await rowIds(page), nodes.map(n => n.peerId).sort())
+    assert.equal(await page.locator('#stream').getAttribute('data-state'), 'snapshot')
+    assert.equal(await page.locator('#mesh-name').textContent(), 'test')
+    // text from peers in the snapshot cannot end the script element it travels in
+    const html = await (await fetch(`${api.url}/`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()
+    assert.equal(html.match(/<\/script>/g)?.length, 3, 'the snapshot element closes once, with the two scripts')
+    assert.deepEqual(problems, [])
+    await context.close()
   })
 })

@@ -237,6 +237,9 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       freeSlots: report.freeSlots ?? 0,
       version: this.init.version ?? 'overmind',
       name: this.init.name ?? '',
+      links: this.links(),
+      memoryChunks: BigInt(Math.max(0, Math.floor(report.memoryChunks ?? 0))),
+      replicationLagMs: Math.max(0, Math.min(0xffffffff, Math.round(report.replicationLagMs ?? 0))),
       hlcWallTime: BigInt(hlc.wallTime),
       hlcLogical: hlc.logical,
       seq: BigInt(this.seq),
@@ -245,7 +248,11 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     }
     let bytes = Heartbeat.encode(beat)
     // a node with many described agents would send a beat receivers refuse:
-    // descriptions go first, then skills, then agents from the end of the list
+    // links go first, then descriptions, then skills, then agents from the end of the list
+    if (bytes.byteLength > MAX_HEARTBEAT_SIZE) {
+      beat.links = []
+      bytes = Heartbeat.encode(beat)
+    }
     if (bytes.byteLength > MAX_HEARTBEAT_SIZE) {
       beat.agents = beat.agents.map(a => ({ ...a, description: '' }))
       bytes = Heartbeat.encode(beat)
@@ -259,6 +266,16 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       bytes = Heartbeat.encode(beat)
     }
     return bytes
+  }
+
+  /** Peers this node has an open connection to, at most 32, as multihash bytes */
+  private links (): Array<Uint8Array<ArrayBuffer>> {
+    const peers = new Map<string, PeerId>()
+    for (const connection of this.components.connectionManager.getConnections()) {
+      if (connection.status === 'open') peers.set(connection.remotePeer.toString(), connection.remotePeer)
+      if (peers.size === 32) break
+    }
+    return [...peers.values()].map(p => new Uint8Array(p.toMultihash().bytes))
   }
 
   /** The agents and load of the node's run-agent service, if it runs one */

@@ -59,6 +59,10 @@ export interface LocalReport {
   load?: number
   queueDepth?: number
   freeSlots?: number
+  /** Chunks the node's memory holds (every zone but private) */
+  memoryChunks?: number
+  /** Median ms from a peer's write to this node storing it, over the last minute */
+  replicationLagMs?: number
 }
 
 export interface HeartbeatInit {

@@ -1,3 +1,5 @@
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
 import type { Timestamp } from '@overmind/hlc'
 import type { AgentAdvert, Heartbeat } from '@overmind/protocols'
 
@@ -27,6 +29,12 @@ export interface PeerEntry {
   version: string
   /** the name the peer gives itself (not unique); empty until its first beat */
   name: string
+  /** peer ids of the peers it has a connection to, as it announced them */
+  links: string[]
+  /** chunks its memory holds (every zone but private) */
+  memoryChunks: number
+  /** median ms from a peer's write to it storing it, over its last minute; 0 = nothing stored */
+  replicationLagMs: number
   hlc: Timestamp
   seq: number
   startedAt: number
@@ -88,6 +96,15 @@ export class PeerTable {
       freeSlots: beat.freeSlots,
       version: beat.version,
       name: beat.name,
+      links: beat.links.flatMap(bytes => {
+        try {
+          return [peerIdFromMultihash(Digest.decode(bytes)).toString()]
+        } catch {
+          return []
+        }
+      }),
+      memoryChunks: Number(beat.memoryChunks),
+      replicationLagMs: beat.replicationLagMs,
       hlc: { wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical },
       seq,
       startedAt,

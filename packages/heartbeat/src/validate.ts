@@ -46,7 +46,7 @@ export function validateHeartbeat (data: Uint8Array, author: PeerId, mesh: strin
     checkString('agent description', agent.description)
     agent.skills.forEach(s => { checkString('agent skill', s) })
   }
-  if (beat.seq < 1n || beat.hlcWallTime > BigInt(Number.MAX_SAFE_INTEGER) || beat.startedAt > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (beat.seq < 1n || beat.hlcWallTime > BigInt(Number.MAX_SAFE_INTEGER) || beat.startedAt > BigInt(Number.MAX_SAFE_INTEGER) || beat.memoryChunks > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new InvalidHeartbeatError('malformed', 'heartbeat sequence number or timestamps out of range')
   }
   let addresses: Multiaddr[]

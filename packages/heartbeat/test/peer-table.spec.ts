@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { PeerTable, missed } from '../src/index.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerEntry } from '../src/index.js'
 import type { Heartbeat } from '@overmind/protocols'
 
@@ -27,6 +28,9 @@ function makeBeat (fields: Partial<Heartbeat> = {}): Heartbeat {
     startedAt: BigInt(STARTED),
     intervalMs: 1_000,
     name: 'node-a',
+    links: [],
+    memoryChunks: 0n,
+    replicationLagMs: 0,
     ...fields
   }
 }
@@ -95,7 +99,7 @@ describe('PeerTable', () => {
     const agents = [{ name: 'coder', version: '1.0.0', capabilities: ['ts'], description: 'writes TypeScript', skills: ['code'], concurrency: 2, freeSlots: 1, queueDepth: 3 }]
     table.record({
       peerId: PEER_A,
-      beat: makeBeat({ agents, load: 0.5, queueDepth: 4, freeSlots: 2, version: 'overmind/9', hlcWallTime: BigInt(T0 + 5), hlcLogical: 7, seq: 9n, intervalMs: 2_000 }),
+      beat: makeBeat({ agents, load: 0.5, queueDepth: 4, freeSlots: 2, version: 'overmind/9', hlcWallTime: BigInt(T0 + 5), hlcLogical: 7, seq: 9n, intervalMs: 2_000, name: 'rack-7', links: [peerIdFromString(PEER_B).toMultihash().bytes, peerIdFromString(PEER_C).toMultihash().bytes, new Uint8Array([1, 2, 3])], memoryChunks: 1234n, replicationLagMs: 85 }),
       addresses: ['/ip4/127.0.0.1/tcp/4001'],
       receivedAt: T0
     })
@@ -112,6 +116,11 @@ describe('PeerTable', () => {
     assert.equal(entry.startedAt, STARTED)
     assert.equal(entry.intervalMs, 2_000)
     assert.equal(entry.rtt, undefined)
+    assert.equal(entry.name, 'rack-7')
+    // the peers it is connected to, as peer ids; bytes that are no multihash are left out
+    assert.deepEqual(entry.links, [PEER_B, PEER_C])
+    assert.equal(entry.memoryChunks, 1234)
+    assert.equal(entry.replicationLagMs, 85)
   })
 
   it('turns a peer stale after staleAfter missed beats and gone after goneAfter', () => {

@@ -97,6 +97,8 @@ export interface OvermindNodeInit {
   datastore?: Datastore
   /** Called before each heartbeat for the node's agents and load */
   report?(): LocalReport
+  /** Median replication lag of the node's memory, announced in heartbeats */
+  replicationLag?: { medianMs(): number }
   /** Federated memory served and replicated by this node; none when omitted */
   memory?: MemoryStore
   /**
@@ -196,7 +198,14 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       version: AGENT_VERSION,
       name: nodeName(config),
       clock,
-      report: init.report
+      // what this node's memory holds and how far behind it is, for every member's picture of the mesh
+      report: () => {
+        const memory = init.memory
+        const own = init.report?.() ?? {}
+        if (memory == null) return own
+        const chunks = memory.stats().chunks
+        return { memoryChunks: chunks.federation + chunks.shared, replicationLagMs: init.replicationLag?.medianMs(), ...own }
+      }
     }),
     runAgent: runAgent({
       mesh,

@@ -5,6 +5,7 @@ import { HashingEmbedder, HttpEmbedder, MemoryStore, SentenceEmbedder } from '@o
 import { Registry } from 'prom-client'
 import { createOvermindLibp2p, dhtProtocol, discoverySources, nodeName } from './create-node.js'
 import { EventLoopMonitor } from './event-loop.js'
+import { ReplicationLag } from './replication-lag.js'
 import { connectionKind, NodeMetrics } from './metrics.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
@@ -53,6 +54,8 @@ export interface NodeStatus {
   name: string
   /** Peers met with the same key but another mesh name (a misconfigured `mesh.name` on one side) */
   otherMeshes: OtherMeshPeer[]
+  /** Median ms from a peer's write to this node storing it, over the last minute; 0 = nothing came */
+  replicationLagMs: number
 }
 
 /** A peer that holds the mesh key but speaks another mesh's protocols */
@@ -127,6 +130,8 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
   /** Connected members identified before their first beat: listed as `connected` at once */
   private readonly identified = new Map<string, { agentVersion: string, at: number }>()
   private readonly otherMeshes = new Map<string, OtherMeshPeer>()
+  /** How far behind its peers' writes this node's memory is */
+  private replicationLag?: ReplicationLag
 
   private constructor (libp2p: Libp2p<OvermindServices>, mesh: string, registry: Registry, datastore?: CreateOvermindNodeInit['datastore'], memory?: MemoryStore, relays: string[] = [], name = '') {
     super()
@@ -145,13 +150,18 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
     // one clock per node: memory entries and heartbeats are stamped, and advanced, by the same clock
     const clock = init.clock ?? new HybridLogicalClock()
     let memory: MemoryStore | undefined
+    let lag: ReplicationLag | undefined
     try {
       memory = init.memoryPath != null ? await openMemoryStore(init.memoryPath, { ...init, clock }) : undefined
       // one registry per node: several nodes of one process never mix their series
       const registry = init.registry ?? new Registry()
-      const libp2p = await createOvermindLibp2p({ ...init, clock, registry, memory, libp2p: { ...init.libp2p, start: false } })
-      return new OvermindNode(libp2p, init.config.mesh.name, registry, init.datastore, memory, init.config.nat.relays, nodeName(init.config))
+      lag = memory != null ? new ReplicationLag(memory, peerIdFromPrivateKey(init.privateKey).toString()) : undefined
+      const libp2p = await createOvermindLibp2p({ ...init, clock, registry, memory, replicationLag: lag, libp2p: { ...init.libp2p, start: false } })
+      const node = new OvermindNode(libp2p, init.config.mesh.name, registry, init.datastore, memory, init.config.nat.relays, nodeName(init.config))
+      node.replicationLag = lag
+      return node
     } catch (err) {
+      lag?.stop()
       await memory?.close()
       await init.datastore?.close?.()
       throw err
@@ -190,6 +200,7 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
     for (const undo of this.detach.splice(0)) {
       undo()
     }
+    this.replicationLag?.stop()
     this.metrics.stop()
     this.eventLoop.stop()
     // every part is stopped even when one fails (a full disk fails libp2p's
@@ -244,7 +255,8 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
       },
       eventLoop: this.eventLoop.report(),
       name: this.name,
-      otherMeshes: [...this.otherMeshes.values()]
+      otherMeshes: [...this.otherMeshes.values()],
+      replicationLagMs: this.replicationLag?.medianMs() ?? 0
     }
   }
 
@@ -353,6 +365,9 @@ function identifiedEntry (peerId: string, agentVersion: string, at: number): Pee
     freeSlots: 0,
     version: agentVersion,
     name: '',
+    links: [],
+    memoryChunks: 0,
+    replicationLagMs: 0,
     hlc: { wallTime: 0, logical: 0 },
     seq: 0,
     startedAt: 0,

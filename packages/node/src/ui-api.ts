@@ -153,12 +153,21 @@ export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
   }
 
   return [
-    ['GET /', async (req, res) => await serve(req, res, PAGE, {
-      'content-security-policy': CONTENT_SECURITY_POLICY,
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-      'cache-control': 'no-store'
-    })],
+    ['GET /', async (_req, res) => {
+      // the page carries a snapshot of the mesh: it paints at once, before its event stream opens
+      const { body } = await load(PAGE)
+      const html = Buffer.from(body.toString('utf8').replace('<!--SNAPSHOT-->', () => `<script type="application/json" id="snapshot">${jsonInHtml(meshSnapshot(node))}</script>`))
+      res.writeHead(200, {
+        'content-type': PAGE.type,
+        'content-length': String(html.byteLength),
+        'content-security-policy': CONTENT_SECURITY_POLICY,
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+        'cache-control': 'no-store'
+      })
+      res.end(html)
+      return STREAMED
+    }],
     ['GET /ui/:file', async (req, res, _url, params) => await serve(req, res, ASSETS.get(params.file))],
     ['GET /v1/events', (req, res) => {
       if (streams >= MAX_EVENT_STREAMS) {
@@ -177,6 +186,15 @@ export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
       return STREAMED
     }]
   ]
+}
+
+/**
+ * JSON that can sit inside a <script> element: no `<`, `>` or `&` that could
+ * end it or start a comment (text from peers is in it); JSON.parse reads the
+ * escapes back
+ */
+function jsonInHtml (value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** A full picture of the mesh as this node sees it */

@@ -127,39 +127,71 @@ function createGraph () {
         }
       },
       { selector: 'edge[kind = "relayed"]', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 4], 'line-color': '#c084fc' } },
+      // links between two other nodes, as their heartbeats announce them
+      { selector: 'edge[kind = "mesh"]', style: { width: 1, 'line-color': '#334155', opacity: 0.8 } },
+      { selector: 'edge[runs > 0]', style: { width: 4, 'line-color': '#f59e0b' } },
       { selector: 'node:selected', style: { 'border-color': '#f8fafc', 'border-width': 4 } }
     ],
     elements: []
   })
 }
 
-/** Every node the page knows: this node, peers from heartbeats, and peers it is connected to */
+/**
+ * Every node the page knows: this node, peers from heartbeats, peers it is
+ * connected to, and the peers other nodes announce links to
+ */
 function graphNodes () {
   const nodes = new Map()
   if (state.self != null) {
-    nodes.set(state.self.peerId, { id: state.self.peerId, self: true, status: 'self', label: 'this node' })
+    nodes.set(state.self.peerId, { id: state.self.peerId, self: true, status: 'self', label: state.self.name || 'this node' })
   }
   for (const peer of state.peers.values()) {
     if (nodes.has(peer.peerId)) continue
-    nodes.set(peer.peerId, { id: peer.peerId, self: false, status: peer.status, label: short(peer.peerId) })
+    nodes.set(peer.peerId, { id: peer.peerId, self: false, status: peer.status, label: peer.name || short(peer.peerId) })
   }
-  for (const c of state.connections.values()) {
-    if (!nodes.has(c.peerId)) nodes.set(c.peerId, { id: c.peerId, self: false, status: 'unknown', label: short(c.peerId) })
+  const unknown = id => { if (!nodes.has(id)) nodes.set(id, { id, self: false, status: 'unknown', label: short(id) }) }
+  for (const c of state.connections.values()) unknown(c.peerId)
+  for (const peer of state.peers.values()) {
+    if (peer.status === 'gone') continue
+    for (const link of peer.links ?? []) unknown(link)
   }
   return nodes
 }
 
-/** One edge per connected peer: direct when any of its connections is */
+/** Runs between this node and each peer, in flight and recent, either way */
+function runsByPeer () {
+  const counts = new Map()
+  for (const run of [...state.runs.active, ...state.runs.recent]) counts.set(run.peer, (counts.get(run.peer) ?? 0) + 1)
+  return counts
+}
+
+/**
+ * One edge per connected peer (direct when any of its connections is, with
+ * the runs over it), and one per link between two other nodes that their
+ * heartbeats announce (either side's beat is enough)
+ */
 function graphEdges () {
-  const byPeer = new Map()
+  const edges = new Map()
+  const self = state.self?.peerId
+  const runs = runsByPeer()
   for (const c of state.connections.values()) {
-    const edge = byPeer.get(c.peerId) ?? { peerId: c.peerId, direct: 0, relayed: 0, rtt: undefined }
+    const key = `link-${c.peerId}`
+    const edge = edges.get(key) ?? { id: key, source: self, target: c.peerId, peerId: c.peerId, direct: 0, relayed: 0, rtt: undefined, runs: runs.get(c.peerId) ?? 0 }
     edge[c.kind === 'relayed' ? 'relayed' : 'direct']++
     const peerRtt = state.peers.get(c.peerId)?.rtt ?? c.rtt
     if (peerRtt != null) edge.rtt = peerRtt
-    byPeer.set(c.peerId, edge)
+    edges.set(key, edge)
   }
-  return byPeer
+  for (const peer of state.peers.values()) {
+    if (peer.status === 'gone') continue
+    for (const other of peer.links ?? []) {
+      if (other === self || peer.peerId === self) continue
+      const [a, b] = [peer.peerId, other].sort()
+      const key = `mesh-${a}-${b}`
+      if (!edges.has(key)) edges.set(key, { id: key, source: a, target: b, mesh: true })
+    }
+  }
+  return edges
 }
 
 function renderGraph () {
@@ -174,12 +206,18 @@ function renderGraph () {
       if (existing.nonempty()) existing.data(data)
       else cy.add({ group: 'nodes', data })
     }
-    cy.edges().forEach(e => { if (!edges.has(e.data('peerId'))) e.remove() })
+    cy.edges().forEach(e => { if (!edges.has(e.id())) e.remove() })
     for (const edge of edges.values()) {
-      const kind = edge.direct > 0 ? 'direct' : 'relayed'
-      const count = edge.direct + edge.relayed
-      const label = [edge.rtt != null ? rtt(edge.rtt) : '', count > 1 ? `×${count}` : ''].filter(Boolean).join(' ')
-      const data = { id: `link-${edge.peerId}`, source: state.self.peerId, target: edge.peerId, peerId: edge.peerId, kind, label }
+      if (!nodes.has(edge.source) || !nodes.has(edge.target)) continue
+      let data
+      if (edge.mesh) {
+        data = { id: edge.id, source: edge.source, target: edge.target, kind: 'mesh', label: '', runs: 0 }
+      } else {
+        const kind = edge.direct > 0 ? 'direct' : 'relayed'
+        const count = edge.direct + edge.relayed
+        const label = [edge.rtt != null ? rtt(edge.rtt) : '', count > 1 ? `×${count}` : '', edge.runs > 0 ? `${edge.runs} run${edge.runs === 1 ? '' : 's'}` : ''].filter(Boolean).join(' ')
+        data = { id: edge.id, source: edge.source, target: edge.target, peerId: edge.peerId, kind, label, runs: edge.runs }
+      }
       const existing = cy.getElementById(data.id)
       if (existing.nonempty()) existing.data(data)
       else cy.add({ group: 'edges', data })
@@ -193,6 +231,8 @@ function renderGraph () {
   const graph = $('graph')
   graph.dataset.nodeCount = String(cy.nodes().length)
   graph.dataset.edgeCount = String(cy.edges().length)
+  graph.dataset.ownEdgeCount = String(cy.edges('[kind != "mesh"]').length)
+  graph.dataset.meshEdgeCount = String(cy.edges('[kind = "mesh"]').length)
 }
 
 /** This node in the middle, peers on rings around it */
@@ -260,16 +300,18 @@ function renderPeers () {
   const rows = []
   if (state.self != null) {
     const self = state.self
-    const row = peerRow(self.peerId, 'self', 'self', { kind: 'none', text: '—' }, null, null, null, state.agents.filter(a => a.self), self.version, self.name)
+    const chunks = state.memory != null ? state.memory.chunks.federation + state.memory.chunks.shared : null
+    const row = peerRow(self.peerId, 'self', 'self', { kind: 'none', text: '—' }, null, null, null, state.agents.filter(a => a.self), self.version, self.name, { chunks, lag: self.replicationLagMs, runs: null })
     row.dataset.self = ''
     rows.push(row)
   }
   const peers = [...state.peers.values()].sort((a, b) => order(a.status) - order(b.status) || a.peerId.localeCompare(b.peerId))
+  const runs = runsByPeer()
   for (const p of peers) {
-    rows.push(peerRow(p.peerId, p.status, p.status, linkOf(p.peerId), p.lastSeen, p.rtt, p.load, p.agents ?? [], p.version, p.name))
+    rows.push(peerRow(p.peerId, p.status, p.status, linkOf(p.peerId), p.lastSeen, p.rtt, p.load, p.agents ?? [], p.version, p.name, { chunks: p.beats > 0 ? p.memoryChunks : null, lag: p.replicationLagMs, runs: runs.get(p.peerId) ?? 0 }))
   }
   for (const node of graphNodes().values()) {
-    if (node.status === 'unknown') rows.push(peerRow(node.id, 'unknown', 'no heartbeat', linkOf(node.id), null, null, null, [], ''))
+    if (node.status === 'unknown') rows.push(peerRow(node.id, 'unknown', 'no heartbeat', linkOf(node.id), null, null, null, [], '', '', { chunks: null, lag: null, runs: null }))
   }
   body.replaceChildren(...rows)
 }
@@ -295,7 +337,7 @@ function order (status) {
   return ['connected', 'alive', 'stale', 'gone'].indexOf(status)
 }
 
-function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, agents, version, name) {
+function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, agents, version, name, memory) {
   const row = el('tr')
   row.dataset.peerId = peerId
   row.dataset.status = status
@@ -311,6 +353,9 @@ function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, age
     el('td', 'num', lastSeen == null ? '—' : ago(lastSeen)),
     el('td', 'num', rtt(peerRtt)),
     el('td', 'num', load == null ? '—' : load.toFixed(2)),
+    el('td', 'num chunks', memory.chunks == null ? '—' : memory.chunks.toLocaleString()),
+    el('td', 'num lag', memory.lag == null || memory.lag === 0 ? '—' : duration(memory.lag)),
+    el('td', 'num runs', memory.runs == null || memory.runs === 0 ? '—' : String(memory.runs)),
     agentsCell(agents),
     el('td', null, version || '—')
   )
@@ -396,10 +441,12 @@ function renderRuns () {
     item.append(
       el('span', 'agent', agent.name),
       el('span', 'peer', agent.self ? 'this node' : short(agent.host)),
-      el('span', 'description', agent.description || (agent.skills ?? []).join(', ')),
       el('span', `pill ${agent.status}`, agent.status),
       el('span', 'slots', `${agent.freeSlots}/${agent.concurrency} free`)
     )
+    // what it does, on a line of its own
+    const about = agent.description || (agent.skills ?? []).join(', ')
+    if (about) item.append(el('span', 'description', about))
     return item
   })
   $('agents').replaceChildren(...agents)
@@ -501,6 +548,18 @@ function connect () {
 }
 
 createGraph()
+// the snapshot the page was served with: painted at once, the event stream takes over from it
+const served = document.getElementById('snapshot')
+if (served != null) {
+  try {
+    handlers.snapshot(JSON.parse(served.textContent))
+    $('stream').dataset.state = 'snapshot'
+    $('stream').textContent = 'snapshot, connecting…'
+    render()
+  } catch (err) {
+    console.error('could not read the snapshot the page came with', err)
+  }
+}
 connect()
 // relative times move on between events
 setInterval(render, 1000)
