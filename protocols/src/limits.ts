@@ -68,8 +68,11 @@ export const MAX_QUERY_RESPONSE_SIZE = 4 * 1024 * 1024
  */
 export const MAX_QUERY_TEXT_LENGTH = 4 * 1024
 
-/** Most results a memory-query may ask for */
+/** Most results a memory-query may ask for (a federated search asks each peer for at most this many) */
 export const MAX_QUERY_K = 100
+
+/** Most results of a search of this node's own memory */
+export const MAX_SEARCH_K = 1000
 
 /** Repeated-field limits passed to `Chunk.decode` */
 export const CHUNK_LIMITS = { tags: MAX_TAGS }

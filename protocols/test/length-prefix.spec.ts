@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidDataLengthLengthError, lengthPrefixed } from '../src/length-prefix.js'
 

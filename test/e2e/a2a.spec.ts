@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { Role, TaskState } from '@a2a-js/sdk'
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from '@a2a-js/sdk/client'
 import { startApiServer } from '@overmind/node'
@@ -77,7 +77,7 @@ describe('A2A interface of the local API', () => {
     return await fetch(input, { ...init, headers })
   }
 
-  before(async () => {
+  beforeAll(async () => {
     const psk = meshKey()
     b = await startTestNode({
       psk,
@@ -104,7 +104,7 @@ describe('A2A interface of the local API', () => {
     restClient = await factory('HTTP+JSON').createFromUrl(api.url)
   })
 
-  after(async () => {
+  afterAll(async () => {
     await api?.close()
     await Promise.all([a?.stop(), b?.stop()])
   })

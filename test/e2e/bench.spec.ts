@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 
 const MESH_BENCH = fileURLToPath(new URL('../bench/mesh.js', import.meta.url))
 const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url))

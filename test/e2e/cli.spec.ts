@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict'
 import { readFile, stat, writeFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, overmind, tempDir } from '../src/cli.js'
 
 describe('overmind CLI', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
   })
 
-  after(async () => {
+  afterAll(async () => {
     await dir.remove()
   })
 
-  describe('help', { concurrency: true }, () => {
+  describe('help', { concurrent: true }, () => {
     it('lists every command in `overmind --help`', async () => {
       const res = await overmind(['--help'])
       assert.equal(res.code, 0)
@@ -94,7 +94,7 @@ describe('overmind CLI', () => {
     })
   })
 
-  describe('bad config', { concurrency: true }, () => {
+  describe('bad config', { concurrent: true }, () => {
     async function startWith (name: string, edit: (config: string) => string): Promise<{ code: number | null, stderr: string }> {
       const dataDir = join(dir.path, name)
       assert.equal((await overmind(['init', '--data-dir', dataDir])).code, 0)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { BIN, collect, overmind } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
 

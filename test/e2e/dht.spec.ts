@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { dhtProtocol } from '@overmind/node'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -12,7 +12,7 @@ describe('mesh DHT', () => {
   let seeker: OvermindNode
   let target: OvermindNode
 
-  before(async () => {
+  beforeAll(async () => {
     const psk = meshKey()
     const hub = await startTestNode({ psk })
     nodes.push(hub)
@@ -26,7 +26,7 @@ describe('mesh DHT', () => {
     nodes.push(target, seeker)
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => n.stop()))
   })
 

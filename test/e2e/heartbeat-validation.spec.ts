@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
@@ -41,7 +41,7 @@ describe('heartbeat topic validator', () => {
   const rejectedAtReceiver: string[] = []
   let relayDisconnects = 0
 
-  before(async () => {
+  beforeAll(async () => {
     psk = meshKey()
     relay = await startTestNode({ psk })
     honest = await startTestNode({ psk, bootstrap: [tcpAddress(relay)], libp2p: { connectionGater: never(() => receiver) } })
@@ -54,7 +54,7 @@ describe('heartbeat topic validator', () => {
     await waitFor(() => receiver.peers().find(p => p.peerId === honest.peerId)?.status === 'alive', { message: 'honest beats to reach the receiver through the relay' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([relay, honest, receiver, ...attackers].map(async n => n?.stop()))
   })
 
@@ -142,7 +142,7 @@ describe('heartbeat topic validator', () => {
 
 describe('heartbeat hello', () => {
   const nodes: OvermindNode[] = []
-  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+  afterAll(async () => { await Promise.all(nodes.map(async n => n.stop())) })
 
   it('gives a new neighbour this node\'s beat at once, without waiting for the interval or publishing to the mesh', async () => {
     const psk = meshKey()
@@ -183,7 +183,7 @@ describe('heartbeat hello', () => {
 
 describe('heartbeat peers pull', () => {
   const nodes: OvermindNode[] = []
-  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+  afterAll(async () => { await Promise.all(nodes.map(async n => n.stop())) })
   // beats every ten minutes: what a newcomer lists within seconds came by hello or pull
   const slow = (c: OvermindConfig): void => { c.heartbeat.interval = 600_000 }
 
@@ -237,7 +237,7 @@ describe('heartbeat peers pull', () => {
 
 describe('heartbeat interval in a large mesh', () => {
   const nodes: OvermindNode[] = []
-  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+  afterAll(async () => { await Promise.all(nodes.map(async n => n.stop())) })
 
   it('stretches each node\'s interval in proportion to the members beyond stretchAbove, and receivers count missed beats by it', async () => {
     const psk = meshKey()

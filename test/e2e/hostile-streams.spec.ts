@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { pbStream } from '@libp2p/utils'
 import { MAX_QUERY_TEXT_LENGTH, QueryRequest, QueryResponse, RunMessage, RunRequest, RunStatus } from '@overmind/protocols'
 import { agents } from '../src/agents.js'
@@ -25,7 +25,7 @@ describe('hostile streams', () => {
   let host: OvermindNode
   let caller: OvermindNode
 
-  before(async () => {
+  beforeAll(async () => {
     host = await startTestNode({
       psk,
       memory: true,
@@ -36,7 +36,7 @@ describe('hostile streams', () => {
     await waitFor(() => caller.libp2p.services.runAgent.agents().some(a => a.name === 'echo'), { message: 'the caller to hear of the echo agent' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([host, caller].map(async n => n?.stop()))
   })
 

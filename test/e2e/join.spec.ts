@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { preSharedKey } from '@libp2p/pnet'
@@ -24,7 +24,7 @@ describe('joining a mesh with an invite', () => {
 
   const invite = async (...args: string[]): Promise<Invite> => await json<Invite>(['invite', '--data-dir', join(dir.path, 'alpha'), '--json', ...args])
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir('overmind-join-')
     const init = await overmind(['init', '--data-dir', join(dir.path, 'alpha'), '--mesh', 'lab', '--name', 'alpha'])
     assert.equal(init.code, 0, init.stderr)
@@ -33,7 +33,7 @@ describe('joining a mesh with an invite', () => {
     nodes.push(alpha)
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
     await dir.remove()
   })
@@ -141,13 +141,13 @@ describe('peers as soon as they connect, and members of another mesh', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let node: NodeProcess
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir('overmind-identify-')
     assert.equal((await overmind(['init', '--data-dir', join(dir.path, 'a'), '--mesh', 'lab'])).code, 0)
     node = await NodeProcess.start(join(dir.path, 'a'), LISTEN)
   })
 
-  after(async () => {
+  afterAll(async () => {
     await node.stop()
     await dir.remove()
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
 import type { OvermindNode } from '@overmind/node'
@@ -7,7 +7,7 @@ import type { OvermindNode } from '@overmind/node'
 describe('knowledge topic: validate, then forward; write behind', () => {
   const nodes: OvermindNode[] = []
   let release = (): void => {}
-  after(async () => {
+  afterAll(async () => {
     release()
     await Promise.all(nodes.map(async n => { await n.stop() }))
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
 import type { ConnectionGater } from '@libp2p/interface'
@@ -25,7 +25,7 @@ describe('knowledge between homes behind NAT', () => {
   const homes: string[] = []
   const nodes: OvermindNode[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     // the relay keeps no memory, so it cannot pass knowledge on itself: only the homes' relayed link can
     const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay' } })
     nodes.push(relay)
@@ -48,7 +48,7 @@ describe('knowledge between homes behind NAT', () => {
     }
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
   })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { collect } from '../src/cli.js'
 
 const CHURN = fileURLToPath(new URL('../src/churn.js', import.meta.url))

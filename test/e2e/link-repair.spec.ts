@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { afterEach, describe, it } from 'node:test'
+import { afterEach, describe, it } from 'vitest'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
 import type { Connection, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { operationSchemas, startApiServer } from '@overmind/node'
 import { NodeProcess, ROOT, json, overmind, setConfig, tempDir } from '../src/cli.js'
 import { agents } from '../src/agents.js'
@@ -24,7 +24,6 @@ const ROUTES = [
   ['POST', '/mcp'],
   ['GET', '/mcp'],
   ['DELETE', '/mcp'],
-  ['GET', '/.well-known/agent-card.json'],
   ['POST', '/a2a/jsonrpc'],
   ['GET', '/a2a/rest/v1/card'],
   ['GET', '/metrics'],
@@ -50,7 +49,7 @@ describe('the local API: JSON-RPC bridge and security', () => {
   }
   const call = async (method: string, params?: unknown, id: number | string = 1): Promise<RpcAnswer> => await rpc({ jsonrpc: '2.0', id, method, params })
 
-  before(async () => {
+  beforeAll(async () => {
     node = await startTestNode({
       psk: meshKey(),
       memory: true,
@@ -59,7 +58,7 @@ describe('the local API: JSON-RPC bridge and security', () => {
     api = await startApiServer({ node, token: TOKEN, host: '127.0.0.1', port: 0 })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await api?.close()
     await node?.stop()
   })
@@ -137,6 +136,26 @@ describe('the local API: JSON-RPC bridge and security', () => {
       assert.match(unknown.error!.message, /bogus/)
       assert.equal((await call('memory.search', ['x'])).error?.code, -32602)
       assert.equal((await call('memory.store', { text: 'x', zone: 'galaxy' })).error?.code, -32602)
+    })
+
+    it('refuses at the API what the wire would refuse, with the limits of protocols/src/limits.ts', async () => {
+      // a tag of 65 bytes (the wire takes 64), 33 tags, a text over 32 KiB, 'é' counted as the 2 bytes it is
+      for (const [params, path] of [
+        [{ text: 'x', tags: ['t'.repeat(65)] }, 'tags.0'],
+        [{ text: 'x', tags: ['é'.repeat(33)] }, 'tags.0'],
+        [{ text: 'x', tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }, 'tags'],
+        [{ text: 'x'.repeat(32 * 1024 + 1) }, 'text']
+      ] as const) {
+        const refused = await call('memory.store', params)
+        assert.equal(refused.error?.code, -32602, JSON.stringify(params).slice(0, 80))
+        assert.equal(refused.error?.data.issues[0].path, path)
+      }
+      assert.equal((await call('memory.store', { text: 'x', tags: ['t'.repeat(64)] })).error, undefined)
+      // a federated search asks each node for at most 100 results; this node alone answers up to 1000
+      const federated = await call('memory.search', { query: 'x', k: 200, federated: true })
+      assert.equal(federated.error?.code, -32602)
+      assert.match(federated.error!.message, /at most 100 when federated/)
+      assert.equal((await call('memory.search', { query: 'x', k: 200 })).error, undefined)
     })
 
     it('refuses a param that should be a peer id and is not, with -32602 naming it, local or federated', async () => {
@@ -227,6 +246,11 @@ describe('the local API: JSON-RPC bridge and security', () => {
           assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/)
         }
       }
+      // the one route that needs no token: the public A2A card, which names no agent
+      const card = await fetch(`${api.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })
+      assert.equal(card.status, 200)
+      const body = await card.json() as { skills: Array<{ id: string }> }
+      assert.deepEqual(body.skills.map(s => s.id), ['run-mesh-agent'])
     })
 
     it('signs a browser in with a cookie that reads but never writes', async () => {
@@ -265,11 +289,11 @@ describe('the local API: JSON-RPC bridge and security', () => {
   describe('limits', () => {
     let limited: ApiServer
 
-    before(async () => {
+    beforeAll(async () => {
       limited = await startApiServer({ node, token: TOKEN, host: '127.0.0.1', port: 0, maxBody: 4096, rateLimit: 30 })
     })
 
-    after(async () => {
+    afterAll(async () => {
       await limited?.close()
     })
 
@@ -333,11 +357,11 @@ describe('the local API: JSON-RPC bridge and security', () => {
 describe('the local API contract of the CLI', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
   })
 
-  after(async () => {
+  afterAll(async () => {
     await dir?.remove()
   })
 

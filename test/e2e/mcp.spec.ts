@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -64,7 +64,7 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
   let httpA: Client
   let httpB: Client
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     dirA = join(dir.path, 'a')
     dirB = join(dir.path, 'b')
@@ -94,7 +94,7 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     httpB = await httpClient(dirB)
   })
 
-  after(async () => {
+  afterAll(async () => {
     await stdio?.client.close()
     await httpA?.close()
     await httpB?.close()

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '@overmind/node'
 import { BIN, NodeProcess, collect, json, overmind, setConfig, tempDir } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
@@ -29,7 +29,7 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
   const dirs: string[] = []
   const ids: string[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     for (let i = 1; i <= 5; i++) dirs.push(join(dir.path, `n${i}`))
     await initNode(dirs[0], ['--mesh', 'memory-e2e'])
@@ -47,7 +47,7 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
     }, { timeout: 30_000, message: 'every node to know the 4 others' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     for (const node of nodes) {
       node.child.kill('SIGCONT')
       await node.kill()
@@ -141,7 +141,7 @@ describe('kill -9 of the node while `memory import` streams 50,000 chunks', () =
   let dir: Awaited<ReturnType<typeof tempDir>>
   let node: NodeProcess | undefined
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     await initNode(join(dir.path, 'n'), ['--mesh', 'import-e2e'])
     // durability is the point here, not meaning: the fast embedder keeps the import quick
@@ -154,7 +154,7 @@ describe('kill -9 of the node while `memory import` streams 50,000 chunks', () =
     await new Promise<void>(resolve => out.end(() => { resolve() }))
   })
 
-  after(async () => {
+  afterAll(async () => {
     await node?.kill()
     await dir?.remove()
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { pbStream } from '@libp2p/utils'
 import { entryId } from '@overmind/memory'
@@ -30,7 +30,7 @@ describe('a member that signs two entries with one seq', () => {
   /** The receiver refuses any direct connection with the forker until the sync part: gossip between them goes through the relay */
   let apart = true
 
-  before(async () => {
+  beforeAll(async () => {
     const psk = meshKey()
     key = await generateKeyPair('Ed25519')
     const forkerId = key.publicKey.toString()
@@ -45,7 +45,7 @@ describe('a member that signs two entries with one seq', () => {
       receiver.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(relay.libp2p.peerId)), { message: 'the three nodes to share the topic' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([relay, receiver, forker].map(async n => n?.stop()))
   })
 

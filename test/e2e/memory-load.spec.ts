@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { pbStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ApiClient } from '@overmind/node'
@@ -48,7 +48,7 @@ describe('a node importing 20,000 chunks with the sentence embedder stays in its
   let dir: Awaited<ReturnType<typeof tempDir>>
   const nodes: NodeProcess[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     // the default embedder (sentence) everywhere; beats every 2 s, so one is missed when a beat is 1 s late
     const settings = { 'heartbeat.interval': '2s', 'memory.syncInterval': '5s' }
@@ -77,7 +77,7 @@ describe('a node importing 20,000 chunks with the sentence embedder stays in its
     await new Promise<void>(resolve => out.end(() => { resolve() }))
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.kill() }))
     await dir?.remove()
   })
@@ -150,7 +150,7 @@ describe('a sentence node sent a 60,000-byte query and a 30 KB chunk of another 
   let sentence: NodeProcess | undefined
   let hash: OvermindNode | undefined
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     await initNode(join(dir.path, 's'), ['--mesh', 'stall-e2e'], { 'heartbeat.interval': '1s' })
     sentence = await NodeProcess.start(join(dir.path, 's'), LISTEN)
@@ -165,7 +165,7 @@ describe('a sentence node sent a 60,000-byte query and a 30 KB chunk of another 
     })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await hash?.stop()
     await sentence?.kill()
     await dir?.remove()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { signChunk } from '@overmind/memory'
@@ -48,7 +48,7 @@ describe('federated search', () => {
   let onB: string[]
   let onC: string[]
 
-  before(async () => {
+  beforeAll(async () => {
     const psk = meshKey()
     const start = async (bootstrap: string[]): Promise<OvermindNode> => {
       const node = await startTestNode({ psk, bootstrap, memory: true, config: c => { c.memory.syncInterval = 3_600_000; c.memory.queryDeadline = DEADLINE } })
@@ -70,7 +70,7 @@ describe('federated search', () => {
     await hung.libp2p.handle(protocol, () => {})
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
   })
 

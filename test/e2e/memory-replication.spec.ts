@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
@@ -27,7 +27,7 @@ async function writeSide (node: OvermindNode, label: string, count: number): Pro
 
 describe('memory replication', () => {
   const nodes: OvermindNode[] = []
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
   })
 

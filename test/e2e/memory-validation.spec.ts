@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, afterEach, before, describe, it } from 'node:test'
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { pbStream } from '@libp2p/utils'
 import { entryId } from '@overmind/memory'
@@ -51,7 +51,7 @@ describe('memory entries from a hostile member', () => {
   const rejectedAtRelay: Array<{ reason: string, via: string }> = []
   const rejectedAtReceiver: string[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     psk = meshKey()
     relay = await startTestNode({ psk, memory: true })
     receiver = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(relay)] })
@@ -67,7 +67,7 @@ describe('memory entries from a hostile member', () => {
     await Promise.all(attackers.splice(0).map(async a => { await a.node.stop() }))
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([relay, receiver].map(async n => n?.stop()))
   })
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { CID } from 'multiformats/cid'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
@@ -13,7 +13,7 @@ describe('memory zones on the wire', () => {
   let b: OvermindNode
   let c: OvermindNode
 
-  before(async () => {
+  beforeAll(async () => {
     const psk = meshKey()
     const start = async (bootstrap: string[]): Promise<OvermindNode> => {
       const node = await startTestNode({ psk, bootstrap, memory: true, libp2p: { streamMuxers: [recordingMuxer(meshStreamMuxer(), data => { wire.push(data) })] } })
@@ -26,7 +26,7 @@ describe('memory zones on the wire', () => {
     await waitFor(() => nodes.every(n => n.libp2p.getConnections().length >= 2), { message: 'three connected nodes' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
   })
 

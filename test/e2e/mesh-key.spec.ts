@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -12,7 +12,7 @@ describe('mesh key', () => {
   let outsider: OvermindNode
   const outsiderFailures: BootstrapFailure[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     const psk = meshKey()
     a = await startTestNode({ psk })
     b = await startTestNode({ psk, bootstrap: [tcpAddress(a)] })
@@ -21,7 +21,7 @@ describe('mesh key', () => {
     outsider.libp2p.services.dialer.addEventListener('bootstrap:failed', evt => { outsiderFailures.push(evt.detail) })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([a, b, outsider].map(async n => n?.stop()))
   })
 

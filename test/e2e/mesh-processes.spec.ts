@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, overmind, setConfig, tempDir } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
 
@@ -24,7 +24,7 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
   let bootstrapAddr: string
   let spawnedAt = 0
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     const first = await initNode(dir.path, 'n1', ['--mesh', 'e2e'])
     await Promise.all(Array.from({ length: NODES - 1 }, async (_, i) =>
@@ -42,7 +42,7 @@ describe(`a mesh of ${NODES} node processes, each told only node 1's address`, (
     }
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => n.kill()))
     await dir?.remove()
   })

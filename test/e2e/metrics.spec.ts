@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { promisify } from 'node:util'
 import { OvermindNode, startApiServer } from '@overmind/node'
 import { Heartbeat } from '@overmind/protocols'
@@ -31,7 +31,7 @@ describe('GET /metrics', () => {
     return parsePrometheusText(await res.text())
   }
 
-  before(async () => {
+  beforeAll(async () => {
     // a writes chunks and calls agents; b hosts the echo agent and receives the chunks
     a = await startTestNode({ psk, memory: true, metrics: true })
     b = await startTestNode({
@@ -48,7 +48,7 @@ describe('GET /metrics', () => {
       a.libp2p.services.runAgent.agents().some(x => x.name === 'echo' && x.host === b.peerId), { message: 'a to see b and its echo agent' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([...apis.values()].map(async api => { await api.close() }))
     await Promise.all([a, b, attacker].map(async node => node?.stop()))
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { ROOT, collect } from '../src/cli.js'
 
 // scripts/netns-lab builds two NATed homes and a public relay from Linux network
@@ -23,7 +23,7 @@ if (skip !== false) {
 }
 
 describe('netns NAT lab', () => {
-  it('runs an agent of home B from home A through the relay, both behind NAT, and reports the path and DCUtR', { skip, timeout: 180_000 }, async () => {
+  it('runs an agent of home B from home A through the relay, both behind NAT, and reports the path and DCUtR', { skip: skip !== false, timeout: 180_000 }, async () => {
     const child = spawn(LAB, ['run', '--quick'], { stdio: ['ignore', 'pipe', 'pipe'] })
     const res = await collect(child, 150_000)
     const summary = res.stdout.slice(res.stdout.indexOf('== netns-lab summary =='))

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { NodeProcess, overmind, tempDir } from '../src/cli.js'
 import { startTestNode } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
@@ -18,7 +18,7 @@ describe('a peer whose process pauses', () => {
   let paused: NodeProcess | undefined
   let watcher: OvermindNode | undefined
 
-  after(async () => {
+  afterAll(async () => {
     paused?.child.kill('SIGCONT')
     await paused?.kill()
     await watcher?.stop()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import xsalsa20 from 'xsalsa20'
 
 // @libp2p/pnet encrypts every byte of a mesh connection with xsalsa20, whose

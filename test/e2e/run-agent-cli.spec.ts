@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '@overmind/node'
 import { BIN, NodeProcess, json, overmind, setConfig, tempDir } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
@@ -22,7 +22,7 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
   const dirs: string[] = []
   const peers: string[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     const init = async (i: number): Promise<void> => {
       const res = await overmind(['init', '--data-dir', dirs[i], '--mesh', 'runs-e2e', ...(i > 0 ? ['--mesh-key-file', join(dirs[0], 'mesh.key')] : [])])
@@ -46,7 +46,7 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     }, { timeout: 20_000, message: 'A never saw the three hosts of job' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.kill() }))
     await dir.remove()
   })

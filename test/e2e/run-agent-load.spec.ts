@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -49,7 +49,7 @@ describe('run_agent under overload', () => {
   let peak = { queued: 0, active: 0 }
   let sampler: ReturnType<typeof setInterval> | undefined
 
-  before(async () => {
+  beforeAll(async () => {
     host = await startHost(psk, PER_CALLER)
     x = await startTestNode({ psk, bootstrap: [tcpAddress(host)] })
     y = await startTestNode({ psk, bootstrap: [tcpAddress(host)] })
@@ -60,7 +60,7 @@ describe('run_agent under overload', () => {
     }, 5)
   })
 
-  after(async () => {
+  afterAll(async () => {
     clearInterval(sampler)
     await Promise.all([host, x, y].map(async n => { await n?.stop() }))
   })
@@ -121,12 +121,12 @@ describe('run_agent to a host still finishing the connection', () => {
   let host: OvermindNode
   let caller: OvermindNode
 
-  before(async () => {
+  beforeAll(async () => {
     host = await startHost(psk, MAX_QUEUE, { connectionGater: { denyInboundUpgradedConnection: async () => { await delay(SLOW_UPGRADE_MS); return false } } })
     caller = await startTestNode({ psk })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([host, caller].map(async n => { await n?.stop() }))
   })
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
@@ -25,7 +25,7 @@ describe('run_agent through a circuit relay', () => {
   const nodes: OvermindNode[] = []
   const ids: string[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
     nodes.push(relay)
     const relayAddr = tcpAddress(relay)
@@ -48,7 +48,7 @@ describe('run_agent through a circuit relay', () => {
     await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId), { timeout: 15_000, message: 'A never heard of B\'s agent' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
   })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { agents } from '../src/agents.js'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
@@ -36,7 +36,7 @@ describe('run_agent across a 5-node mesh', () => {
   let cPeer = ''
   let scratch = ''
 
-  before(async () => {
+  beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'run-agent-'))
     const common = (config: any): void => {
       config.discovery.targetPeers = 2
@@ -75,7 +75,7 @@ describe('run_agent across a 5-node mesh', () => {
     await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'scribe' && x.host === cPeer), { timeout: 20_000, message: 'A never heard of scribe on C' })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
     await rm(scratch, { recursive: true, force: true })
   })

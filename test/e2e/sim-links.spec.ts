@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { ROOT, overmind, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
 
 const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
-after(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
+afterAll(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
 
 describe('overmind sim: relays, slow links and threads', () => {
   it('runs nat-homes: homes behind NAT reach each other only through the relay, and every write reaches every home', async () => {

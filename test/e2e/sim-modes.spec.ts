@@ -2,19 +2,20 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { netemUnavailable, netnsUnavailable } from '@overmind/sim'
 import { BIN, ROOT, collect, overmind, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
 
 const netnsSkip = await netnsUnavailable() ?? false
+if (netnsSkip !== false) process.stdout.write(`# the netns tests are skipped: ${netnsSkip}\n`)
 if (netnsSkip !== false) process.stderr.write(`# skipping overmind sim in network namespaces: ${netnsSkip}\n`)
 
 const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
-after(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
+afterAll(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
 
 describe('overmind sim: node processes, namespaces, signals and bad scenarios', () => {
-  it('runs node processes in network namespaces: a partition cuts the network, the heal joins it, every write everywhere, nothing left behind', { skip: netnsSkip }, async () => {
+  it('runs node processes in network namespaces: a partition cuts the network, the heal joins it, every write everywhere, nothing left behind', { skip: netnsSkip !== false }, async () => {
     const res = await overmind(['sim', join(ROOT, 'scenarios', 'netns-partition.yaml'), '--duration', '15s', '--json'], { timeout: 240_000 })
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
@@ -31,7 +32,7 @@ describe('overmind sim: node processes, namespaces, signals and bad scenarios', 
     assert.doesNotMatch(left, /^om[0-9a-z]+(sw|n\d+)\b/m, 'every namespace removed')
   })
 
-  it('shapes the links of node processes in network namespaces with tc netem, or says why it cannot before it starts a node', { skip: netnsSkip }, async () => {
+  it('shapes the links of node processes in network namespaces with tc netem, or says why it cannot before it starts a node', { skip: netnsSkip !== false }, async () => {
     const dir = await tempDir()
     dirs.push(dir)
     const file = join(dir.path, 'netns-slow.yaml')

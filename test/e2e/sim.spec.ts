@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { expectationRows, loadScenario, reportRows, schedule } from '@overmind/sim'
 import { ROOT, overmind, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
@@ -9,7 +9,7 @@ import type { SimReport } from '@overmind/sim'
 const escape = (text: string): string => text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
 
 const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
-after(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
+afterAll(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
 
 describe('overmind sim', () => {
   it('runs partition-and-heal: every write reaches every node after the heal, and the memories end identical', async () => {

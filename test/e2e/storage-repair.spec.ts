@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { open, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '@overmind/node'
 import { NodeProcess, overmind, setConfig, tempDir } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
@@ -43,7 +43,7 @@ describe('a node whose memory files are damaged', () => {
   let a: string
   let memory: string
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir()
     a = join(dir.path, 'a')
     const b = join(dir.path, 'b')
@@ -54,7 +54,7 @@ describe('a node whose memory files are damaged', () => {
     bootstrap = (await peer.status()).addresses.find(address => address.includes('/tcp/')) as string
   })
 
-  after(async () => {
+  afterAll(async () => {
     await node?.kill()
     await peer?.kill()
     await dir?.remove()
@@ -163,8 +163,9 @@ function mountTmpfs (size: string): string | undefined {
 }
 
 const disk = mountTmpfs('32m')
-describe('a node whose disk fills up', { skip: disk == null ? 'needs root on Linux to mount a small tmpfs' : undefined }, () => {
-  after(() => {
+// needs root on Linux to mount a small tmpfs
+describe.skipIf(disk == null)('a node whose disk fills up', () => {
+  afterAll(() => {
     if (disk == null) return
     execFileSync('umount', ['-l', disk])
     execFileSync('rmdir', [disk])

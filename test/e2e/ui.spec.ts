@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { getEventListeners } from 'node:events'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { startApiServer } from '@overmind/node'
 import { agents } from '../src/agents.js'
 import { launchChromium } from '../src/browser.js'
@@ -33,7 +33,7 @@ describe('the live mesh page', () => {
   let api: ApiServer
   let browser: Browser | undefined
 
-  before(async () => {
+  beforeAll(async () => {
     const first = await startTestNode({ psk, memory: true, config: fast })
     nodes.push(first)
     nodes.push(await startTestNode({
@@ -49,7 +49,7 @@ describe('the live mesh page', () => {
     browser = await launchChromium()
   })
 
-  after(async () => {
+  afterAll(async () => {
     await browser?.close()
     await api?.close()
     await Promise.all(nodes.map(async n => { await n.stop() }))

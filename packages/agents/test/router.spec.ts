@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { AgentHost, AgentRouter, FunctionRunner } from '../src/index.js'
 import type { CallOutcome, CallRequest, Candidate, RouterDeps } from '../src/index.js'
 

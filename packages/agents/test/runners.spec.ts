@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { AgentFailedError, CommandRunner, FunctionRunner, HttpChatRunner, createRunner } from '../src/index.js'
 import type { Runner } from '../src/index.js'
 import type { AddressInfo } from 'node:net'
@@ -33,7 +33,7 @@ function alive (pid: number): boolean {
 
 describe('CommandRunner', () => {
   const dirs: string[] = []
-  after(async () => { await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) })) })
+  afterAll(async () => { await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) })) })
 
   it('feeds the input on stdin and returns stdout', async () => {
     const { parts } = await collect(new CommandRunner({ command: ['tr', 'a-z', 'A-Z'] }), 'hello mesh')

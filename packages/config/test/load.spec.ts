@@ -2,17 +2,17 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/index.js'
 
 describe('loadConfig', () => {
   let dir: string
 
-  before(async () => {
+  beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'overmind-config-'))
   })
 
-  after(async () => {
+  afterAll(async () => {
     await rm(dir, { recursive: true, force: true })
   })
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { ConfigError, configSchema, defaultConfig, parseConfig } from '../src/index.js'
 
 const FILE = 'overmind.config.yaml'
@@ -68,7 +68,8 @@ describe('parseConfig', () => {
         maxBody: 1048576,
         rateLimit: 6000,
         ui: true,
-        metrics: true
+        metrics: true,
+        a2aDefaultAgent: ''
       },
       connections: { maxConnections: 300, allow: [] },
       agents: [],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { PeerTable, missed } from '../src/index.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerEntry } from '../src/index.js'

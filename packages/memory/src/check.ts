@@ -71,6 +71,7 @@ export async function checkStore (path: string, options: CheckStoreOptions = {})
   await rm(scratch, { recursive: true, force: true })
   try {
     await copyStore(path, scratch)
+    if (files.length === 0) await dropObsoleteFiles(scratch)
     await ClassicLevel.repair(scratch)
     for (const damage of parseRepairLog(await readFile(join(scratch, 'LOG'), 'utf8').catch(() => ''), path).damaged) {
       if (!files.some(f => f.file === damage.file)) files.push(damage)
@@ -100,6 +101,7 @@ export async function repairStore (path: string, options: RepairStoreOptions = {
   await cp(path, backup, { recursive: true, filter: source => !/\/LOCK$/.test(source) })
   const files = await folderFindings(path)
   try {
+    if (files.length === 0) await dropObsoleteFiles(path)
     // takes the store's LOCK first: a store a running node holds is not touched
     await ClassicLevel.repair(path)
   } catch (err) {
@@ -131,6 +133,25 @@ export async function repairStore (path: string, options: RepairStoreOptions = {
     report.repair.graphRemoved = graphRemoved
   }
   return report
+}
+
+/**
+ * Lets LevelDB open and close a store whose folder looks whole. On open it
+ * deletes the files no version refers to, such as the partial table a
+ * compaction leaves behind when the store closes in the middle of it (the
+ * next open would delete it anyway). LevelDB's repair reads every table
+ * file in the folder, live or not, and would report such a file as damage.
+ * A store that does not open is left as it is, for the repair to read.
+ */
+async function dropObsoleteFiles (path: string): Promise<void> {
+  const db = new ClassicLevel(path, { createIfMissing: false })
+  try {
+    await db.open()
+  } catch {
+    return
+  } finally {
+    await db.close().catch(() => {})
+  }
 }
 
 /**

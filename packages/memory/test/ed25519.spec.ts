@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { ED25519_BACKEND, ED25519_BACKENDS, signerFromSeed, verifySignature } from '../src/ed25519.js'

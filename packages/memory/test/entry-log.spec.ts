@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { afterAll, describe, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EntryKind, EventKind, SignedEntry, Zone } from '@overmind/protocols'
@@ -17,7 +17,7 @@ import type { VerifiedEntry } from '../src/entry.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 const dirs: string[] = []
-after(async () => {
+afterAll(async () => {
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
 

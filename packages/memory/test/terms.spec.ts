@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { STOPWORDS, tokenize } from '../src/embedder.js'
 import { ABSENT, STOPWORD, TermScanner, TermTable, WordPacker, termHash, wordsOf } from '../src/terms.js'
 

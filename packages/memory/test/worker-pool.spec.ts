@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { getPriority } from 'node:os'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { entryPool } from '../src/entry-pool.js'
 import { WORKER_NICE } from '../src/worker-pool.js'
 

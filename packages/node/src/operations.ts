@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_RUN_INPUT_SIZE } from '@overmind/agents'
-import { MAX_QUERY_TEXT_LENGTH } from '@overmind/protocols'
+import { MAX_QUERY_K, MAX_QUERY_TEXT_LENGTH, MAX_SEARCH_K, MAX_STRING_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
 import { InvalidParamsError, MemoryDisabledError } from './errors.js'
@@ -45,7 +45,13 @@ export interface Operation<P extends z.ZodRawShape = z.ZodRawShape> {
 }
 
 const zone = z.enum(['private', 'shared', 'federation'])
-const agentName = z.string().min(1).max(256)
+/** A string of at most `max` bytes of UTF-8: the limits of the wire, from protocols/src/limits.ts */
+function utf8 (max: number): z.ZodString {
+  return z.string().max(max).refine(text => Buffer.byteLength(text) <= max, `at most ${max} bytes of UTF-8`) as unknown as z.ZodString
+}
+
+const agentName = utf8(MAX_STRING_LENGTH).min(1)
+const tagList = z.array(utf8(MAX_TAG_LENGTH).min(1)).max(MAX_TAGS)
 
 /** Whether `text` is a peer id as nodes write them (base58btc: `12D3KooW…`, `Qm…`) */
 export function isPeerId (text: string): boolean {
@@ -95,9 +101,9 @@ export const OPERATIONS = [
     title: 'Store a memory chunk',
     description: 'Stores a piece of knowledge in federated memory. Zone: private (only this agent on this node), shared (every agent on this node) or federation (replicated to the whole mesh; the default).',
     params: {
-      text: z.string().min(1).describe('The knowledge to remember'),
+      text: utf8(MAX_TEXT_LENGTH).min(1).describe(`The knowledge to remember (at most ${MAX_TEXT_LENGTH / 1024} KiB)`),
       zone: zone.optional().describe('private, shared or federation (default: the node\'s memory.defaultZone)'),
-      tags: z.array(z.string().min(1).max(128)).max(32).optional().describe('Labels to filter by later'),
+      tags: tagList.optional().describe(`Labels to filter by later (at most ${MAX_TAGS}, each at most ${MAX_TAG_LENGTH} bytes)`),
       agent: agentName.optional().describe('The agent writing; owns the chunk in the private zone (default "default")')
     },
     result: chunkShape,
@@ -116,12 +122,12 @@ export const OPERATIONS = [
     description: 'Finds the chunks closest in meaning to a query, best first. With federated: true the connected nodes are asked as well (their federation zone, and shared zones they replicate).',
     params: {
       query: z.string().min(1).max(MAX_QUERY_TEXT_LENGTH).refine(text => Buffer.byteLength(text) <= MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} bytes of UTF-8`).describe('What to look for, in words (at most 4 KiB)'),
-      k: z.int().min(1).max(1000).optional().describe('How many results (default 10)'),
+      k: z.int().min(1).max(MAX_SEARCH_K).optional().describe(`How many results (default 10; at most ${MAX_SEARCH_K}, or ${MAX_QUERY_K} when federated)`),
       zone: zone.optional().describe('Only this zone'),
       zones: z.array(zone).optional().describe('Only these zones'),
       federated: z.boolean().optional().describe('Ask the mesh too (default false: this node only)'),
       agent: agentName.optional().describe('The agent reading: sees its own private chunks (default "default")'),
-      tags: z.array(z.string()).optional().describe('Only chunks with all these tags'),
+      tags: tagList.optional().describe('Only chunks with all these tags'),
       agents: z.array(z.string()).optional().describe('Only chunks written by these agents'),
       authors: z.array(peerId).optional().describe('Only chunks of these author nodes (peer ids)'),
       since: z.number().optional().describe('Created at or after (ms since the epoch)'),
@@ -139,6 +145,7 @@ export const OPERATIONS = [
     async run (node, { query, zone, zones, federated, deadline, ...filters }) {
       const q = { ...filters, text: query, zones: zones ?? (zone != null ? [zone] as ZoneName[] : undefined) }
       if (federated === true) {
+        if ((filters.k ?? 10) > MAX_QUERY_K) throw new InvalidParamsError(`k: at most ${MAX_QUERY_K} when federated (each node answers at most ${MAX_QUERY_K})`, [{ path: 'k', message: `at most ${MAX_QUERY_K} when federated` }])
         const service = node.libp2p.services.memoryQuery
         if (service == null) throw new MemoryDisabledError('this node does not run federated search')
         return { ...await service.search(q, { deadline }) }

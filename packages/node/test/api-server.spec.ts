@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '../src/api-client.js'
 import { startApiServer } from '../src/api-server.js'
 import { API_STATE_FILE } from '../src/data-dir.js'
@@ -58,11 +58,11 @@ async function deadPid (): Promise<number> {
 describe('startApiServer', () => {
   let server: ApiServer
 
-  before(async () => {
+  beforeAll(async () => {
     server = await startApiServer({ node: fakeNode, token: TOKEN, host: '127.0.0.1', port: 0 })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await server.close()
   })
 
@@ -217,12 +217,12 @@ describe('ApiClient', () => {
     return dir
   }
 
-  before(async () => {
+  beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'overmind-api-client-'))
     server = await startApiServer({ node: fakeNode, token: TOKEN, host: '127.0.0.1', port: 0 })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await server.close()
     await rm(root, { recursive: true, force: true })
   })

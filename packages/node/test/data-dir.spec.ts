@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CONFIG_FILE, initDataDir, openDataDir, readMeshKey } from '../src/data-dir.js'
 import { DataDirError, InvalidKeyFileError } from '../src/errors.js'
@@ -27,11 +27,11 @@ describe('data dir', () => {
     return files
   }
 
-  before(async () => {
+  beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'overmind-data-dir-'))
   })
 
-  after(async () => {
+  afterAll(async () => {
     await rm(root, { recursive: true, force: true })
   })
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { createNodeLog } from '../src/log.js'
 import type { LogLevel, NodeLog, NodeLogInit } from '../src/log.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { runNode } from '../src/daemon.js'
 import { initDataDir } from '../src/data-dir.js'
 import { createNodeLog } from '../src/log.js'
@@ -54,13 +54,13 @@ describe('rejection log', () => {
     let running: RunningNode
     const { lines, log } = collect()
 
-    before(async () => {
+    beforeAll(async () => {
       root = await mkdtemp(join(tmpdir(), 'overmind-rejection-log-'))
       await initDataDir(root, { mesh: 'test' })
       running = await runNode({ dataDir: root, listen: ['/ip4/127.0.0.1/tcp/0'], apiPort: 0, mdns: false, log })
     })
 
-    after(async () => {
+    afterAll(async () => {
       await running?.stop()
       await rm(root, { recursive: true, force: true })
     })

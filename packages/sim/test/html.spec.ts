@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { expectationRows, renderHtml, reportRows } from '../src/index.js'
 import { latencyHistogram } from '../src/timeline.js'
 import type { SimReport } from '../src/index.js'

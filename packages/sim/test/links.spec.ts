@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { LinkShaper, NO_SHAPE, Uplink, combine, isLinkFault, shapesLinks } from '../src/links.js'
 import { parseScenario } from '../src/scenario.js'
 import { faultLabel } from '../src/timeline.js'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { promisify } from 'node:util'
 import { NetnsNetwork, netemUnavailable, netnsUnavailable } from '../src/netns.js'
 
@@ -21,11 +21,11 @@ async function echo (network: NetnsNetwork, from: number | 'here', to: string): 
   return /^\d+$/.test(out) ? Number(out) : out
 }
 
-describe('netns network', { skip }, () => {
+describe('netns network', { skip: skip !== false }, () => {
   let network: NetnsNetwork
   let server: ReturnType<typeof spawn>
 
-  before(async () => {
+  beforeAll(async () => {
     network = await NetnsNetwork.create(`omt${process.pid % 1000}`, 3, { latency: LATENCY, jitter: 0, loss: 0 })
     const [cmd, ...args] = network.exec(1, [process.execPath, '-e', `require('net').createServer(s=>s.pipe(s)).listen(7001,'${network.nodes[1].ip}',()=>console.log('up'))`])
     server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -35,7 +35,7 @@ describe('netns network', { skip }, () => {
     })
   })
 
-  after(async () => {
+  afterAll(async () => {
     server?.kill()
     await new Promise(resolve => setTimeout(resolve, 200))
     await network?.destroy()
@@ -48,7 +48,7 @@ describe('netns network', { skip }, () => {
     assert.equal(typeof ms, 'number', String(ms))
   })
 
-  it('delays every link by its latency', { skip: noNetem }, async () => {
+  it('delays every link by its latency', { skip: noNetem !== false }, async () => {
     // the handshake and the echo each cross node 1's port both ways, 20 ms each time
     const ms = await echo(network, 'here', network.nodes[1].ip)
     assert.ok(typeof ms === 'number' && ms >= 75, `${ms} ms`)
@@ -62,7 +62,7 @@ describe('netns network', { skip }, () => {
     assert.equal(typeof await echo(network, 0, network.nodes[1].ip), 'number')
   })
 
-  it('reshapes a node\'s links while it runs', { skip: noNetem }, async () => {
+  it('reshapes a node\'s links while it runs', { skip: noNetem !== false }, async () => {
     await network.shape(1, { latency: 200, jitter: 0, loss: 0 })
     const slow = await echo(network, 'here', network.nodes[1].ip)
     assert.ok(typeof slow === 'number' && slow >= 790, `${slow} ms`)
@@ -78,11 +78,11 @@ describe('netns network', { skip }, () => {
   })
 })
 
-describe('netns network with limited bandwidth', { skip }, () => {
+describe('netns network with limited bandwidth', { skip: skip !== false }, () => {
   let network: NetnsNetwork
   let server: ReturnType<typeof spawn>
 
-  before(async () => {
+  beforeAll(async () => {
     // 8 Mbit/s: a megabyte takes a second on node 1's port
     network = await NetnsNetwork.create(`omb${process.pid % 1000}`, 2, { latency: 0, jitter: 0, loss: 0 }, 8_000_000)
     const [cmd, ...args] = network.exec(1, [process.execPath, '-e', `require('net').createServer(s=>{let n=0;s.on('data',d=>{n+=d.length;if(n>=1e6)s.end('done')})}).listen(7002,'${network.nodes[1].ip}',()=>console.log('up'))`])
@@ -93,7 +93,7 @@ describe('netns network with limited bandwidth', { skip }, () => {
     })
   })
 
-  after(async () => {
+  afterAll(async () => {
     server?.kill()
     await new Promise(resolve => setTimeout(resolve, 200))
     await network?.destroy()

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { procFigures } from '../src/processes.js'
 
 describe('node process figures', () => {
   it('read the CPU a process used and its resident memory, and nothing once it is gone', async (t) => {
     if (process.platform !== 'linux') {
-      t.skip('no /proc')
+      // no /proc
+      t.skip()
       return
     }
     // spends 300 ms of CPU, however busy the machine is, then says so and waits

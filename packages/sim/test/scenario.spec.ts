@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { EXPECTABLE, holds, parseScenario, schedule } from '../src/index.js'
 import { issuesOf } from './issues.js'
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { linkReport, meshTopology, parseScenario, random, schedule, topologyGater } from '../src/index.js'
 import { issuesOf } from './issues.js'
 import type { MeshTopology, NodeRole, TopologySpec } from '../src/index.js'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { AgentFailedError, AllHostsBusyError, DeadlineExceededError, FunctionRunner } from '@overmind/agents'
 import { EXPECTABLE, mockAgent, mockRun, parseScenario, runCause, schedule } from '../src/index.js'
