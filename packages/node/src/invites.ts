@@ -201,7 +201,15 @@ export class Invites {
     }
     this.records.push(record)
     await this.save()
-    const host = await this.openDoor(record)
+    let host: Libp2p
+    try {
+      host = await this.openDoor(record)
+    } catch (err) {
+      // an invite without a door could never be redeemed
+      this.records = this.records.filter(r => r !== record)
+      await this.save()
+      throw err
+    }
     const ticket = encodeTicket({
       mesh: this.init.mesh,
       id: uint8ArrayFromString(record.id, 'base16'),
@@ -396,10 +404,16 @@ export async function redeemInvite (ticketText: string, options: { peerId: PeerI
         failures.push(`${address.toString()}: ${err.message}`)
         continue
       }
-      const lp = lpStream(stream, lengthPrefixed(MAX_INVITE_SIZE))
-      await lp.write(Redeem.encode({ id: new Uint8Array(ticket.id), peerId: new Uint8Array(options.peerId.toMultihash().bytes), name: options.name ?? '' }), { signal })
-      const answer = Admission.decode(await lp.read({ signal }), { limits: ADMISSION_LIMITS })
-      await stream.close({ signal }).catch(() => {})
+      let answer: Admission
+      try {
+        const lp = lpStream(stream, lengthPrefixed(MAX_INVITE_SIZE))
+        await lp.write(Redeem.encode({ id: new Uint8Array(ticket.id), peerId: new Uint8Array(options.peerId.toMultihash().bytes), name: options.name ?? '' }), { signal })
+        answer = Admission.decode(await lp.read({ signal }), { limits: ADMISSION_LIMITS })
+        await stream.close({ signal }).catch(() => {})
+      } catch (err: any) {
+        stream.abort(err)
+        throw new InviteRefusedError(`the invite's door at ${address.toString()} did not answer the redeem: ${err.message}`, 'unreachable')
+      }
       switch (answer.status) {
         case RedeemStatus.ADMITTED:
           return {

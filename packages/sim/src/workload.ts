@@ -185,6 +185,12 @@ export class SimWorkload {
       this.searches.skipped++
       return
     }
+    // a search of a node's own memory for a write that has not reached it yet says nothing of
+    // search (delivery measures replication): it is skipped, as one for a write not acknowledged
+    if (!event.federated && !await holds(node, id)) {
+      this.searches.skipped++
+      return
+    }
     this.searches.done++
     this.searches[event.federated ? 'federated' : 'local']++
     const started = this.deps.now()
@@ -196,6 +202,17 @@ export class SimWorkload {
     } catch {
       this.searches.failed++
     }
+  }
+}
+
+/** Whether a node's memory holds an entry: its store in this process, or its API */
+async function holds (node: OvermindNode | RemoteNode, id: string): Promise<boolean> {
+  if (!('rpc' in node)) return node.memory?.holds(id) ?? false
+  try {
+    await node.rpc('memory.get', { id })
+    return true
+  } catch {
+    return false
   }
 }
 
