@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile, stat, writeFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { NodeProcess, overmind, tempDir } from '../src/cli.js'
+import { NodeProcess, overmind, setConfig, tempDir } from '../src/cli.js'
 
 describe('overmind CLI', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
@@ -135,6 +135,27 @@ describe('overmind CLI', () => {
       const res = await overmind(['start', '--data-dir', join(dir.path, 'nowhere')])
       assert.equal(res.code, 1)
       assert.match(res.stderr, /overmind init/)
+    })
+  })
+
+  describe('memory without a running node', () => {
+    it('runs the same operations as the API over the store itself: the same checks, and what needs the mesh says so', async () => {
+      const dataDir = join(dir.path, 'offline')
+      assert.equal((await overmind(['init', '--data-dir', dataDir, '--mesh', 'offline'])).code, 0)
+      await setConfig(dataDir, { 'memory.embedder': 'hash' })
+      const put = await overmind(['memory', 'put', '--data-dir', dataDir, '--tags', 'dns', 'the resolver caches negative answers', '--json'])
+      assert.equal(put.code, 0, put.stderr)
+      assert.equal(JSON.parse(put.stdout).tags[0], 'dns')
+      // a tag longer than the wire's 64 bytes is refused as the JSON-RPC bridge refuses it
+      const long = await overmind(['memory', 'put', '--data-dir', dataDir, '--tags', 't'.repeat(65), 'x'])
+      assert.equal(long.code, 1)
+      assert.match(long.stderr, /InvalidParamsError: tags\.0: .*64/)
+      const found = await overmind(['memory', 'search', '--data-dir', dataDir, 'negative answers', '--json'])
+      assert.equal(found.code, 0, found.stderr)
+      assert.equal(JSON.parse(found.stdout)[0].text, 'the resolver caches negative answers')
+      const federated = await overmind(['memory', 'search', '--data-dir', dataDir, '--federated', 'x'])
+      assert.equal(federated.code, 3)
+      assert.match(federated.stderr, /NodeNotRunningError: a federated search, which asks the mesh, needs the running node/)
     })
   })
 

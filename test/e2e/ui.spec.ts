@@ -85,9 +85,9 @@ describe('the live mesh page', () => {
 
   it('streams a snapshot first, and removes its listeners when the client goes away', async () => {
     const [first] = nodes
-    const heartbeat = first.libp2p.services.heartbeat as unknown as EventTarget
-    const libp2p = first.libp2p as unknown as EventTarget
-    const listeners = (): number => getEventListeners(heartbeat, 'heartbeat').length + getEventListeners(libp2p, 'connection:open').length
+    // the page's stream listens to the node's mesh events (its port), not to libp2p
+    const events = first.events as unknown as EventTarget
+    const listeners = (): number => getEventListeners(events, 'heartbeat').length + getEventListeners(events, 'mesh:connection').length
     const before = listeners()
     const abort = new AbortController()
     const res = await fetch(`${api.url}/v1/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: abort.signal })

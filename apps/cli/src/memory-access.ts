@@ -1,6 +1,7 @@
 import { ApiClient } from '@overmind/node/client'
 import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
 import type { ImportProgress } from '@overmind/node/client'
+import type { NodePort } from '@overmind/api'
 
 export interface SearchAnswer {
   results: SearchResult[]
@@ -29,12 +30,16 @@ export async function openMemoryAccess (dataDir: string): Promise<MemoryAccess> 
   } catch (err: any) {
     if (err.name !== 'NodeNotRunningError') throw err
   }
-  // no node runs on it: open the store itself (this loads the node's code, which the API path does not need)
-  const { importLines, mayCreateMemory, openDataDir, openMemoryStore } = await import('@overmind/node')
+  // no node runs on it: open the store itself (this loads the node's code, which the API path does not need),
+  // and run the same operations the API runs over it
+  const { mayCreateMemory, openDataDir, openMemoryStore } = await import('@overmind/node')
+  const api = await import('@overmind/api')
   const { StorageError } = await import('@overmind/memory')
   const dir = await openDataDir(dataDir)
   try {
-    return new StoreMemory(importLines, await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey, createMemory: await mayCreateMemory(dir) }))
+    const store = await openMemoryStore(dir.paths.memory, { config: dir.config, privateKey: dir.privateKey, createMemory: await mayCreateMemory(dir) })
+    // an Ed25519 key's string form is its peer id
+    return new StoreMemory(api, api.offlinePort(store, { peerId: dir.privateKey.publicKey.toString(), mesh: dir.config.mesh.name }), store)
   } catch (err: any) {
     if (err instanceof StorageError && err.problem === 'locked') {
       throw new Error(`the memory of ${dir.path} is in use by another process (a node starting or stopping?)`)
@@ -78,37 +83,42 @@ class ApiMemory implements MemoryAccess {
   async close (): Promise<void> {}
 }
 
-type ImportLines = (store: MemoryStore, lines: AsyncIterable<Uint8Array>) => AsyncGenerator<ImportProgress>
+type Api = typeof import('@overmind/api')
 
+/** The memory of a data dir whose node is not running, through the operations the API runs */
 class StoreMemory implements MemoryAccess {
   readonly via = 'store'
-  constructor (private readonly importLines: ImportLines, private readonly store: MemoryStore) {}
+  constructor (private readonly api: Api, private readonly port: NodePort, private readonly store: MemoryStore) {}
+
+  /** One operation, its params checked as the API checks them */
+  private async call (method: string, params: Record<string, unknown>): Promise<any> {
+    const op = this.api.operation(method)
+    if (op == null) throw new Error(`no operation ${method}`)
+    return await op.run(this.port, this.api.parseParams(op, params), {})
+  }
 
   async put (input: PutInput): Promise<ChunkView> {
-    return await this.store.put(input)
+    return await this.call('memory.store', { ...input })
   }
 
   async get (id: string, agent?: string): Promise<ChunkView> {
-    return await this.store.get(id, { agent })
+    return await this.call('memory.get', { id, agent })
   }
 
   async forget (id: string, agent?: string): Promise<void> {
-    await this.store.forget(id, { agent })
+    await this.call('memory.forget', { id, agent })
   }
 
   async feedback (ids: string[], success: boolean, agent?: string): Promise<void> {
-    await this.store.feedback(ids, success, { agent })
+    await this.call('memory.feedback', { ids, success, agent })
   }
 
-  async search (q: SearchQuery & { federated?: boolean }): Promise<SearchAnswer> {
-    if (q.federated === true) {
-      throw Object.assign(new Error('federated search asks the mesh: start the node first (`overmind start`)'), { name: 'NodeNotRunningError' })
-    }
-    return { results: await this.store.search(q), peers: [] }
+  async search ({ text, ...q }: SearchQuery & { federated?: boolean }): Promise<SearchAnswer> {
+    return await this.call('memory.search', { ...q, query: text })
   }
 
   async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
-    yield * this.importLines(this.store, lines)
+    yield * this.api.importLines(this.store, lines)
   }
 
   async * export (options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView> {

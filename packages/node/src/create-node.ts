@@ -42,6 +42,7 @@ import type { KnowledgeService, MemoryQueryService, MemorySyncService } from '@o
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
 import type { Registry } from 'prom-client'
+import type { DiscoverySource } from '@overmind/api'
 
 /** Largest yamux receive window of a stream: 2 MiB */
 const MAX_STREAM_WINDOW = 2 * 1024 * 1024
@@ -86,7 +87,7 @@ export interface OvermindServices extends Record<string, unknown> {
  * How this node first learned of a peer: a discovery mechanism, or a
  * connection (`inbound` when the peer dialled us before we heard of it)
  */
-export type DiscoverySource = 'bootstrap' | 'dht' | 'mdns' | 'inbound' | 'outbound'
+export type { DiscoverySource }
 
 export interface OvermindNodeInit {
   config: OvermindConfig

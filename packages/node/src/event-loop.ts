@@ -1,20 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { IntervalHistogram } from 'node:perf_hooks'
 
-/** Event-loop delay figures in milliseconds */
-export interface LoopDelay {
-  p50: number
-  p99: number
-  max: number
-  mean: number
-}
+import type { EventLoopReport, LoopDelay } from '@overmind/api'
 
-export interface EventLoopReport {
-  /** The last complete window and what has passed of the current one */
-  recent: LoopDelay & { windowMs: number }
-  /** Since the node started */
-  sinceStart: LoopDelay
-}
+export type { EventLoopReport, LoopDelay }
 
 /** Sampling resolution of the delay histogram, ms */
 const RESOLUTION = 10

@@ -2,8 +2,9 @@
  * @packageDocumentation
  *
  * The Overmind node: data dir (identity, mesh key, config), the libp2p peer
- * with every Overmind service, its local API, and the daemon that
- * `overmind start` runs.
+ * with every Overmind service, and the daemon that `overmind start` runs,
+ * with the local API of `@overmind/api` over the node (which implements its
+ * `NodePort`). The API's own exports are re-exported here for convenience.
  *
  * @example
  *
@@ -25,27 +26,17 @@ export { Invites, decodeTicket, encodeTicket, redeemInvite, INVITE_PROTOCOL, TIC
 export type { InviteView, CreatedInvite, InviteTicket, RedeemedInvite } from './invites.js'
 export { OvermindNode, createEmbedder, openMemoryStore } from './node.js'
 export { connectionKind } from './metrics.js'
-export type { NodeStatus, PeerReport, ConnectionReport, CreateOvermindNodeInit } from './node.js'
+export type { CreateOvermindNodeInit } from './node.js'
 export { createOvermindLibp2p, dhtProtocol, hostedAgents, meshStreamMuxer } from './create-node.js'
 export type { OvermindServices, OvermindNodeInit, DiscoverySource } from './create-node.js'
 export { MeshDialer, meshDialer } from './mesh-dialer.js'
 export type { MeshDialerInit, MeshDialerComponents, BootstrapFailure } from './mesh-dialer.js'
 export { runNode } from './daemon.js'
 export type { RunNodeOptions, RunningNode } from './daemon.js'
-export { startApiServer } from './api-server.js'
-export { importLines } from './memory-api.js'
-export type { ImportProgress } from './memory-api.js'
-export { OPERATIONS, operation, operationSchemas, parseParams } from './operations.js'
-export type { Operation, OperationContext } from './operations.js'
-export { RpcErrorCode } from './rpc.js'
-export type { RpcResponse, RpcError } from './rpc.js'
-export { createMcpServer } from './mcp.js'
-export type { ApiContext, Route, RouteGroup } from './api-routes.js'
-export type { RunProgress } from './agents-api.js'
-export type { ApiServer, ApiServerInit } from './api-server.js'
-export { ApiClient } from './api-client.js'
-export type { ApiState } from './api-client.js'
 export { createNodeLog } from './log.js'
 export type { NodeLog, LogLevel } from './log.js'
-export { DataDirError, InvalidKeyFileError, NodeNotRunningError, ApiRequestError, BadRequestError, InvalidInviteError, InviteRefusedError, InviteNotFoundError, PayloadTooLargeError, MemoryDisabledError, InsecureApiError, InvalidParamsError, ERROR_KINDS } from './errors.js'
+export { DataDirError, InvalidKeyFileError, InvalidInviteError, InviteRefusedError } from './errors.js'
 export { VERSION, AGENT_VERSION } from './version.js'
+
+// the local API, over this node
+export * from '@overmind/api'

@@ -15,6 +15,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { meshStreamMuxer } from './create-node.js'
 import { InvalidInviteError, InviteRefusedError } from './errors.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { CreatedInvite, InviteView, InvitesPort } from '@overmind/api'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** What a ticket starts with, so a user (and `overmind join`) can tell one from other strings */
@@ -102,21 +103,7 @@ interface InviteRecord {
   redeemed: Array<{ peerId: string, name: string, at: number }>
 }
 
-/** An invite as the API shows it: never its secret */
-export interface InviteView {
-  id: string
-  createdAt: number
-  expiresAt: number
-  usesLeft: number
-  redeemed: Array<{ peerId: string, name: string, at: number }>
-  /** Addresses of its door while it is open */
-  door: string[]
-}
-
-export interface CreatedInvite extends InviteView {
-  /** The string to hand to the joining operator: a secret until it expires or is used up */
-  ticket: string
-}
+export type { InviteView, CreatedInvite }
 
 export interface InvitesInit {
   /** The file invites are kept in */
@@ -141,7 +128,7 @@ export interface InvitesInit {
  * addresses while the invite is valid. A ticket therefore does not carry
  * the mesh key: an expired or used-up ticket opens nothing.
  */
-export class Invites {
+export class Invites implements InvitesPort {
   private readonly init: InvitesInit
   private records: InviteRecord[] = []
   private readonly doors = new Map<string, { host: Libp2p, timer: NodeJS.Timeout }>()

@@ -10,63 +10,16 @@ import { connectionKind, NodeMetrics } from './metrics.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
 import { TypedEventEmitter } from '@libp2p/interface'
-import type { IdentifyResult, Libp2p, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
-import type { HeartbeatStats, PeerEntry, PeerStatus } from '@overmind/heartbeat'
+import type { IdentifyResult, Libp2p, Logger, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
+import type { PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
+import type { ConnectionReport, MeshConnection, MeshEvents, NodePort, NodeStatus, OtherMeshPeer, PeerReport } from '@overmind/api'
+import type { RunAgentService } from '@overmind/agents'
+import type { MemoryQueryService } from '@overmind/replication'
 import type { Datastore } from 'interface-datastore'
 import type { OvermindConfig } from '@overmind/config'
-import type { Embedder, MemoryStats, MemoryStoreInit } from '@overmind/memory'
-import type { EventLoopReport } from './event-loop.js'
+import type { Embedder, MemoryStoreInit } from '@overmind/memory'
 
-/** A connection to a peer as shown to operators */
-export interface ConnectionReport {
-  remoteAddr: string
-  direction: 'inbound' | 'outbound'
-  /** `relayed` when the connection goes through a circuit relay */
-  kind: 'direct' | 'relayed'
-  openedAt: number
-}
-
-/** One peer known from heartbeats, with how it was found and how we reach it */
-export interface PeerReport extends PeerEntry {
-  discoveredVia?: DiscoverySource
-  discoveredAt?: number
-  connections: ConnectionReport[]
-}
-
-export interface NodeStatus {
-  peerId: string
-  mesh: string
-  version: string
-  /** Full multiaddrs, each ending in /p2p/<peerId> */
-  addresses: string[]
-  startedAt: number
-  uptimeMs: number
-  connections: number
-  connectedPeers: number
-  peers: Record<PeerStatus, number>
-  dht: { protocol: string, mode: 'client' | 'server', routingTable: number }
-  memory?: MemoryStats
-  /** intervalMs: this node's beat interval now (configuredIntervalMs, stretched in a large mesh) */
-  heartbeat: { topic: string, intervalMs: number, configuredIntervalMs: number, staleAfter: number, goneAfter: number } & HeartbeatStats
-  /** Event-loop delay in ms: what heartbeats, pings and gossip wait before they run */
-  eventLoop: EventLoopReport
-  /** This node's name (identity.name, or the host name) */
-  name: string
-  /** Peers met with the same key but another mesh name (a misconfigured `mesh.name` on one side) */
-  otherMeshes: OtherMeshPeer[]
-  /** Median ms from a peer's write to this node storing it, over the last minute; 0 = nothing came */
-  replicationLagMs: number
-}
-
-/** A peer that holds the mesh key but speaks another mesh's protocols */
-export interface OtherMeshPeer {
-  peerId: string
-  /** The mesh name its protocols carry */
-  mesh: string
-  at: number
-}
-
-export interface OvermindNodeEvents {
+export interface OvermindNodeEvents extends MeshEvents {
   /** A peer with this mesh's key and another mesh name identified itself: neither sees the other */
   'mesh:other': CustomEvent<OtherMeshPeer>
 }
@@ -111,7 +64,7 @@ export async function openMemoryStore (path: string, init: Pick<CreateOvermindNo
  * An Overmind node: the libp2p peer with the Overmind services, the datastore
  * under it, and what operators ask of it (status, peer table).
  */
-export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
+export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> implements NodePort {
   readonly libp2p: Libp2p<OvermindServices>
   readonly mesh: string
   /** Federated memory, when the node was created with a memory path */
@@ -170,6 +123,33 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
 
   get peerId (): string {
     return this.libp2p.peerId.toString()
+  }
+
+  /** Software name and version, as announced in heartbeats and identify */
+  get version (): string {
+    return AGENT_VERSION
+  }
+
+  /** Heartbeats, peer status changes and connections as they happen (the node forwards them) */
+  get events (): TypedEventTarget<MeshEvents> {
+    return this
+  }
+
+  get runs (): RunAgentService {
+    return this.libp2p.services.runAgent
+  }
+
+  get federated (): MemoryQueryService | undefined {
+    return this.libp2p.services.memoryQuery
+  }
+
+  logger (component: string): Logger {
+    return this.libp2p.logger.forComponent(component)
+  }
+
+  /** Open connections of this node */
+  connections (): MeshConnection[] {
+    return this.libp2p.getConnections().map(meshConnection)
   }
 
   async start (): Promise<void> {
@@ -310,6 +290,22 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> {
     }
     this.libp2p.addEventListener('connection:open', onConnect)
     this.detach.push(() => { this.libp2p.removeEventListener('connection:open', onConnect) })
+    // the mesh's events, forwarded for the API
+    const { heartbeat } = this.libp2p.services
+    const onBeat = (evt: CustomEvent<PeerEntry>): void => { this.safeDispatchEvent('heartbeat', { detail: evt.detail }) }
+    const onStatus = (evt: CustomEvent<PeerStatusChange>): void => { this.safeDispatchEvent('peer:status', { detail: evt.detail }) }
+    const onOpen = (evt: CustomEvent<Connection>): void => { this.safeDispatchEvent('mesh:connection', { detail: { action: 'open', connection: meshConnection(evt.detail) } }) }
+    const onClosed = (evt: CustomEvent<Connection>): void => { this.safeDispatchEvent('mesh:connection', { detail: { action: 'close', connection: meshConnection(evt.detail) } }) }
+    heartbeat.addEventListener('heartbeat', onBeat)
+    heartbeat.addEventListener('peer:status', onStatus)
+    this.libp2p.addEventListener('connection:open', onOpen)
+    this.libp2p.addEventListener('connection:close', onClosed)
+    this.detach.push(() => {
+      heartbeat.removeEventListener('heartbeat', onBeat)
+      heartbeat.removeEventListener('peer:status', onStatus)
+      this.libp2p.removeEventListener('connection:open', onOpen)
+      this.libp2p.removeEventListener('connection:close', onClosed)
+    })
     const onIdentify = (evt: CustomEvent<IdentifyResult>): void => { this.noteIdentify(evt.detail) }
     const onClose = (evt: CustomEvent<Connection>): void => {
       const peer = evt.detail.remotePeer
@@ -374,6 +370,16 @@ function identifiedEntry (peerId: string, agentVersion: string, at: number): Pee
     intervalMs: 0,
     beats: 0,
     restarts: 0
+  }
+}
+
+/** A connection with its id, peer and round-trip time, as the API and the page show it */
+export function meshConnection (c: Connection): MeshConnection {
+  return {
+    ...reportConnection(c),
+    id: c.id,
+    peerId: c.remotePeer.toString(),
+    rtt: c.rtt != null && Number.isFinite(c.rtt) ? c.rtt : undefined
   }
 }
 

@@ -6,11 +6,8 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { ApiClient } from '../src/api-client.js'
-import { startApiServer } from '../src/api-server.js'
-import { API_STATE_FILE } from '../src/data-dir.js'
-import { ApiRequestError, NodeNotRunningError } from '../src/errors.js'
-import type { ApiServer } from '../src/api-server.js'
+import { API_STATE_FILE, ApiClient, ApiRequestError, NodeNotRunningError, startApiServer } from '@overmind/api'
+import type { ApiServer } from '@overmind/api'
 import type { OvermindNode } from '../src/node.js'
 
 const TOKEN = 'a'.repeat(32) + 'b'.repeat(32)

@@ -1,7 +1,7 @@
 import { STREAMED, readJson, writeLine } from './api-routes.js'
 import { operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { OvermindNode } from './node.js'
+import type { NodePort } from './port.js'
 
 /** What a run stream answers with, one JSON object per line */
 export type RunProgress =
@@ -19,7 +19,7 @@ export type RunProgress =
  * - `GET /v1/runs` → runs in progress and the latest finished ones
  */
 export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
-  const service = (): OvermindNode['libp2p']['services']['runAgent'] => node.libp2p.services.runAgent
+  const service = (): NodePort['runs'] => node.runs
   const run = operation('agent.run')!
   return [
     ['GET /v1/agents', () => ({ agents: service().agents() })],

@@ -8,10 +8,10 @@ import { RunCancelledError, checkInput } from '@overmind/agents'
 import express from 'express'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { STREAMED, readBody } from './api-routes.js'
-import { isPeerId } from './operations.js'
+import { isPeerId, operation, parseParams } from './operations.js'
 import { VERSION } from './version.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { OvermindNode } from './node.js'
+import type { NodePort } from './port.js'
 import type { ListTasksRequest, ListTasksResponse, Message, Part, SendMessageRequest, StreamResponse, Task, TaskStatus } from '@a2a-js/sdk'
 import type { AgentExecutor, ExecutionEventBus, RequestContext, ServerCallContext, TaskStore } from '@a2a-js/sdk/server'
 import type { MeshAgent } from '@overmind/agents'
@@ -143,8 +143,8 @@ function skill (hosts: MeshAgent[], self: string): AgentCard['skills'][number] {
 }
 
 /** Agents this node can route to: its own and those of peers not gone */
-function routable (node: OvermindNode): MeshAgent[] {
-  return node.libp2p.services.runAgent.agents().filter(a => a.self || a.status !== 'gone')
+function routable (node: NodePort): MeshAgent[] {
+  return node.runs.agents().filter(a => a.self || a.status !== 'gone')
 }
 
 /**
@@ -349,11 +349,11 @@ interface ActiveRun {
 
 /** Runs each task's message on an agent of the mesh through run_agent */
 class MeshAgentExecutor implements AgentExecutor {
-  private readonly node: OvermindNode
+  private readonly node: NodePort
   private readonly defaultAgent?: string
   private readonly active = new Map<string, ActiveRun>()
 
-  constructor (node: OvermindNode, defaultAgent?: string) {
+  constructor (node: NodePort, defaultAgent?: string) {
     this.node = node
     this.defaultAgent = defaultAgent
   }
@@ -379,7 +379,6 @@ class MeshAgentExecutor implements AgentExecutor {
       }
       events.task(context.userMessage, { agent: plan.agent })
       events.status(TaskState.TASK_STATE_WORKING)
-      const decoder = new TextDecoder()
       let output = ''
       const chunk = (text: string): void => {
         if (text === '') return
@@ -387,13 +386,12 @@ class MeshAgentExecutor implements AgentExecutor {
         output += text
       }
       try {
-        const outcome = await this.node.libp2p.services.runAgent.run(plan.agent, plan.input, {
-          node: plan.node,
-          deadline: plan.deadline,
+        // the agent.run operation, as the bridge, MCP and the CLI run it
+        const run = operation('agent.run')!
+        const outcome = await run.run(this.node, parseParams(run, { agent: plan.agent, input: new TextDecoder().decode(plan.input), node: plan.node, deadline: plan.deadline }), {
           signal: cancel.signal,
-          onOutput: data => { chunk(decoder.decode(data, { stream: true })) }
-        })
-        chunk(decoder.decode())
+          onProgress: chunk
+        }) as { host: string, frames: number, durationMs: number, exitCode?: number }
         // the whole output as one part replaces the streamed chunks
         events.artifact(output, false, true)
         events.status(TaskState.TASK_STATE_COMPLETED, output, {

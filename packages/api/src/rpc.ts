@@ -3,7 +3,7 @@ import { STREAMED } from './api-routes.js'
 import { readBody } from './api-routes.js'
 import { OPERATIONS, operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { OvermindNode } from './node.js'
+import type { NodePort } from './port.js'
 
 /** Most requests in one batch */
 export const MAX_BATCH = 100
@@ -54,7 +54,7 @@ export function rpcRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]
 
 /** Answers JSON-RPC 2.0 text with the node's operations; undefined when there is nothing to answer */
 export class RpcBridge {
-  constructor (private readonly node: OvermindNode) {}
+  constructor (private readonly node: NodePort) {}
 
   /** Method names, for discovery */
   names (): string[] {

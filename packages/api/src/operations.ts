@@ -5,7 +5,7 @@ import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
 import { InvalidParamsError, MemoryDisabledError } from './errors.js'
 import { VERSION } from './version.js'
-import type { OvermindNode } from './node.js'
+import type { NodePort } from './port.js'
 import type { MemoryStore, ZoneName } from '@overmind/memory'
 
 /**
@@ -41,7 +41,7 @@ export interface Operation<P extends z.ZodRawShape = z.ZodRawShape> {
   idempotent: boolean
   /** Reaches other nodes */
   openWorld: boolean
-  run(node: OvermindNode, params: z.output<z.ZodObject<P>>, context: OperationContext): Promise<Record<string, unknown>>
+  run(node: NodePort, params: z.output<z.ZodObject<P>>, context: OperationContext): Promise<Record<string, unknown>>
 }
 
 const zone = z.enum(['private', 'shared', 'federation'])
@@ -88,7 +88,7 @@ function define<P extends z.ZodRawShape> (op: Operation<P>): Operation<P> {
   return op
 }
 
-function store (node: OvermindNode): MemoryStore {
+function store (node: NodePort): MemoryStore {
   if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
   return node.memory
 }
@@ -146,7 +146,7 @@ export const OPERATIONS = [
       const q = { ...filters, text: query, zones: zones ?? (zone != null ? [zone] as ZoneName[] : undefined) }
       if (federated === true) {
         if ((filters.k ?? 10) > MAX_QUERY_K) throw new InvalidParamsError(`k: at most ${MAX_QUERY_K} when federated (each node answers at most ${MAX_QUERY_K})`, [{ path: 'k', message: `at most ${MAX_QUERY_K} when federated` }])
-        const service = node.libp2p.services.memoryQuery
+        const service = node.federated
         if (service == null) throw new MemoryDisabledError('this node does not run federated search')
         return { ...await service.search(q, { deadline }) }
       }
@@ -252,7 +252,7 @@ export const OPERATIONS = [
       const bytes = uint8ArrayFromString(input ?? '')
       const decoder = new TextDecoder()
       let output = ''
-      const outcome = await node.libp2p.services.runAgent.run(agent, bytes, {
+      const outcome = await node.runs.run(agent, bytes, {
         deadline,
         node: host,
         callerAgent,
@@ -283,7 +283,7 @@ export const OPERATIONS = [
     idempotent: true,
     openWorld: false,
     async run (node) {
-      return { agents: node.libp2p.services.runAgent.agents() }
+      return { agents: node.runs.agents() }
     }
   }),
   define({
@@ -297,7 +297,7 @@ export const OPERATIONS = [
     idempotent: true,
     openWorld: false,
     async run (node) {
-      return { ...node.libp2p.services.runAgent.runs() }
+      return { ...node.runs.runs() }
     }
   }),
   define({

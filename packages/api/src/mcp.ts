@@ -2,7 +2,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { z } from 'zod'
 import { OPERATIONS } from './operations.js'
 import { VERSION } from './version.js'
-import type { OvermindNode } from './node.js'
+import type { NodePort } from './port.js'
 import type { Operation } from './operations.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import { ErrorCode, ListResourcesRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
@@ -25,7 +25,7 @@ const INSTRUCTIONS = `Overmind Mesh node: federated memory and agents shared by 
  * input and output schemas and annotations), and memory chunks as resources.
  * One server serves one session; create one per connection.
  */
-export function createMcpServer (node: OvermindNode): McpServer {
+export function createMcpServer (node: NodePort): McpServer {
   const server = new McpServer({ name: 'overmind', title: 'Overmind Mesh', version: VERSION }, {
     instructions: INSTRUCTIONS,
     capabilities: { logging: {} }
@@ -92,7 +92,7 @@ export function createMcpServer (node: OvermindNode): McpServer {
  * shared). The cursor is opaque to clients: the number of chunks before the
  * page, so a listing that a write lands in may repeat or skip one chunk.
  */
-async function listChunks (node: OvermindNode, cursor: string | undefined): Promise<{ resources: Resource[], nextCursor?: string }> {
+async function listChunks (node: NodePort, cursor: string | undefined): Promise<{ resources: Resource[], nextCursor?: string }> {
   let skip = 0
   if (cursor != null) {
     const parsed = /^o(\d{1,12})$/.exec(cursor)

@@ -5,26 +5,14 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { STREAMED, send } from './api-routes.js'
 import type { ApiContext, Route } from './api-routes.js'
-import { reportConnection } from './node.js'
-import type { NodeStatus, OvermindNode, PeerReport } from './node.js'
-import type { Connection, Logger } from '@libp2p/interface'
+import type { MeshConnection, NodePort, NodeStatus, PeerReport } from './port.js'
+import type { Logger } from '@libp2p/interface'
 import type { MeshAgent, RunRecord } from '@overmind/agents'
 import type { PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
 import type { MemoryStats, MemoryStore, StoredEntryEvent } from '@overmind/memory'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** One open connection of this node, as the live page draws it */
-export interface MeshConnection {
-  id: string
-  peerId: string
-  remoteAddr: string
-  direction: 'inbound' | 'outbound'
-  /** `relayed` when the connection goes through a circuit relay */
-  kind: 'direct' | 'relayed'
-  openedAt: number
-  /** Round-trip time measured by libp2p's connection monitor, in ms */
-  rtt?: number
-}
+export type { MeshConnection }
 
 /** Everything the live page shows, as of `at` */
 export interface MeshSnapshot {
@@ -175,10 +163,9 @@ export function uiRoutes ({ node }: ApiContext): Array<[string, Route]> {
         return STREAMED
       }
       if (log == null) {
-        log = node.libp2p.logger.forComponent('overmind:ui')
+        log = node.logger('overmind:ui')
         // one listener per open page and event type: allow as many as there may be pages
-        const { heartbeat, runAgent } = node.libp2p.services
-        setMaxListeners(MAX_EVENT_STREAMS + 16, ...[heartbeat, runAgent, node.libp2p, node.memory].filter(t => t != null) as unknown as EventTarget[])
+        setMaxListeners(MAX_EVENT_STREAMS + 16, ...[node.events, node.runs, node.memory].filter(t => t != null) as unknown as EventTarget[])
       }
       streams++
       res.once('close', () => { streams-- })
@@ -198,27 +185,17 @@ function jsonInHtml (value: unknown): string {
 }
 
 /** A full picture of the mesh as this node sees it */
-export function meshSnapshot (node: OvermindNode): MeshSnapshot {
+export function meshSnapshot (node: NodePort): MeshSnapshot {
   const { memory, ...self } = node.status()
-  const runAgent = node.libp2p.services.runAgent
-  const runs = runAgent.runs()
+  const runs = node.runs.runs()
   return {
     at: Date.now(),
     self,
     peers: node.peers(),
-    connections: node.libp2p.getConnections().map(meshConnection),
+    connections: node.connections(),
     memory: memory ?? null,
-    agents: runAgent.agents(),
+    agents: node.runs.agents(),
     runs: { active: runs.active, recent: runs.recent.slice(-RECENT_RUNS).reverse() }
-  }
-}
-
-function meshConnection (c: Connection): MeshConnection {
-  return {
-    ...reportConnection(c),
-    id: c.id,
-    peerId: c.remotePeer.toString(),
-    rtt: c.rtt != null && Number.isFinite(c.rtt) ? c.rtt : undefined
   }
 }
 
@@ -242,13 +219,9 @@ interface EventStream {
 }
 
 /** Sends a snapshot, then node events as they happen, until the client goes away */
-function streamEvents (node: OvermindNode, req: IncomingMessage, res: ServerResponse, log: Logger): void {
-  const { heartbeat, runAgent } = node.libp2p.services
+function streamEvents (node: NodePort, req: IncomingMessage, res: ServerResponse, log: Logger): void {
   const stream = openEventStream(req, res, log)
   const snapshot = (): void => { stream.emit({ type: 'snapshot', data: meshSnapshot(node) }) }
-  const connection = (action: 'open' | 'close') => (c: Connection): void => {
-    stream.emit({ type: 'connection', data: { action, connection: meshConnection(c) } })
-  }
   const run = (action: 'start' | 'end') => (record: RunRecord): void => {
     stream.emit({ type: 'run', data: { action, run: record } })
   }
@@ -258,12 +231,11 @@ function streamEvents (node: OvermindNode, req: IncomingMessage, res: ServerResp
   } catch (err) {
     log.error('could not take a snapshot of the mesh - %e', err)
   }
-  stream.on<PeerEntry>(heartbeat, 'heartbeat', peer => { stream.emit({ type: 'heartbeat', data: peer }) })
-  stream.on<PeerStatusChange>(heartbeat, 'peer:status', change => { stream.emit({ type: 'peer', data: change }) })
-  stream.on(node.libp2p, 'connection:open', connection('open'))
-  stream.on(node.libp2p, 'connection:close', connection('close'))
-  stream.on(runAgent, 'run:start', run('start'))
-  stream.on(runAgent, 'run:end', run('end'))
+  stream.on<PeerEntry>(node.events, 'heartbeat', peer => { stream.emit({ type: 'heartbeat', data: peer }) })
+  stream.on<PeerStatusChange>(node.events, 'peer:status', change => { stream.emit({ type: 'peer', data: change }) })
+  stream.on<{ action: 'open' | 'close', connection: MeshConnection }>(node.events, 'mesh:connection', change => { stream.emit({ type: 'connection', data: change }) })
+  stream.on(node.runs, 'run:start', run('start'))
+  stream.on(node.runs, 'run:end', run('end'))
   if (node.memory != null) watchMemory(node.memory, stream)
   stream.every(SNAPSHOT_INTERVAL, snapshot)
 }

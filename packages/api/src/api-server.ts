@@ -14,16 +14,15 @@ import { metricsRoutes } from './metrics-api.js'
 import { rpcRoutes } from './rpc.js'
 import { uiRoutes } from './ui-api.js'
 import type { ApiContext, Route, RouteGroup } from './api-routes.js'
-import type { OvermindNode } from './node.js'
-import type { Invites } from './invites.js'
+import type { InvitesPort, NodePort } from './port.js'
 import { inviteRoutes } from './invites-api.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface ApiServerInit {
-  node: OvermindNode
+  node: NodePort
   /** Served at /v1/invites */
-  invites?: Invites
+  invites?: InvitesPort
   /** A2A: the agent a message runs when it names none and matches no skill (api.a2aDefaultAgent) */
   a2aDefaultAgent?: string
   token: string

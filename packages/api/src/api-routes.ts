@@ -1,6 +1,5 @@
 import { BadRequestError, PayloadTooLargeError } from './errors.js'
-import type { Invites } from './invites.js'
-import type { OvermindNode } from './node.js'
+import type { InvitesPort, NodePort } from './port.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** A route answers with a JSON value, or writes the response itself and returns `STREAMED` */
@@ -14,9 +13,9 @@ export const STREAMED = Symbol('streamed')
  * under the prefix (for handlers that route by themselves).
  */
 export interface ApiContext {
-  node: OvermindNode
+  node: NodePort
   /** The node's invites, when it runs as a daemon with a data dir */
-  invites?: Invites
+  invites?: InvitesPort
   /** A2A: the agent a message runs when it names none and matches no skill */
   a2aDefaultAgent?: string
   /** http(s)://host:port of the API, once it listens */
