@@ -138,6 +138,23 @@ describe('the local API: JSON-RPC bridge and security', () => {
       assert.equal((await call('memory.store', { text: 'x', zone: 'galaxy' })).error?.code, -32602)
     })
 
+    it('pages through the memory with memory.list, the operation MCP resources are listed with', async () => {
+      for (let i = 0; i < 3; i++) assert.equal((await call('memory.store', { text: `listed chunk ${i}` })).error, undefined)
+      const seen: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await call('memory.list', { limit: 2, ...(cursor != null ? { cursor } : {}) })
+        assert.equal(page.error, undefined, JSON.stringify(page.error))
+        assert.ok(page.result.chunks.length <= 2)
+        seen.push(...page.result.chunks.map((c: { id: string }) => c.id))
+        cursor = page.result.nextCursor
+      } while (cursor != null)
+      assert.equal(new Set(seen).size, seen.length, 'no chunk twice')
+      const stats = await call('memory.stats', {})
+      assert.equal(seen.length, stats.result.chunks.federation + stats.result.chunks.shared)
+      assert.equal((await call('memory.list', { cursor: 'page-2' })).error?.code, -32602)
+    })
+
     it('refuses at the API what the wire would refuse, with the limits of protocols/src/limits.ts', async () => {
       // a tag of 65 bytes (the wire takes 64), 33 tags, a text over 32 KiB, 'é' counted as the 2 bytes it is
       for (const [params, path] of [

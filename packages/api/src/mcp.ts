@@ -1,8 +1,9 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { OPERATIONS } from './operations.js'
+import { OPERATIONS, operation, parseParams } from './operations.js'
 import { VERSION } from './version.js'
 import type { NodePort } from './port.js'
+import type { ChunkView } from '@overmind/memory'
 import type { Operation } from './operations.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import { ErrorCode, ListResourcesRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
@@ -75,9 +76,9 @@ export function createMcpServer (node: NodePort): McpServer {
     description: 'A chunk of federated memory: its text, zone, tags, provenance and feedback.',
     mimeType: 'application/json'
   }, async (uri, variables) => {
-    if (node.memory == null) throw new Error('this node has no memory store')
     const id = Array.isArray(variables.id) ? variables.id[0] : variables.id
-    const chunk = await node.memory.get(decodeURIComponent(id))
+    const get = operation('memory.get')!
+    const chunk = await get.run(node, parseParams(get, { id: decodeURIComponent(id) }), {})
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(chunk, null, 2) }] }
   })
 
@@ -88,26 +89,21 @@ export function createMcpServer (node: NodePort): McpServer {
 }
 
 /**
- * One page of chunk resources, in the store's log order (federation, then
- * shared). The cursor is opaque to clients: the number of chunks before the
- * page, so a listing that a write lands in may repeat or skip one chunk.
+ * One page of chunk resources: the `memory.list` operation, as the bridge
+ * runs it. The cursor is opaque to clients.
  */
 async function listChunks (node: NodePort, cursor: string | undefined): Promise<{ resources: Resource[], nextCursor?: string }> {
-  let skip = 0
-  if (cursor != null) {
-    const parsed = /^o(\d{1,12})$/.exec(cursor)
-    if (parsed == null) throw new McpError(ErrorCode.InvalidParams, `not a cursor of this server: ${JSON.stringify(cursor.slice(0, 64))}`)
-    skip = Number(parsed[1])
+  if (node.memory == null) return { resources: [] }
+  const list = operation('memory.list')!
+  let params
+  try {
+    params = parseParams(list, { cursor, limit: RESOURCE_PAGE })
+  } catch {
+    throw new McpError(ErrorCode.InvalidParams, `not a cursor of this server: ${JSON.stringify(String(cursor).slice(0, 64))}`)
   }
-  const resources: Resource[] = []
-  if (node.memory == null) return { resources }
-  let seen = 0
-  for (const zone of ['federation', 'shared'] as const) {
-    for await (const chunk of node.memory.chunks({ zone })) {
-      if (seen++ < skip) continue
-      if (resources.length === RESOURCE_PAGE) return { resources, nextCursor: `o${skip + RESOURCE_PAGE}` }
-      resources.push({ uri: `overmind://chunks/${chunk.id}`, name: chunk.text.slice(0, 80), title: 'Memory chunk', mimeType: 'application/json', description: `${zone} chunk by ${chunk.agent} on ${chunk.author}` })
-    }
+  const page = await list.run(node, params, {}) as { chunks: ChunkView[], nextCursor?: string }
+  return {
+    resources: page.chunks.map(chunk => ({ uri: `overmind://chunks/${chunk.id}`, name: chunk.text.slice(0, 80), title: 'Memory chunk', mimeType: 'application/json', description: `${chunk.zone} chunk by ${chunk.agent} on ${chunk.author}` })),
+    ...(page.nextCursor != null ? { nextCursor: page.nextCursor } : {})
   }
-  return { resources }
 }

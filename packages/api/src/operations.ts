@@ -93,6 +93,10 @@ function store (node: NodePort): MemoryStore {
   return node.memory
 }
 
+/** Chunks per page of `memory.list`, by default and at most */
+const DEFAULT_LIST_PAGE = 200
+const MAX_LIST_PAGE = 500
+
 /** Every operation of the bridge and the MCP server, in the order tools are listed */
 export const OPERATIONS = [
   define({
@@ -169,6 +173,38 @@ export const OPERATIONS = [
     openWorld: false,
     async run (node, { id, agent }) {
       return { ...await store(node).get(id, { agent }) }
+    }
+  }),
+  define({
+    method: 'memory.list',
+    title: 'List memory chunks',
+    description: 'Pages through the chunks this node shares (federation, then shared zone), in log order; nextCursor leads to the next page.',
+    params: {
+      cursor: z.string().regex(/^o\d{1,12}$/, 'a cursor from a previous page (nextCursor)').optional().describe('Where the page starts (nextCursor of the page before)'),
+      limit: z.int().min(1).max(MAX_LIST_PAGE).optional().describe(`Chunks per page (default ${DEFAULT_LIST_PAGE}, at most ${MAX_LIST_PAGE})`)
+    },
+    result: {
+      chunks: z.array(z.looseObject(chunkShape)),
+      nextCursor: z.string().optional()
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { cursor, limit }) {
+      // the cursor is the number of chunks before the page: a write during a listing may move it by one
+      const skip = cursor != null ? Number(cursor.slice(1)) : 0
+      const size = limit ?? DEFAULT_LIST_PAGE
+      const chunks: Array<Record<string, unknown>> = []
+      let seen = 0
+      for (const zone of ['federation', 'shared'] as const) {
+        for await (const chunk of store(node).chunks({ zone })) {
+          if (seen++ < skip) continue
+          if (chunks.length === size) return { chunks, nextCursor: `o${skip + size}` }
+          chunks.push({ ...chunk })
+        }
+      }
+      return { chunks }
     }
   }),
   define({
