@@ -214,11 +214,14 @@ describe('kill -9 of the node while `memory import` streams 50,000 chunks', () =
       if (!texts.has(text)) assert.fail(`acknowledged line ${i + 1} is missing`)
     }
 
-    // the index answers for them: its unique word finds each sampled line first
+    // the indexes answer for them: each sampled line, searched by its own text, comes first (a search
+    // by its unique word alone is left to the ranking's own tests: with the 256-dimension hash embedder,
+    // a one-word query's vector can resemble another line more than its own, by hash collisions)
     for (let n = 0; n < 100; n++) {
       const i = Math.floor(n * (acknowledged - 1) / 99)
-      const { results } = await api.post<{ results: SearchResult[] }>('/v1/memory/search', { query: `q${i.toString(36)}z`, k: 3 })
-      assert.equal(results[0]?.text, `import record q${i.toString(36)}z about service ${i % 97} in region ${i % 13}`, `search for line ${i + 1}`)
+      const line = `import record q${i.toString(36)}z about service ${i % 97} in region ${i % 13}`
+      const { results } = await api.post<{ results: SearchResult[] }>('/v1/memory/search', { query: line, k: 3 })
+      assert.equal(results[0]?.text, line, `search for line ${i + 1}`)
     }
   })
 })
