@@ -125,7 +125,7 @@ export const OPERATIONS = [
     title: 'Search memory',
     description: 'Finds the chunks closest in meaning to a query, best first. With federated: true the connected nodes are asked as well (their federation zone, and shared zones they replicate).',
     params: {
-      query: z.string().min(1).max(MAX_QUERY_TEXT_LENGTH).refine(text => Buffer.byteLength(text) <= MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} bytes of UTF-8`).describe('What to look for, in words (at most 4 KiB)'),
+      query: utf8(MAX_QUERY_TEXT_LENGTH).min(1).describe('What to look for, in words (at most 4 KiB)'),
       k: z.int().min(1).max(MAX_SEARCH_K).optional().describe(`How many results (default 10; at most ${MAX_SEARCH_K}, or ${MAX_QUERY_K} when federated)`),
       zone: zone.optional().describe('Only this zone'),
       zones: z.array(zone).optional().describe('Only these zones'),
@@ -267,7 +267,7 @@ export const OPERATIONS = [
     description: 'Runs an agent of the mesh with the given input: on this node when it hosts the agent, otherwise on the best host in the mesh. Output streams as progress; the result holds all of it.',
     params: {
       agent: agentName.describe('Agent name (see list_agents)'),
-      input: z.string().max(MAX_RUN_INPUT_SIZE).refine(text => Buffer.byteLength(text) <= MAX_RUN_INPUT_SIZE, `at most ${MAX_RUN_INPUT_SIZE} bytes of UTF-8`).optional().describe('Input text for the agent'),
+      input: utf8(MAX_RUN_INPUT_SIZE).optional().describe('Input text for the agent'),
       deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
       node: peerId.optional().describe('Peer id of the node that must run it'),
       callerAgent: agentName.optional().describe('The agent asking, as the host sees it')

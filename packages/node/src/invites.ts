@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { noise } from '@libp2p/noise'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
-import { lpStream } from '@libp2p/utils'
+import { isLoopback, isPrivate, lpStream } from '@libp2p/utils'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
@@ -347,9 +347,8 @@ function doorListen (listen: string[]): string[] {
 /** Addresses most likely reachable from elsewhere first: public, then private, then loopback */
 function rank (addresses: string[]): string[] {
   const score = (a: string): number => {
-    if (/^\/ip[46]\/(127\.|::1\/)/.test(a)) return 2
-    if (/^\/ip4\/(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)|^\/ip6\/f[cde]/.test(a)) return 1
-    return 0
+    const ma = multiaddr(a)
+    return isLoopback(ma) ? 2 : isPrivate(ma) ? 1 : 0
   }
   return [...addresses].sort((a, b) => score(a) - score(b))
 }

@@ -2,30 +2,30 @@ import type { MemoryStore, StoredEntryEvent } from '@overmind/memory'
 
 /** How far back the median looks */
 const WINDOW = 60_000
-/** Most samples kept: a burst of replication is sampled, not stored whole */
-const MAX_SAMPLES = 1024
+/** The latest arrivals kept: a burst of replication is measured by its last ones */
+const SAMPLES = 1024
 
 /**
  * How long entries of other nodes take to reach this one: from the author's
  * write (its HLC wall time) to this node storing it, over the last minute.
  * Heartbeats announce the median, so every member can show the lag of every
- * other.
+ * other. Each stored entry costs one write into a ring; the median is taken
+ * when a beat asks for it.
  */
 export class ReplicationLag {
-  private readonly samples: Array<{ at: number, lag: number }> = []
-  private seen = 0
+  private readonly at = new Float64Array(SAMPLES)
+  private readonly lag = new Float64Array(SAMPLES)
+  private next = 0
+  private count = 0
   private readonly self: string
   private readonly onEntry = (evt: CustomEvent<StoredEntryEvent>): void => {
     const { entry, origin } = evt.detail
     if (origin !== 'remote' || entry.author.toString() === this.self) return
-    this.seen++
-    // past the cap, one sample in every (seen / MAX_SAMPLES) replaces the oldest
-    if (this.samples.length >= MAX_SAMPLES) {
-      if (this.seen % Math.ceil(this.seen / MAX_SAMPLES) !== 0) return
-      this.samples.shift()
-    }
     const now = Date.now()
-    this.samples.push({ at: now, lag: Math.max(0, now - Number(entry.body.hlcWallTime)) })
+    this.at[this.next] = now
+    this.lag[this.next] = Math.max(0, now - Number(entry.body.hlcWallTime))
+    this.next = (this.next + 1) % SAMPLES
+    this.count = Math.min(SAMPLES, this.count + 1)
   }
 
   constructor (private readonly memory: MemoryStore, self: string) {
@@ -35,12 +35,12 @@ export class ReplicationLag {
 
   /** Median lag in ms over the last minute; 0 when nothing came from peers */
   medianMs (now = Date.now()): number {
-    while (this.samples.length > 0 && now - this.samples[0].at > WINDOW) this.samples.shift()
-    if (this.samples.length === 0) {
-      this.seen = 0
-      return 0
+    const lags: number[] = []
+    for (let i = 0; i < this.count; i++) {
+      if (now - this.at[i] <= WINDOW) lags.push(this.lag[i])
     }
-    const lags = this.samples.map(s => s.lag).sort((a, b) => a - b)
+    if (lags.length === 0) return 0
+    lags.sort((a, b) => a - b)
     return lags[Math.floor(lags.length / 2)]
   }
 
