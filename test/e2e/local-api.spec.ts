@@ -155,6 +155,25 @@ describe('the local API: JSON-RPC bridge and security', () => {
       assert.equal((await call('memory.list', { cursor: 'page-2' })).error?.code, -32602)
     })
 
+    it('stores up to 500 chunks in one durable memory.import, and refuses a batch with one bad chunk whole', async () => {
+      const imported = await call('memory.import', { chunks: [{ text: 'bulk one' }, { text: 'bulk two', zone: 'shared', tags: ['b'] }] })
+      assert.equal(imported.error, undefined, JSON.stringify(imported.error))
+      assert.equal(imported.result.stored, 2)
+      const got = await call('memory.get', { id: imported.result.ids[1] })
+      assert.deepEqual([got.result.text, got.result.zone, got.result.tags], ['bulk two', 'shared', ['b']])
+      const before = (await call('memory.stats', {})).result.chunks
+      for (const [params, path] of [
+        [{ chunks: [{ text: 'fine' }, { text: 'x', tags: ['t'.repeat(65)] }] }, 'chunks.1.tags.0'],
+        [{ chunks: Array.from({ length: 501 }, (_, i) => ({ text: `c${i}` })) }, 'chunks'],
+        [{ chunks: [] }, 'chunks']
+      ] as const) {
+        const refused = await call('memory.import', params)
+        assert.equal(refused.error?.code, -32602)
+        assert.equal(refused.error?.data.issues[0].path, path)
+      }
+      assert.deepEqual((await call('memory.stats', {})).result.chunks, before, 'a refused batch stores nothing')
+    })
+
     it('refuses at the API what the wire would refuse, with the limits of protocols/src/limits.ts', async () => {
       // a tag of 65 bytes (the wire takes 64), 33 tags, a text over 32 KiB, 'é' counted as the 2 bytes it is
       for (const [params, path] of [

@@ -118,11 +118,11 @@ class StoreMemory implements MemoryAccess {
   }
 
   async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
-    yield * this.api.importLines(this.store, lines)
+    yield * this.api.importLines(this.port, lines)
   }
 
   async * export (options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView> {
-    yield * this.store.chunks(options)
+    yield * this.api.exportChunks(this.port, options)
   }
 
   async close (): Promise<void> {

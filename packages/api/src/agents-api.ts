@@ -1,7 +1,6 @@
 import { STREAMED, readJson, writeLine } from './api-routes.js'
-import { operation, parseParams } from './operations.js'
+import { callOperation, operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { NodePort } from './port.js'
 
 /** What a run stream answers with, one JSON object per line */
 export type RunProgress =
@@ -19,11 +18,10 @@ export type RunProgress =
  * - `GET /v1/runs` → runs in progress and the latest finished ones
  */
 export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
-  const service = (): NodePort['runs'] => node.runs
   const run = operation('agent.run')!
   return [
-    ['GET /v1/agents', () => ({ agents: service().agents() })],
-    ['GET /v1/runs', () => service().runs()],
+    ['GET /v1/agents', async () => await callOperation(node, 'agent.list', {})],
+    ['GET /v1/runs', async () => await callOperation(node, 'agent.runs', {})],
     ['POST /v1/agents/run', async (req, res) => {
       // checked before the answer starts, so bad params (an oversized input too) are a 400
       const params = parseParams(run, await readJson(req, maxBody))

@@ -8,14 +8,15 @@ import { a2aRoutes } from './a2a-api.js'
 import { agentRoutes } from './agents-api.js'
 import { STREAMED, send } from './api-routes.js'
 import { ERROR_KINDS, InsecureApiError } from './errors.js'
+import { inviteRoutes } from './invites-api.js'
 import { mcpRoutes } from './mcp-http.js'
 import { memoryRoutes } from './memory-api.js'
 import { metricsRoutes } from './metrics-api.js'
+import { callOperation } from './operations.js'
 import { rpcRoutes } from './rpc.js'
 import { uiRoutes } from './ui-api.js'
 import type { ApiContext, Route, RouteGroup } from './api-routes.js'
 import type { InvitesPort, NodePort } from './port.js'
-import { inviteRoutes } from './invites-api.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -83,9 +84,9 @@ export async function startApiServer (init: ApiServerInit): Promise<ApiServer> {
   const closing: Array<() => void | Promise<void>> = []
   const context: ApiContext = { node: init.node, invites: init.invites, a2aDefaultAgent: init.a2aDefaultAgent, url: () => url, maxBody, onClose: fn => { closing.push(fn) } }
   const groups: RouteGroup[] = [
-    () => [
-      ['GET /v1/status', () => init.node.status()],
-      ['GET /v1/peers', () => init.node.peers()]
+    ({ node }) => [
+      ['GET /v1/status', async () => await callOperation(node, 'mesh.status', { members: false })],
+      ['GET /v1/peers', async () => (await callOperation(node, 'mesh.peers', {})).peers]
     ],
     memoryRoutes,
     inviteRoutes,

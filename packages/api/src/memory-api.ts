@@ -1,15 +1,13 @@
 import { STREAMED, readJson, writeLine } from './api-routes.js'
 import { BadRequestError, MemoryDisabledError } from './errors.js'
 import { splitLines } from './ndjson.js'
-import { operation, parseParams } from './operations.js'
+import { IMPORT_LINE, MAX_IMPORT_BATCH, callOperation, operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
-import type { MemoryStore, PutInput, ZoneName } from '@overmind/memory'
+import type { NodePort } from './port.js'
+import type { ChunkView, PutInput } from '@overmind/memory'
 
 /** Largest line of an import stream */
 const MAX_LINE = 64 * 1024
-
-/** Chunks per durable batch of an import; each batch is acknowledged once written */
-export const IMPORT_BATCH = 500
 
 /** First batch of an import: the first acknowledgement comes after a second or so even with a slow embedder */
 const IMPORT_FIRST_BATCH = 16
@@ -37,17 +35,12 @@ export type ImportProgress =
  * - `POST /v1/memory/import` NDJSON of `{text, zone?, agent?, tags?}` → NDJSON progress
  * - `GET /v1/memory/export?agent=&zone=` → NDJSON of chunks
  * - `GET /v1/memory/stats`
+ *
+ * Import runs `memory.import` for each batch of lines, export pages through
+ * `memory.list`: the same operations, checks and limits as the bridge.
  */
 export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
-  /** Runs an operation with params from the request; unknown keys are ignored */
-  const call = async (method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const op = operation(method)!
-    return await op.run(node, parseParams(op, params), {})
-  }
-  const store = (): MemoryStore => {
-    if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
-    return node.memory
-  }
+  const call = async (method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> => await callOperation(node, method, params)
   const agent = (url: URL): string | undefined => url.searchParams.get('agent') ?? undefined
   return [
     ['POST /v1/memory/chunks', async (req) => await call('memory.store', await readJson(req, maxBody))],
@@ -61,15 +54,16 @@ export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Rou
     ['POST /v1/memory/feedback', async (req) => await call('memory.feedback', await readJson(req, maxBody))],
     ['GET /v1/memory/stats', async () => await call('memory.stats', {})],
     ['GET /v1/memory/export', async (_req, res, url) => {
-      const zone = url.searchParams.get('zone') ?? undefined
-      const chunks = store().chunks({ agent: agent(url), zone: zone as ZoneName | undefined })
+      // checked before the answer starts, so a bad zone or agent is a 400
+      const chunks = exportChunks(node, { agent: agent(url), zone: url.searchParams.get('zone') ?? undefined })
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
       for await (const chunk of chunks) await writeLine(res, chunk)
       res.end()
       return STREAMED
     }],
     ['POST /v1/memory/import', async (req, res) => {
-      const progress = importLines(store(), req)
+      if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
+      const progress = importLines(node, req)
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
       for await (const line of progress) {
         await writeLine(res, line)
@@ -83,31 +77,58 @@ export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Rou
 }
 
 /**
- * Stores NDJSON lines of `{text, zone?, agent?, tags?}` in batches. Progress
- * is yielded after each batch only once it is durable, so whoever saw
- * `{"acknowledged": n}` knows the first n lines survive a crash. A bad line
- * ends the import with an error line; everything before it is kept.
+ * Every chunk the reader sees, of one zone or of all (federation, shared,
+ * then the reader's private chunks), in log order: pages of `memory.list`,
+ * each read on from where the one before ended. The params are checked at
+ * once, before any chunk is read.
  */
-export async function * importLines (store: MemoryStore, source: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
+export function exportChunks (node: NodePort, options: { agent?: string, zone?: string }): AsyncGenerator<ChunkView> {
+  const list = operation('memory.list')!
+  const params = parseParams(list, { agent: options.agent, zones: options.zone != null ? [options.zone] : ['federation', 'shared', 'private'] })
+  return (async function * () {
+    let cursor: string | undefined
+    do {
+      const page = await list.run(node, { ...params, cursor, limit: EXPORT_PAGE }, {}) as { chunks: ChunkView[], nextCursor?: string }
+      yield * page.chunks
+      cursor = page.nextCursor
+    } while (cursor != null)
+  })()
+}
+
+/** Chunks per page of an export */
+const EXPORT_PAGE = 500
+
+/**
+ * Stores NDJSON lines of `{text, zone?, agent?, tags?}` in batches, each
+ * through the `memory.import` operation. Every line is checked against the
+ * params of `memory.store` first, so a bad one is named by its line number.
+ * Progress is yielded after each batch only once it is durable, so whoever
+ * saw `{"acknowledged": n}` knows the first n lines survive a crash. A bad
+ * line ends the import with an error line once every line before it is
+ * written, so whoever fixes it can go on from there.
+ */
+export async function * importLines (node: NodePort, source: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
+  const store = operation('memory.import')!
   let acknowledged = 0
   let lineNo = 0
   let batch: PutInput[] = []
   // batches start small and grow to about a second of work at the rate seen
-  // so far (at most IMPORT_BATCH): a fast embedder gets large batches, a slow
-  // one still acknowledges every second or so
+  // so far (at most a whole memory.import): a fast embedder gets large
+  // batches, a slow one still acknowledges every second or so
   let batchSize = IMPORT_FIRST_BATCH
   const started = performance.now()
   const acknowledge = (size: number): ImportProgress => {
     acknowledged += size
     const rate = acknowledged / Math.max(0.001, (performance.now() - started) / 1000)
-    batchSize = Math.max(IMPORT_FIRST_BATCH, Math.min(IMPORT_BATCH, Math.round(rate * IMPORT_BATCH_SECONDS)))
+    batchSize = Math.max(IMPORT_FIRST_BATCH, Math.min(MAX_IMPORT_BATCH, Math.round(rate * IMPORT_BATCH_SECONDS)))
     return { acknowledged }
   }
   // the next batch is embedded while the one before it is signed and written,
   // so the embedder never waits; acknowledgements still come in line order
   const writing: Array<{ size: number, done: Promise<unknown> }> = []
   const start = (): void => {
-    const done = store.putMany(batch)
+    // each line was checked against the operation's schema as it was read
+    const done = store.run(node, { chunks: batch }, {})
     done.catch(() => {})
     writing.push({ size: batch.length, done })
     batch = []
@@ -132,9 +153,11 @@ export async function * importLines (store: MemoryStore, source: AsyncIterable<U
     }
     yield { done: true, acknowledged }
   } catch (err: any) {
-    // a bad line: what came before it is written and acknowledged first;
+    // a bad line (not JSON, not a chunk, too long): every line before it is
+    // written and acknowledged first, so the import can go on from it;
     // a failed write: nothing after it counts
-    if (err.name === 'BadRequestError') {
+    if (err.name === 'BadRequestError' || err.name === 'PayloadTooLargeError') {
+      if (batch.length > 0) start()
       for (const { size, done } of writing.splice(0)) {
         try {
           await done
@@ -150,14 +173,14 @@ export async function * importLines (store: MemoryStore, source: AsyncIterable<U
 }
 
 function parseImportLine (line: string, lineNo: number): PutInput {
-  let value: any
+  let value: unknown
   try {
     value = JSON.parse(line)
   } catch (err: any) {
     throw new BadRequestError(`line ${lineNo} is not JSON: ${err.message}`)
   }
-  if (typeof value !== 'object' || value == null || typeof value.text !== 'string') {
-    throw new BadRequestError(`line ${lineNo} has no "text" string`)
-  }
-  return { text: value.text, zone: value.zone, agent: value.agent, tags: value.tags }
+  const parsed = IMPORT_LINE.safeParse(value)
+  if (parsed.success) return parsed.data
+  const problems = parsed.error.issues.map(i => i.path.length === 0 ? i.message : `${i.path.join('.')}: ${i.message}`)
+  throw new BadRequestError(`line ${lineNo}: ${problems.join('; ')}`)
 }

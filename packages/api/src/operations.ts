@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { InvalidParamsError, MemoryDisabledError } from './errors.js'
 import { VERSION } from './version.js'
 import type { NodePort } from './port.js'
-import type { MemoryStore, ZoneName } from '@overmind/memory'
+import type { ChunkView, MemoryStore, ZoneName } from '@overmind/memory'
 
 /**
  * What an operation may do besides answering: report progress (a run's
@@ -47,7 +47,9 @@ export interface Operation<P extends z.ZodRawShape = z.ZodRawShape> {
 const zone = z.enum(['private', 'shared', 'federation'])
 /** A string of at most `max` bytes of UTF-8: the limits of the wire, from protocols/src/limits.ts */
 function utf8 (max: number): z.ZodString {
-  return z.string().max(max).refine(text => Buffer.byteLength(text) <= max, `at most ${max} bytes of UTF-8`) as unknown as z.ZodString
+  const error = `at most ${max} bytes of UTF-8`
+  // more characters than bytes allowed is too long already: one message, and no byte count
+  return z.string().max(max, { error, abort: true }).refine(text => Buffer.byteLength(text) <= max, error) as unknown as z.ZodString
 }
 
 const agentName = utf8(MAX_STRING_LENGTH).min(1)
@@ -84,6 +86,28 @@ const searchResult = chunk.extend({
 
 const chunkShape = chunk.shape
 
+/** What a chunk to store is made of: `memory.store`'s params, and each chunk of `memory.import` */
+const chunkInput = {
+  text: utf8(MAX_TEXT_LENGTH).min(1).describe(`The knowledge to remember (at most ${MAX_TEXT_LENGTH / 1024} KiB)`),
+  zone: zone.optional().describe('private, shared or federation (default: the node\'s memory.defaultZone)'),
+  tags: tagList.optional().describe(`Labels to filter by later (at most ${MAX_TAGS}, each at most ${MAX_TAG_LENGTH} bytes)`),
+  agent: agentName.optional().describe('The agent writing; owns the chunk in the private zone (default "default")')
+}
+
+/** One chunk as a line of an import file: memory.store's params; other keys (an export's id, author…) are ignored */
+export const IMPORT_LINE = z.object(chunkInput)
+
+/** Chunks per `memory.import` call, at most: one durable batch */
+export const MAX_IMPORT_BATCH = 500
+
+/** A `memory.list` cursor: the zone, author and seq of the last chunk of a page */
+const LIST_CURSOR = /^(private|shared|federation):[1-9A-HJ-NP-Za-km-z]{1,128}:\d{1,16}$/
+
+function parseListCursor (cursor: string): { zone: ZoneName, author: string, seq: number } {
+  const [zone, author, seq] = cursor.split(':')
+  return { zone: zone as ZoneName, author, seq: Number(seq) }
+}
+
 function define<P extends z.ZodRawShape> (op: Operation<P>): Operation<P> {
   return op
 }
@@ -104,12 +128,7 @@ export const OPERATIONS = [
     tool: 'memory_store',
     title: 'Store a memory chunk',
     description: 'Stores a piece of knowledge in federated memory. Zone: private (only this agent on this node), shared (every agent on this node) or federation (replicated to the whole mesh; the default).',
-    params: {
-      text: utf8(MAX_TEXT_LENGTH).min(1).describe(`The knowledge to remember (at most ${MAX_TEXT_LENGTH / 1024} KiB)`),
-      zone: zone.optional().describe('private, shared or federation (default: the node\'s memory.defaultZone)'),
-      tags: tagList.optional().describe(`Labels to filter by later (at most ${MAX_TAGS}, each at most ${MAX_TAG_LENGTH} bytes)`),
-      agent: agentName.optional().describe('The agent writing; owns the chunk in the private zone (default "default")')
-    },
+    params: chunkInput,
     result: chunkShape,
     readOnly: false,
     destructive: false,
@@ -178,10 +197,12 @@ export const OPERATIONS = [
   define({
     method: 'memory.list',
     title: 'List memory chunks',
-    description: 'Pages through the chunks this node shares (federation, then shared zone), in log order; nextCursor leads to the next page.',
+    description: 'Pages through the chunks of this node in log order (zone, then author, then seq): by default the zones it shares (federation, then shared). nextCursor leads to the next page; a page costs the same wherever it starts.',
     params: {
-      cursor: z.string().regex(/^o\d{1,12}$/, 'a cursor from a previous page (nextCursor)').optional().describe('Where the page starts (nextCursor of the page before)'),
-      limit: z.int().min(1).max(MAX_LIST_PAGE).optional().describe(`Chunks per page (default ${DEFAULT_LIST_PAGE}, at most ${MAX_LIST_PAGE})`)
+      cursor: z.string().regex(LIST_CURSOR, 'a cursor from a previous page (nextCursor)').optional().describe('Where the page starts (nextCursor of the page before)'),
+      limit: z.int().min(1).max(MAX_LIST_PAGE).optional().describe(`Chunks per page (default ${DEFAULT_LIST_PAGE}, at most ${MAX_LIST_PAGE})`),
+      zones: z.array(zone).min(1).max(3).optional().describe('These zones, in this order (default federation, shared)'),
+      agent: agentName.optional().describe('The agent reading: its own private chunks are listed with the private zone (default "default")')
     },
     result: {
       chunks: z.array(z.looseObject(chunkShape)),
@@ -191,20 +212,49 @@ export const OPERATIONS = [
     destructive: false,
     idempotent: true,
     openWorld: false,
-    async run (node, { cursor, limit }) {
-      // the cursor is the number of chunks before the page: a write during a listing may move it by one
-      const skip = cursor != null ? Number(cursor.slice(1)) : 0
+    async run (node, { cursor, limit, zones, agent }) {
+      const order = [...new Set(zones ?? ['federation', 'shared'] as ZoneName[])]
       const size = limit ?? DEFAULT_LIST_PAGE
-      const chunks: Array<Record<string, unknown>> = []
-      let seen = 0
-      for (const zone of ['federation', 'shared'] as const) {
-        for await (const chunk of store(node).chunks({ zone })) {
-          if (seen++ < skip) continue
-          if (chunks.length === size) return { chunks, nextCursor: `o${skip + size}` }
-          chunks.push({ ...chunk })
+      // the cursor is the position of the last chunk of the page before:
+      // the next page reads on from there (chunks written meanwhile behind it are not listed)
+      const from = cursor != null ? parseListCursor(cursor) : undefined
+      let first = 0
+      if (from != null) {
+        first = order.indexOf(from.zone)
+        if (first < 0) throw new InvalidParamsError(`cursor: a page of zone ${from.zone}, which zones does not list`, [{ path: 'cursor', message: `zone ${from.zone} is not in zones` }])
+      }
+      const chunks: ChunkView[] = []
+      for (let i = first; i < order.length; i++) {
+        const after = from != null && i === first ? { author: from.author, seq: from.seq } : undefined
+        for await (const chunk of store(node).chunks({ zone: order[i], agent, after })) {
+          if (chunks.length === size) {
+            const last = chunks[chunks.length - 1]
+            return { chunks, nextCursor: `${last.zone}:${last.author}:${last.seq}` }
+          }
+          chunks.push(chunk)
         }
       }
       return { chunks }
+    }
+  }),
+  define({
+    method: 'memory.import',
+    title: 'Store many memory chunks',
+    description: `Stores up to ${MAX_IMPORT_BATCH} chunks at once, embedded, signed and written as one durable batch: answered once all of them survive a crash. What POST /v1/memory/import and \`overmind memory import\` run for each batch of a file.`,
+    params: {
+      chunks: z.array(z.object(chunkInput)).min(1).max(MAX_IMPORT_BATCH).describe('The chunks, each as memory.store takes it')
+    },
+    result: {
+      stored: z.number(),
+      ids: z.array(z.string())
+    },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node, { chunks }, context) {
+      const stored = await store(node).putMany(chunks, { signal: context.signal })
+      return { stored: stored.length, ids: stored.map(c => c.id) }
     }
   }),
   define({
@@ -341,21 +391,23 @@ export const OPERATIONS = [
     tool: 'mesh_status',
     title: 'Mesh status',
     description: 'This node (peer id, mesh, addresses, uptime, memory per zone) and the mesh around it: every member it knows with its status, round-trip time and connections.',
-    params: {},
+    params: {
+      members: z.boolean().optional().describe('List every member too (default true)')
+    },
     result: {
       peerId: z.string(),
       mesh: z.string(),
       version: z.string(),
       addresses: z.array(z.string()),
       peers: z.record(z.string(), z.number()),
-      members: z.array(z.looseObject({ peerId: z.string(), status: z.string() }))
+      members: z.array(z.looseObject({ peerId: z.string(), status: z.string() })).optional()
     },
     readOnly: true,
     destructive: false,
     idempotent: true,
     openWorld: false,
-    async run (node) {
-      return { ...node.status(), members: node.peers() }
+    async run (node, { members }) {
+      return members === false ? { ...node.status() } : { ...node.status(), members: node.peers() }
     }
   }),
   define({
@@ -416,6 +468,13 @@ const BY_METHOD = new Map<string, Operation<any>>((OPERATIONS as ReadonlyArray<O
 /** The operation behind a JSON-RPC method name */
 export function operation (method: string): Operation<any> | undefined {
   return BY_METHOD.get(method)
+}
+
+/** Runs an operation by its method name, its params checked first (unknown keys are ignored) */
+export async function callOperation (node: NodePort, method: string, params: unknown, context: OperationContext = {}): Promise<Record<string, unknown>> {
+  const op = BY_METHOD.get(method)
+  if (op == null) throw new TypeError(`no operation ${method}`)
+  return await op.run(node, parseParams(op, params), context)
 }
 
 /**

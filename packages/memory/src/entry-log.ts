@@ -266,11 +266,13 @@ export class EntryLog {
    * Positions of the log in key order (zone, author, seq): of one zone, or
    * of one author in one zone after a seq.
    */
-  async * positions (range: { zone?: Zone, author?: string, afterSeq?: bigint } = {}): AsyncGenerator<{ zone: Zone, author: string, seq: bigint, ref: LogRef }> {
-    const { zone, author } = range
+  async * positions (range: { zone?: Zone, author?: string, afterSeq?: bigint, after?: { author: string, seq: bigint } } = {}): AsyncGenerator<{ zone: Zone, author: string, seq: bigint, ref: LogRef }> {
+    const { zone, author, after } = range
     const bounds = zone != null && author != null
       ? { gt: logKey(zone, author, range.afterSeq ?? 0n), lt: `${zoneDigit(zone)}!${author}!~` }
-      : zone != null ? { gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` } : {}
+      : zone != null && after != null
+        ? { gt: logKey(zone, after.author, after.seq), lt: `${zoneDigit(zone)}~` }
+        : zone != null ? { gte: `${zoneDigit(zone)}!`, lt: `${zoneDigit(zone)}~` } : {}
     for await (const [key, value] of this.logLevel.iterator(bounds)) {
       const [digit, keyAuthor, seq] = key.split('!')
       yield { zone: zoneFromDigit(digit), author: keyAuthor, seq: BigInt(`0x${seq}`), ref: parseRef(utf8Text.decode(value)) }

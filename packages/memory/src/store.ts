@@ -1083,13 +1083,16 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /**
    * Chunks the reader may see, in log order (zone, author, seq), optionally
-   * of one author and zone after a seq.
+   * of one author and zone after a seq, or of one zone after a position
+   * (`after`: the author and seq of the last chunk seen, which pages through
+   * a zone without reading what came before).
    */
-  async * chunks (options: ReadOptions & { zone?: ZoneName, author?: string, afterSeq?: number } = {}): AsyncGenerator<ChunkView> {
+  async * chunks (options: ReadOptions & { zone?: ZoneName, author?: string, afterSeq?: number, after?: { author: string, seq: number } } = {}): AsyncGenerator<ChunkView> {
     this.assertOpen()
     const reader = checkAgent(options.agent)
     const zone = options.zone != null ? zoneFromName(options.zone) : undefined
-    const range = { zone, author: zone != null ? options.author : undefined, afterSeq: BigInt(options.afterSeq ?? 0) }
+    const after = zone != null && options.after != null ? { author: options.after.author, seq: BigInt(options.after.seq) } : undefined
+    const range = { zone, author: zone != null ? options.author : undefined, afterSeq: BigInt(options.afterSeq ?? 0), after }
     let batch: Array<{ ordinal: number, id: string }> = []
     const read = async function * (this: MemoryStore): AsyncGenerator<ChunkView> {
       const stored = await this.entries.readChunks(batch)
