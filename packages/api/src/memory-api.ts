@@ -55,6 +55,7 @@ export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Rou
     ['GET /v1/memory/stats', async () => await call('memory.stats', {})],
     ['GET /v1/memory/export', async (_req, res, url) => {
       // checked before the answer starts, so a bad zone or agent is a 400
+      if (node.memory == null) throw new MemoryDisabledError('this node has no memory store')
       const chunks = exportChunks(node, { agent: agent(url), zone: url.searchParams.get('zone') ?? undefined })
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
       for await (const chunk of chunks) await writeLine(res, chunk)
