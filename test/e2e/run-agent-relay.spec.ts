@@ -20,7 +20,11 @@ function onlyRelayedTo (blocked: () => string[]): { denyDialMultiaddr(ma: Multia
   }
 }
 
-describe('run_agent through a circuit relay', () => {
+// the relay as operators name it too: by a DNS name, which each node resolves before it dials
+describe.each([
+  ['its address', (addr: string) => addr],
+  ['a DNS name', (addr: string) => addr.replace(/^\/ip4\/127\.0\.0\.1\//, '/dns4/localhost/')]
+])('run_agent through a circuit relay named by %s', (_, name) => {
   const psk = meshKey()
   const nodes: OvermindNode[] = []
   const ids: string[] = []
@@ -28,7 +32,7 @@ describe('run_agent through a circuit relay', () => {
   beforeAll(async () => {
     const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
     nodes.push(relay)
-    const relayAddr = tcpAddress(relay)
+    const relayAddr = name(tcpAddress(relay))
     const home = async (other: () => string[], agentList: Array<Record<string, unknown>>): Promise<OvermindNode> => await startTestNode({
       psk,
       bootstrap: [relayAddr],
@@ -67,5 +71,7 @@ describe('run_agent through a circuit relay', () => {
     assert.ok(links.every(c => c.remoteAddr.toString().includes('/p2p-circuit')), `A reaches B by ${links.map(c => c.remoteAddr.toString()).join(', ')}`)
     const report = a.peers().find(p => p.peerId === b.peerId)
     assert.ok(report?.connections.every(c => c.kind === 'relayed'))
+    // B took the relayed connection: one through a named relay is matched against the allow list by address
+    assert.ok(b.libp2p.getConnections(a.libp2p.peerId).some(c => c.direction === 'inbound'))
   })
 })

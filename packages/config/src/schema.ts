@@ -28,6 +28,7 @@ function info<T extends z.ZodType> (schema: T, meta: FieldInfo): T {
 const MESH_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
 export const MESH_NAME_EXPECTED = 'a name of 1 to 63 lowercase letters, digits, ".", "_" or "-" that starts with a letter or digit'
 const MULTIADDR_EXPECTED = 'a multiaddr such as "/ip4/0.0.0.0/tcp/4001"'
+const IP_NET_EXPECTED = 'an IP address or range such as "/ip4/10.0.0.0/ipcidr/8"'
 const BOOTSTRAP_EXPECTED = 'a multiaddr ending in /p2p/<peer id>'
 
 // base58btc (Qm..., 12D3KooW..., 16Uiu2...) or a base32 CIDv1 (b...)
@@ -100,8 +101,8 @@ function duration (doc: string, def: string, min = 1) {
   return info(schema.prefault(def), { doc, expected: DURATION_EXPECTED, duration: true })
 }
 
-function multiaddrString (options: { p2p?: boolean } = {}) {
-  const expected = options.p2p === true ? BOOTSTRAP_EXPECTED : MULTIADDR_EXPECTED
+function multiaddrString (options: { p2p?: boolean, ipNet?: boolean } = {}) {
+  const expected = options.p2p === true ? BOOTSTRAP_EXPECTED : options.ipNet === true ? IP_NET_EXPECTED : MULTIADDR_EXPECTED
 
   const schema = z.string().superRefine((value, ctx) => {
     let reason: string | undefined
@@ -116,6 +117,9 @@ function multiaddrString (options: { p2p?: boolean } = {}) {
         reason = 'the peer id is missing'
       } else if (options.p2p === true && !PEER_ID.test(last?.value ?? '')) {
         reason = `"${last?.value ?? ''}" is not a peer id`
+      } else if (options.ipNet === true && (!['ip4', 'ip6'].includes(components[0].name) || components.length > 2 || (components.length === 2 && last?.name !== 'ipcidr'))) {
+        // libp2p matches connections against addresses, not names
+        reason = 'only an IP address or range is matched'
       }
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err)
@@ -138,12 +142,12 @@ function multiaddrString (options: { p2p?: boolean } = {}) {
  * `key:` with nothing after it is null in YAML; for a list that reads as "no
  * entries", which is what the user wrote.
  */
-function multiaddrList (doc: string, def: string[], options: { p2p?: boolean } = {}) {
+function multiaddrList (doc: string, def: string[], options: { p2p?: boolean, ipNet?: boolean } = {}) {
   const list = z.array(multiaddrString(options)).default(() => [...def])
 
   return info(z.preprocess(value => value === null ? [] : value, list), {
     doc,
-    expected: `a list of ${options.p2p === true ? 'multiaddrs ending in /p2p/<peer id>' : 'multiaddrs'}`
+    expected: `a list of ${options.p2p === true ? 'multiaddrs ending in /p2p/<peer id>' : options.ipNet === true ? 'IP addresses or ranges (/ip4/…, /ip6/…, optionally /ipcidr/N)' : 'multiaddrs'}`
   })
 }
 
@@ -364,7 +368,7 @@ export const configSchema = z.strictObject({
   })),
   connections: section('Connection limits.', z.strictObject({
     maxConnections: integer('Most connections kept open at once.', 300, 1),
-    allow: multiaddrList('Addresses exempt from connection and rate limits, e.g. /ip4/127.0.0.0/ipcidr/8 for simulations.', [])
+    allow: multiaddrList('Addresses exempt from connection and rate limits, e.g. /ip4/127.0.0.0/ipcidr/8 for simulations (IP addresses or ranges only).', [], { ipNet: true })
   })),
   agents,
   runs: section('Remote runs: the queue of this node and how it routes runs to other nodes.', runs),

@@ -207,6 +207,15 @@ log:
     assert.match(fails('bootstrap:\n  - /ip4/1.2.3.4/tcp/4001/p2p/nope\n').message, /bootstrap\[0\].*"nope" is not a peer id/)
   })
 
+  it('takes IP addresses and ranges only in connections.allow, which libp2p matches against connections', () => {
+    for (const bad of ['/dns4/relay.example', '/ip4/10.0.0.1/tcp/4001', '/dns4/relay.example/ipcidr/8']) {
+      const err = fails(`connections:\n  allow:\n    - ${bad}\n`)
+      assert.equal(err.key, 'connections.allow[0]')
+      assert.match(err.message, /expected an IP address or range such as "\/ip4\/10\.0\.0\.0\/ipcidr\/8".*only an IP address or range is matched/)
+    }
+    assert.deepEqual(parseConfig('connections:\n  allow: [/ip4/10.0.0.1, /ip6/fd00::/ipcidr/8]\n').connections.allow, ['/ip4/10.0.0.1', '/ip6/fd00::/ipcidr/8'])
+  })
+
   it('accepts a bootstrap address ending in /p2p/<peer id>', () => {
     assert.deepEqual(parseConfig(`bootstrap: [/ip4/1.2.3.4/tcp/4001/p2p/${PEER}]`).bootstrap, [`/ip4/1.2.3.4/tcp/4001/p2p/${PEER}`])
   })

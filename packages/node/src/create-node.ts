@@ -19,11 +19,12 @@ import { MAX_INBOUND_RUN_STREAMS, createRunner, runAgent } from '@overmind/agent
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
 import { HybridLogicalClock } from '@overmind/hlc'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { meshLogger } from './debug-logger.js'
+import { dnsResolver } from './dns-resolver.js'
 import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
 import { AGENT_VERSION, VERSION } from './version.js'
@@ -285,7 +286,9 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     },
     connectionManager: {
       maxConnections: config.connections.maxConnections,
-      allow: [...LOOPBACK_ALLOW, ...config.connections.allow]
+      allow: [...LOOPBACK_ALLOW, ...config.connections.allow],
+      // names (a relay at /dns4/relay.example/…) are dialled by their addresses; /dnsaddr as libp2p does it
+      resolvers: { dnsaddr: dnsaddrResolver, dns: dnsResolver() }
     },
     services,
     metrics: init.metrics === true && init.registry != null ? await libp2pMetrics(init.registry, { statfsLocation: init.dataDir }) : undefined,
