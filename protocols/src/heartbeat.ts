@@ -307,6 +307,7 @@ export interface Heartbeat {
   links: Uint8Array<ArrayBuffer>[]
   memoryChunks: bigint
   replicationLagMs: number
+  stun: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace Heartbeat {
@@ -410,6 +411,13 @@ export namespace Heartbeat {
           w.uint32(obj.replicationLagMs)
         }
 
+        if (obj.stun != null && obj.stun.length > 0) {
+          for (const value of obj.stun) {
+            w.uint32(146)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -431,7 +439,8 @@ export namespace Heartbeat {
           name: '',
           links: [],
           memoryChunks: 0n,
-          replicationLagMs: 0
+          replicationLagMs: 0,
+          stun: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -522,6 +531,14 @@ export namespace Heartbeat {
               obj.replicationLagMs = reader.uint32()
               break
             }
+            case 18: {
+              if (opts.limits?.stun != null && obj.stun.length === opts.limits.stun) {
+                throw new MaxLengthError('Decode error - repeated field "stun" had too many elements')
+              }
+
+              obj.stun.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -534,7 +551,8 @@ export namespace Heartbeat {
         const obj = {
           addresses: 0,
           agents: 0,
-          links: 0
+          links: 0,
+          stun: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -689,6 +707,21 @@ export namespace Heartbeat {
               }
               break
             }
+            case 18: {
+              if (opts.limits?.stun != null && obj.stun === opts.limits.stun) {
+                throw new MaxLengthError('Streaming decode error - repeated field "stun" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.stun[]`,
+                index: obj.stun,
+                value: reader.bytes()
+              }
+
+              obj.stun++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -831,6 +864,12 @@ export namespace Heartbeat {
     value: number
   }
 
+  export interface HeartbeatStunFieldEvent {
+    field: '$.stun[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Heartbeat.codec())
   }
@@ -839,7 +878,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatAgentsDescriptionFieldEvent | HeartbeatAgentsSkillsFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent | HeartbeatLinksFieldEvent | HeartbeatMemoryChunksFieldEvent | HeartbeatReplicationLagMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatNodeIdFieldEvent | HeartbeatMeshFieldEvent | HeartbeatAddressesFieldEvent | HeartbeatAgentsNameFieldEvent | HeartbeatAgentsVersionFieldEvent | HeartbeatAgentsCapabilitiesFieldEvent | HeartbeatAgentsConcurrencyFieldEvent | HeartbeatAgentsFreeSlotsFieldEvent | HeartbeatAgentsQueueDepthFieldEvent | HeartbeatAgentsDescriptionFieldEvent | HeartbeatAgentsSkillsFieldEvent | HeartbeatLoadFieldEvent | HeartbeatQueueDepthFieldEvent | HeartbeatFreeSlotsFieldEvent | HeartbeatVersionFieldEvent | HeartbeatHlcWallTimeFieldEvent | HeartbeatHlcLogicalFieldEvent | HeartbeatSeqFieldEvent | HeartbeatStartedAtFieldEvent | HeartbeatIntervalMsFieldEvent | HeartbeatNameFieldEvent | HeartbeatLinksFieldEvent | HeartbeatMemoryChunksFieldEvent | HeartbeatReplicationLagMsFieldEvent | HeartbeatStunFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }

@@ -8,6 +8,7 @@ export const MAX_STRING_LENGTH = 256
 export const HEARTBEAT_LIMITS = {
   addresses: 32,
   links: 32,
+  stun: 4,
   agents: 256,
   agents$: {
     capabilities: 32,

@@ -2,7 +2,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HybridLogicalClock, ClockDriftError } from '@overmind/hlc'
-import { Heartbeat, MAX_HEARTBEAT_SIZE, MAX_PEER_BEATS, MAX_PEER_BEATS_SIZE, PEER_BEATS_LIMITS, PeerBeats, lengthPrefixed } from '@overmind/protocols'
+import { Heartbeat, HEARTBEAT_LIMITS, MAX_HEARTBEAT_SIZE, MAX_PEER_BEATS, MAX_PEER_BEATS_SIZE, PEER_BEATS_LIMITS, PeerBeats, lengthPrefixed } from '@overmind/protocols'
 import { lpStream } from '@libp2p/utils'
 import { availableParallelism, loadavg } from 'node:os'
 import {
@@ -240,6 +240,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
       links: this.links(),
       memoryChunks: BigInt(Math.max(0, Math.floor(report.memoryChunks ?? 0))),
       replicationLagMs: Math.max(0, Math.min(0xffffffff, Math.round(report.replicationLagMs ?? 0))),
+      stun: (report.stun ?? []).slice(0, HEARTBEAT_LIMITS.stun).map(ma => ma.bytes),
       hlcWallTime: BigInt(hlc.wallTime),
       hlcLogical: hlc.logical,
       seq: BigInt(this.seq),

@@ -42,6 +42,7 @@ import type { ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interfac
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Ping } from '@libp2p/ping'
 import type { HybridLogicalClock } from '@overmind/hlc'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AgentAdvert } from '@overmind/protocols'
 import type { RejectReason } from './errors.js'
 import type { PeerEntry, PeerStatus } from './peer-table.js'
@@ -63,6 +64,8 @@ export interface LocalReport {
   memoryChunks?: number
   /** Median ms from a peer's write to this node storing it, over the last minute */
   replicationLagMs?: number
+  /** STUN servers this node serves, as `/ip4|ip6|dns4|dns6/<host>/udp/<port>` */
+  stun?: Multiaddr[]
 }
 
 export interface HeartbeatInit {

@@ -1,5 +1,6 @@
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
+import { stunUrl } from './validate.js'
 import type { Timestamp } from '@overmind/hlc'
 import type { AgentAdvert, Heartbeat } from '@overmind/protocols'
 
@@ -35,6 +36,8 @@ export interface PeerEntry {
   memoryChunks: number
   /** median ms from a peer's write to it storing it, over its last minute; 0 = nothing stored */
   replicationLagMs: number
+  /** STUN servers it serves (a relay), as `stun:` URLs */
+  stun: string[]
   hlc: Timestamp
   seq: number
   startedAt: number
@@ -105,6 +108,8 @@ export class PeerTable {
       }),
       memoryChunks: Number(beat.memoryChunks),
       replicationLagMs: beat.replicationLagMs,
+      // checked by validateHeartbeat before the beat is recorded
+      stun: beat.stun.map(bytes => stunUrl(bytes)),
       hlc: { wallTime: Number(beat.hlcWallTime), logical: beat.hlcLogical },
       seq,
       startedAt,

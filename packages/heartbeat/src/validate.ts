@@ -55,7 +55,27 @@ export function validateHeartbeat (data: Uint8Array, author: PeerId, mesh: strin
   } catch (err: any) {
     throw new InvalidHeartbeatError('malformed', `heartbeat carries an invalid address: ${err.message}`)
   }
+  beat.stun.forEach(bytes => stunUrl(bytes))
   return { beat, addresses }
+}
+
+/**
+ * The `stun:` URL of a STUN server announced as `/ip4|ip6|dns4|dns6/<host>/udp/<port>`
+ *
+ * @throws {InvalidHeartbeatError} for anything else
+ */
+export function stunUrl (bytes: Uint8Array): string {
+  let components
+  try {
+    components = multiaddr(bytes).getComponents()
+  } catch (err: any) {
+    throw new InvalidHeartbeatError('malformed', `heartbeat carries an invalid STUN address: ${err.message}`)
+  }
+  const [host, udp] = components
+  if (components.length !== 2 || !['ip4', 'ip6', 'dns4', 'dns6'].includes(host.name) || udp.name !== 'udp' || host.value == null || udp.value == null) {
+    throw new InvalidHeartbeatError('malformed', 'heartbeat carries a STUN address that is not /ip4|ip6|dns4|dns6/<host>/udp/<port>')
+  }
+  return `stun:${host.name === 'ip6' ? `[${host.value}]` : host.value}:${udp.value}`
 }
 
 function checkString (what: string, value: string): void {

@@ -31,6 +31,7 @@ function makeBeat (fields: Partial<Heartbeat> = {}): Heartbeat {
     links: [],
     memoryChunks: 0n,
     replicationLagMs: 0,
+    stun: [],
     ...fields
   }
 }

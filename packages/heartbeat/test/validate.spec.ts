@@ -4,6 +4,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Heartbeat, MAX_HEARTBEAT_SIZE, MAX_STRING_LENGTH } from '@overmind/protocols'
 import { InvalidHeartbeatError, validateHeartbeat } from '../src/index.js'
+import { stunUrl } from '../src/validate.js'
 import type { RejectReason } from '../src/index.js'
 
 // @libp2p/crypto is not a dependency of @overmind/heartbeat: fixed Ed25519 peer ids instead
@@ -177,5 +178,16 @@ describe('validateHeartbeat', () => {
     assertRejected(encodeBeat({ addresses: [Uint8Array.from([0xff, 0xff, 0xff])] }), 'malformed')
     // an ip4 address of 2 bytes
     assertRejected(encodeBeat({ addresses: [multiaddr('/ip4/127.0.0.1/tcp/1').bytes, Uint8Array.from([4, 127, 0])] }), 'malformed')
+  })
+
+  it('accepts up to 4 STUN servers at /host/udp/port and rejects anything else as malformed', () => {
+    const servers = ['/ip4/203.0.113.7/udp/3478', '/ip6/2001:db8::7/udp/3478', '/dns4/relay.example/udp/3478', '/dns6/relay.example/udp/5349']
+    assert.equal(validateHeartbeat(encodeBeat({ stun: servers.map(s => multiaddr(s).bytes) }), AUTHOR, MESH).beat.stun.length, 4)
+    assert.deepEqual(servers.map(s => stunUrl(multiaddr(s).bytes)), ['stun:203.0.113.7:3478', 'stun:[2001:db8::7]:3478', 'stun:relay.example:3478', 'stun:relay.example:5349'])
+    assertRejected(encodeBeat({ stun: [...servers, servers[0]].map(s => multiaddr(s).bytes) }), 'malformed')
+    for (const bad of ['/ip4/203.0.113.7/tcp/3478', '/ip4/203.0.113.7', '/ip4/203.0.113.7/udp/3478/quic-v1', '/dnsaddr/relay.example']) {
+      assertRejected(encodeBeat({ stun: [multiaddr(bad).bytes] }), 'malformed')
+    }
+    assertRejected(encodeBeat({ stun: [Uint8Array.from([0xff, 0xff])] }), 'malformed')
   })
 })

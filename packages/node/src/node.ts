@@ -364,6 +364,7 @@ function identifiedEntry (peerId: string, agentVersion: string, at: number): Pee
     links: [],
     memoryChunks: 0,
     replicationLagMs: 0,
+    stun: [],
     hlc: { wallTime: 0, logical: 0 },
     seq: 0,
     startedAt: 0,
