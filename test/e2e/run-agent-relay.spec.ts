@@ -40,6 +40,8 @@ describe.each([
       config: c => {
         c.nat.role = 'private'
         c.nat.relays = [relayAddr]
+        // the relayed path itself (webrtc-links.spec hole-punches)
+        c.nat.webrtc = false
         c.agents = agents(agentList)
       }
     })

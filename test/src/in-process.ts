@@ -49,6 +49,8 @@ export async function startTestNode (options: TestNodeOptions): Promise<Overmind
   config.memory.embedder = 'hash'
   config.memory.syncInterval = 2_000
   config.memory.queryDeadline = 2_000
+  // a relay's STUN server on any free port: test files run side by side
+  config.nat.stunPort = 0
   options.config?.(config)
   const memoryPath = options.memory === true ? await mkdtemp(join(tmpdir(), 'overmind-memory-')) : undefined
   const node = await OvermindNode.create({

@@ -4,7 +4,7 @@ import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   MAX_RUN_INPUT_SIZE, MAX_RUN_MESSAGE_SIZE, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
-  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed
+  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed, openStream
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -295,14 +295,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       // a host known from gossip only: its heartbeat says where to dial it
       await this.components.peerStore.merge(peer, { multiaddrs: known.addresses.map(a => multiaddr(a)) }).catch(() => {})
     }
-    // an open connection is reused, direct before relayed: opening by peer id
-    // would build a new relayed circuit for every run on a limited connection
-    const open = this.components.connectionManager.getConnections(peer)
-      .filter(c => c.status === 'open')
-      .sort((a, b) => Number(a.limits != null) - Number(b.limits != null))[0]
-    const stream = open != null
-      ? await open.newStream(this.protocol, { signal, runOnLimitedConnection: true })
-      : await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
+    // on the best open connection (direct, hole-punched, relayed): a run moves to a direct link once there is one
+    const stream = await openStream(this.components.connectionManager, peer, this.protocol, { signal })
     const pb = pbStream(stream, lengthPrefixed(MAX_RUN_MESSAGE_SIZE))
     let finished = false
     const giveUp = (): void => {

@@ -37,6 +37,6 @@ export type { ApiState } from './api-client.js'
 export { API_STATE_FILE } from './files.js'
 export { NodeNotRunningError, ApiRequestError, BadRequestError, PayloadTooLargeError, MemoryDisabledError, InsecureApiError, InvalidParamsError, InviteNotFoundError, ERROR_KINDS } from './errors.js'
 export type {
-  NodePort, NodeStatus, PeerReport, ConnectionReport, OtherMeshPeer, MeshConnection, MeshEvents,
+  NodePort, NodeStatus, PeerReport, ConnectionReport, HolePunchReport, OtherMeshPeer, MeshConnection, MeshEvents,
   EventLoopReport, LoopDelay, DiscoverySource, InvitesPort, InviteView, CreatedInvite
 } from './port.js'

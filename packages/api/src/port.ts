@@ -2,6 +2,7 @@ import type { Logger, TypedEventTarget } from '@libp2p/interface'
 import type { RunAgentEvents, RunAgentService } from '@overmind/agents'
 import type { HeartbeatStats, PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
 import type { MemoryStats, MemoryStore } from '@overmind/memory'
+import type { LinkKind } from '@overmind/protocols'
 import type { MemoryQueryService } from '@overmind/replication'
 import type { Registry } from 'prom-client'
 
@@ -27,9 +28,28 @@ export type DiscoverySource = 'bootstrap' | 'dht' | 'mdns' | 'inbound' | 'outbou
 export interface ConnectionReport {
   remoteAddr: string
   direction: 'inbound' | 'outbound'
-  /** `relayed` when the connection goes through a circuit relay */
-  kind: 'direct' | 'relayed'
+  /**
+   * `direct` (TCP, WebSockets), `hole-punched` (WebRTC over UDP, signalled
+   * through a relay) or `relayed` (every byte through a circuit relay)
+   */
+  kind: LinkKind
+  /** A hole-punched link's ICE candidate pair, `local → remote` (e.g. `host 10.1.0.10:50123 → srflx 203.0.113.2:61000`) */
+  ice?: string
   openedAt: number
+}
+
+/** What a node knows of hole punching a WebRTC link to one peer */
+export interface HolePunchReport {
+  /** `trying` while a punch runs, `hole-punched` once a WebRTC link is up, `failed` after a punch that did not work */
+  state: 'trying' | 'hole-punched' | 'failed'
+  /** Why the latest punch failed, in words */
+  reason?: string
+  /** ms since the epoch when the latest punch ended (or started, while trying) */
+  at: number
+  /** How long the latest punch took, in ms */
+  ms?: number
+  /** Punches tried so far */
+  attempts: number
 }
 
 /** One peer known from heartbeats, with how it was found and how we reach it */
@@ -37,6 +57,8 @@ export interface PeerReport extends PeerEntry {
   discoveredVia?: DiscoverySource
   discoveredAt?: number
   connections: ConnectionReport[]
+  /** Hole punching to it, when this node tried it */
+  holePunch?: HolePunchReport
 }
 
 export interface NodeStatus {

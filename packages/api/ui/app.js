@@ -6,6 +6,9 @@
 
 /* global cytoscape */
 
+/** How a node reaches a peer, best first: straight, hole-punched over WebRTC, through a relay */
+const LINK_KINDS = ['direct', 'hole-punched', 'relayed']
+
 const STATUS_COLOURS = {
   self: '#818cf8',
   connected: '#22c55e',
@@ -127,6 +130,7 @@ function createGraph () {
         }
       },
       { selector: 'edge[kind = "relayed"]', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 4], 'line-color': '#c084fc' } },
+      { selector: 'edge[kind = "hole-punched"]', style: { 'line-style': 'dotted', 'line-color': '#22d3ee' } },
       // links between two other nodes, as their heartbeats announce them
       { selector: 'edge[kind = "mesh"]', style: { width: 1, 'line-color': '#334155', opacity: 0.8 } },
       { selector: 'edge[runs > 0]', style: { width: 4, 'line-color': '#f59e0b' } },
@@ -176,8 +180,8 @@ function graphEdges () {
   const runs = runsByPeer()
   for (const c of state.connections.values()) {
     const key = `link-${c.peerId}`
-    const edge = edges.get(key) ?? { id: key, source: self, target: c.peerId, peerId: c.peerId, direct: 0, relayed: 0, rtt: undefined, runs: runs.get(c.peerId) ?? 0 }
-    edge[c.kind === 'relayed' ? 'relayed' : 'direct']++
+    const edge = edges.get(key) ?? { id: key, source: self, target: c.peerId, peerId: c.peerId, direct: 0, 'hole-punched': 0, relayed: 0, rtt: undefined, runs: runs.get(c.peerId) ?? 0 }
+    edge[LINK_KINDS.includes(c.kind) ? c.kind : 'direct']++
     const peerRtt = state.peers.get(c.peerId)?.rtt ?? c.rtt
     if (peerRtt != null) edge.rtt = peerRtt
     edges.set(key, edge)
@@ -213,8 +217,8 @@ function renderGraph () {
       if (edge.mesh) {
         data = { id: edge.id, source: edge.source, target: edge.target, kind: 'mesh', label: '', runs: 0 }
       } else {
-        const kind = edge.direct > 0 ? 'direct' : 'relayed'
-        const count = edge.direct + edge.relayed
+        const kind = LINK_KINDS.find(k => edge[k] > 0) ?? 'relayed'
+        const count = edge.direct + edge['hole-punched'] + edge.relayed
         const label = [edge.rtt != null ? rtt(edge.rtt) : '', count > 1 ? `×${count}` : '', edge.runs > 0 ? `${edge.runs} run${edge.runs === 1 ? '' : 's'}` : ''].filter(Boolean).join(' ')
         data = { id: edge.id, source: edge.source, target: edge.target, peerId: edge.peerId, kind, label, runs: edge.runs }
       }
@@ -261,17 +265,22 @@ function pulse (peerId) {
 
 /* the panels */
 
+/** How this node reaches a peer: its best link, with how many of that kind */
 function linkOf (peerId) {
-  let direct = 0
-  let relayed = 0
+  const counts = linkCounts(c => c.peerId === peerId)
+  const kind = LINK_KINDS.find(k => counts[k] > 0)
+  if (kind == null) return { kind: 'none', text: '—' }
+  const name = kind === 'hole-punched' ? 'hole-punched (webrtc)' : kind
+  return { kind, text: counts[kind] > 1 ? `${name} ×${counts[kind]}` : name }
+}
+
+/** Links of this node by kind, of the connections `which` picks */
+function linkCounts (which = () => true) {
+  const counts = { direct: 0, 'hole-punched': 0, relayed: 0 }
   for (const c of state.connections.values()) {
-    if (c.peerId !== peerId) continue
-    if (c.kind === 'relayed') relayed++
-    else direct++
+    if (which(c)) counts[LINK_KINDS.includes(c.kind) ? c.kind : 'direct']++
   }
-  if (direct > 0) return { kind: 'direct', text: direct > 1 ? `direct ×${direct}` : 'direct' }
-  if (relayed > 0) return { kind: 'relayed', text: relayed > 1 ? `relayed ×${relayed}` : 'relayed' }
-  return { kind: 'none', text: '—' }
+  return counts
 }
 
 function renderSelf () {
@@ -284,13 +293,8 @@ function renderSelf () {
   $('self-uptime').textContent = self.startedAt > 0 ? duration(Date.now() - self.startedAt) : '—'
   const nodes = graphNodes().size
   $('count-nodes').textContent = String(nodes)
-  let direct = 0
-  let relayed = 0
-  for (const c of state.connections.values()) {
-    if (c.kind === 'relayed') relayed++
-    else direct++
-  }
-  $('count-connections').textContent = relayed > 0 ? `${direct} direct · ${relayed} relayed` : `${direct} direct`
+  const counts = linkCounts()
+  $('count-connections').textContent = LINK_KINDS.filter((k, i) => i === 0 || counts[k] > 0).map(k => `${counts[k]} ${k}`).join(' · ')
   $('beat-interval').textContent = `every ${duration(self.heartbeat.intervalMs)}`
   document.title = `Overmind Mesh · ${self.mesh} · ${nodes} nodes`
 }

@@ -312,6 +312,10 @@ const nat = z.strictObject({
   relays: multiaddrList('Relays to reserve a slot on (multiaddrs ending in /p2p/<peer id>); empty = any mesh member with the relay role.', [], { p2p: true }),
   autonat: boolean('Ask peers to confirm which of this node\'s addresses are reachable (AutoNAT v2).', true),
   holePunch: boolean('Try to turn relayed connections into direct ones (DCUtR).', true),
+  webrtc: boolean('Hole-punch direct WebRTC links (UDP) to nodes reached through a relay, with the STUN servers of the mesh\'s relays; the link stays relayed when no path is found.', true),
+  webrtcTimeout: duration('Longest wait for one WebRTC hole punch before the link stays relayed.', '5s', 500),
+  stun: boolean('relay role: serve STUN to members, who find their outside address with it to hole-punch WebRTC links.', true),
+  stunPort: integer('relay role: UDP port of the STUN server (0 = any free port; members learn it from heartbeats).', 3478, 0, 65535),
   maxReservations: integer('relay role: most nodes holding a slot at once.', 128, 1),
   relayDuration: duration('relay role: longest life of one relayed connection.', '1h'),
   relayData: integer('relay role: most bytes one relayed connection may carry in each direction.', 1024 * 1024 * 1024, 1024)

@@ -11,6 +11,7 @@ import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
+import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { isPrivate } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
@@ -27,8 +28,12 @@ import { meshLogger } from './debug-logger.js'
 import { dnsResolver } from './dns-resolver.js'
 import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
+import { stunServer } from './stun-server.js'
+import { webRTCLinks } from './webrtc-links.js'
 import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
+import type { StunServer } from './stun-server.js'
+import type { WebRTCLinks } from './webrtc-links.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { RPC } from '@libp2p/gossipsub/message'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
@@ -81,6 +86,10 @@ export interface OvermindServices extends Record<string, unknown> {
   knowledge?: KnowledgeService
   memorySync?: MemorySyncService
   memoryQuery?: MemoryQueryService
+  /** Present when nat.webrtc is on */
+  webrtcLinks?: WebRTCLinks
+  /** Present on a relay node that serves STUN (nat.stunPort) */
+  stun?: StunServer
 }
 
 /** How this node first learned of a peer */
@@ -154,6 +163,8 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   const { config } = init
   const mesh = config.mesh.name
   const clock = init.clock ?? new HybridLogicalClock()
+  /** The STUN server of a relay node, announced in its heartbeats; set once libp2p is made */
+  let stun: StunServer | undefined
   const services: Record<string, (components: any) => unknown> = {
     identify: identify(),
     // tells connected peers when this node's addresses change: a home's
@@ -203,7 +214,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       // what this node's memory holds and how far behind it is, for every member's picture of the mesh
       report: () => {
         const memory = init.memory
-        const own = init.report?.() ?? {}
+        const own = { stun: stun?.addresses(), ...init.report?.() }
         if (memory == null) return own
         const chunks = memory.stats().chunks
         return { memoryChunks: chunks.federation + chunks.shared, replicationLagMs: init.replicationLag?.medianMs(), ...own }
@@ -253,11 +264,21 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   if (config.nat.holePunch) {
     services.dcutr = dcutr()
   }
+  if (role === 'relay' && config.nat.stun) {
+    services.stun = stunServer({ port: config.nat.stunPort })
+  }
+  if (config.nat.webrtc) {
+    services.webrtcLinks = webRTCLinks({ timeout: config.nat.webrtcTimeout })
+  }
   const listen = [...config.listen]
   if (role === 'private') {
     // one reservation on a relay of the mesh; its /p2p-circuit address is announced
     listen.push('/p2p-circuit')
+    // and WebRTC links signalled through it
+    if (config.nat.webrtc) listen.push('/webrtc')
   }
+  /** STUN servers of the mesh's relays, from their heartbeats: ICE never asks a server outside the mesh */
+  let iceServers = (): string[] => []
   const options: Libp2pOptions<any> = {
     privateKey: init.privateKey,
     // unprefixed, so DEBUG=overmind:* and DEBUG=libp2p:* select components by name
@@ -268,7 +289,12 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       listen,
       announce: config.announce.length > 0 ? config.announce : undefined
     },
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    transports: [
+      tcp(),
+      webSockets(),
+      circuitRelayTransport(),
+      ...(config.nat.webrtc ? [webRTC({ rtcConfiguration: () => ({ iceServers: iceServers().map(urls => ({ urls })) }) })] : [])
+    ],
     connectionEncrypters: [noise()],
     // a stream's window stays below what a paused reader may buffer (4 MiB),
     // so a reader that pauses (a sync page waiting for the disk) holds the
@@ -294,7 +320,22 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     metrics: init.metrics === true && init.registry != null ? await libp2pMetrics(init.registry, { statfsLocation: init.dataDir }) : undefined,
     ...init.libp2p
   }
-  return await createLibp2p(options) as unknown as Libp2p<OvermindServices>
+  const libp2p = await createLibp2p(options) as unknown as Libp2p<OvermindServices>
+  iceServers = () => stunServers(libp2p)
+  stun = (libp2p.services as Record<string, unknown>).stun as StunServer | undefined
+  return libp2p
+}
+
+/** STUN servers of up to 4 relays, the connected ones first, as `stun:` URLs */
+function stunServers (libp2p: Libp2p<OvermindServices>): string[] {
+  const urls: string[] = []
+  const peers = libp2p.services.heartbeat.peers()
+    .filter(peer => peer.stun.length > 0)
+    .sort((a, b) => Number(b.status === 'connected') - Number(a.status === 'connected'))
+  for (const peer of peers) {
+    for (const url of peer.stun) if (!urls.includes(url)) urls.push(url)
+  }
+  return urls.slice(0, 4)
 }
 
 /** The agents a config declares, each with its runner */

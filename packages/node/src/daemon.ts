@@ -145,6 +145,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         } finally {
           await removeIfOurs(dataDir.paths.apiState)
         }
+        // WebRTC's native threads outlive a peer connection whose ICE failed and hold the process
+        // open: the daemon owns the process, so it ends them once the node has stopped
+        if (config.nat.webrtc) await import('node-datachannel').then(ndc => { ndc.cleanup() }, () => {})
         log.info('stopped')
       })()
       await stopping

@@ -1,4 +1,5 @@
 import { zoneName } from '@overmind/memory'
+import { linkKind } from '@overmind/protocols'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { OvermindServices } from './create-node.js'
 import type { EventLoopMonitor } from './event-loop.js'
@@ -6,6 +7,7 @@ import type { Connection, Libp2p, Metrics } from '@libp2p/interface'
 import type { RunAnsweredEvent, RunRecord } from '@overmind/agents'
 import type { HeartbeatRejection, PeerStatus } from '@overmind/heartbeat'
 import type { MemoryStore, StoredEntryEvent } from '@overmind/memory'
+import type { LinkKind } from '@overmind/protocols'
 import type { EntryRejection } from '@overmind/replication'
 import type { GaugeConfiguration, Registry } from 'prom-client'
 
@@ -17,10 +19,8 @@ export interface MeteredNode {
   readonly eventLoop: EventLoopMonitor
 }
 
-/** How a connection reaches its peer: through a circuit relay or not */
-export function connectionKind (connection: Connection): 'direct' | 'relayed' {
-  return connection.limits != null || connection.remoteAddr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct'
-}
+/** How a connection reaches its peer: direct, hole-punched (WebRTC) or through a circuit relay */
+export const connectionKind: (connection: Connection) => LinkKind = linkKind
 
 const PEER_STATUSES: PeerStatus[] = ['connected', 'alive', 'stale', 'gone']
 
@@ -156,11 +156,11 @@ function registerGauges (node: MeteredNode, registry: Registry): void {
   })
   gauge({
     name: 'overmind_connections',
-    help: 'Open connections, by kind (direct, relayed) and direction',
+    help: 'Open connections, by kind (direct, hole-punched, relayed) and direction',
     labelNames: ['kind', 'direction'],
     collect () {
       this.reset()
-      for (const kind of ['direct', 'relayed']) {
+      for (const kind of ['direct', 'hole-punched', 'relayed']) {
         for (const direction of ['inbound', 'outbound']) this.set({ kind, direction }, 0)
       }
       for (const connection of node.libp2p.getConnections()) {

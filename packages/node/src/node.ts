@@ -7,6 +7,7 @@ import { createOvermindLibp2p, dhtProtocol, discoverySources, nodeName } from '.
 import { EventLoopMonitor } from './event-loop.js'
 import { ReplicationLag } from './replication-lag.js'
 import { connectionKind, NodeMetrics } from './metrics.js'
+import { icePair } from './webrtc-links.js'
 import { AGENT_VERSION } from './version.js'
 import type { DiscoverySource, OvermindNodeInit, OvermindServices } from './create-node.js'
 import { TypedEventEmitter } from '@libp2p/interface'
@@ -256,13 +257,16 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> implemen
       }
       entries.push(identifiedEntry(peerId, agentVersion, at))
     }
+    const punches = this.libp2p.services.webrtcLinks?.reports()
     return entries.map(entry => {
       const found = this.discovered.get(entry.peerId)
+      const holePunch = punches?.get(entry.peerId)
       return {
         ...entry,
         discoveredVia: found?.via,
         discoveredAt: found?.at,
-        connections: this.libp2p.getConnections(peerIdFromString(entry.peerId)).map(reportConnection)
+        connections: this.libp2p.getConnections(peerIdFromString(entry.peerId)).map(reportConnection),
+        ...(holePunch != null ? { holePunch } : {})
       }
     })
   }
@@ -386,10 +390,13 @@ export function meshConnection (c: Connection): MeshConnection {
 
 /** A connection as the API reports it */
 export function reportConnection (c: Connection): ConnectionReport {
+  const kind = connectionKind(c)
+  const ice = kind === 'hole-punched' ? icePair(c) : undefined
   return {
     remoteAddr: c.remoteAddr.toString(),
     direction: c.direction,
-    kind: connectionKind(c),
+    kind,
+    ...(ice != null ? { ice } : {}),
     openedAt: c.timeline.open
   }
 }

@@ -3,7 +3,7 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { chunkView, outboundEntry, verifyEntry } from '@overmind/memory'
 import {
   EntryKind, QueryRequest, QueryResponse, MAX_QUERY_K, MAX_QUERY_REQUEST_SIZE, MAX_QUERY_RESPONSE_SIZE, MAX_QUERY_TEXT_LENGTH,
-  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS, lengthPrefixed
+  QUERY_REQUEST_LIMITS, QUERY_RESPONSE_LIMITS, lengthPrefixed, openStream
 } from '@overmind/protocols'
 import * as Digest from 'multiformats/hashes/digest'
 import { pbStream } from '@libp2p/utils'
@@ -117,7 +117,7 @@ export class MemoryQuery extends TypedEventEmitter<MemoryQueryEvents> implements
 
   private async ask (peer: PeerId, request: QueryRequest, signal: AbortSignal): Promise<{ results: SearchResult[], ms: number }> {
     const started = Date.now()
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal, runOnLimitedConnection: true })
+    const stream = await openStream(this.components.connectionManager, peer, this.protocol, { signal })
     try {
       const pb = pbStream(stream, lengthPrefixed(MAX_QUERY_RESPONSE_SIZE))
       await pb.write(request, QueryRequest, { signal })

@@ -1,7 +1,7 @@
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { PeerQueue, pbStream } from '@libp2p/utils'
 import { outboundEntry } from '@overmind/memory'
-import { SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS, lengthPrefixed } from '@overmind/protocols'
+import { SyncPage, SyncRequest, MAX_SYNC_MESSAGE_SIZE, SYNC_PAGE_LIMITS, SYNC_REQUEST_LIMITS, lengthPrefixed, openStream } from '@overmind/protocols'
 import {
   GAP_PULL_DELAY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, SYNC_INTERVAL, SYNC_MESSAGE_TIMEOUT,
   SYNC_PAGE_BYTES, SYNC_PAGE_ENTRIES, SYNC_PROTOCOL
@@ -144,7 +144,7 @@ export class MemorySync extends TypedEventEmitter<MemorySyncEvents> implements M
     this.totals.exchanges++
     const report: SyncReport = { peer: peer.toString(), pages: 0, received: 0, stored: 0, duplicates: 0, rejected: 0, bytes: 0, ms: 0 }
     const abort = AbortSignal.any([this.shutdown.signal, ...(signal != null ? [signal] : [])])
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]), runOnLimitedConnection: true })
+    const stream = await openStream(this.components.connectionManager, peer, this.protocol, { signal: AbortSignal.any([abort, AbortSignal.timeout(this.messageTimeout)]) })
     const reader = new PageReader(stream, this.messageTimeout, abort)
     try {
       const pb = pbStream(stream, lengthPrefixed(MAX_SYNC_MESSAGE_SIZE))

@@ -107,10 +107,16 @@ export function describeTopology (spec: TopologySpec): string {
 /**
  * Sets the role of a node in its config: a relay runs a circuit relay
  * server (with the config's limits), a home reserves a slot on the relays
- * given and listens on `/p2p-circuit`
+ * given and listens on `/p2p-circuit`. The homes of a simulation sit on
+ * one machine, where nothing stops UDP between them: WebRTC hole punching
+ * would always succeed and make every link direct, so it is off (the NAT
+ * lab tries it behind real NATs), and a relay's STUN server takes any free
+ * port.
  */
 export function applyRole (config: OvermindConfig, role: NodeRole, relays: string[]): void {
   config.nat.role = role
+  config.nat.webrtc = false
+  config.nat.stunPort = 0
   if (role === 'private') config.nat.relays = relays
 }
 

@@ -201,6 +201,8 @@ async function tuneConfig (dataDir: string, interval: number, part: { role: Demo
     'memory.embedder': 'hash',
     'nat.role': part.role,
     'nat.holePunch': false,
+    // the relay's STUN server on any free port: members learn it from heartbeats
+    'nat.stunPort': 0,
     // the node behind the relay listens only there: others reach it through n1
     ...(part.role === 'private' ? { listen: [], 'nat.relays': [part.relay] } : {}),
     ...(part.host ? { agents: [DEMO_AGENT] } : {})
@@ -320,7 +322,7 @@ function renderTables (nodes: DemoNode[], names: Map<string, string>): string {
       if (observer.killed === true) return paint('gray', 'killed')
       const peer = observer.peers?.find(p => names.get(p.peerId) === target.name)
       if (peer == null) return paint('gray', 'unknown')
-      const link = peer.connections.length === 0 ? '' : ` ${peer.connections.some(c => c.kind === 'direct') ? 'direct' : 'relayed'}`
+      const link = peer.connections.length === 0 ? '' : ` ${(['direct', 'hole-punched', 'relayed'] as const).find(kind => peer.connections.some(c => c.kind === kind)) ?? 'relayed'}`
       return `${paintStatus(peer.status)} ${peer.discoveredVia ?? '?'} ${rtt(peer.rtt)}${link}`
     })
   ])

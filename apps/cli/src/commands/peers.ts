@@ -14,9 +14,15 @@ Status: connected (beats on time, direct connection), alive (beats on time,
 relayed by other peers), stale (missed heartbeat.staleAfter beats), gone
 (missed heartbeat.goneAfter beats).
 
+Link: direct (TCP, WebSockets), hole-punched (webrtc: UDP between two NATs,
+with its ICE candidate pair) or relayed (through a circuit relay); for a
+relayed peer whose hole punch failed, why.
+
 JSON: an array of {peerId, name, status, lastSeen (ms since the epoch), firstSeen,
 missedBeats, addresses, agents, load, queueDepth, freeSlots, version, hlc,
-seq, startedAt, intervalMs, rtt, beats, restarts, discoveredVia, connections}.`)
+seq, startedAt, intervalMs, rtt, beats, restarts, discoveredVia,
+connections [{remoteAddr, direction, kind, ice?, openedAt}], holePunch?
+{state, reason?, at, ms?, attempts}}.`)
     .action(async (opts: { dataDir: string, json?: boolean }) => {
       const client = await ApiClient.forDataDir(opts.dataDir)
       const peers = await client.get<PeerReport[]>('/v1/peers')
@@ -40,8 +46,15 @@ seq, startedAt, intervalMs, rtt, beats, restarts, discoveredVia, connections}.`)
           p.load.toFixed(2),
           p.version,
           p.discoveredVia ?? '-',
-          p.connections.length === 0 ? '-' : p.connections.map(c => `${c.kind} ${c.direction}`).join(', ')
+          link(p)
         ])
       ) + '\n')
     })
+}
+
+/** How this node reaches a peer: each connection's kind and direction, and why a hole punch failed */
+function link (peer: PeerReport): string {
+  const links = peer.connections.map(c => c.kind === 'hole-punched' ? `hole-punched (webrtc${c.ice != null ? `: ${c.ice}` : ''}) ${c.direction}` : `${c.kind} ${c.direction}`)
+  if (peer.holePunch?.state === 'failed' && !peer.connections.some(c => c.kind !== 'relayed')) links.push(`no hole punch: ${peer.holePunch.reason ?? 'failed'}`)
+  return links.length === 0 ? '-' : links.join(', ')
 }

@@ -1,0 +1,164 @@
+import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
+import { linkKind } from '@overmind/protocols'
+import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { HolePunchReport } from '@overmind/api'
+
+/** The protocol a node speaks when it can take WebRTC links (from `@libp2p/webrtc`) */
+const SIGNALING_PROTOCOL = '/webrtc-signaling/0.0.1'
+
+/** First wait before a failed hole punch is tried again; it doubles up to the longest */
+const RETRY_FIRST_MS = 60_000
+const RETRY_MAX_MS = 30 * 60_000
+
+/** How often relayed links are looked at for a punch that is due */
+const CHECK_INTERVAL_MS = 15_000
+
+export interface WebRTCLinksInit {
+  /** Longest wait for one punch; the link stays relayed after it */
+  timeout: number
+}
+
+export interface WebRTCLinksComponents {
+  connectionManager: ConnectionManager
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+}
+
+/** Hole-punched WebRTC links to peers reached through relays, as a libp2p service */
+export interface WebRTCLinks {
+  /** What is known of hole punching each peer tried */
+  reports(): Map<string, HolePunchReport>
+}
+
+/**
+ * Turns a relayed link into a direct WebRTC one. When identify has run on
+ * an outbound relayed connection and the peer takes WebRTC links, this node
+ * dials the peer's WebRTC address behind the same relay: the relayed
+ * connection carries the signalling (SDP offer and answer, ICE candidates),
+ * ICE finds a UDP path between the two NATs with the STUN servers of the
+ * mesh's relays, and once the WebRTC link is up the relayed one is closed.
+ * Only the side that opened the relayed connection punches, so two nodes do
+ * not race to build two links.
+ *
+ * A punch that fails (a port-randomising NAT, UDP blocked) ends at our own
+ * timeout; the link stays relayed and the reason is kept for `peers` and the
+ * page. It is tried again later, waiting longer after each failure.
+ */
+class WebRTCLinksService implements WebRTCLinks, Startable {
+  private readonly components: WebRTCLinksComponents
+  private readonly init: WebRTCLinksInit
+  private readonly log: Logger
+  private readonly state = new Map<string, HolePunchReport & { retryAt: number }>()
+  private readonly shutdown = new AbortController()
+  private timer?: ReturnType<typeof setInterval>
+
+  constructor (components: WebRTCLinksComponents, init: WebRTCLinksInit) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('overmind:webrtc-links')
+    this.onIdentify = this.onIdentify.bind(this)
+    this.onOpen = this.onOpen.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = 'overmind/webrtc-links'
+
+  async start (): Promise<void> {
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('connection:open', this.onOpen)
+    this.timer = setInterval(() => { this.check() }, CHECK_INTERVAL_MS)
+    this.timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.shutdown.abort()
+    clearInterval(this.timer)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('connection:open', this.onOpen)
+  }
+
+  reports (): Map<string, HolePunchReport> {
+    return new Map([...this.state].map(([peer, { retryAt, ...report }]) => [peer, report]))
+  }
+
+  private onIdentify (evt: CustomEvent<{ connection: Connection, protocols: string[] }>): void {
+    const { connection, protocols } = evt.detail
+    if (!protocols.includes(SIGNALING_PROTOCOL)) return
+    this.consider(connection)
+  }
+
+  /**
+   * A WebRTC link that opens before ICE found a path is a leftover of a
+   * punch its dialler gave up on: it would take every new stream and carry
+   * none of them
+   */
+  private onOpen (evt: CustomEvent<Connection>): void {
+    const connection = evt.detail
+    if (linkKind(connection) !== 'hole-punched') return
+    const state = (connection as any).maConn?.peerConnection?.connectionState
+    if (state != null && state !== 'connected') {
+      this.log('closing a WebRTC link to %p whose ICE is %s', connection.remotePeer, state)
+      connection.abort(new Error(`ICE is ${String(state)}, not connected`))
+    }
+  }
+
+  /** Relayed links whose punch is due again */
+  private check (): void {
+    for (const connection of this.components.connectionManager.getConnections()) this.consider(connection)
+  }
+
+  private consider (connection: Connection): void {
+    if (this.shutdown.signal.aborted || connection.status !== 'open' || connection.direction !== 'outbound' || linkKind(connection) !== 'relayed') return
+    const peer = connection.remotePeer
+    const key = peer.toString()
+    const known = this.state.get(key)
+    if (known != null && (known.state === 'trying' || Date.now() < known.retryAt)) return
+    // a peer already reached without a relay needs no punch
+    if (this.components.connectionManager.getConnections(peer).some(c => c.status === 'open' && linkKind(c) !== 'relayed')) return
+    void this.punch(connection, peer, known?.attempts ?? 0)
+  }
+
+  private async punch (relayed: Connection, peer: PeerId, attempts: number): Promise<void> {
+    const key = peer.toString()
+    const started = Date.now()
+    this.state.set(key, { state: 'trying', at: started, attempts: attempts + 1, retryAt: Infinity })
+    // <relay>/p2p/<relay id>/p2p-circuit/p2p/<peer> → …/p2p-circuit/webrtc/p2p/<peer>: signalled over the relayed link
+    const target = multiaddr(`${relayed.remoteAddr.decapsulateCode(CODE_P2P).toString()}/webrtc/p2p/${key}`)
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.timeout)])
+    try {
+      const link = await this.components.connectionManager.openConnection(target, { signal, force: true })
+      if (linkKind(link) !== 'hole-punched') throw new Error(`the dial ended on a ${linkKind(link)} connection`)
+      const ms = Date.now() - started
+      this.state.set(key, { state: 'hole-punched', at: Date.now(), ms, attempts: attempts + 1, retryAt: Infinity })
+      this.log('hole-punched a WebRTC link to %p in %d ms (%s)', peer, ms, icePair(link) ?? 'no ICE pair')
+      // the relay's slot and bandwidth are no longer needed for this peer
+      await relayed.close({ signal: AbortSignal.timeout(2_000) }).catch(() => { relayed.abort(new Error('replaced by a WebRTC link')) })
+    } catch (err: any) {
+      if (this.shutdown.signal.aborted) return
+      const reason = signal.aborted && !this.shutdown.signal.aborted
+        ? `no UDP path found within ${this.init.timeout} ms (a NAT that changes ports per destination, or UDP blocked)`
+        : String(err.message ?? err)
+      const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempts)
+      this.state.set(key, { state: 'failed', reason, at: Date.now(), ms: Date.now() - started, attempts: attempts + 1, retryAt: Date.now() + wait })
+      this.log('no WebRTC link to %p: %s; stays relayed, next try in %d s', peer, reason, Math.round(wait / 1000))
+    }
+  }
+}
+
+/**
+ * The ICE candidate pair a WebRTC link uses, as `local → remote` (`host`:
+ * an interface address, `srflx`/`prflx`: an address outside a NAT, `relay`:
+ * through TURN), or undefined for other links
+ */
+export function icePair (connection: Connection): string | undefined {
+  const pc = (connection as any).maConn?.peerConnection
+  if (pc == null || typeof pc.selectedCandidatePair !== 'function') return undefined
+  const pair = pc.selectedCandidatePair()
+  if (pair == null) return undefined
+  const side = (c: { type: string, address: string, port: number }): string => `${c.type} ${c.address.includes(':') ? `[${c.address}]` : c.address}:${c.port}`
+  return `${side(pair.local)} → ${side(pair.remote)}`
+}
+
+export function webRTCLinks (init: WebRTCLinksInit): (components: WebRTCLinksComponents) => WebRTCLinks {
+  return (components) => new WebRTCLinksService(components, init)
+}
