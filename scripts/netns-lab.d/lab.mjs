@@ -4,7 +4,8 @@
 //   node lab.mjs get FILE EXPR                  print a JS expression of the JSON in FILE (bound to `j`)
 //   node lab.mjs wait DATA_DIR WHAT TIMEOUT_MS  poll the node's local API until WHAT holds; prints
 //                                               the elapsed ms and a detail, exit 1 on timeout.
-//        WHAT: api | circuit | agent:NAME@PEER | direct:PEER
+//        WHAT: api | circuit | agent:NAME@PEER | direct:PEER | punched:PEER (a hole-punched
+//              WebRTC link; prints its ICE pair) | punch-failed:PEER (prints why) | chunk:ID
 //   node lab.mjs bench DATA_DIR AGENT INPUT N   N sequential runs through the local API (what
 //                                               `overmind run` does once the CLI has started);
 //                                               prints {ok, failed, ms: [...], errors}
@@ -62,6 +63,22 @@ const conditions = {
   direct: async (c, peer) => {
     const p = (await c.get('/v1/peers')).find(x => x.peerId === peer)
     return p?.connections?.find(x => x.kind === 'direct')?.remoteAddr
+  },
+  punched: async (c, peer) => {
+    const p = (await c.get('/v1/peers')).find(x => x.peerId === peer)
+    const link = p?.connections?.find(x => x.kind === 'hole-punched')
+    return link == null ? undefined : `${p.holePunch?.ms ?? '?'} ms; ICE pair ${link.ice ?? 'unknown'}`
+  },
+  'punch-failed': async (c, peer) => {
+    const p = (await c.get('/v1/peers')).find(x => x.peerId === peer)
+    return p?.holePunch?.state === 'failed' ? `after ${p.holePunch.ms} ms: ${p.holePunch.reason}` : undefined
+  },
+  chunk: async (c, id) => {
+    try {
+      return (await c.get(`/v1/memory/chunks/${encodeURIComponent(id)}`)).id
+    } catch {
+      return undefined
+    }
   }
 }
 
@@ -116,7 +133,9 @@ switch (cmd) {
       const t = performance.now()
       try {
         const out = await c.run(agent, `${input} ${i}`)
-        if (out.output !== `${input} ${i}`.toUpperCase()) throw new Error(`unexpected output ${JSON.stringify(out.output)}`)
+        // upper answers in capitals, echo with the input itself
+        const expected = agent === 'upper' ? `${input} ${i}`.toUpperCase() : `${input} ${i}`
+        if (out.output !== expected) throw new Error(`unexpected output ${JSON.stringify(out.output)}`)
         ms.push(performance.now() - t)
       } catch (err) {
         errors.push(`${err.name}: ${err.message}`)

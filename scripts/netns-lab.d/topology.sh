@@ -13,6 +13,7 @@
 #   ${P}ha     eth0 10.1.0.10/24  default via 10.1.0.1
 #   ${P}hb     eth0 10.2.0.10/24  default via 10.2.0.1
 # Routers masquerade LAN -> WAN and drop anything unsolicited arriving on wan0.
+# LAB_NAT_B=random makes router B port-randomising (a new outside port per connection).
 # All veths are created directly inside the namespaces (ip -n NS link add ...
 # peer ... netns NS2), so nothing is ever placed in the root namespace.
 # PREFIX: 1-8 chars [a-z0-9].
@@ -104,14 +105,17 @@ cmd_down() {
 }
 
 # ---------------------------------------------------------------- up
-fw_router() {  # ns lan_net
-  local ns="$1" net="$2"
+fw_router() {  # ns lan_net [masquerade|random]
+  # random: a new outside port for every connection (a port-randomising, "symmetric" NAT),
+  # so the outside address a STUN server sees is not the one another peer would reach
+  local ns="$1" net="$2" nft_flags="" ipt_flags=""
+  [ "${3:-masquerade}" = random ] && nft_flags=" fully-random" && ipt_flags=" --random-fully"
   if [ "$FW" = nft ]; then
     ip netns exec "$ns" nft -f - <<EOF
 table ip $NFT_TABLE {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
-    ip saddr $net oifname "wan0" masquerade
+    ip saddr $net oifname "wan0" masquerade$nft_flags
   }
 }
 table inet $NFT_TABLE {
@@ -130,7 +134,7 @@ table inet $NFT_TABLE {
 EOF
   else
     ip netns exec "$ns" sh -e -c "
-      iptables -t nat -A POSTROUTING -s $net -o wan0 -j MASQUERADE
+      iptables -t nat -A POSTROUTING -s $net -o wan0 -j MASQUERADE$ipt_flags
       iptables -P FORWARD DROP
       iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
       iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
@@ -193,7 +197,7 @@ cmd_up() {
   nsctl "$RA" net.ipv4.ip_forward 1
   nsctl "$RB" net.ipv4.ip_forward 1
   fw_router "$RA" "$A_NET"
-  fw_router "$RB" "$B_NET"
+  fw_router "$RB" "$B_NET" "${LAB_NAT_B:-masquerade}"
 
   # name resolution: ip netns exec bind-mounts /etc/netns/<ns>/<file> over /etc/<file>
   for role in "${ROLES[@]}"; do

@@ -22,17 +22,33 @@ if (skip !== false) {
   process.stderr.write(`# skipping the netns NAT lab: ${skip}\n`)
 }
 
+/** Runs `scripts/netns-lab run --quick ARGS…`: its exit code and summary */
+async function lab (...args: string[]): Promise<{ code: number | null, summary: string, output: string }> {
+  const child = spawn(LAB, ['run', '--quick', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const res = await collect(child, 150_000)
+  const summary = res.stdout.slice(res.stdout.indexOf('== netns-lab summary =='))
+  process.stdout.write(summary.split('\n').filter(Boolean).map(line => `# ${args.join(' ') || 'masquerade'}: ${line}\n`).join(''))
+  return { code: res.code, summary, output: res.stdout + res.stderr }
+}
+
 describe('netns NAT lab', () => {
-  it('runs an agent of home B from home A through the relay, both behind NAT, and reports the path and DCUtR', { skip: skip !== false, timeout: 180_000 }, async () => {
-    const child = spawn(LAB, ['run', '--quick'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const res = await collect(child, 150_000)
-    const summary = res.stdout.slice(res.stdout.indexOf('== netns-lab summary =='))
-    process.stdout.write(summary.split('\n').filter(Boolean).map(line => `# ${line}\n`).join(''))
-    assert.equal(res.code, 0, res.stdout + res.stderr)
-    assert.match(summary, /^PASS\s+overmind run upper "hello from home a" in home A -> "HELLO FROM HOME A", host = B/m)
-    assert.match(summary, /^PASS\s+path A -> B: relayed through the relay node/m)
-    assert.match(summary, /^INFO\s+DCUtR verdict: no upgrade, A -> B stayed relayed/m)
-    assert.doesNotMatch(summary, /^FAIL/m)
-    assert.match(summary, /^RESULT: PASS$/m)
+  it('hole-punches a WebRTC link between homes behind masquerading NATs, keeps it relayed behind a port-randomising one, and runs and syncs over each', { skip: skip !== false, timeout: 240_000 }, async () => {
+    // both labs at once: separate namespaces, and most of each is waiting
+    const [punched, randomised] = await Promise.all([lab(), lab('--nat', 'random')])
+
+    assert.equal(punched.code, 0, punched.output)
+    assert.match(punched.summary, /^PASS\s+overmind run upper "hello from home a" in home A -> "HELLO FROM HOME A", host = B/m)
+    assert.match(punched.summary, /^PASS\s+path A -> B: hole-punched \(webrtc\) .*relayed link closed.*ICE pair srflx 11\.0\.0\.1:\d+ → srflx 11\.0\.0\.2:\d+/m)
+    assert.match(punched.summary, /^PASS\s+memory sync B -> A over the hole-punched link/m)
+    assert.match(punched.summary, /^PASS\s+relay stopped: A -> B still runs over the hole-punched link/m)
+    assert.doesNotMatch(punched.summary, /^FAIL/m)
+    assert.match(punched.summary, /^RESULT: PASS$/m)
+
+    assert.equal(randomised.code, 0, randomised.output)
+    assert.match(randomised.summary, /^PASS\s+path A -> B: stays relayed behind B's port-randomising NAT, and says why: hole punch failed .*no UDP path found/m)
+    assert.match(randomised.summary, /^PASS\s+memory sync B -> A over the relayed link/m)
+    assert.match(randomised.summary, /^PASS\s+5 runs of B's builtin echo agent from A over the relayed link/m)
+    assert.doesNotMatch(randomised.summary, /^FAIL/m)
+    assert.match(randomised.summary, /^RESULT: PASS$/m)
   })
 })

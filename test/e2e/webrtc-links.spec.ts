@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { OvermindNode, PeerReport } from '@overmind/node'
 
@@ -13,8 +14,9 @@ const text = (b: Uint8Array): string => new TextDecoder().decode(b)
  * addresses (only the relay's circuit reaches it), and with `noWebRTC` its
  * WebRTC addresses too
  */
-function home (others: () => string[], noWebRTC = false): { denyDialMultiaddr(ma: Multiaddr): boolean } {
+function home (others: () => string[], noWebRTC = false, never: () => string[] = () => []): { denyDialMultiaddr(ma: Multiaddr): boolean, denyDialPeer(peer: PeerId): boolean } {
   return {
+    denyDialPeer: (peer) => never().includes(peer.toString()),
     denyDialMultiaddr: (ma) => {
       const address = ma.toString()
       const peer = ma.getComponents().findLast(c => c.name === 'p2p')?.value
@@ -44,10 +46,10 @@ describe('WebRTC links between homes behind a relay', () => {
   beforeAll(async () => {
     relay = await startTestNode({ psk, config: cfg => { cfg.nat.role = 'relay'; cfg.nat.holePunch = false } })
     const relayAddr = tcpAddress(relay)
-    const start = async (others: () => string[], agentList: Array<Record<string, unknown>>, noWebRTC = false): Promise<OvermindNode> => await startTestNode({
+    const start = async (others: () => string[], agentList: Array<Record<string, unknown>>, noWebRTC = false, never?: () => string[]): Promise<OvermindNode> => await startTestNode({
       psk,
       bootstrap: [relayAddr],
-      libp2p: { connectionGater: home(others, noWebRTC) },
+      libp2p: { connectionGater: home(others, noWebRTC, never) },
       config: cfg => {
         cfg.nat.role = 'private'
         cfg.nat.relays = [relayAddr]
@@ -56,11 +58,15 @@ describe('WebRTC links between homes behind a relay', () => {
       }
     })
     a = await start(() => [ids.b, ids.c], [])
-    b = await start(() => [ids.a, ids.c], [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }])
+    // B never dials C: C opens every link between them, so C is the one that punches
+    b = await start(() => [ids.a, ids.c], [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }], false, () => [ids.c])
     // C's WebRTC dials never leave it: its punches fail, its links stay relayed
     c = await start(() => [ids.a, ids.b], [], true)
     Object.assign(ids, { a: a.peerId, b: b.peerId, c: c.peerId })
-    await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit/webrtc')), { timeout: 15_000, message: 'B never listened on /webrtc behind the relay' })
+    await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000, message: 'B never got a relay reservation' })
+    // B takes WebRTC links, but does not announce a WebRTC address (only punches through a relayed connection open them)
+    assert.ok(b.libp2p.getProtocols().includes('/webrtc-signaling/0.0.1'))
+    assert.ok(!b.addresses().some(x => x.includes('/webrtc')))
     await waitFor(() => [a, c].every(n => n.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId)), { timeout: 15_000, message: 'A or C never heard of B\'s agent' })
   })
 

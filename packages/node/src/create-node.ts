@@ -287,7 +287,12 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     datastore: init.datastore,
     addresses: {
       listen,
-      announce: config.announce.length > 0 ? config.announce : undefined
+      announce: config.announce.length > 0 ? config.announce : undefined,
+      // a WebRTC address is not announced: a dial by peer id would try it first and wait out a
+      // failed ICE attempt, and DCUtR takes /p2p-circuit/webrtc for a public address and closes
+      // relayed connections on its way; links are punched by the webrtcLinks service alone,
+      // behind the relay a relayed connection came through
+      announceFilter: addresses => addresses.filter(address => !address.toString().includes('/webrtc'))
     },
     transports: [
       tcp(),

@@ -1,7 +1,7 @@
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { linkKind } from '@overmind/protocols'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
-import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { ComponentLogger, Connection, ConnectionGater, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 import type { HolePunchReport } from '@overmind/api'
 
 /** The protocol a node speaks when it can take WebRTC links (from `@libp2p/webrtc`) */
@@ -21,6 +21,8 @@ export interface WebRTCLinksInit {
 
 export interface WebRTCLinksComponents {
   connectionManager: ConnectionManager
+  transportManager: TransportManager
+  connectionGater: ConnectionGater
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
 }
@@ -88,18 +90,23 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
   }
 
   /**
-   * A WebRTC link that opens before ICE found a path is a leftover of a
-   * punch its dialler gave up on: it would take every new stream and carry
-   * none of them
+   * The side that takes a punch opens its WebRTC link once the signalling
+   * is done, which may be before ICE has found a path. When the dialler
+   * gives up, that link never carries anything, yet it would take every new
+   * stream to the peer: one whose ICE is not connected within the punch's
+   * timeout is closed.
    */
   private onOpen (evt: CustomEvent<Connection>): void {
     const connection = evt.detail
     if (linkKind(connection) !== 'hole-punched') return
-    const state = (connection as any).maConn?.peerConnection?.connectionState
-    if (state != null && state !== 'connected') {
-      this.log('closing a WebRTC link to %p whose ICE is %s', connection.remotePeer, state)
-      connection.abort(new Error(`ICE is ${String(state)}, not connected`))
+    const pc = (connection as any).maConn?.peerConnection
+    if (pc == null || pc.connectionState === 'connected') return
+    const check = (): void => {
+      if (pc.connectionState === 'connected' || connection.status !== 'open') return
+      this.log('closing a WebRTC link to %p whose ICE is %s after %d ms', connection.remotePeer, pc.connectionState, this.init.timeout)
+      connection.abort(new Error(`ICE is ${String(pc.connectionState)}, not connected`))
     }
+    setTimeout(check, this.init.timeout).unref()
   }
 
   /** Relayed links whose punch is due again */
@@ -111,10 +118,13 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
     if (this.shutdown.signal.aborted || connection.status !== 'open' || connection.direction !== 'outbound' || linkKind(connection) !== 'relayed') return
     const peer = connection.remotePeer
     const key = peer.toString()
+    // a peer already reached without a relay needs no punch, nor this relayed connection
+    if (this.components.connectionManager.getConnections(peer).some(c => c.status === 'open' && linkKind(c) !== 'relayed')) {
+      connection.close({ signal: AbortSignal.timeout(2_000) }).catch(() => { connection.abort(new Error('the peer is reached without the relay')) })
+      return
+    }
     const known = this.state.get(key)
     if (known != null && (known.state === 'trying' || Date.now() < known.retryAt)) return
-    // a peer already reached without a relay needs no punch
-    if (this.components.connectionManager.getConnections(peer).some(c => c.status === 'open' && linkKind(c) !== 'relayed')) return
     void this.punch(connection, peer, known?.attempts ?? 0)
   }
 
@@ -126,7 +136,10 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
     const target = multiaddr(`${relayed.remoteAddr.decapsulateCode(CODE_P2P).toString()}/webrtc/p2p/${key}`)
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.timeout)])
     try {
-      const link = await this.components.connectionManager.openConnection(target, { signal, force: true })
+      if (await this.components.connectionGater.denyDialMultiaddr?.(target) === true) throw new Error('this node\'s connection gater refuses WebRTC dials to the peer')
+      // straight to the transport: libp2p's dial queue would join a dial to the same peer
+      // already under way (a relayed one) and hand back its connection
+      const link = await this.components.transportManager.dial(target, { signal })
       if (linkKind(link) !== 'hole-punched') throw new Error(`the dial ended on a ${linkKind(link)} connection`)
       const ms = Date.now() - started
       this.state.set(key, { state: 'hole-punched', at: Date.now(), ms, attempts: attempts + 1, retryAt: Infinity })
