@@ -1,11 +1,12 @@
 // Round trip of a run: run_agent (echo agent) against a bare libp2p stream
-// echo and a raw TCP echo, measured in the same run, over a direct and a
-// relayed connection.
+// echo and a raw TCP echo, measured in the same run, over a direct, a
+// relayed and a hole-punched (WebRTC, signalled through the relay) connection.
 //
 //   node test/dist/bench/run-agent.js [--quick] [--requests N] [--parallel N]
 import { createServer, connect } from 'node:net'
 import { parseArgs } from 'node:util'
 import { lpStream } from '@libp2p/utils'
+import { connectionKind } from '@overmind/node'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
@@ -125,11 +126,11 @@ async function main (): Promise<void> {
   const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
   const ids: string[] = []
   const onlyRelayed = { denyDialMultiaddr: (ma: any) => !String(ma).includes('/p2p-circuit') && ids.includes(ma.getComponents().findLast((x: any) => x.name === 'p2p')?.value) }
-  const home = async (extra?: (c: any) => void): Promise<OvermindNode> => await startTestNode({
+  const home = async (extra?: (c: any) => void, webrtc = false): Promise<OvermindNode> => await startTestNode({
     psk,
     bootstrap: [tcpAddress(relay)],
     libp2p: { connectionGater: onlyRelayed },
-    config: c => { c.nat.role = 'private'; c.nat.relays = [tcpAddress(relay)]; c.nat.holePunch = false; extra?.(c) }
+    config: c => { c.nat.role = 'private'; c.nat.relays = [tcpAddress(relay)]; c.nat.holePunch = false; c.nat.webrtc = webrtc; extra?.(c) }
   })
   const rb = await home(echoAgent)
   const ra = await home()
@@ -143,7 +144,20 @@ async function main (): Promise<void> {
   if (!relayed().remoteAddr.toString().includes('/p2p-circuit')) throw new Error('the A\'→B\' connection is not relayed')
   rows.push(['libp2p stream echo, relayed', await measure(streamEcho(relayed))])
   rows.push(['run_agent echo, relayed', await measure(runEcho(ra, rb.peerId))])
-  await Promise.all([ra.stop(), rb.stop(), relay.stop()])
+  await Promise.all([ra.stop(), rb.stop()])
+
+  // hole-punched: A'' → B'' over WebRTC, signalled through R (on one machine ICE finds host candidates)
+  const pb = await home(echoAgent, true)
+  const pa = await home(undefined, true)
+  ids.push(pa.peerId, pb.peerId)
+  serveEcho(pb)
+  await waitFor(() => pb.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000 })
+  await pa.libp2p.dial(multiaddr(pb.addresses().find(x => x.includes('/p2p-circuit'))!))
+  const punched = (): Connection | undefined => pa.libp2p.getConnections(pb.libp2p.peerId).find(c => c.status === 'open' && connectionKind(c) === 'hole-punched')
+  await waitFor(() => punched() != null && pa.libp2p.getConnections(pb.libp2p.peerId).length === 1, { timeout: 20_000, message: 'A\'\' never hole-punched a WebRTC link to B\'\'' })
+  rows.push(['libp2p stream echo, hole-punched', await measure(streamEcho(() => punched()!))])
+  rows.push(['run_agent echo, hole-punched', await measure(runEcho(pa, pb.peerId))])
+  await Promise.all([pa.stop(), pb.stop(), relay.stop()])
 
   const base = rows[1][1]
   table('Echo round trip (one request at a time) and throughput', ['path', 'p50 ms', 'p99 ms', 'req/s', 'p50 vs libp2p stream'],
@@ -151,7 +165,9 @@ async function main (): Promise<void> {
   chart('p50 round trip, ms', rows.map(([name, f]) => [name, f.p50]), 'ms')
   chart(`requests per second, ${PARALLEL} in flight`, rows.map(([name, f]) => [name, f.perSecond]), 'req/s')
   const run = rows[2][1]
-  process.stdout.write(`run_agent adds ${(run.p50 - base.p50).toFixed(3)} ms at p50 over a bare stream (${(run.p50 / base.p50).toFixed(2)}×); the relay adds ${(rows[4][1].p50 - run.p50).toFixed(3)} ms to a run\n`)
+  const viaRelay = rows[4][1]
+  const viaWebRTC = rows[6][1]
+  process.stdout.write(`run_agent adds ${(run.p50 - base.p50).toFixed(3)} ms at p50 over a bare stream (${(run.p50 / base.p50).toFixed(2)}×); the relay adds ${(viaRelay.p50 - run.p50).toFixed(3)} ms to a run, a hole-punched link ${(viaWebRTC.p50 - run.p50).toFixed(3)} ms; relayed / hole-punched run p50 ${(viaRelay.p50 / viaWebRTC.p50).toFixed(2)}×\n`)
 }
 
 main().then(() => { process.exit(0) }, err => {

@@ -73,16 +73,16 @@ describe('gossip benchmark (fast version)', () => {
 
 // `./scripts/bench run-agent` runs 2,000 requests per path
 describe('run-agent benchmark (fast version)', () => {
-  it('measures run_agent against a bare libp2p stream and raw TCP, direct and relayed, and prints a table and charts', () => {
+  it('measures run_agent against a bare libp2p stream and raw TCP, direct, relayed and hole-punched, and prints a table and charts', () => {
     const res = spawnSync(process.execPath, [RUN_AGENT_BENCH, '--quick', '--requests', '100'], { encoding: 'utf8', timeout: 180_000 })
     assert.equal(res.status, 0, res.stderr)
-    for (const path of ['raw TCP echo', 'libp2p stream echo', 'run_agent echo', 'libp2p stream echo, relayed', 'run_agent echo, relayed']) {
+    for (const path of ['raw TCP echo', 'libp2p stream echo', 'run_agent echo', 'libp2p stream echo, relayed', 'run_agent echo, relayed', 'libp2p stream echo, hole-punched', 'run_agent echo, hole-punched']) {
       const row = res.stdout.split('\n').find(l => l.startsWith(path + '  '))
       assert.ok(row != null, `${path} in\n${res.stdout}`)
       const [p50, p99, perSecond] = row.slice(path.length).trim().split(/\s+/).map(x => Number(x.replace(/,|×/g, '')))
       assert.ok(p50 > 0 && p99 >= p50 && perSecond > 0, row)
     }
-    assert.match(res.stdout, /run_agent adds -?[\d.]+ ms at p50 over a bare stream/)
+    assert.match(res.stdout, /run_agent adds -?[\d.]+ ms at p50 over a bare stream.*relayed \/ hole-punched run p50 [\d.]+×/)
   })
 })
 

@@ -89,8 +89,9 @@ describe('WebRTC links between homes behind a relay', () => {
     process.stdout.write(`# A → B hole-punched in ${report?.holePunch?.ms} ms; links ${JSON.stringify(report?.connections.map(conn => [conn.kind, conn.ice]))}\n`)
     assert.ok(report?.connections.length === 1 && report.connections[0].kind === 'hole-punched', JSON.stringify(report?.connections))
     assert.match(report.connections[0].ice ?? '', /^(host|srflx|prflx) \S+:\d+ → (host|srflx|prflx) \S+:\d+$/)
-    // B sees the same link from its side, inbound
+    // B sees the same link from its side, inbound; status counts links by kind
     assert.ok(reportOf(b, a)?.connections.some(conn => conn.kind === 'hole-punched' && conn.direction === 'inbound'))
+    assert.ok(a.status().links['hole-punched'] >= 1 && b.status().links['hole-punched'] >= 1, JSON.stringify(a.status().links))
     assert.ok((relay.libp2p.services.stun?.answered ?? 0) > 0, 'ICE asked the relay\'s STUN server')
     assert.deepEqual(await run(a, 'over webrtc'), { host: b.peerId, output: 'OVER WEBRTC' })
   })

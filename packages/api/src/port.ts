@@ -71,6 +71,8 @@ export interface NodeStatus {
   uptimeMs: number
   connections: number
   connectedPeers: number
+  /** Open connections by kind: direct, hole-punched (WebRTC), relayed */
+  links: Record<LinkKind, number>
   peers: Record<PeerStatus, number>
   dht: { protocol: string, mode: 'client' | 'server', routingTable: number }
   memory?: MemoryStats

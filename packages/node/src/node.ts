@@ -14,6 +14,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import type { IdentifyResult, Libp2p, Logger, PeerDiscoveryEvents, PeerInfo, TypedEventTarget, Connection } from '@libp2p/interface'
 import type { PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
 import type { ConnectionReport, MeshConnection, MeshEvents, NodePort, NodeStatus, OtherMeshPeer, PeerReport } from '@overmind/api'
+import type { LinkKind } from '@overmind/protocols'
 import type { RunAgentService } from '@overmind/agents'
 import type { MemoryQueryService } from '@overmind/replication'
 import type { Datastore } from 'interface-datastore'
@@ -219,6 +220,7 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> implemen
       uptimeMs: this.startedAt > 0 ? Date.now() - this.startedAt : 0,
       connections: connections.length,
       connectedPeers: new Set(connections.map(c => c.remotePeer.toString())).size,
+      links: linkCounts(connections),
       peers,
       dht: {
         protocol: dhtProtocol(this.mesh),
@@ -376,6 +378,13 @@ function identifiedEntry (peerId: string, agentVersion: string, at: number): Pee
     beats: 0,
     restarts: 0
   }
+}
+
+/** Open connections by how they reach their peer */
+function linkCounts (connections: Connection[]): Record<LinkKind, number> {
+  const counts: Record<LinkKind, number> = { direct: 0, 'hole-punched': 0, relayed: 0 }
+  for (const connection of connections) counts[connectionKind(connection)]++
+  return counts
 }
 
 /** A connection with its id, peer and round-trip time, as the API and the page show it */

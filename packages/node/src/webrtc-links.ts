@@ -14,6 +14,9 @@ const RETRY_MAX_MS = 30 * 60_000
 /** How often relayed links are looked at for a punch that is due */
 const CHECK_INTERVAL_MS = 15_000
 
+/** What is known of a peer's punch is forgotten this long after it ended, once no connection to it is open */
+const FORGET_AFTER_MS = 60 * 60_000
+
 export interface WebRTCLinksInit {
   /** Longest wait for one punch; the link stays relayed after it */
   timeout: number
@@ -51,7 +54,7 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
   private readonly components: WebRTCLinksComponents
   private readonly init: WebRTCLinksInit
   private readonly log: Logger
-  private readonly state = new Map<string, HolePunchReport & { retryAt: number }>()
+  private readonly state = new Map<string, HolePunchReport & { peer: PeerId, retryAt: number }>()
   private readonly shutdown = new AbortController()
   private timer?: ReturnType<typeof setInterval>
 
@@ -80,7 +83,7 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
   }
 
   reports (): Map<string, HolePunchReport> {
-    return new Map([...this.state].map(([peer, { retryAt, ...report }]) => [peer, report]))
+    return new Map([...this.state].map(([key, { peer, retryAt, ...report }]) => [key, report]))
   }
 
   private onIdentify (evt: CustomEvent<{ connection: Connection, protocols: string[] }>): void {
@@ -109,8 +112,13 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
     setTimeout(check, this.init.timeout).unref()
   }
 
-  /** Relayed links whose punch is due again */
+  /** Relayed links whose punch is due again; what is known of peers long gone is forgotten */
   private check (): void {
+    const now = Date.now()
+    for (const [key, known] of this.state) {
+      if (known.state === 'trying' || now - known.at < FORGET_AFTER_MS) continue
+      if (this.components.connectionManager.getConnections(known.peer).length === 0) this.state.delete(key)
+    }
     for (const connection of this.components.connectionManager.getConnections()) this.consider(connection)
   }
 
@@ -123,15 +131,16 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
       connection.close({ signal: AbortSignal.timeout(2_000) }).catch(() => { connection.abort(new Error('the peer is reached without the relay')) })
       return
     }
+    // a link punched before and since lost (the peer restarted, the NAT forgot it) is punched again at once
     const known = this.state.get(key)
-    if (known != null && (known.state === 'trying' || Date.now() < known.retryAt)) return
+    if (known != null && (known.state === 'trying' || (known.state === 'failed' && Date.now() < known.retryAt))) return
     void this.punch(connection, peer, known?.attempts ?? 0)
   }
 
   private async punch (relayed: Connection, peer: PeerId, attempts: number): Promise<void> {
     const key = peer.toString()
     const started = Date.now()
-    this.state.set(key, { state: 'trying', at: started, attempts: attempts + 1, retryAt: Infinity })
+    this.state.set(key, { peer, state: 'trying', at: started, attempts: attempts + 1, retryAt: Infinity })
     // <relay>/p2p/<relay id>/p2p-circuit/p2p/<peer> → …/p2p-circuit/webrtc/p2p/<peer>: signalled over the relayed link
     const target = multiaddr(`${relayed.remoteAddr.decapsulateCode(CODE_P2P).toString()}/webrtc/p2p/${key}`)
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.timeout)])
@@ -142,7 +151,7 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
       const link = await this.components.transportManager.dial(target, { signal })
       if (linkKind(link) !== 'hole-punched') throw new Error(`the dial ended on a ${linkKind(link)} connection`)
       const ms = Date.now() - started
-      this.state.set(key, { state: 'hole-punched', at: Date.now(), ms, attempts: attempts + 1, retryAt: Infinity })
+      this.state.set(key, { peer, state: 'hole-punched', at: Date.now(), ms, attempts: attempts + 1, retryAt: 0 })
       this.log('hole-punched a WebRTC link to %p in %d ms (%s)', peer, ms, icePair(link) ?? 'no ICE pair')
       // the relay's slot and bandwidth are no longer needed for this peer
       await relayed.close({ signal: AbortSignal.timeout(2_000) }).catch(() => { relayed.abort(new Error('replaced by a WebRTC link')) })
@@ -152,7 +161,7 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
         ? `no UDP path found within ${this.init.timeout} ms (a NAT that changes ports per destination, or UDP blocked)`
         : String(err.message ?? err)
       const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempts)
-      this.state.set(key, { state: 'failed', reason, at: Date.now(), ms: Date.now() - started, attempts: attempts + 1, retryAt: Date.now() + wait })
+      this.state.set(key, { peer, state: 'failed', reason, at: Date.now(), ms: Date.now() - started, attempts: attempts + 1, retryAt: Date.now() + wait })
       this.log('no WebRTC link to %p: %s; stays relayed, next try in %d s', peer, reason, Math.round(wait / 1000))
     }
   }

@@ -12,6 +12,7 @@ export function statusCommand (): Command {
     .addHelpText('after', `
 JSON fields: peerId, name, mesh, version, addresses (full multiaddrs ending in
 /p2p/<peerId>), startedAt, uptimeMs, connections, connectedPeers,
+links {direct, hole-punched, relayed} (open connections by kind),
 peers {connected, alive, stale, gone}, dht {protocol, mode, routingTable},
 heartbeat {topic, intervalMs, staleAfter, goneAfter, sent, received, rejected},
 memory {chunks, forgotten, events, authors, model, indexed, backlog},
@@ -39,7 +40,7 @@ api {url, rpc, mcp, metrics, agentCard, page}.`)
         `uptime       ${Math.round(status.uptimeMs / 1000)} s`,
         'addresses',
         ...status.addresses.map(a => `  ${a}`),
-        `connections  ${status.connections} to ${status.connectedPeers} peers`,
+        `connections  ${status.connections} to ${status.connectedPeers} peers (${Object.entries(status.links ?? {}).filter(([kind, n]) => n > 0 || kind === 'direct').map(([kind, n]) => `${n} ${kind}`).join(', ')})`,
         `peers        ${(['connected', 'alive', 'stale', 'gone'] as const).map(s => `${status.peers[s]} ${paintStatus(s)}`).join(', ')}`,
         `dht          ${status.dht.mode} mode, ${status.dht.routingTable} peers in routing table (${status.dht.protocol})`,
         `heartbeat    every ${status.heartbeat.intervalMs / 1000} s on ${status.heartbeat.topic}; ${status.heartbeat.sent} sent, ${status.heartbeat.received} received${rejected !== '' ? `, rejected: ${rejected}` : ''}`,
