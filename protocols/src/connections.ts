@@ -17,14 +17,16 @@ export function linkKind (connection: Pick<Connection, 'remoteAddr' | 'limits'>)
 
 const PREFERENCE: Record<LinkKind, number> = { direct: 0, 'hole-punched': 1, relayed: 2 }
 
+/** The open connections to a peer, best first: direct, then hole-punched, then relayed */
+export function rankConnections (connections: Connection[]): Connection[] {
+  return connections
+    .filter(connection => connection.status === 'open')
+    .sort((a, b) => PREFERENCE[linkKind(a)] - PREFERENCE[linkKind(b)])
+}
+
 /** The open connection a new stream to a peer should use: direct, then hole-punched, then relayed */
 export function bestConnection (connections: Connection[]): Connection | undefined {
-  let best: Connection | undefined
-  for (const connection of connections) {
-    if (connection.status !== 'open') continue
-    if (best == null || PREFERENCE[linkKind(connection)] < PREFERENCE[linkKind(best)]) best = connection
-  }
-  return best
+  return rankConnections(connections)[0]
 }
 
 /** What `openStream` needs of libp2p's connection manager */
@@ -43,7 +45,14 @@ export interface StreamOpener {
  * limited (relayed), building a new circuit for each stream.
  */
 export async function openStream (connections: StreamOpener, peer: PeerId, protocol: string, options: AbortOptions = {}): Promise<Stream> {
-  const best = bestConnection(connections.getConnections(peer))
-  if (best != null) return await best.newStream(protocol, { ...options, runOnLimitedConnection: true })
+  // a link that broke without closing yet (a WebRTC link whose ICE failed) refuses the
+  // stream: the next best one takes it
+  for (const connection of rankConnections(connections.getConnections(peer))) {
+    try {
+      return await connection.newStream(protocol, { ...options, runOnLimitedConnection: true })
+    } catch {
+      options.signal?.throwIfAborted()
+    }
+  }
   return await connections.openStream(peer, protocol, { ...options, runOnLimitedConnection: true })
 }

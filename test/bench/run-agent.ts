@@ -130,7 +130,7 @@ async function main (): Promise<void> {
     psk,
     bootstrap: [tcpAddress(relay)],
     libp2p: { connectionGater: onlyRelayed },
-    config: c => { c.nat.role = 'private'; c.nat.relays = [tcpAddress(relay)]; c.nat.holePunch = false; c.nat.webrtc = webrtc; extra?.(c) }
+    config: c => { c.nat.role = 'private'; c.nat.relays = [tcpAddress(relay)]; c.nat.holePunch = false; c.nat.webrtc = webrtc; c.nat.webrtcTimeout = 30_000; extra?.(c) }
   })
   const rb = await home(echoAgent)
   const ra = await home()
@@ -154,7 +154,7 @@ async function main (): Promise<void> {
   await waitFor(() => pb.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000 })
   await pa.libp2p.dial(multiaddr(pb.addresses().find(x => x.includes('/p2p-circuit'))!))
   const punched = (): Connection | undefined => pa.libp2p.getConnections(pb.libp2p.peerId).find(c => c.status === 'open' && connectionKind(c) === 'hole-punched')
-  await waitFor(() => punched() != null && pa.libp2p.getConnections(pb.libp2p.peerId).length === 1, { timeout: 20_000, message: 'A\'\' never hole-punched a WebRTC link to B\'\'' })
+  await waitFor(() => punched() != null && pa.libp2p.getConnections(pb.libp2p.peerId).length === 1, { timeout: 40_000, message: 'A\'\' never hole-punched a WebRTC link to B\'\'' })
   rows.push(['libp2p stream echo, hole-punched', await measure(streamEcho(() => punched()!))])
   rows.push(['run_agent echo, hole-punched', await measure(runEcho(pa, pb.peerId))])
   await Promise.all([pa.stop(), pb.stop(), relay.stop()])

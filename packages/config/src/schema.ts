@@ -313,7 +313,7 @@ const nat = z.strictObject({
   autonat: boolean('Ask peers to confirm which of this node\'s addresses are reachable (AutoNAT v2).', true),
   holePunch: boolean('Try to turn relayed connections into direct ones (DCUtR).', true),
   webrtc: boolean('Hole-punch direct WebRTC links (UDP) to nodes reached through a relay, with the STUN servers of the mesh\'s relays; the link stays relayed when no path is found.', true),
-  webrtcTimeout: duration('Longest wait for one WebRTC hole punch before the link stays relayed.', '5s', 500),
+  webrtcTimeout: duration('Longest wait for one WebRTC hole punch before the link stays relayed.', '10s', 500),
   stun: boolean('relay role: serve STUN to members, who find their outside address with it to hole-punch WebRTC links.', true),
   stunPort: integer('relay role: UDP port of the STUN server (0 = any free port; members learn it from heartbeats).', 3478, 0, 65535),
   maxReservations: integer('relay role: most nodes holding a slot at once.', 128, 1),
