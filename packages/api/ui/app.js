@@ -265,13 +265,20 @@ function pulse (peerId) {
 
 /* the panels */
 
-/** How this node reaches a peer: its best link, with how many of that kind */
+/** How this node reaches a peer: its best link, with how many of that kind, and a hole-punched link's ICE pair */
 function linkOf (peerId) {
   const counts = linkCounts(c => c.peerId === peerId)
   const kind = LINK_KINDS.find(k => counts[k] > 0)
   if (kind == null) return { kind: 'none', text: '—' }
   const name = kind === 'hole-punched' ? 'hole-punched (webrtc)' : kind
-  return { kind, text: counts[kind] > 1 ? `${name} ×${counts[kind]}` : name }
+  const ice = [...state.connections.values()].filter(c => c.peerId === peerId && c.ice != null).map(c => `ICE ${c.ice}`)
+  return { kind, text: counts[kind] > 1 ? `${name} ×${counts[kind]}` : name, detail: ice.join('\n') }
+}
+
+function linkCell (link) {
+  const cell = el('td', `link ${link.kind}`, link.text)
+  if (link.detail) cell.title = link.detail
+  return cell
 }
 
 /** Links of this node by kind, of the connections `which` picks */
@@ -353,7 +360,7 @@ function peerRow (peerId, status, statusText, link, lastSeen, peerRtt, load, age
   row.append(
     id,
     pill,
-    el('td', `link ${link.kind}`, link.text),
+    linkCell(link),
     el('td', 'num', lastSeen == null ? '—' : ago(lastSeen)),
     el('td', 'num', rtt(peerRtt)),
     el('td', 'num', load == null ? '—' : load.toFixed(2)),

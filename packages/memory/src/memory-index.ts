@@ -233,8 +233,9 @@ export class MemoryIndex {
       selectivity,
       exact: query.exact === true,
       vectorOnly: query.vectorOnly === true,
-      // an author caught signing two entries with one seq ranks as if nothing it wrote could be trusted
-      confidence: ordinal => this.distrusted.size > 0 && this.distrusted.has(this.author(ordinal)) ? 0 : confidence(this.states.get(this.ids[ordinal] as string))
+      // an author caught signing two entries with one seq: nothing it wrote is trusted, and it ranks last
+      confidence: ordinal => this.distrusted.size > 0 && this.distrusted.has(this.author(ordinal)) ? 0 : confidence(this.states.get(this.ids[ordinal] as string)),
+      distrusted: this.distrusted.size > 0 ? ordinal => this.distrusted.has(this.author(ordinal)) : undefined
     })
   }
 

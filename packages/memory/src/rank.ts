@@ -16,6 +16,8 @@ export interface RankInput {
   /** Vector partitions holding every chunk that passes, and the ordinals in them */
   partitions?: { ids: number[], ordinals: Ordinals }
   confidence(ordinal: number): number
+  /** Chunks of authors caught equivocating: they rank after every other chunk */
+  distrusted?(ordinal: number): boolean
   /** Scan every vector instead of asking the graph */
   exact: boolean
   /** Rank by vector similarity alone */
@@ -56,7 +58,8 @@ const OVERSAMPLE = 8
  * Hybrid ranking: candidates from the vector graph (or an exact scan when
  * filters leave few chunks) and from BM25, each re-scored exactly, then
  * relevance = 0.7 × cosine + 0.3 × BM25 (normalised), scaled by confidence
- * (× 0.8 at confidence 0, × 1.0 at 0.5, × 1.2 at 1).
+ * (× 0.8 at confidence 0, × 1.0 at 0.5, × 1.2 at 1). Chunks of a distrusted
+ * author come after all others, whatever their score.
  */
 export async function rankResults (input: RankInput): Promise<RankedHit[]> {
   const { vectors, lexical, vector, k, filter } = input
@@ -65,7 +68,8 @@ export async function rankResults (input: RankInput): Promise<RankedHit[]> {
   const seeking = vectorCandidates(input, pool)
   const words = input.vectorOnly === true ? undefined : lexical.begin(input.query, pool, filter)
   const nearest = await seeking
-  if (words == null) return nearest.slice(0, k).map(hit => ({ ...hit, score: hit.similarity, lexical: 0 }))
+  const distrusted = input.distrusted ?? (() => false)
+  if (words == null) return lastIfDistrusted(nearest.map(hit => ({ ...hit, score: hit.similarity, lexical: 0 })), distrusted).slice(0, k)
   const candidates = new Map<number, { similarity: number, lexical: number }>()
   for (const hit of nearest) candidates.set(hit.ordinal, { similarity: hit.similarity, lexical: 0 })
   for (const hit of words.finish(candidates.keys())) {
@@ -80,7 +84,13 @@ export async function rankResults (input: RankInput): Promise<RankedHit[]> {
     ranked.push({ ordinal, score, similarity: c.similarity, lexical: c.lexical })
   }
   ranked.sort((a, b) => b.score - a.score || a.ordinal - b.ordinal)
-  return ranked.slice(0, k)
+  return lastIfDistrusted(ranked, distrusted).slice(0, k)
+}
+
+/** Hits in their order, those of distrusted authors moved after the others */
+function lastIfDistrusted (hits: RankedHit[], distrusted: (ordinal: number) => boolean): RankedHit[] {
+  const after = hits.filter(hit => distrusted(hit.ordinal))
+  return after.length === 0 ? hits : [...hits.filter(hit => !distrusted(hit.ordinal)), ...after]
 }
 
 /**
