@@ -157,7 +157,9 @@ const CONNECTION_PING_TIMEOUT = 15_000
 /**
  * Assembles the libp2p node of an Overmind peer: TCP and WebSockets, the
  * mesh's pre-shared key, noise, yamux, identify, ping, a mesh-scoped
- * Kademlia DHT, gossipsub with strict signing, and the Overmind services.
+ * Kademlia DHT, gossipsub with strict signing, and the Overmind services;
+ * behind NAT circuit relays, DCUtR and WebRTC links punched through a relay
+ * with the STUN servers relays serve (protocols/webrtc.md).
  */
 export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Libp2p<OvermindServices>> {
   const { config } = init
@@ -327,7 +329,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   }
   const libp2p = await createLibp2p(options) as unknown as Libp2p<OvermindServices>
   iceServers = () => stunServers(libp2p)
-  stun = (libp2p.services as Record<string, unknown>).stun as StunServer | undefined
+  stun = libp2p.services.stun
   return libp2p
 }
 
