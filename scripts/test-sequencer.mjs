@@ -1,10 +1,10 @@
 // The order test files start in: the longest first, so short ones fill in at the end
 import { BaseSequencer } from 'vitest/node'
 
-// as measured in a fresh clone on 2 cores (s): sim 126, sim-modes 102, bench 89, memory-load 89,
-// sim-links 82, fresh-clone 70, memory-cli 66, mesh-processes 65, storage-repair 62, cli 41, join 39,
-// demo 29, paused-peer 25, local-api 22, mesh-key 19
-const LONGEST = ['sim', 'sim-modes', 'bench', 'memory-load', 'sim-links', 'fresh-clone', 'memory-cli', 'mesh-processes', 'storage-repair', 'cli', 'join', 'demo', 'paused-peer', 'local-api', 'mesh-key']
+// as measured in a fresh clone on 2 cores (s): sim 123, memory-load 117, sim-modes 110, bench 92,
+// sim-links 88, memory-cli 84, fresh-clone 67, mesh-processes 66, storage-repair 58, netns-lab 44,
+// cli 42, join 39, run-agent-cli 28, demo 26, paused-peer 25, local-api 17
+const LONGEST = ['sim', 'memory-load', 'sim-modes', 'bench', 'sim-links', 'memory-cli', 'fresh-clone', 'mesh-processes', 'storage-repair', 'netns-lab', 'cli', 'join', 'run-agent-cli', 'demo', 'paused-peer', 'local-api']
 
 function rank (file) {
   const name = file.split('/').pop().replace(/\.spec\.js$/, '')

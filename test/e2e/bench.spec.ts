@@ -105,7 +105,7 @@ describe('agent interface benchmark (fast version)', () => {
 // `./scripts/bench sim` runs the steady-mesh scenario on 50, 100 and 200 nodes for 60 s each
 describe('simulator scale benchmark (fast version)', () => {
   it('runs the steady mesh at two sizes on two threads and prints delivery against the bare gossipsub floor, memory per node and charts', () => {
-    const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '6s', '--threads', '2', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
+    const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '4s', '--threads', '2', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
     assert.equal(res.status, 0, res.stderr)
     assert.match(res.stdout, /over the in-memory transport/)
     for (const nodes of ['4', '8']) {

@@ -54,7 +54,8 @@ describe('overmind sim: node processes, namespaces, signals and bad scenarios', 
   it('leaves nothing behind on Ctrl-C: no node, no data dir, no namespace, and ends as the signal says', async () => {
     const dir = await tempDir()
     dirs.push(dir)
-    for (const mode of ['in-process', 'processes', ...(netnsSkip === false ? ['netns'] : [])]) {
+    // the modes side by side: each waits mostly on its nodes starting
+    await Promise.all(['in-process', 'processes', ...(netnsSkip === false ? ['netns'] : [])].map(async mode => {
       const file = join(dir.path, `${mode}.yaml`)
       await writeFile(file, `name: interrupted\nduration: 60s\nmode: ${mode}\nnodes:\n  count: 3\n  heartbeat: 1s\nworkload:\n  writes:\n    rate: 2/s\n`)
       const tmp = join(dir.path, `tmp-${mode}`)
@@ -76,7 +77,7 @@ describe('overmind sim: node processes, namespaces, signals and bad scenarios', 
       assert.equal(res.signal, 'SIGINT', `${mode}: ${res.stderr}`)
       assert.deepEqual(await readdir(tmp), [], `${mode}: the data dirs are removed`)
       if (mode === 'netns') assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, /^om[0-9a-z]+(sw|n\d+)\b/m)
-    }
+    }))
   })
 
   it('exits 1 when an expectation fails', async () => {
