@@ -4,8 +4,9 @@
 //   node lab.mjs get FILE EXPR                  print a JS expression of the JSON in FILE (bound to `j`)
 //   node lab.mjs wait DATA_DIR WHAT TIMEOUT_MS  poll the node's local API until WHAT holds; prints
 //                                               the elapsed ms and a detail, exit 1 on timeout.
-//        WHAT: api | circuit | agent:NAME@PEER | direct:PEER | punched:PEER (a hole-punched
-//              WebRTC link; prints its ICE pair) | punch-failed:PEER (prints why) | chunk:ID
+//        WHAT: api | circuit | agent:NAME@PEER | one-direct:PEER (a direct link and no other) |
+//              punched:PEER (a hole-punched WebRTC link; prints its ICE pair) |
+//              punch-failed:PEER (prints why) | chunk:ID
 //   node lab.mjs bench DATA_DIR AGENT INPUT N   N sequential runs through the local API (what
 //                                               `overmind run` does once the CLI has started);
 //                                               prints {ok, failed, ms: [...], errors}
@@ -60,9 +61,9 @@ const conditions = {
     const { agents } = await c.get('/v1/agents')
     return agents.find(a => a.name === name && a.host === host && !a.self) != null ? `${name} on ${host}` : undefined
   },
-  direct: async (c, peer) => {
-    const p = (await c.get('/v1/peers')).find(x => x.peerId === peer)
-    return p?.connections?.find(x => x.kind === 'direct')?.remoteAddr
+  'one-direct': async (c, peer) => {
+    const links = (await c.get('/v1/peers')).find(x => x.peerId === peer)?.connections ?? []
+    return links.length === 1 && links[0].kind === 'direct' ? links[0].remoteAddr : undefined
   },
   punched: async (c, peer) => {
     const p = (await c.get('/v1/peers')).find(x => x.peerId === peer)

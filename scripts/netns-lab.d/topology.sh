@@ -306,25 +306,25 @@ cmd_verify() {
 }
 
 # ---------------------------------------------------------------- port forward
-# Router B forwards TCP port PORT on its public address (11.0.0.2) to hb (DNAT):
-# home B becomes directly reachable, home A stays behind its NAT.
+# Router A forwards TCP port PORT on its public address (11.0.0.1) to ha (DNAT):
+# home A becomes directly reachable, home B stays behind its NAT.
 cmd_forward() {  # prefix port
   local P="$1" port="$2" fw
   fw=$(pick_fw) || die "no usable firewall tool"
   if [ "$fw" = nft ]; then
-    ip netns exec "${P}rb" nft -f - <<EOF
+    ip netns exec "${P}ra" nft -f - <<EOF
 table ip $NFT_TABLE {
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    iifname "wan0" tcp dport $port dnat to $HB_IP:$port
+    iifname "wan0" tcp dport $port dnat to $HA_IP:$port
   }
 }
 EOF
-    ip netns exec "${P}rb" nft insert rule inet "$NFT_TABLE" forward ct status dnat accept
+    ip netns exec "${P}ra" nft insert rule inet "$NFT_TABLE" forward ct status dnat accept
   else
-    ip netns exec "${P}rb" sh -e -c "
-      iptables -t nat -A PREROUTING -i wan0 -p tcp --dport $port -j DNAT --to-destination $HB_IP:$port
+    ip netns exec "${P}ra" sh -e -c "
+      iptables -t nat -A PREROUTING -i wan0 -p tcp --dport $port -j DNAT --to-destination $HA_IP:$port
       iptables -I FORWARD -m conntrack --ctstate DNAT -j ACCEPT"
   fi
-  log "forward: $RB_WAN:$port -> $HB_IP:$port on ${P}rb"
+  log "forward: $RA_WAN:$port -> $HA_IP:$port on ${P}ra"
 }

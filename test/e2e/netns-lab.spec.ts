@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, it } from 'vitest'
 import { ROOT, collect } from '../src/cli.js'
+import { acquire } from '../src/exclusive.js'
 
 // scripts/netns-lab builds two NATed homes and a public relay from Linux network
 // namespaces (root, iproute2 and nft or iptables) and runs an agent of home B
@@ -32,9 +33,11 @@ async function lab (...args: string[]): Promise<{ code: number | null, summary: 
 }
 
 describe('netns NAT lab', () => {
-  it('hole-punches a WebRTC link between homes behind masquerading NATs, keeps it relayed behind a port-randomising one, and runs and syncs over each', { skip: skip !== false, timeout: 240_000 }, async () => {
-    // both labs at once: separate namespaces, and most of each is waiting
-    const [punched, randomised] = await Promise.all([lab(), lab('--nat', 'random')])
+  it('hole-punches a WebRTC link between homes behind masquerading NATs, keeps it relayed behind a port-randomising one, goes direct through a port forward by DCUtR, and runs and syncs over each', { skip: skip !== false, timeout: 300_000 }, async () => {
+    // not beside the WebRTC links spec (see there); the three labs at once: separate
+    // namespaces, and most of each is waiting
+    const release = await acquire('webrtc')
+    const [punched, randomised, forwarded] = await Promise.all([lab(), lab('--nat', 'random'), lab('--forward')]).finally(release)
 
     assert.equal(punched.code, 0, punched.output)
     assert.match(punched.summary, /^PASS\s+overmind run upper "hello from home a" in home A -> "HELLO FROM HOME A", host = B/m)
@@ -50,5 +53,13 @@ describe('netns NAT lab', () => {
     assert.match(randomised.summary, /^PASS\s+5 runs of B's builtin echo agent from A over the relayed link/m)
     assert.doesNotMatch(randomised.summary, /^FAIL/m)
     assert.match(randomised.summary, /^RESULT: PASS$/m)
+
+    assert.equal(forwarded.code, 0, forwarded.output)
+    assert.match(forwarded.summary, /^PASS\s+path A -> B: direct through router A's port forward \(connections: direct inbound \/ip4\/11\.0\.0\.2\/tcp\/\d+\/p2p\/\S+\)$/m, 'one direct link, which B opened, and no other')
+    assert.match(forwarded.summary, /^PASS\s+path A -> B: direct via DCUtR: B, the inbound side of the relayed link, dialled A's forwarded address/m)
+    assert.match(forwarded.summary, /^PASS\s+memory sync B -> A over the direct link/m)
+    assert.match(forwarded.summary, /^PASS\s+relay stopped: A -> B still runs over the direct link/m)
+    assert.doesNotMatch(forwarded.summary, /^FAIL/m)
+    assert.match(forwarded.summary, /^RESULT: PASS$/m)
   })
 })

@@ -29,6 +29,7 @@ import { dnsResolver } from './dns-resolver.js'
 import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
 import { stunServer } from './stun-server.js'
+import { linkTidy } from './link-tidy.js'
 import { webRTCLinks } from './webrtc-links.js'
 import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
@@ -81,6 +82,8 @@ export interface OvermindServices extends Record<string, unknown> {
   pubsub: GossipSub
   heartbeat: HeartbeatService
   dialer: MeshDialer
+  /** Closes the extra links to a peer once one does not go through a relay */
+  linkTidy: unknown
   runAgent: RunAgentService
   /** Present when the node has a memory store */
   knowledge?: KnowledgeService
@@ -236,7 +239,8 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       bootstrap: config.bootstrap,
       targetPeers: config.discovery.targetPeers,
       rejoinInterval: config.discovery.rejoinInterval
-    })
+    }),
+    linkTidy: linkTidy()
   }
   if (init.memory != null) {
     services.knowledge = knowledge({ mesh, store: init.memory })

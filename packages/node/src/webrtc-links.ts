@@ -1,7 +1,9 @@
+import { isPrivate } from '@libp2p/utils'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
+import { Circuit, DNS, IP, WebRTC } from '@multiformats/multiaddr-matcher'
 import { linkKind } from '@overmind/protocols'
 import type { ComponentLogger, Connection, ConnectionGater, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
-import type { ConnectionManager, TransportManager } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 import type { HolePunchReport } from '@overmind/api'
 
 /** The protocol a node speaks when it can take WebRTC links (from `@libp2p/webrtc`) */
@@ -17,12 +19,20 @@ const CHECK_INTERVAL_MS = 15_000
 /** What is known of a peer's punch is forgotten this long after it ended, once no connection to it is open */
 const FORGET_AFTER_MS = 60 * 60_000
 
+/**
+ * How long a node with a public address leaves a relayed link to DCUtR
+ * before it punches: the peer, the inbound side, dials that address (its
+ * own dial gives up after 5 s)
+ */
+const DCUTR_GRACE_MS = 8_000
+
 export interface WebRTCLinksInit {
   /** Longest wait for one punch; the link stays relayed after it */
   timeout: number
 }
 
 export interface WebRTCLinksComponents {
+  addressManager: Pick<AddressManager, 'getAddresses'>
   connectionManager: ConnectionManager
   transportManager: TransportManager
   connectionGater: ConnectionGater
@@ -44,7 +54,10 @@ export interface WebRTCLinks {
  * ICE finds a UDP path between the two NATs with the STUN servers of the
  * mesh's relays, and once the WebRTC link is up the relayed one is closed.
  * Only the side that opened the relayed connection punches, so two nodes do
- * not race to build two links.
+ * not race to build two links. A node that announces a public address (a
+ * port forward) first leaves the link to DCUtR: the peer dials that address
+ * and closes the relayed link, which needs no UDP and no STUN; the punch
+ * follows only if no direct link came of it.
  *
  * A punch that fails (a port-randomising NAT, UDP blocked) ends at our own
  * timeout; the link stays relayed and the reason is kept for `peers` and the
@@ -55,6 +68,8 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
   private readonly init: WebRTCLinksInit
   private readonly log: Logger
   private readonly state = new Map<string, HolePunchReport & { peer: PeerId, retryAt: number }>()
+  /** Peers whose relayed link is left to DCUtR, until when */
+  private readonly dcutrUntil = new Map<string, number>()
   private readonly shutdown = new AbortController()
   private timer?: ReturnType<typeof setInterval>
 
@@ -119,6 +134,9 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
       if (known.state === 'trying' || now - known.at < FORGET_AFTER_MS) continue
       if (this.components.connectionManager.getConnections(known.peer).length === 0) this.state.delete(key)
     }
+    for (const [key, until] of this.dcutrUntil) {
+      if (now - until > FORGET_AFTER_MS) this.dcutrUntil.delete(key)
+    }
     for (const connection of this.components.connectionManager.getConnections()) this.consider(connection)
   }
 
@@ -134,7 +152,25 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
     // a link punched before and since lost (the peer restarted, the NAT forgot it) is punched again at once
     const known = this.state.get(key)
     if (known != null && (known.state === 'trying' || (known.state === 'failed' && Date.now() < known.retryAt))) return
+    // reachable at a public address: the peer's DCUtR dials it, a punch would only race it
+    if (known == null && this.reachable()) {
+      const until = this.dcutrUntil.get(key)
+      if (until == null) {
+        this.dcutrUntil.set(key, Date.now() + DCUTR_GRACE_MS)
+        this.log('leaving the relayed link to %p to DCUtR for %d ms: this node has a public address', peer, DCUTR_GRACE_MS)
+        setTimeout(() => { this.consider(connection) }, DCUTR_GRACE_MS).unref()
+        return
+      }
+      if (Date.now() < until) return
+    }
     void this.punch(connection, peer, known?.attempts ?? 0)
+  }
+
+  /** Whether this node announces an address a peer can dial without a relay */
+  private reachable (): boolean {
+    return this.components.addressManager.getAddresses().some(ma =>
+      !Circuit.matches(ma) && !WebRTC.matches(ma) && (DNS.matches(ma) || (IP.matches(ma) && isPrivate(ma) !== true))
+    )
   }
 
   private async punch (relayed: Connection, peer: PeerId, attempts: number): Promise<void> {
