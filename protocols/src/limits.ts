@@ -51,6 +51,9 @@ export const KNOWLEDGE_BATCH_LIMITS = { entries: MAX_KNOWLEDGE_ENTRIES }
 /** Most targets of one event */
 export const MAX_EVENT_TARGETS = 64
 
+/** Most uses one USE event records of each target */
+export const MAX_EVENT_USES = 1_000_000
+
 /** Largest memory-sync message (a request or a page), in bytes */
 export const MAX_SYNC_MESSAGE_SIZE = 2 * 1024 * 1024
 

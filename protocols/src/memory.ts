@@ -466,14 +466,16 @@ export enum EventKind {
   EVENT_KIND_UNSPECIFIED = 'EVENT_KIND_UNSPECIFIED',
   FEEDBACK = 'FEEDBACK',
   TOMBSTONE = 'TOMBSTONE',
-  LINK = 'LINK'
+  LINK = 'LINK',
+  USE = 'USE'
 }
 
 enum __EventKindValues {
   EVENT_KIND_UNSPECIFIED = 0,
   FEEDBACK = 1,
   TOMBSTONE = 2,
-  LINK = 3
+  LINK = 3,
+  USE = 4
 }
 
 export namespace EventKind {
@@ -493,6 +495,7 @@ export interface Event {
   hlcWallTime: bigint
   hlcLogical: number
   seq: bigint
+  uses: number
 }
 
 export namespace Event {
@@ -557,6 +560,11 @@ export namespace Event {
           w.uint64(obj.seq)
         }
 
+        if ((obj.uses != null && obj.uses !== 0)) {
+          w.uint32(88)
+          w.uint32(obj.uses)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -571,7 +579,8 @@ export namespace Event {
           relation: '',
           hlcWallTime: 0n,
           hlcLogical: 0,
-          seq: 0n
+          seq: 0n,
+          uses: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -622,6 +631,10 @@ export namespace Event {
             }
             case 10: {
               obj.seq = reader.uint64()
+              break
+            }
+            case 11: {
+              obj.uses = reader.uint32()
               break
             }
             default: {
@@ -721,6 +734,13 @@ export namespace Event {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.uses`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -784,6 +804,11 @@ export namespace Event {
     value: bigint
   }
 
+  export interface EventUsesFieldEvent {
+    field: '$.uses'
+    value: number
+  }
+
   export function encode (obj: Partial<Event>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Event.codec())
   }
@@ -792,7 +817,7 @@ export namespace Event {
     return decodeMessage(buf, Event.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventAuthorFieldEvent | EventAgentFieldEvent | EventZoneFieldEvent | EventKindFieldEvent | EventTargetsFieldEvent | EventSuccessFieldEvent | EventRelationFieldEvent | EventHlcWallTimeFieldEvent | EventHlcLogicalFieldEvent | EventSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventAuthorFieldEvent | EventAgentFieldEvent | EventZoneFieldEvent | EventKindFieldEvent | EventTargetsFieldEvent | EventSuccessFieldEvent | EventRelationFieldEvent | EventHlcWallTimeFieldEvent | EventHlcLogicalFieldEvent | EventSeqFieldEvent | EventUsesFieldEvent> {
     return streamMessage(buf, Event.codec(), opts)
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'vitest'
+import { acquire } from '../src/exclusive.js'
 
 const MESH_BENCH = fileURLToPath(new URL('../bench/mesh.js', import.meta.url))
 const MEMORY_BENCH = fileURLToPath(new URL('../bench/memory.js', import.meta.url))
@@ -73,8 +74,15 @@ describe('gossip benchmark (fast version)', () => {
 
 // `./scripts/bench run-agent` runs 2,000 requests per path
 describe('run-agent benchmark (fast version)', () => {
-  it('measures run_agent against a bare libp2p stream and raw TCP, direct, relayed and hole-punched, and prints a table and charts', () => {
-    const res = spawnSync(process.execPath, [RUN_AGENT_BENCH, '--quick', '--requests', '100'], { encoding: 'utf8', timeout: 180_000 })
+  it('measures run_agent against a bare libp2p stream and raw TCP, direct, relayed and hole-punched, and prints a table and charts', async () => {
+    // its WebRTC link on loopback: not beside the netns lab (see webrtc-links.spec)
+    const release = await acquire('webrtc')
+    let res
+    try {
+      res = spawnSync(process.execPath, [RUN_AGENT_BENCH, '--quick', '--requests', '100'], { encoding: 'utf8', timeout: 180_000 })
+    } finally {
+      release()
+    }
     assert.equal(res.status, 0, res.stderr)
     for (const path of ['raw TCP echo', 'libp2p stream echo', 'run_agent echo', 'libp2p stream echo, relayed', 'run_agent echo, relayed', 'libp2p stream echo, hole-punched', 'run_agent echo, hole-punched']) {
       const row = res.stdout.split('\n').find(l => l.startsWith(path + '  '))

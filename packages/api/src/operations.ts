@@ -76,7 +76,9 @@ const chunk = z.looseObject({
   text: z.string(),
   tags: z.array(z.string()),
   createdAt: z.number(),
-  confidence: z.number()
+  confidence: z.number(),
+  salience: z.number().describe('1 when written, + 1 per use (reads, feedback, links), each use decaying by 0.99 an hour'),
+  uses: z.number().int()
 })
 
 const searchResult = chunk.extend({

@@ -68,6 +68,10 @@ function oneOf<const T extends readonly [string, ...string[]]> (doc: string, val
  * Accepts "30s"-style strings or a number of milliseconds and always outputs
  * milliseconds, so consumers never deal with units.
  */
+function fraction (doc: string, def: number) {
+  return info(z.number().min(0).max(1).default(def), { doc, expected: 'a number from 0 to 1' })
+}
+
 function duration (doc: string, def: string, min = 1) {
   const schema = z.union([z.string(), z.number()]).transform((value, ctx) => {
     let ms: number
@@ -203,7 +207,10 @@ const memory = z.strictObject({
   embedderModel: optionalString('Model name sent to the embeddings endpoint.'),
   embedderKey: optionalString('API key for the embeddings endpoint, e.g. ${OPENAI_API_KEY}; empty for none.'),
   syncInterval: duration('How often to run anti-entropy with a random peer (it also runs on every new connection).', '30s', 100),
-  queryDeadline: duration('Deadline of a federated search; peers that answer later are left out.', '2s', 10)
+  queryDeadline: duration('Deadline of a federated search; peers that answer later are left out.', '2s', 10),
+  useInterval: duration('How often the reads of chunks (search hits, memory get) are written as use events, which raise salience: one per chunk and agent per interval, however many reads.', '10m', 1000),
+  rankConfidence: fraction('How far confidence moves a search score: from × (1 - w) at confidence 0 to × (1 + w) at 1.', 0.2),
+  rankSalience: fraction('How far salience moves a search score: from × (1 - w) for a chunk long unused to towards × (1 + w) for a much-used one; salience decays by 0.99 an hour.', 0.1)
 }).superRefine((value, ctx) => {
   if (value.embedder !== 'http') return
   for (const key of ['embedderUrl', 'embedderModel'] as const) {

@@ -54,7 +54,10 @@ describe('parseConfig', () => {
         embedderModel: '',
         embedderKey: '',
         syncInterval: 30_000,
-        queryDeadline: 2_000
+        queryDeadline: 2_000,
+        useInterval: 600_000,
+        rankConfidence: 0.2,
+        rankSalience: 0.1
       },
       api: {
         host: '127.0.0.1',

@@ -4,7 +4,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
   CHUNK_LIMITS, EVENT_LIMITS, MAX_DIMENSIONS, MAX_ENTRY_BODY_SIZE, MAX_ENTRY_SIZE,
-  MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
+  MAX_EVENT_USES, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -537,6 +537,12 @@ function checkEvent (event: Event): void {
     if (!isEntryId(target)) throw new EntryRejectedError('malformed', `event target "${target.slice(0, 80)}" is not a chunk id`)
   }
   if (event.kind === EventKind.LINK && event.targets.length !== 2) throw new EntryRejectedError('malformed', 'a link event has exactly two targets')
+  if (event.kind === EventKind.USE) {
+    if (event.uses < 1) throw new EntryRejectedError('malformed', 'a use event records at least one use')
+    if (event.uses > MAX_EVENT_USES) throw new EntryRejectedError('oversized', `a use event records at most ${MAX_EVENT_USES} uses of each target`)
+  } else if (event.uses !== 0) {
+    throw new EntryRejectedError('malformed', 'only a use event counts uses')
+  }
   if (event.seq < 1n) throw new EntryRejectedError('malformed', 'event seq must start at 1')
 }
 

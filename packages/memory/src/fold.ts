@@ -9,10 +9,28 @@ export interface ChunkState {
   tombstonedBy: Set<string>
   /** Links from this chunk: `relation` → target chunk ids */
   links: Map<string, Set<string>>
+  /**
+   * Uses of the chunk (use events, feedback, links), as [time in ms, count]
+   * pairs sorted by time then count: salience is summed from them in this
+   * order, so every node holding the same events gets the same number
+   */
+  uses: Array<[number, number]>
 }
 
 function emptyState (): ChunkState {
-  return { successes: 0, failures: 0, tombstonedBy: new Set(), links: new Map() }
+  return { successes: 0, failures: 0, tombstonedBy: new Set(), links: new Map(), uses: [] }
+}
+
+/** Salience decays by this factor per hour since each use */
+export const SALIENCE_DECAY_PER_HOUR = 0.99
+
+const HOUR_MS = 3_600_000
+
+/** Adds a use to a sorted list of uses, keeping it sorted */
+function addUse (uses: Array<[number, number]>, at: number, count: number): void {
+  let i = uses.length
+  while (i > 0 && (uses[i - 1][0] > at || (uses[i - 1][0] === at && uses[i - 1][1] > count))) i--
+  uses.splice(i, 0, [at, count])
 }
 
 /**
@@ -30,12 +48,17 @@ export function applyEvent (states: Map<string, ChunkState>, event: VerifiedEven
     return s
   }
   const { body } = event
+  const at = Number(body.hlcWallTime)
   switch (body.kind) {
     case EventKind.FEEDBACK:
       for (const id of body.targets) {
         if (body.success) state(id).successes++
         else state(id).failures++
+        addUse(state(id).uses, at, 1)
       }
+      break
+    case EventKind.USE:
+      for (const id of body.targets) addUse(state(id).uses, at, body.uses)
       break
     case EventKind.TOMBSTONE:
       for (const id of body.targets) state(id).tombstonedBy.add(event.author.toString())
@@ -50,6 +73,8 @@ export function applyEvent (states: Map<string, ChunkState>, event: VerifiedEven
         links.set(relation, set)
       }
       set.add(to)
+      addUse(state(from).uses, at, 1)
+      addUse(state(to).uses, at, 1)
       break
     }
     default:
@@ -69,4 +94,29 @@ export function confidence (state: ChunkState | undefined): number {
 /** A tombstone counts only when the chunk's own author wrote it */
 export function isForgotten (state: ChunkState | undefined, author: string): boolean {
   return state?.tombstonedBy.has(author) ?? false
+}
+
+/**
+ * Salience at time `now` (ms): the chunk's writing counts as one use at
+ * `createdAt`, and every use weighs `count × 0.99^hours since it`. Nothing
+ * is stored decayed and no timer touches it: it is computed when read, from
+ * the uses in their sorted order, so it is the same on every node that holds
+ * the same events. A use stamped later than `now` (a clock ahead) counts
+ * undecayed.
+ */
+export function salience (state: ChunkState | undefined, createdAt: number, now: number): number {
+  let sum = decayed(1, createdAt, now)
+  for (const [at, count] of state?.uses ?? []) sum += decayed(count, at, now)
+  return sum
+}
+
+function decayed (count: number, at: number, now: number): number {
+  return at >= now ? count : count * SALIENCE_DECAY_PER_HOUR ** ((now - at) / HOUR_MS)
+}
+
+/** Total uses recorded by events (the writing not counted) */
+export function useCount (state: ChunkState | undefined): number {
+  let n = 0
+  for (const [, count] of state?.uses ?? []) n += count
+  return n
 }

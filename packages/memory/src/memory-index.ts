@@ -1,5 +1,5 @@
 import { EventKind, Zone } from '@overmind/protocols'
-import { applyEvent, confidence } from './fold.js'
+import { applyEvent, confidence, salience } from './fold.js'
 import { IntList, grown } from './int-list.js'
 import type { Ordinals } from './int-list.js'
 import { LexicalIndex } from './lexical-index.js'
@@ -7,7 +7,7 @@ import { rankResults } from './rank.js'
 import { VectorIndex } from './vector-index.js'
 import type { VerifiedEvent } from './entry.js'
 import type { ChunkState } from './fold.js'
-import type { RankedHit } from './rank.js'
+import type { RankedHit, RankWeights } from './rank.js'
 import type { Chunk } from '@overmind/protocols'
 
 /** Which chunks a search or listing may return */
@@ -36,6 +36,10 @@ export interface IndexSearch {
   exact?: boolean
   /** Rank by vector similarity alone */
   vectorOnly?: boolean
+  /** How much confidence and salience move a score (see `rankResults`) */
+  weights?: RankWeights
+  /** The time salience is computed at, ms since the epoch (now) */
+  now?: number
 }
 
 export interface CompiledFilter {
@@ -218,9 +222,10 @@ export class MemoryIndex {
     return this.authors.values[this.authorOf[ordinal]] === this.self && this.agents.values[this.agentOf[ordinal]] === reader
   }
 
-  /** Best `k` chunks for a query: vectors and BM25, weighted by confidence */
+  /** Best `k` chunks for a query: vectors and BM25, weighted by confidence and salience */
   async search (query: IndexSearch): Promise<RankedHit[]> {
     const { test, candidates, selectivity, partitions } = this.compile(query.filter)
+    const now = query.now ?? Date.now()
     return await rankResults({
       partitions,
       vectors: this.vectors,
@@ -235,8 +240,15 @@ export class MemoryIndex {
       vectorOnly: query.vectorOnly === true,
       // an author caught signing two entries with one seq: nothing it wrote is trusted, and it ranks last
       confidence: ordinal => this.distrusted.size > 0 && this.distrusted.has(this.author(ordinal)) ? 0 : confidence(this.states.get(this.ids[ordinal] as string)),
-      distrusted: this.distrusted.size > 0 ? ordinal => this.distrusted.has(this.author(ordinal)) : undefined
+      distrusted: this.distrusted.size > 0 ? ordinal => this.distrusted.has(this.author(ordinal)) : undefined,
+      salience: ordinal => salience(this.states.get(this.ids[ordinal] as string), this.createdOf[ordinal], now),
+      weights: query.weights
     })
+  }
+
+  /** When a chunk was written (its author's clock), ms since the epoch */
+  createdAt (ordinal: number): number {
+    return this.createdOf[ordinal]
   }
 
   /**

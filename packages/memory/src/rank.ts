@@ -16,6 +16,9 @@ export interface RankInput {
   /** Vector partitions holding every chunk that passes, and the ordinals in them */
   partitions?: { ids: number[], ordinals: Ordinals }
   confidence(ordinal: number): number
+  /** Salience now (1 for a chunk just written and never used; see `salience` in fold.ts) */
+  salience?(ordinal: number): number
+  weights?: RankWeights
   /** Chunks of authors caught equivocating: they rank after every other chunk */
   distrusted?(ordinal: number): boolean
   /** Scan every vector instead of asking the graph */
@@ -23,6 +26,19 @@ export interface RankInput {
   /** Rank by vector similarity alone */
   vectorOnly?: boolean
 }
+
+/**
+ * How far confidence and salience move a score: a factor from `1 - w` to
+ * `1 + w` each, 1 at confidence 0.5 and at salience 1 (a chunk just written)
+ */
+export interface RankWeights {
+  /** @default 0.2 */
+  confidence: number
+  /** @default 0.1 */
+  salience: number
+}
+
+export const DEFAULT_RANK_WEIGHTS: RankWeights = { confidence: 0.2, salience: 0.1 }
 
 export interface RankedHit {
   ordinal: number
@@ -58,8 +74,11 @@ const OVERSAMPLE = 8
  * Hybrid ranking: candidates from the vector graph (or an exact scan when
  * filters leave few chunks) and from BM25, each re-scored exactly, then
  * relevance = 0.7 × cosine + 0.3 × BM25 (normalised), scaled by confidence
- * (× 0.8 at confidence 0, × 1.0 at 0.5, × 1.2 at 1). Chunks of a distrusted
- * author come after all others, whatever their score.
+ * c (× (1 + wc × (2c − 1)): × 0.8 at confidence 0, × 1.0 at 0.5, × 1.2 at 1
+ * with the default wc 0.2) and by salience s (× (1 + ws × (s − 1) / (s + 1)):
+ * × 0.9 for a chunk long unused, × 1.0 just written, towards × 1.1 when much
+ * used, with the default ws 0.1). Chunks of a distrusted author come after
+ * all others, whatever their score.
  */
 export async function rankResults (input: RankInput): Promise<RankedHit[]> {
   const { vectors, lexical, vector, k, filter } = input
@@ -78,9 +97,11 @@ export async function rankResults (input: RankInput): Promise<RankedHit[]> {
     else candidates.set(hit.ordinal, { similarity: vectors.similarity(vector, hit.ordinal), lexical: hit.score })
   }
   const ranked: RankedHit[] = []
+  const weights = input.weights ?? DEFAULT_RANK_WEIGHTS
   for (const [ordinal, c] of candidates) {
     const relevance = (1 - LEXICAL_WEIGHT) * Math.max(0, c.similarity) + LEXICAL_WEIGHT * c.lexical
-    const score = relevance * (0.8 + 0.4 * input.confidence(ordinal))
+    const s = input.salience?.(ordinal) ?? 1
+    const score = relevance * (1 + weights.confidence * (2 * input.confidence(ordinal) - 1)) * (1 + weights.salience * (s - 1) / (s + 1))
     ranked.push({ ordinal, score, similarity: c.similarity, lexical: c.lexical })
   }
   ranked.sort((a, b) => b.score - a.score || a.ordinal - b.ordinal)

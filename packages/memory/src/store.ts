@@ -3,7 +3,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
-import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_QUERY_TEXT_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH } from '@overmind/protocols'
+import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_EVENT_TARGETS, MAX_EVENT_USES, MAX_QUERY_TEXT_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH } from '@overmind/protocols'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
@@ -13,7 +13,7 @@ import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, 
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
-import { confidence, isForgotten } from './fold.js'
+import { confidence, isForgotten, salience, useCount } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
 import { canWrite, storageError } from './storage.js'
 import type { Embedder } from './embedder.js'
@@ -22,6 +22,7 @@ import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
 import type { StorageProblem } from './errors.js'
 import type { ChunkFilter } from './memory-index.js'
+import type { RankWeights } from './rank.js'
 import type { LogHead } from './version-vector.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { VersionEntry } from '@overmind/protocols'
@@ -64,6 +65,16 @@ export interface MemoryStoreInit {
   /** @default a logger of its own */
   logger?: ComponentLogger
   /**
+   * Reads (search hits, `get`) are counted here and written as one use
+   * event per zone, agent and count this often, ms; 0 writes them only when
+   * `flushUses` is called or the store closes
+   *
+   * @default 600000 (10 minutes)
+   */
+  useInterval?: number
+  /** How far confidence and salience move a search score @default { confidence: 0.2, salience: 0.1 } */
+  rankWeights?: RankWeights
+  /**
    * Awaited before each batch is written: a simulator's slow or stalled
    * disk, or a test's proof that nothing waits for the disk
    */
@@ -105,6 +116,10 @@ export interface ChunkView {
   successes: number
   failures: number
   links: Array<{ relation: string, to: string }>
+  /** Salience now: 1 just written, + 1 per use, each decaying by 0.99 an hour */
+  salience: number
+  /** Uses recorded by events (reads written as use events, feedback, links) */
+  uses: number
 }
 
 export interface SearchQuery extends ReadOptions {
@@ -245,6 +260,10 @@ const INDEX_SLICE_MS = 1
 /** Chunks that may wait for a vector of this node's model before writes pause */
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
+
+/** How often counted reads are written as use events */
+const DEFAULT_USE_INTERVAL = 10 * 60_000
+
 /** From this many chunks on, a write is signed on the worker threads */
 const SIGN_IN_THREADS = 32
 /** First and longest pause between attempts to reopen the store after a failed write */
@@ -318,6 +337,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private savingGraph?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
   private closed = true
+  /** Reads not written as use events yet: chunk id → agent → count */
+  private readonly reads = new Map<string, Map<string, number>>()
+  private useTimer?: ReturnType<typeof setInterval>
 
   private constructor (init: MemoryStoreInit, entries: EntryLog, dimensions: number) {
     super()
@@ -365,6 +387,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       throw failure
     }
     store.closed = false
+    const interval = init.useInterval ?? DEFAULT_USE_INTERVAL
+    if (interval > 0) {
+      store.useTimer = setInterval(() => { store.flushUses().catch((err: Error) => { store.log('use events not written - %s', err.message) }) }, interval)
+      store.useTimer.unref()
+    }
     // signing, hashing and checking entries of peers run there: start them before the first sync
     entryPool().warm()
     return store
@@ -417,6 +444,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   async close (): Promise<void> {
     if (this.closed) return
+    clearInterval(this.useTimer)
+    await this.flushUses().catch((err: Error) => { this.log('use events not written - %s', err.message) })
     this.closed = true
     this.wakeRecovery?.()
     await this.recovering
@@ -531,6 +560,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         targets,
         success: false,
         relation: '',
+        uses: 0,
         ...fields,
         ...this.stamp(zone)
       }))
@@ -1019,7 +1049,60 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const ordinal = this.visibleOrdinal(id, options.agent)
     const [bytes] = await this.readChunks([{ ordinal, id }])
     if (bytes == null) throw new ChunkNotFoundError(`chunk ${id} is missing from the store`)
+    this.recordReads([id], checkAgent(options.agent))
     return chunkView(id, decodeChunk(bytes), this.index.state(id))
+  }
+
+  /** Counts reads of chunks by an agent of this node, for the next use events */
+  private recordReads (ids: string[], agent: string): void {
+    for (const id of ids) {
+      let byAgent = this.reads.get(id)
+      if (byAgent == null) {
+        byAgent = new Map()
+        this.reads.set(id, byAgent)
+      }
+      byAgent.set(agent, Math.min(MAX_EVENT_USES, (byAgent.get(agent) ?? 0) + 1))
+    }
+  }
+
+  /**
+   * Writes the reads counted so far as use events: one per zone, agent and
+   * count (up to 64 chunks each), in the zone of the chunks, so the uses of
+   * private chunks stay on this node. However many searches ran, the wire
+   * and the disk carry at most one use of a chunk per agent and interval.
+   */
+  async flushUses (): Promise<number> {
+    if (this.reads.size === 0 || this.closed || this.failure != null || this.awaitingSync) return 0
+    const groups = new Map<string, { zone: Zone, agent: string, uses: number, targets: string[] }>()
+    for (const [id, byAgent] of this.reads) {
+      const ordinal = this.index.ordinal(id)
+      // forgotten since it was read: nothing to record
+      if (ordinal == null || this.index.isForgotten(ordinal)) continue
+      const zone = this.index.zone(ordinal)
+      for (const [agent, uses] of byAgent) {
+        const key = `${zone}\n${agent}\n${uses}`
+        let group = groups.get(key)
+        if (group == null) {
+          group = { zone, agent, uses, targets: [] }
+          groups.set(key, group)
+        }
+        group.targets.push(id)
+      }
+    }
+    this.reads.clear()
+    const events: Array<Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>> = []
+    for (const { zone, agent, uses, targets } of groups.values()) {
+      for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
+        events.push({ agent, zone, kind: EventKind.USE, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), success: false, relation: '', uses })
+      }
+    }
+    if (events.length === 0) return 0
+    const done = await this.sequence(async () => {
+      const entries = await Promise.all(events.map(async event => await signEvent({ ...event, ...this.stamp(event.zone) }, this.init.privateKey)))
+      return this.enqueue({ entries, origin: 'local' })
+    })
+    await done
+    return events.length
   }
 
   private visibleOrdinal (id: string, agent?: string): number {
@@ -1034,7 +1117,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /** Local search: vector similarity (approximate, exactly re-ranked) and BM25, weighted by confidence */
   async search (query: SearchQuery): Promise<SearchResult[]> {
-    return (await this.searchEntries(query)).map(hit => hit.result)
+    const results = (await this.searchEntries(query)).map(hit => hit.result)
+    this.recordReads(results.map(r => r.id), checkAgent(query.agent))
+    return results
   }
 
   /** `search`, with the stored entry of every result */
@@ -1044,7 +1129,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const textBytes = Buffer.byteLength(query.text ?? '')
     if (textBytes > MAX_QUERY_TEXT_LENGTH) throw new InvalidInputError(`search text of ${textBytes} bytes is over the ${MAX_QUERY_TEXT_LENGTH} byte limit`)
     const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
-    const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact, vectorOnly: query.vectorOnly })
+    const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact, vectorOnly: query.vectorOnly, weights: this.init.rankWeights })
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.readChunks(ids)
     const out: SearchHit[] = []
@@ -1166,7 +1251,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         const key = `${zoneDigit(zone)}!${author}!${seq.toString(16).padStart(16, '0')}`
         if (ref.kind === 'chunk') {
           const state = this.index.state(ref.id)
-          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links.values() ?? []].flatMap(s => [...s]).sort().join(',')}`)
+          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links.values() ?? []].flatMap(s => [...s]).sort().join(',')} ${(state?.uses ?? []).map(([at, n]) => `${at}x${n}`).join(',')}`)
           chunks++
         } else {
           lines.push(`${key} ${ref.id}`)
@@ -1220,7 +1305,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 }
 
 /** How callers see a chunk body, with the folded state of its events (none: as first written) */
-export function chunkView (id: string, chunk: Chunk, state?: ChunkState): ChunkView {
+export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = Date.now()): ChunkView {
   const links: ChunkView['links'] = []
   for (const [relation, targets] of state?.links ?? []) {
     for (const to of targets) links.push({ relation, to })
@@ -1239,7 +1324,9 @@ export function chunkView (id: string, chunk: Chunk, state?: ChunkState): ChunkV
     confidence: confidence(state),
     successes: state?.successes ?? 0,
     failures: state?.failures ?? 0,
-    links
+    links,
+    salience: salience(state, Number(chunk.hlcWallTime), now),
+    uses: useCount(state)
   }
 }
 

@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, it } from 'vitest'
+import { afterAll, describe, it, vi } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
-import { Chunk, EntryKind, SignedEntry, Zone } from '@overmind/protocols'
-import { MemoryStore, entryId, signChunk, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
+import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone } from '@overmind/protocols'
+import { MemoryStore, entryId, signChunk, signEvent, verifyEntry, outboundEntry, EntryRejectedError, ZoneViolationError } from '../src/index.js'
 import { signerFromSeed } from '../src/ed25519.js'
 import { signedEntryBytes } from '../src/entry.js'
 import type { MemoryStoreInit } from '../src/index.js'
@@ -130,6 +130,74 @@ describe('MemoryStore', () => {
     await assert.rejects(backward.get(b.id), /forgotten/)
     assert.deepEqual((await backward.search({ text: 'registry rate limited' })).map(r => r.id).includes(b.id), false)
     await Promise.all([author.close(), forward.close(), backward.close()])
+  })
+
+  it('writes the reads of its agents as one use event per chunk, agent and interval, replicates them with the zone, and ranks by salience', async () => {
+    const author = await openStore({ useInterval: 0 })
+    const hot = await author.put({ text: 'the cache warms in four minutes after a deploy' })
+    const cold = await author.put({ text: 'the cache warms in four minutes after a restart' })
+    const secret = await author.put({ text: 'the cache admin password is in the vault', zone: 'private', agent: 'ops' })
+    // 50 searches and a get by one agent, 3 gets by another, one read of a private chunk
+    for (let i = 0; i < 50; i++) await author.search({ text: 'cache warms deploy', k: 1, agent: 'web' })
+    await author.get(hot.id, { agent: 'web' })
+    for (let i = 0; i < 3; i++) await author.get(hot.id, { agent: 'batch' })
+    await author.get(secret.id, { agent: 'ops' })
+    // a read too, by the agent 'default'
+    assert.equal((await author.get(hot.id)).uses, 0, 'reads are counted until the flush')
+    assert.equal(await author.flushUses(), 4, 'one use event per zone, agent and count: web × 51, batch × 3, default × 1, and ops × 1 in the private zone')
+    assert.equal(await author.flushUses(), 0)
+    const view = await author.get(hot.id)
+    assert.equal(view.uses, 55)
+    assert.ok(view.salience > 55 && view.salience <= 56, String(view.salience))
+
+    // a peer gets the federation use events, not the private one, and folds the same uses
+    const entries = await allEntries(author)
+    const events = entries.map(e => SignedEntry.decode(e)).filter(e => e.kind === EntryKind.EVENT).map(e => Event.decode(e.body))
+    assert.deepEqual(events.map(e => [e.kind, e.agent, e.uses, e.targets]).sort(), [[EventKind.USE, 'batch', 3, [hot.id]], [EventKind.USE, 'default', 1, [hot.id]], [EventKind.USE, 'web', 51, [hot.id]]])
+    const peer = await openStore()
+    assert.equal((await peer.ingest(entries)).stored, entries.length)
+    assert.equal((await peer.get(hot.id)).uses, 55)
+    assert.equal((await peer.digest()).digest, (await author.digest()).digest)
+
+    // both texts match the query alike: the used one ranks first
+    const ranked = await peer.search({ text: 'the cache warms in four minutes after a', k: 2 })
+    assert.deepEqual(ranked.map(r => r.id), [hot.id, cold.id])
+    assert.ok(ranked[0].salience > ranked[1].salience)
+    await Promise.all([author.close(), peer.close()])
+  })
+
+  it('decays salience lazily: read 10 hours later, a chunk has its salience × 0.99^10, with no timer in between', async () => {
+    const t0 = Date.UTC(2026, 11, 4, 12)
+    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
+    try {
+      const store = await openStore({ useInterval: 0 })
+      const chunk = await store.put({ text: 'the nightly backup starts at two' })
+      for (let i = 0; i < 4; i++) await store.get(chunk.id)
+      await store.flushUses()
+      const before = (await store.get(chunk.id)).salience
+      assert.equal(before, 5, 'written once, read four times, at t0')
+      vi.setSystemTime(t0 + 10 * 3_600_000)
+      const after = (await store.get(chunk.id)).salience
+      assert.ok(Math.abs(after - before * 0.99 ** 10) < 1e-9, `${after} against ${before} × 0.99^10`)
+      await store.close()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('refuses a use event that counts no use, and any other event that counts some', async () => {
+    const store = await openStore()
+    const key = await generateKeyPair('Ed25519')
+    const chunk = await signChunk(chunkBody(key), key)
+    assert.equal((await store.ingest([chunk.signed])).stored, 1)
+    const event = (fields: Partial<Event>): Event => ({ author: peerIdFromPrivateKey(key).toMultihash().bytes, agent: 'a', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [chunk.id], success: false, relation: '', hlcWallTime: 1n, hlcLogical: 0, seq: 2n, uses: 1, ...fields })
+    for (const [reason, fields] of [['malformed', { uses: 0 }], ['malformed', { kind: EventKind.FEEDBACK, uses: 2 }], ['oversized', { uses: 1_000_001 }]] as const) {
+      const result = await store.ingest([(await signEvent(event(fields), key)).signed])
+      assert.equal(result.rejected[0]?.reason, reason, JSON.stringify(fields))
+    }
+    assert.equal((await store.ingest([(await signEvent(event({ uses: 7 }), key)).signed])).stored, 1)
+    assert.equal((await store.get(chunk.id)).uses, 7)
+    await store.close()
   })
 
   it('honours a tombstone only from the chunk\'s author', async () => {

@@ -58,7 +58,9 @@ export async function openMemoryStore (path: string, init: Pick<CreateOvermindNo
     create: init.createMemory,
     embedder: createEmbedder(memory),
     defaultZone: memory.defaultZone,
-    replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation']
+    replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation'],
+    useInterval: memory.useInterval,
+    rankWeights: { confidence: memory.rankConfidence, salience: memory.rankSalience }
   })
 }
 

@@ -94,7 +94,8 @@ its memory directly otherwise (federated search needs the running node).`)
     .addOption(jsonOption())
     .addHelpText('after', `
 JSON: an array of results {id, text, score, similarity, lexical, confidence,
-author (peer id), agent, zone, tags, createdAt, node (the node that answered)}.`)
+salience, uses, author (peer id), agent, zone, tags, createdAt, node (the node
+that answered)}.`)
     .action(async (words: string[], opts: Common & { k: number, federated?: boolean, deadline?: number, zone?: ZoneName[], tags?: string[], fromAgent?: string[], author?: string[], since?: number, until?: number }) => {
       const answer = await withMemory(opts.dataDir, async m => await m.search({
         text: words.join(' '),
@@ -224,6 +225,7 @@ function describe (chunk: ChunkView): string {
     `created:    ${new Date(chunk.createdAt).toISOString()} (seq ${chunk.seq})`,
     `tags:       ${chunk.tags.join(', ') || '-'}`,
     `confidence: ${chunk.confidence.toFixed(2)} (${chunk.successes} successes, ${chunk.failures} failures)`,
+    `salience:   ${chunk.salience.toFixed(2)} (${chunk.uses} uses)`,
     ...chunk.links.map(l => `link:       ${l.relation} → ${l.to}`),
     '',
     chunk.text,
