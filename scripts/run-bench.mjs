@@ -9,6 +9,7 @@
 //   node scripts/run-bench.mjs gossip [--quick] [--nodes N] [--messages M]
 //   node scripts/run-bench.mjs cli [--quick] [--runs N]   CLI start-to-exit against a bare node start
 //   node scripts/run-bench.mjs sim [--duration D] [SIZES…]   overmind sim at scale (default 50 100 200 nodes)
+//   node scripts/run-bench.mjs living-memory [--quick] [--chunks N] [--searches N]   use events per 1,000 searches, search with spread
 //   node scripts/run-bench.mjs SIZES…          mesh sizes (as `mesh SIZES…`)
 import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -22,7 +23,8 @@ const benches = {
   api: join(root, 'test', 'dist', 'bench', 'api.js'),
   gossip: join(root, 'test', 'dist', 'bench', 'gossip.js'),
   cli: join(root, 'test', 'dist', 'bench', 'cli.js'),
-  sim: join(root, 'test', 'dist', 'bench', 'sim-scale.js')
+  sim: join(root, 'test', 'dist', 'bench', 'sim-scale.js'),
+  'living-memory': join(root, 'test', 'dist', 'bench', 'living-memory.js')
 }
 
 let [first, ...rest] = process.argv.slice(2)

@@ -496,6 +496,7 @@ export interface Event {
   hlcLogical: number
   seq: bigint
   uses: number
+  weight: number
 }
 
 export namespace Event {
@@ -565,6 +566,11 @@ export namespace Event {
           w.uint32(obj.uses)
         }
 
+        if ((obj.weight != null && obj.weight !== 0)) {
+          w.uint32(96)
+          w.uint32(obj.weight)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -580,7 +586,8 @@ export namespace Event {
           hlcWallTime: 0n,
           hlcLogical: 0,
           seq: 0n,
-          uses: 0
+          uses: 0,
+          weight: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -635,6 +642,10 @@ export namespace Event {
             }
             case 11: {
               obj.uses = reader.uint32()
+              break
+            }
+            case 12: {
+              obj.weight = reader.uint32()
               break
             }
             default: {
@@ -741,6 +752,13 @@ export namespace Event {
               }
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.weight`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -809,6 +827,11 @@ export namespace Event {
     value: number
   }
 
+  export interface EventWeightFieldEvent {
+    field: '$.weight'
+    value: number
+  }
+
   export function encode (obj: Partial<Event>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Event.codec())
   }
@@ -817,7 +840,7 @@ export namespace Event {
     return decodeMessage(buf, Event.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventAuthorFieldEvent | EventAgentFieldEvent | EventZoneFieldEvent | EventKindFieldEvent | EventTargetsFieldEvent | EventSuccessFieldEvent | EventRelationFieldEvent | EventHlcWallTimeFieldEvent | EventHlcLogicalFieldEvent | EventSeqFieldEvent | EventUsesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventAuthorFieldEvent | EventAgentFieldEvent | EventZoneFieldEvent | EventKindFieldEvent | EventTargetsFieldEvent | EventSuccessFieldEvent | EventRelationFieldEvent | EventHlcWallTimeFieldEvent | EventHlcLogicalFieldEvent | EventSeqFieldEvent | EventUsesFieldEvent | EventWeightFieldEvent> {
     return streamMessage(buf, Event.codec(), opts)
   }
 }

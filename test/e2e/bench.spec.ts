@@ -11,6 +11,7 @@ const API_BENCH = fileURLToPath(new URL('../bench/api.js', import.meta.url))
 const GOSSIP_BENCH = fileURLToPath(new URL('../bench/gossip.js', import.meta.url))
 const CLI_BENCH = fileURLToPath(new URL('../bench/cli.js', import.meta.url))
 const SIM_BENCH = fileURLToPath(new URL('../bench/sim-scale.js', import.meta.url))
+const LIVING_BENCH = fileURLToPath(new URL('../bench/living-memory.js', import.meta.url))
 
 // `./scripts/bench` runs the full sizes (1, 20, 50 nodes); this keeps it from rotting
 describe('mesh benchmark (fast version)', () => {
@@ -91,6 +92,23 @@ describe('run-agent benchmark (fast version)', () => {
       assert.ok(p50 > 0 && p99 >= p50 && perSecond > 0, row)
     }
     assert.match(res.stdout, /run_agent adds -?[\d.]+ ms at p50 over a bare stream.*relayed \/ hole-punched run p50 [\d.]+×/)
+  })
+})
+
+// `./scripts/bench living-memory` runs 1,000 searches over 10,000 chunks
+describe('living memory benchmark (fast version)', () => {
+  it('prints the wire and disk bytes of use events per 1,000 searches against one event per read, and search with spread against without', () => {
+    const res = spawnSync(process.execPath, [LIVING_BENCH, '--quick', '--chunks', '500', '--searches', '200'], { encoding: 'utf8', timeout: 180_000 })
+    assert.equal(res.status, 0, res.stderr)
+    const batched = res.stdout.split('\n').find(l => l.startsWith('batched use events (this node)'))
+    const floor = res.stdout.split('\n').find(l => l.startsWith('floor: one event per read'))
+    assert.ok(batched != null && floor != null, res.stdout)
+    const [events, wire] = batched.slice('batched use events (this node)'.length).trim().split(/\s+/).map(x => Number(x.replace(/,/g, '')))
+    const [floorEvents, floorWire] = floor.slice('floor: one event per read'.length).trim().split(/\s+/).map(x => Number(x.replace(/,/g, '')))
+    assert.ok(events > 0 && wire > 0, batched)
+    assert.ok(floorEvents > events && floorWire > wire, `${batched}\n${floor}`)
+    assert.match(res.stdout, /wire bytes: batched \/ one per read = [\d.]+×/)
+    for (const row of ['no spread (floor)', 'spread 1', 'spread 2']) assert.match(res.stdout, new RegExp(`^${row.replace(/[()]/g, '\\$&')}\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+×`, 'm'))
   })
 })
 

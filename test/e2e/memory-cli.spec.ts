@@ -72,6 +72,22 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
     assert.deepEqual(got.tags, ['ops', 'dns'])
   })
 
+  it('links two chunks on one node; a search with --spread on another node brings the linked one through the link', async () => {
+    const put = async (text: string): Promise<string> => (await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[1], text, '--json'])).id
+    const symptom = await put('the build agents run out of disk every friday')
+    const cause = await put('docker keeps every image layer it ever pulled')
+    const linked = await json<{ relation: string, weight: number }>(['memory', 'link', '--data-dir', dirs[1], symptom, cause, '--relation', 'caused-by', '--weight', '0.8', '--json'])
+    assert.deepEqual(linked, { from: symptom, to: cause, relation: 'caused-by', weight: 0.8 })
+    const bad = await overmind(['memory', 'link', '--data-dir', dirs[1], symptom, cause, '--weight', '2'])
+    assert.notEqual(bad.code, 0)
+    assert.match(bad.stderr, /not a weight above 0 and at most 1/)
+    // the link event reaches node 3 with the chunks
+    const through = await waitFor(async () => (await search(dirs[2], 'build agents out of disk friday', ['--spread', '1', '-k', '3'])).find(r => r.id === cause && (r as any).via != null), { timeout: 30_000, message: 'node 3 to reach the linked chunk through the link' })
+    assert.deepEqual((through as any).via, { from: symptom, relation: 'caused-by', weight: 0.8, hops: 1 })
+    const table = await overmind(['memory', 'search', '--data-dir', dirs[2], 'build agents out of disk friday', '--spread', '1', '-k', '3'])
+    assert.match(table.stdout, /↳ caused-by of /)
+  })
+
   it('keeps a private chunk to the agent that wrote it, on its own node', async () => {
     const secret = 'alice keeps the staging database password in the vault under ops-7731'
     const put = await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[0], '--zone', 'private', '--agent', 'alice', secret, '--json'])

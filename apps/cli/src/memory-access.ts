@@ -18,6 +18,7 @@ export interface MemoryAccess {
   get(id: string, agent?: string): Promise<ChunkView>
   forget(id: string, agent?: string): Promise<void>
   feedback(ids: string[], success: boolean, agent?: string): Promise<void>
+  link(from: string, to: string, options: { relation?: string, weight?: number, agent?: string }): Promise<void>
   search(query: SearchQuery & { federated?: boolean, deadline?: number }): Promise<SearchAnswer>
   import(lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress>
   export(options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView>
@@ -68,6 +69,10 @@ class ApiMemory implements MemoryAccess {
     await this.client.post('/v1/memory/feedback', { ids, success, agent })
   }
 
+  async link (from: string, to: string, options: { relation?: string, weight?: number, agent?: string }): Promise<void> {
+    await this.client.post('/v1/memory/links', { from, to, ...options })
+  }
+
   async search (q: SearchQuery & { federated?: boolean, deadline?: number }): Promise<SearchAnswer> {
     return await this.client.post('/v1/memory/search', { ...q, query: q.text, text: undefined }, { timeout: (q.deadline ?? 10_000) + 30_000 })
   }
@@ -111,6 +116,10 @@ class StoreMemory implements MemoryAccess {
 
   async feedback (ids: string[], success: boolean, agent?: string): Promise<void> {
     await this.call('memory.feedback', { ids, success, agent })
+  }
+
+  async link (from: string, to: string, options: { relation?: string, weight?: number, agent?: string }): Promise<void> {
+    await this.call('memory.link', { from, to, ...options })
   }
 
   async search ({ text, ...q }: SearchQuery & { federated?: boolean }): Promise<SearchAnswer> {

@@ -30,8 +30,9 @@ export type ImportProgress =
  * - `POST /v1/memory/chunks` `{text, zone?, agent?, tags?}` → the stored chunk
  * - `GET /v1/memory/chunks/:id?agent=` → a chunk
  * - `DELETE /v1/memory/chunks/:id?agent=` → forgets it
- * - `POST /v1/memory/search` `{query, k?, agent?, zones?, tags?, agents?, authors?, since?, until?, federated?, deadline?}`
+ * - `POST /v1/memory/search` `{query, k?, agent?, zones?, tags?, agents?, authors?, since?, until?, federated?, deadline?, spread?}`
  * - `POST /v1/memory/feedback` `{ids, success, agent?}`
+ * - `POST /v1/memory/links` `{from, to, relation?, weight?, agent?}`
  * - `POST /v1/memory/import` NDJSON of `{text, zone?, agent?, tags?}` → NDJSON progress
  * - `GET /v1/memory/export?agent=&zone=` → NDJSON of chunks
  * - `GET /v1/memory/stats`
@@ -52,6 +53,7 @@ export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Rou
       return await call('memory.search', { ...body, query: body.query ?? body.text })
     }],
     ['POST /v1/memory/feedback', async (req) => await call('memory.feedback', await readJson(req, maxBody))],
+    ['POST /v1/memory/links', async (req) => await call('memory.link', await readJson(req, maxBody))],
     ['GET /v1/memory/stats', async () => await call('memory.stats', {})],
     ['GET /v1/memory/export', async (_req, res, url) => {
       // checked before the answer starts, so a bad zone or agent is a 400

@@ -83,7 +83,8 @@ const chunk = z.looseObject({
 
 const searchResult = chunk.extend({
   score: z.number(),
-  node: z.string()
+  node: z.string(),
+  via: z.object({ from: z.string(), relation: z.string(), weight: z.number(), hops: z.int() }).optional().describe('When the result came through a link from another result (spread)')
 })
 
 const chunkShape = chunk.shape
@@ -157,7 +158,8 @@ export const OPERATIONS = [
       authors: z.array(peerId).optional().describe('Only chunks of these author nodes (peer ids)'),
       since: z.number().optional().describe('Created at or after (ms since the epoch)'),
       until: z.number().optional().describe('Created at or before (ms since the epoch)'),
-      deadline: z.int().min(1).max(60_000).optional().describe('ms to wait for other nodes in a federated search')
+      deadline: z.int().min(1).max(60_000).optional().describe('ms to wait for other nodes in a federated search'),
+      spread: z.int().min(0).max(2).optional().describe('Also follow links from the results this many hops (0 to 2; default 0): a linked chunk scores its source\'s score × the link\'s weight × 0.5 a hop')
     },
     result: {
       results: z.array(searchResult),
@@ -296,6 +298,28 @@ export const OPERATIONS = [
     async run (node, { ids, success, agent }) {
       await store(node).feedback(ids, success, { agent })
       return { ids, success }
+    }
+  }),
+  define({
+    method: 'memory.link',
+    tool: 'memory_link',
+    title: 'Link two chunks',
+    description: 'Records that one chunk relates to another (a cause, a fix, a duplicate…), with a weight; searches with spread follow links, and links count as uses of both chunks.',
+    params: {
+      from: z.string().min(1).describe('Chunk id the link starts from'),
+      to: z.string().min(1).describe('Chunk id it points to (in the same zone)'),
+      relation: utf8(MAX_STRING_LENGTH).optional().describe('How they relate, e.g. caused-by, fixed-by (default "related")'),
+      weight: z.number().gt(0).max(1).optional().describe('How strong the link is, above 0 and at most 1 (default 1)'),
+      agent: agentName.optional().describe('The agent linking (needed for its private chunks)')
+    },
+    result: { from: z.string(), to: z.string(), relation: z.string(), weight: z.number() },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node, { from, to, relation, weight, agent }) {
+      await store(node).link(from, to, relation ?? '', { agent, weight })
+      return { from, to, relation: relation === undefined || relation === '' ? 'related' : relation, weight: weight ?? 1 }
     }
   }),
   define({

@@ -4,7 +4,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
   CHUNK_LIMITS, EVENT_LIMITS, MAX_DIMENSIONS, MAX_ENTRY_BODY_SIZE, MAX_ENTRY_SIZE,
-  MAX_EVENT_USES, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
+  MAX_EVENT_USES, MAX_LINK_WEIGHT, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -542,6 +542,11 @@ function checkEvent (event: Event): void {
     if (event.uses > MAX_EVENT_USES) throw new EntryRejectedError('oversized', `a use event records at most ${MAX_EVENT_USES} uses of each target`)
   } else if (event.uses !== 0) {
     throw new EntryRejectedError('malformed', 'only a use event counts uses')
+  }
+  if (event.kind === EventKind.LINK) {
+    if (event.weight > MAX_LINK_WEIGHT) throw new EntryRejectedError('malformed', `a link weighs at most ${MAX_LINK_WEIGHT} thousandths`)
+  } else if (event.weight !== 0) {
+    throw new EntryRejectedError('malformed', 'only a link has a weight')
   }
   if (event.seq < 1n) throw new EntryRejectedError('malformed', 'event seq must start at 1')
 }

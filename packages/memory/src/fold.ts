@@ -7,8 +7,8 @@ export interface ChunkState {
   failures: number
   /** Authors (peer id strings) that tombstoned the chunk */
   tombstonedBy: Set<string>
-  /** Links from this chunk: `relation` → target chunk ids */
-  links: Map<string, Set<string>>
+  /** Links from this chunk: `relation` → target chunk id → weight (0 to 1, the strongest link event's) */
+  links: Map<string, Map<string, number>>
   /**
    * Uses of the chunk (use events, feedback, links), as [time in ms, count]
    * pairs sorted by time then count: salience is summed from them in this
@@ -67,12 +67,13 @@ export function applyEvent (states: Map<string, ChunkState>, event: VerifiedEven
       const [from, to] = body.targets
       const links = state(from).links
       const relation = body.relation === '' ? 'related' : body.relation
-      let set = links.get(relation)
-      if (set == null) {
-        set = new Set()
-        links.set(relation, set)
+      let targets = links.get(relation)
+      if (targets == null) {
+        targets = new Map()
+        links.set(relation, targets)
       }
-      set.add(to)
+      // the strongest of the links between two chunks: a maximum, so the order does not matter
+      targets.set(to, Math.max(targets.get(to) ?? 0, linkWeight(body.weight)))
       addUse(state(from).uses, at, 1)
       addUse(state(to).uses, at, 1)
       break
@@ -80,6 +81,11 @@ export function applyEvent (states: Map<string, ChunkState>, event: VerifiedEven
     default:
       break
   }
+}
+
+/** A link event's weight as a fraction: thousandths, 0 for a full link */
+export function linkWeight (thousandths: number): number {
+  return thousandths === 0 ? 1 : thousandths / 1000
 }
 
 /**

@@ -3,7 +3,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HybridLogicalClock } from '@overmind/hlc'
-import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_EVENT_TARGETS, MAX_EVENT_USES, MAX_QUERY_TEXT_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH } from '@overmind/protocols'
+import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_EVENT_TARGETS, MAX_EVENT_USES, MAX_LINK_WEIGHT, MAX_QUERY_TEXT_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH } from '@overmind/protocols'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
@@ -22,7 +22,7 @@ import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
 import type { StorageProblem } from './errors.js'
 import type { ChunkFilter } from './memory-index.js'
-import type { RankWeights } from './rank.js'
+import type { RankedHit, RankWeights } from './rank.js'
 import type { LogHead } from './version-vector.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { VersionEntry } from '@overmind/protocols'
@@ -67,7 +67,7 @@ export interface MemoryStoreInit {
   /**
    * Reads (search hits, `get`) are counted here and written as one use
    * event per zone, agent and count this often, ms; 0 writes them only when
-   * `flushUses` is called or the store closes
+   * `flushUses` is called. Reads counted when the store closes are dropped.
    *
    * @default 600000 (10 minutes)
    */
@@ -115,7 +115,8 @@ export interface ChunkView {
   confidence: number
   successes: number
   failures: number
-  links: Array<{ relation: string, to: string }>
+  /** Links from this chunk, each with its weight (0 to 1) */
+  links: Array<{ relation: string, to: string, weight: number }>
   /** Salience now: 1 just written, + 1 per use, each decaying by 0.99 an hour */
   salience: number
   /** Uses recorded by events (reads written as use events, feedback, links) */
@@ -141,6 +142,14 @@ export interface SearchQuery extends ReadOptions {
   exact?: boolean
   /** Rank by vector similarity alone: no BM25, no confidence (what the graph's recall is measured on) */
   vectorOnly?: boolean
+  /**
+   * Spread activation along links this many hops (0 to 2): a chunk linked
+   * from a hit scores the hit's score × the link's weight × 0.5 per hop,
+   * and takes a place among the results when that beats them
+   *
+   * @default 0
+   */
+  spread?: number
 }
 
 export interface SearchResult extends ChunkView {
@@ -149,6 +158,8 @@ export interface SearchResult extends ChunkView {
   lexical: number
   /** The node that answered (this node for local results) */
   node: string
+  /** When the result came through a link from another result (`spread`): that chunk, the relation and the hops */
+  via?: { from: string, relation: string, weight: number, hops: number }
 }
 
 /** A search result with the entry it came from, as stored: what a peer is sent */
@@ -260,6 +271,11 @@ const INDEX_SLICE_MS = 1
 /** Chunks that may wait for a vector of this node's model before writes pause */
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
+
+/** Hops activation may spread along links in a search, at most */
+const MAX_SPREAD = 2
+/** What activation keeps of a score at each hop, before the link's weight */
+const SPREAD_DECAY = 0.5
 
 /** How often counted reads are written as use events */
 const DEFAULT_USE_INTERVAL = 10 * 60_000
@@ -444,8 +460,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   async close (): Promise<void> {
     if (this.closed) return
+    // reads counted since the last interval are not written: a store that closes writes
+    // nothing new, which a stopping node could no longer send anyway
     clearInterval(this.useTimer)
-    await this.flushUses().catch((err: Error) => { this.log('use events not written - %s', err.message) })
     this.closed = true
     this.wakeRecovery?.()
     await this.recovering
@@ -534,11 +551,16 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   }
 
   /** Links one chunk to another */
-  async link (from: string, to: string, relation: string, options: ReadOptions = {}): Promise<void> {
+  async link (from: string, to: string, relation: string, options: ReadOptions & { weight?: number } = {}): Promise<void> {
+    const weight = options.weight ?? 1
+    if (!(weight > 0 && weight <= 1)) throw new InvalidInputError('a link\'s weight is above 0 and at most 1')
+    if (Buffer.byteLength(relation) > MAX_STRING_LENGTH) throw new InvalidInputError(`relation is over ${MAX_STRING_LENGTH} bytes`)
     const a = this.visibleOrdinal(from, options.agent)
     const b = this.visibleOrdinal(to, options.agent)
     if (this.index.zone(a) !== this.index.zone(b)) throw new InvalidInputError('linked chunks must be in the same zone')
-    await this.writeEvents(EventKind.LINK, [from, to], options, { relation }, false)
+    // thousandths on the wire; a full link is written without one
+    const thousandths = Math.max(1, Math.round(weight * MAX_LINK_WEIGHT))
+    await this.writeEvents(EventKind.LINK, [from, to], options, { relation, weight: thousandths === MAX_LINK_WEIGHT ? 0 : thousandths }, false)
   }
 
   private async writeEvents (kind: EventKind, ids: string[], options: ReadOptions, fields: Partial<Event>, split = true): Promise<void> {
@@ -561,6 +583,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         success: false,
         relation: '',
         uses: 0,
+        weight: 0,
         ...fields,
         ...this.stamp(zone)
       }))
@@ -1093,7 +1116,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const events: Array<Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>> = []
     for (const { zone, agent, uses, targets } of groups.values()) {
       for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
-        events.push({ agent, zone, kind: EventKind.USE, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), success: false, relation: '', uses })
+        events.push({ agent, zone, kind: EventKind.USE, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), success: false, relation: '', uses, weight: 0 })
       }
     }
     if (events.length === 0) return 0
@@ -1128,8 +1151,12 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const k = Math.max(1, Math.min(query.k ?? 10, 1000))
     const textBytes = Buffer.byteLength(query.text ?? '')
     if (textBytes > MAX_QUERY_TEXT_LENGTH) throw new InvalidInputError(`search text of ${textBytes} bytes is over the ${MAX_QUERY_TEXT_LENGTH} byte limit`)
+    const spread = query.spread ?? 0
+    if (!Number.isInteger(spread) || spread < 0 || spread > MAX_SPREAD) throw new InvalidInputError(`spread: a number of hops from 0 to ${MAX_SPREAD}`)
     const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
-    const hits = await this.index.search({ text: query.text, vector, k, filter: this.filterFor(query), exact: query.exact, vectorOnly: query.vectorOnly, weights: this.init.rankWeights })
+    const filter = this.filterFor(query)
+    const ranked = await this.index.search({ text: query.text, vector, k, filter, exact: query.exact, vectorOnly: query.vectorOnly, weights: this.init.rankWeights })
+    const hits: Array<RankedHit & { via?: SearchResult['via'] }> = spread > 0 ? this.spreadActivation(ranked, filter, k, spread) : ranked
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.readChunks(ids)
     const out: SearchHit[] = []
@@ -1138,9 +1165,41 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       if (bytes == null) return
       const { id } = ids[i]
       const view = chunkView(id, decodeChunk(bytes), this.index.state(id))
-      out.push({ result: { ...view, score: hit.score, similarity: hit.similarity, lexical: hit.lexical, node: this.self }, bytes })
+      out.push({ result: { ...view, score: hit.score, similarity: hit.similarity, lexical: hit.lexical, node: this.self, ...(hit.via != null ? { via: hit.via } : {}) }, bytes })
     })
     return out
+  }
+
+  /**
+   * Spreads activation from the hits along the links of their chunks, `hops`
+   * hops out: a linked chunk the reader may see, passing the query's
+   * filters, scores its source's score × the link's weight × 0.5 and keeps
+   * its best way in; the best `k` of hits and linked chunks are returned
+   */
+  private spreadActivation (hits: RankedHit[], filter: ChunkFilter, k: number, hops: number): Array<RankedHit & { via?: SearchResult['via'] }> {
+    const { test } = this.index.compile(filter)
+    const best = new Map<number, RankedHit & { via?: SearchResult['via'] }>(hits.map(hit => [hit.ordinal, hit]))
+    let frontier = hits
+    for (let hop = 1; hop <= hops && frontier.length > 0; hop++) {
+      const next: typeof frontier = []
+      for (const source of frontier) {
+        const from = this.index.id(source.ordinal)
+        for (const [relation, targets] of this.index.state(from)?.links ?? []) {
+          for (const [to, weight] of targets) {
+            const ordinal = this.index.ordinal(to)
+            if (ordinal == null || this.index.isForgotten(ordinal) || !test(ordinal)) continue
+            const score = source.score * weight * SPREAD_DECAY
+            const known = best.get(ordinal)
+            if (known != null && known.score >= score) continue
+            const reached = { ordinal, score, similarity: known?.similarity ?? 0, lexical: known?.lexical ?? 0, via: { from, relation, weight, hops: hop } }
+            best.set(ordinal, reached)
+            next.push(reached)
+          }
+        }
+      }
+      frontier = next
+    }
+    return [...best.values()].sort((a, b) => b.score - a.score || a.ordinal - b.ordinal).slice(0, k)
   }
 
   /**
@@ -1251,7 +1310,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         const key = `${zoneDigit(zone)}!${author}!${seq.toString(16).padStart(16, '0')}`
         if (ref.kind === 'chunk') {
           const state = this.index.state(ref.id)
-          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links.values() ?? []].flatMap(s => [...s]).sort().join(',')} ${(state?.uses ?? []).map(([at, n]) => `${at}x${n}`).join(',')}`)
+          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links ?? []].flatMap(([relation, targets]) => [...targets].map(([to, w]) => `${relation}>${to}@${w}`)).sort().join(',')} ${(state?.uses ?? []).map(([at, n]) => `${at}x${n}`).join(',')}`)
           chunks++
         } else {
           lines.push(`${key} ${ref.id}`)
@@ -1308,7 +1367,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = Date.now()): ChunkView {
   const links: ChunkView['links'] = []
   for (const [relation, targets] of state?.links ?? []) {
-    for (const to of targets) links.push({ relation, to })
+    for (const [to, weight] of targets) links.push({ relation, to, weight })
   }
   return {
     id,

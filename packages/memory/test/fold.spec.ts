@@ -27,10 +27,10 @@ function shuffled<T> (items: T[], next: () => number): T[] {
   return out
 }
 
-function event (author: string, kind: EventKind, targets: string[], at: number, fields: { success?: boolean, relation?: string, uses?: number } = {}): VerifiedEvent {
+function event (author: string, kind: EventKind, targets: string[], at: number, fields: { success?: boolean, relation?: string, uses?: number, weight?: number } = {}): VerifiedEvent {
   return {
     author: { toString: () => author },
-    body: { agent: 'a', zone: Zone.FEDERATION, kind, targets, success: fields.success ?? false, relation: fields.relation ?? '', hlcWallTime: BigInt(at), hlcLogical: 0, seq: 1n, uses: fields.uses ?? 0, author: new Uint8Array() }
+    body: { agent: 'a', zone: Zone.FEDERATION, kind, targets, success: fields.success ?? false, relation: fields.relation ?? '', hlcWallTime: BigInt(at), hlcLogical: 0, seq: 1n, uses: fields.uses ?? 0, weight: fields.weight ?? 0, author: new Uint8Array() }
   } as unknown as VerifiedEvent
 }
 
@@ -66,7 +66,7 @@ describe('folding events', () => {
       const r = next()
       if (r < 0.5) events.push(event(pick(authors), EventKind.USE, [pick(ids), pick(ids)].filter((x, j, a) => a.indexOf(x) === j), at, { uses: 1 + Math.floor(next() * 5) }))
       else if (r < 0.75) events.push(event(pick(authors), EventKind.FEEDBACK, [pick(ids)], at, { success: next() < 0.6 }))
-      else if (r < 0.95) events.push(event(pick(authors), EventKind.LINK, [pick(ids), pick(ids)], at, { relation: pick(['', 'cause', 'same']) }))
+      else if (r < 0.95) events.push(event(pick(authors), EventKind.LINK, [pick(ids), pick(ids)], at, { relation: pick(['', 'cause', 'same']), weight: pick([0, 250, 500, 1000]) }))
       else events.push(event(pick(authors), EventKind.TOMBSTONE, [pick(ids)], at))
     }
     const now = T0 + 72 * HOUR

@@ -126,7 +126,7 @@ describe('MemoryStore', () => {
     assert.equal(view.successes, 2)
     assert.equal(view.failures, 1)
     assert.equal(view.confidence, 3 / 5)
-    assert.deepEqual(view.links, [{ relation: 'explains', to: b.id }])
+    assert.deepEqual(view.links, [{ relation: 'explains', to: b.id, weight: 1 }])
     await assert.rejects(backward.get(b.id), /forgotten/)
     assert.deepEqual((await backward.search({ text: 'registry rate limited' })).map(r => r.id).includes(b.id), false)
     await Promise.all([author.close(), forward.close(), backward.close()])
@@ -166,6 +166,33 @@ describe('MemoryStore', () => {
     await Promise.all([author.close(), peer.close()])
   })
 
+  it('spreads activation along links: a chunk linked from a hit comes in with the hit\'s score × weight × 0.5 a hop, and says how', async () => {
+    const store = await openStore({ useInterval: 0 })
+    const symptom = await store.put({ text: 'checkout requests time out every night at three' })
+    const cause = await store.put({ text: 'the vacuum job locks the orders table' })
+    const fix = await store.put({ text: 'move it to sunday and raise maintenance_work_mem' })
+    const secret = await store.put({ text: 'the orders table owner password', zone: 'private', agent: 'ops' })
+    await store.put({ text: 'unrelated note about lunch' })
+    await store.link(symptom.id, cause.id, 'caused-by', { weight: 0.8 })
+    await store.link(cause.id, fix.id, 'fixed-by')
+    await assert.rejects(store.link(symptom.id, secret.id, 'see', { agent: 'ops' }), /same zone/)
+    await assert.rejects(store.link(symptom.id, cause.id, 'x', { weight: 1.5 }), /weight/)
+
+    const query = { text: 'checkout requests time out at night', k: 5 }
+    const plain = await store.search(query)
+    assert.equal(plain[0].id, symptom.id)
+    assert.ok(plain.every(r => r.via == null))
+    const one = await store.search({ ...query, spread: 1 })
+    const viaCause = one.find(r => r.id === cause.id)
+    assert.deepEqual(viaCause?.via, { from: symptom.id, relation: 'caused-by', weight: 0.8, hops: 1 })
+    assert.ok(Math.abs((viaCause?.score ?? 0) - one[0].score * 0.8 * 0.5) < 1e-9)
+    assert.equal(one.find(r => r.id === fix.id)?.via, undefined, 'two hops away: not through links at spread 1')
+    const two = await store.search({ ...query, spread: 2 })
+    assert.deepEqual(two.find(r => r.id === fix.id)?.via, { from: cause.id, relation: 'fixed-by', weight: 1, hops: 2 })
+    await assert.rejects(store.search({ ...query, spread: 3 }), /spread/)
+    await store.close()
+  })
+
   it('decays salience lazily: read 10 hours later, a chunk has its salience × 0.99^10, with no timer in between', async () => {
     const t0 = Date.UTC(2026, 11, 4, 12)
     vi.useFakeTimers({ toFake: ['Date'], now: t0 })
@@ -190,7 +217,7 @@ describe('MemoryStore', () => {
     const key = await generateKeyPair('Ed25519')
     const chunk = await signChunk(chunkBody(key), key)
     assert.equal((await store.ingest([chunk.signed])).stored, 1)
-    const event = (fields: Partial<Event>): Event => ({ author: peerIdFromPrivateKey(key).toMultihash().bytes, agent: 'a', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [chunk.id], success: false, relation: '', hlcWallTime: 1n, hlcLogical: 0, seq: 2n, uses: 1, ...fields })
+    const event = (fields: Partial<Event>): Event => ({ author: peerIdFromPrivateKey(key).toMultihash().bytes, agent: 'a', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [chunk.id], success: false, relation: '', hlcWallTime: 1n, hlcLogical: 0, seq: 2n, uses: 1, weight: 0, ...fields })
     for (const [reason, fields] of [['malformed', { uses: 0 }], ['malformed', { kind: EventKind.FEEDBACK, uses: 2 }], ['oversized', { uses: 1_000_001 }]] as const) {
       const result = await store.ingest([(await signEvent(event(fields), key)).signed])
       assert.equal(result.rejected[0]?.reason, reason, JSON.stringify(fields))

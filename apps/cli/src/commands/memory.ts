@@ -30,6 +30,17 @@ function parseTime (value: string): number {
   return ms
 }
 
+function parseWeight (value: string): number {
+  const weight = Number(value)
+  if (!(weight > 0 && weight <= 1)) throw new InvalidArgumentError(`"${value}" is not a weight above 0 and at most 1`)
+  return weight
+}
+
+function parseSpread (value: string): number {
+  if (!/^[0-2]$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a number of hops from 0 to 2`)
+  return Number(value)
+}
+
 async function withMemory<T> (dataDir: string, fn: (memory: MemoryAccess) => Promise<T>): Promise<T> {
   const memory = await openMemoryAccess(dataDir)
   try {
@@ -91,12 +102,13 @@ its memory directly otherwise (federated search needs the running node).`)
     .option('--author <peerId...>', 'only chunks written on these nodes')
     .option('--since <time>', 'only chunks created at or after this time (ISO date or ms)', parseTime)
     .option('--until <time>', 'only chunks created at or before this time', parseTime)
+    .option('--spread <hops>', 'also follow links from the results, 1 or 2 hops (a linked chunk scores its source\'s score × weight × 0.5 a hop)', parseSpread)
     .addOption(jsonOption())
     .addHelpText('after', `
 JSON: an array of results {id, text, score, similarity, lexical, confidence,
 salience, uses, author (peer id), agent, zone, tags, createdAt, node (the node
 that answered)}.`)
-    .action(async (words: string[], opts: Common & { k: number, federated?: boolean, deadline?: number, zone?: ZoneName[], tags?: string[], fromAgent?: string[], author?: string[], since?: number, until?: number }) => {
+    .action(async (words: string[], opts: Common & { k: number, federated?: boolean, deadline?: number, zone?: ZoneName[], tags?: string[], fromAgent?: string[], author?: string[], since?: number, until?: number, spread?: number }) => {
       const answer = await withMemory(opts.dataDir, async m => await m.search({
         text: words.join(' '),
         k: opts.k,
@@ -108,7 +120,8 @@ that answered)}.`)
         since: opts.since,
         until: opts.until,
         federated: opts.federated,
-        deadline: opts.deadline
+        deadline: opts.deadline,
+        spread: opts.spread
       }))
       if (opts.json === true) {
         process.stdout.write(JSON.stringify(answer.results, null, 2) + '\n')
@@ -119,7 +132,7 @@ that answered)}.`)
       } else {
         const now = Date.now()
         process.stdout.write(table(['SCORE', 'ID', 'ZONE', 'AGENT', 'AUTHOR', 'AGE', 'TEXT'], answer.results.map(r => [
-          r.score.toFixed(3), shortId(r.id, 12), r.zone, r.agent, shortId(r.author, 10), ago(r.createdAt, now), truncate(r.text, 60)
+          r.score.toFixed(3), shortId(r.id, 12), r.zone, r.agent, shortId(r.author, 10), ago(r.createdAt, now), (r.via != null ? `↳ ${r.via.relation} of ${shortId(r.via.from, 10)}: ` : '') + truncate(r.text, 60)
         ])) + '\n')
       }
       for (const peer of answer.peers.filter(p => !p.ok)) {
@@ -151,6 +164,21 @@ that answered)}.`)
       const success = opts.success === true
       await withMemory(opts.dataDir, async m => { await m.feedback(ids, success, opts.agent) })
       print(opts.json, { ids, success }, () => `recorded ${success ? 'success' : 'failure'} for ${ids.length} chunk${ids.length === 1 ? '' : 's'}\n`)
+    }))
+
+  memory.addCommand(new Command('link')
+    .description('record that one chunk relates to another (searches with --spread follow links)')
+    .argument('<from>', 'chunk id the link starts from')
+    .argument('<to>', 'chunk id it points to, in the same zone')
+    .option('--relation <name>', 'how they relate, e.g. caused-by, fixed-by (default related)')
+    .option('--weight <w>', 'how strong the link is, above 0 and at most 1 (default 1)', parseWeight)
+    .addOption(dataDirOption())
+    .addOption(agentOption())
+    .addOption(jsonOption())
+    .action(async (from: string, to: string, opts: Common & { relation?: string, weight?: number }) => {
+      await withMemory(opts.dataDir, async m => { await m.link(from, to, { relation: opts.relation, weight: opts.weight, agent: opts.agent }) })
+      const relation = opts.relation ?? 'related'
+      print(opts.json, { from, to, relation, weight: opts.weight ?? 1 }, () => `linked ${from} → ${to} (${relation}, weight ${opts.weight ?? 1})\n`)
     }))
 
   memory.addCommand(new Command('import')
