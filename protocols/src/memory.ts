@@ -467,7 +467,8 @@ export enum EventKind {
   FEEDBACK = 'FEEDBACK',
   TOMBSTONE = 'TOMBSTONE',
   LINK = 'LINK',
-  USE = 'USE'
+  USE = 'USE',
+  ARCHIVE = 'ARCHIVE'
 }
 
 enum __EventKindValues {
@@ -475,7 +476,8 @@ enum __EventKindValues {
   FEEDBACK = 1,
   TOMBSTONE = 2,
   LINK = 3,
-  USE = 4
+  USE = 4,
+  ARCHIVE = 5
 }
 
 export namespace EventKind {

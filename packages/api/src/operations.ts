@@ -78,7 +78,8 @@ const chunk = z.looseObject({
   createdAt: z.number(),
   confidence: z.number(),
   salience: z.number().describe('1 when written, + 1 per use (reads, feedback, links), each use decaying by 0.99 an hour'),
-  uses: z.number().int()
+  uses: z.number().int(),
+  archived: z.boolean().describe('Set aside by its author\'s prune rules: search skips it unless asked')
 })
 
 const searchResult = chunk.extend({
@@ -159,6 +160,7 @@ export const OPERATIONS = [
       since: z.number().optional().describe('Created at or after (ms since the epoch)'),
       until: z.number().optional().describe('Created at or before (ms since the epoch)'),
       deadline: z.int().min(1).max(60_000).optional().describe('ms to wait for other nodes in a federated search'),
+      archived: z.boolean().optional().describe('Archived chunks too (the prune rules set aside chunks long unused and faded or distrusted; default false)'),
       spread: z.int().min(0).max(2).optional().describe('Also follow links from the results this many hops (0 to 2; default 0): a linked chunk scores its source\'s score × the link\'s weight × 0.5 a hop')
     },
     result: {

@@ -4,17 +4,18 @@ const UNITS: Record<string, number> = {
   ms: 1,
   s: 1_000,
   m: 60_000,
-  h: 3_600_000
+  h: 3_600_000,
+  d: 86_400_000
 }
 
 // `ms` must come before `m` so "500ms" is not read as 500 minutes + "s"
-const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y
+const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)/y
 
 export const DURATION_EXPECTED = 'a duration such as "30s" or "500ms"'
 
 /**
  * Converts a duration to milliseconds. Numbers are taken as milliseconds;
- * strings need a unit (`ms`, `s`, `m`, `h`) and may combine parts, e.g.
+ * strings need a unit (`ms`, `s`, `m`, `h`, `d`) and may combine parts, e.g.
  * `1m30s`. A bare number in a string is refused because nobody can tell
  * whether "30" meant seconds or milliseconds.
  *
@@ -36,7 +37,7 @@ export function parseDuration (value: string | number): number {
   const text = value.trim()
 
   if (/^\d+(\.\d+)?$/.test(text)) {
-    throw invalid(value, 'add a unit: ms, s, m or h')
+    throw invalid(value, 'add a unit: ms, s, m, h or d')
   }
 
   let total = 0
@@ -75,7 +76,7 @@ export function formatDuration (ms: number): string {
     return `${ms}ms`
   }
 
-  for (const unit of ['h', 'm', 's']) {
+  for (const unit of ['d', 'h', 'm', 's']) {
     if (ms % UNITS[unit] === 0) {
       return `${ms / UNITS[unit]}${unit}`
     }

@@ -210,7 +210,12 @@ const memory = z.strictObject({
   queryDeadline: duration('Deadline of a federated search; peers that answer later are left out.', '2s', 10),
   useInterval: duration('How often the reads of chunks (search hits, memory get) are written as use events, which raise salience: one per chunk and agent per interval, however many reads.', '10m', 1000),
   rankConfidence: fraction('How far confidence moves a search score: from × (1 - w) at confidence 0 to × (1 + w) at 1.', 0.2),
-  rankSalience: fraction('How far salience moves a search score: from × (1 - w) for a chunk long unused to towards × (1 + w) for a much-used one; salience decays by 0.99 an hour.', 0.1)
+  rankSalience: fraction('How far salience moves a search score: from × (1 - w) for a chunk long unused to towards × (1 + w) for a much-used one; salience decays by 0.99 an hour.', 0.1),
+  prune: boolean('Archive chunks this node wrote that went unused for memory.archiveAfter and whose salience or confidence fell under its threshold; search skips archived chunks unless asked.', true),
+  pruneInterval: duration('How often the prune rules run.', '1h', 1000),
+  archiveAfter: duration('How long a chunk must go unused (no read, feedback or link) before the prune rules may archive it.', '7d', 1000),
+  archiveSalience: fraction('Salience under which an unused chunk is archived (a chunk never used falls under 0.2 about 160 hours after it was written).', 0.2),
+  archiveConfidence: fraction('Confidence under which an unused chunk is archived (0.25: e.g. 3 failures and no success).', 0.25)
 }).superRefine((value, ctx) => {
   if (value.embedder !== 'http') return
   for (const key of ['embedderUrl', 'embedderModel'] as const) {

@@ -8,11 +8,13 @@ describe('parseDuration', () => {
     assert.equal(parseDuration(250), 250)
   })
 
-  it('parses ms, s, m and h', () => {
+  it('parses ms, s, m, h and d', () => {
     assert.equal(parseDuration('500ms'), 500)
     assert.equal(parseDuration('30s'), 30_000)
     assert.equal(parseDuration('5m'), 300_000)
     assert.equal(parseDuration('1h'), 3_600_000)
+    assert.equal(parseDuration('7d'), 604_800_000)
+    assert.equal(parseDuration('1d12h'), 129_600_000)
   })
 
   it('parses fractions exactly', () => {
@@ -27,7 +29,7 @@ describe('parseDuration', () => {
   })
 
   it('rejects everything else with the expected form', () => {
-    for (const value of ['', 'abc', '30', '30 s', '-5s', '5d', 's', '1.s', '5sec']) {
+    for (const value of ['', 'abc', '30', '30 s', '-5s', '5w', 's', '1.s', '5sec']) {
       assert.throws(() => parseDuration(value), (err: unknown) => {
         assert.ok(err instanceof ConfigError)
         assert.match(err.message, /^expected a duration such as "30s" or "500ms", got /)
@@ -41,7 +43,7 @@ describe('parseDuration', () => {
   })
 
   it('hints at the missing unit for a bare number string', () => {
-    assert.throws(() => parseDuration('30'), /add a unit: ms, s, m or h/)
+    assert.throws(() => parseDuration('30'), /add a unit: ms, s, m, h or d/)
   })
 })
 
@@ -52,6 +54,7 @@ describe('formatDuration', () => {
     assert.equal(formatDuration(30_000), '30s')
     assert.equal(formatDuration(300_000), '5m')
     assert.equal(formatDuration(7_200_000), '2h')
+    assert.equal(formatDuration(7 * 86_400_000), '7d')
     assert.equal(formatDuration(1_500), '1.5s')
   })
 

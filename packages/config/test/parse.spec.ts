@@ -57,7 +57,12 @@ describe('parseConfig', () => {
         queryDeadline: 2_000,
         useInterval: 600_000,
         rankConfidence: 0.2,
-        rankSalience: 0.1
+        rankSalience: 0.1,
+        prune: true,
+        pruneInterval: 3_600_000,
+        archiveAfter: 604_800_000,
+        archiveSalience: 0.2,
+        archiveConfidence: 0.25
       },
       api: {
         host: '127.0.0.1',

@@ -7,6 +7,8 @@ export interface ChunkState {
   failures: number
   /** Authors (peer id strings) that tombstoned the chunk */
   tombstonedBy: Set<string>
+  /** Authors (peer id strings) that archived the chunk */
+  archivedBy: Set<string>
   /** Links from this chunk: `relation` → target chunk id → weight (0 to 1, the strongest link event's) */
   links: Map<string, Map<string, number>>
   /**
@@ -18,7 +20,7 @@ export interface ChunkState {
 }
 
 function emptyState (): ChunkState {
-  return { successes: 0, failures: 0, tombstonedBy: new Set(), links: new Map(), uses: [] }
+  return { successes: 0, failures: 0, tombstonedBy: new Set(), archivedBy: new Set(), links: new Map(), uses: [] }
 }
 
 /** Salience decays by this factor per hour since each use */
@@ -63,6 +65,9 @@ export function applyEvent (states: Map<string, ChunkState>, event: VerifiedEven
     case EventKind.TOMBSTONE:
       for (const id of body.targets) state(id).tombstonedBy.add(event.author.toString())
       break
+    case EventKind.ARCHIVE:
+      for (const id of body.targets) state(id).archivedBy.add(event.author.toString())
+      break
     case EventKind.LINK: {
       const [from, to] = body.targets
       const links = state(from).links
@@ -95,6 +100,11 @@ export function linkWeight (thousandths: number): number {
 export function confidence (state: ChunkState | undefined): number {
   if (state == null) return 0.5
   return (1 + state.successes) / (2 + state.successes + state.failures)
+}
+
+/** An archive event counts only when the chunk's own author wrote it */
+export function isArchived (state: ChunkState | undefined, author: string): boolean {
+  return state?.archivedBy.has(author) ?? false
 }
 
 /** A tombstone counts only when the chunk's own author wrote it */

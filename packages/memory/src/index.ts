@@ -23,10 +23,10 @@
  * ```
  */
 
-export { MemoryStore, chunkView } from './store.js'
+export { MemoryStore, chunkView, DEFAULT_PRUNE_RULES } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
-  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent, Equivocation
+  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent, Equivocation, PruneRules
 } from './store.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'

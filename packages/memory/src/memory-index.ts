@@ -25,6 +25,8 @@ export interface ChunkFilter {
   until?: number
   /** Only the zones that replicate (what a peer may be shown) */
   replicatedOnly?: boolean
+  /** Archived chunks too (skipped otherwise) */
+  archived?: boolean
 }
 
 export interface IndexSearch {
@@ -128,6 +130,7 @@ export class MemoryIndex {
   private authorOf = new Int32Array(FIRST_CAPACITY)
   private createdOf = new Float64Array(FIRST_CAPACITY)
   private forgottenOf = new Uint8Array(FIRST_CAPACITY)
+  private archivedOf = new Uint8Array(FIRST_CAPACITY)
   private tagsOf: Array<number[] | undefined> = []
   private forgotten = 0
 
@@ -160,6 +163,7 @@ export class MemoryIndex {
     }
     this.lexical.add(ordinal, words ?? chunk.text)
     if (vector != null) this.vectors.add(ordinal, vector, agent)
+    if (this.states.get(id)?.archivedBy.has(author) === true) this.archivedOf[ordinal] = 1
     if (this.states.get(id)?.tombstonedBy.has(author) === true) {
       this.forgottenOf[ordinal] = 1
       this.forgotten++
@@ -177,8 +181,15 @@ export class MemoryIndex {
   addEvent (event: VerifiedEvent): void {
     this.events.add(event.id)
     applyEvent(this.states, event)
-    if (event.body.kind !== EventKind.TOMBSTONE) return
     const by = event.author.toString()
+    if (event.body.kind === EventKind.ARCHIVE) {
+      for (const target of event.body.targets) {
+        const ordinal = this.ordinals.get(target)
+        if (ordinal != null && this.authors.values[this.authorOf[ordinal]] === by) this.archivedOf[ordinal] = 1
+      }
+      return
+    }
+    if (event.body.kind !== EventKind.TOMBSTONE) return
     for (const target of event.body.targets) {
       const ordinal = this.ordinals.get(target)
       if (ordinal == null || this.forgottenOf[ordinal] === 1 || this.authors.values[this.authorOf[ordinal]] !== by) continue
@@ -204,12 +215,26 @@ export class MemoryIndex {
     return ZONES_BY_CODE[this.zoneOf[ordinal]]
   }
 
+  agent (ordinal: number): string {
+    return this.agents.values[this.agentOf[ordinal]]
+  }
+
   author (ordinal: number): string {
     return this.authors.values[this.authorOf[ordinal]]
   }
 
   isForgotten (ordinal: number): boolean {
     return this.forgottenOf[ordinal] === 1
+  }
+
+  isArchived (ordinal: number): boolean {
+    return this.archivedOf[ordinal] === 1
+  }
+
+  /** The chunks an author wrote (by peer id), forgotten ones included */
+  chunksOf (author: string): Iterable<number> {
+    const id = this.authors.find(author)
+    return id == null ? [] : this.byAuthor[id]?.view() ?? []
   }
 
   state (id: string): ChunkState | undefined {
@@ -281,10 +306,11 @@ export class MemoryIndex {
       for (const tag of tags) lists.push(this.byTag[tag]?.view() ?? [])
     }
     const { since, until } = filter
-    const { zoneOf, agentOf, authorOf, createdOf, forgottenOf, tagsOf } = this
+    const { zoneOf, agentOf, authorOf, createdOf, forgottenOf, archivedOf, tagsOf } = this
+    const withArchived = filter.archived === true
     const test = (ordinal: number): boolean => {
       const zone = zoneOf[ordinal]
-      if (zoneAllowed[zone] !== 1 || forgottenOf[ordinal] === 1) return false
+      if (zoneAllowed[zone] !== 1 || forgottenOf[ordinal] === 1 || (archivedOf[ordinal] === 1 && !withArchived)) return false
       if (zone === PRIVATE && (authorOf[ordinal] !== self || agentOf[ordinal] !== reader)) return false
       if (agents != null && !agents.has(agentOf[ordinal])) return false
       if (authors != null && !authors.has(authorOf[ordinal])) return false
@@ -323,6 +349,7 @@ export class MemoryIndex {
     this.authorOf = grown(this.authorOf, capacity)
     this.createdOf = grown(this.createdOf, capacity)
     this.forgottenOf = grown(this.forgottenOf, capacity)
+    this.archivedOf = grown(this.archivedOf, capacity)
   }
 }
 

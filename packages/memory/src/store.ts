@@ -13,7 +13,7 @@ import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, 
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
-import { confidence, isForgotten, salience, useCount } from './fold.js'
+import { confidence, isArchived, isForgotten, salience, useCount } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
 import { canWrite, storageError } from './storage.js'
 import type { Embedder } from './embedder.js'
@@ -74,6 +74,8 @@ export interface MemoryStoreInit {
   useInterval?: number
   /** How far confidence and salience move a search score @default { confidence: 0.2, salience: 0.1 } */
   rankWeights?: RankWeights
+  /** When this node archives its own chunks (see `prune`) */
+  prune?: PruneRules
   /**
    * Awaited before each batch is written: a simulator's slow or stalled
    * disk, or a test's proof that nothing waits for the disk
@@ -85,6 +87,24 @@ export interface MemoryStoreInit {
    */
   afterWrite?(entries: number): Promise<void>
 }
+
+/**
+ * The rules by which a node archives chunks it wrote: unused for `after`
+ * ms (no read, feedback or link), and then either faded (salience under
+ * `salienceBelow`) or distrusted (confidence under `confidenceBelow`)
+ */
+export interface PruneRules {
+  /** How often the rules run, ms; 0 for never @default 3600000 (1 hour) */
+  interval: number
+  /** @default 604800000 (7 days) */
+  after: number
+  /** @default 0.2 (a chunk never used falls under it after about 160 hours) */
+  salienceBelow: number
+  /** @default 0.25 (e.g. 3 failures and no success) */
+  confidenceBelow: number
+}
+
+export const DEFAULT_PRUNE_RULES: PruneRules = { interval: 3_600_000, after: 7 * 86_400_000, salienceBelow: 0.2, confidenceBelow: 0.25 }
 
 export interface PutInput {
   text: string
@@ -121,6 +141,8 @@ export interface ChunkView {
   salience: number
   /** Uses recorded by events (reads written as use events, feedback, links) */
   uses: number
+  /** Set aside by its author (the prune rules): search skips it unless asked */
+  archived: boolean
 }
 
 export interface SearchQuery extends ReadOptions {
@@ -140,6 +162,8 @@ export interface SearchQuery extends ReadOptions {
   replicatedOnly?: boolean
   /** Skip the approximate graph and scan every vector */
   exact?: boolean
+  /** Archived chunks too (skipped otherwise) */
+  archived?: boolean
   /** Rank by vector similarity alone: no BM25, no confidence (what the graph's recall is measured on) */
   vectorOnly?: boolean
   /**
@@ -356,6 +380,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** Reads not written as use events yet: chunk id → agent → count */
   private readonly reads = new Map<string, Map<string, number>>()
   private useTimer?: ReturnType<typeof setInterval>
+  private pruneTimer?: ReturnType<typeof setInterval>
 
   private constructor (init: MemoryStoreInit, entries: EntryLog, dimensions: number) {
     super()
@@ -407,6 +432,11 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     if (interval > 0) {
       store.useTimer = setInterval(() => { store.flushUses().catch((err: Error) => { store.log('use events not written - %s', err.message) }) }, interval)
       store.useTimer.unref()
+    }
+    const rules = { ...DEFAULT_PRUNE_RULES, ...init.prune }
+    if (rules.interval > 0) {
+      store.pruneTimer = setInterval(() => { store.prune().catch((err: Error) => { store.log('prune rules not applied - %s', err.message) }) }, rules.interval)
+      store.pruneTimer.unref()
     }
     // signing, hashing and checking entries of peers run there: start them before the first sync
     entryPool().warm()
@@ -463,6 +493,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     // reads counted since the last interval are not written: a store that closes writes
     // nothing new, which a stopping node could no longer send anyway
     clearInterval(this.useTimer)
+    clearInterval(this.pruneTimer)
     this.closed = true
     this.wakeRecovery?.()
     await this.recovering
@@ -548,6 +579,51 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       throw new NotAuthorError(`chunk ${id} was written by ${author}; only that node can forget it`)
     }
     await this.writeEvents(EventKind.TOMBSTONE, [id], options, {})
+  }
+
+  /**
+   * Applies the prune rules to the chunks this node wrote, at `now`: each
+   * one unused for `after` whose salience or confidence fell under its
+   * threshold is archived by an archive event in its zone (one per zone and
+   * agent, up to 64 chunks), which every replica folds the same way; the
+   * events about private chunks stay on this node. Returns the ids archived.
+   */
+  async prune (now = Date.now()): Promise<string[]> {
+    if (this.closed || this.failure != null || this.awaitingSync) return []
+    const rules = { ...DEFAULT_PRUNE_RULES, ...this.init.prune }
+    const groups = new Map<string, { zone: Zone, agent: string, targets: string[] }>()
+    const archived: string[] = []
+    for (const ordinal of this.index.chunksOf(this.self)) {
+      if (this.index.isForgotten(ordinal) || this.index.isArchived(ordinal)) continue
+      const created = this.index.createdAt(ordinal)
+      if (now - created < rules.after) continue
+      const id = this.index.id(ordinal)
+      const state = this.index.state(id)
+      const lastUse = state?.uses.at(-1)?.[0] ?? created
+      if (now - lastUse < rules.after) continue
+      if (salience(state, created, now) >= rules.salienceBelow && confidence(state) >= rules.confidenceBelow) continue
+      const zone = this.index.zone(ordinal)
+      const agent = this.index.agent(ordinal)
+      const key = `${zone}\n${agent}`
+      const group = groups.get(key) ?? { zone, agent, targets: [] }
+      groups.set(key, group)
+      group.targets.push(id)
+      archived.push(id)
+    }
+    if (archived.length === 0) return []
+    const events: Array<Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>> = []
+    for (const { zone, agent, targets } of groups.values()) {
+      for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
+        events.push({ agent, zone, kind: EventKind.ARCHIVE, targets: targets.slice(i, i + MAX_EVENT_TARGETS), success: false, relation: '', uses: 0, weight: 0 })
+      }
+    }
+    const done = await this.sequence(async () => {
+      const entries = await Promise.all(events.map(async event => await signEvent({ ...event, ...this.stamp(event.zone) }, this.init.privateKey)))
+      return this.enqueue({ entries, origin: 'local' })
+    })
+    await done
+    this.log('archived %d chunks by the prune rules', archived.length)
+    return archived
   }
 
   /** Links one chunk to another */
@@ -1221,7 +1297,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       authors: nonEmpty(query.authors),
       since: query.since,
       until: query.until,
-      replicatedOnly: query.replicatedOnly
+      replicatedOnly: query.replicatedOnly,
+      archived: query.archived
     }
   }
 
@@ -1310,7 +1387,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         const key = `${zoneDigit(zone)}!${author}!${seq.toString(16).padStart(16, '0')}`
         if (ref.kind === 'chunk') {
           const state = this.index.state(ref.id)
-          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links ?? []].flatMap(([relation, targets]) => [...targets].map(([to, w]) => `${relation}>${to}@${w}`)).sort().join(',')} ${(state?.uses ?? []).map(([at, n]) => `${at}x${n}`).join(',')}`)
+          lines.push(`${key} ${ref.id} ${isForgotten(state, author) ? 'forgotten' : isArchived(state, author) ? 'archived' : 'live'} ${state?.successes ?? 0}/${state?.failures ?? 0} ${[...state?.links ?? []].flatMap(([relation, targets]) => [...targets].map(([to, w]) => `${relation}>${to}@${w}`)).sort().join(',')} ${(state?.uses ?? []).map(([at, n]) => `${at}x${n}`).join(',')}`)
           chunks++
         } else {
           lines.push(`${key} ${ref.id}`)
@@ -1385,7 +1462,8 @@ export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = D
     failures: state?.failures ?? 0,
     links,
     salience: salience(state, Number(chunk.hlcWallTime), now),
-    uses: useCount(state)
+    uses: useCount(state),
+    archived: isArchived(state, authorOfBody(chunk.author).toString())
   }
 }
 

@@ -212,6 +212,55 @@ describe('MemoryStore', () => {
     }
   })
 
+  it('archives its own chunks left unused and faded or distrusted, by events every replica folds alike; a private one leaves nothing on the wire', async () => {
+    const t0 = Date.UTC(2026, 11, 4, 12)
+    const day = 86_400_000
+    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
+    try {
+      const author = await openStore({ useInterval: 0, prune: { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 } })
+      const faded = await author.put({ text: 'the old build server lives in rack 2' })
+      const secret = await author.put({ text: 'the old build server root password', zone: 'private', agent: 'ops' })
+      const used = await author.put({ text: 'the new build server lives in rack 9' })
+      const wrong = await author.put({ text: 'restart the build server to fix flaky tests' })
+      await author.feedback([wrong.id], false)
+      await author.feedback([wrong.id], false)
+      await author.feedback([wrong.id], false)
+      assert.deepEqual(await author.prune(), [], 'nothing is a week old yet')
+
+      vi.setSystemTime(t0 + 8 * day)
+      await author.get(used.id)
+      await author.flushUses()
+      const archived = await author.prune()
+      // faded: never used, salience 0.99^192 ≈ 0.15; wrong: still salient (its feedback), confidence 0.2
+      assert.deepEqual(archived.sort(), [faded.id, secret.id, wrong.id].sort())
+      assert.ok((await author.get(wrong.id)).salience > 0.2)
+      assert.deepEqual(await author.prune(), [], 'archived once')
+      assert.equal((await author.get(faded.id)).archived, true)
+      assert.equal((await author.get(used.id)).archived, false)
+      const query = { text: 'build server rack', k: 10 }
+      assert.deepEqual((await author.search(query)).map(r => r.id), [used.id])
+      assert.deepEqual(new Set((await author.search({ ...query, archived: true })).map(r => r.id)), new Set([used.id, faded.id, wrong.id]))
+
+      // a peer folds the same archive state; the private chunk's event never left
+      const entries = await allEntries(author)
+      const kinds = entries.map(e => SignedEntry.decode(e)).filter(e => e.kind === EntryKind.EVENT).map(e => Event.decode(e.body)).filter(e => e.kind === EventKind.ARCHIVE)
+      assert.equal(kinds.length, 1)
+      assert.equal(kinds[0].zone, Zone.FEDERATION)
+      assert.ok(!kinds[0].targets.includes(secret.id))
+      const peer = await openStore({ prune: { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 } })
+      assert.equal((await peer.ingest(entries)).stored, entries.length)
+      assert.equal((await peer.get(faded.id)).archived, true)
+      assert.deepEqual((await peer.search(query)).map(r => r.id), [used.id])
+      assert.equal((await peer.digest()).digest, (await author.digest()).digest)
+      // a node archives only what it wrote
+      vi.setSystemTime(t0 + 30 * day)
+      assert.deepEqual(await peer.prune(), [])
+      await Promise.all([author.close(), peer.close()])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('refuses a use event that counts no use, and any other event that counts some', async () => {
     const store = await openStore()
     const key = await generateKeyPair('Ed25519')

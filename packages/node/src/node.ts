@@ -60,7 +60,8 @@ export async function openMemoryStore (path: string, init: Pick<CreateOvermindNo
     defaultZone: memory.defaultZone,
     replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation'],
     useInterval: memory.useInterval,
-    rankWeights: { confidence: memory.rankConfidence, salience: memory.rankSalience }
+    rankWeights: { confidence: memory.rankConfidence, salience: memory.rankSalience },
+    prune: { interval: memory.prune ? memory.pruneInterval : 0, after: memory.archiveAfter, salienceBelow: memory.archiveSalience, confidenceBelow: memory.archiveConfidence }
   })
 }
 

@@ -102,13 +102,14 @@ its memory directly otherwise (federated search needs the running node).`)
     .option('--author <peerId...>', 'only chunks written on these nodes')
     .option('--since <time>', 'only chunks created at or after this time (ISO date or ms)', parseTime)
     .option('--until <time>', 'only chunks created at or before this time', parseTime)
+    .option('--archived', 'archived chunks too (set aside by their author\'s prune rules)')
     .option('--spread <hops>', 'also follow links from the results, 1 or 2 hops (a linked chunk scores its source\'s score × weight × 0.5 a hop)', parseSpread)
     .addOption(jsonOption())
     .addHelpText('after', `
 JSON: an array of results {id, text, score, similarity, lexical, confidence,
 salience, uses, author (peer id), agent, zone, tags, createdAt, node (the node
 that answered)}.`)
-    .action(async (words: string[], opts: Common & { k: number, federated?: boolean, deadline?: number, zone?: ZoneName[], tags?: string[], fromAgent?: string[], author?: string[], since?: number, until?: number, spread?: number }) => {
+    .action(async (words: string[], opts: Common & { k: number, federated?: boolean, deadline?: number, zone?: ZoneName[], tags?: string[], fromAgent?: string[], author?: string[], since?: number, until?: number, spread?: number, archived?: boolean }) => {
       const answer = await withMemory(opts.dataDir, async m => await m.search({
         text: words.join(' '),
         k: opts.k,
@@ -121,7 +122,8 @@ that answered)}.`)
         until: opts.until,
         federated: opts.federated,
         deadline: opts.deadline,
-        spread: opts.spread
+        spread: opts.spread,
+        archived: opts.archived
       }))
       if (opts.json === true) {
         process.stdout.write(JSON.stringify(answer.results, null, 2) + '\n')
@@ -253,7 +255,7 @@ function describe (chunk: ChunkView): string {
     `created:    ${new Date(chunk.createdAt).toISOString()} (seq ${chunk.seq})`,
     `tags:       ${chunk.tags.join(', ') || '-'}`,
     `confidence: ${chunk.confidence.toFixed(2)} (${chunk.successes} successes, ${chunk.failures} failures)`,
-    `salience:   ${chunk.salience.toFixed(2)} (${chunk.uses} uses)`,
+    `salience:   ${chunk.salience.toFixed(2)} (${chunk.uses} uses)${chunk.archived ? ', archived' : ''}`,
     ...chunk.links.map(l => `link:       ${l.relation} → ${l.to}`),
     '',
     chunk.text,
