@@ -19,6 +19,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { defaultConfig } from '@overmind/config'
+import { random as seededRandom } from '@overmind/sim'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { delay, waitFor } from '../src/wait.js'
 import { chart, cpuMs, fmt, percentile, table } from './report.js'
@@ -36,16 +37,6 @@ const DELIVERY_TIMEOUT = 10_000
 const IDLE_WINDOW = 5_000
 const RUN_DEADLINE = performance.now() + 10 * 60_000
 const BARE_TOPIC = '/bench/bare/1'
-
-/** A small deterministic PRNG, so every run picks the same publishers */
-function prng (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function progress (label: string, done: number, total: number): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}   `)
@@ -168,7 +159,8 @@ function record (latencies: number[], arrivals: Map<number, number>, publisher: 
 const loadBefore = loadavg()[0]
 const loopDelay = monitorEventLoopDelay({ resolution: 10 })
 loopDelay.enable()
-const random = prng(42)
+// the same publishers every run
+const random = seededRandom(42)
 let bytes = 0
 let errors = 0
 let rounds = 0

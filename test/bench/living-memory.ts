@@ -20,6 +20,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EntryKind, Event, EventKind, SignedEntry, Zone } from '@overmind/protocols'
 import { MemoryStore, signEvent } from '@overmind/memory'
+import { random as seededRandom } from '@overmind/sim'
 import { chart, fmt, percentile, table } from './report.js'
 
 const { values: args } = parseArgs({
@@ -42,15 +43,7 @@ const TIMED = quick ? 100 : 500
 
 const WORDS = 'disk cache deploy vacuum index replica backup restore latency queue worker build image layer network route proxy certificate token rotate schedule night friday memory leak heap thread lock table timeout retry budget quota alert page metric log trace span shard compaction snapshot'.split(' ')
 
-function random (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const next = random(42)
+const next = seededRandom(42)
 const sentence = (n: number): string => Array.from({ length: n }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' ')
 
 async function folderBytes (path: string): Promise<number> {

@@ -26,6 +26,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { HashingEmbedder, MemoryStore, SentenceEmbedder } from '@overmind/memory'
 import { meshStreamMuxer } from '@overmind/node'
 import { multiaddr } from '@multiformats/multiaddr'
+import { random as seededRandom } from '@overmind/sim'
 import { Level } from 'level'
 import { NodeProcess, overmind, setConfig } from '../src/cli.js'
 import { meshKey, recordingMuxer, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -59,25 +60,15 @@ const FLOOR_ROUNDS = quick ? 2 : 3
 
 // ---------------------------------------------------------------- corpus
 
-/** A small deterministic PRNG, so every run measures the same corpus */
-function prng (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'vo', 'shi', 'den', 'bar', 'qu', 'zel', 'pra', 'tor', 'gin', 'fe', 'lum', 'ox', 'cy', 'win']
-const random = prng(42)
+const random = seededRandom(42)
 const VOCABULARY = Array.from({ length: 3_000 }, () => Array.from({ length: 2 + Math.floor(random() * 2) }, () => SYLLABLES[Math.floor(random() * SYLLABLES.length)]).join(''))
 const TOPICS = 300
 const AGENTS = 10
 
 /** Chunk `i`: words drawn mostly from its topic's part of the vocabulary, so related chunks share words */
 function chunkText (i: number): string {
-  const r = prng(i + 1)
+  const r = seededRandom(i + 1)
   const topic = i % TOPICS
   const words: string[] = []
   for (let w = 0; w < 14; w++) {
@@ -413,7 +404,7 @@ async function benchSearch (sizes: number[]): Promise<void> {
   for (const n of sizes) {
     const label = `search ${n.toLocaleString('en-US')}`
     const store = await openStore()
-    const r = prng(7)
+    const r = seededRandom(7)
     const timedTexts = Array.from({ length: TIMED_QUERIES }, () => {
       const words = chunkText(Math.floor(r() * n)).split(' ').slice(0, 14)
       return Array.from({ length: 4 }, () => words[Math.floor(r() * words.length)]).join(' ')

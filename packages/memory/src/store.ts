@@ -1446,6 +1446,8 @@ export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = D
   for (const [relation, targets] of state?.links ?? []) {
     for (const [to, weight] of targets) links.push({ relation, to, weight })
   }
+  // in one order whatever order the link events came in
+  links.sort((a, b) => a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0)
   return {
     id,
     author: authorOfBody(chunk.author).toString(),

@@ -47,6 +47,7 @@ function view (states: Map<string, ChunkState>, ids: string[], now: number): unk
     return {
       confidence: confidence(s),
       tombstonedBy: [...s?.tombstonedBy ?? []].sort(),
+      archivedBy: [...s?.archivedBy ?? []].sort(),
       links: [...s?.links ?? []].map(([relation, to]) => [relation, [...to].sort()]).sort(),
       uses: useCount(s),
       salience: salience(s, T0, now)
@@ -55,7 +56,7 @@ function view (states: Map<string, ChunkState>, ids: string[], now: number): unk
 }
 
 describe('folding events', () => {
-  it('gives the same confidence, links, tombstones and salience, to the last bit, whatever the order', () => {
+  it('gives the same confidence, links, tombstones, archive state and salience, to the last bit, whatever the order', () => {
     const next = random(7)
     const ids = ['c0', 'c1', 'c2', 'c3', 'c4']
     const authors = ['n1', 'n2', 'n3', 'n4']
@@ -67,7 +68,8 @@ describe('folding events', () => {
       if (r < 0.5) events.push(event(pick(authors), EventKind.USE, [pick(ids), pick(ids)].filter((x, j, a) => a.indexOf(x) === j), at, { uses: 1 + Math.floor(next() * 5) }))
       else if (r < 0.75) events.push(event(pick(authors), EventKind.FEEDBACK, [pick(ids)], at, { success: next() < 0.6 }))
       else if (r < 0.95) events.push(event(pick(authors), EventKind.LINK, [pick(ids), pick(ids)], at, { relation: pick(['', 'cause', 'same']), weight: pick([0, 250, 500, 1000]) }))
-      else events.push(event(pick(authors), EventKind.TOMBSTONE, [pick(ids)], at))
+      else if (r < 0.975) events.push(event(pick(authors), EventKind.TOMBSTONE, [pick(ids)], at))
+      else events.push(event(pick(authors), EventKind.ARCHIVE, [pick(ids)], at))
     }
     const now = T0 + 72 * HOUR
     const reference = view(fold(events), ids, now)

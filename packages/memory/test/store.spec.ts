@@ -261,6 +261,52 @@ describe('MemoryStore', () => {
     }
   })
 
+  it('converges after a 2|2 partition and heal: the same confidence, salience, links and archive state on all four', async () => {
+    const t0 = Date.UTC(2026, 11, 4, 12)
+    const day = 86_400_000
+    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
+    try {
+      const rules = { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }
+      const nodes = await Promise.all([0, 1, 2, 3].map(async () => await openStore({ useInterval: 0, prune: rules })))
+      const sync = async (group: MemoryStore[]): Promise<void> => {
+        const all = (await Promise.all(group.map(allEntries))).flat()
+        for (const node of group) await node.ingest(all)
+      }
+      const written = await Promise.all(nodes.map(async (node, i) => await node.putMany([0, 1, 2].map(j => ({ text: `note ${j} of node ${i} about the deploy queue` })))))
+      await sync(nodes)
+      const ids = written.flat().map(c => c.id)
+      // the partition: A B | C D, each side reads, rates, links and archives on its own
+      vi.setSystemTime(t0 + 8 * day)
+      const sides = [nodes.slice(0, 2), nodes.slice(2)]
+      for (const [s, side] of sides.entries()) {
+        for (const [i, node] of side.entries()) {
+          for (let n = 0; n <= i + s; n++) await node.search({ text: 'deploy queue', k: 4, agent: `agent-${s}` })
+          await node.flushUses()
+          await node.feedback([ids[s * 3 + i]], s === 0)
+          await node.link(ids[s * 6], ids[s * 6 + 1 + i], s === 0 ? 'explains' : 'follows', { weight: 0.5 + i / 4 })
+          await node.prune()
+        }
+        await sync(side)
+      }
+      const digests = await Promise.all(nodes.map(async n => (await n.digest()).digest))
+      assert.notEqual(digests[0], digests[2], 'the two sides differ while apart')
+      await sync(nodes)
+      const healed = await Promise.all(nodes.map(async n => await n.digest()))
+      assert.ok(healed.every(d => d.digest === healed[0].digest), 'one digest after the heal')
+      const views = await Promise.all(nodes.map(async n => await Promise.all(ids.map(async id => {
+        const v = await n.get(id)
+        return [v.confidence, v.salience, v.uses, v.archived, v.links]
+      }))))
+      for (const view of views.slice(1)) assert.deepEqual(view, views[0])
+      // the test is not vacuous: some chunks were archived by their author, some used, some linked
+      assert.ok(views[0].some(v => v[3] === true) && views[0].some(v => v[3] === false))
+      assert.ok(views[0].some(v => (v[2] as number) > 1) && views[0].some(v => (v[4] as unknown[]).length > 0))
+      await Promise.all(nodes.map(async n => { await n.close() }))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('refuses a use event that counts no use, and any other event that counts some', async () => {
     const store = await openStore()
     const key = await generateKeyPair('Ed25519')
