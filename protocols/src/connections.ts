@@ -17,10 +17,23 @@ export function linkKind (connection: Pick<Connection, 'remoteAddr' | 'limits'>)
 
 const PREFERENCE: Record<LinkKind, number> = { direct: 0, 'hole-punched': 1, relayed: 2 }
 
-/** The open connections to a peer, best first: direct, then hole-punched, then relayed */
+/**
+ * Whether a link carries data: open, and for a WebRTC link, its ICE
+ * connected. The side that answers a punch has its link before ICE has
+ * found a path, and a link whose ICE never does is open until the punch's
+ * timeout closes it: a stream on it would end without an answer.
+ */
+export function usable (connection: Connection): boolean {
+  if (connection.status !== 'open') return false
+  if (linkKind(connection) !== 'hole-punched') return true
+  const state = (connection as any).maConn?.peerConnection?.connectionState
+  return state == null || state === 'connected'
+}
+
+/** The usable connections to a peer, best first: direct, then hole-punched, then relayed */
 export function rankConnections (connections: Connection[]): Connection[] {
   return connections
-    .filter(connection => connection.status === 'open')
+    .filter(usable)
     .sort((a, b) => PREFERENCE[linkKind(a)] - PREFERENCE[linkKind(b)])
 }
 

@@ -47,7 +47,8 @@ describe('WebRTC links between homes behind a relay', () => {
 
   beforeAll(async () => {
     // not beside the netns lab: while its nodes run, WebRTC links between nodes of this
-    // process fail at once (both ends' peer connections close as the first candidates arrive)
+    // process fail at once (both ends' peer connections close as the first candidates arrive);
+    // the suite also starts this file first, before other files run nodes in namespaces
     release = await acquire('webrtc')
     relay = await startTestNode({ psk, config: cfg => { cfg.nat.role = 'relay'; cfg.nat.holePunch = false } })
     const relayAddr = tcpAddress(relay)

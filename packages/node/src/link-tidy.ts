@@ -65,7 +65,9 @@ class LinkTidyService implements Startable {
     if (this.components.peerId.toString() > peer.toString()) return
     // the ranking's sort is stable: the oldest first among links of one kind
     const links = rankConnections(this.components.connectionManager.getConnections(peer).slice().sort((a, b) => a.timeline.open - b.timeline.open))
-    if (links.length < 2 || linkKind(links[0]) === 'relayed' || !settled(links[0])) return
+    // ranked links are usable: a WebRTC link among them has its ICE connected, so the relayed
+    // link no longer carries the ICE candidates
+    if (links.length < 2 || linkKind(links[0]) === 'relayed') return
     for (const extra of links.slice(1)) {
       // a punch's relayed link is closed by the side that punched, once its own end of the
       // WebRTC link is up: closed from here, it could still be carrying that side's signalling
@@ -75,16 +77,6 @@ class LinkTidyService implements Startable {
       extra.close({ signal: AbortSignal.timeout(2_000) }).catch(() => { extra.abort(new Error('an extra link to the peer')) })
     }
   }
-}
-
-/**
- * Whether a link carries data yet: the side that answers a WebRTC punch
- * opens its link before ICE has found a path, and the relayed link still
- * carries the ICE candidates until then
- */
-function settled (connection: Connection): boolean {
-  if (linkKind(connection) !== 'hole-punched') return true
-  return (connection as any).maConn?.peerConnection?.connectionState === 'connected'
 }
 
 function idle (connection: Connection): boolean {

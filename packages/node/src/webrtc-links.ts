@@ -1,7 +1,7 @@
 import { isPrivate } from '@libp2p/utils'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { Circuit, DNS, IP, WebRTC } from '@multiformats/multiaddr-matcher'
-import { linkKind } from '@overmind/protocols'
+import { linkKind, usable } from '@overmind/protocols'
 import type { ComponentLogger, Connection, ConnectionGater, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 import type { HolePunchReport } from '@overmind/api'
@@ -145,7 +145,7 @@ class WebRTCLinksService implements WebRTCLinks, Startable {
     const peer = connection.remotePeer
     const key = peer.toString()
     // a peer already reached without a relay needs no punch, nor this relayed connection
-    if (this.components.connectionManager.getConnections(peer).some(c => c.status === 'open' && linkKind(c) !== 'relayed')) {
+    if (this.components.connectionManager.getConnections(peer).some(c => usable(c) && linkKind(c) !== 'relayed')) {
       connection.close({ signal: AbortSignal.timeout(2_000) }).catch(() => { connection.abort(new Error('the peer is reached without the relay')) })
       return
     }
