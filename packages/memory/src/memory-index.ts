@@ -40,8 +40,6 @@ export interface IndexSearch {
   vectorOnly?: boolean
   /** How much confidence and salience move a score (see `rankResults`) */
   weights?: RankWeights
-  /** The time salience is computed at, ms since the epoch (now) */
-  now?: number
 }
 
 export interface CompiledFilter {
@@ -250,7 +248,7 @@ export class MemoryIndex {
   /** Best `k` chunks for a query: vectors and BM25, weighted by confidence and salience */
   async search (query: IndexSearch): Promise<RankedHit[]> {
     const { test, candidates, selectivity, partitions } = this.compile(query.filter)
-    const now = query.now ?? Date.now()
+    const now = Date.now()
     return await rankResults({
       partitions,
       vectors: this.vectors,

@@ -301,6 +301,9 @@ const MAX_SPREAD = 2
 /** What activation keeps of a score at each hop, before the link's weight */
 const SPREAD_DECAY = 0.5
 
+/** An event of this node before its clock, seq and author are stamped on it */
+type UnsignedEvent = Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>
+
 /** How often counted reads are written as use events */
 const DEFAULT_USE_INTERVAL = 10 * 60_000
 
@@ -611,17 +614,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       archived.push(id)
     }
     if (archived.length === 0) return []
-    const events: Array<Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>> = []
-    for (const { zone, agent, targets } of groups.values()) {
-      for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
-        events.push({ agent, zone, kind: EventKind.ARCHIVE, targets: targets.slice(i, i + MAX_EVENT_TARGETS), success: false, relation: '', uses: 0, weight: 0 })
-      }
-    }
-    const done = await this.sequence(async () => {
-      const entries = await Promise.all(events.map(async event => await signEvent({ ...event, ...this.stamp(event.zone) }, this.init.privateKey)))
-      return this.enqueue({ entries, origin: 'local' })
-    })
-    await done
+    await this.writeOwnEvents(this.eventsFor(groups.values(), EventKind.ARCHIVE))
     this.log('archived %d chunks by the prune rules', archived.length)
     return archived
   }
@@ -650,20 +643,27 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       byZone.set(zone, [...(byZone.get(zone) ?? []), id])
     }
     const groups = split ? [...byZone] : [[[...byZone.keys()][0], ids] as [Zone, string[]]]
+    await this.writeOwnEvents(groups.map(([zone, targets]) => ({ agent, zone, kind, targets, success: false, relation: '', uses: 0, weight: 0, ...fields })))
+  }
+
+  /**
+   * Events about chunks, `targets` split into events of up to 64, one per
+   * zone and agent (and count): what the use events and the prune rules write
+   */
+  private eventsFor (groups: Iterable<{ zone: Zone, agent: string, targets: string[] }>, kind: EventKind, fields: Partial<Event> = {}): UnsignedEvent[] {
+    const events: UnsignedEvent[] = []
+    for (const { zone, agent, targets } of groups) {
+      for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
+        events.push({ agent, zone, kind, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), success: false, relation: '', uses: 0, weight: 0, ...fields })
+      }
+    }
+    return events
+  }
+
+  /** Stamps (clock, seq), signs and writes events of this node; resolves once durable */
+  private async writeOwnEvents (events: UnsignedEvent[]): Promise<void> {
     const done = await this.sequence(async () => {
-      const events: Event[] = groups.map(([zone, targets]) => ({
-        agent,
-        zone,
-        kind,
-        targets,
-        success: false,
-        relation: '',
-        uses: 0,
-        weight: 0,
-        ...fields,
-        ...this.stamp(zone)
-      }))
-      const entries = await Promise.all(events.map(async event => await signEvent(event, this.init.privateKey)))
+      const entries = await Promise.all(events.map(async event => await signEvent({ ...event, ...this.stamp(event.zone) }, this.init.privateKey)))
       return this.enqueue({ entries, origin: 'local' })
     })
     await done
@@ -1189,18 +1189,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       }
     }
     this.reads.clear()
-    const events: Array<Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>> = []
-    for (const { zone, agent, uses, targets } of groups.values()) {
-      for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
-        events.push({ agent, zone, kind: EventKind.USE, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), success: false, relation: '', uses, weight: 0 })
-      }
-    }
+    const events = [...groups.values()].flatMap(group => this.eventsFor([group], EventKind.USE, { uses: group.uses }))
     if (events.length === 0) return 0
-    const done = await this.sequence(async () => {
-      const entries = await Promise.all(events.map(async event => await signEvent({ ...event, ...this.stamp(event.zone) }, this.init.privateKey)))
-      return this.enqueue({ entries, origin: 'local' })
-    })
-    await done
+    await this.writeOwnEvents(events)
     return events.length
   }
 
@@ -1448,9 +1439,10 @@ export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = D
   }
   // in one order whatever order the link events came in
   links.sort((a, b) => a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0)
+  const author = authorOfBody(chunk.author).toString()
   return {
     id,
-    author: authorOfBody(chunk.author).toString(),
+    author,
     agent: chunk.agent,
     zone: zoneName(chunk.zone),
     text: chunk.text,
@@ -1465,7 +1457,7 @@ export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = D
     links,
     salience: salience(state, Number(chunk.hlcWallTime), now),
     uses: useCount(state),
-    archived: isArchived(state, authorOfBody(chunk.author).toString())
+    archived: isArchived(state, author)
   }
 }
 

@@ -27,8 +27,8 @@ export interface LinkTidyComponents {
  * (direct, then hole-punched, the oldest among equals) kept, but only when
  * the extra link is idle, so no run or sync on it is cut short; a busy one
  * is looked at again later. The relayed link of a punch is left to the
- * side that punched (see webrtc-links). Only the side with the smaller peer id closes,
- * so the two ends never each close a different link.
+ * side that punched (see webrtc-links). Only the side with the smaller peer
+ * id closes, so the two ends never each close a different link.
  */
 class LinkTidyService implements Startable {
   private readonly components: LinkTidyComponents
