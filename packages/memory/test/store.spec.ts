@@ -27,6 +27,16 @@ async function waitFor (check: () => boolean, timeout = 10_000): Promise<void> {
   }
 }
 
+/** Runs `fn` with `Date` at `t0` (moved by `vi.setSystemTime`) and no other timer faked */
+async function withFakeClock (t0: number, fn: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['Date'], now: t0 })
+  try {
+    await fn()
+  } finally {
+    vi.useRealTimers()
+  }
+}
+
 async function tempPath (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'overmind-memory-'))
   dirs.push(dir)
@@ -195,8 +205,7 @@ describe('MemoryStore', () => {
 
   it('decays salience lazily: read 10 hours later, a chunk has its salience × 0.99^10, with no timer in between', async () => {
     const t0 = Date.UTC(2026, 11, 4, 12)
-    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
-    try {
+    await withFakeClock(t0, async () => {
       const store = await openStore({ useInterval: 0 })
       const chunk = await store.put({ text: 'the nightly backup starts at two' })
       for (let i = 0; i < 4; i++) await store.get(chunk.id)
@@ -207,16 +216,13 @@ describe('MemoryStore', () => {
       const after = (await store.get(chunk.id)).salience
       assert.ok(Math.abs(after - before * 0.99 ** 10) < 1e-9, `${after} against ${before} × 0.99^10`)
       await store.close()
-    } finally {
-      vi.useRealTimers()
-    }
+    })
   })
 
   it('archives its own chunks left unused and faded or distrusted, by events every replica folds alike; a private one leaves nothing on the wire', async () => {
     const t0 = Date.UTC(2026, 11, 4, 12)
     const day = 86_400_000
-    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
-    try {
+    await withFakeClock(t0, async () => {
       const author = await openStore({ useInterval: 0, prune: { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 } })
       const faded = await author.put({ text: 'the old build server lives in rack 2' })
       const secret = await author.put({ text: 'the old build server root password', zone: 'private', agent: 'ops' })
@@ -256,16 +262,13 @@ describe('MemoryStore', () => {
       vi.setSystemTime(t0 + 30 * day)
       assert.deepEqual(await peer.prune(), [])
       await Promise.all([author.close(), peer.close()])
-    } finally {
-      vi.useRealTimers()
-    }
+    })
   })
 
   it('converges after a 2|2 partition and heal: the same confidence, salience, links and archive state on all four', async () => {
     const t0 = Date.UTC(2026, 11, 4, 12)
     const day = 86_400_000
-    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
-    try {
+    await withFakeClock(t0, async () => {
       const rules = { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }
       const nodes = await Promise.all([0, 1, 2, 3].map(async () => await openStore({ useInterval: 0, prune: rules })))
       const sync = async (group: MemoryStore[]): Promise<void> => {
@@ -302,9 +305,7 @@ describe('MemoryStore', () => {
       assert.ok(views[0].some(v => v[3] === true) && views[0].some(v => v[3] === false))
       assert.ok(views[0].some(v => (v[2] as number) > 1) && views[0].some(v => (v[4] as unknown[]).length > 0))
       await Promise.all(nodes.map(async n => { await n.close() }))
-    } finally {
-      vi.useRealTimers()
-    }
+    })
   })
 
   it('refuses a use event that counts no use, and any other event that counts some', async () => {
