@@ -3,7 +3,7 @@ import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startab
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
 /** How often the links of every peer are looked at again, for extras that were busy */
-const CHECK_INTERVAL_MS = 15_000
+const CHECK_INTERVAL_MS = 5_000
 
 /**
  * Streams that live as long as their connection and carry nothing a close
