@@ -15,7 +15,8 @@ export default defineConfig({
     pool: 'forks',
     isolate: false,
     // two files at a time: most of a file's time is spent waiting on node processes and timers, not on a core
-    maxWorkers: 2,
+    // (OVERMIND_TEST_WORKERS sets another number)
+    maxWorkers: Number(process.env.OVERMIND_TEST_WORKERS ?? '') || 2,
     sequence: { sequencer: LongestFirst },
     testTimeout: 300_000,
     hookTimeout: 300_000,

@@ -5,8 +5,8 @@
 //   node scripts/run-tests.mjs --quick    # unit tests only (no node processes)
 //   node scripts/run-tests.mjs PATTERN…   # only test files whose path contains PATTERN
 //   node scripts/run-tests.mjs -t NAME    # only tests whose name contains NAME
-import { spawnSync } from 'node:child_process'
-import { globSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, globSync, openSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,6 +28,14 @@ if (files.length === 0) {
   process.exit(1)
 }
 process.stderr.write(`run-tests: ${files.length} test files${quick ? ' (quick: unit tests only)' : ''}\n`)
+// the page tests need Chromium: on a machine without it, apt-get installs it
+// while the rest of the suite runs (its output goes to a log file)
+if (files.some(f => f.endsWith('/ui.spec.js')) && !existsSync('/usr/bin/chromium') && process.getuid?.() === 0) {
+  const logFile = join(root, '.tools', 'chromium-install.log')
+  process.stderr.write(`run-tests: installing Chromium for the page tests in the background (log: ${logFile})\n`)
+  const log = openSync(logFile, 'w')
+  spawn(process.execPath, [join(root, 'test', 'dist', 'src', 'install-chromium.js')], { cwd: root, stdio: ['ignore', log, log], detached: true }).unref()
+}
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const res = spawnSync(process.execPath, [vitest, 'run', '--config', join(root, 'vitest.config.mjs'), '--root', root, ...(name != null ? ['-t', name] : []), ...files], { stdio: 'inherit', cwd: root })
 process.exit(res.status ?? 1)

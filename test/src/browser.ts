@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium } from 'playwright-core'
 import type { Browser } from 'playwright-core'
 
@@ -34,6 +37,7 @@ export async function launchChromium (): Promise<Browser> {
  * stdout belongs to the test runner.
  */
 export async function ensureChromium (): Promise<string> {
+  await installedInBackground()
   if (existsSync(CHROMIUM)) return CHROMIUM
   note(`${CHROMIUM} is missing: installing Chromium with apt-get`)
   if (process.getuid?.() !== 0) {
@@ -50,6 +54,38 @@ export async function ensureChromium (): Promise<string> {
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`)
   note(`installed ${CHROMIUM}`)
   return CHROMIUM
+}
+
+/**
+ * Where a background install (`install-chromium.js`, started by the test
+ * runner while the suite begins) records its process id while it runs
+ */
+export const BACKGROUND_INSTALL = join(tmpdir(), 'overmind-chromium-install.pid')
+
+/**
+ * Waits for a background install of Chromium to end, if one runs: until it
+ * does, the browser may be on disk and its libraries not yet
+ */
+async function installedInBackground (): Promise<void> {
+  for (;;) {
+    let pid: number
+    try {
+      pid = Number(readFileSync(BACKGROUND_INSTALL, 'utf8'))
+    } catch {
+      return
+    }
+    if (!(pid > 0) || pid === process.pid || !alive(pid)) return
+    await sleep(500)
+  }
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Runs apt-get non-interactively with its output on stderr; resolves to its exit code */
