@@ -3,6 +3,7 @@
 //
 //   node scripts/run-tests.mjs            # everything
 //   node scripts/run-tests.mjs --quick    # unit tests only (no node processes)
+//   node scripts/run-tests.mjs --heavy    # with the heavy versions of the load tests (OVERMIND_HEAVY=1)
 //   node scripts/run-tests.mjs PATTERN…   # only test files whose path contains PATTERN
 //   node scripts/run-tests.mjs -t NAME    # only tests whose name contains NAME
 import { spawn, spawnSync } from 'node:child_process'
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
+if (args.includes('--heavy')) process.env.OVERMIND_HEAVY = '1'
 const nameAt = args.indexOf('-t')
 const name = nameAt >= 0 ? args[nameAt + 1] : undefined
 const patterns = args.filter((a, i) => !a.startsWith('-') && (nameAt < 0 || i !== nameAt + 1))

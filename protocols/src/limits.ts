@@ -57,6 +57,9 @@ export const MAX_EVENT_USES = 1_000_000
 /** A link's weight, in thousandths: 1000 is a full link */
 export const MAX_LINK_WEIGHT = 1000
 
+/** A signal's score and novelty, in thousandths: 1000 is 1 */
+export const MAX_SIGNAL_FRACTION = 1000
+
 /** Largest memory-sync message (a request or a page), in bytes */
 export const MAX_SYNC_MESSAGE_SIZE = 2 * 1024 * 1024
 

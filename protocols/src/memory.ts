@@ -468,7 +468,8 @@ export enum EventKind {
   TOMBSTONE = 'TOMBSTONE',
   LINK = 'LINK',
   USE = 'USE',
-  ARCHIVE = 'ARCHIVE'
+  ARCHIVE = 'ARCHIVE',
+  SIGNAL = 'SIGNAL'
 }
 
 enum __EventKindValues {
@@ -477,7 +478,8 @@ enum __EventKindValues {
   TOMBSTONE = 2,
   LINK = 3,
   USE = 4,
-  ARCHIVE = 5
+  ARCHIVE = 5,
+  SIGNAL = 6
 }
 
 export namespace EventKind {
@@ -499,6 +501,9 @@ export interface Event {
   seq: bigint
   uses: number
   weight: number
+  score: number
+  novelty: number
+  topic: string
 }
 
 export namespace Event {
@@ -573,6 +578,21 @@ export namespace Event {
           w.uint32(obj.weight)
         }
 
+        if ((obj.score != null && obj.score !== 0)) {
+          w.uint32(104)
+          w.uint32(obj.score)
+        }
+
+        if ((obj.novelty != null && obj.novelty !== 0)) {
+          w.uint32(112)
+          w.uint32(obj.novelty)
+        }
+
+        if ((obj.topic != null && obj.topic !== '')) {
+          w.uint32(122)
+          w.string(obj.topic)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -589,7 +609,10 @@ export namespace Event {
           hlcLogical: 0,
           seq: 0n,
           uses: 0,
-          weight: 0
+          weight: 0,
+          score: 0,
+          novelty: 0,
+          topic: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -648,6 +671,18 @@ export namespace Event {
             }
             case 12: {
               obj.weight = reader.uint32()
+              break
+            }
+            case 13: {
+              obj.score = reader.uint32()
+              break
+            }
+            case 14: {
+              obj.novelty = reader.uint32()
+              break
+            }
+            case 15: {
+              obj.topic = reader.string()
               break
             }
             default: {
@@ -761,6 +796,27 @@ export namespace Event {
               }
               break
             }
+            case 13: {
+              yield {
+                field: `${prefix}.score`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 14: {
+              yield {
+                field: `${prefix}.novelty`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 15: {
+              yield {
+                field: `${prefix}.topic`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -834,6 +890,21 @@ export namespace Event {
     value: number
   }
 
+  export interface EventScoreFieldEvent {
+    field: '$.score'
+    value: number
+  }
+
+  export interface EventNoveltyFieldEvent {
+    field: '$.novelty'
+    value: number
+  }
+
+  export interface EventTopicFieldEvent {
+    field: '$.topic'
+    value: string
+  }
+
   export function encode (obj: Partial<Event>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Event.codec())
   }
@@ -842,7 +913,7 @@ export namespace Event {
     return decodeMessage(buf, Event.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventAuthorFieldEvent | EventAgentFieldEvent | EventZoneFieldEvent | EventKindFieldEvent | EventTargetsFieldEvent | EventSuccessFieldEvent | EventRelationFieldEvent | EventHlcWallTimeFieldEvent | EventHlcLogicalFieldEvent | EventSeqFieldEvent | EventUsesFieldEvent | EventWeightFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Event>): Generator<EventAuthorFieldEvent | EventAgentFieldEvent | EventZoneFieldEvent | EventKindFieldEvent | EventTargetsFieldEvent | EventSuccessFieldEvent | EventRelationFieldEvent | EventHlcWallTimeFieldEvent | EventHlcLogicalFieldEvent | EventSeqFieldEvent | EventUsesFieldEvent | EventWeightFieldEvent | EventScoreFieldEvent | EventNoveltyFieldEvent | EventTopicFieldEvent> {
     return streamMessage(buf, Event.codec(), opts)
   }
 }

@@ -102,7 +102,7 @@ async function main (): Promise<void> {
     await store.close()
     const diskAfter = await folderBytes(path)
     // the floor: one use event per read, each naming its one chunk
-    const one = await signEvent({ author: peerId.toMultihash().bytes, agent: 'agent-0', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [ids[0]], success: false, relation: '', hlcWallTime: BigInt(Date.now()), hlcLogical: 0, seq: 123_456n, uses: 1, weight: 0 }, privateKey)
+    const one = await signEvent({ author: peerId.toMultihash().bytes, agent: 'agent-0', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [ids[0]], success: false, relation: '', hlcWallTime: BigInt(Date.now()), hlcLogical: 0, seq: 123_456n, uses: 1, weight: 0, score: 0, novelty: 0, topic: '' }, privateKey)
     const perRead = one.bytes.byteLength
     const per1000 = (n: number): number => n / SEARCHES * 1000
     const diskPerWireByte = (diskAfter - diskBefore) / Math.max(1, written.bytes)

@@ -1,5 +1,5 @@
 import { ApiClient } from '@overmind/node/client'
-import type { ChunkView, MemoryStore, PutInput, SearchQuery, SearchResult, ZoneName } from '@overmind/memory'
+import type { ChunkView, ConsolidationReport, MemoryStore, PutInput, SearchQuery, SearchResult, Signal, ZoneName } from '@overmind/memory'
 import type { ImportProgress } from '@overmind/node/client'
 import type { NodePort } from '@overmind/api'
 
@@ -20,6 +20,8 @@ export interface MemoryAccess {
   feedback(ids: string[], success: boolean, agent?: string): Promise<void>
   link(from: string, to: string, options: { relation?: string, weight?: number, agent?: string }): Promise<void>
   search(query: SearchQuery & { federated?: boolean, deadline?: number }): Promise<SearchAnswer>
+  signals(limit?: number): Promise<{ signals: Signal[], total: number }>
+  consolidate(): Promise<ConsolidationReport>
   import(lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress>
   export(options: { agent?: string, zone?: ZoneName }): AsyncGenerator<ChunkView>
   close(): Promise<void>
@@ -77,6 +79,14 @@ class ApiMemory implements MemoryAccess {
     return await this.client.post('/v1/memory/search', { ...q, query: q.text, text: undefined }, { timeout: (q.deadline ?? 10_000) + 30_000 })
   }
 
+  async signals (limit?: number): Promise<{ signals: Signal[], total: number }> {
+    return await this.client.get(`/v1/memory/signals${query({ limit: limit?.toString() })}`)
+  }
+
+  async consolidate (): Promise<ConsolidationReport> {
+    return await this.client.post('/v1/memory/consolidate', {})
+  }
+
   async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {
     yield * this.client.lines('POST', '/v1/memory/import', lines)
   }
@@ -124,6 +134,14 @@ class StoreMemory implements MemoryAccess {
 
   async search ({ text, ...q }: SearchQuery & { federated?: boolean }): Promise<SearchAnswer> {
     return await this.call('memory.search', { ...q, query: text })
+  }
+
+  async signals (limit?: number): Promise<{ signals: Signal[], total: number }> {
+    return await this.call('memory.signals', { limit })
+  }
+
+  async consolidate (): Promise<ConsolidationReport> {
+    return await this.call('memory.consolidate', {})
   }
 
   async * import (lines: AsyncIterable<Uint8Array>): AsyncGenerator<ImportProgress> {

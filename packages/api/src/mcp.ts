@@ -6,11 +6,14 @@ import type { NodePort } from './port.js'
 import type { ChunkView } from '@overmind/memory'
 import type { Operation } from './operations.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
-import { ErrorCode, ListResourcesRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode, ListResourcesRequestSchema, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { CallToolResult, Resource, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
 
 /** URI of a memory chunk as an MCP resource */
 export const CHUNK_URI = 'overmind://chunks/{id}'
+
+/** URI of the convergence signals as an MCP resource: a subscriber is told when a new one comes */
+export const SIGNALS_URI = 'overmind://signals'
 
 /** Chunks per page of `resources/list`; `nextCursor` leads to the next page */
 export const RESOURCE_PAGE = 200
@@ -19,6 +22,7 @@ const INSTRUCTIONS = `Overmind Mesh node: federated memory and agents shared by 
 - memory_search before answering from scratch; memory_store what others should know (zone federation reaches the whole mesh, shared this node, private only you).
 - memory_feedback tells the mesh which chunks helped.
 - list_agents shows agents of every node; run_agent runs one wherever it is hosted and streams its output as progress.
+- memory_signals lists knowledge several agents on several nodes reached on their own; subscribe to overmind://signals to hear of new ones.
 - Chunks are also resources: overmind://chunks/{id}.`
 
 /**
@@ -82,10 +86,57 @@ export function createMcpServer (node: NodePort): McpServer {
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(chunk, null, 2) }] }
   })
 
-  // the SDK's own listing has no cursor: this one pages through every chunk
-  server.server.setRequestHandler(ListResourcesRequestSchema, async (request) => await listChunks(node, request.params?.cursor))
+  server.registerResource('signals', SIGNALS_URI, {
+    title: 'Convergence signals',
+    description: 'Knowledge several agents on several nodes reached on their own, newest first (memory_signals). Subscribe to be told when a new one comes.',
+    mimeType: 'application/json'
+  }, async (uri) => {
+    const signals = operation('memory.signals')!
+    const result = await signals.run(node, parseParams(signals, {}), {})
+    return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(result, null, 2) }] }
+  })
+
+  // the SDK's own listing has no cursor: this one pages through every chunk (and the signals first)
+  server.server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
+    const page = await listChunks(node, request.params?.cursor)
+    if (request.params?.cursor != null || node.memory == null) return page
+    return { ...page, resources: [{ uri: SIGNALS_URI, name: 'signals', title: 'Convergence signals', mimeType: 'application/json' }, ...page.resources] }
+  })
+  subscribeToSignals(server, node)
 
   return server
+}
+
+/**
+ * `resources/subscribe` for the signals: a subscribed session gets
+ * `notifications/resources/updated` when the node folds a new signal
+ */
+function subscribeToSignals (server: McpServer, node: NodePort): void {
+  server.server.registerCapabilities({ resources: { subscribe: true } })
+  const memory = node.memory
+  let subscribed = false
+  const onSignal = (): void => {
+    if (subscribed) server.server.sendResourceUpdated({ uri: SIGNALS_URI }).catch(() => {})
+  }
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    if (request.params.uri !== SIGNALS_URI) throw new McpError(ErrorCode.InvalidParams, `only ${SIGNALS_URI} can be subscribed to`)
+    if (memory == null) throw new McpError(ErrorCode.InvalidParams, 'this node has no memory store')
+    if (!subscribed) memory.addEventListener('signal', onSignal)
+    subscribed = true
+    return {}
+  })
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    if (request.params.uri === SIGNALS_URI) {
+      memory?.removeEventListener('signal', onSignal)
+      subscribed = false
+    }
+    return {}
+  })
+  const closed = server.server.onclose
+  server.server.onclose = () => {
+    memory?.removeEventListener('signal', onSignal)
+    closed?.()
+  }
 }
 
 /**

@@ -35,6 +35,8 @@ export type ImportProgress =
  * - `POST /v1/memory/links` `{from, to, relation?, weight?, agent?}`
  * - `POST /v1/memory/import` NDJSON of `{text, zone?, agent?, tags?}` → NDJSON progress
  * - `GET /v1/memory/export?agent=&zone=` → NDJSON of chunks
+ * - `GET /v1/memory/signals?limit=` → convergence signals, newest first
+ * - `POST /v1/memory/consolidate` → what the consolidation pass did
  * - `GET /v1/memory/stats`
  *
  * Import runs `memory.import` for each batch of lines, export pages through
@@ -54,6 +56,11 @@ export function memoryRoutes ({ node, maxBody }: ApiContext): Array<[string, Rou
     }],
     ['POST /v1/memory/feedback', async (req) => await call('memory.feedback', await readJson(req, maxBody))],
     ['POST /v1/memory/links', async (req) => await call('memory.link', await readJson(req, maxBody))],
+    ['GET /v1/memory/signals', async (_req, _res, url) => {
+      const limit = url.searchParams.get('limit')
+      return await call('memory.signals', { limit: limit == null ? undefined : Number(limit) })
+    }],
+    ['POST /v1/memory/consolidate', async () => await call('memory.consolidate', {})],
     ['GET /v1/memory/stats', async () => await call('memory.stats', {})],
     ['GET /v1/memory/export', async (_req, res, url) => {
       // checked before the answer starts, so a bad zone or agent is a 400

@@ -325,6 +325,52 @@ export const OPERATIONS = [
     }
   }),
   define({
+    method: 'memory.signals',
+    tool: 'memory_signals',
+    title: 'Convergence signals',
+    description: 'Knowledge that several agents on several nodes reached on their own: each signal names its chunks, agents and nodes, a topic (the text nearest their centroid), how close they are (score) and how new (novelty against older memory). Every node holds the same signals; newest first.',
+    params: {
+      limit: z.int().min(1).max(1000).optional().describe('Signals to return, newest first (default 100)')
+    },
+    result: {
+      signals: z.array(z.looseObject({
+        id: z.string(),
+        topic: z.string(),
+        score: z.number(),
+        novelty: z.number(),
+        chunks: z.array(z.string()),
+        agents: z.array(z.object({ node: z.string(), agent: z.string() })),
+        nodes: z.array(z.string()),
+        raisedAt: z.number(),
+        raisedBy: z.array(z.string())
+      })),
+      total: z.int()
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { limit }) {
+      const signals = store(node).signals()
+      return { signals: signals.slice(0, limit ?? 100), total: signals.length }
+    }
+  }),
+  define({
+    method: 'memory.consolidate',
+    tool: 'memory_consolidate',
+    title: 'Consolidate memory',
+    description: 'Runs the consolidation pass now (it also runs every memory.consolidateInterval): links chunks used together, links near-duplicates to the oldest of them, and applies the prune rules. Reports what it did.',
+    params: {},
+    result: { strengthened: z.int(), duplicates: z.int(), pruned: z.int(), scanned: z.int(), ms: z.number() },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node) {
+      return { ...await store(node).consolidate() }
+    }
+  }),
+  define({
     method: 'memory.stats',
     title: 'Memory statistics',
     description: 'Chunks per zone, authors and the embedding model of this node\'s memory.',

@@ -9,7 +9,7 @@ import type { MeshConnection, NodePort, NodeStatus, PeerReport } from './port.js
 import type { Logger } from '@libp2p/interface'
 import type { MeshAgent, RunRecord } from '@overmind/agents'
 import type { PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
-import type { MemoryStats, MemoryStore, StoredEntryEvent } from '@overmind/memory'
+import type { MemoryStats, MemoryStore, Signal, StoredEntryEvent } from '@overmind/memory'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export type { MeshConnection }
@@ -23,6 +23,8 @@ export interface MeshSnapshot {
   connections: MeshConnection[]
   /** null when the node has no memory store */
   memory: MemoryStats | null
+  /** The newest convergence signals, newest first */
+  signals: Signal[]
   agents: MeshAgent[]
   /** Runs in progress, and the latest finished ones, newest first */
   runs: { active: RunRecord[], recent: RunRecord[] }
@@ -43,6 +45,8 @@ export type MeshEvent =
   | { type: 'run', data: { action: 'start' | 'end', run: RunRecord } }
   /** Entries were written to memory since the last such event (at most one a second) */
   | { type: 'memory', data: { written: { local: number, remote: number }, stats: MemoryStats } }
+  /** The node folded a convergence signal it did not hold */
+  | { type: 'signal', data: Signal }
 
 /** ms between full snapshots on the event stream */
 export const SNAPSHOT_INTERVAL = 5_000
@@ -52,6 +56,8 @@ const KEEP_ALIVE_INTERVAL = 15_000
 const MEMORY_COALESCE = 1_000
 /** Finished runs in a snapshot */
 const RECENT_RUNS = 20
+/** Convergence signals in a snapshot */
+const RECENT_SIGNALS = 10
 /** A client that lets this much pile up unread is dropped; its browser reconnects and starts over */
 const MAX_BUFFERED = 1024 * 1024
 /** ms the browser waits before reconnecting a dropped stream */
@@ -194,6 +200,7 @@ export function meshSnapshot (node: NodePort): MeshSnapshot {
     peers: node.peers(),
     connections: node.connections(),
     memory: memory ?? null,
+    signals: node.memory?.signals().slice(0, RECENT_SIGNALS) ?? [],
     agents: node.runs.agents(),
     runs: { active: runs.active, recent: runs.recent.slice(-RECENT_RUNS).reverse() }
   }
@@ -324,5 +331,6 @@ function watchMemory (memory: MemoryStore, stream: EventStream): void {
     written[origin]++
     timer ??= setTimeout(() => { stream.guard('memory counts', flush) }, MEMORY_COALESCE)
   })
+  stream.on<Signal>(memory, 'signal', signal => { stream.emit({ type: 'signal', data: signal }) })
   stream.defer(() => { clearTimeout(timer) })
 }

@@ -18,6 +18,8 @@ const STATUS_COLOURS = {
   unknown: '#94a3b8'
 }
 const FEED_LENGTH = 40
+/** Convergence signals the memory panel lists */
+const SIGNALS_SHOWN = 10
 const RECENT_RUNS = 12
 const ZONES = ['private', 'shared', 'federation']
 
@@ -28,6 +30,8 @@ const state = {
   /** connection id → connection of this node */
   connections: new Map(),
   memory: null,
+  /** convergence signals, newest first */
+  signals: [],
   agents: [],
   runs: { active: [], recent: [] },
   /** latest heartbeat arrivals, newest first */
@@ -418,6 +422,22 @@ function renderMemory () {
     : ''
 }
 
+function renderSignals () {
+  const items = state.signals.map(signal => {
+    const item = el('li')
+    item.dataset.signal = signal.id
+    item.title = signal.chunks.join('\n')
+    const nodes = signal.nodes.length
+    item.append(
+      el('span', 'topic', signal.topic),
+      el('span', 'who', `${plural(signal.agents.length, 'agent')} on ${plural(nodes, 'node')} · score ${signal.score.toFixed(2)} · novelty ${signal.novelty.toFixed(2)} · ${ago(signal.raisedAt)}`)
+    )
+    return item
+  })
+  $('signals').replaceChildren(...items)
+  $('signals-empty').hidden = items.length > 0
+}
+
 function runItem (run, active) {
   const item = el('li')
   item.dataset.state = run.state
@@ -479,6 +499,7 @@ function render () {
     renderPeers()
     renderBeats()
     renderMemory()
+    renderSignals()
     renderRuns()
   })
 }
@@ -496,6 +517,7 @@ const handlers = {
     state.peers = new Map(snapshot.peers.map(p => [p.peerId, p]))
     state.connections = new Map(snapshot.connections.map(c => [c.id, c]))
     state.memory = snapshot.memory
+    state.signals = snapshot.signals ?? []
     state.agents = snapshot.agents
     state.runs = snapshot.runs
     state.snapshotAt = snapshot.at
@@ -525,6 +547,9 @@ const handlers = {
   memory ({ written, stats }) {
     state.memory = stats
     state.written = { ...written, at: Date.now() }
+  },
+  signal (signal) {
+    state.signals = [signal, ...state.signals.filter(s => s.id !== signal.id)].slice(0, SIGNALS_SHOWN)
   }
 }
 

@@ -211,11 +211,18 @@ const memory = z.strictObject({
   useInterval: duration('How often the reads of chunks (search hits, memory get) are written as use events, which raise salience: one per chunk and agent per interval, however many reads.', '10m', 1000),
   rankConfidence: fraction('How far confidence moves a search score: from × (1 - w) at confidence 0 to × (1 + w) at 1.', 0.2),
   rankSalience: fraction('How far salience moves a search score: from × (1 - w) for a chunk long unused to towards × (1 + w) for a much-used one; salience decays by 0.99 an hour.', 0.1),
-  prune: boolean('Archive chunks this node wrote that went unused for memory.archiveAfter and whose salience or confidence fell under its threshold; search skips archived chunks unless asked.', true),
-  pruneInterval: duration('How often the prune rules run.', '1h', 1000),
+  consolidateInterval: duration('How often the consolidation pass runs (also `overmind memory consolidate`): it links chunks used together, links near-duplicates to the oldest of them, and applies the prune rules.', '1h', 1000),
+  duplicateSimilarity: fraction('Similarity (cosine) from which the consolidation pass links a chunk to an older one as its near-duplicate; search then shows the older one only.', 0.95),
+  prune: boolean('Let the consolidation pass prune chunks this node wrote that went unused for memory.archiveAfter and whose salience or confidence fell under its threshold.', true),
+  pruneAction: oneOf('What pruning does to a chunk: archive (search skips it unless asked; it can come back) or forget (a tombstone on every node).', ['archive', 'forget'], 'archive'),
   archiveAfter: duration('How long a chunk must go unused (no read, feedback or link) before the prune rules may archive it.', '7d', 1000),
   archiveSalience: fraction('Salience under which an unused chunk is archived (a chunk never used falls under 0.2 about 160 hours after it was written).', 0.2),
-  archiveConfidence: fraction('Confidence under which an unused chunk is archived (0.25: e.g. 3 failures and no success).', 0.25)
+  archiveConfidence: fraction('Confidence under which an unused chunk is archived (0.25: e.g. 3 failures and no success).', 0.25),
+  signalAgents: integer('Agents (an agent name on a node) that must write chunks close in meaning before the mesh raises a convergence signal; 0 turns signals off.', 3, 0, 64),
+  signalNodes: integer('Nodes those agents must be on, at least.', 2, 1, 64),
+  signalSimilarity: fraction('Similarity (cosine) within which chunks count as the same knowledge for a convergence signal.', 0.75),
+  signalWindow: duration('How close in time the chunks of a convergence signal must be written.', '1d', 1000),
+  signalGrace: duration('How long the other nodes wait for the node that wrote the newest chunk of a group to raise its signal before they raise it themselves.', '30s', 0)
 }).superRefine((value, ctx) => {
   if (value.embedder !== 'http') return
   for (const key of ['embedderUrl', 'embedderModel'] as const) {

@@ -58,11 +58,18 @@ describe('parseConfig', () => {
         useInterval: 600_000,
         rankConfidence: 0.2,
         rankSalience: 0.1,
+        consolidateInterval: 3_600_000,
+        duplicateSimilarity: 0.95,
         prune: true,
-        pruneInterval: 3_600_000,
+        pruneAction: 'archive',
         archiveAfter: 604_800_000,
         archiveSalience: 0.2,
-        archiveConfidence: 0.25
+        archiveConfidence: 0.25,
+        signalAgents: 3,
+        signalNodes: 2,
+        signalSimilarity: 0.75,
+        signalWindow: 86_400_000,
+        signalGrace: 30_000
       },
       api: {
         host: '127.0.0.1',

@@ -4,7 +4,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import {
   Chunk, Event, EventKind, EntryKind, SignedEntry, Zone,
   CHUNK_LIMITS, EVENT_LIMITS, MAX_DIMENSIONS, MAX_ENTRY_BODY_SIZE, MAX_ENTRY_SIZE,
-  MAX_EVENT_USES, MAX_LINK_WEIGHT, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
+  MAX_EVENT_USES, MAX_LINK_WEIGHT, MAX_SIGNAL_FRACTION, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH, MAX_STRING_LENGTH, varintLength
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -82,6 +82,9 @@ export interface VerifiedEvent {
 }
 
 export type VerifiedEntry = VerifiedChunk | VerifiedEvent
+
+/** The fields an event's kind leaves unused, at their defaults (canonical encoding leaves them out) */
+export const NO_EVENT_FIELDS = { success: false, relation: '', uses: 0, weight: 0, score: 0, novelty: 0, topic: '' } as const
 
 /** An entry whose size, schema, encoding and author are checked, but not yet its signature */
 export type CheckedEntry = VerifiedEntry
@@ -547,6 +550,15 @@ function checkEvent (event: Event): void {
     if (event.weight > MAX_LINK_WEIGHT) throw new EntryRejectedError('malformed', `a link weighs at most ${MAX_LINK_WEIGHT} thousandths`)
   } else if (event.weight !== 0) {
     throw new EntryRejectedError('malformed', 'only a link has a weight')
+  }
+  if (event.kind === EventKind.SIGNAL) {
+    if (event.zone !== Zone.FEDERATION) throw new EntryRejectedError('malformed', 'a signal event lives in the federation zone')
+    if (event.targets.length < 2) throw new EntryRejectedError('malformed', 'a signal event names at least two chunks')
+    if (new Set(event.targets).size !== event.targets.length) throw new EntryRejectedError('malformed', 'a signal event names each chunk once')
+    if (event.score > MAX_SIGNAL_FRACTION || event.novelty > MAX_SIGNAL_FRACTION) throw new EntryRejectedError('malformed', `a signal's score and novelty are at most ${MAX_SIGNAL_FRACTION} thousandths`)
+    checkString('topic', event.topic, MAX_STRING_LENGTH)
+  } else if (event.score !== 0 || event.novelty !== 0 || event.topic !== '') {
+    throw new EntryRejectedError('malformed', 'only a signal has a score, a novelty and a topic')
   }
   if (event.seq < 1n) throw new EntryRejectedError('malformed', 'event seq must start at 1')
 }

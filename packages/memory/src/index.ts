@@ -26,8 +26,12 @@
 export { MemoryStore, chunkView, DEFAULT_PRUNE_RULES } from './store.js'
 export type {
   MemoryStoreInit, MemoryStoreEvents, MemoryStats, PutInput, ReadOptions, ChunkView, SearchQuery, SearchResult,
-  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent, Equivocation, PruneRules
+  SearchHit, IngestOptions, CheckOptions, IngestResult, Admission, StoredEntryEvent, Equivocation, PruneRules, Signal
 } from './store.js'
+export { DEFAULT_SIGNAL_RULES } from './convergence.js'
+export { CO_USED, SAME_AS } from './consolidate.js'
+export type { ConsolidationReport } from './consolidate.js'
+export type { SignalRules } from './convergence.js'
 export { HashingEmbedder, HttpEmbedder, tokenize } from './embedder.js'
 export type { Embedder, HashingEmbedderInit, HttpEmbedderInit } from './embedder.js'
 export { SentenceEmbedder } from './sentence-embedder.js'
@@ -35,7 +39,7 @@ export type { SentenceEmbedderInit } from './sentence-embedder.js'
 export type { EmbedOptions } from './embedder.js'
 export {
   verifyEntry, openEnvelope, checkEnvelope, checkSignature, signChunk, signEvent, entryId, isEntryId, zoneOfBytes,
-  zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES
+  zoneFromName, zoneName, vectorFromBytes, vectorToBytes, ZONE_NAMES, NO_EVENT_FIELDS
 } from './entry.js'
 export type { VerifiedEntry, VerifiedChunk, VerifiedEvent, CheckedEntry, Envelope, VerifyOptions, SignatureOptions, ZoneName } from './entry.js'
 export { outboundEntry } from './wire-guard.js'

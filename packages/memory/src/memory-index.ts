@@ -4,6 +4,7 @@ import { IntList, grown } from './int-list.js'
 import type { Ordinals } from './int-list.js'
 import { LexicalIndex } from './lexical-index.js'
 import { rankResults } from './rank.js'
+import { SignalFold } from './signals.js'
 import { VectorIndex } from './vector-index.js'
 import type { VerifiedEvent } from './entry.js'
 import type { ChunkState } from './fold.js'
@@ -109,6 +110,8 @@ export class MemoryIndex {
   readonly distrusted = new Set<string>()
   readonly vectors: VectorIndex
   readonly lexical = new LexicalIndex()
+  /** The convergence signals of every signal event held */
+  readonly signals = new SignalFold()
   private readonly self: string
   private readonly replicatedZones: readonly Zone[]
   private readonly ordinals = new Map<string, number>()
@@ -178,6 +181,10 @@ export class MemoryIndex {
   /** Folds an event into the state of its targets */
   addEvent (event: VerifiedEvent): void {
     this.events.add(event.id)
+    if (event.body.kind === EventKind.SIGNAL) {
+      this.signals.apply(event)
+      return
+    }
     applyEvent(this.states, event)
     const by = event.author.toString()
     if (event.body.kind === EventKind.ARCHIVE) {

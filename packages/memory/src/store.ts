@@ -7,15 +7,19 @@ import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_EVENT_TARGET
 import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
+import { Consolidator, SAME_AS } from './consolidate.js'
+import { ConvergenceWatch, DEFAULT_SIGNAL_RULES } from './convergence.js'
 import { HashingEmbedder } from './embedder.js'
 import { wordsOf } from './terms.js'
-import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, checkSignature, envelopeParts, isEntryId, notCanonical, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, checkSignature, envelopeParts, NO_EVENT_FIELDS, isEntryId, notCanonical, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
 import { confidence, isArchived, isForgotten, salience, useCount } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
 import { canWrite, storageError } from './storage.js'
+import type { ConsolidationReport } from './consolidate.js'
+import type { SignalRules } from './convergence.js'
 import type { Embedder } from './embedder.js'
 import type { CheckedEntry, SignatureOptions, VerifiedChunk, VerifiedEntry, ZoneName } from './entry.js'
 import type { RejectReason } from './errors.js'
@@ -74,8 +78,20 @@ export interface MemoryStoreInit {
   useInterval?: number
   /** How far confidence and salience move a search score @default { confidence: 0.2, salience: 0.1 } */
   rankWeights?: RankWeights
-  /** When this node archives its own chunks (see `prune`) */
-  prune?: PruneRules
+  /** When this node archives or forgets its own chunks (see `prune`) */
+  prune?: Partial<PruneRules>
+  /**
+   * How often the consolidation pass runs (`consolidate`: links chunks used
+   * together and near-duplicates, applies the prune rules), ms; 0 runs it
+   * only when asked
+   *
+   * @default 3600000 (1 hour)
+   */
+  consolidateInterval?: number
+  /** Cosine similarity from which the consolidation pass takes two chunks for near-duplicates @default 0.95 */
+  duplicateSimilarity?: number
+  /** When chunks of several agents and nodes make a convergence signal (convergence.ts) */
+  signals?: Partial<SignalRules>
   /**
    * Awaited before each batch is written: a simulator's slow or stalled
    * disk, or a test's proof that nothing waits for the disk
@@ -89,13 +105,16 @@ export interface MemoryStoreInit {
 }
 
 /**
- * The rules by which a node archives chunks it wrote: unused for `after`
- * ms (no read, feedback or link), and then either faded (salience under
- * `salienceBelow`) or distrusted (confidence under `confidenceBelow`)
+ * The rules by which a node archives (or forgets) chunks it wrote: unused
+ * for `after` ms (no read, feedback or link), and then either faded
+ * (salience under `salienceBelow`) or distrusted (confidence under
+ * `confidenceBelow`)
  */
 export interface PruneRules {
-  /** How often the rules run, ms; 0 for never @default 3600000 (1 hour) */
-  interval: number
+  /** Whether the consolidation pass applies them @default true */
+  enabled: boolean
+  /** What a pruned chunk becomes: archived (search skips it unless asked) or forgotten (a tombstone) @default 'archive' */
+  action: 'archive' | 'forget'
   /** @default 604800000 (7 days) */
   after: number
   /** @default 0.2 (a chunk never used falls under it after about 160 hours) */
@@ -104,7 +123,7 @@ export interface PruneRules {
   confidenceBelow: number
 }
 
-export const DEFAULT_PRUNE_RULES: PruneRules = { interval: 3_600_000, after: 7 * 86_400_000, salienceBelow: 0.2, confidenceBelow: 0.25 }
+export const DEFAULT_PRUNE_RULES: PruneRules = { enabled: true, action: 'archive', after: 7 * 86_400_000, salienceBelow: 0.2, confidenceBelow: 0.25 }
 
 export interface PutInput {
   text: string
@@ -240,6 +259,30 @@ export interface MemoryStoreEvents {
   written: CustomEvent<{ ids: string[] }>
   /** An author signed two different entries with one seq: the one held stays, the other is kept as evidence */
   equivocation: CustomEvent<Equivocation>
+  /** A convergence signal this node did not hold before (raised here or by a peer) */
+  signal: CustomEvent<Signal>
+}
+
+/** A convergence signal: agents on several nodes wrote the same knowledge (memory.md) */
+export interface Signal {
+  /** Its first chunk's id */
+  id: string
+  /** The text of the chunk nearest the group's centroid (at most 256 bytes) */
+  topic: string
+  /** Mean similarity of the chunks to their centroid, 0 to 1 */
+  score: number
+  /** 1 − the similarity of the closest older chunk to the centroid, 0 to 1 */
+  novelty: number
+  /** Its chunks, in id order */
+  chunks: string[]
+  /** The agents that wrote the chunks held here, as node and agent name */
+  agents: Array<{ node: string, agent: string }>
+  /** Their nodes (peer ids) */
+  nodes: string[]
+  /** When it was first raised (the raiser's clock), ms since the epoch */
+  raisedAt: number
+  /** The nodes that raised it */
+  raisedBy: string[]
 }
 
 /** Two different entries one author signed with the same seq of the same log */
@@ -258,6 +301,8 @@ export interface MemoryStats {
   forgotten: number
   events: number
   authors: number
+  /** Convergence signals held */
+  signals: number
   model: string
   /** Chunks (forgotten ones too) in the vector and lexical indexes */
   indexed: { vectors: number, lexical: number }
@@ -306,6 +351,7 @@ type UnsignedEvent = Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'
 
 /** How often counted reads are written as use events */
 const DEFAULT_USE_INTERVAL = 10 * 60_000
+const DEFAULT_CONSOLIDATE_INTERVAL = 3_600_000
 
 /** From this many chunks on, a write is signed on the worker threads */
 const SIGN_IN_THREADS = 32
@@ -383,7 +429,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** Reads not written as use events yet: chunk id → agent → count */
   private readonly reads = new Map<string, Map<string, number>>()
   private useTimer?: ReturnType<typeof setInterval>
-  private pruneTimer?: ReturnType<typeof setInterval>
+  private consolidateTimer?: ReturnType<typeof setInterval>
+  private readonly convergence: ConvergenceWatch
+  private readonly consolidator: Consolidator
 
   private constructor (init: MemoryStoreInit, entries: EntryLog, dimensions: number) {
     super()
@@ -407,9 +455,33 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       embedder: this.embedder,
       log: this.log,
       deliver: async (vectors) => {
-        for (const { ordinal, vector } of vectors) this.index.addVector(ordinal, vector)
+        for (const { ordinal, vector } of vectors) {
+          this.index.addVector(ordinal, vector)
+          this.convergence.note(ordinal)
+        }
         await this.entries.writeVectors(vectors)
       }
+    })
+    this.convergence = new ConvergenceWatch({
+      index: this.index,
+      self: this.self,
+      rules: { ...DEFAULT_SIGNAL_RULES, ...init.signals },
+      log: this.log,
+      texts: async chunks => (await this.readChunks(chunks)).map(bytes => bytes == null ? undefined : decodeChunk(bytes).text),
+      raise: async ({ targets, score, novelty, topic }) => {
+        if (this.closed || this.failure != null || this.awaitingSync) return
+        await this.writeOwnEvents([{ ...NO_EVENT_FIELDS, agent: DEFAULT_AGENT, zone: Zone.FEDERATION, kind: EventKind.SIGNAL, targets, score, novelty, topic }])
+      }
+    })
+    const pruning = { ...DEFAULT_PRUNE_RULES, ...init.prune }
+    this.consolidator = new Consolidator({
+      index: this.index,
+      self: this.self,
+      duplicateSimilarity: init.duplicateSimilarity,
+      link: async links => {
+        await this.writeOwnEvents(links.map(({ agent, zone, from, to, relation, weight }) => ({ ...NO_EVENT_FIELDS, agent, zone, kind: EventKind.LINK, targets: [from, to], relation, weight: linkThousandths(weight) })))
+      },
+      prune: async now => pruning.enabled ? await this.prune(now) : []
     })
   }
 
@@ -436,10 +508,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       store.useTimer = setInterval(() => { store.flushUses().catch((err: Error) => { store.log('use events not written - %s', err.message) }) }, interval)
       store.useTimer.unref()
     }
-    const rules = { ...DEFAULT_PRUNE_RULES, ...init.prune }
-    if (rules.interval > 0) {
-      store.pruneTimer = setInterval(() => { store.prune().catch((err: Error) => { store.log('prune rules not applied - %s', err.message) }) }, rules.interval)
-      store.pruneTimer.unref()
+    const consolidateInterval = init.consolidateInterval ?? DEFAULT_CONSOLIDATE_INTERVAL
+    if (consolidateInterval > 0) {
+      store.consolidateTimer = setInterval(() => {
+        store.consolidate()
+          .then(report => { store.log('consolidated: %o', report) })
+          .catch((err: Error) => { store.log('consolidation pass not done - %s', err.message) })
+      }, consolidateInterval)
+      store.consolidateTimer.unref()
     }
     // signing, hashing and checking entries of peers run there: start them before the first sync
     entryPool().warm()
@@ -496,7 +572,8 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     // reads counted since the last interval are not written: a store that closes writes
     // nothing new, which a stopping node could no longer send anyway
     clearInterval(this.useTimer)
-    clearInterval(this.pruneTimer)
+    clearInterval(this.consolidateTimer)
+    await this.convergence.close()
     this.closed = true
     this.wakeRecovery?.()
     await this.recovering
@@ -572,6 +649,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** Records that a task using these chunks succeeded or failed */
   async feedback (ids: string[], success: boolean, options: ReadOptions = {}): Promise<void> {
     await this.writeEvents(EventKind.FEEDBACK, ids, options, { success })
+    this.consolidator.usedTogether(ids, checkAgent(options.agent))
   }
 
   /** Forgets a chunk: a tombstone that every replica honours. Only its author node may. */
@@ -614,9 +692,21 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       archived.push(id)
     }
     if (archived.length === 0) return []
-    await this.writeOwnEvents(this.eventsFor(groups.values(), EventKind.ARCHIVE))
-    this.log('archived %d chunks by the prune rules', archived.length)
+    await this.writeOwnEvents(this.eventsFor(groups.values(), rules.action === 'forget' ? EventKind.TOMBSTONE : EventKind.ARCHIVE))
+    this.log('%s %d chunks by the prune rules', rules.action === 'forget' ? 'forgot' : 'archived', archived.length)
     return archived
+  }
+
+  /**
+   * The consolidation pass ("sleep"), which also runs every
+   * `consolidateInterval`: links the chunks this node's agents used together
+   * (each pass strengthens the link), links each chunk this node wrote to
+   * its oldest near-duplicate (`same-as`: search then shows the canonical
+   * chunk only), and applies the prune rules. It writes ordinary events.
+   */
+  async consolidate (now = Date.now()): Promise<ConsolidationReport> {
+    this.assertWritable()
+    return await this.consolidator.run(now)
   }
 
   /** Links one chunk to another */
@@ -627,9 +717,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const a = this.visibleOrdinal(from, options.agent)
     const b = this.visibleOrdinal(to, options.agent)
     if (this.index.zone(a) !== this.index.zone(b)) throw new InvalidInputError('linked chunks must be in the same zone')
-    // thousandths on the wire; a full link is written without one
-    const thousandths = Math.max(1, Math.round(weight * MAX_LINK_WEIGHT))
-    await this.writeEvents(EventKind.LINK, [from, to], options, { relation, weight: thousandths === MAX_LINK_WEIGHT ? 0 : thousandths }, false)
+    await this.writeEvents(EventKind.LINK, [from, to], options, { relation, weight: linkThousandths(weight) }, false)
   }
 
   private async writeEvents (kind: EventKind, ids: string[], options: ReadOptions, fields: Partial<Event>, split = true): Promise<void> {
@@ -643,7 +731,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       byZone.set(zone, [...(byZone.get(zone) ?? []), id])
     }
     const groups = split ? [...byZone] : [[[...byZone.keys()][0], ids] as [Zone, string[]]]
-    await this.writeOwnEvents(groups.map(([zone, targets]) => ({ agent, zone, kind, targets, success: false, relation: '', uses: 0, weight: 0, ...fields })))
+    await this.writeOwnEvents(groups.map(([zone, targets]) => ({ agent, zone, kind, targets, ...NO_EVENT_FIELDS, ...fields })))
   }
 
   /**
@@ -654,7 +742,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const events: UnsignedEvent[] = []
     for (const { zone, agent, targets } of groups) {
       for (let i = 0; i < targets.length; i += MAX_EVENT_TARGETS) {
-        events.push({ agent, zone, kind, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), success: false, relation: '', uses: 0, weight: 0, ...fields })
+        events.push({ agent, zone, kind, targets: targets.slice(i, i + MAX_EVENT_TARGETS).sort(), ...NO_EVENT_FIELDS, ...fields })
       }
     }
     return events
@@ -1104,6 +1192,15 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       // the words were read for the index only: the buffer they share with their batch can go
       entry.words = undefined
       if (own == null) this.backfill.add(ordinal as number, entry.body.text)
+      else this.convergence.note(ordinal as number)
+    } else if (entry.body.kind === EventKind.SIGNAL && this.index.signals.get(entry.body.targets[0]) == null) {
+      this.index.addEvent(entry)
+      const signal = this.signal(entry.body.targets[0])
+      if (signal != null) {
+        try {
+          this.safeDispatchEvent('signal', { detail: signal })
+        } catch {}
+      }
     } else {
       this.index.addEvent(entry)
     }
@@ -1195,6 +1292,43 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return events.length
   }
 
+  /** The convergence signals this node holds, newest first */
+  signals (): Signal[] {
+    return [...this.index.signals.values()]
+      .sort((a, b) => b.raisedAt - a.raisedAt || (a.id < b.id ? -1 : 1))
+      .map(state => this.signal(state.id) as Signal)
+  }
+
+  private signal (id: string): Signal | undefined {
+    const state = this.index.signals.get(id)
+    if (state == null) return undefined
+    const agents = new Map<string, { node: string, agent: string }>()
+    for (const chunk of state.chunks) {
+      const ordinal = this.index.ordinal(chunk)
+      if (ordinal == null) continue
+      const node = this.index.author(ordinal)
+      const agent = this.index.agent(ordinal)
+      agents.set(`${node}\n${agent}`, { node, agent })
+    }
+    const sorted = [...agents.values()].sort((a, b) => a.node < b.node ? -1 : a.node > b.node ? 1 : a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0)
+    return {
+      id,
+      topic: state.lead.topic,
+      score: state.lead.score,
+      novelty: state.lead.novelty,
+      chunks: [...state.chunks].sort(),
+      agents: sorted,
+      nodes: [...new Set(sorted.map(a => a.node))],
+      raisedAt: state.raisedAt,
+      raisedBy: [...state.raisedBy].sort()
+    }
+  }
+
+  /** Resolves once every chunk added so far was checked for convergence (and any signal it makes is raised) */
+  async signalsSettled (): Promise<void> {
+    await this.convergence.settled()
+  }
+
   private visibleOrdinal (id: string, agent?: string): number {
     if (!isEntryId(id)) throw new InvalidInputError(`"${id.slice(0, 80)}" is not a chunk id`)
     const ordinal = this.index.ordinal(id)
@@ -1208,7 +1342,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** Local search: vector similarity (approximate, exactly re-ranked) and BM25, weighted by confidence */
   async search (query: SearchQuery): Promise<SearchResult[]> {
     const results = (await this.searchEntries(query)).map(hit => hit.result)
-    this.recordReads(results.map(r => r.id), checkAgent(query.agent))
+    const agent = checkAgent(query.agent)
+    const ids = results.map(r => r.id)
+    this.recordReads(ids, agent)
+    this.consolidator.usedTogether(ids, agent)
     return results
   }
 
@@ -1223,7 +1360,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
     const filter = this.filterFor(query)
     const ranked = await this.index.search({ text: query.text, vector, k, filter, exact: query.exact, vectorOnly: query.vectorOnly, weights: this.init.rankWeights })
-    const hits: Array<RankedHit & { via?: SearchResult['via'] }> = spread > 0 ? this.spreadActivation(ranked, filter, k, spread) : ranked
+    const hits = this.withoutDuplicates<RankedHit & { via?: SearchResult['via'] }>(spread > 0 ? this.spreadActivation(ranked, filter, k, spread) : ranked)
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.readChunks(ids)
     const out: SearchHit[] = []
@@ -1235,6 +1372,19 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       out.push({ result: { ...view, score: hit.score, similarity: hit.similarity, lexical: hit.lexical, node: this.self, ...(hit.via != null ? { via: hit.via } : {}) }, bytes })
     })
     return out
+  }
+
+  /** Hits less those linked `same-as` to another hit (a near-duplicate of it, by the consolidation pass) */
+  private withoutDuplicates<T extends RankedHit> (hits: T[]): T[] {
+    if (hits.length < 2) return hits
+    const ids = new Set(hits.map(hit => this.index.id(hit.ordinal)))
+    const sameAs = (id: string): Map<string, number> | undefined => this.index.state(id)?.links.get(SAME_AS)
+    return hits.filter(hit => {
+      const id = this.index.id(hit.ordinal)
+      const same = sameAs(id)
+      // two chunks linked same-as each other (by hand) both stay
+      return same == null || ![...same.keys()].some(other => ids.has(other) && sameAs(other)?.has(id) !== true)
+    })
   }
 
   /**
@@ -1397,6 +1547,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       forgotten: stats.forgotten,
       events: stats.events,
       authors: stats.authors,
+      signals: this.index.signals.size,
       model: this.embedder.model,
       indexed: stats.indexed,
       backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
@@ -1432,6 +1583,12 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 }
 
 /** How callers see a chunk body, with the folded state of its events (none: as first written) */
+/** A link's weight in thousandths, as events carry it: a full link is written without one */
+function linkThousandths (weight: number): number {
+  const thousandths = Math.max(1, Math.round(weight * MAX_LINK_WEIGHT))
+  return thousandths === MAX_LINK_WEIGHT ? 0 : thousandths
+}
+
 export function chunkView (id: string, chunk: Chunk, state?: ChunkState, now = Date.now()): ChunkView {
   const links: ChunkView['links'] = []
   for (const [relation, targets] of state?.links ?? []) {

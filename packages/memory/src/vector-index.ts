@@ -215,6 +215,13 @@ export class VectorIndex {
   }
 
   /** Exact cosine similarity of a unit query with a stored (unit) vector */
+  /** The vector stored for an ordinal, as a view of the index's memory (copy it to keep it) */
+  vector (ordinal: number): Float32Array | undefined {
+    if (!this.has(ordinal)) return undefined
+    const base = (ordinal % SEGMENT_ROWS) * this.dimensions
+    return this.segments[Math.floor(ordinal / SEGMENT_ROWS)].subarray(base, base + this.dimensions)
+  }
+
   similarity (query: Float32Array, ordinal: number): number {
     if (!this.has(ordinal)) return 0
     const segment = this.segments[Math.floor(ordinal / SEGMENT_ROWS)]

@@ -70,7 +70,7 @@ describe('EntryLog', () => {
       kind: EventKind.FEEDBACK,
       targets: [first.id],
       success: true,
-      relation: '', uses: 0, weight: 0,
+      relation: '', uses: 0, weight: 0, score: 0, novelty: 0, topic: '',
       hlcWallTime: BigInt(Date.now()),
       hlcLogical: 0,
       seq: 3n

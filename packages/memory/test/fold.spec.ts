@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { EventKind, Zone } from '@overmind/protocols'
 import { describe, it } from 'vitest'
 import { applyEvent, confidence, salience, SALIENCE_DECAY_PER_HOUR, useCount } from '../src/fold.js'
+import { SignalFold } from '../src/signals.js'
 import type { VerifiedEvent } from '../src/entry.js'
 import type { ChunkState } from '../src/fold.js'
 
@@ -27,10 +28,13 @@ function shuffled<T> (items: T[], next: () => number): T[] {
   return out
 }
 
-function event (author: string, kind: EventKind, targets: string[], at: number, fields: { success?: boolean, relation?: string, uses?: number, weight?: number } = {}): VerifiedEvent {
+let made = 0
+
+function event (author: string, kind: EventKind, targets: string[], at: number, fields: { success?: boolean, relation?: string, uses?: number, weight?: number, score?: number, novelty?: number, topic?: string } = {}): VerifiedEvent {
   return {
+    id: `e${String(made++).padStart(4, '0')}`,
     author: { toString: () => author },
-    body: { agent: 'a', zone: Zone.FEDERATION, kind, targets, success: fields.success ?? false, relation: fields.relation ?? '', hlcWallTime: BigInt(at), hlcLogical: 0, seq: 1n, uses: fields.uses ?? 0, weight: fields.weight ?? 0, author: new Uint8Array() }
+    body: { agent: 'a', zone: Zone.FEDERATION, kind, targets, success: fields.success ?? false, relation: fields.relation ?? '', hlcWallTime: BigInt(at), hlcLogical: 0, seq: 1n, uses: fields.uses ?? 0, weight: fields.weight ?? 0, score: fields.score ?? 0, novelty: fields.novelty ?? 0, topic: fields.topic ?? '', author: new Uint8Array() }
   } as unknown as VerifiedEvent
 }
 
@@ -38,6 +42,15 @@ function fold (events: VerifiedEvent[]): Map<string, ChunkState> {
   const states = new Map<string, ChunkState>()
   for (const e of events) applyEvent(states, e)
   return states
+}
+
+/** The signals the events make, as comparable values */
+function signals (events: VerifiedEvent[]): unknown[] {
+  const signals = new SignalFold()
+  for (const e of events) signals.apply(e)
+  return [...signals.values()]
+    .map(s => ({ id: s.id, chunks: [...s.chunks].sort(), raisedBy: [...s.raisedBy].sort(), raisedAt: s.raisedAt, lead: s.lead }))
+    .sort((a, b) => a.id < b.id ? -1 : 1)
 }
 
 /** Everything a node shows of a chunk's state, salience included, as comparable values */
@@ -56,7 +69,7 @@ function view (states: Map<string, ChunkState>, ids: string[], now: number): unk
 }
 
 describe('folding events', () => {
-  it('gives the same confidence, links, tombstones, archive state and salience, to the last bit, whatever the order', () => {
+  it('gives the same confidence, links, tombstones, archive state, salience and signals, to the last bit, whatever the order', () => {
     const next = random(7)
     const ids = ['c0', 'c1', 'c2', 'c3', 'c4']
     const authors = ['n1', 'n2', 'n3', 'n4']
@@ -68,15 +81,27 @@ describe('folding events', () => {
       if (r < 0.5) events.push(event(pick(authors), EventKind.USE, [pick(ids), pick(ids)].filter((x, j, a) => a.indexOf(x) === j), at, { uses: 1 + Math.floor(next() * 5) }))
       else if (r < 0.75) events.push(event(pick(authors), EventKind.FEEDBACK, [pick(ids)], at, { success: next() < 0.6 }))
       else if (r < 0.95) events.push(event(pick(authors), EventKind.LINK, [pick(ids), pick(ids)], at, { relation: pick(['', 'cause', 'same']), weight: pick([0, 250, 500, 1000]) }))
-      else if (r < 0.975) events.push(event(pick(authors), EventKind.TOMBSTONE, [pick(ids)], at))
-      else events.push(event(pick(authors), EventKind.ARCHIVE, [pick(ids)], at))
+      else if (r < 0.96) events.push(event(pick(authors), EventKind.TOMBSTONE, [pick(ids)], at))
+      else if (r < 0.97) events.push(event(pick(authors), EventKind.ARCHIVE, [pick(ids)], at))
+      else {
+        // signals named by two chunks, some of them raised by several nodes with other chunks, topics and scores
+        const first = pick(ids.slice(0, 2))
+        const rest = shuffled(ids.filter(id => id !== first), next).slice(0, 2 + Math.floor(next() * 2)).sort()
+        events.push(event(pick(authors), EventKind.SIGNAL, [first, ...rest], at, { score: Math.floor(next() * 1000), novelty: Math.floor(next() * 1000), topic: pick(['disk full', 'restart fixes it']) }))
+      }
     }
     const now = T0 + 72 * HOUR
     const reference = view(fold(events), ids, now)
+    const referenceSignals = signals(events)
     // four nodes, each receiving the events in its own order
     for (let node = 0; node < 4; node++) {
-      assert.deepEqual(view(fold(shuffled(events, next)), ids, now), reference, `node ${node} folded a different state`)
+      const order = shuffled(events, next)
+      assert.deepEqual(view(fold(order), ids, now), reference, `node ${node} folded a different state`)
+      assert.deepEqual(signals(order), referenceSignals, `node ${node} folded different signals`)
     }
+    // both signals were raised more than once, with different chunks and topics: the order could matter
+    assert.equal(referenceSignals.length, 2)
+    assert.ok(events.filter(e => e.body.kind === EventKind.SIGNAL).length > 4)
     // the test is not vacuous: the chunks were used, linked and rated
     const states = fold(events)
     assert.ok(ids.every(id => useCount(states.get(id)) > 0))

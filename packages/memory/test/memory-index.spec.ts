@@ -107,7 +107,7 @@ describe('MemoryIndex', () => {
       kind: EventKind.TOMBSTONE,
       targets: [target],
       success: false,
-      relation: '', uses: 0, weight: 0,
+      relation: '', uses: 0, weight: 0, score: 0, novelty: 0, topic: '',
       hlcWallTime: 1n,
       hlcLogical: 0,
       seq: 9n

@@ -223,7 +223,7 @@ describe('MemoryStore', () => {
     const t0 = Date.UTC(2026, 11, 4, 12)
     const day = 86_400_000
     await withFakeClock(t0, async () => {
-      const author = await openStore({ useInterval: 0, prune: { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 } })
+      const author = await openStore({ useInterval: 0, prune: { after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }, consolidateInterval: 0 })
       const faded = await author.put({ text: 'the old build server lives in rack 2' })
       const secret = await author.put({ text: 'the old build server root password', zone: 'private', agent: 'ops' })
       const used = await author.put({ text: 'the new build server lives in rack 9' })
@@ -253,7 +253,7 @@ describe('MemoryStore', () => {
       assert.equal(kinds.length, 1)
       assert.equal(kinds[0].zone, Zone.FEDERATION)
       assert.ok(!kinds[0].targets.includes(secret.id))
-      const peer = await openStore({ prune: { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 } })
+      const peer = await openStore({ prune: { after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }, consolidateInterval: 0 })
       assert.equal((await peer.ingest(entries)).stored, entries.length)
       assert.equal((await peer.get(faded.id)).archived, true)
       assert.deepEqual((await peer.search(query)).map(r => r.id), [used.id])
@@ -265,12 +265,122 @@ describe('MemoryStore', () => {
     })
   })
 
-  it('converges after a 2|2 partition and heal: the same confidence, salience, links and archive state on all four', async () => {
+  it('forgets by the prune rules when told to: every node holds the same tombstone, and a pruned private chunk sends nothing', async () => {
     const t0 = Date.UTC(2026, 11, 4, 12)
     const day = 86_400_000
     await withFakeClock(t0, async () => {
-      const rules = { interval: 0, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }
-      const nodes = await Promise.all([0, 1, 2, 3].map(async () => await openStore({ useInterval: 0, prune: rules })))
+      const prune = { action: 'forget' as const, after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }
+      const author = await openStore({ useInterval: 0, prune, consolidateInterval: 0 })
+      const peers = await Promise.all([0, 1, 2].map(async () => await openStore({ useInterval: 0, prune, consolidateInterval: 0 })))
+      const faded = await author.put({ text: 'the old build server lives in rack 2' })
+      const secret = await author.put({ text: 'the old build server root password', zone: 'private', agent: 'ops' })
+      for (const peer of peers) await peer.ingest(await allEntries(author))
+      const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+      const before = new Set((await allEntries(author)).map(hex))
+      vi.setSystemTime(t0 + 8 * day)
+      assert.deepEqual((await author.prune()).sort(), [faded.id, secret.id].sort())
+      await assert.rejects(author.get(secret.id, { agent: 'ops' }), /forgotten/)
+      // what the author would send now: one tombstone, of the federation chunk
+      const sent = (await allEntries(author)).filter(e => !before.has(hex(e))).map(e => SignedEntry.decode(e))
+      assert.equal(sent.length, 1)
+      const tombstone = Event.decode(sent[0].body)
+      assert.deepEqual([tombstone.kind, tombstone.zone, tombstone.targets], [EventKind.TOMBSTONE, Zone.FEDERATION, [faded.id]])
+      for (const peer of peers) {
+        await peer.ingest(sent.map(e => SignedEntry.encode(e)))
+        await assert.rejects(peer.get(faded.id), /forgotten/)
+      }
+      const digests = await Promise.all([author, ...peers].map(async n => (await n.digest()).digest))
+      assert.ok(digests.every(d => d === digests[0]))
+      await Promise.all([author, ...peers].map(async n => { await n.close() }))
+    })
+  })
+
+  it('consolidates: links chunks used together, more strongly each time, links a near-duplicate to the older chunk and shows that one only', async () => {
+    const store = await openStore({ useInterval: 0, consolidateInterval: 0 })
+    const drain = await store.put({ text: 'deploy checklist step one drain the worker queue' })
+    const flip = await store.put({ text: 'deploy checklist step two flip the load balancer' })
+    const original = await store.put({ text: 'the payroll disk fills up every monday night' })
+    const copy = await store.put({ text: 'the payroll disk fills up every monday night!' })
+    for (let i = 0; i < 5; i++) await store.put({ text: `unrelated note ${i} about lunch menus and parking` })
+    for (let i = 0; i < 2; i++) await store.search({ text: 'deploy checklist step', k: 2 })
+    const report = await store.consolidate()
+    assert.equal(report.strengthened, 1)
+    assert.equal(report.duplicates, 1)
+    assert.equal(report.scanned, 9)
+    // one link between the two, in the direction of their ids
+    const [from, to] = [drain.id, flip.id].sort()
+    const coUsed = async (): Promise<unknown> => (await store.get(from)).links
+    assert.deepEqual(await coUsed(), [{ relation: 'co-used', to, weight: 0.2 }])
+    assert.deepEqual((await store.get(copy.id)).links, [{ relation: 'same-as', to: original.id, weight: 1 }])
+    const found = (await store.search({ text: 'payroll disk monday night', k: 3 })).map(r => r.id)
+    assert.ok(found.includes(original.id) && !found.includes(copy.id), JSON.stringify(found))
+    // used together again: the link grows; nothing new to compare
+    for (let i = 0; i < 3; i++) await store.search({ text: 'deploy checklist step', k: 2 })
+    const again = await store.consolidate()
+    assert.deepEqual([again.strengthened, again.duplicates, again.scanned], [1, 0, 0])
+    assert.deepEqual(await coUsed(), [{ relation: 'co-used', to, weight: 0.5 }])
+    await store.close()
+  })
+
+  it('raises one convergence signal when three agents on two nodes write the same thing, on every node; none for unrelated chunks', async () => {
+    const [a, b, c] = await Promise.all([0, 1, 2].map(async () => await openStore({ useInterval: 0 })))
+    const sync = async (): Promise<void> => {
+      const all = (await Promise.all([a, b, c].map(allEntries))).flat()
+      for (const node of [a, b, c]) await node.ingest(all)
+      await Promise.all([a, b, c].map(async n => { await n.signalsSettled() }))
+    }
+    // unrelated chunks of three agents on three nodes first: no signal
+    await a.put({ text: 'the payroll database disk fills up every monday night', agent: 'ops' })
+    await b.put({ text: 'the dns resolver in rack seven caches negative answers', agent: 'net' })
+    await c.put({ text: 'customers prefer the blue checkout button', agent: 'web' })
+    await sync()
+    await sync()
+    for (const node of [a, b, c]) assert.deepEqual(node.signals(), [])
+    // the same knowledge from two agents of A and one of B
+    const first = await a.put({ text: 'restarting the gpu scheduler frees the stuck training jobs', agent: 'ops' })
+    const second = await a.put({ text: 'the stuck training jobs are freed by restarting the gpu scheduler', agent: 'dev' })
+    const third = await b.put({ text: 'restarting the gpu scheduler frees stuck training jobs again', agent: 'ml' })
+    await sync()
+    await sync()
+    const seen = [a, b, c].map(node => node.signals())
+    for (const signals of seen) assert.deepEqual(signals, seen[0])
+    assert.equal(seen[0].length, 1)
+    const [signal] = seen[0]
+    assert.deepEqual(signal.chunks, [first.id, second.id, third.id].sort())
+    // named by its earliest chunk, raised by the node that wrote the newest one
+    assert.equal(signal.id, first.id)
+    assert.deepEqual(signal.raisedBy, [b.peerId.toString()])
+    assert.deepEqual(signal.agents.map(x => x.agent).sort(), ['dev', 'ml', 'ops'])
+    assert.deepEqual(signal.nodes, [a.peerId.toString(), b.peerId.toString()].sort())
+    assert.ok(signal.score > 0.75 && signal.score <= 1, String(signal.score))
+    assert.ok(signal.novelty > 0 && signal.novelty <= 1, String(signal.novelty))
+    assert.ok([first, second, third].some(chunk => chunk.text === signal.topic))
+    await Promise.all([a, b, c].map(async n => { await n.close() }))
+  })
+
+  it('raises a signal after the grace period when the node that wrote the newest chunk does not', async () => {
+    const signals = { grace: 200 }
+    const [a, b] = await Promise.all([0, 1].map(async () => await openStore({ useInterval: 0, signals })))
+    // the newest chunk comes from a node that never raises signals
+    const silent = await openStore({ useInterval: 0, signals: { agents: 0 } })
+    await a.put({ text: 'the build cache is cold after every deploy', agent: 'ci' })
+    await b.put({ text: 'after every deploy the build cache is cold', agent: 'ops' })
+    await silent.put({ text: 'the build cache is cold after each deploy', agent: 'dev' })
+    const all = (await Promise.all([a, b, silent].map(allEntries))).flat()
+    const raised = new Promise<unknown>(resolve => { a.addEventListener('signal', evt => { resolve(evt.detail) }, { once: true }) })
+    for (const node of [a, b]) await node.ingest(all)
+    const signal = await raised as { chunks: string[] }
+    assert.equal(signal.chunks.length, 3)
+    assert.equal(silent.signals().length, 0)
+    await Promise.all([a, b, silent].map(async n => { await n.close() }))
+  })
+
+  it('converges after a 2|2 partition and heal: the same confidence, salience, links, archive state and signals on all four', async () => {
+    const t0 = Date.UTC(2026, 11, 4, 12)
+    const day = 86_400_000
+    await withFakeClock(t0, async () => {
+      const rules = { after: 7 * day, salienceBelow: 0.2, confidenceBelow: 0.25 }
+      const nodes = await Promise.all([0, 1, 2, 3].map(async () => await openStore({ useInterval: 0, prune: rules, consolidateInterval: 0 })))
       const sync = async (group: MemoryStore[]): Promise<void> => {
         const all = (await Promise.all(group.map(allEntries))).flat()
         for (const node of group) await node.ingest(all)
@@ -289,8 +399,17 @@ describe('MemoryStore', () => {
           await node.link(ids[s * 6], ids[s * 6 + 1 + i], s === 0 ? 'explains' : 'follows', { weight: 0.5 + i / 4 })
           await node.prune()
         }
+        // three agents of the side write the same thing: a signal on that side
+        const text = s === 0 ? 'the payroll database disk fills up every monday night' : 'restarting the gpu scheduler frees the stuck training jobs'
+        await side[0].put({ text, agent: 'a' })
+        await side[0].put({ text: `${text} again`, agent: 'b' })
+        await side[1].put({ text: `as before ${text}`, agent: 'c' })
+        await sync(side)
+        await Promise.all(side.map(async node => { await node.signalsSettled() }))
         await sync(side)
       }
+      assert.deepEqual(nodes[0].signals(), nodes[1].signals())
+      assert.notDeepEqual(nodes[0].signals(), nodes[2].signals())
       const digests = await Promise.all(nodes.map(async n => (await n.digest()).digest))
       assert.notEqual(digests[0], digests[2], 'the two sides differ while apart')
       await sync(nodes)
@@ -301,6 +420,9 @@ describe('MemoryStore', () => {
         return [v.confidence, v.salience, v.uses, v.archived, v.links]
       }))))
       for (const view of views.slice(1)) assert.deepEqual(view, views[0])
+      const signals = nodes.map(n => n.signals())
+      for (const list of signals.slice(1)) assert.deepEqual(list, signals[0])
+      assert.ok(['payroll', 'gpu'].every(word => signals[0].some(signal => signal.topic.includes(word))), JSON.stringify(signals[0]))
       // the test is not vacuous: some chunks were archived by their author, some used, some linked
       assert.ok(views[0].some(v => v[3] === true) && views[0].some(v => v[3] === false))
       assert.ok(views[0].some(v => (v[2] as number) > 1) && views[0].some(v => (v[4] as unknown[]).length > 0))
@@ -313,7 +435,7 @@ describe('MemoryStore', () => {
     const key = await generateKeyPair('Ed25519')
     const chunk = await signChunk(chunkBody(key), key)
     assert.equal((await store.ingest([chunk.signed])).stored, 1)
-    const event = (fields: Partial<Event>): Event => ({ author: peerIdFromPrivateKey(key).toMultihash().bytes, agent: 'a', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [chunk.id], success: false, relation: '', hlcWallTime: 1n, hlcLogical: 0, seq: 2n, uses: 1, weight: 0, ...fields })
+    const event = (fields: Partial<Event>): Event => ({ author: peerIdFromPrivateKey(key).toMultihash().bytes, agent: 'a', zone: Zone.FEDERATION, kind: EventKind.USE, targets: [chunk.id], success: false, relation: '', hlcWallTime: 1n, hlcLogical: 0, seq: 2n, uses: 1, weight: 0, score: 0, novelty: 0, topic: '', ...fields })
     for (const [reason, fields] of [['malformed', { uses: 0 }], ['malformed', { kind: EventKind.FEEDBACK, uses: 2 }], ['oversized', { uses: 1_000_001 }]] as const) {
       const result = await store.ingest([(await signEvent(event(fields), key)).signed])
       assert.equal(result.rejected[0]?.reason, reason, JSON.stringify(fields))

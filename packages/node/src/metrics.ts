@@ -80,6 +80,11 @@ function registerGauges (node: MeteredNode, registry: Registry): void {
     help: 'Chunk events (links, forget, confidence) held in the memory store'
   })
   gauge({
+    name: 'overmind_memory_signals',
+    help: 'Convergence signals held: knowledge several agents on several nodes reached on their own (the same on every node)',
+    collect () { this.set(node.memory?.stats().signals ?? 0) }
+  })
+  gauge({
     name: 'overmind_memory_backlog',
     help: 'Work behind the memory store\'s writes: entries waiting to be written, vectors waiting for the graph or for an embedder',
     labelNames: ['stage'],

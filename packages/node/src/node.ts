@@ -61,7 +61,10 @@ export async function openMemoryStore (path: string, init: Pick<CreateOvermindNo
     replicatedZones: memory.replicateShared ? ['federation', 'shared'] : ['federation'],
     useInterval: memory.useInterval,
     rankWeights: { confidence: memory.rankConfidence, salience: memory.rankSalience },
-    prune: { interval: memory.prune ? memory.pruneInterval : 0, after: memory.archiveAfter, salienceBelow: memory.archiveSalience, confidenceBelow: memory.archiveConfidence }
+    consolidateInterval: memory.consolidateInterval,
+    duplicateSimilarity: memory.duplicateSimilarity,
+    prune: { enabled: memory.prune, action: memory.pruneAction, after: memory.archiveAfter, salienceBelow: memory.archiveSalience, confidenceBelow: memory.archiveConfidence },
+    signals: { agents: memory.signalAgents, nodes: memory.signalNodes, similarity: memory.signalSimilarity, window: memory.signalWindow, grace: memory.signalGrace }
   })
 }
 

@@ -183,6 +183,36 @@ that answered)}.`)
       print(opts.json, { from, to, relation, weight: opts.weight ?? 1 }, () => `linked ${from} → ${to} (${relation}, weight ${opts.weight ?? 1})\n`)
     }))
 
+  memory.addCommand(new Command('signals')
+    .description('knowledge several agents on several nodes reached on their own (convergence signals), newest first')
+    .option('-n, --limit <n>', 'signals to show (default 100)', parsePositiveInt)
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (opts: Common & { limit?: number }) => {
+      const { signals, total } = await withMemory(opts.dataDir, async m => await m.signals(opts.limit))
+      print(opts.json, signals, () => signals.length === 0
+        ? 'no convergence signals yet\n'
+        : table(['raised', 'topic', 'agents', 'nodes', 'score', 'novelty', 'chunks'], signals.map(s => [
+          ago(s.raisedAt),
+          s.topic.length > 60 ? `${s.topic.slice(0, 59)}…` : s.topic,
+          s.agents.map(a => `${a.agent}@${shortId(a.node)}`).join(' '),
+          String(s.nodes.length),
+          s.score.toFixed(2),
+          s.novelty.toFixed(2),
+          String(s.chunks.length)
+        ])) + (total > signals.length ? `(${total - signals.length} more: --limit)\n` : ''))
+    }))
+
+  memory.addCommand(new Command('consolidate')
+    .description('run the consolidation pass now: link chunks used together and near-duplicates, apply the prune rules')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (opts: Common) => {
+      const report = await withMemory(opts.dataDir, async m => await m.consolidate())
+      print(opts.json, report, () => `consolidated in ${report.ms} ms: ${report.strengthened} links between chunks used together made or strengthened, ` +
+        `${report.duplicates} near-duplicates linked to an older chunk (${report.scanned} chunks compared), ${report.pruned} chunks pruned\n`)
+    }))
+
   memory.addCommand(new Command('import')
     .description('store every line of a JSONL file ({"text": …, "zone"?, "agent"?, "tags"?}), with progress')
     .argument('<file>', 'JSONL file, one chunk per line')
