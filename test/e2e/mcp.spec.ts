@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ApiClient } from '@overmind/node'
 import { BIN, NodeProcess, overmind, setConfig, tempDir } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { Progress } from '@modelcontextprotocol/sdk/types.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 
@@ -16,7 +17,8 @@ const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0']
 /** Says it started, then works until it is stopped */
 const SLOW = 'echo started; sleep 60; echo finished'
 
-const TOOLS = ['memory_store', 'memory_search', 'memory_get', 'memory_forget', 'memory_feedback', 'run_agent', 'list_agents', 'mesh_status']
+const TOOLS = ['memory_store', 'memory_search', 'memory_get', 'memory_forget', 'memory_feedback', 'memory_link', 'memory_signals', 'memory_consolidate', 'run_agent', 'list_agents', 'mesh_status']
+const SIGNALS = 'overmind://signals'
 
 async function httpClient (dataDir: string): Promise<Client> {
   const api = await ApiClient.forDataDir(dataDir)
@@ -206,8 +208,10 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     } while (cursor != null && pages < 20)
     assert.ok(pages >= 2, `${pages} page(s)`)
     assert.equal(new Set(uris).size, uris.length, 'no chunk twice')
+    // the signals come first, then every chunk
+    assert.equal(uris[0], SIGNALS)
     const status = await nodes[1].status()
-    assert.equal(uris.length, (status.memory?.chunks.federation ?? 0) + (status.memory?.chunks.shared ?? 0))
+    assert.equal(uris.length - 1, (status.memory?.chunks.federation ?? 0) + (status.memory?.chunks.shared ?? 0))
     const bad = await httpB.listResources({ cursor: 'not-a-cursor' }).catch((err: Error) => err)
     assert.ok(bad instanceof Error && /cursor/.test(bad.message))
   })
@@ -274,5 +278,27 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     assert.equal(status.mesh, 'mcp-e2e')
     assert.ok(status.members.some(m => m.peerId === peerB))
     assert.doesNotMatch(stdio.stderr(), /error/i)
+  })
+
+  it('tells a subscriber of overmind://signals when agents on both nodes write the same thing, and lists the signal', async () => {
+    const updates: string[] = []
+    stdio.client.setNotificationHandler(ResourceUpdatedNotificationSchema, notification => { updates.push(notification.params.uri) })
+    await stdio.client.subscribeResource({ uri: SIGNALS })
+    const empty = JSON.parse(((await stdio.client.readResource({ uri: SIGNALS })).contents[0] as { text: string }).text) as { signals: unknown[] }
+    assert.deepEqual(empty.signals, [])
+    const text = 'the nightly backup of the billing database skips the audit tables'
+    const ids: string[] = []
+    for (const [client, agent, variant] of [[httpA, 'ops', text], [httpA, 'dev', `${text} again`], [httpB, 'dba', `as seen before ${text}`]] as const) {
+      const res = await client.callTool({ name: 'memory_store', arguments: { text: variant, agent, zone: 'federation' } })
+      ids.push((res.structuredContent as { id: string }).id)
+    }
+    await waitFor(() => updates.includes(SIGNALS) ? true : undefined, { timeout: 30_000, message: 'no notifications/resources/updated for the signals' })
+    const { signals } = JSON.parse(((await stdio.client.readResource({ uri: SIGNALS })).contents[0] as { text: string }).text) as { signals: Array<{ chunks: string[], agents: Array<{ agent: string }> }> }
+    assert.equal(signals.length, 1)
+    assert.deepEqual(signals[0].chunks, [...ids].sort())
+    assert.deepEqual(signals[0].agents.map(a => a.agent).sort(), ['dba', 'dev', 'ops'])
+    const listed = await httpB.callTool({ name: 'memory_signals', arguments: {} })
+    assert.deepEqual((listed.structuredContent as { signals: unknown[] }).signals, signals)
+    await stdio.client.unsubscribeResource({ uri: SIGNALS })
   })
 })

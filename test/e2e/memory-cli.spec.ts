@@ -88,6 +88,49 @@ describe('memory through the CLI on a mesh of 5 node processes', () => {
     assert.match(table.stdout, /↳ caused-by of /)
   })
 
+  it('raises exactly one convergence signal on every node when agents on three nodes write one fact in their own words, and none for unrelated facts', async () => {
+    const put = async (node: number, agent: string, text: string): Promise<string> => (await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[node], '--agent', agent, text, '--json'])).id
+    const unrelated = [
+      await put(2, 'builds', 'The build server times out when the artifact cache is cold.'),
+      await put(3, 'net', 'Our DNS resolver returns stale records after a failover.'),
+      await put(4, 'web', 'Customers prefer the blue checkout button in the A/B test.')
+    ]
+    const paraphrases = [
+      await put(0, 'ops', 'The payroll database runs out of disk every Monday because the nightly log rotation is broken.'),
+      await put(1, 'sre', 'Every Monday the payroll DB fills its disk: log rotation stopped working overnight.'),
+      await put(2, 'dba', 'Payroll database disk gets full weekly on Mondays since the nightly logs are no longer rotated.')
+    ]
+    interface Listed { id: string, topic: string, chunks: string[], agents: Array<{ node: string, agent: string }>, nodes: string[], score: number }
+    const signalsOf = async (dataDir: string): Promise<Listed[]> => await json<Listed[]>(['memory', 'signals', '--data-dir', dataDir, '--json'])
+    const seen: Listed[][] = []
+    for (const [i, dataDir] of dirs.entries()) {
+      seen.push(await waitFor(async () => { const list = await signalsOf(dataDir); return list.length > 0 ? list : undefined }, { timeout: 30_000, message: `node ${i + 1} to hold the signal` }))
+    }
+    // every node holds every chunk by now; still one signal each, the same one
+    for (const dataDir of dirs) {
+      const api = await ApiClient.forDataDir(dataDir)
+      for (const id of [...unrelated, ...paraphrases]) await waitFor(async () => await api.get(`/v1/memory/chunks/${id}`).then(() => true, () => false), { timeout: 30_000, message: `${id} on ${dataDir}` })
+    }
+    for (const [i, dataDir] of dirs.entries()) {
+      const list = await signalsOf(dataDir)
+      assert.equal(list.length, 1, `node ${i + 1}: ${JSON.stringify(list)}`)
+      assert.deepEqual(list, seen[0])
+    }
+    const [signal] = seen[0]
+    assert.deepEqual(signal.chunks, [...paraphrases].sort())
+    assert.deepEqual(signal.agents.map(a => a.agent).sort(), ['dba', 'ops', 'sre'])
+    assert.deepEqual(signal.nodes, [ids[0], ids[1], ids[2]].sort())
+    assert.match(signal.topic, /payroll/i)
+    const table = await overmind(['memory', 'signals', '--data-dir', dirs[4]])
+    assert.match(table.stdout, /payroll/i)
+    assert.match(table.stdout, /3 +[0-9.]+ +[0-9.]+ +3\n/)
+    // the consolidation pass, asked through the running node: no near-duplicates among the paraphrases
+    const report = await json<{ strengthened: number, duplicates: number, pruned: number, scanned: number }>(['memory', 'consolidate', '--data-dir', dirs[2], '--json'])
+    assert.equal(report.duplicates, 0)
+    assert.equal(report.pruned, 0)
+    assert.ok(report.scanned >= 2, JSON.stringify(report))
+  })
+
   it('keeps a private chunk to the agent that wrote it, on its own node', async () => {
     const secret = 'alice keeps the staging database password in the vault under ops-7731'
     const put = await json<{ id: string }>(['memory', 'put', '--data-dir', dirs[0], '--zone', 'private', '--agent', 'alice', secret, '--json'])

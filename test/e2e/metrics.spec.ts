@@ -84,6 +84,15 @@ describe('GET /metrics', () => {
     assert.equal(total(atB, 'overmind_memory_dropped_entries'), 0)
   })
 
+  it('counts the convergence signals, the same on both nodes', async () => {
+    assert.equal(total(await scrape(b), 'overmind_memory_signals'), 0)
+    await a.memory!.put({ text: 'the ingest queue stalls when the schema registry restarts', agent: 'x' })
+    await a.memory!.put({ text: 'when the schema registry restarts the ingest queue stalls', agent: 'y' })
+    await b.memory!.put({ text: 'the ingest queue stalls whenever the schema registry restarts', agent: 'z' })
+    await waitFor(async () => total(await scrape(a), 'overmind_memory_signals') === 1 && total(await scrape(b), 'overmind_memory_signals') === 1, { timeout: 20_000, message: 'one signal on each node' })
+    assert.equal((await scrape(b)).get('overmind_memory_signals')?.type, 'gauge')
+  })
+
   it('reports how long the event loop made due work wait, over the last window and since start', async () => {
     const scraped = await scrape(a)
     assert.equal(scraped.get('overmind_event_loop_delay_p99_seconds')?.type, 'gauge')

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
 import { getEventListeners } from 'node:events'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MemoryStore } from '@overmind/memory'
 import { startApiServer } from '@overmind/node'
 import { agents } from '../src/agents.js'
 import { launchChromium } from '../src/browser.js'
@@ -161,13 +165,31 @@ describe('the live mesh page', () => {
     await memory.put({ text: 'draft notes of the planner agent', zone: 'private', agent: 'planner' })
     await page.locator('#memory .zone[data-zone="federation"][data-count="1"]').waitFor({ timeout: 15_000 })
     await page.locator('#memory .zone[data-zone="private"][data-count="1"]').waitFor({ timeout: 15_000 })
+    // two agents here and one of another node write the same thing: a convergence signal shows
+    const otherPath = await mkdtemp(join(tmpdir(), 'overmind-ui-other-'))
+    const otherKey = await generateKeyPair('Ed25519')
+    const other = await MemoryStore.open({ path: otherPath, privateKey: otherKey, peerId: peerIdFromPrivateKey(otherKey) })
+    try {
+      await other.put({ text: 'the canary deploy halts when error rates double', agent: 'sre' })
+      const entries: Uint8Array[] = []
+      for await (const entry of other.missing([])) entries.push(entry)
+      await memory.ingest(entries)
+    } finally {
+      await other.close()
+      await rm(otherPath, { recursive: true, force: true })
+    }
+    await memory.put({ text: 'the canary deploy halts when the error rates double', agent: 'ops', zone: 'federation' })
+    await memory.put({ text: 'when error rates double the canary deploy halts', agent: 'dev', zone: 'federation' })
+    await page.locator('#signals li .topic').filter({ hasText: /canary deploy/ }).waitFor({ timeout: 15_000 })
+    assert.match(await page.locator('#signals li .who').first().innerText(), /3 agents on 2 nodes/)
+    assert.equal(await page.locator('#signals-empty').isHidden(), true)
     await waitFor(() => nodes[0].libp2p.services.runAgent.agents().some(a => a.name === 'echo'), { timeout: 15_000, message: 'node 1 to hear of the echo agent' })
     await nodes[0].libp2p.services.runAgent.run('echo', new TextEncoder().encode('hello'), { deadline: 10_000 })
     await page.locator('#runs-recent li[data-state="ok"]').waitFor({ timeout: 15_000 })
     // per node: the chunks its memory holds and the runs with it, as the peers' heartbeats and the runs say
     const host = nodes[1].peerId
     await page.locator(`#peers tr[data-peer-id="${host}"] td.runs`).filter({ hasText: /^[1-9]/ }).waitFor({ timeout: 15_000 })
-    await page.locator(`#peers tr[data-peer-id="${nodes[0].peerId}"] td.chunks`).filter({ hasText: /^2$/ }).waitFor({ timeout: 15_000 })
+    await page.locator(`#peers tr[data-peer-id="${nodes[0].peerId}"] td.chunks`).filter({ hasText: /^5$/ }).waitFor({ timeout: 15_000 })
     await page.locator('#beats li').first().waitFor({ timeout: 15_000 })
 
     await mkdir(OUTPUT, { recursive: true })

@@ -78,6 +78,9 @@ export class ConvergenceWatch {
   private waiting: Array<{ ordinal: number, late: boolean }> = []
   private running?: Promise<void>
   private readonly late = new Map<number, ReturnType<typeof setTimeout>>()
+  /** node → its newest federation chunk's time, and (node, agent) → theirs: a check needs enough of both in its window */
+  private readonly latestByNode = new Map<string, number>()
+  private readonly latestByAgent = new Map<string, number>()
   private closed = false
 
   constructor (init: ConvergenceInit) {
@@ -88,12 +91,39 @@ export class ConvergenceWatch {
     return this.init.now?.() ?? Date.now()
   }
 
-  /** A chunk was added or got its vector */
+  /** A chunk was added or got its vector: it is checked */
   note (ordinal: number): void {
-    const { index, rules } = this.init
-    if (this.closed || rules.agents < 1 || index.zone(ordinal) !== Zone.FEDERATION) return
-    if (this.now() - index.createdAt(ordinal) > rules.window) return
+    if (!this.seen(ordinal) || this.now() - this.init.index.createdAt(ordinal) > this.init.rules.window) return
     this.enqueue(ordinal, false)
+  }
+
+  /** A chunk held already (read from disk at open): counted among the recent writers, not checked; false when it cannot count */
+  seen (ordinal: number): boolean {
+    const { index, rules } = this.init
+    if (this.closed || rules.agents < 1 || index.zone(ordinal) !== Zone.FEDERATION) return false
+    const created = index.createdAt(ordinal)
+    const node = index.author(ordinal)
+    const agent = `${node}\n${index.agent(ordinal)}`
+    this.latestByNode.set(node, Math.max(this.latestByNode.get(node) ?? 0, created))
+    this.latestByAgent.set(agent, Math.max(this.latestByAgent.get(agent) ?? 0, created))
+    return true
+  }
+
+  /**
+   * Whether enough nodes and agents wrote chunks recently enough for a group
+   * around a chunk written at `created`: a node importing alone, or a mesh
+   * with one writer, costs no vector search
+   */
+  private possible (created: number): boolean {
+    const { rules } = this.init
+    const recent = (latest: Map<string, number>, needed: number): boolean => {
+      let count = 0
+      for (const at of latest.values()) {
+        if (at >= created - rules.window && ++count >= needed) return true
+      }
+      return false
+    }
+    return recent(this.latestByNode, rules.nodes) && recent(this.latestByAgent, rules.agents)
   }
 
   /** Resolves once every chunk noted so far is checked */
@@ -149,7 +179,7 @@ export class ConvergenceWatch {
     const { index, rules, self } = this.init
     const vector = index.vectors.vector(ordinal)
     // a chunk still waiting for its vector is noted again once it has one
-    if (vector == null || !this.eligible(ordinal, index.createdAt(ordinal))) return
+    if (vector == null || !this.eligible(ordinal, index.createdAt(ordinal)) || !this.possible(index.createdAt(ordinal))) return
     const created = index.createdAt(ordinal)
     const hits = await index.vectors.approximate(vector.slice(), NEIGHBOURS, o => this.eligible(o, created))
     const group = hits.filter(h => h.similarity >= rules.similarity).map(h => h.ordinal)

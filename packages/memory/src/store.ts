@@ -535,6 +535,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const vectors = await this.entries.readVectors(foreign.map(f => f.ordinal))
       foreign.forEach((f, i) => {
         this.index.addChunk(f.ordinal, f.id, f.author, f.body, vectors[i])
+        this.convergence.seen(f.ordinal)
         if (vectors[i] == null) this.backfill.add(f.ordinal, f.body.text)
       })
       foreign = []
@@ -545,6 +546,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const own = this.ownVector(body)
       if (own != null) {
         this.index.addChunk(ordinal, id, author, body, own)
+        this.convergence.seen(ordinal)
       } else {
         foreign.push({ ordinal, id, author, body })
         if (foreign.length >= 256) await indexForeign()

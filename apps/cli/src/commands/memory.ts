@@ -200,7 +200,7 @@ that answered)}.`)
           s.score.toFixed(2),
           s.novelty.toFixed(2),
           String(s.chunks.length)
-        ])) + (total > signals.length ? `(${total - signals.length} more: --limit)\n` : ''))
+        ])) + '\n' + (total > signals.length ? `(${total - signals.length} more: --limit)\n` : ''))
     }))
 
   memory.addCommand(new Command('consolidate')
