@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { agents } from '../src/agents.js'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
-import { delay, waitFor } from '../src/wait.js'
+import { alive, delay, waitFor } from '../src/wait.js'
 import type { AgentFunction } from '@overmind/agents'
 import type { OvermindNode } from '@overmind/node'
 
@@ -17,15 +17,6 @@ const ticker: AgentFunction = async function * (input) {
   for (let i = 1; i <= 5; i++) {
     yield `${text(input)} ${i}\n`
     await delay(150)
-  }
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

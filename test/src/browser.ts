@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium } from 'playwright-core'
+import { alive, delay } from './wait.js'
 import type { Browser } from 'playwright-core'
 
 /** Where Debian's `chromium` package puts the browser the page tests drive */
@@ -75,16 +75,7 @@ async function installedInBackground (): Promise<void> {
       return
     }
     if (!(pid > 0) || pid === process.pid || !alive(pid)) return
-    await sleep(500)
-  }
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
+    await delay(500)
   }
 }
 

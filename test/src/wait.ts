@@ -19,6 +19,16 @@ export async function waitFor<T> (check: () => T | undefined | false | Promise<T
   }
 }
 
+/** Whether a process with this id runs */
+export function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export async function delay (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
 }
