@@ -10,6 +10,7 @@ export interface RunRequest {
   input: Uint8Array<ArrayBuffer>
   timeoutMs: number
   callerAgent: string
+  skill: string
 }
 
 export namespace RunRequest {
@@ -47,6 +48,11 @@ export namespace RunRequest {
           w.string(obj.callerAgent)
         }
 
+        if ((obj.skill != null && obj.skill !== '')) {
+          w.uint32(50)
+          w.string(obj.skill)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -56,7 +62,8 @@ export namespace RunRequest {
           agent: '',
           input: uint8ArrayAlloc(0),
           timeoutMs: 0,
-          callerAgent: ''
+          callerAgent: '',
+          skill: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -83,6 +90,10 @@ export namespace RunRequest {
             }
             case 5: {
               obj.callerAgent = reader.string()
+              break
+            }
+            case 6: {
+              obj.skill = reader.string()
               break
             }
             default: {
@@ -135,6 +146,13 @@ export namespace RunRequest {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.skill`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -172,6 +190,11 @@ export namespace RunRequest {
     value: string
   }
 
+  export interface RunRequestSkillFieldEvent {
+    field: '$.skill'
+    value: string
+  }
+
   export function encode (obj: Partial<RunRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RunRequest.codec())
   }
@@ -180,7 +203,7 @@ export namespace RunRequest {
     return decodeMessage(buf, RunRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunRequest>): Generator<RunRequestRequestIdFieldEvent | RunRequestAgentFieldEvent | RunRequestInputFieldEvent | RunRequestTimeoutMsFieldEvent | RunRequestCallerAgentFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunRequest>): Generator<RunRequestRequestIdFieldEvent | RunRequestAgentFieldEvent | RunRequestInputFieldEvent | RunRequestTimeoutMsFieldEvent | RunRequestCallerAgentFieldEvent | RunRequestSkillFieldEvent> {
     return streamMessage(buf, RunRequest.codec(), opts)
   }
 }

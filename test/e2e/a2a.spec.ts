@@ -218,7 +218,10 @@ describe('A2A interface of the local API', () => {
     assert.equal(mirrored.status?.state, TaskState.TASK_STATE_COMPLETED, texts(mirrored.status?.message))
     assert.equal(mirrored.metadata?.agent, 'echo-b')
     assert.equal(artifactText(mirrored), 'please mirror this line')
+    // by skill: routed to an agent that declares it, the one that ran named in the result
     const counted = await client.sendMessage(request('3', { skill: 'count' })) as Task
+    assert.equal(counted.metadata?.skill, 'count')
+    assert.equal(counted.status?.state, TaskState.TASK_STATE_COMPLETED, texts(counted.status?.message))
     assert.equal(counted.metadata?.agent, 'ticker')
     await assert.rejects(client.sendMessage(request('x', { skill: 'juggle' })), (err: Error) => {
       assert.equal(err.name, 'RequestMalformedError')

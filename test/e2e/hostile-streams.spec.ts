@@ -96,7 +96,7 @@ describe('hostile streams', () => {
   it('run-agent: a second request on a run\'s stream resets it and ends the run', async () => {
     const stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, host.libp2p.services.runAgent.protocol)
     const pb = pbStream(stream)
-    const request = (): RunRequest => ({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: 'waiter', input: new Uint8Array(0), timeoutMs: 60_000, callerAgent: '' })
+    const request = (): RunRequest => ({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: 'waiter', input: new Uint8Array(0), timeoutMs: 60_000, callerAgent: '', skill: '' })
     await pb.write(request(), RunRequest)
     assert.equal((await pb.read(RunMessage)).answer?.status, RunStatus.ACCEPTED)
     const running = (): number => host.libp2p.services.runAgent.runs().active.filter(r => r.agent === 'waiter').length
@@ -108,6 +108,21 @@ describe('hostile streams', () => {
       return true
     })
     await waitFor(() => running() === 0, { message: 'the run to end on the host' })
+    assert.equal(host.libp2p.status, 'started')
+  })
+
+  it('run-agent: a request naming both an agent and a skill, or neither, is a bad request; a skill the host lacks is an unknown agent', async () => {
+    const answer = async (fields: Partial<RunRequest>): Promise<string | undefined> => {
+      const stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, host.libp2p.services.runAgent.protocol)
+      const pb = pbStream(stream)
+      await pb.write({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: '', input: new Uint8Array(0), timeoutMs: 10_000, callerAgent: '', skill: '', ...fields }, RunRequest)
+      const first = await pb.read(RunMessage)
+      await stream.close().catch(() => {})
+      return first.answer?.status === RunStatus.REFUSED ? first.answer.reason : String(first.answer?.status)
+    }
+    assert.equal(await answer({ agent: 'waiter', skill: 'waiting' }), 'bad-request')
+    assert.equal(await answer({}), 'bad-request')
+    assert.equal(await answer({ skill: 'juggling' }), 'unknown-agent')
     assert.equal(host.libp2p.status, 'started')
   })
 })

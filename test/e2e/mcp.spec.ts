@@ -236,6 +236,12 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     // what each agent does travels in B's heartbeats to A
     const echo = agents.find(a => a.name === 'echo')
     assert.deepEqual([echo?.description, echo?.skills], ['Answers with its input, unchanged.', ['repeat', 'test']])
+    // by skill: the agent that declares it, wherever it is
+    const bySkill = await httpA.callTool({ name: 'run_agent', arguments: { skill: 'repeat', input: 'said by skill' } })
+    assert.deepEqual([(bySkill.structuredContent as { output: string }).output, (bySkill.structuredContent as { host: string }).host], ['said by skill', peerB])
+    const neither = await httpA.callTool({ name: 'run_agent', arguments: { input: 'x' } })
+    assert.equal(neither.isError, true)
+    assert.match(JSON.stringify(neither.content), /name an agent or a skill/)
   })
 
   it('cancels a run through MCP, and the host stops it', async () => {

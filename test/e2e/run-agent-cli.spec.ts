@@ -30,7 +30,7 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
       await setConfig(dirs[i], {
         'heartbeat.interval': '500ms',
         'memory.embedder': 'hash',
-        agents: i === 0 ? [] : [{ name: 'job', runner: 'command', command: ['sh', '-c', JOB, join(dir.path, `host${i}`)], input: 'argument', concurrency: 2 }]
+        agents: i === 0 ? [] : [{ name: 'job', runner: 'command', command: ['sh', '-c', JOB, join(dir.path, `host${i}`)], input: 'argument', concurrency: 2, skills: ['batch'] }]
       })
     }
     for (let i = 0; i < 4; i++) dirs.push(join(dir.path, `n${i}`))
@@ -65,6 +65,20 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     const missing = await overmind(['run', '--data-dir', dirs[0], 'no-such-agent', 'x', '--json'])
     assert.equal(missing.code, 1)
     assert.match(missing.stderr, /AgentNotFoundError/)
+  })
+
+  it('runs by skill, spread over the hosts by load; a skill nobody offers fails naming it', async () => {
+    // four at once from A: two slots a host, so they cannot all go to one
+    const results = await Promise.all([0, 1, 2, 3].map(async () => await json<{ output: string, host: string }>(['run', '--data-dir', dirs[0], '--skill', 'batch', 'plain', '--json'])))
+    assert.ok(results.every(r => r.output === 'finished\n' && peers.slice(1).includes(r.host)))
+    const hosts = new Set(results.map(r => r.host))
+    assert.ok(hosts.size >= 2, `all four ran on ${[...hosts].join(', ')}`)
+    const missing = await overmind(['run', '--data-dir', dirs[0], '--skill', 'juggling', 'x'])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /AgentNotFoundError: no node of the mesh offers an agent with the skill "juggling"/)
+    const neither = await overmind(['run', '--data-dir', dirs[0]])
+    assert.notEqual(neither.code, 0)
+    assert.match(neither.stderr, /name an agent, or a skill with --skill/)
   })
 
   /**
@@ -104,5 +118,15 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     assert.equal(code, 1)
     assert.equal(stdout, 'working\n')
     assert.match(stderr, /HostFailedError/)
+  })
+
+  it('keeps running by skill on the host left once the others were killed', async () => {
+    const alive = [1, 2, 3].filter(i => nodes[i].exited == null)
+    assert.ok(alive.length >= 1 && alive.length < 3, `${alive.length} hosts alive`)
+    for (let n = 0; n < 2; n++) {
+      const result = await json<{ output: string, host: string }>(['run', '--data-dir', dirs[0], '--skill', 'batch', 'plain', '--json', '--deadline', '30s'])
+      assert.equal(result.output, 'finished\n')
+      assert.ok(alive.map(i => peers[i]).includes(result.host))
+    }
   })
 })

@@ -3,6 +3,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
+import { skillCid } from '@overmind/agents'
 import { agents } from '../src/agents.js'
 import { gater, meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { alive, delay, waitFor } from '../src/wait.js'
@@ -51,7 +52,7 @@ describe('run_agent across a 5-node mesh', () => {
       config: config => {
         common(config)
         config.agents = agents([
-          { name: 'scribe', runner: 'builtin', builtin: 'ticker', concurrency: 2 },
+          { name: 'scribe', runner: 'builtin', builtin: 'ticker', concurrency: 2, skills: ['transcribe'] },
           { name: 'sleeper', runner: 'command', command: ['sh', '-c', `sleep 60 & echo $! >> ${join(scratch, 'pids')}; echo $$ >> ${join(scratch, 'pids')}; echo started; wait`] },
           { name: 'private-tool', runner: 'builtin', builtin: 'echo', expose: 'local' }
         ])
@@ -98,6 +99,22 @@ describe('run_agent across a 5-node mesh', () => {
       return found.includes(cPeer) ? found : undefined
     }, { timeout: 30_000, interval: 1_000, message: 'E never found C in the DHT provider records of scribe' })
     assert.ok(providers.includes(cPeer))
+  })
+
+  it('finds C as a host of a skill in the DHT, and C runs its agent with that skill when asked by the skill alone (pinned)', async () => {
+    const e = nodes[4]
+    const cid = await skillCid(e.mesh, 'transcribe')
+    await waitFor(async () => {
+      for await (const provider of e.libp2p.contentRouting.findProviders(cid, { signal: AbortSignal.timeout(5_000) })) {
+        if (provider.id.toString() === cPeer) return true
+      }
+      return undefined
+    }, { timeout: 30_000, interval: 1_000, message: 'E never found C in the DHT provider records of the skill' })
+    // as a caller that found C in the DHT only would ask it: pinned to C, by the skill
+    const out: string[] = []
+    const outcome = await e.libp2p.services.runAgent.run({ skill: 'transcribe' }, bytes('tock'), { node: cPeer, deadline: 20_000, onOutput: d => { out.push(text(d)) } })
+    assert.equal(outcome.host, cPeer)
+    assert.equal(out.join(''), 'tock 1\ntock 2\ntock 3\ntock 4\ntock 5\n')
   })
 
   it('fails fast with AgentNotFoundError for an agent that exists nowhere', async () => {

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { VERSION } from '@overmind/node/client'
 import { agentsCommand, runCommand } from './commands/agents.js'
 import { demoCommand } from './commands/demo.js'
@@ -71,6 +71,11 @@ export async function main (argv: string[]): Promise<number> {
     await program.parseAsync(argv)
     return Number(process.exitCode ?? EXIT.ok)
   } catch (err: any) {
+    // thrown by a command's own checks (not by commander's parsing, which prints its errors first)
+    if (err instanceof InvalidArgumentError) {
+      process.stderr.write(`overmind: ${err.message}\n`)
+      return EXIT.usage
+    }
     if (err instanceof CommanderError) {
       // help and version exit with 0 after printing; usage errors are already printed
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage

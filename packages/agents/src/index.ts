@@ -45,18 +45,18 @@
 import { RunAgent } from './run-agent.js'
 import type { BreakerInit } from './breaker.js'
 import type { AgentHost, HostedAgent } from './host.js'
-import type { AgentRouter, RouteOptions, RunOutcome } from './router.js'
+import type { AgentRouter, RouteOptions, RunOutcome, RunTarget } from './router.js'
 import type { ComponentLogger, ContentRouting, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 
 export { RUN_PROTOCOL, MAX_INBOUND_STREAMS as MAX_INBOUND_RUN_STREAMS } from './constants.js'
-export { agentCid, checkInput } from './run-agent.js'
+export { agentCid, checkInput, skillCid } from './run-agent.js'
 export { MAX_RUN_INPUT_SIZE } from '@overmind/protocols'
 export { AgentHost } from './host.js'
 export type { HostedAgent, HostAdmission, RunEnd, RunErrorKind, RefuseReason, RunRequestInit } from './host.js'
 export { AgentRouter } from './router.js'
-export type { Attempt, Candidate, CallOutcome, CallRequest, RouteOptions, RouterDeps, RouterInit, RunOutcome } from './router.js'
+export type { Attempt, Candidate, CallOutcome, CallRequest, RouteOptions, RouterDeps, RouterInit, RunOutcome, RunTarget } from './router.js'
 export { Scheduler } from './scheduler.js'
 export type { Admission, AgentLoad, SchedulerInit, Slot } from './scheduler.js'
 export { CircuitBreaker } from './breaker.js'
@@ -168,7 +168,8 @@ export interface RunAgentService extends TypedEventTarget<RunAgentEvents> {
   readonly host: AgentHost
   readonly router: AgentRouter
   /** Runs `agent` on the best host of the mesh; output goes to `options.onOutput` as it comes */
-  run(agent: string, input: Uint8Array, options?: RouteOptions): Promise<RunOutcome>
+  /** Runs an agent by name, or `{ skill }`: any agent of the mesh that declares the skill */
+  run(target: string | RunTarget, input: Uint8Array, options?: RouteOptions): Promise<RunOutcome>
   /** Every agent this node knows of: its own and those in peers' heartbeats */
   agents(): MeshAgent[]
   /** Runs in progress and the latest finished ones */

@@ -9,9 +9,14 @@ import {
 import type { BreakerInit, BreakerState } from './breaker.js'
 import type { RunEnd } from './host.js'
 
+/** What a run asks for: an agent by name, or any agent that declares a skill */
+export type RunTarget = { agent: string, skill?: undefined } | { skill: string, agent?: undefined }
+
 /** A node that may host an agent, with what is known of its load */
 export interface Candidate {
   peer: string
+  /** The agent to ask for on that node; unset when only its skill is known (a DHT provider of the skill) */
+  agent?: string
   /** Where the router learned of it */
   source: 'local' | 'heartbeat' | 'dht' | 'pinned'
   freeSlots?: number
@@ -21,7 +26,9 @@ export interface Candidate {
 }
 
 export interface CallRequest {
+  /** The agent to run; empty when the host picks one of its agents with `skill` */
   agent: string
+  skill?: string
   input: Uint8Array
   callerAgent: string
   /** ms left until the deadline */
@@ -43,9 +50,9 @@ export type CallOutcome =
 export interface RouterDeps {
   self: string
   /** Candidates known without asking the network (this node, heartbeats) */
-  known(agent: string): Candidate[]
+  known(target: RunTarget): Candidate[]
   /** Candidates found by asking the network (DHT providers) */
-  lookup(agent: string, signal: AbortSignal): Promise<Candidate[]>
+  lookup(target: RunTarget, signal: AbortSignal): Promise<Candidate[]>
   call(peer: string, request: CallRequest): Promise<CallOutcome>
 }
 
@@ -80,6 +87,8 @@ export interface Attempt {
 export interface RunOutcome {
   /** Peer id of the node that ran the agent */
   host: string
+  /** The agent that ran, when the caller knows it (a run by skill sent to a DHT provider leaves the choice to the host) */
+  agent?: string
   frames: number
   exitCode?: number
   durationMs: number
@@ -114,23 +123,25 @@ export class AgentRouter {
     return Object.fromEntries([...this.breakers].map(([peer, b]) => [peer, b.state]))
   }
 
-  async run (agent: string, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
+  /** Runs an agent by name, or (a `RunTarget` with `skill`) any agent of the mesh that declares the skill */
+  async run (target: string | RunTarget, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
     const timer = deadlineSignal(options.deadline ?? this.deadline)
     try {
-      return await this.route(agent, input, options, timer.signal)
+      return await this.route(typeof target === 'string' ? { agent: target } : target, input, options, timer.signal)
     } finally {
       timer.clear()
     }
   }
 
-  private async route (agent: string, input: Uint8Array, options: RouteOptions, expired: AbortSignal): Promise<RunOutcome> {
+  private async route (target: RunTarget, input: Uint8Array, options: RouteOptions, expired: AbortSignal): Promise<RunOutcome> {
+    const agent = label(target)
     const started = Date.now()
     const deadline = options.deadline ?? this.deadline
     const signal = options.signal == null ? expired : AbortSignal.any([expired, options.signal])
     setMaxListeners(Infinity, signal)
     const stopped = (err?: unknown): Error => {
       if (options.signal?.aborted === true) return new RunCancelledError(reasonText(options.signal.reason, 'the run was cancelled'))
-      if (expired.aborted) return new DeadlineExceededError(`"${agent}" did not finish within ${deadline} ms`)
+      if (expired.aborted) return new DeadlineExceededError(`${agent} did not finish within ${deadline} ms`)
       return err instanceof Error ? err : new Error(String(err))
     }
     const attempts: Attempt[] = []
@@ -140,22 +151,25 @@ export class AgentRouter {
       await options.onOutput?.(data)
     }
 
-    const candidates = this.known(agent, options.node)
+    const candidates = this.known(target, options.node)
     // the network is asked only when no heartbeat names a host and this node could not run it
     let lookedUp = options.node != null || candidates.some(c => c.source === 'heartbeat')
+    // a host is tried once for each of its agents that may serve the run
     const tried = new Set<string>()
+    const key = (c: Candidate): string => `${c.peer}\n${c.agent ?? ''}`
     let skipped = 0
     for (let budget = 1 + this.retries; budget > 0;) {
       if (signal.aborted) throw stopped()
-      let next = candidates.find(c => !tried.has(c.peer))
+      let next = candidates.find(c => !tried.has(key(c)))
       if (next == null && !lookedUp) {
         lookedUp = true
-        const found = await this.deps.lookup(agent, signal).catch(err => { throw stopped(err) })
-        candidates.push(...this.rank(found.filter(c => c.peer !== this.deps.self && !tried.has(c.peer))))
-        next = candidates.find(c => !tried.has(c.peer))
+        const found = await this.deps.lookup(target, signal).catch(err => { throw stopped(err) })
+        // a provider already asked about one of its agents has been tried
+        candidates.push(...this.rank(found.filter(c => c.peer !== this.deps.self && !candidates.some(k => k.peer === c.peer))))
+        next = candidates.find(c => !tried.has(key(c)))
       }
       if (next == null) break
-      tried.add(next.peer)
+      tried.add(key(next))
       const breaker = this.breaker(next.peer)
       if (next.source !== 'local' && next.source !== 'pinned' && !breaker.allow()) {
         skipped++
@@ -168,7 +182,8 @@ export class AgentRouter {
       this.inFlight.set(next.peer, (this.inFlight.get(next.peer) ?? 0) + 1)
       try {
         outcome = await this.deps.call(next.peer, {
-          agent,
+          agent: next.agent ?? target.agent ?? '',
+          skill: target.skill,
           input,
           callerAgent: options.callerAgent ?? '',
           timeout: Math.max(1, deadline - (Date.now() - started)),
@@ -205,15 +220,15 @@ export class AgentRouter {
       else breaker.success()
       if (end.ok) {
         note('ok')
-        return { host: next.peer, frames: end.frames, exitCode: end.exitCode, durationMs: Date.now() - started, attempts }
+        return { host: next.peer, agent: next.agent ?? target.agent, frames: end.frames, exitCode: end.exitCode, durationMs: Date.now() - started, attempts }
       }
       if (end.error === 'agent-failed') {
         note('agent-failed', end.message)
-        throw withAttempts(new AgentFailedError(`"${agent}" failed on ${next.peer}: ${end.message}`, end.exitCode), next.peer, attempts)
+        throw withAttempts(new AgentFailedError(`${agent} failed on ${next.peer}: ${end.message}`, end.exitCode), next.peer, attempts)
       }
       if (end.error === 'timeout') {
         note('timeout', end.message)
-        throw withAttempts(new DeadlineExceededError(`"${agent}" did not finish within ${deadline} ms on ${next.peer}: ${end.message}`), next.peer, attempts)
+        throw withAttempts(new DeadlineExceededError(`${agent} did not finish within ${deadline} ms on ${next.peer}: ${end.message}`), next.peer, attempts)
       }
       if (end.error === 'cancelled' && signal.aborted) {
         note('cancelled', end.message)
@@ -223,16 +238,18 @@ export class AgentRouter {
       if (delivered > 0) throw withAttempts(new HostFailedError(`host ${next.peer} failed during the run: ${end.message}`), next.peer, attempts)
     }
     if (signal.aborted) throw stopped()
-    throw withAttempts(exhausted(agent, attempts, skipped), undefined, attempts)
+    throw withAttempts(exhausted(target, attempts, skipped), undefined, attempts)
   }
 
   /** Candidates known without asking the network, in the order they are tried */
-  known (agent: string, node?: string): Candidate[] {
+  known (target: string | RunTarget, node?: string): Candidate[] {
+    const wanted = typeof target === 'string' ? { agent: target } : target
     if (node != null) {
-      return [{ peer: node, source: node === this.deps.self ? 'local' : 'pinned' }]
+      // the node named; asked by skill, it picks its own agent with the skill
+      return [{ peer: node, source: node === this.deps.self ? 'local' : 'pinned', ...(wanted.agent != null ? { agent: wanted.agent } : {}) }]
     }
-    const known = this.deps.known(agent)
-    return [...known.filter(c => c.source === 'local'), ...this.rank(known.filter(c => c.source !== 'local'))]
+    const known = this.deps.known(wanted)
+    return [...this.rank(known.filter(c => c.source === 'local')), ...this.rank(known.filter(c => c.source !== 'local'))]
   }
 
   private rank (candidates: Candidate[]): Candidate[] {
@@ -268,26 +285,34 @@ export class AgentRouter {
   }
 }
 
-function exhausted (agent: string, attempts: Attempt[], skipped: number): Error {
+function exhausted (target: RunTarget, attempts: Attempt[], skipped: number): Error {
+  const agent = label(target)
   const failed = attempts.filter(a => a.outcome === 'failed')
   const busy = attempts.filter(a => a.outcome === 'busy')
   const refused = attempts.filter(a => a.outcome === 'refused')
   if (failed.length > 0) {
-    return new HostFailedError(`every host tried for "${agent}" failed: ${failed.map(a => `${a.host}: ${a.detail ?? 'failed'}`).join('; ')}`)
+    return new HostFailedError(`every host tried for ${agent} failed: ${failed.map(a => `${a.host}: ${a.detail ?? 'failed'}`).join('; ')}`)
   }
   if (busy.length > 0) {
-    return new AllHostsBusyError(`every host of "${agent}" is busy (${busy.length} tried); try again later`)
+    return new AllHostsBusyError(`every host of ${agent} is busy (${busy.length} tried); try again later`)
   }
   if (refused.some(a => a.detail === 'not-exposed')) {
-    return new RunRefusedError('not-exposed', `"${agent}" is not offered to other nodes (expose: local)`)
+    return new RunRefusedError('not-exposed', `${agent} is not offered to other nodes (expose: local)`)
   }
   if (refused.some(a => a.detail === 'shutting-down')) {
-    return new HostFailedError(`every host of "${agent}" is shutting down`)
+    return new HostFailedError(`every host of ${agent} is shutting down`)
   }
   if (skipped > 0 && attempts.length === 0) {
-    return new HostFailedError(`every host of "${agent}" failed recently (circuit open); try again in a few seconds`)
+    return new HostFailedError(`every host of ${agent} failed recently (circuit open); try again in a few seconds`)
   }
-  return new AgentNotFoundError(`no node of the mesh offers an agent named "${agent}"`)
+  return new AgentNotFoundError(target.skill != null
+    ? `no node of the mesh offers an agent with the skill "${target.skill}"`
+    : `no node of the mesh offers an agent named ${agent}`)
+}
+
+/** How errors name what a run asked for: `"name"`, or `the skill "name"` */
+function label (target: RunTarget): string {
+  return target.agent != null ? `"${target.agent}"` : `the skill "${target.skill ?? ''}"`
 }
 
 function withAttempts<E extends Error> (err: E, host: string | undefined, attempts: Attempt[]): E {

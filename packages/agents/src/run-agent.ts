@@ -21,7 +21,7 @@ import { AgentHost } from './host.js'
 import { AgentRouter } from './router.js'
 import type { RunAgentComponents, RunAgentEvents, RunAgentInit, RunAgentService, MeshAgent, RunRecord } from './index.js'
 import type { HostAdmission, HostedAgent, RunEnd } from './host.js'
-import type { CallOutcome, CallRequest, Candidate, RouteOptions, RunOutcome } from './router.js'
+import type { CallOutcome, CallRequest, Candidate, RouteOptions, RunOutcome, RunTarget } from './router.js'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { RepeatingTask } from '@libp2p/utils'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
@@ -73,8 +73,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     })
     this.router = new AgentRouter({
       self: components.peerId.toString(),
-      known: agent => this.known(agent),
-      lookup: async (agent, signal) => await this.lookup(agent, signal),
+      known: target => this.known(target),
+      lookup: async (target, signal) => await this.lookup(target, signal),
       call: async (peer, request) => await this.call(peer, request)
     }, { deadline: init.deadline, retries: init.retries, breaker: init.breaker })
   }
@@ -120,10 +120,11 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     return this.started
   }
 
-  async run (agent: string, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
+  async run (target: string | RunTarget, input: Uint8Array, options: RouteOptions = {}): Promise<RunOutcome> {
     checkInput(input)
+    if (typeof target !== 'string' && target.skill != null) checkName('skill', target.skill)
     const signal = options.signal == null ? this.shutdown.signal : AbortSignal.any([options.signal, this.shutdown.signal])
-    return await this.router.run(agent, input, { ...options, signal })
+    return await this.router.run(target, input, { ...options, signal })
   }
 
   /** What this node tells the mesh in its heartbeat */
@@ -198,20 +199,32 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
 
   /** Hosts of `agent` found in DHT provider records */
   async providers (agent: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
-    return (await this.lookup(agent, options.signal ?? this.shutdown.signal)).map(c => c.peer)
+    return (await this.lookup({ agent }, options.signal ?? this.shutdown.signal)).map(c => c.peer)
   }
 
-  /** Publishes a provider record for each agent this node offers the mesh */
+  /** Publishes a provider record for each agent this node offers the mesh, and for each of their skills */
   async provide (options: { signal?: AbortSignal } = {}): Promise<void> {
     const signal = AbortSignal.any([this.shutdown.signal, options.signal ?? AbortSignal.timeout(PROVIDE_TIMEOUT)])
-    for (const agent of this.exposed()) {
+    const exposed = this.exposed()
+    const keys = [
+      ...exposed.map(agent => ({ what: agent.name, cid: agentCid(this.init.mesh, agent.name) })),
+      ...[...new Set(exposed.flatMap(agent => agent.skills ?? []))].map(skill => ({ what: `skill ${skill}`, cid: skillCid(this.init.mesh, skill) }))
+    ]
+    for (const { what, cid } of keys) {
       try {
-        await this.components.contentRouting.provide(await agentCid(this.init.mesh, agent.name), { signal })
-        this.log.trace('provided %s', agent.name)
+        await this.components.contentRouting.provide(await cid, { signal })
+        this.log.trace('provided %s', what)
       } catch (err: any) {
-        this.log('could not publish a provider record for %s - %s', agent.name, err.message)
+        this.log('could not publish a provider record for %s - %s', what, err.message)
       }
     }
+  }
+
+  /** This node's agent with a skill (for other nodes: offered to the mesh): the one with the most free slots, then the first by name */
+  private withSkill (skill: string, remote: boolean): HostedAgent | undefined {
+    return (remote ? this.exposed() : this.host.list())
+      .filter(agent => agent.skills?.includes(skill) === true)
+      .sort((a, b) => this.host.freeSlots(b.name) - this.host.freeSlots(a.name) || a.name.localeCompare(b.name))[0]
   }
 
   private exposed (): HostedAgent[] {
@@ -226,37 +239,42 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
   }
 
-  private known (agent: string): Candidate[] {
+  /** Hosts of the agent, or of every agent with the skill: this node's (any of its agents), and peers' from their heartbeats */
+  private known (target: RunTarget): Candidate[] {
     const found: Candidate[] = []
-    const hosted = this.host.get(agent)
-    if (hosted != null) {
-      found.push({ peer: this.components.peerId.toString(), source: 'local', freeSlots: this.host.freeSlots(agent), queueDepth: this.host.load(agent)?.queued ?? 0 })
+    const serves = (name: string, skills: string[] | undefined): boolean => target.agent != null ? name === target.agent : skills?.includes(target.skill) === true
+    for (const agent of this.host.list()) {
+      if (!serves(agent.name, agent.skills)) continue
+      found.push({ peer: this.components.peerId.toString(), agent: agent.name, source: 'local', freeSlots: this.host.freeSlots(agent.name), queueDepth: this.host.load(agent.name)?.queued ?? 0 })
     }
     for (const peer of this.heartbeat()?.peers() ?? []) {
       if (peer.status !== 'connected' && peer.status !== 'alive') continue
-      const advert = peer.agents.find(a => a.name === agent)
-      if (advert == null) continue
-      found.push({ peer: peer.peerId, source: 'heartbeat', freeSlots: advert.freeSlots, queueDepth: advert.queueDepth, rtt: peer.rtt })
+      for (const advert of peer.agents) {
+        if (!serves(advert.name, advert.skills)) continue
+        found.push({ peer: peer.peerId, agent: advert.name, source: 'heartbeat', freeSlots: advert.freeSlots, queueDepth: advert.queueDepth, rtt: peer.rtt })
+      }
     }
     return found
   }
 
-  private async lookup (agent: string, signal: AbortSignal): Promise<Candidate[]> {
+  private async lookup (target: RunTarget, signal: AbortSignal): Promise<Candidate[]> {
+    const what = target.agent ?? `skill ${target.skill}`
     const timeout = AbortSignal.timeout(this.init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT)
     const lookupSignal = AbortSignal.any([signal, timeout])
     const self = this.components.peerId
     const found: Candidate[] = []
     try {
       // libp2p's content routing stores the providers' addresses and yields each once
-      for await (const provider of this.components.contentRouting.findProviders(await agentCid(this.init.mesh, agent), { signal: lookupSignal })) {
+      const cid = target.agent != null ? agentCid(this.init.mesh, target.agent) : skillCid(this.init.mesh, target.skill)
+      for await (const provider of this.components.contentRouting.findProviders(await cid, { signal: lookupSignal })) {
         if (provider.id.equals(self)) continue
-        found.push({ peer: provider.id.toString(), source: 'dht' })
+        found.push({ peer: provider.id.toString(), source: 'dht', ...(target.agent != null ? { agent: target.agent } : {}) })
         if (found.length >= MAX_PROVIDERS) break
       }
     } catch (err: any) {
       // what was found before the lookup ended is still worth trying
       if (signal.aborted) throw err
-      this.log('provider lookup for %s ended - %s', agent, err.message)
+      this.log('provider lookup for %s ended - %s', what, err.message)
     }
     return found
   }
@@ -265,7 +283,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   private async call (peer: string, request: CallRequest): Promise<CallOutcome> {
     if (peer === this.components.peerId.toString()) {
       const admission = this.host.admit({
-        agent: request.agent,
+        agent: request.agent !== '' ? request.agent : this.withSkill(request.skill ?? '', false)?.name ?? '',
         input: request.input,
         caller: `${peer}/${request.callerAgent}`,
         remote: false,
@@ -313,7 +331,8 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         agent: request.agent,
         input: request.input as Uint8Array<ArrayBuffer>,
         timeoutMs: Math.min(request.timeout, MAX_RUN_TIMEOUT),
-        callerAgent: request.callerAgent
+        callerAgent: request.callerAgent,
+        skill: request.agent === '' ? request.skill ?? '' : ''
       }, RunRequest, { signal })
       const first = await pb.read(RunMessage, { signal })
       const answer = first.answer
@@ -366,6 +385,14 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     if (problem != null || this.active.has(key)) {
       this.log('refused a run from %s: %s', caller, problem ?? 'duplicate request id')
       await answer(RunStatus.REFUSED, 'bad-request')
+      await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+      return
+    }
+    // a request by skill runs this node's agent with it that has the most room
+    if (request.agent === '') request.agent = this.withSkill(request.skill, true)?.name ?? ''
+    if (request.agent === '') {
+      await answer(RunStatus.REFUSED, 'unknown-agent')
+      this.safeDispatchEvent('run:answered', { detail: { caller, agent: `skill ${request.skill}`, status: 'refused', running: 0, queued: this.host.queueDepth } })
       await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
       return
     }
@@ -483,13 +510,23 @@ export async function agentCid (mesh: string, agent: string): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(uint8ArrayFromString(`${mesh}/${agent}`)))
 }
 
+/** The DHT key under which the hosts of agents with a skill are provided: a CID of `<mesh>/skill/<skill>` (agent names hold no `/`) */
+export async function skillCid (mesh: string, skill: string): Promise<CID> {
+  return CID.createV1(raw.code, await sha256.digest(uint8ArrayFromString(`${mesh}/skill/${skill}`)))
+}
+
 function checkRequest (request: RunRequest): string | undefined {
   if (request.requestId.byteLength !== RUN_REQUEST_ID_LENGTH) return `request id of ${request.requestId.byteLength} bytes`
-  if (request.agent === '' || request.agent.length > 256) return 'no agent name'
+  if ((request.agent === '') === (request.skill === '')) return 'an agent name or a skill, not both'
+  if (request.agent.length > 256 || request.skill.length > 256) return 'agent name or skill too long'
   if (request.input.byteLength > MAX_RUN_INPUT_SIZE) return 'input too large'
   if (request.timeoutMs < 1 || request.timeoutMs > MAX_RUN_TIMEOUT) return `timeout ${request.timeoutMs} ms out of range`
   if (request.callerAgent.length > 256) return 'caller agent name too long'
   return undefined
+}
+
+function checkName (what: string, name: string): void {
+  if (name === '' || Buffer.byteLength(name) > 256) throw new InvalidRunError(`a ${what} is 1 to 256 bytes`)
 }
 
 /** Checks a run's input before it is sent anywhere */

@@ -16,6 +16,56 @@ describe('AgentRouter', () => {
     await assert.rejects(router.run('ghost', bytes('')), { name: 'AgentNotFoundError' })
   })
 
+  it('runs by skill: asks each host for its agent by name, a DHT provider by the skill alone, and names the skill when nobody offers it', async () => {
+    const asked: Array<[string, string, string | undefined]> = []
+    const known: Candidate[] = [
+      { peer: 'h1', agent: 'sum-1', source: 'heartbeat', freeSlots: 0, rtt: 1 },
+      { peer: 'h2', agent: 'sum-2', source: 'heartbeat', freeSlots: 1, rtt: 9 }
+    ]
+    const targets: unknown[] = []
+    let heard = true
+    const router = new AgentRouter({
+      self: 'me',
+      known: target => { targets.push(target); return target.skill === 'summarize' && heard ? known : [] },
+      lookup: async target => target.skill === 'summarize' ? [{ peer: 'far', source: 'dht' }] : [],
+      call: async (peer, req) => { asked.push([peer, req.agent, req.skill]); return { status: 'busy' } }
+    }, { retries: 5 })
+    await assert.rejects(router.run({ skill: 'summarize' }, bytes('')), { name: 'AllHostsBusyError' })
+    // the one with a free slot first
+    assert.deepEqual(asked.splice(0), [['h2', 'sum-2', 'summarize'], ['h1', 'sum-1', 'summarize']])
+    assert.deepEqual(targets[0], { skill: 'summarize' })
+    // no heartbeat names a host: the provider found in the DHT, asked with the skill alone
+    heard = false
+    await assert.rejects(router.run({ skill: 'summarize' }, bytes('')), { name: 'AllHostsBusyError' })
+    assert.deepEqual(asked, [['far', '', 'summarize']])
+    await assert.rejects(router.run({ skill: 'juggling' }, bytes('')), (err: Error) => {
+      assert.equal(err.name, 'AgentNotFoundError')
+      assert.match(err.message, /no node of the mesh offers an agent with the skill "juggling"/)
+      return true
+    })
+  })
+
+  it('spreads runs by skill over its hosts by the runs it has in flight, and moves on when a host fails', async () => {
+    const hosts: string[] = []
+    const known: Candidate[] = [
+      { peer: 'h1', agent: 'a', source: 'heartbeat', freeSlots: 1, rtt: 1 },
+      { peer: 'h2', agent: 'b', source: 'heartbeat', freeSlots: 1, rtt: 2 }
+    ]
+    let down = ''
+    const router = new AgentRouter(deps(known, async peer => {
+      if (peer === down) throw new Error(`${peer} is down`)
+      hosts.push(peer)
+      await new Promise(resolve => setTimeout(resolve, 20))
+      return done()
+    }))
+    await Promise.all([0, 1].map(async () => await router.run({ skill: 's' }, bytes(''))))
+    assert.deepEqual(hosts.sort(), ['h1', 'h2'])
+    down = 'h1'
+    const outcome = await router.run({ skill: 's' }, bytes(''))
+    assert.equal(outcome.host, 'h2')
+    assert.deepEqual(outcome.attempts.map(a => [a.host, a.outcome]), [['h1', 'failed'], ['h2', 'ok']])
+  })
+
   it('tries this node first, then ranks peers by free slots, queue depth and round-trip time', async () => {
     const asked: string[] = []
     const known: Candidate[] = [

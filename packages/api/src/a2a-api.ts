@@ -252,7 +252,9 @@ function jsonBody (maxBody: number, binding: 'jsonrpc' | 'rest'): RequestHandler
 
 /** What a message asks of the mesh */
 interface RunPlan {
-  agent: string
+  /** The agent to run, or (when unset) any agent with `skill` */
+  agent?: string
+  skill?: string
   input: Uint8Array
   node?: string
   deadline?: number
@@ -275,15 +277,18 @@ function planRun (request: SendMessageRequest, agents: MeshAgent[], defaultAgent
     texts.push(part.content.value)
   }
   const text = texts.join('\n')
-  let agent: string
+  let agent: string | undefined
+  let skill: string | undefined
   if (meta.agent != null) {
     if (typeof meta.agent !== 'string' || meta.agent === '' || meta.agent.length > 256) throw new RequestMalformedError('metadata "agent" must be the name of an agent of the mesh (a skill id of the agent card)')
     agent = meta.agent
   } else if (meta.skill != null) {
     if (typeof meta.skill !== 'string' || meta.skill === '' || meta.skill.length > 256) throw new RequestMalformedError('metadata "skill" must be a skill of an agent of the mesh (a tag of the agent card)')
-    const bySkill = agents.find(a => a.name === meta.skill) ?? agents.find(a => a.skills.includes(meta.skill as string))
-    if (bySkill == null) throw new RequestMalformedError(`no agent of the mesh offers the skill "${meta.skill}" (skills: ${skillList(agents)})`)
-    agent = bySkill.name
+    // an agent of that name, or any agent with the skill, on the least loaded host
+    const named = agents.find(a => a.name === meta.skill)
+    if (named == null && !agents.some(a => a.skills.includes(meta.skill as string))) throw new RequestMalformedError(`no agent of the mesh offers the skill "${meta.skill}" (skills: ${skillList(agents)})`)
+    if (named != null) agent = named.name
+    else skill = meta.skill
   } else {
     const names = [...byName(agents).keys()]
     const chosen = names.length === 1 ? names[0] : matchSkills(text, agents) ?? defaultAgent
@@ -302,7 +307,7 @@ function planRun (request: SendMessageRequest, agents: MeshAgent[], defaultAgent
   } catch (err: any) {
     throw new RequestMalformedError(err.message)
   }
-  return { agent, input, node: meta.node, deadline: meta.deadline }
+  return { agent, skill, input, node: meta.node, deadline: meta.deadline }
 }
 
 /**
@@ -377,7 +382,7 @@ class MeshAgentExecutor implements AgentExecutor {
         events.status(TaskState.TASK_STATE_REJECTED, err.message, { error: { name: err.name, message: err.message } })
         return
       }
-      events.task(context.userMessage, { agent: plan.agent })
+      events.task(context.userMessage, plan.agent != null ? { agent: plan.agent } : { skill: plan.skill })
       events.status(TaskState.TASK_STATE_WORKING)
       let output = ''
       const chunk = (text: string): void => {
@@ -388,14 +393,14 @@ class MeshAgentExecutor implements AgentExecutor {
       try {
         // the agent.run operation, as the bridge, MCP and the CLI run it
         const run = operation('agent.run')!
-        const outcome = await run.run(this.node, parseParams(run, { agent: plan.agent, input: new TextDecoder().decode(plan.input), node: plan.node, deadline: plan.deadline }), {
+        const outcome = await run.run(this.node, parseParams(run, { agent: plan.agent, skill: plan.skill, input: new TextDecoder().decode(plan.input), node: plan.node, deadline: plan.deadline }), {
           signal: cancel.signal,
           onProgress: chunk
-        }) as { host: string, frames: number, durationMs: number, exitCode?: number }
+        }) as { host: string, agent?: string, frames: number, durationMs: number, exitCode?: number }
         // the whole output as one part replaces the streamed chunks
         events.artifact(output, false, true)
         events.status(TaskState.TASK_STATE_COMPLETED, output, {
-          host: outcome.host, frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode
+          host: outcome.host, ...(outcome.agent != null ? { agent: outcome.agent } : {}), frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode
         })
       } catch (err: any) {
         if (cancel.signal.aborted) {

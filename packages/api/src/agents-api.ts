@@ -1,18 +1,18 @@
 import { STREAMED, readJson, writeLine } from './api-routes.js'
-import { callOperation, operation, parseParams } from './operations.js'
+import { callOperation, checkRunTarget, operation, parseParams } from './operations.js'
 import type { ApiContext, Route } from './api-routes.js'
 
 /** What a run stream answers with, one JSON object per line */
 export type RunProgress =
   | { output: string }
-  | { done: { host: string, frames: number, durationMs: number, exitCode?: number, attempts: unknown[] } }
+  | { done: { host: string, agent?: string, frames: number, durationMs: number, exitCode?: number, attempts: unknown[] } }
   | { error: { name: string, message: string, host?: string, attempts?: unknown[] } }
 
 /**
  * The agent routes of the local API:
  *
  * - `GET /v1/agents` → every agent known in the mesh
- * - `POST /v1/agents/run` `{agent, input, deadline?, node?, callerAgent?}` →
+ * - `POST /v1/agents/run` `{agent | skill, input, deadline?, node?, callerAgent?}` →
  *   NDJSON: `{"output": text}` as the agent produces it, then `{"done": …}`
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
@@ -25,6 +25,7 @@ export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Rout
     ['POST /v1/agents/run', async (req, res) => {
       // checked before the answer starts, so bad params (an oversized input too) are a 400
       const params = parseParams(run, await readJson(req, maxBody))
+      checkRunTarget(params)
       const cancel = new AbortController()
       // the client going away cancels the run on its host
       res.on('close', () => { if (!res.writableFinished) cancel.abort(new Error('the API client went away')) })

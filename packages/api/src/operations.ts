@@ -112,6 +112,14 @@ function parseListCursor (cursor: string): { zone: ZoneName, author: string, seq
   return { zone: zone as ZoneName, author, seq: Number(seq) }
 }
 
+/** `agent.run` names an agent or a skill, not both: an `InvalidParamsError` otherwise */
+export function checkRunTarget ({ agent, skill }: { agent?: unknown, skill?: unknown }): void {
+  if ((agent == null) === (skill == null)) {
+    const message = agent == null ? 'name an agent or a skill' : 'name an agent or a skill, not both'
+    throw new InvalidParamsError(message, [{ path: agent == null ? 'agent' : 'skill', message }])
+  }
+}
+
 function define<P extends z.ZodRawShape> (op: Operation<P>): Operation<P> {
   return op
 }
@@ -388,9 +396,10 @@ export const OPERATIONS = [
     method: 'agent.run',
     tool: 'run_agent',
     title: 'Run a mesh agent',
-    description: 'Runs an agent of the mesh with the given input: on this node when it hosts the agent, otherwise on the best host in the mesh. Output streams as progress; the result holds all of it.',
+    description: 'Runs an agent of the mesh with the given input, named by agent or by skill: on this node when it hosts one, otherwise on the least loaded host in the mesh. Output streams as progress; the result holds all of it.',
     params: {
-      agent: agentName.describe('Agent name (see list_agents)'),
+      agent: agentName.optional().describe('Agent name (see list_agents); give agent or skill'),
+      skill: utf8(MAX_STRING_LENGTH).min(1).optional().describe('Run any agent that declares this skill (see list_agents), on the least loaded host'),
       input: utf8(MAX_RUN_INPUT_SIZE).optional().describe('Input text for the agent'),
       deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
       node: peerId.optional().describe('Peer id of the node that must run it'),
@@ -399,6 +408,7 @@ export const OPERATIONS = [
     result: {
       output: z.string(),
       host: z.string(),
+      agent: z.string().optional().describe('The agent that ran (a run by skill may go to any agent with it)'),
       frames: z.number(),
       durationMs: z.number(),
       exitCode: z.number().optional(),
@@ -408,11 +418,12 @@ export const OPERATIONS = [
     destructive: false,
     idempotent: false,
     openWorld: true,
-    async run (node, { agent, input, deadline, node: host, callerAgent }, context) {
+    async run (node, { agent, skill, input, deadline, node: host, callerAgent }, context) {
+      checkRunTarget({ agent, skill })
       const bytes = uint8ArrayFromString(input ?? '')
       const decoder = new TextDecoder()
       let output = ''
-      const outcome = await node.runs.run(agent, bytes, {
+      const outcome = await node.runs.run(agent ?? { skill: skill as string }, bytes, {
         deadline,
         node: host,
         callerAgent,
@@ -426,7 +437,7 @@ export const OPERATIONS = [
       const rest = decoder.decode()
       output += rest
       if (rest !== '') await context.onProgress?.(rest)
-      return { output, host: outcome.host, frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode, attempts: outcome.attempts }
+      return { output, host: outcome.host, agent: outcome.agent, frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode, attempts: outcome.attempts }
     }
   }),
   define({

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption, parseDurationArg } from '../options.js'
 import { paint, rtt, shortId, status as paintStatus, table } from '../format.js'
@@ -49,13 +49,15 @@ interface RunOptions {
   node?: string
   deadline?: number
   as?: string
+  skill?: string
 }
 
 export function runCommand (): Command {
   return new Command('run')
-    .description('run an agent of the mesh and stream its output as it comes')
-    .argument('<agent>', 'agent name')
+    .description('run an agent of the mesh, by name or by skill, and stream its output as it comes')
+    .argument('[agent]', 'agent name (left out with --skill)')
     .argument('[input...]', 'input text (several words are joined with spaces; "-" or nothing reads stdin)')
+    .addOption(new Option('-s, --skill <skill>', 'run any agent that declares this skill, on the least loaded host'))
     .addOption(dataDirOption())
     .addOption(new Option('-n, --node <peer-id>', 'run on this node only'))
     .addOption(new Option('--deadline <duration>', 'give up after this long, e.g. 30s (default runs.deadline)').argParser(parseDurationArg))
@@ -63,14 +65,19 @@ export function runCommand (): Command {
     .addOption(jsonOption())
     .addHelpText('after', `
 The run goes to this node when it hosts the agent, otherwise to the best
-host known from heartbeats or the DHT; a busy or failed host is followed by
+host known from heartbeats or the DHT (with --skill: among every agent that
+declares the skill, by free slots, queue depth, failures and round-trip time); a busy or failed host is followed by
 the next one while no output has arrived. Ctrl-C cancels the run on its host.
 
 JSON: {output, host, frames, durationMs, exitCode, attempts}. On failure the
 exit code is 1 and stderr names the error: AgentNotFoundError,
 AllHostsBusyError, DeadlineExceededError, HostFailedError, RunRefusedError,
 AgentFailedError, RunCancelledError.`)
-    .action(async (agent: string, words: string[], opts: RunOptions) => {
+    .action(async (first: string | undefined, rest: string[], opts: RunOptions) => {
+      // with --skill, every word is input
+      const agent = opts.skill != null ? undefined : first
+      const words = opts.skill != null && first != null ? [first, ...rest] : rest
+      if (agent == null && opts.skill == null) throw new InvalidArgumentError('name an agent, or a skill with --skill')
       const input = words.length === 0 || (words.length === 1 && words[0] === '-') ? await readStdin() : words.join(' ')
       const client = await ApiClient.forDataDir(opts.dataDir)
       const cancel = new AbortController()
@@ -80,7 +87,7 @@ AgentFailedError, RunCancelledError.`)
       let output = ''
       let endsWithNewline = true
       try {
-        const body = JSON.stringify({ agent, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as })
+        const body = JSON.stringify({ agent, skill: opts.skill, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as })
         for await (const line of client.lines('POST', '/v1/agents/run', (async function * () { yield new TextEncoder().encode(body) })(), cancel.signal) as AsyncGenerator<RunProgress>) {
           if ('output' in line) {
             if (opts.json === true) {
@@ -94,7 +101,7 @@ AgentFailedError, RunCancelledError.`)
               process.stdout.write(JSON.stringify({ output, ...line.done }, null, 2) + '\n')
             } else {
               if (!endsWithNewline) process.stdout.write('\n')
-              process.stderr.write(paint('gray', `ran on ${shortId(line.done.host, 12)} in ${line.done.durationMs} ms\n`, process.stderr))
+              process.stderr.write(paint('gray', `${opts.skill != null && line.done.agent != null ? `${line.done.agent} ` : ''}ran on ${shortId(line.done.host, 12)} in ${line.done.durationMs} ms\n`, process.stderr))
             }
           } else if ('error' in line) {
             if (!endsWithNewline && opts.json !== true) process.stdout.write('\n')
