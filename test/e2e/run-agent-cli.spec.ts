@@ -81,6 +81,21 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     assert.match(neither.stderr, /name an agent, or a skill with --skill/)
   })
 
+  it('keeps a run no host can take with --queue-ttl, lists it with `overmind queued`, and fails it with QueueExpiredError when its time runs out', async () => {
+    const kept = await overmind(['run', '--data-dir', dirs[0], '--queue-ttl', '2s', 'not-here-yet', 'x'])
+    assert.equal(kept.code, 0, kept.stderr)
+    const id = /kept as ([0-9a-f]{24})/.exec(kept.stderr)?.[1]
+    assert.ok(id != null, kept.stderr)
+    const listed = await json<Array<{ id: string, state: string }>>(['queued', '--data-dir', dirs[0], '--json'])
+    assert.ok(listed.some(r => r.id === id))
+    const expired = await waitFor(async () => {
+      const res = await overmind(['queued', '--data-dir', dirs[0], id])
+      return res.code === 1 ? res : undefined
+    }, { timeout: 15_000, message: 'the queued run to expire' })
+    assert.match(expired.stdout, /expired/)
+    assert.match(expired.stdout, /QueueExpiredError/)
+  })
+
   /**
    * Starts `overmind run` on A, waits for a host to start the job, and kills
    * that host. The run has a 30 s deadline: any answer other than

@@ -57,3 +57,15 @@ export function reasonText (reason: unknown, fallback: string): string {
   if (reason instanceof Error && reason.message !== '') return reason.message
   return typeof reason === 'string' && reason !== '' ? reason : fallback
 }
+
+/** A queued run's time ran out before any host of its agent or skill was reachable */
+export class QueueExpiredError extends Error {
+  static override name = 'QueueExpiredError'
+  override name = 'QueueExpiredError'
+}
+
+/** This node keeps no more runs for absent hosts (per calling agent, or in all) */
+export class QueueFullError extends Error {
+  static override name = 'QueueFullError'
+  override name = 'QueueFullError'
+}

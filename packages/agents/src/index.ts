@@ -45,7 +45,9 @@
 import { RunAgent } from './run-agent.js'
 import type { BreakerInit } from './breaker.js'
 import type { AgentHost, HostedAgent } from './host.js'
+import type { QueuedRun } from './queue.js'
 import type { AgentRouter, RouteOptions, RunOutcome, RunTarget } from './router.js'
+import type { Datastore } from 'interface-datastore'
 import type { ComponentLogger, ContentRouting, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
@@ -65,8 +67,10 @@ export { BUILTINS, CommandRunner, FunctionRunner, HttpChatRunner, createRunner }
 export type { AgentFunction, CommandRunnerInit, HttpChatRunnerInit, Runner, RunnerConfig, RunnerContext, RunnerExit, RunOptions } from './runners.js'
 export {
   AgentFailedError, AgentNotFoundError, AllHostsBusyError, DeadlineExceededError, HostFailedError, InvalidRunError,
-  RunCancelledError, RunRefusedError
+  QueueExpiredError, QueueFullError, RunCancelledError, RunRefusedError
 } from './errors.js'
+export { MAX_QUEUE_TTL, MAX_QUEUED, MAX_QUEUED_PER_CALLER } from './queue.js'
+export type { QueuedRun } from './queue.js'
 
 export interface RunAgentInit {
   /** The mesh name: part of the DHT key of each agent */
@@ -97,6 +101,8 @@ export interface RunAgentComponents {
   logger: ComponentLogger
   /** Optional: hosts known from heartbeats, and where this node's load is announced */
   heartbeat: HeartbeatService
+  /** Where runs kept for absent hosts are stored (the node's datastore); without it they live in memory */
+  datastore?: Datastore
 }
 
 /** An agent known in the mesh, as `overmind agents` lists it */
@@ -167,9 +173,16 @@ export interface RunAgentService extends TypedEventTarget<RunAgentEvents> {
   readonly protocol: string
   readonly host: AgentHost
   readonly router: AgentRouter
-  /** Runs `agent` on the best host of the mesh; output goes to `options.onOutput` as it comes */
-  /** Runs an agent by name, or `{ skill }`: any agent of the mesh that declares the skill */
+  /** Runs an agent by name, or `{ skill }`: any agent of the mesh that declares the skill; output goes to `options.onOutput` as it comes */
   run(target: string | RunTarget, input: Uint8Array, options?: RouteOptions): Promise<RunOutcome>
+  /**
+   * Keeps a run for `ttl` ms until a host of its agent or skill is
+   * reachable, then delivers it; `queued` tells how it went
+   */
+  enqueue(target: string | RunTarget, input: Uint8Array, options: { ttl: number, callerAgent?: string }): Promise<QueuedRun>
+  /** The runs kept for absent hosts (waiting, and ended in the last day), or one of them */
+  queued(): QueuedRun[]
+  queued(id: string): QueuedRun | undefined
   /** Every agent this node knows of: its own and those in peers' heartbeats */
   agents(): MeshAgent[]
   /** Runs in progress and the latest finished ones */

@@ -18,9 +18,11 @@ import {
 } from './constants.js'
 import { HostFailedError, InvalidRunError, RunCancelledError, reasonText } from './errors.js'
 import { AgentHost } from './host.js'
+import { RunQueue } from './queue.js'
 import { AgentRouter } from './router.js'
 import type { RunAgentComponents, RunAgentEvents, RunAgentInit, RunAgentService, MeshAgent, RunRecord } from './index.js'
 import type { HostAdmission, HostedAgent, RunEnd } from './host.js'
+import type { QueuedRun } from './queue.js'
 import type { CallOutcome, CallRequest, Candidate, RouteOptions, RunOutcome, RunTarget } from './router.js'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { RepeatingTask } from '@libp2p/utils'
@@ -51,6 +53,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   readonly protocol = RUN_PROTOCOL
   readonly host: AgentHost
   readonly router: AgentRouter
+  private readonly queue: RunQueue
   private readonly components: RunAgentComponents
   private readonly init: RunAgentInit
   private readonly log: Logger
@@ -77,6 +80,18 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       lookup: async (target, signal) => await this.lookup(target, signal),
       call: async (peer, request) => await this.call(peer, request)
     }, { deadline: init.deadline, retries: init.retries, breaker: init.breaker })
+    this.queue = new RunQueue({
+      datastore: components.datastore,
+      log: this.log,
+      deadline: init.deadline,
+      reachable: target => this.router.known(target).length > 0,
+      run: async (target, input, options) => {
+        const decoder = new TextDecoder()
+        let output = ''
+        const outcome = await this.run(target, input, { ...options, onOutput: data => { output += decoder.decode(data, { stream: true }) } })
+        return { ...outcome, output: output + decoder.decode() }
+      }
+    })
   }
 
   readonly [Symbol.toStringTag] = '@overmind/run-agent'
@@ -99,6 +114,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
   }
 
   afterStart (): void {
+    this.queue.start().catch(err => { this.log.error('could not read the runs kept for absent hosts - %e', err) })
     if (this.exposed().length === 0) return
     for (const delay of FIRST_PROVIDE_DELAYS) {
       this.firstProvides.push(setTimeout(() => { void this.provide() }, delay))
@@ -111,6 +127,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     this.started = false
     for (const timer of this.firstProvides.splice(0)) clearTimeout(timer)
     this.reprovide.stop()
+    this.queue.stop()
     this.host.stop()
     this.shutdown.abort(new RunCancelledError('the node is stopping'))
     await this.components.registrar.unhandle(this.protocol)
@@ -125,6 +142,19 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     if (typeof target !== 'string' && target.skill != null) checkName('skill', target.skill)
     const signal = options.signal == null ? this.shutdown.signal : AbortSignal.any([options.signal, this.shutdown.signal])
     return await this.router.run(target, input, { ...options, signal })
+  }
+
+  async enqueue (target: string | RunTarget, input: Uint8Array, options: { ttl: number, callerAgent?: string }): Promise<QueuedRun> {
+    checkInput(input)
+    const wanted = typeof target === 'string' ? { agent: target } : target
+    if (wanted.skill != null) checkName('skill', wanted.skill)
+    return await this.queue.enqueue(wanted, input, options)
+  }
+
+  queued (): QueuedRun[]
+  queued (id: string): QueuedRun | undefined
+  queued (id?: string): QueuedRun[] | QueuedRun | undefined {
+    return id == null ? this.queue.list() : this.queue.get(id)
   }
 
   /** What this node tells the mesh in its heartbeat */

@@ -5,7 +5,7 @@ import type { ApiContext, Route } from './api-routes.js'
 /** What a run stream answers with, one JSON object per line */
 export type RunProgress =
   | { output: string }
-  | { done: { host: string, agent?: string, frames: number, durationMs: number, exitCode?: number, attempts: unknown[] } }
+  | { done: { queued?: { id: string, expiresAt: number }, host: string, agent?: string, frames: number, durationMs: number, exitCode?: number, attempts: unknown[] } }
   | { error: { name: string, message: string, host?: string, attempts?: unknown[] } }
 
 /**
@@ -16,12 +16,15 @@ export type RunProgress =
  *   NDJSON: `{"output": text}` as the agent produces it, then `{"done": …}`
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
+ * - `GET /v1/runs/queued[/:id]` → runs kept for absent hosts (`queueTtl`)
  */
 export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
   const run = operation('agent.run')!
   return [
     ['GET /v1/agents', async () => await callOperation(node, 'agent.list', {})],
     ['GET /v1/runs', async () => await callOperation(node, 'agent.runs', {})],
+    ['GET /v1/runs/queued', async () => await callOperation(node, 'agent.queued', {})],
+    ['GET /v1/runs/queued/:id', async (_req, _res, _url, params) => await callOperation(node, 'agent.queued', { id: params.id })],
     ['POST /v1/agents/run', async (req, res) => {
       // checked before the answer starts, so bad params (an oversized input too) are a 400
       const params = parseParams(run, await readJson(req, maxBody))

@@ -20,7 +20,7 @@
 export { startApiServer, TOKEN_COOKIE } from './api-server.js'
 export type { ApiServer, ApiServerInit } from './api-server.js'
 export type { ApiContext, Route, RouteGroup } from './api-routes.js'
-export { OPERATIONS, operation, operationSchemas, parseParams, isPeerId } from './operations.js'
+export { OPERATIONS, callOperation, operation, operationSchemas, parseParams, isPeerId } from './operations.js'
 export type { Operation, OperationContext } from './operations.js'
 export { RpcErrorCode } from './rpc.js'
 export type { RpcResponse, RpcError } from './rpc.js'

@@ -23,7 +23,9 @@ export function offlinePort (memory: MemoryStore, identity: { peerId: string, me
   const runs = Object.assign(new TypedEventEmitter<RunAgentEvents>(), {
     run: async () => start('a run'),
     agents: () => start('the list of agents'),
-    runs: () => start('the list of runs')
+    runs: () => start('the list of runs'),
+    enqueue: async () => start('a queued run'),
+    queued: () => start('the queued runs')
   })
   return {
     peerId: identity.peerId,

@@ -1,11 +1,12 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MAX_RUN_INPUT_SIZE } from '@overmind/agents'
+import { MAX_QUEUE_TTL, MAX_RUN_INPUT_SIZE } from '@overmind/agents'
 import { MAX_QUERY_K, MAX_QUERY_TEXT_LENGTH, MAX_SEARCH_K, MAX_STRING_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
 import { InvalidParamsError, MemoryDisabledError } from './errors.js'
 import { VERSION } from './version.js'
 import type { NodePort } from './port.js'
+import type { RunOutcome } from '@overmind/agents'
 import type { ChunkView, MemoryStore, ZoneName } from '@overmind/memory'
 
 /**
@@ -359,8 +360,8 @@ export const OPERATIONS = [
     idempotent: true,
     openWorld: false,
     async run (node, { limit }) {
-      const signals = store(node).signals()
-      return { signals: signals.slice(0, limit ?? 100), total: signals.length }
+      const memory = store(node)
+      return { signals: memory.signals(limit ?? 100), total: memory.signalCount }
     }
   }),
   define({
@@ -403,9 +404,11 @@ export const OPERATIONS = [
       input: utf8(MAX_RUN_INPUT_SIZE).optional().describe('Input text for the agent'),
       deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
       node: peerId.optional().describe('Peer id of the node that must run it'),
-      callerAgent: agentName.optional().describe('The agent asking, as the host sees it')
+      callerAgent: agentName.optional().describe('The agent asking, as the host sees it'),
+      queueTtl: z.int().min(1000).max(MAX_QUEUE_TTL).optional().describe('When no host is reachable now, keep the run this many ms and deliver it when one is; the answer is then {queued: {id, expiresAt}} and queued_runs tells how it went')
     },
     result: {
+      queued: z.object({ id: z.string(), expiresAt: z.number() }).optional().describe('Set when the run was kept for a host that is away'),
       output: z.string(),
       host: z.string(),
       agent: z.string().optional().describe('The agent that ran (a run by skill may go to any agent with it)'),
@@ -418,12 +421,14 @@ export const OPERATIONS = [
     destructive: false,
     idempotent: false,
     openWorld: true,
-    async run (node, { agent, skill, input, deadline, node: host, callerAgent }, context) {
+    async run (node, { agent, skill, input, deadline, node: host, callerAgent, queueTtl }, context) {
       checkRunTarget({ agent, skill })
+      const target = agent ?? { skill: skill as string }
       const bytes = uint8ArrayFromString(input ?? '')
       const decoder = new TextDecoder()
       let output = ''
-      const outcome = await node.runs.run(agent ?? { skill: skill as string }, bytes, {
+      const started = Date.now()
+      const run = async (): Promise<RunOutcome> => await node.runs.run(target, bytes, {
         deadline,
         node: host,
         callerAgent,
@@ -434,10 +439,41 @@ export const OPERATIONS = [
           if (text !== '') await context.onProgress?.(text)
         }
       })
+      let outcome: RunOutcome
+      try {
+        outcome = await run()
+      } catch (err: any) {
+        // no host reachable now (none known, or every one failed before any output): kept for later when asked
+        if (queueTtl == null || output !== '' || !['AgentNotFoundError', 'HostFailedError'].includes(err.name)) throw err
+        const queued = await node.runs.enqueue(target, bytes, { ttl: queueTtl, callerAgent })
+        return { queued: { id: queued.id, expiresAt: queued.expiresAt }, output: '', host: '', frames: 0, durationMs: Date.now() - started, attempts: err.attempts ?? [] }
+      }
       const rest = decoder.decode()
       output += rest
       if (rest !== '') await context.onProgress?.(rest)
       return { output, host: outcome.host, agent: outcome.agent, frames: outcome.frames, durationMs: outcome.durationMs, exitCode: outcome.exitCode, attempts: outcome.attempts }
+    }
+  }),
+  define({
+    method: 'agent.queued',
+    tool: 'queued_runs',
+    title: 'Runs kept for absent hosts',
+    description: 'The runs this node keeps until a host of their agent or skill is reachable (run_agent with queueTtl), and those that ended in the last day: state queued, running, ok (with the output), failed or expired (QueueExpiredError). Give id for one.',
+    params: {
+      id: z.string().regex(/^[0-9a-f]{24}$/).optional().describe('The id run_agent answered with')
+    },
+    result: {
+      runs: z.array(z.looseObject({ id: z.string(), state: z.string(), queuedAt: z.number(), expiresAt: z.number(), output: z.string().optional(), error: z.looseObject({ name: z.string(), message: z.string() }).optional() }))
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { id }) {
+      if (id == null) return { runs: node.runs.queued() }
+      const run = node.runs.queued(id)
+      if (run == null) throw new InvalidParamsError(`no queued run ${id} on this node (ended runs are kept a day)`, [{ path: 'id', message: 'unknown' }])
+      return { runs: [run] }
     }
   }),
   define({

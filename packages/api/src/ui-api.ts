@@ -200,7 +200,7 @@ export function meshSnapshot (node: NodePort): MeshSnapshot {
     peers: node.peers(),
     connections: node.connections(),
     memory: memory ?? null,
-    signals: node.memory?.signals().slice(0, RECENT_SIGNALS) ?? [],
+    signals: node.memory?.signals(RECENT_SIGNALS) ?? [],
     agents: node.runs.agents(),
     runs: { active: runs.active, recent: runs.recent.slice(-RECENT_RUNS).reverse() }
   }

@@ -1294,10 +1294,16 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return events.length
   }
 
-  /** The convergence signals this node holds, newest first */
-  signals (): Signal[] {
+  /** How many convergence signals this node holds */
+  get signalCount (): number {
+    return this.index.signals.size
+  }
+
+  /** The convergence signals this node holds, newest first (the newest `limit`) */
+  signals (limit = Infinity): Signal[] {
     return [...this.index.signals.values()]
       .sort((a, b) => b.raisedAt - a.raisedAt || (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
       .map(state => this.signal(state.id) as Signal)
   }
 

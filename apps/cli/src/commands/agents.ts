@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption, parseDurationArg } from '../options.js'
 import { paint, rtt, shortId, status as paintStatus, table } from '../format.js'
-import type { MeshAgent } from '@overmind/agents'
+import type { MeshAgent, QueuedRun } from '@overmind/agents'
 import type { RunProgress } from '@overmind/node/client'
 
 export function agentsCommand (): Command {
@@ -50,6 +50,7 @@ interface RunOptions {
   deadline?: number
   as?: string
   skill?: string
+  queueTtl?: number
 }
 
 export function runCommand (): Command {
@@ -62,6 +63,7 @@ export function runCommand (): Command {
     .addOption(new Option('-n, --node <peer-id>', 'run on this node only'))
     .addOption(new Option('--deadline <duration>', 'give up after this long, e.g. 30s (default runs.deadline)').argParser(parseDurationArg))
     .addOption(new Option('--as <agent>', 'the agent on this node that asks (for fair queueing and logs)'))
+    .addOption(new Option('--queue-ttl <duration>', 'when no host is reachable now, keep the run this long (e.g. 10m) and deliver it when one is; `overmind queued` tells how it went').argParser(parseDurationArg))
     .addOption(jsonOption())
     .addHelpText('after', `
 The run goes to this node when it hosts the agent, otherwise to the best
@@ -87,7 +89,7 @@ AgentFailedError, RunCancelledError.`)
       let output = ''
       let endsWithNewline = true
       try {
-        const body = JSON.stringify({ agent, skill: opts.skill, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as })
+        const body = JSON.stringify({ agent, skill: opts.skill, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as, queueTtl: opts.queueTtl })
         for await (const line of client.lines('POST', '/v1/agents/run', (async function * () { yield new TextEncoder().encode(body) })(), cancel.signal) as AsyncGenerator<RunProgress>) {
           if ('output' in line) {
             if (opts.json === true) {
@@ -99,6 +101,8 @@ AgentFailedError, RunCancelledError.`)
           } else if ('done' in line) {
             if (opts.json === true) {
               process.stdout.write(JSON.stringify({ output, ...line.done }, null, 2) + '\n')
+            } else if (line.done.queued != null) {
+              process.stderr.write(`no host is reachable now: kept as ${line.done.queued.id} until ${new Date(line.done.queued.expiresAt).toISOString()}; \`overmind queued ${line.done.queued.id}\` tells how it went\n`)
             } else {
               if (!endsWithNewline) process.stdout.write('\n')
               process.stderr.write(paint('gray', `${opts.skill != null && line.done.agent != null ? `${line.done.agent} ` : ''}ran on ${shortId(line.done.host, 12)} in ${line.done.durationMs} ms\n`, process.stderr))
@@ -115,6 +119,37 @@ AgentFailedError, RunCancelledError.`)
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
       }
+    })
+}
+
+export function queuedCommand (): Command {
+  return new Command('queued')
+    .description('runs kept for hosts that are away (run --queue-ttl), and those that ended in the last day')
+    .argument('[id]', 'one run: its state, and its output once it ran')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (id: string | undefined, opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const { runs } = await client.get<{ runs: QueuedRun[] }>(`/v1/runs/queued${id != null ? `/${encodeURIComponent(id)}` : ''}`)
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(id != null ? runs[0] : runs, null, 2) + '\n')
+        return
+      }
+      if (id != null && runs[0]?.state === 'ok') {
+        process.stdout.write(runs[0].output ?? '')
+        return
+      }
+      process.stdout.write(runs.length === 0
+        ? 'no runs kept for absent hosts\n'
+        : table(['id', 'for', 'state', 'queued', 'until', 'host or error'], runs.map(r => [
+          r.id,
+          r.target.agent ?? `skill ${r.target.skill ?? ''}`,
+          r.state,
+          new Date(r.queuedAt).toISOString(),
+          new Date(r.expiresAt).toISOString(),
+          r.error != null ? `${r.error.name}: ${r.error.message}` : r.host != null ? shortId(r.host, 12) : ''
+        ])) + '\n')
+      if (id != null && runs[0]?.state !== 'ok') process.exitCode = runs[0]?.state === 'failed' || runs[0]?.state === 'expired' ? 1 : 0
     })
 }
 
