@@ -1,6 +1,5 @@
 import { Zone } from '@overmind/protocols'
 import type { MemoryIndex } from './memory-index.js'
-import type { SignalState } from './signals.js'
 import type { Logger } from '@libp2p/interface'
 
 /**
@@ -187,16 +186,15 @@ export class ConvergenceWatch {
     const agents = new Set(group.map(o => `${index.author(o)}\n${index.agent(o)}`))
     const nodes = new Set(group.map(o => index.author(o)))
     if (agents.size < rules.agents || nodes.size < rules.nodes) return
-    const ids = group.map(o => index.id(o))
-    const named = index.signals.naming(ids)
-    if (named.some(signal => ids.every(id => signal.chunks.has(id)))) return
+    // a group some signal already names a chunk of is that signal's
+    if (index.signals.names(group.map(o => index.id(o)))) return
     // the writer of the newest chunk raises it; the others only when it did not within the grace period
     const newest = group.reduce((a, b) => this.compare(a, b) >= 0 ? a : b)
     if (!late && index.author(newest) !== self) {
       this.checkLater(ordinal)
       return
     }
-    await this.raise(group, named)
+    await this.raise(group)
   }
 
   /** Chunks by creation time, then id */
@@ -217,7 +215,7 @@ export class ConvergenceWatch {
     this.late.set(ordinal, timer)
   }
 
-  private async raise (group: number[], named: SignalState[]): Promise<void> {
+  private async raise (group: number[]): Promise<void> {
     const { index } = this.init
     const vectors = group.map(o => index.vectors.vector(o) as Float32Array)
     const centroid = new Float32Array(vectors[0].length)
@@ -233,9 +231,16 @@ export class ConvergenceWatch {
     // novelty: how far the group is from the closest chunk written before any of it
     const older = await index.vectors.approximate(centroid, 1, o => !members.has(o) && index.zone(o) === Zone.FEDERATION && !index.isForgotten(o) && index.createdAt(o) < earliest)
     const novelty = 1 - Math.max(0, older[0]?.similarity ?? 0)
-    const topicAt = closeness.indexOf(Math.max(...closeness))
-    const [text] = await this.init.texts([{ ordinal: group[topicAt], id: index.id(group[topicAt]) }])
-    const id = named.length > 0 ? named.map(s => s.id).sort()[0] : index.id([...group].sort((a, b) => this.compare(a, b))[0])
+    // the topic: the text of the chunk nearest the centroid that can be read now
+    const texts = await this.init.texts(group.map(o => ({ ordinal: o, id: index.id(o) })))
+    const readable = group.map((_, i) => i).filter(i => texts[i] != null).sort((a, b) => closeness[b] - closeness[a])
+    if (readable.length === 0) {
+      this.init.log('no text of a converging group could be read: its signal waits for the next chunk')
+      return
+    }
+    const text = texts[readable[0]]
+    if (index.signals.names(group.map(o => index.id(o)))) return
+    const id = index.id([...group].sort((a, b) => this.compare(a, b))[0])
     const rest = group
       .map((o, i) => ({ id: index.id(o), closeness: closeness[i] }))
       .filter(c => c.id !== id)

@@ -1195,9 +1195,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       entry.words = undefined
       if (own == null) this.backfill.add(ordinal as number, entry.body.text)
       else this.convergence.note(ordinal as number)
-    } else if (entry.body.kind === EventKind.SIGNAL && this.index.signals.get(entry.body.targets[0]) == null) {
+    } else if (entry.body.kind === EventKind.SIGNAL && !this.index.signals.names(entry.body.targets)) {
       this.index.addEvent(entry)
-      const signal = this.signal(entry.body.targets[0])
+      const signal = this.signal(this.index.signals.of(entry.body.targets[0])?.id ?? '')
       if (signal != null) {
         try {
           this.safeDispatchEvent('signal', { detail: signal })

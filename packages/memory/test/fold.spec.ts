@@ -99,9 +99,9 @@ describe('folding events', () => {
       assert.deepEqual(view(fold(order), ids, now), reference, `node ${node} folded a different state`)
       assert.deepEqual(signals(order), referenceSignals, `node ${node} folded different signals`)
     }
-    // both signals were raised more than once, with different chunks and topics: the order could matter
-    assert.equal(referenceSignals.length, 2)
-    assert.ok(events.filter(e => e.body.kind === EventKind.SIGNAL).length > 4)
+    // signal events with chunks in common, different first targets, topics and scores fold into one: the order could matter
+    assert.ok(referenceSignals.length >= 1)
+    assert.ok(events.filter(e => e.body.kind === EventKind.SIGNAL).length > 4 * referenceSignals.length)
     // the test is not vacuous: the chunks were used, linked and rated
     const states = fold(events)
     assert.ok(ids.every(id => useCount(states.get(id)) > 0))

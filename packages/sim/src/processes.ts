@@ -89,6 +89,8 @@ export class NodeProcess implements RemoteNode {
       'discovery.rejoinInterval': '2s',
       'memory.embedder': scenario.nodes.embedder,
       'memory.syncInterval': `${scenario.nodes.syncInterval}ms`,
+      // the workload's writes are alike: convergence signals would be events of their own beside it
+      'memory.signalAgents': 0,
       'connections.allow': [this.net != null ? '/ip4/10.88.0.0/ipcidr/16' : '/ip4/127.0.0.0/ipcidr/8'],
       'log.level': 'warn'
     })

@@ -193,6 +193,8 @@ export class ShardHost implements Shard {
     config.discovery.rejoinInterval = 2_000
     config.memory.embedder = scenario.nodes.embedder
     config.memory.syncInterval = scenario.nodes.syncInterval
+    // the workload's writes are alike: convergence signals would be events of their own beside it
+    config.memory.signalAgents = 0
     config.agents = this.agents.config(index)
     applyRole(config, this.roles[index], relays)
     const transports = scenario.transport !== 'memory'
