@@ -2,6 +2,7 @@ import { Key } from 'interface-datastore'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { QueueExpiredError, QueueFullError } from './errors.js'
+import { label } from './router.js'
 import type { RunOutcome, RunTarget } from './router.js'
 import type { Logger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -148,7 +149,7 @@ export class RunQueue {
       }
       if (run.state !== 'queued') continue
       if (now >= run.expiresAt) {
-        const err = new QueueExpiredError(`no host of ${describe(run.target)} was reachable before the run's time in the queue ran out`)
+        const err = new QueueExpiredError(`no host of ${label(run.target)} was reachable before the run's time in the queue ran out`)
         void this.end(run, { state: 'expired', error: { name: err.name, message: err.message } })
         continue
       }
@@ -199,8 +200,4 @@ function key (id: string): Key {
 function view (run: Stored): QueuedRun {
   const { input, ...rest } = run
   return { ...rest }
-}
-
-function describe (target: RunTarget): string {
-  return target.agent != null ? `"${target.agent}"` : `the skill "${target.skill ?? ''}"`
 }

@@ -311,7 +311,7 @@ function exhausted (target: RunTarget, attempts: Attempt[], skipped: number): Er
 }
 
 /** How errors name what a run asked for: `"name"`, or `the skill "name"` */
-function label (target: RunTarget): string {
+export function label (target: RunTarget): string {
   return target.agent != null ? `"${target.agent}"` : `the skill "${target.skill ?? ''}"`
 }
 

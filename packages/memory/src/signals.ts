@@ -41,11 +41,10 @@ export class SignalFold {
   private readonly byChunk = new Map<string, number[]>()
   private folded?: { signals: Map<string, SignalState>, ofChunk: Map<string, string> }
 
-  /** Folds a signal event; true when it names no chunk a signal held before named (a new signal) */
-  apply (event: VerifiedEvent): boolean {
+  /** Folds a signal event (a new signal when `names` was false for its targets) */
+  apply (event: VerifiedEvent): void {
     const { body } = event
-    if (body.kind !== EventKind.SIGNAL) return false
-    const fresh = body.targets.every(chunk => !this.byChunk.has(chunk))
+    if (body.kind !== EventKind.SIGNAL) return
     const index = this.events.length
     this.events.push({ id: event.id, first: body.targets[0], targets: body.targets, author: event.author.toString(), at: Number(body.hlcWallTime), topic: body.topic, score: body.score / 1000, novelty: body.novelty / 1000 })
     for (const chunk of body.targets) {
@@ -54,7 +53,6 @@ export class SignalFold {
       else named.push(index)
     }
     this.folded = undefined
-    return fresh
   }
 
   /** The signal with this id */
