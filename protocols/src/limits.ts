@@ -118,6 +118,12 @@ export const MAX_RUN_TIMEOUT = 24 * 60 * 60 * 1000
 /** Length of a run's request id, in bytes */
 export const RUN_REQUEST_ID_LENGTH = 16
 
+/** Longest `RunRequest.key`, in bytes */
+export const MAX_RUN_KEY_LENGTH = 128
+
+/** Longest `RunProgress.message`, in bytes */
+export const MAX_RUN_PROGRESS_LENGTH = 1024
+
 /** Largest invite ticket, redeem request or admission, in bytes */
 export const MAX_INVITE_SIZE = 8 * 1024
 

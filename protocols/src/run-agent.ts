@@ -11,6 +11,8 @@ export interface RunRequest {
   timeoutMs: number
   callerAgent: string
   skill: string
+  key: string
+  progress: boolean
 }
 
 export namespace RunRequest {
@@ -53,6 +55,16 @@ export namespace RunRequest {
           w.string(obj.skill)
         }
 
+        if ((obj.key != null && obj.key !== '')) {
+          w.uint32(58)
+          w.string(obj.key)
+        }
+
+        if ((obj.progress != null && obj.progress !== false)) {
+          w.uint32(64)
+          w.bool(obj.progress)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -63,7 +75,9 @@ export namespace RunRequest {
           input: uint8ArrayAlloc(0),
           timeoutMs: 0,
           callerAgent: '',
-          skill: ''
+          skill: '',
+          key: '',
+          progress: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -94,6 +108,14 @@ export namespace RunRequest {
             }
             case 6: {
               obj.skill = reader.string()
+              break
+            }
+            case 7: {
+              obj.key = reader.string()
+              break
+            }
+            case 8: {
+              obj.progress = reader.bool()
               break
             }
             default: {
@@ -153,6 +175,20 @@ export namespace RunRequest {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.string()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.progress`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -195,6 +231,16 @@ export namespace RunRequest {
     value: string
   }
 
+  export interface RunRequestKeyFieldEvent {
+    field: '$.key'
+    value: string
+  }
+
+  export interface RunRequestProgressFieldEvent {
+    field: '$.progress'
+    value: boolean
+  }
+
   export function encode (obj: Partial<RunRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RunRequest.codec())
   }
@@ -203,7 +249,7 @@ export namespace RunRequest {
     return decodeMessage(buf, RunRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunRequest>): Generator<RunRequestRequestIdFieldEvent | RunRequestAgentFieldEvent | RunRequestInputFieldEvent | RunRequestTimeoutMsFieldEvent | RunRequestCallerAgentFieldEvent | RunRequestSkillFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunRequest>): Generator<RunRequestRequestIdFieldEvent | RunRequestAgentFieldEvent | RunRequestInputFieldEvent | RunRequestTimeoutMsFieldEvent | RunRequestCallerAgentFieldEvent | RunRequestSkillFieldEvent | RunRequestKeyFieldEvent | RunRequestProgressFieldEvent> {
     return streamMessage(buf, RunRequest.codec(), opts)
   }
 }
@@ -321,6 +367,7 @@ export interface RunMessage {
   answer?: RunAnswer
   output?: RunOutput
   result?: RunResult
+  progress?: RunProgress
 }
 
 export namespace RunMessage {
@@ -346,6 +393,11 @@ export namespace RunMessage {
         if (obj.result != null) {
           w.uint32(26)
           RunResult.codec().encode(obj.result, w)
+        }
+
+        if (obj.progress != null) {
+          w.uint32(34)
+          RunProgress.codec().encode(obj.progress, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -375,6 +427,12 @@ export namespace RunMessage {
             case 3: {
               obj.result = RunResult.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.result
+              })
+              break
+            }
+            case 4: {
+              obj.progress = RunProgress.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.progress
               })
               break
             }
@@ -410,6 +468,13 @@ export namespace RunMessage {
             case 3: {
               yield * RunResult.codec().stream(reader, reader.uint32(), `${prefix}.result`, {
                 limits: opts.limits?.result
+              })
+
+              break
+            }
+            case 4: {
+              yield * RunProgress.codec().stream(reader, reader.uint32(), `${prefix}.progress`, {
+                limits: opts.limits?.progress
               })
 
               break
@@ -481,6 +546,11 @@ export namespace RunMessage {
     value: number
   }
 
+  export interface RunMessageProgressMessageFieldEvent {
+    field: '$.progress.message'
+    value: string
+  }
+
   export function encode (obj: Partial<RunMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RunMessage.codec())
   }
@@ -489,8 +559,97 @@ export namespace RunMessage {
     return decodeMessage(buf, RunMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunMessage>): Generator<RunMessageAnswerStatusFieldEvent | RunMessageAnswerReasonFieldEvent | RunMessageAnswerQueuePositionFieldEvent | RunMessageOutputSeqFieldEvent | RunMessageOutputDataFieldEvent | RunMessageResultOkFieldEvent | RunMessageResultErrorFieldEvent | RunMessageResultMessageFieldEvent | RunMessageResultExitCodeFieldEvent | RunMessageResultFramesFieldEvent | RunMessageResultDurationMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunMessage>): Generator<RunMessageAnswerStatusFieldEvent | RunMessageAnswerReasonFieldEvent | RunMessageAnswerQueuePositionFieldEvent | RunMessageOutputSeqFieldEvent | RunMessageOutputDataFieldEvent | RunMessageResultOkFieldEvent | RunMessageResultErrorFieldEvent | RunMessageResultMessageFieldEvent | RunMessageResultExitCodeFieldEvent | RunMessageResultFramesFieldEvent | RunMessageResultDurationMsFieldEvent | RunMessageProgressMessageFieldEvent> {
     return streamMessage(buf, RunMessage.codec(), opts)
+  }
+}
+
+export interface RunProgress {
+  message: string
+}
+
+export namespace RunProgress {
+  let _codec: Codec<RunProgress>
+
+  export const codec = (): Codec<RunProgress> => {
+    if (_codec == null) {
+      _codec = message<RunProgress>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(10)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RunProgressMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<RunProgress>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RunProgress.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunProgress>): RunProgress {
+    return decodeMessage(buf, RunProgress.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunProgress>): Generator<RunProgressMessageFieldEvent> {
+    return streamMessage(buf, RunProgress.codec(), opts)
   }
 }
 

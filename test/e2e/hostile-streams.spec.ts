@@ -96,7 +96,7 @@ describe('hostile streams', () => {
   it('run-agent: a second request on a run\'s stream resets it and ends the run', async () => {
     const stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, host.libp2p.services.runAgent.protocol)
     const pb = pbStream(stream)
-    const request = (): RunRequest => ({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: 'waiter', input: new Uint8Array(0), timeoutMs: 60_000, callerAgent: '', skill: '' })
+    const request = (): RunRequest => ({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: 'waiter', input: new Uint8Array(0), timeoutMs: 60_000, callerAgent: '', skill: '', key: '', progress: false })
     await pb.write(request(), RunRequest)
     assert.equal((await pb.read(RunMessage)).answer?.status, RunStatus.ACCEPTED)
     const running = (): number => host.libp2p.services.runAgent.runs().active.filter(r => r.agent === 'waiter').length

@@ -69,3 +69,15 @@ export class QueueFullError extends Error {
   static override name = 'QueueFullError'
   override name = 'QueueFullError'
 }
+
+/** No run with that id waits for a worker (it ended, was cancelled or timed out) */
+export class TaskNotFoundError extends Error {
+  static override name = 'TaskNotFoundError'
+  override name = 'TaskNotFoundError'
+}
+
+/** The worker's lease on a run ran out: the run went back to wait for a worker */
+export class LeaseLostError extends Error {
+  static override name = 'LeaseLostError'
+  override name = 'LeaseLostError'
+}

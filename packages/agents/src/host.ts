@@ -50,6 +50,12 @@ export interface RunRequestInit {
   timeout: number
   /** Aborting it cancels the run, queued or running */
   signal?: AbortSignal
+  /** The asking agent on the caller's node */
+  callerAgent?: string
+  /** Names the run across the caller's requests (scoped to the caller by the host) */
+  key?: string
+  /** How the run goes, in words, apart from its output (session agents' workers report it) */
+  onProgress?(message: string): void
 }
 
 export type HostAdmission =
@@ -164,7 +170,14 @@ export class AgentHost {
       }
       host.running++
       try {
-        const run = hosted.runner.run(request.input, { signal })
+        const run = hosted.runner.run(request.input, {
+          signal,
+          deadline: accepted + Math.min(request.timeout, hosted.timeout),
+          caller: request.caller,
+          callerAgent: request.callerAgent,
+          key: request.key,
+          onProgress: request.onProgress
+        })
         let exitCode: number | undefined
         for (;;) {
           const next = await run.next()

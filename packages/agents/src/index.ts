@@ -46,6 +46,7 @@ import { RunAgent } from './run-agent.js'
 import type { BreakerInit } from './breaker.js'
 import type { AgentHost, HostedAgent } from './host.js'
 import type { QueuedRun } from './queue.js'
+import type { TaskBoard } from './tasks.js'
 import type { AgentRouter, RouteOptions, RunOutcome, RunTarget } from './router.js'
 import type { Datastore } from 'interface-datastore'
 import type { ComponentLogger, ContentRouting, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
@@ -67,8 +68,10 @@ export { BUILTINS, CommandRunner, FunctionRunner, HttpChatRunner, createRunner }
 export type { AgentFunction, CommandRunnerInit, HttpChatRunnerInit, Runner, RunnerConfig, RunnerContext, RunnerExit, RunOptions } from './runners.js'
 export {
   AgentFailedError, AgentNotFoundError, AllHostsBusyError, DeadlineExceededError, HostFailedError, InvalidRunError,
-  QueueExpiredError, QueueFullError, RunCancelledError, RunRefusedError
+  LeaseLostError, QueueExpiredError, QueueFullError, RunCancelledError, RunRefusedError, TaskNotFoundError
 } from './errors.js'
+export { DEFAULT_LEASE, MAX_CLAIM_WAIT, MAX_LEASE, MAX_TASK_OUTPUT, MAX_TASK_PROGRESS, MIN_LEASE, SessionRunner, TaskBoard } from './tasks.js'
+export type { ClaimOptions, ClaimedTask, TaskView } from './tasks.js'
 export { MAX_QUEUE_TTL, MAX_QUEUED, MAX_QUEUED_PER_CALLER } from './queue.js'
 export type { QueuedRun } from './queue.js'
 
@@ -90,6 +93,8 @@ export interface RunAgentInit {
   /** How often provider records are renewed, in ms @default 600_000 */
   provideInterval?: number
   breaker?: BreakerInit
+  /** Where the runs of `runner: session` agents wait for workers; the service starts and stops it (its own when omitted) */
+  tasks?: TaskBoard
 }
 
 export interface RunAgentComponents {
@@ -173,6 +178,8 @@ export interface RunAgentService extends TypedEventTarget<RunAgentEvents> {
   readonly protocol: string
   readonly host: AgentHost
   readonly router: AgentRouter
+  /** The runs of this node's session agents, waiting for workers to claim them */
+  readonly tasks: TaskBoard
   /** Runs an agent by name, or `{ skill }`: any agent of the mesh that declares the skill; output goes to `options.onOutput` as it comes */
   run(target: string | RunTarget, input: Uint8Array, options?: RouteOptions): Promise<RunOutcome>
   /**

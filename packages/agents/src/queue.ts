@@ -38,8 +38,8 @@ export interface RunQueueInit {
   log: Logger
   /** Whether some host of the target is known now */
   reachable(target: RunTarget): boolean
-  /** Runs the target within `deadline` ms; the output as text */
-  run(target: RunTarget, input: Uint8Array, options: { deadline: number, callerAgent: string, signal: AbortSignal }): Promise<RunOutcome & { output: string }>
+  /** Runs the target within `deadline` ms; the output as text. `key` (the queued run's id) names the run, so a host that journals runs answers a second delivery from its journal */
+  run(target: RunTarget, input: Uint8Array, options: { deadline: number, callerAgent: string, signal: AbortSignal, key: string }): Promise<RunOutcome & { output: string }>
   /** Longest run of a delivery @default 60_000 */
   deadline?: number
   /** How often queued runs are looked at, ms @default 2_000 */
@@ -164,7 +164,7 @@ export class RunQueue {
     run.attempts++
     try {
       const deadline = Math.max(1, Math.min(this.init.deadline ?? 60_000, run.expiresAt - Date.now()))
-      const outcome = await this.init.run(run.target, uint8ArrayFromString(run.input, 'base64'), { deadline, callerAgent: run.callerAgent, signal: this.stopping.signal })
+      const outcome = await this.init.run(run.target, uint8ArrayFromString(run.input, 'base64'), { deadline, callerAgent: run.callerAgent, signal: this.stopping.signal, key: run.id })
       await this.end(run, { state: 'ok', output: outcome.output, host: outcome.host, agent: outcome.agent })
     } catch (err: any) {
       if (this.stopping.signal.aborted) {

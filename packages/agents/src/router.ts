@@ -35,6 +35,10 @@ export interface CallRequest {
   timeout: number
   signal: AbortSignal
   onOutput(data: Uint8Array): Promise<void>
+  /** Names the run across requests; empty or absent for none */
+  key?: string
+  /** Progress messages of the run, when the caller wants them */
+  onProgress?(message: string): void
 }
 
 /**
@@ -75,6 +79,14 @@ export interface RouteOptions {
   signal?: AbortSignal
   /** Called with each output frame, in order; the run waits for it */
   onOutput?(data: Uint8Array): void | Promise<void>
+  /**
+   * Names the run (at most 128 bytes): a host that journals completed runs
+   * answers a later request with the same key from this node with the
+   * journaled output instead of running it again
+   */
+  key?: string
+  /** Called with the run's progress messages (a session agent's worker reports them), apart from its output */
+  onProgress?(message: string): void
 }
 
 export interface Attempt {
@@ -188,7 +200,9 @@ export class AgentRouter {
           callerAgent: options.callerAgent ?? '',
           timeout: Math.max(1, deadline - (Date.now() - started)),
           signal,
-          onOutput
+          onOutput,
+          key: options.key,
+          onProgress: options.onProgress
         })
       } catch (err: any) {
         if (signal.aborted) {

@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  MAX_RUN_INPUT_SIZE, MAX_RUN_MESSAGE_SIZE, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
+  MAX_RUN_INPUT_SIZE, MAX_RUN_KEY_LENGTH, MAX_RUN_MESSAGE_SIZE, MAX_RUN_PROGRESS_LENGTH, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
   RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed, openStream
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
@@ -19,6 +19,7 @@ import {
 import { HostFailedError, InvalidRunError, RunCancelledError, reasonText } from './errors.js'
 import { AgentHost } from './host.js'
 import { RunQueue } from './queue.js'
+import { TaskBoard } from './tasks.js'
 import { AgentRouter } from './router.js'
 import type { RunAgentComponents, RunAgentEvents, RunAgentInit, RunAgentService, MeshAgent, RunRecord } from './index.js'
 import type { HostAdmission, HostedAgent, RunEnd } from './host.js'
@@ -52,6 +53,7 @@ const CancelOnly = {
 export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAgentService, Startable {
   readonly protocol = RUN_PROTOCOL
   readonly host: AgentHost
+  readonly tasks: TaskBoard
   readonly router: AgentRouter
   private readonly queue: RunQueue
   private readonly components: RunAgentComponents
@@ -70,6 +72,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     this.init = init
     this.log = components.logger.forComponent('overmind:run-agent')
     this.reprovide = repeatingTask(async options => { await this.provide(options) }, init.provideInterval ?? DEFAULT_PROVIDE_INTERVAL, { timeout: PROVIDE_TIMEOUT })
+    this.tasks = init.tasks ?? new TaskBoard({ log: components.logger.forComponent('overmind:run-agent:tasks') })
     this.host = new AgentHost(init.agents ?? [], {
       maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE,
       maxQueuePerCaller: init.maxQueuePerCaller ?? DEFAULT_MAX_QUEUE_PER_CALLER
@@ -100,6 +103,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     this.shutdown = new AbortController()
     setMaxListeners(Infinity, this.shutdown.signal)
     this.host.start()
+    await this.tasks.start(this.components.datastore)
     await this.components.registrar.handle(this.protocol, (stream, connection) => {
       this.serve(stream, connection).catch(err => {
         this.log('serving a run for %s failed - %e', connection.remotePeer.toString(), err)
@@ -129,6 +133,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     this.reprovide.stop()
     this.queue.stop()
     this.host.stop()
+    this.tasks.stop()
     this.shutdown.abort(new RunCancelledError('the node is stopping'))
     await this.components.registrar.unhandle(this.protocol)
   }
@@ -316,9 +321,12 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         agent: request.agent !== '' ? request.agent : this.withSkill(request.skill ?? '', false)?.name ?? '',
         input: request.input,
         caller: `${peer}/${request.callerAgent}`,
+        callerAgent: request.callerAgent,
         remote: false,
         timeout: request.timeout,
-        signal: request.signal
+        signal: request.signal,
+        key: request.key == null || request.key === '' ? undefined : `${peer}\n${request.key}`,
+        onProgress: request.onProgress
       })
       return await this.track(peer, request, async record => await this.drain(admission, request, record))
     }
@@ -362,7 +370,9 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         input: request.input as Uint8Array<ArrayBuffer>,
         timeoutMs: Math.min(request.timeout, MAX_RUN_TIMEOUT),
         callerAgent: request.callerAgent,
-        skill: request.agent === '' ? request.skill ?? '' : ''
+        skill: request.agent === '' ? request.skill ?? '' : '',
+        key: request.key ?? '',
+        progress: request.onProgress != null
       }, RunRequest, { signal })
       const first = await pb.read(RunMessage, { signal })
       const answer = first.answer
@@ -379,6 +389,11 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       let seq = 0
       for (;;) {
         const msg = await pb.read(RunMessage, { signal })
+        if (msg.progress != null && request.onProgress != null) {
+          if (Buffer.byteLength(msg.progress.message) > MAX_RUN_PROGRESS_LENGTH) throw new HostFailedError('the host sent a progress message over its limit')
+          request.onProgress(msg.progress.message)
+          continue
+        }
         if (msg.output != null) {
           if (msg.output.seq !== seq) throw new HostFailedError(`output frame ${msg.output.seq} arrived where ${seq} was expected`)
           seq++
@@ -427,7 +442,45 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       return
     }
     const cancel = new AbortController()
-    const admission = this.host.admit({ agent: request.agent, input: request.input, caller, remote: true, timeout: request.timeoutMs, signal: cancel.signal })
+    // one message at a time on the stream: output, progress, result
+    let writing = Promise.resolve()
+    let ended = false
+    const write = async (message: Partial<RunMessage> | (() => Partial<RunMessage> | undefined)): Promise<void> => {
+      const prior = writing
+      let release = (): void => {}
+      writing = new Promise(resolve => { release = resolve })
+      try {
+        await prior
+        const msg = typeof message === 'function' ? message() : message
+        if (msg == null || (ended && msg.result == null)) return
+        await pb.write(msg, RunMessage, { signal: msg.result != null ? AbortSignal.timeout(REQUEST_READ_TIMEOUT) : cancel.signal })
+      } finally {
+        release()
+      }
+    }
+    // progress is coalesced: while earlier messages are written, only the latest waits
+    let latest: string | undefined
+    const onProgress = (message: string): void => {
+      const waiting = latest != null
+      latest = truncateUtf8(message, MAX_RUN_PROGRESS_LENGTH)
+      if (waiting) return
+      write(() => {
+        const text = latest
+        latest = undefined
+        return text == null ? undefined : { progress: { message: text } }
+      }).catch(() => {})
+    }
+    const admission = this.host.admit({
+      agent: request.agent,
+      input: request.input,
+      caller,
+      callerAgent: request.callerAgent,
+      remote: true,
+      timeout: request.timeoutMs,
+      signal: cancel.signal,
+      key: request.key === '' ? undefined : `${caller}\n${request.key}`,
+      onProgress: request.progress ? onProgress : undefined
+    })
     const load = { running: this.host.load(request.agent)?.running ?? 0, queued: this.host.queueDepth }
     if (admission.status !== 'accepted') {
       await answer(admission.status === 'busy' ? RunStatus.BUSY : RunStatus.REFUSED, admission.status === 'refused' ? admission.reason : '')
@@ -461,14 +514,16 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
           break
         }
         record.frames++
-        await pb.write({ output: { seq: seq++, data: next.value as Uint8Array<ArrayBuffer> } }, RunMessage, { signal: cancel.signal })
+        await write({ output: { seq: seq++, data: next.value as Uint8Array<ArrayBuffer> } })
       }
+      ended = true
       if (stream.writeStatus !== 'writable') return
-      await pb.write({
+      await write({
         result: { ok: end.ok, error: end.error ?? '', message: end.message.slice(0, 1024), exitCode: end.exitCode ?? 0, frames: end.frames, durationMs: end.durationMs }
-      }, RunMessage, { signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
+      })
       await stream.close({ signal: AbortSignal.timeout(REQUEST_READ_TIMEOUT) })
     } finally {
+      ended = true
       if (end == null && cancel.signal.aborted) {
         // the caller cancelled or went away before the run ended
         record.state = 'cancelled'
@@ -552,6 +607,7 @@ function checkRequest (request: RunRequest): string | undefined {
   if (request.input.byteLength > MAX_RUN_INPUT_SIZE) return 'input too large'
   if (request.timeoutMs < 1 || request.timeoutMs > MAX_RUN_TIMEOUT) return `timeout ${request.timeoutMs} ms out of range`
   if (request.callerAgent.length > 256) return 'caller agent name too long'
+  if (Buffer.byteLength(request.key) > MAX_RUN_KEY_LENGTH) return 'key too long'
   return undefined
 }
 

@@ -4,10 +4,21 @@ import { isAbsolute, join } from 'node:path'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { AgentFailedError } from './errors.js'
+import { SessionRunner } from './tasks.js'
+import type { TaskBoard } from './tasks.js'
 
 export interface RunOptions {
   /** Aborted on cancel, deadline or shutdown: the runner stops and throws the reason */
   signal: AbortSignal
+  /** When the run's time is up, ms since the epoch */
+  deadline?: number
+  /** The node that asked (peer id) and its agent */
+  caller?: string
+  callerAgent?: string
+  /** Names the run across requests of one caller (a queued run's id): a runner that journals answers a repeat from it */
+  key?: string
+  /** Tells the caller how the run goes, apart from its output */
+  onProgress?(message: string): void
 }
 
 /**
@@ -31,7 +42,7 @@ export type AgentFunction = (input: Uint8Array, options: RunOptions) =>
 /** How an agent declared in the config runs (the shape of `agents[]` in `overmind.config.yaml`) */
 export interface RunnerConfig {
   name: string
-  runner: 'command' | 'http' | 'builtin'
+  runner: 'command' | 'http' | 'builtin' | 'session'
   command: string[]
   input: 'stdin' | 'argument'
   cwd: string
@@ -53,6 +64,8 @@ export interface RunnerContext {
   dataDir?: string
   /** In-process functions by name, besides the builtins */
   functions?: Record<string, AgentFunction>
+  /** Where the runs of `runner: session` agents wait for workers */
+  tasks?: TaskBoard
 }
 
 /** The runner an agent's config asks for */
@@ -63,6 +76,10 @@ export function createRunner (config: RunnerConfig, context: RunnerContext = {})
   }
   if (config.runner === 'http') {
     return new HttpChatRunner({ url: config.url, model: config.model, apiKey: config.apiKey, system: config.system })
+  }
+  if (config.runner === 'session') {
+    if (context.tasks == null) throw new Error(`agent "${config.name}" is a session agent, and this node has no task board`)
+    return new SessionRunner(context.tasks, config.name)
   }
   const name = config.builtin === '' ? config.name : config.builtin
   const fn = context.functions?.[name] ?? BUILTINS[name]

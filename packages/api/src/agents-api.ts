@@ -5,6 +5,7 @@ import type { ApiContext, Route } from './api-routes.js'
 /** What a run stream answers with, one JSON object per line */
 export type RunProgress =
   | { output: string }
+  | { progress: string }
   | { done: { queued?: { id: string, expiresAt: number }, host: string, agent?: string, frames: number, durationMs: number, exitCode?: number, attempts: unknown[] } }
   | { error: { name: string, message: string, host?: string, attempts?: unknown[] } }
 
@@ -13,7 +14,8 @@ export type RunProgress =
  *
  * - `GET /v1/agents` → every agent known in the mesh
  * - `POST /v1/agents/run` `{agent | skill, input, deadline?, node?, callerAgent?}` →
- *   NDJSON: `{"output": text}` as the agent produces it, then `{"done": …}`
+ *   NDJSON: `{"output": text}` as the agent produces it, `{"progress": text}`
+ *   when its worker reports how it goes (session agents), then `{"done": …}`
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
  * - `GET /v1/runs/queued[/:id]` → runs kept for absent hosts (`queueTtl`)
@@ -36,7 +38,8 @@ export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Rout
       try {
         const { output, ...done } = await run.run(node, params, {
           signal: cancel.signal,
-          onProgress: async text => { await writeLine(res, { output: text }) }
+          onProgress: async text => { await writeLine(res, { output: text }) },
+          onStatus: message => { writeLine(res, { progress: message }).catch(() => {}) }
         })
         await writeLine(res, { done })
       } catch (err: any) {

@@ -82,5 +82,8 @@ export const ERROR_KINDS: Record<string, { http: number, rpc: number }> = {
   PayloadTooLargeError: { http: 413, rpc: -32012 },
   StorageError: { http: 507, rpc: -32013 },
   InvalidInviteError: { http: 400, rpc: -32602 },
-  InviteNotFoundError: { http: 404, rpc: -32014 }
+  InviteNotFoundError: { http: 404, rpc: -32014 },
+  QueueFullError: { http: 503, rpc: -32015 },
+  TaskNotFoundError: { http: 404, rpc: -32016 },
+  LeaseLostError: { http: 409, rpc: -32017 }
 }

@@ -63,6 +63,13 @@ export function createMcpServer (node: NodePort): McpServer {
             : async text => {
               progress += text.length
               await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message: text } })
+            },
+          // a run's progress messages, apart from its output: the count moves on by one
+          onStatus: progressToken == null
+            ? undefined
+            : message => {
+              progress += 1
+              extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message: `[progress] ${message}` } }).catch(() => {})
             }
         })
         const text = typeof result.output === 'string' ? result.output : JSON.stringify(result, null, 2)

@@ -20,13 +20,14 @@ export function offlinePort (memory: MemoryStore, identity: { peerId: string, me
   const start = (what: string): never => {
     throw new NodeNotRunningError(`${what} needs the running node: start it first (\`overmind start\`)`)
   }
-  const runs = Object.assign(new TypedEventEmitter<RunAgentEvents>(), {
-    run: async () => start('a run'),
-    agents: () => start('the list of agents'),
-    runs: () => start('the list of runs'),
-    enqueue: async () => start('a queued run'),
-    queued: () => start('the queued runs')
-  })
+  const runs = new (class extends TypedEventEmitter<RunAgentEvents> {
+    run = async (): Promise<never> => start('a run')
+    agents = (): never => start('the list of agents')
+    runs = (): never => start('the list of runs')
+    enqueue = async (): Promise<never> => start('a queued run')
+    queued = (): never => start('the queued runs')
+    get tasks (): never { return start('the runs of session agents') }
+  })()
   return {
     peerId: identity.peerId,
     mesh: identity.mesh,

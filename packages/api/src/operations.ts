@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MAX_QUEUE_TTL, MAX_RUN_INPUT_SIZE } from '@overmind/agents'
-import { MAX_QUERY_K, MAX_QUERY_TEXT_LENGTH, MAX_SEARCH_K, MAX_STRING_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@overmind/protocols'
+import { MAX_CLAIM_WAIT, MAX_LEASE, MAX_QUEUE_TTL, MAX_RUN_INPUT_SIZE, MAX_TASK_OUTPUT, MAX_TASK_PROGRESS, MIN_LEASE } from '@overmind/agents'
+import { MAX_QUERY_K, MAX_RUN_KEY_LENGTH, MAX_QUERY_TEXT_LENGTH, MAX_SEARCH_K, MAX_STRING_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
 import { InvalidParamsError, MemoryDisabledError } from './errors.js'
@@ -17,6 +17,8 @@ export interface OperationContext {
   signal?: AbortSignal
   /** Output of a run as the agent produces it */
   onProgress?(text: string): void | Promise<void>
+  /** How a run goes, in words, apart from its output (a session agent's worker reports it) */
+  onStatus?(message: string): void
 }
 
 /**
@@ -405,7 +407,8 @@ export const OPERATIONS = [
       deadline: z.int().min(1).max(24 * 3600 * 1000).optional().describe('ms the whole run may take (default runs.deadline)'),
       node: peerId.optional().describe('Peer id of the node that must run it'),
       callerAgent: agentName.optional().describe('The agent asking, as the host sees it'),
-      queueTtl: z.int().min(1000).max(MAX_QUEUE_TTL).optional().describe('When no host is reachable now, keep the run this many ms and deliver it when one is; the answer is then {queued: {id, expiresAt}} and queued_runs tells how it went')
+      queueTtl: z.int().min(1000).max(MAX_QUEUE_TTL).optional().describe('When no host is reachable now, keep the run this many ms and deliver it when one is; the answer is then {queued: {id, expiresAt}} and queued_runs tells how it went'),
+      key: utf8(MAX_RUN_KEY_LENGTH).min(1).optional().describe('Names this run: asked again with the same key from this node (after a crash, a lost answer), a host that journals runs (session agents) answers with the output it journaled instead of running it again')
     },
     result: {
       queued: z.object({ id: z.string(), expiresAt: z.number() }).optional().describe('Set when the run was kept for a host that is away'),
@@ -421,7 +424,7 @@ export const OPERATIONS = [
     destructive: false,
     idempotent: false,
     openWorld: true,
-    async run (node, { agent, skill, input, deadline, node: host, callerAgent, queueTtl }, context) {
+    async run (node, { agent, skill, input, deadline, node: host, callerAgent, queueTtl, key }, context) {
       checkRunTarget({ agent, skill })
       const target = agent ?? { skill: skill as string }
       const bytes = uint8ArrayFromString(input ?? '')
@@ -432,7 +435,9 @@ export const OPERATIONS = [
         deadline,
         node: host,
         callerAgent,
+        key,
         signal: context.signal,
+        onProgress: context.onStatus,
         onOutput: async data => {
           const text = decoder.decode(data, { stream: true })
           output += text
@@ -474,6 +479,114 @@ export const OPERATIONS = [
       const run = node.runs.queued(id)
       if (run == null) throw new InvalidParamsError(`no queued run ${id} on this node (ended runs are kept a day)`, [{ path: 'id', message: 'unknown' }])
       return { runs: [run] }
+    }
+  }),
+  define({
+    method: 'task.claim',
+    tool: 'task_claim',
+    title: 'Claim a run to work on',
+    description: 'For an agent session serving a runner: session agent of this node: takes the oldest run waiting for a worker and holds it for a lease. Report with task_progress (each call renews the lease), end with task_complete or task_fail. A run whose lease runs out goes back to wait for another worker, and the first worker\'s lease token is refused from then on. Answers {task: null} when no run came within wait ms.',
+    params: {
+      agent: agentName.optional().describe('Only runs of this session agent (default: any session agent of this node)'),
+      lease: z.int().min(MIN_LEASE).max(MAX_LEASE).optional().describe(`ms the claim holds without a task_progress (default 60000; ${MIN_LEASE} to ${MAX_LEASE})`),
+      wait: z.int().min(0).max(MAX_CLAIM_WAIT).optional().describe(`ms to wait for a run when none is waiting (default 0; at most ${MAX_CLAIM_WAIT})`)
+    },
+    result: {
+      task: z.looseObject({
+        id: z.string(),
+        lease: z.string().describe('Token for task_progress, task_complete and task_fail'),
+        agent: z.string(),
+        input: z.string(),
+        caller: z.string().describe('Peer id of the node that asked'),
+        callerAgent: z.string(),
+        attempt: z.int().describe('1 for a first claim; more when an earlier worker\'s lease ran out'),
+        leaseExpiresAt: z.number(),
+        deadline: z.number().describe('When the caller stops waiting (ms since the epoch)')
+      }).nullable()
+    },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node, { agent, lease, wait }, context) {
+      const task = await node.runs.tasks.claim({ agents: agent == null ? undefined : [agent], lease, wait, signal: context.signal })
+      return { task: task ?? null }
+    }
+  }),
+  define({
+    method: 'task.progress',
+    tool: 'task_progress',
+    title: 'Report progress on a claimed run',
+    description: 'Renews the lease on a run claimed with task_claim; a message goes to the caller as progress (not part of the output). Fails with LeaseLostError once the lease ran out, and TaskNotFoundError when the run ended or its caller cancelled it: stop working on it then.',
+    params: {
+      id: z.string().regex(/^[0-9a-f]{24}$/).describe('The run\'s id from task_claim'),
+      lease: z.string().min(1).max(64).describe('The lease token from task_claim'),
+      message: utf8(MAX_TASK_PROGRESS).optional().describe(`How the run goes, in words (at most ${MAX_TASK_PROGRESS} bytes)`)
+    },
+    result: { leaseExpiresAt: z.number() },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: false,
+    async run (node, { id, lease, message }) {
+      return { ...node.runs.tasks.progress(id, lease, message) }
+    }
+  }),
+  define({
+    method: 'task.complete',
+    tool: 'task_complete',
+    title: 'Complete a claimed run',
+    description: 'Ends a run claimed with task_claim: its output goes to the caller. A run with a key is journaled before this answers, so it is not run again. Repeating the call with the same lease answers the same.',
+    params: {
+      id: z.string().regex(/^[0-9a-f]{24}$/).describe('The run\'s id from task_claim'),
+      lease: z.string().min(1).max(64).describe('The lease token from task_claim'),
+      output: utf8(MAX_TASK_OUTPUT).optional().describe(`The run's output (at most ${MAX_TASK_OUTPUT / 1024} KiB)`)
+    },
+    result: { ok: z.boolean() },
+    readOnly: false,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { id, lease, output }) {
+      await node.runs.tasks.complete(id, lease, output ?? '')
+      return { ok: true }
+    }
+  }),
+  define({
+    method: 'task.fail',
+    tool: 'task_fail',
+    title: 'Fail a claimed run',
+    description: 'Ends a run claimed with task_claim as failed: its caller gets AgentFailedError with the message.',
+    params: {
+      id: z.string().regex(/^[0-9a-f]{24}$/).describe('The run\'s id from task_claim'),
+      lease: z.string().min(1).max(64).describe('The lease token from task_claim'),
+      message: utf8(MAX_TASK_PROGRESS).min(1).describe('Why it failed')
+    },
+    result: { ok: z.boolean() },
+    readOnly: false,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { id, lease, message }) {
+      node.runs.tasks.fail(id, lease, message)
+      return { ok: true }
+    }
+  }),
+  define({
+    method: 'task.list',
+    tool: 'task_list',
+    title: 'Runs waiting for workers',
+    description: 'The runs of this node\'s session agents: waiting for a worker, or claimed (with the lease\'s end and the latest progress), oldest first.',
+    params: {},
+    result: {
+      tasks: z.array(z.looseObject({ id: z.string(), agent: z.string(), state: z.enum(['waiting', 'claimed']), attempt: z.int(), caller: z.string(), offeredAt: z.number() }))
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { tasks: node.runs.tasks.list() }
     }
   }),
   define({

@@ -138,7 +138,7 @@ export interface NodePort {
   /** Search across the mesh; absent when the node has no memory */
   readonly federated?: Pick<MemoryQueryService, 'search'>
   /** Runs of agents, on this node or routed to hosts of the mesh */
-  readonly runs: Pick<RunAgentService, 'run' | 'agents' | 'runs' | 'enqueue' | 'queued'> & TypedEventTarget<RunAgentEvents>
+  readonly runs: Pick<RunAgentService, 'run' | 'agents' | 'runs' | 'enqueue' | 'queued' | 'tasks'> & TypedEventTarget<RunAgentEvents>
   /** Prometheus metrics of the node */
   readonly registry: Registry
   /** A debug logger for a part of the API, in the node's logging */

@@ -249,7 +249,7 @@ export const BUILTIN_AGENTS = ['echo'] as const
 
 const agent = z.strictObject({
   name: info(z.string().regex(AGENT_NAME), { doc: 'Name callers use; unique on this node.', expected: AGENT_NAME_EXPECTED }),
-  runner: oneOf('command (a child process), http (an OpenAI-compatible chat endpoint) or builtin (a function inside the node).', ['command', 'http', 'builtin'], 'command'),
+  runner: oneOf('command (a child process), http (an OpenAI-compatible chat endpoint), builtin (a function inside the node) or session (no process: runs wait for an agent session to claim them with task_claim).', ['command', 'http', 'builtin', 'session'], 'command'),
   command: info(z.array(z.string().min(1)).default([]), { doc: 'runner: command: the program and its arguments.', expected: 'a list of strings, the program first' }),
   input: oneOf('runner: command: how the input reaches the program: on stdin, or as its last argument.', ['stdin', 'argument'], 'stdin'),
   cwd: optionalString('runner: command: working directory; relative to the data directory; empty for the data directory.'),
@@ -313,7 +313,11 @@ const agents = info(z.preprocess(value => value === null ? [] : value, z.array(a
     '  - name: chat',
     '    runner: http',
     '    url: http://127.0.0.1:11434/v1',
-    '    model: llama3.2'
+    '    model: llama3.2',
+    '  - name: reviewer',
+    '    runner: session                  # an agent session claims its runs (task_claim)',
+    '    concurrency: 4',
+    '    skills: [review]'
   ]
 })
 

@@ -16,7 +16,7 @@ import { webSockets } from '@libp2p/websockets'
 import { isPrivate } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MAX_INBOUND_RUN_STREAMS, createRunner, runAgent } from '@overmind/agents'
+import { MAX_INBOUND_RUN_STREAMS, TaskBoard, createRunner, runAgent } from '@overmind/agents'
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
 import { HybridLogicalClock } from '@overmind/hlc'
@@ -170,6 +170,8 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
   const clock = init.clock ?? new HybridLogicalClock()
   /** The STUN server of a relay node, announced in its heartbeats; set once libp2p is made */
   let stun: StunServer | undefined
+  /** Where the runs of session agents wait for workers (the local API's task operations) */
+  const tasks = new TaskBoard({ log: meshLogger().forComponent('overmind:run-agent:tasks') })
   const services: Record<string, (components: any) => unknown> = {
     identify: identify(),
     // tells connected peers when this node's addresses change: a home's
@@ -227,7 +229,8 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
     }),
     runAgent: runAgent({
       mesh,
-      agents: hostedAgents(config, init),
+      agents: hostedAgents(config, { ...init, tasks }),
+      tasks,
       maxQueue: config.runs.maxQueue,
       maxQueuePerCaller: config.runs.maxQueuePerCaller,
       deadline: config.runs.deadline,
@@ -350,10 +353,10 @@ function stunServers (libp2p: Libp2p<OvermindServices>): string[] {
 }
 
 /** The agents a config declares, each with its runner */
-export function hostedAgents (config: OvermindConfig, init: Pick<OvermindNodeInit, 'dataDir' | 'agentFunctions'> = {}): HostedAgent[] {
+export function hostedAgents (config: OvermindConfig, init: Pick<OvermindNodeInit, 'dataDir' | 'agentFunctions'> & { tasks?: TaskBoard } = {}): HostedAgent[] {
   return config.agents.map(agent => ({
     name: agent.name,
-    runner: createRunner(agent, { dataDir: init.dataDir, functions: init.agentFunctions }),
+    runner: createRunner(agent, { dataDir: init.dataDir, functions: init.agentFunctions, tasks: init.tasks }),
     expose: agent.expose,
     concurrency: agent.concurrency,
     timeout: agent.timeout,

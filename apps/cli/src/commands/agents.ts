@@ -51,6 +51,7 @@ interface RunOptions {
   as?: string
   skill?: string
   queueTtl?: number
+  key?: string
 }
 
 export function runCommand (): Command {
@@ -64,12 +65,14 @@ export function runCommand (): Command {
     .addOption(new Option('--deadline <duration>', 'give up after this long, e.g. 30s (default runs.deadline)').argParser(parseDurationArg))
     .addOption(new Option('--as <agent>', 'the agent on this node that asks (for fair queueing and logs)'))
     .addOption(new Option('--queue-ttl <duration>', 'when no host is reachable now, keep the run this long (e.g. 10m) and deliver it when one is; `overmind queued` tells how it went').argParser(parseDurationArg))
+    .addOption(new Option('--key <key>', 'name the run (at most 128 bytes): run again with the same key, a session agent\'s host answers with the output it journaled instead of running it twice'))
     .addOption(jsonOption())
     .addHelpText('after', `
 The run goes to this node when it hosts the agent, otherwise to the best
 host known from heartbeats or the DHT (with --skill: among every agent that
 declares the skill, by free slots, queue depth, failures and round-trip time); a busy or failed host is followed by
 the next one while no output has arrived. Ctrl-C cancels the run on its host.
+Progress a session agent's worker reports is shown on stderr.
 
 JSON: {output, host, frames, durationMs, exitCode, attempts}. On failure the
 exit code is 1 and stderr names the error: AgentNotFoundError,
@@ -89,7 +92,7 @@ AgentFailedError, RunCancelledError.`)
       let output = ''
       let endsWithNewline = true
       try {
-        const body = JSON.stringify({ agent, skill: opts.skill, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as, queueTtl: opts.queueTtl })
+        const body = JSON.stringify({ agent, skill: opts.skill, input, node: opts.node, deadline: opts.deadline, callerAgent: opts.as, queueTtl: opts.queueTtl, key: opts.key })
         for await (const line of client.lines('POST', '/v1/agents/run', (async function * () { yield new TextEncoder().encode(body) })(), cancel.signal) as AsyncGenerator<RunProgress>) {
           if ('output' in line) {
             if (opts.json === true) {
@@ -98,6 +101,8 @@ AgentFailedError, RunCancelledError.`)
               process.stdout.write(line.output)
               endsWithNewline = line.output.endsWith('\n')
             }
+          } else if ('progress' in line) {
+            if (opts.json !== true) process.stderr.write(paint('gray', `… ${line.progress}\n`, process.stderr))
           } else if ('done' in line) {
             if (opts.json === true) {
               process.stdout.write(JSON.stringify({ output, ...line.done }, null, 2) + '\n')
