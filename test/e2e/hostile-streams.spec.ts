@@ -111,11 +111,11 @@ describe('hostile streams', () => {
     assert.equal(host.libp2p.status, 'started')
   })
 
-  it('run-agent: a request naming both an agent and a skill, or neither, is a bad request; a skill the host lacks is an unknown agent', async () => {
+  it('run-agent: a request naming both an agent and a skill, or neither, or with a key over its limit, is a bad request; a skill the host lacks is an unknown agent', async () => {
     const answer = async (fields: Partial<RunRequest>): Promise<string | undefined> => {
       const stream = await caller.libp2p.dialProtocol(host.libp2p.peerId, host.libp2p.services.runAgent.protocol)
       const pb = pbStream(stream)
-      await pb.write({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: '', input: new Uint8Array(0), timeoutMs: 10_000, callerAgent: '', skill: '', ...fields }, RunRequest)
+      await pb.write({ requestId: crypto.getRandomValues(new Uint8Array(16)), agent: '', input: new Uint8Array(0), timeoutMs: 10_000, callerAgent: '', skill: '', key: '', progress: false, ...fields }, RunRequest)
       const first = await pb.read(RunMessage)
       await stream.close().catch(() => {})
       return first.answer?.status === RunStatus.REFUSED ? first.answer.reason : String(first.answer?.status)
@@ -123,6 +123,8 @@ describe('hostile streams', () => {
     assert.equal(await answer({ agent: 'waiter', skill: 'waiting' }), 'bad-request')
     assert.equal(await answer({}), 'bad-request')
     assert.equal(await answer({ skill: 'juggling' }), 'unknown-agent')
+    // a run's key is at most 128 bytes
+    assert.equal(await answer({ agent: 'waiter', key: 'k'.repeat(129) }), 'bad-request')
     assert.equal(host.libp2p.status, 'started')
   })
 })

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '@overmind/node'
-import { BIN, NodeProcess, json, overmind, setConfig, tempDir } from '../src/cli.js'
+import { BIN, NodeProcess, ROOT, json, overmind, setConfig, tempDir } from '../src/cli.js'
 import { waitFor } from '../src/wait.js'
 import type { MeshAgent } from '@overmind/agents'
 
 const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0']
+const WORKER = join(ROOT, 'test', 'dist', 'src', 'mcp-worker.js')
 
 /**
  * The agent every host runs: it notes that it started, says "working" at
@@ -30,7 +32,13 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
       await setConfig(dirs[i], {
         'heartbeat.interval': '500ms',
         'memory.embedder': 'hash',
-        agents: i === 0 ? [] : [{ name: 'job', runner: 'command', command: ['sh', '-c', JOB, join(dir.path, `host${i}`)], input: 'argument', concurrency: 2, skills: ['batch'] }]
+        agents: i === 0
+          ? []
+          : [
+              { name: 'job', runner: 'command', command: ['sh', '-c', JOB, join(dir.path, `host${i}`)], input: 'argument', concurrency: 2, skills: ['batch'] },
+              // no process: agent sessions claim its runs through MCP
+              ...(i === 3 ? [{ name: 'reviewer', runner: 'session', concurrency: 4 }] : [])
+            ]
       })
     }
     for (let i = 0; i < 4; i++) dirs.push(join(dir.path, `n${i}`))
@@ -55,7 +63,7 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     const agents = await json<MeshAgent[]>(['agents', '--data-dir', dirs[0], '--json'])
     const hosts = agents.filter(a => a.name === 'job').map(a => a.host).sort()
     assert.deepEqual(hosts, peers.slice(1).sort())
-    assert.ok(agents.every(a => typeof a.freeSlots === 'number' && a.concurrency === 2))
+    assert.ok(agents.filter(a => a.name === 'job').every(a => typeof a.freeSlots === 'number' && a.concurrency === 2))
   })
 
   it('prints the output and the host, and names the error on failure', async () => {
@@ -94,6 +102,57 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     }, { timeout: 15_000, message: 'the queued run to expire' })
     assert.match(expired.stdout, /expired/)
     assert.match(expired.stdout, /QueueExpiredError/)
+  })
+
+  it('serves a session agent\'s runs from two callers with MCP workers: a worker killed mid-lease leaves its run to another, which completes it once', async () => {
+    const spawned: ChildProcess[] = []
+    const start = (args: string[]): { child: ChildProcess, out: () => string, err: () => string, closed: Promise<number | null> } => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      spawned.push(child)
+      let out = ''
+      let err = ''
+      child.stdout?.on('data', d => { out += d })
+      child.stderr?.on('data', d => { err += d })
+      return { child, out: () => out, err: () => err, closed: new Promise(resolve => child.once('close', resolve)) }
+    }
+    const events = (worker: { out: () => string }): Array<{ event: string, id?: string, attempt?: number, input?: string }> =>
+      worker.out().split('\n').filter(line => line !== '').map(line => JSON.parse(line))
+    try {
+      for (const i of [0, 1]) {
+        await waitFor(async () => (await json<MeshAgent[]>(['agents', '--data-dir', dirs[i], '--json'])).some(a => a.name === 'reviewer') || undefined, { timeout: 15_000, message: `node ${i} to see the reviewer` })
+      }
+      // the first worker claims one run and then stops answering
+      const hanging = start([WORKER, dirs[3], 'reviewer', 'hang'])
+      const callers = [0, 1].map(i => start([BIN, 'run', '--data-dir', dirs[i], 'reviewer', `draft ${i}`, '--deadline', '60s']))
+      const claimed = await waitFor(() => events(hanging).find(e => e.event === 'claimed'), { timeout: 20_000, message: () => `the first worker to claim a run: ${hanging.err()}` })
+      hanging.child.kill('SIGKILL')
+      await hanging.closed
+      const tasks = async (): Promise<Array<{ id: string, state: string }>> =>
+        (await (await ApiClient.forDataDir(dirs[3])).post<{ result: { tasks: Array<{ id: string, state: string }> } }>('/rpc', { jsonrpc: '2.0', id: 1, method: 'task.list', params: {} })).result.tasks
+      // both runs wait on the host: one held by the dead worker's lease
+      const held = await waitFor(async () => { const t = await tasks(); return t.length === 2 ? t : undefined }, { timeout: 10_000, message: 'both runs to reach the host' })
+      assert.deepEqual(held.map(t => t.state).sort(), ['claimed', 'waiting'])
+      // a second worker serves both: the free one at once, the other once the dead worker's lease ran out
+      const serving = start([WORKER, dirs[3], 'reviewer', 'serve', '2'])
+      const codes = await Promise.all(callers.map(async c => await c.closed))
+      assert.deepEqual(codes, [0, 0], callers.map(c => c.err()).join('\n'))
+      assert.equal(await serving.closed, 0, serving.err())
+      for (const [i, c] of callers.entries()) {
+        assert.equal(c.out(), `reviewed: draft ${i}\n`, 'the output once, from the worker that completed the run')
+        assert.match(c.err(), new RegExp(`… reading draft ${i}`))
+        assert.match(c.err(), /… writing the review/)
+      }
+      const completed = events(serving).filter(e => e.event === 'completed')
+      assert.equal(completed.length, 2)
+      const again = completed.find(e => e.id === claimed.id)
+      assert.equal(again?.attempt, 2, 'the run the dead worker held was claimed again')
+      // the host ran each once, and nothing waits
+      const runs = await (await ApiClient.forDataDir(dirs[3])).get<{ recent: Array<{ role: string, agent: string, state: string }> }>('/v1/runs')
+      assert.equal(runs.recent.filter(r => r.role === 'host' && r.agent === 'reviewer' && r.state === 'ok').length, 2)
+      assert.deepEqual(await tasks(), [])
+    } finally {
+      for (const child of spawned) child.kill('SIGKILL')
+    }
   })
 
   /**

@@ -74,4 +74,35 @@ describe('runs kept for hosts that are away', () => {
     const done = await waitFor(() => { const r = queued(caller, run.id); return r?.state === 'ok' ? r : undefined }, { timeout: 30_000, message: () => `the run to be delivered after the restart: ${JSON.stringify(queued(caller, run.id))}` })
     assert.deepEqual([done.output, done.agent, done.host], ['after the restart', 'stamper', host.peerId])
   })
+
+  it('a session agent\'s host journals a run with a key: asked again after the host restarts, it answers with the journaled output and no worker runs it', async () => {
+    const hostKey = await generateKeyPair('Ed25519')
+    const hostStore = new LevelDatastore(join(scratch, 'host-datastore'))
+    await hostStore.open()
+    const startHost = async (): Promise<OvermindNode> => {
+      const host = await startTestNode({ psk, datastore: hostStore, privateKey: hostKey, bootstrap: [tcpAddress(caller)], config: config => { config.agents = agents([{ name: 'scribe', runner: 'session' }]) } })
+      nodes.push(host)
+      await waitFor(() => caller.libp2p.services.runAgent.agents().some(a => a.name === 'scribe' && a.host === host.peerId && a.status === 'connected'), { timeout: 20_000, message: 'the caller to see the scribe' })
+      return host
+    }
+    let host = await startHost()
+    const progress: string[] = []
+    const asked = callOperation(caller, 'agent.run', { agent: 'scribe', input: 'take a note', key: 'note-1', deadline: 30_000 }, { onStatus: message => { progress.push(message) } })
+    const { task } = await callOperation(host, 'task.claim', { wait: 10_000 }) as { task: { id: string, lease: string, input: string, caller: string } }
+    assert.deepEqual([task.input, task.caller], ['take a note', caller.peerId])
+    await callOperation(host, 'task.progress', { id: task.id, lease: task.lease, message: 'writing it down' })
+    await callOperation(host, 'task.complete', { id: task.id, lease: task.lease, output: 'noted' })
+    assert.equal((await asked).output, 'noted')
+    assert.deepEqual(progress, ['writing it down'], 'the worker\'s progress crossed the wire')
+    await host.stop()
+    nodes.splice(nodes.indexOf(host), 1)
+    host = await startHost()
+    // no worker now: the same key is answered from the journal, another key waits for a worker in vain
+    const again = await callOperation(caller, 'agent.run', { agent: 'scribe', input: 'take a note', key: 'note-1', deadline: 10_000 }) as { output: string, host: string }
+    assert.deepEqual([again.output, again.host], ['noted', host.peerId])
+    await assert.rejects(callOperation(caller, 'agent.run', { agent: 'scribe', input: 'take a note', key: 'note-2', deadline: 1_500 }), { name: 'DeadlineExceededError' })
+    await host.stop()
+    nodes.splice(nodes.indexOf(host), 1)
+    await hostStore.close()
+  })
 })
