@@ -19,6 +19,7 @@ const SLOW = 'echo started; sleep 60; echo finished'
 
 const TOOLS = ['memory_store', 'memory_search', 'memory_get', 'memory_forget', 'memory_feedback', 'memory_link', 'memory_signals', 'memory_consolidate', 'run_agent', 'list_agents', 'mesh_status']
 const SIGNALS = 'overmind://signals'
+const QUEUED = 'overmind://runs/queued'
 
 async function httpClient (dataDir: string): Promise<Client> {
   const api = await ApiClient.forDataDir(dataDir)
@@ -208,10 +209,10 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     } while (cursor != null && pages < 20)
     assert.ok(pages >= 2, `${pages} page(s)`)
     assert.equal(new Set(uris).size, uris.length, 'no chunk twice')
-    // the signals come first, then every chunk
-    assert.equal(uris[0], SIGNALS)
+    // the signals and the queued runs come first, then every chunk
+    assert.deepEqual(uris.slice(0, 2), [SIGNALS, QUEUED])
     const status = await nodes[1].status()
-    assert.equal(uris.length - 1, (status.memory?.chunks.federation ?? 0) + (status.memory?.chunks.shared ?? 0))
+    assert.equal(uris.length - 2, (status.memory?.chunks.federation ?? 0) + (status.memory?.chunks.shared ?? 0))
     const bad = await httpB.listResources({ cursor: 'not-a-cursor' }).catch((err: Error) => err)
     assert.ok(bad instanceof Error && /cursor/.test(bad.message))
   })
@@ -306,5 +307,21 @@ describe('MCP over stdio and Streamable HTTP on a mesh of two node processes', (
     const listed = await httpB.callTool({ name: 'memory_signals', arguments: {} })
     assert.deepEqual((listed.structuredContent as { signals: unknown[] }).signals, signals)
     await stdio.client.unsubscribeResource({ uri: SIGNALS })
+  })
+
+  it('tells a subscriber of overmind://runs/queued when a run kept for an absent host ends, without polling', async () => {
+    const updates: string[] = []
+    httpA.setNotificationHandler(ResourceUpdatedNotificationSchema, notification => { updates.push(notification.params.uri) })
+    await httpA.subscribeResource({ uri: QUEUED })
+    const res = await httpA.callTool({ name: 'run_agent', arguments: { agent: 'nobody-hosts-this', input: 'x', queueTtl: 1_000 } })
+    const { id } = (res.structuredContent as { queued: { id: string } }).queued
+    await waitFor(() => updates.length >= 2 ? true : undefined, { timeout: 15_000, message: () => `updates for the queued run: ${JSON.stringify(updates)}` })
+    assert.ok(updates.every(u => u === QUEUED))
+    const { runs } = JSON.parse(((await httpA.readResource({ uri: QUEUED })).contents[0] as { text: string }).text) as { runs: Array<{ id: string, state: string, error?: { name: string } }> }
+    const run = runs.find(r => r.id === id)
+    assert.deepEqual([run?.state, run?.error?.name], ['expired', 'QueueExpiredError'])
+    const bad = await httpA.subscribeResource({ uri: 'overmind://nothing' }).catch((err: Error) => err)
+    assert.ok(bad instanceof Error && /can be subscribed to/.test(bad.message))
+    await httpA.unsubscribeResource({ uri: QUEUED })
   })
 })

@@ -172,6 +172,8 @@ export interface RunAgentEvents {
   'run:end': CustomEvent<RunRecord>
   /** A host answered a request from another node */
   'run:answered': CustomEvent<RunAnsweredEvent>
+  /** A run kept for absent hosts was queued, went to a host, came back or ended */
+  'run:queued': CustomEvent<QueuedRun>
 }
 
 export interface RunAgentService extends TypedEventTarget<RunAgentEvents> {

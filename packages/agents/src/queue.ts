@@ -44,6 +44,8 @@ export interface RunQueueInit {
   deadline?: number
   /** How often queued runs are looked at, ms @default 2_000 */
   checkInterval?: number
+  /** Told when a run is kept, goes to a host, comes back or ends */
+  onChange?(run: QueuedRun): void
 }
 
 /** Runs one caller agent may have queued, and all of them */
@@ -125,6 +127,7 @@ export class RunQueue {
     this.runs.set(run.id, run)
     await this.save(run)
     this.init.log('queued run %s for %o until %d', run.id, run.target, run.expiresAt)
+    this.changed(run)
     this.pump()
     return view(run)
   }
@@ -162,6 +165,7 @@ export class RunQueue {
     this.running++
     run.state = 'running'
     run.attempts++
+    this.changed(run)
     try {
       const deadline = Math.max(1, Math.min(this.init.deadline ?? 60_000, run.expiresAt - Date.now()))
       const outcome = await this.init.run(run.target, uint8ArrayFromString(run.input, 'base64'), { deadline, callerAgent: run.callerAgent, signal: this.stopping.signal, key: run.id })
@@ -173,6 +177,7 @@ export class RunQueue {
         // the host went away again: wait for the next one
         run.state = 'queued'
         this.init.log('queued run %s not delivered yet - %s', run.id, err.message)
+        this.changed(run)
       } else {
         await this.end(run, { state: 'failed', host: err.host, error: { name: err.name ?? 'Error', message: String(err.message ?? err) } })
       }
@@ -186,6 +191,15 @@ export class RunQueue {
     // ended runs keep no input
     run.input = ''
     await this.save(run).catch((err: Error) => { this.init.log.error('could not record the end of queued run %s - %s', run.id, err.message) })
+    this.changed(run)
+  }
+
+  private changed (run: Stored): void {
+    try {
+      this.init.onChange?.(view(run))
+    } catch (err: any) {
+      this.init.log.error('a listener of queued runs failed - %s', err.message)
+    }
   }
 
   private async save (run: Stored): Promise<void> {

@@ -88,6 +88,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
       log: this.log,
       deadline: init.deadline,
       reachable: target => this.router.known(target).length > 0,
+      onChange: run => { this.safeDispatchEvent('run:queued', { detail: run }) },
       run: async (target, input, options) => {
         const decoder = new TextDecoder()
         let output = ''

@@ -14,6 +14,8 @@ export const CHUNK_URI = 'overmind://chunks/{id}'
 
 /** URI of the convergence signals as an MCP resource: a subscriber is told when a new one comes */
 export const SIGNALS_URI = 'overmind://signals'
+/** URI of the runs kept for absent hosts: a subscriber is told when one is delivered, comes back or ends */
+export const QUEUED_RUNS_URI = 'overmind://runs/queued'
 
 /** Chunks per page of `resources/list`; `nextCursor` leads to the next page */
 export const RESOURCE_PAGE = 200
@@ -104,44 +106,71 @@ export function createMcpServer (node: NodePort): McpServer {
   })
 
   // the SDK's own listing has no cursor: this one pages through every chunk (and the signals first)
+  server.registerResource('queued-runs', QUEUED_RUNS_URI, {
+    title: 'Runs kept for absent hosts',
+    description: 'Runs this node keeps until a host of their agent or skill is reachable (run_agent with queueTtl), with the output once they ran (queued_runs). Subscribe to be told when one is delivered or ends.',
+    mimeType: 'application/json'
+  }, async (uri) => {
+    const queued = operation('agent.queued')!
+    const result = await queued.run(node, parseParams(queued, {}), {})
+    return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(result, null, 2) }] }
+  })
+
+  // the SDK's own listing has no cursor: this one pages through every chunk (the signals and queued runs first)
   server.server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
     const page = await listChunks(node, request.params?.cursor)
-    if (request.params?.cursor != null || node.memory == null) return page
-    return { ...page, resources: [{ uri: SIGNALS_URI, name: 'signals', title: 'Convergence signals', mimeType: 'application/json' }, ...page.resources] }
+    if (request.params?.cursor != null) return page
+    const first: Resource[] = [{ uri: QUEUED_RUNS_URI, name: 'queued-runs', title: 'Runs kept for absent hosts', mimeType: 'application/json' }]
+    if (node.memory != null) first.unshift({ uri: SIGNALS_URI, name: 'signals', title: 'Convergence signals', mimeType: 'application/json' })
+    return { ...page, resources: [...first, ...page.resources] }
   })
-  subscribeToSignals(server, node)
+  subscriptions(server, [
+    { uri: SIGNALS_URI, target: node.memory, event: 'signal' },
+    { uri: QUEUED_RUNS_URI, target: node.runs, event: 'run:queued' }
+  ])
 
   return server
 }
 
+/** A resource a session may subscribe to, updated on an event of a target */
+interface Subscribable {
+  uri: string
+  /** Absent when the node lacks the part (no memory store) */
+  target?: EventTarget
+  event: string
+}
+
 /**
- * `resources/subscribe` for the signals: a subscribed session gets
- * `notifications/resources/updated` when the node folds a new signal
+ * `resources/subscribe` for the signals and the queued runs: a subscribed
+ * session gets `notifications/resources/updated` when the node folds a new
+ * signal, or a queued run moves on
  */
-function subscribeToSignals (server: McpServer, node: NodePort): void {
+function subscriptions (server: McpServer, resources: Subscribable[]): void {
   server.server.registerCapabilities({ resources: { subscribe: true } })
-  const memory = node.memory
-  let subscribed = false
-  const onSignal = (): void => {
-    if (subscribed) server.server.sendResourceUpdated({ uri: SIGNALS_URI }).catch(() => {})
+  const listeners = new Map<string, () => void>()
+  const stop = (resource: Subscribable): void => {
+    const listener = listeners.get(resource.uri)
+    if (listener != null) resource.target?.removeEventListener(resource.event, listener)
+    listeners.delete(resource.uri)
   }
   server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    if (request.params.uri !== SIGNALS_URI) throw new McpError(ErrorCode.InvalidParams, `only ${SIGNALS_URI} can be subscribed to`)
-    if (memory == null) throw new McpError(ErrorCode.InvalidParams, 'this node has no memory store')
-    if (!subscribed) memory.addEventListener('signal', onSignal)
-    subscribed = true
+    const resource = resources.find(r => r.uri === request.params.uri)
+    if (resource == null) throw new McpError(ErrorCode.InvalidParams, `only ${resources.map(r => r.uri).join(' and ')} can be subscribed to`)
+    if (resource.target == null) throw new McpError(ErrorCode.InvalidParams, 'this node has no memory store')
+    if (listeners.has(resource.uri)) return {}
+    const listener = (): void => { server.server.sendResourceUpdated({ uri: resource.uri }).catch(() => {}) }
+    resource.target.addEventListener(resource.event, listener)
+    listeners.set(resource.uri, listener)
     return {}
   })
   server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-    if (request.params.uri === SIGNALS_URI) {
-      memory?.removeEventListener('signal', onSignal)
-      subscribed = false
-    }
+    const resource = resources.find(r => r.uri === request.params.uri)
+    if (resource != null) stop(resource)
     return {}
   })
   const closed = server.server.onclose
   server.server.onclose = () => {
-    memory?.removeEventListener('signal', onSignal)
+    for (const resource of resources) stop(resource)
     closed?.()
   }
 }

@@ -7,7 +7,7 @@ import { STREAMED, send } from './api-routes.js'
 import type { ApiContext, Route } from './api-routes.js'
 import type { MeshConnection, NodePort, NodeStatus, PeerReport } from './port.js'
 import type { Logger } from '@libp2p/interface'
-import type { MeshAgent, RunRecord } from '@overmind/agents'
+import type { MeshAgent, QueuedRun, RunRecord } from '@overmind/agents'
 import type { PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbeat'
 import type { MemoryStats, MemoryStore, Signal, StoredEntryEvent } from '@overmind/memory'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -47,6 +47,8 @@ export type MeshEvent =
   | { type: 'memory', data: { written: { local: number, remote: number }, stats: MemoryStats } }
   /** The node folded a convergence signal it did not hold */
   | { type: 'signal', data: Signal }
+  /** A run kept for absent hosts was queued, went to a host, came back or ended (with its output) */
+  | { type: 'queued', data: QueuedRun }
 
 /** ms between full snapshots on the event stream */
 export const SNAPSHOT_INTERVAL = 5_000
@@ -239,6 +241,7 @@ function streamEvents (node: NodePort, req: IncomingMessage, res: ServerResponse
     log.error('could not take a snapshot of the mesh - %e', err)
   }
   stream.on<PeerEntry>(node.events, 'heartbeat', peer => { stream.emit({ type: 'heartbeat', data: peer }) })
+  stream.on<QueuedRun>(node.runs, 'run:queued', run => { stream.emit({ type: 'queued', data: run }) })
   stream.on<PeerStatusChange>(node.events, 'peer:status', change => { stream.emit({ type: 'peer', data: change }) })
   stream.on<{ action: 'open' | 'close', connection: MeshConnection }>(node.events, 'mesh:connection', change => { stream.emit({ type: 'connection', data: change }) })
   stream.on(node.runs, 'run:start', run('start'))
