@@ -4,7 +4,8 @@
  * Wire schemas of the Overmind protocols and their generated codecs.
  * Each `.proto` file at the root of this package has a spec page beside it
  * (`heartbeat.proto` → `heartbeat.md`, `memory.proto` → `memory.md`,
- * `run-agent.proto` → `run-agent.md`, `invite.proto` → `invite.md`); `pnpm generate` regenerates the codecs.
+ * `run-agent.proto` → `run-agent.md`, `invite.proto` → `invite.md`,
+ * `agent-delegate.proto` → `agent-delegate.md`); `pnpm generate` regenerates the codecs.
  *
  * @example
  *
@@ -25,6 +26,10 @@ export {
   RunRequest, RunCancel, RunStatus, RunMessage, RunAnswer, RunOutput, RunResult
 } from './run-agent.js'
 export { Ticket, Redeem, RedeemStatus, Admission } from './invite.js'
+export {
+  AgentSpec, EnvVar, PackagedChunk, AgentPackage, SignedAgentPackage, DelegateRequest, DelegateAnswer,
+  DelegateReturn, DelegateReturnAck, DelegateRecall, DelegateMessage
+} from './agent-delegate.js'
 export * from './limits.js'
 export { lengthPrefixed, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
 export type { LengthPrefixOptions } from './length-prefix.js'

@@ -130,3 +130,23 @@ export const MAX_INVITE_SIZE = 8 * 1024
 /** Repeated-field limits of `Ticket.decode` and `Admission.decode` */
 export const TICKET_LIMITS = { addresses: 16 }
 export const ADMISSION_LIMITS = { bootstrap: 16 }
+
+/** Chunks an agent package carries, at most */
+export const MAX_PACKAGE_CHUNKS = 100
+
+/** Chunks in one page of a delegation's return, at most */
+export const MAX_RETURN_PAGE = 64
+
+/** Largest message of /overmind/agent-delegate/1.0.0, in bytes: a package of 100 chunks of 32 KiB, or a page of 64 */
+export const MAX_DELEGATE_MESSAGE_SIZE = 4 * 1024 * 1024
+
+/** Longest delegation, in ms */
+export const MAX_DELEGATION = 7 * 24 * 60 * 60 * 1000
+
+/** Decoding limits of an agent package and of the delegation messages */
+export const AGENT_PACKAGE_LIMITS = {
+  memory: MAX_PACKAGE_CHUNKS,
+  memory$: { tags: MAX_TAGS },
+  agent: { command: 64, env: 64, capabilities: 32, skills: 16 }
+}
+export const DELEGATE_MESSAGE_LIMITS = { returned: { memory: MAX_RETURN_PAGE, memory$: { tags: MAX_TAGS } } }

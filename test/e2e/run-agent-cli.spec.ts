@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '@overmind/node'
@@ -32,6 +33,8 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
       await setConfig(dirs[i], {
         'heartbeat.interval': '500ms',
         'memory.embedder': 'hash',
+        // A hosts agents other nodes lend it
+        ...(i === 0 ? { 'delegation.accept': true } : {}),
         agents: i === 0
           ? []
           : [
@@ -153,6 +156,25 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
     } finally {
       for (const child of spawned) child.kill('SIGKILL')
     }
+  })
+
+  it('exports an agent\'s package and lends the agent to another node for a time with the CLI', async () => {
+    const file = join(dir.path, 'reviewer.json')
+    const exported = await overmind(['agent', 'export', 'reviewer', '--data-dir', dirs[3], '--out', file])
+    assert.equal(exported.code, 0, exported.stderr)
+    const pkg = JSON.parse(await readFile(file, 'utf8')) as { node: string, agent: { name: string, runner: string }, signed: string }
+    assert.deepEqual([pkg.node, pkg.agent.name, pkg.agent.runner], [peers[3], 'reviewer', 'session'])
+    const refused = await overmind(['agent', 'delegate', 'reviewer', '--data-dir', dirs[3], '--to', peers[1], '--for', '1m'])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, /not-allowed/)
+    const lent = await json<{ peer: string, state: string }>(['agent', 'delegate', 'reviewer', '--data-dir', dirs[3], '--to', peers[0], '--for', '3s', '--json'])
+    assert.deepEqual([lent.peer, lent.state], [peers[0], 'lent'])
+    const hosted = await json<{ incoming: Array<{ agent: string, peer: string }> }>(['agent', 'delegations', '--data-dir', dirs[0], '--json'])
+    assert.deepEqual(hosted.incoming.map(d => [d.agent, d.peer]), [['reviewer', peers[3]]])
+    await waitFor(async () => {
+      const { outgoing } = await json<{ outgoing: Array<{ agent: string, state: string }> }>(['agent', 'delegations', '--data-dir', dirs[3], '--json'])
+      return outgoing.some(d => d.agent === 'reviewer' && d.state === 'back') || undefined
+    }, { timeout: 20_000, message: 'the reviewer to come back' })
   })
 
   /**

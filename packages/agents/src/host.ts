@@ -75,6 +75,10 @@ export type HostAdmission =
  */
 export class AgentHost {
   private readonly agents = new Map<string, HostedAgent>()
+  /** Agents hosted but not offered now (lent to another node): refused, and announced nowhere */
+  private readonly suspended = new Set<string>()
+  /** Aborted when an agent is removed: ends its queued and running runs */
+  private readonly removal = new Map<string, AbortController>()
   private readonly scheduler: Scheduler
   private shutdown = new AbortController()
   private running = 0
@@ -82,18 +86,50 @@ export class AgentHost {
   constructor (agents: HostedAgent[], init: { maxQueue: number, maxQueuePerCaller: number }) {
     this.scheduler = new Scheduler(init)
     setMaxListeners(Infinity, this.shutdown.signal)
-    for (const agent of agents) {
-      this.agents.set(agent.name, agent)
-      this.scheduler.addAgent(agent.name, agent.concurrency)
-    }
+    for (const agent of agents) this.add(agent)
   }
 
+  /** Hosts one more agent (a name already hosted is an error) */
+  add (agent: HostedAgent): void {
+    if (this.agents.has(agent.name)) throw new Error(`agent "${agent.name}" is already hosted here`)
+    this.scheduler.addAgent(agent.name, agent.concurrency)
+    this.agents.set(agent.name, agent)
+    const removal = new AbortController()
+    setMaxListeners(Infinity, removal.signal)
+    this.removal.set(agent.name, removal)
+  }
+
+  /** Stops hosting an agent: its waiting and running runs end as cancelled with `reason` */
+  remove (name: string, reason = 'the agent left this node'): void {
+    if (!this.agents.delete(name)) return
+    this.suspended.delete(name)
+    const cancelled = new RunCancelledError(reason)
+    this.removal.get(name)?.abort(cancelled)
+    this.removal.delete(name)
+    this.scheduler.removeAgent(name, cancelled)
+  }
+
+  /** Refuses the agent's runs and leaves it out of `list()` until `resume` (runs in progress go on) */
+  suspend (name: string): void {
+    if (this.agents.has(name)) this.suspended.add(name)
+  }
+
+  resume (name: string): void {
+    this.suspended.delete(name)
+  }
+
+  isSuspended (name: string): boolean {
+    return this.suspended.has(name)
+  }
+
+  /** An agent hosted here, suspended or not */
   get (name: string): HostedAgent | undefined {
     return this.agents.get(name)
   }
 
+  /** The agents offered now (not suspended) */
   list (): HostedAgent[] {
-    return [...this.agents.values()]
+    return [...this.agents.values()].filter(agent => !this.suspended.has(agent.name))
   }
 
   load (name: string): AgentLoad | undefined {
@@ -122,7 +158,7 @@ export class AgentHost {
   admit (request: RunRequestInit): HostAdmission {
     if (this.stopping) return { status: 'refused', reason: 'shutting-down', message: 'the node is stopping' }
     const agent = this.agents.get(request.agent)
-    if (agent == null) return { status: 'refused', reason: 'unknown-agent', message: `no agent named "${request.agent}" here` }
+    if (agent == null || this.suspended.has(request.agent)) return { status: 'refused', reason: 'unknown-agent', message: `no agent named "${request.agent}" here` }
     if (request.remote && agent.expose !== 'mesh') {
       return { status: 'refused', reason: 'not-exposed', message: `agent "${agent.name}" runs only for its own node (expose: local)` }
     }
@@ -130,7 +166,8 @@ export class AgentHost {
     const timer = deadline(Math.max(1, Math.min(request.timeout, agent.timeout)))
     const timeout = timer.signal
     const cancel = request.signal ?? new AbortController().signal
-    const signal = AbortSignal.any([cancel, timeout, this.shutdown.signal])
+    const removed = this.removal.get(agent.name)?.signal
+    const signal = AbortSignal.any([cancel, timeout, this.shutdown.signal, ...(removed != null ? [removed] : [])])
     setMaxListeners(Infinity, signal)
     const admitted = this.scheduler.admit(agent.name, request.caller, signal)
     if (admitted.status === 'busy') {
@@ -141,6 +178,7 @@ export class AgentHost {
     const hosted = agent
     const why = (err: unknown): Pick<RunEnd, 'error' | 'message'> => {
       if (this.shutdown.signal.aborted) return { error: 'host-error', message: 'the host is stopping' }
+      if (removed?.aborted === true) return { error: 'host-error', message: reasonText(removed.reason, 'the agent left this node') }
       if (cancel.aborted) return { error: 'cancelled', message: reasonText(cancel.reason, 'cancelled by the caller') }
       if (timeout.aborted) return { error: 'timeout', message: `the run took longer than ${Math.min(request.timeout, hosted.timeout)} ms` }
       if (err instanceof AgentFailedError) return { error: 'agent-failed', message: err.message }

@@ -68,6 +68,19 @@ export class Scheduler {
     this.lanes.set(name, { concurrency: Math.max(1, concurrency), running: 0, queues: new Map(), queued: 0 })
   }
 
+  /** Forgets an agent: its waiting runs fail with `reason`; slots still held are released as usual */
+  removeAgent (name: string, reason: unknown): void {
+    const lane = this.lanes.get(name)
+    if (lane == null) return
+    for (const queue of [...lane.queues.values()]) {
+      for (const waiter of [...queue]) {
+        this.remove(lane, waiter)
+        waiter.reject(reason)
+      }
+    }
+    this.lanes.delete(name)
+  }
+
   /**
    * Asks for a slot of `agent` for a run from `caller`. Aborting `signal`
    * while the run waits takes it out of the queue.

@@ -18,6 +18,9 @@ export type RunProgress =
  *   when its worker reports how it goes (session agents), then `{"done": …}`
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
+ * - `GET /v1/agents/:name/package?top=K` → the agent's signed package
+ * - `POST /v1/agents/:name/delegate` `{to, duration}`, `POST /v1/agents/:name/recall`,
+ *   `GET /v1/delegations` → agents lent to and by this node
  * - `GET /v1/runs/queued[/:id]` → runs kept for absent hosts (`queueTtl`)
  */
 export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Route]> {
@@ -27,6 +30,16 @@ export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Rout
     ['GET /v1/runs', async () => await callOperation(node, 'agent.runs', {})],
     ['GET /v1/runs/queued', async () => await callOperation(node, 'agent.queued', {})],
     ['GET /v1/runs/queued/:id', async (_req, _res, _url, params) => await callOperation(node, 'agent.queued', { id: params.id })],
+    ['GET /v1/agents/:name/package', async (_req, _res, url, params) => {
+      const top = url.searchParams.get('top')
+      return await callOperation(node, 'agent.export', { name: params.name, top: top == null ? undefined : Number(top) })
+    }],
+    ['POST /v1/agents/:name/delegate', async (req, _res, _url, params) => {
+      const body = await readJson(req, maxBody) as Record<string, unknown>
+      return await callOperation(node, 'agent.delegate', { ...body, name: params.name })
+    }],
+    ['POST /v1/agents/:name/recall', async (_req, _res, _url, params) => await callOperation(node, 'agent.recall', { name: params.name })],
+    ['GET /v1/delegations', async () => await callOperation(node, 'agent.delegations', {})],
     ['POST /v1/agents/run', async (req, res) => {
       // checked before the answer starts, so bad params (an oversized input too) are a 400
       const params = parseParams(run, await readJson(req, maxBody))

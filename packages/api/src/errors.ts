@@ -85,5 +85,6 @@ export const ERROR_KINDS: Record<string, { http: number, rpc: number }> = {
   InviteNotFoundError: { http: 404, rpc: -32014 },
   QueueFullError: { http: 503, rpc: -32015 },
   TaskNotFoundError: { http: 404, rpc: -32016 },
-  LeaseLostError: { http: 409, rpc: -32017 }
+  LeaseLostError: { http: 409, rpc: -32017 },
+  DelegationError: { http: 409, rpc: -32018 }
 }

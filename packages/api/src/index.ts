@@ -38,5 +38,5 @@ export { API_STATE_FILE } from './files.js'
 export { NodeNotRunningError, ApiRequestError, BadRequestError, PayloadTooLargeError, MemoryDisabledError, InsecureApiError, InvalidParamsError, InviteNotFoundError, ERROR_KINDS } from './errors.js'
 export type {
   NodePort, NodeStatus, PeerReport, ConnectionReport, HolePunchReport, OtherMeshPeer, MeshConnection, MeshEvents,
-  EventLoopReport, LoopDelay, DiscoverySource, InvitesPort, InviteView, CreatedInvite
+  EventLoopReport, LoopDelay, DiscoverySource, InvitesPort, InviteView, CreatedInvite, AgentPackageView, DelegationPort, DelegationView
 } from './port.js'

@@ -1,11 +1,11 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_CLAIM_WAIT, MAX_LEASE, MAX_QUEUE_TTL, MAX_RUN_INPUT_SIZE, MAX_TASK_OUTPUT, MAX_TASK_PROGRESS, MIN_LEASE } from '@overmind/agents'
-import { MAX_QUERY_K, MAX_RUN_KEY_LENGTH, MAX_QUERY_TEXT_LENGTH, MAX_SEARCH_K, MAX_STRING_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@overmind/protocols'
+import { MAX_DELEGATION, MAX_PACKAGE_CHUNKS, MAX_QUERY_K, MAX_RUN_KEY_LENGTH, MAX_QUERY_TEXT_LENGTH, MAX_SEARCH_K, MAX_STRING_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { z } from 'zod'
-import { InvalidParamsError, MemoryDisabledError } from './errors.js'
+import { InvalidParamsError, MemoryDisabledError, NodeNotRunningError } from './errors.js'
 import { VERSION } from './version.js'
-import type { NodePort } from './port.js'
+import type { DelegationPort, NodePort } from './port.js'
 import type { RunOutcome } from '@overmind/agents'
 import type { ChunkView, MemoryStore, ZoneName } from '@overmind/memory'
 
@@ -125,6 +125,11 @@ export function checkRunTarget ({ agent, skill }: { agent?: unknown, skill?: unk
 
 function define<P extends z.ZodRawShape> (op: Operation<P>): Operation<P> {
   return op
+}
+
+function delegations (node: NodePort): DelegationPort {
+  if (node.delegation == null) throw new NodeNotRunningError('agent delegation needs the running node: start it first (`overmind start`)')
+  return node.delegation
 }
 
 function store (node: NodePort): MemoryStore {
@@ -587,6 +592,75 @@ export const OPERATIONS = [
     openWorld: false,
     async run (node) {
       return { tasks: node.runs.tasks.list() }
+    }
+  }),
+  define({
+    method: 'agent.export',
+    title: 'Export an agent package',
+    description: 'The package of one of this node\'s agents, signed by the node: its config without secrets, and its top shared and federation chunks by salience × confidence (the private zone never leaves the node).',
+    params: {
+      name: agentName.describe('An agent this node\'s config declares'),
+      top: z.int().min(0).max(MAX_PACKAGE_CHUNKS).optional().describe(`Chunks to carry (default 20; at most ${MAX_PACKAGE_CHUNKS})`)
+    },
+    result: {
+      format: z.string(),
+      node: z.string(),
+      agent: z.looseObject({ name: z.string(), runner: z.string() }),
+      memory: z.array(z.looseObject({ id: z.string(), text: z.string() })),
+      signed: z.string()
+    },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node, { name, top }) {
+      return { ...await delegations(node).export(name, { top }) }
+    }
+  }),
+  define({
+    method: 'agent.delegate',
+    title: 'Lend an agent to a node',
+    description: 'Installs one of this node\'s agents on another node for a time (the peer\'s delegation config must allow it). Runs go there meanwhile; at the end the agent leaves the peer and what it wrote there comes back.',
+    params: {
+      name: agentName.describe('An agent this node\'s config declares'),
+      to: peerId.describe('Peer id of the node to host it'),
+      duration: z.int().min(1_000).max(MAX_DELEGATION).describe('ms the peer hosts it')
+    },
+    result: { agent: z.string(), peer: z.string(), state: z.string(), expiresAt: z.number() },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: true,
+    async run (node, { name, to, duration }) {
+      return { ...await delegations(node).delegate(name, to, duration) }
+    }
+  }),
+  define({
+    method: 'agent.recall',
+    title: 'Take a lent agent back',
+    description: 'Ends a delegation before its time: the peer removes the agent and gives back what it wrote.',
+    params: { name: agentName },
+    result: { agent: z.string(), peer: z.string(), state: z.string() },
+    readOnly: false,
+    destructive: false,
+    idempotent: false,
+    openWorld: true,
+    async run (node, { name }) {
+      return { ...await delegations(node).recall(name) }
+    }
+  }),
+  define({
+    method: 'agent.delegations',
+    title: 'Agents lent and hosted',
+    description: 'Agents this node lent (outgoing: lent, back, with the chunks given back) and agents it hosts for others (incoming).',
+    params: {},
+    result: { outgoing: z.array(z.looseObject({ agent: z.string(), peer: z.string(), state: z.string() })), incoming: z.array(z.looseObject({ agent: z.string(), peer: z.string(), state: z.string() })) },
+    readOnly: true,
+    destructive: false,
+    idempotent: true,
+    openWorld: false,
+    async run (node) {
+      return { ...delegations(node).list() }
     }
   }),
   define({

@@ -139,6 +139,8 @@ export interface NodePort {
   readonly federated?: Pick<MemoryQueryService, 'search'>
   /** Runs of agents, on this node or routed to hosts of the mesh */
   readonly runs: Pick<RunAgentService, 'run' | 'agents' | 'runs' | 'enqueue' | 'queued' | 'tasks'> & TypedEventTarget<RunAgentEvents>
+  /** Agents lent to and by this node; absent when the node does not run the service */
+  readonly delegation?: DelegationPort
   /** Prometheus metrics of the node */
   readonly registry: Registry
   /** A debug logger for a part of the API, in the node's logging */
@@ -167,4 +169,43 @@ export interface InvitesPort {
   list(): InviteView[]
   /** false when no live invite has this id */
   revoke(id: string): Promise<boolean>
+}
+
+/** An agent package as `overmind agent export` writes it */
+export interface AgentPackageView {
+  format: 'overmind-agent-package/1'
+  mesh: string
+  /** Peer id of the home node, whose key signed it */
+  node: string
+  createdAt: number
+  /** The agent as an `agents[]` entry of the config, without secrets */
+  agent: Record<string, unknown>
+  /** Its top chunks by salience × confidence */
+  memory: Array<{ id: string, text: string, tags: string[], zone: string, createdAt: number, confidence: number, salience: number }>
+  /** The signed package (`SignedAgentPackage`), base64: what the fields above show */
+  signed: string
+}
+
+/** An agent lent by this node (outgoing) or hosted for another (incoming) */
+export interface DelegationView {
+  agent: string
+  /** The node that hosts it (outgoing) or lent it (incoming) */
+  peer: string
+  direction: 'outgoing' | 'incoming'
+  /** outgoing: lent, back; incoming: hosting, returning (its memory on the way home) */
+  state: string
+  startedAt: number
+  expiresAt: number
+  /** outgoing, once back: chunks the peer gave back, and those this node stored as its own */
+  returned?: number
+  stored?: number
+  endedAt?: number
+}
+
+/** Agent mobility (`overmind agent export`, `delegate`, `recall`) */
+export interface DelegationPort {
+  export(name: string, options?: { top?: number }): Promise<AgentPackageView>
+  delegate(name: string, peer: string, duration: number): Promise<DelegationView>
+  recall(name: string): Promise<DelegationView>
+  list(): { outgoing: DelegationView[], incoming: DelegationView[] }
 }

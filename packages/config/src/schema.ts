@@ -330,6 +330,14 @@ const runs = z.strictObject({
   provideInterval: duration('How often this node renews the DHT provider records of the agents it exposes.', '10m', 1_000)
 })
 
+const delegation = z.strictObject({
+  accept: boolean('Host agents other nodes of the mesh lend to this node for a time (overmind agent delegate); off by default.', false),
+  from: info(z.array(z.string().regex(/^(12D3KooW|Qm)[1-9A-HJ-NP-Za-km-z]{40,60}$/)).default([]), { doc: 'Peer ids of the nodes whose agents this node hosts; empty = any member of the mesh (with accept: true).', expected: 'a list of peer ids (12D3KooW…)' }),
+  runners: info(z.array(z.enum(['command', 'http', 'builtin', 'session'])).default(['builtin', 'http', 'session']), { doc: 'Runners a lent agent may use here. command runs a program the lending node names on this machine: list it only for nodes you trust.', expected: 'a list of command, http, builtin, session' }),
+  maxDuration: duration('Longest time this node hosts a lent agent; a longer request gets this much.', '1d', 1_000),
+  maxAgents: integer('Lent agents this node hosts at once.', 8, 0, 256)
+})
+
 const nat = z.strictObject({
   role: oneOf('relay: run a circuit relay for the mesh (needs a public address); public: reachable directly; private: behind NAT, reserve relay slots; auto: private unless this node has a public address.', ['auto', 'relay', 'public', 'private'], 'auto'),
   relays: multiaddrList('Relays to reserve a slot on (multiaddrs ending in /p2p/<peer id>); empty = any mesh member with the relay role.', [], { p2p: true }),
@@ -399,6 +407,7 @@ export const configSchema = z.strictObject({
   })),
   agents,
   runs: section('Remote runs: the queue of this node and how it routes runs to other nodes.', runs),
+  delegation: section('Agents lent by other nodes of the mesh: whether this node hosts them, from whom, and how long.', delegation),
   nat: section('Reachability behind NAT: circuit relays, AutoNAT, hole punching.', nat),
   log: section('Logging.', z.strictObject({
     level: oneOf('Least severe messages printed: error, warn, info or debug.', ['error', 'warn', 'info', 'debug'], 'info'),

@@ -25,6 +25,8 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { meshLogger } from './debug-logger.js'
+import { delegation } from './delegation.js'
+import type { Delegations } from './delegation.js'
 import { dnsResolver } from './dns-resolver.js'
 import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
@@ -85,6 +87,8 @@ export interface OvermindServices extends Record<string, unknown> {
   /** Closes the extra links to a peer once one does not go through a relay */
   linkTidy: unknown
   runAgent: RunAgentService
+  /** Agents lent to and by this node */
+  delegation: Delegations
   /** Present when the node has a memory store */
   knowledge?: KnowledgeService
   memorySync?: MemorySyncService
@@ -243,7 +247,16 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       targetPeers: config.discovery.targetPeers,
       rejoinInterval: config.discovery.rejoinInterval
     }),
-    linkTidy: linkTidy()
+    linkTidy: linkTidy(),
+    delegation: delegation({
+      mesh,
+      config: config.delegation,
+      agents: config.agents,
+      memory: init.memory,
+      dataDir: init.dataDir,
+      agentFunctions: init.agentFunctions,
+      tasks
+    })
   }
   if (init.memory != null) {
     services.knowledge = knowledge({ mesh, store: init.memory })

@@ -25,3 +25,9 @@ export class InviteRefusedError extends Error {
     super(message)
   }
 }
+
+/** An agent could not be exported, lent or recalled (unknown agent, refused by the peer, a bad package) */
+export class DelegationError extends Error {
+  static override name = 'DelegationError'
+  override name = 'DelegationError'
+}

@@ -16,6 +16,7 @@ import type { PeerEntry, PeerStatus, PeerStatusChange } from '@overmind/heartbea
 import type { ConnectionReport, MeshConnection, MeshEvents, NodePort, NodeStatus, OtherMeshPeer, PeerReport } from '@overmind/api'
 import type { LinkKind } from '@overmind/protocols'
 import type { RunAgentService } from '@overmind/agents'
+import type { Delegations } from './delegation.js'
 import type { MemoryQueryService } from '@overmind/replication'
 import type { Datastore } from 'interface-datastore'
 import type { OvermindConfig } from '@overmind/config'
@@ -145,6 +146,10 @@ export class OvermindNode extends TypedEventEmitter<OvermindNodeEvents> implemen
 
   get runs (): RunAgentService {
     return this.libp2p.services.runAgent
+  }
+
+  get delegation (): Delegations {
+    return this.libp2p.services.delegation
   }
 
   get federated (): MemoryQueryService | undefined {

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption, parseDurationArg } from '../options.js'
@@ -163,4 +164,89 @@ async function readStdin (): Promise<string> {
   const parts: Buffer[] = []
   for await (const part of process.stdin) parts.push(part)
   return Buffer.concat(parts).toString('utf8')
+}
+
+interface DelegationRow {
+  agent: string
+  peer: string
+  direction: 'outgoing' | 'incoming'
+  state: string
+  expiresAt: number
+  returned?: number
+  stored?: number
+}
+
+/** `overmind agent export|delegate|recall|delegations`: moving an agent to another node for a time */
+export function agentCommand (): Command {
+  const agent = new Command('agent')
+    .description('move one of this node\'s agents: export its package, lend it to a peer for a time, take it back')
+  agent.command('export')
+    .description('write the agent\'s package: its config without secrets and its top shared and federation chunks, signed by this node')
+    .argument('<name>', 'an agent this node\'s config declares')
+    .addOption(dataDirOption())
+    .addOption(new Option('--top <k>', 'chunks to carry (0 to 100)').default(20).argParser(value => {
+      const k = Number(value)
+      if (!Number.isInteger(k) || k < 0 || k > 100) throw new InvalidArgumentError('a whole number from 0 to 100')
+      return k
+    }))
+    .addOption(new Option('-o, --out <file>', 'write it to this file (default: stdout)'))
+    .action(async (name: string, opts: { dataDir: string, top: number, out?: string }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const pkg = await client.get<{ memory: unknown[] }>(`/v1/agents/${encodeURIComponent(name)}/package?top=${opts.top}`)
+      const text = JSON.stringify(pkg, null, 2) + '\n'
+      if (opts.out == null) {
+        process.stdout.write(text)
+      } else {
+        await writeFile(opts.out, text, { mode: 0o600 })
+        process.stderr.write(`wrote the package of ${name} with ${pkg.memory.length} chunks to ${opts.out}\n`)
+      }
+    })
+  agent.command('delegate')
+    .description('lend an agent to a peer for a time: runs go there, and what it writes comes back at the end (the peer\'s delegation config must allow it)')
+    .argument('<name>', 'an agent this node\'s config declares')
+    .addOption(dataDirOption())
+    .requiredOption('--to <peer-id>', 'the node to host it')
+    .addOption(new Option('--for <duration>', 'how long, e.g. 30m or 2h').argParser(parseDurationArg).makeOptionMandatory())
+    .addOption(jsonOption())
+    .action(async (name: string, opts: { dataDir: string, to: string, for: number, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const lent = await client.post<DelegationRow>(`/v1/agents/${encodeURIComponent(name)}/delegate`, { to: opts.to, duration: opts.for }, { timeout: 60_000 })
+      if (opts.json === true) process.stdout.write(JSON.stringify(lent, null, 2) + '\n')
+      else process.stdout.write(`${name} is on ${shortId(lent.peer, 12)} until ${new Date(lent.expiresAt).toISOString()}\n`)
+    })
+  agent.command('recall')
+    .description('take a lent agent back before its time')
+    .argument('<name>', 'the agent')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (name: string, opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const back = await client.post<DelegationRow>(`/v1/agents/${encodeURIComponent(name)}/recall`, {}, { timeout: 60_000 })
+      if (opts.json === true) process.stdout.write(JSON.stringify(back, null, 2) + '\n')
+      else process.stdout.write(`${name} is back (${back.returned ?? 0} chunks given back, ${back.stored ?? 0} stored here)\n`)
+    })
+  agent.command('delegations')
+    .description('agents this node lent, and agents it hosts for others')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const { outgoing, incoming } = await client.get<{ outgoing: DelegationRow[], incoming: DelegationRow[] }>('/v1/delegations')
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify({ outgoing, incoming }, null, 2) + '\n')
+        return
+      }
+      const rows = [...outgoing, ...incoming]
+      process.stdout.write(rows.length === 0
+        ? 'no agents lent or hosted\n'
+        : table(['agent', 'direction', 'node', 'state', 'until', 'given back'], rows.map(r => [
+          r.agent,
+          r.direction === 'outgoing' ? 'lent to' : 'hosted for',
+          shortId(r.peer, 12),
+          r.state,
+          new Date(r.expiresAt).toISOString(),
+          r.returned != null ? `${r.returned} (${r.stored ?? 0} stored)` : ''
+        ])) + '\n')
+    })
+  return agent
 }
