@@ -52,8 +52,8 @@ export const MIN_LEASE = 1_000
 export const MAX_LEASE = 600_000
 /** Longest a claim waits for a run */
 export const MAX_CLAIM_WAIT = 30_000
-/** Longest output a worker may hand in */
-export const MAX_TASK_OUTPUT = 1024 * 1024
+/** Longest output a worker may hand in: within the local API's default 1 MiB body */
+export const MAX_TASK_OUTPUT = 512 * 1024
 /** Longest progress message */
 export const MAX_TASK_PROGRESS = 1024
 /** Claims waiting for a run at once; more get no run at once */
