@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { callOperation } from '@overmind/api'
-import { verifyPackage } from '@overmind/node'
-import { SignedAgentPackage } from '@overmind/protocols'
+import { lpStream } from '@libp2p/utils'
+import { DELEGATE_PROTOCOL, verifyPackage } from '@overmind/node'
+import { DelegateMessage, SignedAgentPackage } from '@overmind/protocols'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
@@ -106,5 +107,33 @@ describe('agent mobility: a node lends an agent to a peer for a time', () => {
     assert.equal(back.state, 'back')
     assert.equal(peer.runs.host.get('scribe'), undefined)
     assert.equal(home.runs.host.isSuspended('scribe'), false)
+  })
+
+  it('refuses a replayed package, a return for an agent it did not lend, and garbage, and keeps serving', async () => {
+    const exchange = async (from: OvermindNode, to: OvermindNode, message: Partial<DelegateMessage>): Promise<DelegateMessage> => {
+      const stream = await from.libp2p.dialProtocol(to.libp2p.peerId, DELEGATE_PROTOCOL)
+      const lp = lpStream(stream)
+      await lp.write(DelegateMessage.encode(message as DelegateMessage))
+      const answer = DelegateMessage.decode(await lp.read())
+      await stream.close().catch(() => {})
+      return answer
+    }
+    // the home's own package, sent by another node: not that node's to lend
+    const pkg = await callOperation(home, 'agent.export', { name: 'scribe' }) as unknown as AgentPackageView
+    const replayed = await exchange(caller, peer, { request: { package: SignedAgentPackage.decode(uint8ArrayFromString(pkg.signed, 'base64')), durationMs: 60_000n } })
+    assert.deepEqual([replayed.answer?.accepted, replayed.answer?.reason], [false, 'bad-package'])
+    assert.equal(peer.runs.host.get('scribe'), undefined)
+    // a return of an agent the home never lent to this node
+    const stray = await exchange(caller, home, { returned: { agent: 'scribe', memory: [{ id: 'x', text: 'planted', tags: [], zone: 'shared', createdAt: 1n, confidence: 1, salience: 1 }], done: true } })
+    assert.deepEqual([stray.answer?.accepted, stray.answer?.reason], [false, 'unknown-agent'])
+    assert.ok(!(await texts(home, 'shared')).includes('planted'))
+    // bytes that are no message: the stream ends, the node goes on
+    const stream = await caller.libp2p.dialProtocol(peer.libp2p.peerId, DELEGATE_PROTOCOL)
+    await lpStream(stream).write(Uint8Array.of(0xff, 0xff, 0xff, 0xff))
+    await waitFor(() => stream.status !== 'open' || undefined, { timeout: 10_000, message: 'the garbage stream to end' })
+    assert.equal(peer.libp2p.status, 'started')
+    const again = await callOperation(home, 'agent.delegate', { name: 'scribe', to: peer.peerId, duration: 60_000 }) as unknown as DelegationView
+    assert.equal(again.state, 'lent')
+    await callOperation(home, 'agent.recall', { name: 'scribe' })
   })
 })
