@@ -92,7 +92,8 @@ describe('WebRTC links between homes behind a relay', () => {
   it('hole-punches a WebRTC link after the first relayed run, then runs over it and closes the relayed one', async () => {
     const first = await run(a, 'through the relay first')
     assert.deepEqual(first, { host: b.peerId, output: 'THROUGH THE RELAY FIRST' })
-    await waitFor(() => reportOf(a, b)?.holePunch?.state === 'hole-punched', { timeout: 40_000, message: () => `no WebRTC link from A to B: ${JSON.stringify(reportOf(a, b)?.holePunch)}` })
+    // a punch may fail on a busy machine: the next one comes 15 s later
+    await waitFor(() => reportOf(a, b)?.holePunch?.state === 'hole-punched', { timeout: 80_000, message: () => `no WebRTC link from A to B: ${JSON.stringify(reportOf(a, b)?.holePunch)}` })
     await waitFor(() => a.libp2p.getConnections(b.libp2p.peerId).every(conn => !conn.remoteAddr.toString().includes('/p2p-circuit/p2p/')), { timeout: 10_000, message: 'the relayed connection stayed open' })
     const report = reportOf(a, b)
     process.stdout.write(`# A → B hole-punched in ${report?.holePunch?.ms} ms; links ${JSON.stringify(report?.connections.map(conn => [conn.kind, conn.ice]))}\n`)

@@ -16,7 +16,7 @@ import { webSockets } from '@libp2p/websockets'
 import { isPrivate } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MAX_INBOUND_RUN_STREAMS, TaskBoard, createRunner, runAgent } from '@overmind/agents'
+import { MAX_INBOUND_RUN_STREAMS, TaskBoard, runAgent } from '@overmind/agents'
 import { heartbeat, heartbeatTopic, heartbeatTopicScoreParams } from '@overmind/heartbeat'
 import { knowledge, knowledgeTopic, memoryQuery, memorySync } from '@overmind/replication'
 import { HybridLogicalClock } from '@overmind/hlc'
@@ -26,6 +26,7 @@ import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { meshLogger } from './debug-logger.js'
 import { delegation } from './delegation.js'
+import { hostedAgents } from './hosted-agents.js'
 import type { Delegations } from './delegation.js'
 import { dnsResolver } from './dns-resolver.js'
 import { meshDialer } from './mesh-dialer.js'
@@ -43,7 +44,7 @@ import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { PrivateKey, Libp2p, PeerDiscoveryEvents, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
-import type { AgentFunction, HostedAgent, RunAgentService } from '@overmind/agents'
+import type { AgentFunction, RunAgentService } from '@overmind/agents'
 import type { OvermindConfig } from '@overmind/config'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 import type { MemoryStore } from '@overmind/memory'
@@ -363,21 +364,6 @@ function stunServers (libp2p: Libp2p<OvermindServices>): string[] {
     for (const url of peer.stun) if (!urls.includes(url)) urls.push(url)
   }
   return urls.slice(0, 4)
-}
-
-/** The agents a config declares, each with its runner */
-export function hostedAgents (config: OvermindConfig, init: Pick<OvermindNodeInit, 'dataDir' | 'agentFunctions'> & { tasks?: TaskBoard } = {}): HostedAgent[] {
-  return config.agents.map(agent => ({
-    name: agent.name,
-    runner: createRunner(agent, { dataDir: init.dataDir, functions: init.agentFunctions, tasks: init.tasks }),
-    expose: agent.expose,
-    concurrency: agent.concurrency,
-    timeout: agent.timeout,
-    version: agent.version,
-    capabilities: agent.capabilities,
-    description: agent.description,
-    skills: agent.skills
-  }))
 }
 
 export type NatRole = 'relay' | 'public' | 'private'

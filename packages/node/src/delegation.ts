@@ -1,7 +1,6 @@
 import { setMaxListeners } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { createRunner } from '@overmind/agents'
 import { configSchema } from '@overmind/config'
 import {
   AGENT_PACKAGE_LIMITS, AgentPackage, DELEGATE_MESSAGE_LIMITS, DelegateMessage, MAX_DELEGATE_MESSAGE_SIZE, MAX_DELEGATION,
@@ -12,7 +11,8 @@ import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { DelegationError } from './errors.js'
-import type { AgentFunction, HostedAgent, RunAgentService, TaskBoard } from '@overmind/agents'
+import { hostedAgent } from './hosted-agents.js'
+import type { AgentFunction, RunAgentService, TaskBoard } from '@overmind/agents'
 import type { AgentPackageView, DelegationPort, DelegationView } from '@overmind/api'
 import type { OvermindConfig } from '@overmind/config'
 import type { MemoryStore } from '@overmind/memory'
@@ -350,18 +350,7 @@ export class Delegations implements Startable, DelegationPort {
   private install (spec: AgentSpec): void {
     const parsed = configSchema.safeParse({ agents: [configOf(spec)] })
     if (!parsed.success) throw new DelegationError(`the agent's config is not valid here: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-    const agent = parsed.data.agents[0]
-    const hosted: HostedAgent = {
-      name: agent.name,
-      runner: createRunner(agent, { dataDir: this.init.dataDir, functions: this.init.agentFunctions, tasks: this.init.tasks }),
-      expose: 'mesh',
-      concurrency: agent.concurrency,
-      timeout: agent.timeout,
-      version: agent.version,
-      capabilities: agent.capabilities,
-      description: agent.description,
-      skills: agent.skills
-    }
+    const hosted = hostedAgent({ ...parsed.data.agents[0], expose: 'mesh' }, { dataDir: this.init.dataDir, agentFunctions: this.init.agentFunctions, tasks: this.init.tasks })
     this.components.runAgent.host.add(hosted)
   }
 

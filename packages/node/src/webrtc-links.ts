@@ -10,7 +10,7 @@ import type { HolePunchReport } from '@overmind/api'
 const SIGNALING_PROTOCOL = '/webrtc-signaling/0.0.1'
 
 /** First wait before a failed hole punch is tried again; it doubles up to the longest */
-const RETRY_FIRST_MS = 60_000
+const RETRY_FIRST_MS = 15_000
 const RETRY_MAX_MS = 30 * 60_000
 
 /** How often relayed links are looked at for a punch that is due */
