@@ -38,6 +38,9 @@ if (files.some(f => f.endsWith('/ui.spec.js')) && !existsSync('/usr/bin/chromium
   const log = openSync(logFile, 'w')
   spawn(process.execPath, [join(root, 'test', 'dist', 'src', 'install-chromium.js')], { cwd: root, stdio: ['ignore', log, log], detached: true }).unref()
 }
+// V8's code cache for the modules the suite loads again and again: vitest's
+// workers, the nodes' worker threads, every node and CLI process
+process.env.NODE_COMPILE_CACHE ??= join(root, '.tools', 'node-compile-cache')
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const res = spawnSync(process.execPath, [vitest, 'run', '--config', join(root, 'vitest.config.mjs'), '--root', root, ...(name != null ? ['-t', name] : []), ...files], { stdio: 'inherit', cwd: root })
 process.exit(res.status ?? 1)

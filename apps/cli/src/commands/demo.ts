@@ -113,7 +113,7 @@ async function runDemo (opts: DemoOptions): Promise<void> {
       // n1 relays; with 3 nodes or more the last one is behind it; n2 and that one host the agent
       const role = i === 1 ? 'relay' : i === opts.nodes && opts.nodes >= 3 ? 'private' : 'public'
       const host = i === 2 || role === 'private'
-      const { initDataDir } = await import('@overmind/node')
+      const { initDataDir } = await import('@overmind/node/data-dir')
       await initDataDir(dataDir, { mesh, meshKeyFile: i === 1 ? undefined : join(baseDir, 'n1', 'mesh.key'), name })
       const bootstrap = i === 1 ? [] : [bootstrapAddress(nodes[0])]
       await tuneConfig(dataDir, opts.interval, { role, host, relay: bootstrap[0] })

@@ -30,7 +30,7 @@ Examples:
         await join(opts.dataDir, opts.join, opts)
         return
       }
-      const { initDataDir } = await import('@overmind/node')
+      const { initDataDir } = await import('@overmind/node/data-dir')
       const result = await initDataDir(opts.dataDir, { mesh: opts.mesh, meshKeyFile: opts.meshKeyFile, name: opts.name })
       if (opts.json === true) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n')

@@ -72,7 +72,7 @@ Nothing is changed: the memory store is read from a copy beside it. Exits 1
 when something needs \`overmind repair\`. Log gaps in other nodes' logs are
 normal (anti-entropy fills them); a gap in this node's own log is lost data.`)
     .action(async (opts: Options) => {
-      const { openDataDir } = await import('@overmind/node')
+      const { openDataDir } = await import('@overmind/node/data-dir')
       const { checkStore } = await import('@overmind/memory')
       const dir = await openDataDir(opts.dataDir)
       // an Ed25519 key's string form is its peer id
