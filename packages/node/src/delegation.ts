@@ -280,8 +280,9 @@ export class Delegations implements Startable, DelegationPort {
       // pages follow until `done`, each acknowledged once stored
       let page = first.returned
       for (;;) {
+        // a return after this node took the agent back on its own (the peer was away) still brings its memory
         const out = this.outgoing.get(page.agent)
-        if (out == null || out.peer !== remote.toString() || out.state !== 'lent') {
+        if (out == null || out.peer !== remote.toString() || (out.state === 'back' && Date.now() - (out.endedAt ?? 0) > MAX_DELEGATION)) {
           await refuse('unknown-agent', `agent "${page.agent}" is not lent to this peer`)
           break
         }
@@ -289,7 +290,7 @@ export class Delegations implements Startable, DelegationPort {
         await pb.write({ ack: { stored } }, { signal })
         if (page.done) {
           this.log('agent %s is back from %s with %d chunks (%d stored)', out.agent, out.peer, out.returned, out.stored)
-          await this.back(out)
+          if (out.state === 'lent') await this.back(out)
           break
         }
         const next = await pb.read({ signal })
@@ -385,6 +386,13 @@ export class Delegations implements Startable, DelegationPort {
       await this.components.datastore.delete(new Key(`${IN_PREFIX}/${name}`))
     } catch (err: any) {
       if (this.stopping.signal.aborted) return
+      // a home that says it lent no such agent, or that stays away for the longest delegation, is not asked again
+      if (err instanceof ReturnRefusedError || Date.now() - held.expiresAt > MAX_DELEGATION) {
+        this.log.error('the memory agent %s wrote here stays here: %s', name, err.message)
+        this.incoming.delete(name)
+        await Promise.resolve(this.components.datastore.delete(new Key(`${IN_PREFIX}/${name}`))).catch(() => {})
+        return
+      }
       this.log('agent %s could not go back to %s yet - %s', name, held.home, err.message)
       this.schedule(`in/${name}`, RETRY_INTERVAL, async () => { await this.end(name) })
     }
@@ -410,7 +418,7 @@ export class Delegations implements Startable, DelegationPort {
         const page = chunks.slice(at, at + MAX_RETURN_PAGE)
         await pb.write({ returned: { agent: held.agent, memory: page, done: at + MAX_RETURN_PAGE >= chunks.length } }, { signal })
         const answer = await pb.read({ signal })
-        if (answer.ack == null) throw new DelegationError(`the home node refused the return: ${answer.answer?.reason ?? 'no answer'} ${answer.answer?.message ?? ''}`)
+        if (answer.ack == null) throw new ReturnRefusedError(`the home node refused the return: ${answer.answer?.reason ?? 'no answer'} ${answer.answer?.message ?? ''}`)
       }
       await stream.close({ signal }).catch(() => {})
     } catch (err) {
@@ -459,6 +467,9 @@ export class Delegations implements Startable, DelegationPort {
     await this.components.datastore.put(new Key(`${prefix}/${name}`), uint8ArrayFromString(JSON.stringify(value)))
   }
 }
+
+/** The home answered a return with a refusal: asking again would change nothing */
+class ReturnRefusedError extends DelegationError {}
 
 /** Length-prefixed `DelegateMessage`s on a stream, decoded within the protocol's limits */
 function messages (stream: Stream): { read(options: { signal: AbortSignal }): Promise<DelegateMessage>, write(message: Partial<DelegateMessage>, options: { signal: AbortSignal }): Promise<void> } {
