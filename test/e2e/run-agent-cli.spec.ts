@@ -135,6 +135,8 @@ describe('overmind agents and overmind run on a mesh of node processes', () => {
       // both runs wait on the host: one held by the dead worker's lease
       const held = await waitFor(async () => { const t = await tasks(); return t.length === 2 ? t : undefined }, { timeout: 10_000, message: 'both runs to reach the host' })
       assert.deepEqual(held.map(t => t.state).sort(), ['claimed', 'waiting'])
+      const listed = await json<{ workers: Array<{ agent: string, waiting: number, claimed: number, lastAskedAt?: number }> }>(['tasks', '--data-dir', dirs[3], '--json'])
+      assert.deepEqual(listed.workers.map(w => [w.agent, w.waiting, w.claimed, (w.lastAskedAt ?? 0) > 0]), [['reviewer', 1, 1, true]])
       // a second worker serves both: the free one at once, the other once the dead worker's lease ran out
       const serving = start([WORKER, dirs[3], 'reviewer', 'serve', '2'])
       const codes = await Promise.all(callers.map(async c => await c.closed))

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { VERSION } from '@overmind/node/client'
-import { agentCommand, agentsCommand, queuedCommand, runCommand } from './commands/agents.js'
+import { agentCommand, agentsCommand, queuedCommand, runCommand, tasksCommand } from './commands/agents.js'
 import { demoCommand } from './commands/demo.js'
 import { initCommand, inviteCommand, joinCommand } from './commands/init.js'
 import { mcpCommand } from './commands/mcp.js'
@@ -51,6 +51,7 @@ Getting started:
   program.addCommand(agentsCommand())
   program.addCommand(runCommand())
   program.addCommand(queuedCommand())
+  program.addCommand(tasksCommand())
   program.addCommand(agentCommand())
   program.addCommand(mcpCommand())
   program.addCommand(checkCommand())

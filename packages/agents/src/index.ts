@@ -71,7 +71,7 @@ export {
   LeaseLostError, QueueExpiredError, QueueFullError, RunCancelledError, RunRefusedError, TaskNotFoundError
 } from './errors.js'
 export { DEFAULT_LEASE, MAX_CLAIM_WAIT, MAX_LEASE, MAX_TASK_OUTPUT, MAX_TASK_PROGRESS, MIN_LEASE, SessionRunner, TaskBoard } from './tasks.js'
-export type { ClaimOptions, ClaimedTask, TaskView } from './tasks.js'
+export type { ClaimOptions, ClaimedTask, TaskView, WorkerView } from './tasks.js'
 export { MAX_QUEUE_TTL, MAX_QUEUED, MAX_QUEUED_PER_CALLER } from './queue.js'
 export type { QueuedRun } from './queue.js'
 

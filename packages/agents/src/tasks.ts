@@ -27,6 +27,18 @@ export interface TaskView {
   progress?: string
 }
 
+/** The workers of a session agent, as far as the node sees them */
+export interface WorkerView {
+  agent: string
+  /** Runs waiting for a worker, and runs claimed */
+  waiting: number
+  claimed: number
+  /** Claims waiting for a run now (workers ready) */
+  claimsWaiting: number
+  /** When a worker last asked for runs of this agent (or of any), ms since the epoch */
+  lastAskedAt?: number
+}
+
 /** What a worker gets when it claims a run */
 export interface ClaimedTask extends TaskView {
   /** The claim's token: progress, complete and fail need it, and refuse it once the lease ran out */
@@ -111,6 +123,10 @@ export class TaskBoard {
   private readonly tasks = new Map<string, Task>()
   private readonly ended = new Map<string, { lease: string, outcome: 'completed' | 'failed' }>()
   private readonly claims = new Set<ClaimWaiter>()
+  /** When a worker last asked for runs, by agent ('' for a claim of any agent) */
+  private readonly asked = new Map<string, number>()
+  /** When runs of an agent last waited with no worker in sight (said once a lease) */
+  private readonly unserved = new Map<string, number>()
   /** Journal entries by hashed key, with the time they were written */
   private readonly journaled = new Map<string, number>()
   private datastore?: Datastore
@@ -189,12 +205,14 @@ export class TaskBoard {
       signal.addEventListener('abort', onAbort, { once: true })
       this.tasks.set(task.id, task)
       this.hand(task)
+      this.noWorker(task.agent)
     })
   }
 
   /** A waiting run of `agents` (any when empty), claimed for a lease; undefined when none came within `wait` ms */
   async claim (options: ClaimOptions = {}): Promise<ClaimedTask | undefined> {
     const agents = new Set(options.agents ?? [])
+    for (const agent of agents.size === 0 ? [''] : agents) this.asked.set(agent, Date.now())
     const length = Math.min(MAX_LEASE, Math.max(MIN_LEASE, options.lease ?? DEFAULT_LEASE))
     let task = this.waiting(agents)
     const wait = Math.min(MAX_CLAIM_WAIT, Math.max(0, options.wait ?? 0))
@@ -268,6 +286,32 @@ export class TaskBoard {
   /** Runs waiting or claimed, oldest first */
   list (): TaskView[] {
     return [...this.tasks.values()].map(view)
+  }
+
+  /** For each agent with runs here or workers asking: runs waiting and claimed, claims waiting now, and when a worker last asked */
+  workers (): WorkerView[] {
+    const names = new Set([...this.tasks.values()].map(t => t.agent))
+    for (const name of this.asked.keys()) if (name !== '') names.add(name)
+    return [...names].sort().map(agent => {
+      const tasks = [...this.tasks.values()].filter(t => t.agent === agent)
+      const lastAsked = Math.max(this.asked.get(agent) ?? 0, this.asked.get('') ?? 0)
+      return {
+        agent,
+        waiting: tasks.filter(t => t.claim == null).length,
+        claimed: tasks.filter(t => t.claim != null).length,
+        claimsWaiting: [...this.claims].filter(c => c.agents.size === 0 || c.agents.has(agent)).length,
+        ...(lastAsked > 0 ? { lastAskedAt: lastAsked } : {})
+      }
+    })
+  }
+
+  /** Says so, once a default lease, when runs of `agent` wait and no worker asked for runs within one */
+  private noWorker (agent: string): void {
+    const now = Date.now()
+    const lastAsked = Math.max(this.asked.get(agent) ?? 0, this.asked.get('') ?? 0)
+    if (now - lastAsked < DEFAULT_LEASE || now - (this.unserved.get(agent) ?? 0) < DEFAULT_LEASE) return
+    this.unserved.set(agent, now)
+    this.log.error('runs of session agent %s wait, and no worker asked for runs in the last %d s: start an agent session that claims them (task_claim)', agent, DEFAULT_LEASE / 1000)
   }
 
   private waiting (agents: Set<string>): Task | undefined {

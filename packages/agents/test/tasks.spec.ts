@@ -49,6 +49,12 @@ describe('TaskBoard', () => {
     assert.equal((await tasks.claim({ agents: ['b'] })), undefined)
     const other = await tasks.claim()
     assert.equal(other?.agent, 'a')
+    // what the workers look like now: both runs claimed, one more worker waiting for a run of a
+    const ready = tasks.claim({ agents: ['a'], wait: 1_000 })
+    const seen = Object.fromEntries(tasks.workers().map(w => [w.agent, w]))
+    assert.deepEqual([seen.a.claimsWaiting, seen.a.claimed, seen.a.waiting, seen.b.claimsWaiting, seen.b.claimed], [1, 1, 0, 0, 1])
+    assert.ok((seen.b.lastAskedAt ?? 0) > 0)
+    assert.equal(await ready, undefined)
     tasks.fail(other.id, other.lease, 'cannot do a')
     await assert.rejects(a, { name: 'AgentFailedError', message: 'cannot do a' })
     await tasks.complete(claimed!.id, claimed!.lease, 'done b')

@@ -18,6 +18,7 @@ export type RunProgress =
  *   when its worker reports how it goes (session agents), then `{"done": …}`
  *   or `{"error": {name, message}}`. Closing the request cancels the run.
  * - `GET /v1/runs` → runs in progress and the latest finished ones
+ * - `GET /v1/tasks` → runs of session agents waiting for workers, and their workers
  * - `GET /v1/agents/:name/package?top=K` → the agent's signed package
  * - `POST /v1/agents/:name/delegate` `{to, duration}`, `POST /v1/agents/:name/recall`,
  *   `GET /v1/delegations` → agents lent to and by this node
@@ -29,6 +30,7 @@ export function agentRoutes ({ node, maxBody }: ApiContext): Array<[string, Rout
     ['GET /v1/agents', async () => await callOperation(node, 'agent.list', {})],
     ['GET /v1/runs', async () => await callOperation(node, 'agent.runs', {})],
     ['GET /v1/runs/queued', async () => await callOperation(node, 'agent.queued', {})],
+    ['GET /v1/tasks', async () => await callOperation(node, 'task.list', {})],
     ['GET /v1/runs/queued/:id', async (_req, _res, _url, params) => await callOperation(node, 'agent.queued', { id: params.id })],
     ['GET /v1/agents/:name/package', async (_req, _res, url, params) => {
       const top = url.searchParams.get('top')

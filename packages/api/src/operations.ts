@@ -581,17 +581,18 @@ export const OPERATIONS = [
     method: 'task.list',
     tool: 'task_list',
     title: 'Runs waiting for workers',
-    description: 'The runs of this node\'s session agents: waiting for a worker, or claimed (with the lease\'s end and the latest progress), oldest first.',
+    description: 'The runs of this node\'s session agents: waiting for a worker, or claimed (with the lease\'s end and the latest progress), oldest first; and per agent, the runs waiting and claimed, the claims waiting for a run now and when a worker last asked.',
     params: {},
     result: {
-      tasks: z.array(z.looseObject({ id: z.string(), agent: z.string(), state: z.enum(['waiting', 'claimed']), attempt: z.int(), caller: z.string(), offeredAt: z.number() }))
+      tasks: z.array(z.looseObject({ id: z.string(), agent: z.string(), state: z.enum(['waiting', 'claimed']), attempt: z.int(), caller: z.string(), offeredAt: z.number() })),
+      workers: z.array(z.looseObject({ agent: z.string(), waiting: z.int(), claimed: z.int(), claimsWaiting: z.int(), lastAskedAt: z.number().optional() }))
     },
     readOnly: true,
     destructive: false,
     idempotent: true,
     openWorld: false,
     async run (node) {
-      return { tasks: node.runs.tasks.list() }
+      return { tasks: node.runs.tasks.list(), workers: node.runs.tasks.workers() }
     }
   }),
   define({

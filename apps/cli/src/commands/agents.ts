@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ApiClient } from '@overmind/node/client'
 import { dataDirOption, jsonOption, parseDurationArg } from '../options.js'
-import { paint, rtt, shortId, status as paintStatus, table } from '../format.js'
-import type { MeshAgent, QueuedRun } from '@overmind/agents'
+import { ago, paint, rtt, shortId, status as paintStatus, table } from '../format.js'
+import type { MeshAgent, QueuedRun, TaskView, WorkerView } from '@overmind/agents'
 import type { RunProgress } from '@overmind/node/client'
 
 export function agentsCommand (): Command {
@@ -249,4 +249,32 @@ export function agentCommand (): Command {
         ])) + '\n')
     })
   return agent
+}
+
+/** `overmind tasks`: the runs of this node's session agents, and their workers */
+export function tasksCommand (): Command {
+  return new Command('tasks')
+    .description('runs of this node\'s session agents (runner: session) waiting for workers or claimed, and the workers asking for them')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (opts: { dataDir: string, json?: boolean }) => {
+      const client = await ApiClient.forDataDir(opts.dataDir)
+      const answer = await client.get<{ tasks: TaskView[], workers: WorkerView[] }>('/v1/tasks')
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(answer, null, 2) + '\n')
+        return
+      }
+      if (answer.workers.length === 0) {
+        process.stdout.write('no session agent has runs here, and no worker asked for any\n')
+        return
+      }
+      process.stdout.write(table(['agent', 'waiting', 'claimed', 'workers ready', 'a worker last asked'], answer.workers.map(w => [
+        w.agent, String(w.waiting), String(w.claimed), String(w.claimsWaiting), w.lastAskedAt != null ? ago(w.lastAskedAt) : paint('yellow', 'never')
+      ])) + '\n')
+      if (answer.tasks.length > 0) {
+        process.stdout.write('\n' + table(['run', 'agent', 'state', 'attempt', 'caller', 'progress'], answer.tasks.map(t => [
+          t.id, t.agent, t.state, String(t.attempt), shortId(t.caller, 12), t.progress ?? ''
+        ])) + '\n')
+      }
+    })
 }
