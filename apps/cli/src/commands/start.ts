@@ -47,8 +47,10 @@ Examples:
   $ overmind start --data-dir ./node-2 --listen /ip4/127.0.0.1/tcp/0 \\
       --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…`)
     .action(async (opts: StartOptions) => {
-      const { runNode, createNodeLog, openDataDir } = await import('@overmind/node')
+      // the config and keys are checked before the node's code loads: a mistake is told at once
+      const { openDataDir } = await import('@overmind/node/data-dir')
       const { config } = await openDataDir(opts.dataDir)
+      const { runNode, createNodeLog } = await import('@overmind/node')
       const log = createNodeLog({
         level: opts.logLevel ?? (opts.dev === true ? 'debug' : config.log.level),
         format: opts.logFormat ?? config.log.format
