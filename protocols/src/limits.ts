@@ -137,6 +137,9 @@ export const MAX_PACKAGE_CHUNKS = 100
 /** Chunks in one page of a delegation's return, at most */
 export const MAX_RETURN_PAGE = 64
 
+/** Chunks one delegation's return may bring home, at most */
+export const MAX_RETURN_CHUNKS = 10_000
+
 /** Largest message of /overmind/agent-delegate/1.0.0, in bytes: a package of 100 chunks of 32 KiB, or a page of 64 */
 export const MAX_DELEGATE_MESSAGE_SIZE = 4 * 1024 * 1024
 

@@ -70,6 +70,8 @@ export const MAX_TASK_OUTPUT = 512 * 1024
 export const MAX_TASK_PROGRESS = 1024
 /** Claims waiting for a run at once; more get no run at once */
 const MAX_WAITING_CLAIMS = 64
+/** Agent names whose workers' last claim is remembered */
+const MAX_ASKED = 256
 /** Completed runs the journal keeps, and for how long */
 const MAX_JOURNAL = 1_000
 const JOURNAL_AGE = 8 * 86_400_000
@@ -212,7 +214,12 @@ export class TaskBoard {
   /** A waiting run of `agents` (any when empty), claimed for a lease; undefined when none came within `wait` ms */
   async claim (options: ClaimOptions = {}): Promise<ClaimedTask | undefined> {
     const agents = new Set(options.agents ?? [])
-    for (const agent of agents.size === 0 ? [''] : agents) this.asked.set(agent, Date.now())
+    for (const agent of agents.size === 0 ? [''] : agents) {
+      this.asked.delete(agent)
+      this.asked.set(agent, Date.now())
+    }
+    // names come from clients: the oldest are forgotten past a bound
+    while (this.asked.size > MAX_ASKED) this.asked.delete(this.asked.keys().next().value as string)
     const length = Math.min(MAX_LEASE, Math.max(MIN_LEASE, options.lease ?? DEFAULT_LEASE))
     let task = this.waiting(agents)
     const wait = Math.min(MAX_CLAIM_WAIT, Math.max(0, options.wait ?? 0))

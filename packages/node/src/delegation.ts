@@ -4,7 +4,7 @@ import { lpStream } from '@libp2p/utils'
 import { configSchema } from '@overmind/config'
 import {
   AGENT_PACKAGE_LIMITS, AgentPackage, DELEGATE_MESSAGE_LIMITS, DelegateMessage, MAX_DELEGATE_MESSAGE_SIZE, MAX_DELEGATION,
-  MAX_PACKAGE_CHUNKS, MAX_RETURN_PAGE, SignedAgentPackage, lengthPrefixed, openStream
+  MAX_PACKAGE_CHUNKS, MAX_RETURN_CHUNKS, MAX_RETURN_PAGE, SignedAgentPackage, lengthPrefixed, openStream
 } from '@overmind/protocols'
 import { Key } from 'interface-datastore'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
@@ -286,6 +286,10 @@ export class Delegations implements Startable, DelegationPort {
           await refuse('unknown-agent', `agent "${page.agent}" is not lent to this peer`)
           break
         }
+        if (out.returned + page.memory.length > MAX_RETURN_CHUNKS) {
+          await refuse('too-many', `a return brings at most ${MAX_RETURN_CHUNKS} chunks`)
+          break
+        }
         const stored = await this.store(out, page.memory)
         await pb.write({ ack: { stored } }, { signal })
         if (page.done) {
@@ -407,6 +411,7 @@ export class Delegations implements Startable, DelegationPort {
       for (const zone of ['shared', 'federation'] as const) {
         for await (const chunk of memory.chunks({ zone, author: self, agent: held.agent })) {
           if (chunk.agent === held.agent && chunk.createdAt >= held.startedAt && !skip.has(chunk.id)) chunks.push(packaged(chunk))
+          if (chunks.length >= MAX_RETURN_CHUNKS) break
         }
       }
     }
