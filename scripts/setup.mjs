@@ -109,8 +109,8 @@ export function setup () {
 }
 
 const tasks = {
-  demo: ['apps/cli/dist/src/bin.js', 'demo'],
-  cli: ['apps/cli/dist/src/bin.js'],
+  demo: ['apps/cli/dist/bundle/bin.js', 'demo'],
+  cli: ['apps/cli/dist/bundle/bin.js'],
   test: ['scripts/run-tests.mjs'],
   bench: ['scripts/run-bench.mjs']
 }

@@ -21,7 +21,7 @@ import { chart, fmt, table } from './report.js'
 import type { SimReport } from '@overmind/sim'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const BIN = join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')
+const BIN = join(ROOT, 'apps', 'cli', 'dist', 'bundle', 'bin.js')
 const SCENARIO = join(ROOT, 'scenarios', 'steady-mesh.yaml')
 
 const { values: args, positionals } = parseArgs({ options: { duration: { type: 'string', default: '60s' }, transport: { type: 'string', default: 'memory' }, threads: { type: 'string', default: 'auto' } }, allowPositionals: true })

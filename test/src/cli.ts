@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process'
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** The built CLI, run with the Node running the tests */
-export const BIN = join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')
+export const BIN = join(ROOT, 'apps', 'cli', 'dist', 'bundle', 'bin.js')
 
 export interface CliResult {
   code: number | null

@@ -44,7 +44,8 @@ const REFRESH = 500
 /** Without a terminal, the tables are printed every this many refreshes */
 const UNATTENDED_TABLE_EVERY = 10
 const MAX_EVENTS = 12
-const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
+/** The CLI that runs the demo starts its nodes: the bundle, or the compiled bin.js */
+const BIN = process.argv[1] ?? fileURLToPath(new URL('../bin.js', import.meta.url))
 
 export function demoCommand (): Command {
   return new Command('demo')
