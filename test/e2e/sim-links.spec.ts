@@ -2,15 +2,15 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, it } from 'vitest'
-import { ROOT, overmind, tempDir } from '../src/cli.js'
+import { ROOT, overmindSim, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
 
 const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
 afterAll(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
 
-describe('overmind sim: relays, slow links and threads', () => {
+describe('overmind sim: relays, slow links and threads', { concurrent: true }, () => {
   it('runs nat-homes: homes behind NAT reach each other only through the relay, and every write reaches every home', async () => {
-    const res = await overmind(['sim', join(ROOT, 'scenarios', 'nat-homes.yaml'), '--nodes', '5', '--duration', '8s', '--json'], { timeout: 240_000 })
+    const res = await overmindSim([join(ROOT, 'scenarios', 'nat-homes.yaml'), '--nodes', '5', '--duration', '8s', '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     const { links } = report
@@ -30,7 +30,7 @@ describe('overmind sim: relays, slow links and threads', () => {
     dirs.push(dir)
     const file = join(dir.path, 'relay-restart.yaml')
     await writeFile(file, 'name: relay-restart\nduration: 8s\nnodes:\n  count: 4\ntopology: { kind: nat-homes }\nworkload:\n  writes:\n    rate: 4/s\n    from: private\nfaults:\n  - { at: 2s, kill: 0 }\n  - { at: 4s, restart: 0 }\nsettle: 30s\n')
-    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--json'])
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# relay restart: delivery ${report.delivery.ratio}, homes caught up ${report.convergence[0]?.ms} ms after it; ${report.links.relayed} relayed links at the end\n`)
     assert.equal(report.delivery.ratio, 1)
@@ -52,7 +52,7 @@ describe('overmind sim: relays, slow links and threads', () => {
       'faults:', '  - { at: 2s, latency: 400ms, on: [0], for: 3s }',
       'settle: 30s', ''
     ].join('\n'))
-    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# slow links: delivery ${report.delivery.ratio}, p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms, max ${report.delivery.max} ms\n`)
@@ -72,7 +72,7 @@ describe('overmind sim: relays, slow links and threads', () => {
     dirs.push(dir)
     const file = join(dir.path, 'narrow.yaml')
     await writeFile(file, 'name: narrow\nduration: 6s\ntransport: memory\nnodes:\n  count: 3\n  heartbeat: 1s\n  syncInterval: 2s\nnetwork: { bandwidth: 200kbit }\nworkload:\n  writes:\n    rate: 2/s\n    size: 4000\nsettle: 30s\n')
-    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# 200 kbit/s uplinks: delivery ${report.delivery.ratio}, p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms\n`)
@@ -104,7 +104,7 @@ describe('overmind sim: relays, slow links and threads', () => {
       '  - { at: 9s, latency: 300ms, on: [0], for: 3s }',
       'settle: 60s', ''
     ].join('\n'))
-    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# 8 nodes on 2 threads: ${report.writes.done} writes, delivery ${report.delivery.ratio} (p99 ${report.delivery.p99} ms), runs ${report.runs.succeeded}/${report.runs.requested}, searches found ${report.searches.found}/${report.searches.done}, converged ${report.convergence.map(c => `${c.fault} ${c.ms} ms`).join(', ')}\n`)

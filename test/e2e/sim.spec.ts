@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, it } from 'vitest'
 import { expectationRows, loadScenario, reportRows, schedule } from '@overmind/sim'
-import { ROOT, overmind, tempDir } from '../src/cli.js'
+import { ROOT, overmindSim, tempDir } from '../src/cli.js'
 import type { SimReport } from '@overmind/sim'
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
@@ -11,11 +11,11 @@ const escape = (text: string): string => text.replace(/[&<>"']/g, c => `&#${c.ch
 const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = []
 afterAll(async () => { await Promise.all(dirs.map(async d => { await d.remove() })) })
 
-describe('overmind sim', () => {
+describe('overmind sim', { concurrent: true }, () => {
   it('runs partition-and-heal: every write reaches every node after the heal, and the memories end identical', async () => {
     const file = join(ROOT, 'scenarios', 'partition-and-heal.yaml')
     // a small version: the heal at 20 s, 2 s of writes after it
-    const res = await overmind(['sim', file, '--duration', '22s', '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--duration', '22s', '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# partition-and-heal on ${report.nodes} nodes: ${report.writes.done} writes, delivery ${report.delivery.ratio} (p50 ${report.delivery.p50} ms, p99 ${report.delivery.p99} ms), converged ${report.convergence[0]?.ms} ms after the heal, ${report.memoryPerNodeMb} MB per node\n`)
@@ -36,7 +36,7 @@ describe('overmind sim', () => {
   })
 
   it('runs churn: nodes that come back catch up on what was written while they were away', async () => {
-    const res = await overmind(['sim', join(ROOT, 'scenarios', 'churn.yaml'), '--duration', '25s', '--json'], { timeout: 240_000 })
+    const res = await overmindSim([join(ROOT, 'scenarios', 'churn.yaml'), '--duration', '25s', '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# churn on ${report.nodes} nodes: ${report.writes.done} writes (${report.writes.skipped} skipped on nodes down), delivery ${report.delivery.ratio}, caught up ${report.convergence.map(c => `${c.ms} ms`).join(', ')} after the restarts\n`)
@@ -49,7 +49,7 @@ describe('overmind sim', () => {
 
   it('runs churn-rate: nodes the seed picks leave and come back at a rate, and every node ends with every write', async () => {
     const file = join(ROOT, 'scenarios', 'churn-rate.yaml')
-    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     const plan = schedule(await loadScenario(file))
@@ -68,7 +68,7 @@ describe('overmind sim', () => {
     const dir = await tempDir()
     dirs.push(dir)
     const page = join(dir.path, 'report.html')
-    const res = await overmind(['sim', join(ROOT, 'scenarios', 'hostile-member.yaml'), '--duration', '8s', '--json', '--html', page], { timeout: 240_000 })
+    const res = await overmindSim([join(ROOT, 'scenarios', 'hostile-member.yaml'), '--duration', '8s', '--json', '--html', page])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     process.stdout.write(`# hostile-member: ${report.hostile.published} forged entries published, ${report.hostile.rejected} rejected, ${report.hostile.stored} stored; delivery of honest writes ${report.delivery.ratio}\n`)
@@ -102,7 +102,7 @@ describe('overmind sim', () => {
 
   it('runs flash-crowd: runs beyond what the hosts serve are answered busy, every failure has its cause, searches find earlier writes', async () => {
     const file = join(ROOT, 'scenarios', 'flash-crowd.yaml')
-    const res = await overmind(['sim', file, '--json'], { timeout: 240_000 })
+    const res = await overmindSim([file, '--json'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     const report: SimReport = JSON.parse(res.stdout)
     const { runs, searches } = report

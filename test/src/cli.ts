@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Queue } from '@libp2p/utils'
 import { ApiClient } from '@overmind/node'
 import { updateConfigFile } from '@overmind/config'
 import { waitFor } from './wait.js'
@@ -26,6 +27,14 @@ export interface CliResult {
 export async function overmind (args: string[], options: { env?: Record<string, string | undefined>, timeout?: number } = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   return await collect(child, options.timeout ?? 60_000)
+}
+
+/** `overmind sim` runs started by this process: a simulation mostly waits on its scenario's clock, so two share the machine */
+const simulations = new Queue<CliResult>({ concurrency: 2 })
+
+/** Runs `overmind sim ARGS` to completion, at most two at a time in this process */
+export async function overmindSim (args: string[]): Promise<CliResult> {
+  return await simulations.add(async () => await overmind(['sim', ...args], { timeout: 240_000 }))
 }
 
 export async function collect (child: ChildProcess, timeout: number): Promise<CliResult> {
