@@ -3,13 +3,16 @@
 // `peers --json` asking a running node (`overmind start` in its own process).
 // Each command runs in a fresh process, as a user or a script runs it; the
 // figures include Node's own start. Peak memory (maxRSS) is each process's own.
+// Then `overmind start` itself: time until the node says it started, and the
+// CPU its process used by then, from the bundle the CLI runs as against the
+// same CLI from its compiled modules (apps/cli/dist/src/bin.js).
 //
 //   node test/dist/bench/cli.js [--quick] [--runs N]
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { BIN, NodeProcess, overmind, setConfig, tempDir } from '../src/cli.js'
+import { BIN, NodeProcess, ROOT, overmind, setConfig, tempDir } from '../src/cli.js'
 import { chart, fmt, percentile, table } from './report.js'
 
 const { values } = parseArgs({
@@ -24,9 +27,39 @@ const dir = await tempDir('overmind-bench-cli-')
 const dataDir = join(dir.path, 'node')
 // every measured process reports its own peak memory on exit, through the same preload
 const preload = join(dir.path, 'rss.mjs')
-await writeFile(preload, "process.on('exit', () => { process.stderr.write(`\\nmaxRSS ${process.resourceUsage().maxRSS}\\n`) })\n")
+await writeFile(preload, [
+  "process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write(`\\nmaxRSS ${u.maxRSS}\\n`) })",
+  // a node started: its CPU so far (every thread), once
+  "process.on('SIGUSR2', () => { const u = process.resourceUsage(); process.stderr.write(`\\ncpuMs ${(u.userCPUTime + u.systemCPUTime) / 1000}\\n`) })",
+  ''
+].join('\n'))
 
 interface Figures { p50: number, p99: number, rssMB: number }
+
+/** `overmind start` on its own data dir: ms until it logs that it started, and its CPU by then */
+async function startOnce (bin: string, dataDir: string): Promise<{ ms: number, cpuMs: number }> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, ['--import', preload, bin, 'start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  const closed = new Promise<number | null>(resolve => child.once('close', resolve))
+  const started = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (stderr.includes('node started') && !stderr.includes('cpuMs')) {
+        const ms = performance.now() - t0
+        child.kill('SIGUSR2')
+        resolve(ms)
+      }
+    })
+    void closed.then(code => { reject(new Error(`overmind start exited with ${code}: ${stderr}`)) })
+  })
+  await new Promise(resolve => setTimeout(resolve, 100))
+  child.kill('SIGTERM')
+  await closed
+  const cpu = /cpuMs ([\d.]+)/.exec(stderr)
+  if (cpu == null) throw new Error(`no CPU figure from overmind start: ${stderr}`)
+  return { ms: started, cpuMs: Number(cpu[1]) }
+}
 
 async function once (args: string[]): Promise<{ ms: number, rssMB: number }> {
   const t0 = performance.now()
@@ -75,6 +108,31 @@ try {
     figures.map(([name, f]) => [name, fmt(f.p50), fmt(f.p99), fmt(f.rssMB), `${(f.p50 / floor.p50).toFixed(2)}×`]))
   chart('p50 start-to-exit', figures.map(([name, f]) => [name, f.p50]), 'ms')
   process.stdout.write('goal: --help and status --json within 3× of a bare node start\n')
+
+  // a node's own start, bundled and from the compiled modules
+  const startDir = join(dir.path, 'start')
+  if ((await overmind(['init', '--data-dir', startDir, '--mesh', 'bench-cli'])).code !== 0) throw new Error('init failed')
+  await setConfig(startDir, { 'memory.embedder': 'hash' })
+  const STARTS = values.quick ? 2 : 10
+  const starts: Array<[string, { ms: number[], cpuMs: number[] }]> = [
+    ['bundle (apps/cli/dist/bundle/bin.js)', { ms: [], cpuMs: [] }],
+    ['compiled modules (apps/cli/dist/src/bin.js)', { ms: [], cpuMs: [] }]
+  ]
+  const bins = [BIN, join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')]
+  for (const bin of bins) await startOnce(bin, startDir) // warm-up: file cache and code cache
+  for (let i = 0; i < STARTS; i++) {
+    // interleaved, so both see the same machine
+    for (const [b, bin] of bins.entries()) {
+      const { ms, cpuMs } = await startOnce(bin, startDir)
+      starts[b][1].ms.push(ms)
+      starts[b][1].cpuMs.push(cpuMs)
+    }
+  }
+  const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50)
+  const unbundled = starts[1][1]
+  table(`overmind start until "node started" (${STARTS} starts each, interleaved)`, ['CLI', 'p50 ms', 'CPU ms p50 (all threads)', '× compiled modules CPU'],
+    starts.map(([name, f]) => [name, fmt(median(f.ms)), fmt(median(f.cpuMs)), `${(median(f.cpuMs) / median(unbundled.cpuMs)).toFixed(2)}×`]))
+  chart('CPU to start a node (p50)', starts.map(([name, f]) => [name.split(' ')[0], median(f.cpuMs)]), 'ms')
 } finally {
   await node?.stop()
   await dir.remove()
