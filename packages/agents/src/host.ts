@@ -136,10 +136,11 @@ export class AgentHost {
     return this.scheduler.load(name)
   }
 
-  /** Runs of `name` that could start now */
+  /** Runs of `name` that could start now: none while its runner is not ready */
   freeSlots (name: string): number {
     const load = this.scheduler.load(name)
-    return load == null ? 0 : Math.max(0, load.concurrency - load.running)
+    if (load == null || this.agents.get(name)?.runner.ready?.() === false) return 0
+    return Math.max(0, load.concurrency - load.running)
   }
 
   get queueDepth (): number {

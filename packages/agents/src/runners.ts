@@ -28,6 +28,12 @@ export interface RunOptions {
  */
 export interface Runner {
   run(input: Uint8Array, options: RunOptions): AsyncGenerator<Uint8Array, RunnerExit>
+  /**
+   * False while a run could not start even with a free slot (a session agent
+   * no worker asks for): the host then advertises no free slot, and callers
+   * try hosts that can serve first
+   */
+  ready?(): boolean
 }
 
 export interface RunnerExit {

@@ -301,7 +301,7 @@ export class TaskBoard {
     for (const name of this.asked.keys()) if (name !== '') names.add(name)
     return [...names].sort().map(agent => {
       const tasks = [...this.tasks.values()].filter(t => t.agent === agent)
-      const lastAsked = Math.max(this.asked.get(agent) ?? 0, this.asked.get('') ?? 0)
+      const lastAsked = this.lastAsked(agent)
       return {
         agent,
         waiting: tasks.filter(t => t.claim == null).length,
@@ -312,11 +312,19 @@ export class TaskBoard {
     })
   }
 
+  /** True while a claim for runs of `agent` waits, or a worker asked for them (or for any) within a default lease */
+  hasWorker (agent: string): boolean {
+    return Date.now() - this.lastAsked(agent) < DEFAULT_LEASE || [...this.claims].some(c => c.agents.size === 0 || c.agents.has(agent))
+  }
+
+  private lastAsked (agent: string): number {
+    return Math.max(this.asked.get(agent) ?? 0, this.asked.get('') ?? 0)
+  }
+
   /** Says so, once a default lease, when runs of `agent` wait and no worker asked for runs within one */
   private noWorker (agent: string): void {
     const now = Date.now()
-    const lastAsked = Math.max(this.asked.get(agent) ?? 0, this.asked.get('') ?? 0)
-    if (now - lastAsked < DEFAULT_LEASE || now - (this.unserved.get(agent) ?? 0) < DEFAULT_LEASE) return
+    if (now - this.lastAsked(agent) < DEFAULT_LEASE || now - (this.unserved.get(agent) ?? 0) < DEFAULT_LEASE) return
     this.unserved.set(agent, now)
     this.log.error('runs of session agent %s wait, and no worker asked for runs in the last %d s: start an agent session that claims them (task_claim)', agent, DEFAULT_LEASE / 1000)
   }
@@ -434,6 +442,11 @@ function view (task: Task): TaskView {
 /** A `runner: session` agent: each run waits on the node's task board for a worker */
 export class SessionRunner implements Runner {
   constructor (private readonly board: TaskBoard, private readonly agent: string) {}
+
+  /** Only with a worker: without one a run would wait for one to come */
+  ready (): boolean {
+    return this.board.hasWorker(this.agent)
+  }
 
   async * run (input: Uint8Array, options: RunOptions): AsyncGenerator<Uint8Array, RunnerExit> {
     const output = await this.board.offer(this.agent, input, options)

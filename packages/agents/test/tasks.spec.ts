@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { defaultLogger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
-import { describe, it } from 'vitest'
+import { describe, it, vi } from 'vitest'
 import { AgentHost, LeaseLostError, SessionRunner, TaskBoard, TaskNotFoundError } from '../src/index.js'
 import type { RunOptions } from '../src/index.js'
 
@@ -150,5 +150,39 @@ describe('TaskBoard', () => {
     const end = await out2
     assert.equal(end.done, true)
     assert.deepEqual([(end.value as any).ok, (end.value as any).error, (end.value as any).message], [false, 'agent-failed', 'not today'])
+  })
+
+  it('advertises a free slot only while a worker asks: callers try hosts that can serve first', async () => {
+    const tasks = await board()
+    const host = new AgentHost([
+      { name: 'reviewer', runner: new SessionRunner(tasks, 'reviewer'), expose: 'mesh', concurrency: 2, timeout: 60_000 },
+      { name: 'other', runner: new SessionRunner(tasks, 'other'), expose: 'mesh', concurrency: 1, timeout: 60_000 }
+    ], { maxQueue: 8, maxQueuePerCaller: 8 })
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      assert.equal(host.freeSlots('reviewer'), 0, 'no worker yet')
+      // a claim waiting now counts, for its agent only
+      const waiting = tasks.claim({ agents: ['reviewer'], wait: 30_000 })
+      assert.equal(host.freeSlots('reviewer'), 2)
+      assert.equal(host.freeSlots('other'), 0)
+      const run = host.admit({ agent: 'reviewer', input: text('one'), caller: 'c1', remote: true, timeout: 60_000 })
+      assert.ok(run.status === 'accepted')
+      const output = run.frames.next()
+      const claimed = await waiting
+      assert.ok(claimed != null)
+      assert.equal(host.freeSlots('reviewer'), 1, 'one slot runs')
+      await tasks.complete(claimed.id, claimed.lease, 'done')
+      assert.equal(new TextDecoder().decode((await output).value as Uint8Array), 'done')
+      assert.equal((await run.frames.next()).done, true)
+      // the worker asked a moment ago; a lease later with no ask, the agent has no worker again
+      assert.equal(host.freeSlots('reviewer'), 2)
+      vi.setSystemTime(Date.now() + 61_000)
+      assert.equal(host.freeSlots('reviewer'), 0)
+      // a worker for any agent serves both
+      await tasks.claim()
+      assert.deepEqual([host.freeSlots('reviewer'), host.freeSlots('other')], [2, 1])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
