@@ -80,11 +80,6 @@ const inPlace = {
   }
 }
 
-const missing = entries.filter(file => !existsSync(file))
-if (missing.length > 0) {
-  process.stderr.write(`bundle: not compiled yet: ${missing.map(f => relative(root, f)).join(', ')} (run tsc -b first)\n`)
-  process.exit(1)
-}
 /** True when the bundle is newer than every module it holds, this script and the lockfile */
 function upToDate () {
   const metaFile = join(outdir, 'meta.json')
@@ -97,6 +92,11 @@ function upToDate () {
     sources.every(file => (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= made)
 }
 
+const missing = entries.filter(file => !existsSync(file))
+if (missing.length > 0) {
+  process.stderr.write(`bundle: not compiled yet: ${missing.map(f => relative(root, f)).join(', ')} (run tsc -b first)\n`)
+  process.exit(1)
+}
 if (upToDate()) process.exit(0)
 await rm(outdir, { recursive: true, force: true })
 const { metafile } = await build({
