@@ -339,6 +339,8 @@ describe('MemoryStore', () => {
     // the same knowledge from two agents of A and one of B
     const first = await a.put({ text: 'restarting the gpu scheduler frees the stuck training jobs', agent: 'ops' })
     const second = await a.put({ text: 'the stuck training jobs are freed by restarting the gpu scheduler', agent: 'dev' })
+    // a chunk's time is its clock's milliseconds (equal times go by id): B writes in a later one
+    await new Promise(resolve => setTimeout(resolve, 2))
     const third = await b.put({ text: 'restarting the gpu scheduler frees stuck training jobs again', agent: 'ml' })
     await sync()
     await sync()
