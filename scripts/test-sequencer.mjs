@@ -1,9 +1,9 @@
 // The order test files start in: the longest first, so short ones fill in at the end
 import { BaseSequencer } from 'vitest/node'
 
-// as measured in a fresh clone on 2 cores (s): bench 139 (45 of it waiting for the lab), sim 129,
-// sim-modes 125, memory-load 110, sim-links 98, fresh-clone 98, storage-repair 91, mesh-processes 73,
-// memory-cli 59, netns-lab 59, join 56, cli 49, demo 27, paused-peer 27, local-api 23, run-agent-cli 21.
+// as measured in a fresh clone on 2 cores (s): bench 178 (part of it waiting for the lab), sim-modes 91,
+// sim 72 (its simulations two at a time, as sim-links'), mesh-processes 56, fresh-clone 56, memory-cli 55,
+// memory-load 50, sim-links 47, storage-repair 45, netns-lab 45, run-agent-cli 32, run-queue 30, join 25.
 // webrtc-links goes first, before anything starts node processes in network namespaces (its
 // WebRTC links on loopback have failed beside them, see its spec); the NAT lab goes when the first
 // of the two longest ends, and the run-agent benchmark in bench waits for it if they meet.
