@@ -1,6 +1,12 @@
 import { describeTopology } from './topology.js'
 import type { SimReport } from './run.js'
+import type { SimResources } from './timeline.js'
 import type { LinkReport } from './topology.js'
+
+/** A run short of CPU: its processes used this share of the machine's cores on average, */
+const CPU_SHORT = 0.85
+/** or its event loops ran this late at p99 (ms) */
+const LOOP_LATE_MS = 1_000
 
 /** A duration for people: "850 ms", "12.4 s", "–" for none */
 export function formatMs (value: number | null | undefined): string {
@@ -29,9 +35,21 @@ export function reportRows (report: SimReport): Array<[string, string]> {
   if (r.memoryPerNodeMb != null) rows.push(['memory', r.resources?.perNode != null ? `${r.memoryPerNodeMb} MB per node process on average (its largest resident memory)` : `${r.memoryPerNodeMb} MB of the process per node`])
   if (r.resources?.perNode != null) rows.push(['resources', `CPU of the node processes ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB in one node; event-loop delay p99 up to ${r.resources.eventLoopDelayP99Ms} ms in one node`], ['per node', r.resources.perNode.map(n => `${n.node}: ${n.cpuSeconds} s CPU, ${n.rssMbMax} MB`).join('; ')])
   else if (r.resources != null) rows.push(['resources', `CPU ${r.resources.cpuCoresAvg} cores on average, ${r.resources.cpuCoresMax} in the busiest second; up to ${r.resources.rssMbPerNodeMax} MB per node; event-loop delay p99 ${r.resources.eventLoopDelayP99Ms} ms (${(r.threads ?? 1) > 1 ? 'the busiest thread\'s: the nodes of a thread share its loop' : 'the process\'s: its nodes share it'})`])
+  const capacity = shortOfCpu(r.resources)
+  if (capacity != null) rows.push(['capacity', capacity])
   if (r.hostile != null && r.hostile.published > 0) rows.push(['hostile', `${r.hostile.published} forged entries published, ${r.hostile.rejected} rejected at a first hop, ${r.hostile.stored} stored by an honest node`])
   if (r.rejected != null && Object.keys(r.rejected).length > 0) rows.push(['rejected', Object.entries(r.rejected).map(([reason, n]) => `${reason} ${n}`).join(', ')])
   return rows
+}
+
+/** A run whose processes kept the machine's cores busy, or whose loops ran late by a second, says so: its figures are the machine's limit */
+function shortOfCpu (resources: SimResources | undefined): string | undefined {
+  if (resources?.cores == null) return undefined
+  const busy = resources.cpuCoresAvg >= CPU_SHORT * resources.cores
+  const late = resources.eventLoopDelayP99Ms >= LOOP_LATE_MS
+  if (!busy && !late) return undefined
+  const why = [busy ? `${resources.cpuCoresAvg} of ${resources.cores} cores busy on average` : '', late ? `event loops ${formatMs(resources.eventLoopDelayP99Ms)} late at p99` : ''].filter(Boolean).join(', ')
+  return `short of CPU (${why}): delivery, convergence and peer tables show this machine's limit more than the mesh's; simulate fewer nodes, or give it more cores (threads, mode: processes on a larger machine)`
 }
 
 /** "7 direct, 6 relayed (none direct between homes); roles: 1 relay, 6 private" */

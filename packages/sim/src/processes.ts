@@ -1,7 +1,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { updateConfigFile } from '@overmind/config'
@@ -520,6 +520,7 @@ export async function runProcesses (scenario: Scenario, plan: Schedule, report: 
       cpuCoresMax: Math.max(0, ...report.timeline.map(sample => sample.cpuCores)),
       rssMbPerNodeMax: Math.max(0, ...perNode.map(n => n.rssMbMax)),
       eventLoopDelayP99Ms: Math.max(0, ...perNode.map(n => n.eventLoopDelayP99Ms ?? 0)),
+      cores: availableParallelism(),
       perNode
     }
     report.memoryPerNodeMb = round(perNode.reduce((sum, n) => sum + n.rssMbMax, 0) / count, 10)

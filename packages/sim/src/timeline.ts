@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Fault } from './scenario.js'
 import type { IntervalHistogram } from 'node:perf_hooks'
@@ -32,6 +33,8 @@ export interface SimResources {
   rssMbPerNodeMax: number
   /** p99 of the event-loop delay over the whole workload, ms */
   eventLoopDelayP99Ms: number
+  /** Cores this machine gives the run (`os.availableParallelism()`) */
+  cores: number
   /** mode: processes: each node's own process, over the whole run (every process it ran as, if restarted) */
   perNode?: NodeResources[]
 }
@@ -158,7 +161,8 @@ export class TimelineRecorder {
       cpuCoresAvg: round(cores(process.cpuUsage(), this.cpuStarted, performance.now() - this.started), 100),
       cpuCoresMax: Math.max(0, ...this.samples.map(s => s.cpuCores)),
       rssMbPerNodeMax: Math.max(0, ...this.samples.map(s => s.rssMbPerNode)),
-      eventLoopDelayP99Ms: p99Ms(this.delayWhole)
+      eventLoopDelayP99Ms: p99Ms(this.delayWhole),
+      cores: availableParallelism()
     }
     return { timeline: this.samples, faultsApplied: this.faults, resources }
   }
@@ -166,7 +170,7 @@ export class TimelineRecorder {
 
 /** Resources before a workload has run */
 export function noResources (): SimResources {
-  return { cpuCoresAvg: 0, cpuCoresMax: 0, rssMbPerNodeMax: 0, eventLoopDelayP99Ms: 0 }
+  return { cpuCoresAvg: 0, cpuCoresMax: 0, rssMbPerNodeMax: 0, eventLoopDelayP99Ms: 0, cores: availableParallelism() }
 }
 
 function cores (now: NodeJS.CpuUsage, before: NodeJS.CpuUsage, wallMs: number): number {

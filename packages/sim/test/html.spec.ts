@@ -44,7 +44,7 @@ function report (): SimReport {
     searches: { done: 0, local: 0, federated: 0, found: 0, failed: 0, skipped: 0, completeness: null, p50: null, p99: null },
     timeline,
     faultsApplied: [{ at: 3_000, fault: 'partition 0 1 | 2 3' }, { at: 5_000, fault: 'kill 2' }, { at: 8_000, fault: 'heal' }],
-    resources: { cpuCoresAvg: 0.62, cpuCoresMax: 0.85, rssMbPerNodeMax: 39, eventLoopDelayP99Ms: 21 },
+    resources: { cpuCoresAvg: 0.62, cpuCoresMax: 0.85, rssMbPerNodeMax: 39, eventLoopDelayP99Ms: 21, cores: 2 },
     expectations: [
       { key: 'delivery.ratio', expected: '>= 1', actual: 1, ok: true },
       { key: 'convergence.max', expected: '< 1s', actual: 1_800, ok: false }
@@ -94,6 +94,19 @@ describe('the HTML report', () => {
     assert.ok(html.includes('<tr class="failed"><td>convergence.max</td><td>&#60; 1s</td><td>1800</td><td>FAILED</td></tr>'))
     assert.ok(html.includes('1 expectation FAILED'))
     assert.ok(html.includes('1.4× as long at p50, 3.0× at p99'), 'the floor row')
+  })
+
+  it('says when the run was short of CPU, and only then', () => {
+    assert.equal(reportRows(report()).find(([figure]) => figure === 'capacity'), undefined, 'a calm run')
+    const busy = report()
+    busy.resources = { ...busy.resources, cpuCoresAvg: 1.93, eventLoopDelayP99Ms: 9_395 }
+    const row = reportRows(busy).find(([figure]) => figure === 'capacity')
+    assert.ok(row != null)
+    assert.match(row[1], /^short of CPU \(1\.93 of 2 cores busy on average, event loops 9395 ms late at p99\)/)
+    const late = report()
+    late.resources = { ...late.resources, eventLoopDelayP99Ms: 1_500 }
+    assert.match(reportRows(late).find(([figure]) => figure === 'capacity')?.[1] ?? '', /^short of CPU \(event loops 1500 ms late at p99\)/)
+    assert.ok(renderHtml(busy).includes('<td>capacity</td>'))
   })
 
   it('describes the topology and the links the mesh ended with, in the rows and as a chart', () => {
