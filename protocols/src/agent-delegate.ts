@@ -21,6 +21,7 @@ export interface AgentSpec {
   capabilities: string[]
   description: string
   skills: string[]
+  needsKey: boolean
 }
 
 export namespace AgentSpec {
@@ -121,6 +122,11 @@ export namespace AgentSpec {
           }
         }
 
+        if ((obj.needsKey != null && obj.needsKey !== false)) {
+          w.uint32(136)
+          w.bool(obj.needsKey)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -141,7 +147,8 @@ export namespace AgentSpec {
           version: '',
           capabilities: [],
           description: '',
-          skills: []
+          skills: [],
+          needsKey: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -230,6 +237,10 @@ export namespace AgentSpec {
               }
 
               obj.skills.push(reader.string())
+              break
+            }
+            case 17: {
+              obj.needsKey = reader.bool()
               break
             }
             default: {
@@ -401,6 +412,13 @@ export namespace AgentSpec {
 
               break
             }
+            case 17: {
+              yield {
+                field: `${prefix}.needsKey`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -503,6 +521,11 @@ export namespace AgentSpec {
     value: string
   }
 
+  export interface AgentSpecNeedsKeyFieldEvent {
+    field: '$.needsKey'
+    value: boolean
+  }
+
   export function encode (obj: Partial<AgentSpec>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AgentSpec.codec())
   }
@@ -511,7 +534,7 @@ export namespace AgentSpec {
     return decodeMessage(buf, AgentSpec.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentSpec>): Generator<AgentSpecNameFieldEvent | AgentSpecRunnerFieldEvent | AgentSpecCommandFieldEvent | AgentSpecInputFieldEvent | AgentSpecCwdFieldEvent | AgentSpecEnvNameFieldEvent | AgentSpecEnvValueFieldEvent | AgentSpecUrlFieldEvent | AgentSpecModelFieldEvent | AgentSpecSystemFieldEvent | AgentSpecBuiltinFieldEvent | AgentSpecConcurrencyFieldEvent | AgentSpecTimeoutMsFieldEvent | AgentSpecVersionFieldEvent | AgentSpecCapabilitiesFieldEvent | AgentSpecDescriptionFieldEvent | AgentSpecSkillsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentSpec>): Generator<AgentSpecNameFieldEvent | AgentSpecRunnerFieldEvent | AgentSpecCommandFieldEvent | AgentSpecInputFieldEvent | AgentSpecCwdFieldEvent | AgentSpecEnvNameFieldEvent | AgentSpecEnvValueFieldEvent | AgentSpecUrlFieldEvent | AgentSpecModelFieldEvent | AgentSpecSystemFieldEvent | AgentSpecBuiltinFieldEvent | AgentSpecConcurrencyFieldEvent | AgentSpecTimeoutMsFieldEvent | AgentSpecVersionFieldEvent | AgentSpecCapabilitiesFieldEvent | AgentSpecDescriptionFieldEvent | AgentSpecSkillsFieldEvent | AgentSpecNeedsKeyFieldEvent> {
     return streamMessage(buf, AgentSpec.codec(), opts)
   }
 }
@@ -1169,6 +1192,11 @@ export namespace AgentPackage {
     value: string
   }
 
+  export interface AgentPackageAgentNeedsKeyFieldEvent {
+    field: '$.agent.needsKey'
+    value: boolean
+  }
+
   export interface AgentPackageMemoryIdFieldEvent {
     field: '$.memory[].id'
     value: string
@@ -1219,7 +1247,7 @@ export namespace AgentPackage {
     return decodeMessage(buf, AgentPackage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentPackage>): Generator<AgentPackageVersionFieldEvent | AgentPackageMeshFieldEvent | AgentPackageNodeFieldEvent | AgentPackageCreatedAtFieldEvent | AgentPackageAgentNameFieldEvent | AgentPackageAgentRunnerFieldEvent | AgentPackageAgentCommandFieldEvent | AgentPackageAgentInputFieldEvent | AgentPackageAgentCwdFieldEvent | AgentPackageAgentEnvNameFieldEvent | AgentPackageAgentEnvValueFieldEvent | AgentPackageAgentUrlFieldEvent | AgentPackageAgentModelFieldEvent | AgentPackageAgentSystemFieldEvent | AgentPackageAgentBuiltinFieldEvent | AgentPackageAgentConcurrencyFieldEvent | AgentPackageAgentTimeoutMsFieldEvent | AgentPackageAgentVersionFieldEvent | AgentPackageAgentCapabilitiesFieldEvent | AgentPackageAgentDescriptionFieldEvent | AgentPackageAgentSkillsFieldEvent | AgentPackageMemoryIdFieldEvent | AgentPackageMemoryTextFieldEvent | AgentPackageMemoryTagsFieldEvent | AgentPackageMemoryZoneFieldEvent | AgentPackageMemoryCreatedAtFieldEvent | AgentPackageMemoryConfidenceFieldEvent | AgentPackageMemorySalienceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgentPackage>): Generator<AgentPackageVersionFieldEvent | AgentPackageMeshFieldEvent | AgentPackageNodeFieldEvent | AgentPackageCreatedAtFieldEvent | AgentPackageAgentNameFieldEvent | AgentPackageAgentRunnerFieldEvent | AgentPackageAgentCommandFieldEvent | AgentPackageAgentInputFieldEvent | AgentPackageAgentCwdFieldEvent | AgentPackageAgentEnvNameFieldEvent | AgentPackageAgentEnvValueFieldEvent | AgentPackageAgentUrlFieldEvent | AgentPackageAgentModelFieldEvent | AgentPackageAgentSystemFieldEvent | AgentPackageAgentBuiltinFieldEvent | AgentPackageAgentConcurrencyFieldEvent | AgentPackageAgentTimeoutMsFieldEvent | AgentPackageAgentVersionFieldEvent | AgentPackageAgentCapabilitiesFieldEvent | AgentPackageAgentDescriptionFieldEvent | AgentPackageAgentSkillsFieldEvent | AgentPackageAgentNeedsKeyFieldEvent | AgentPackageMemoryIdFieldEvent | AgentPackageMemoryTextFieldEvent | AgentPackageMemoryTagsFieldEvent | AgentPackageMemoryZoneFieldEvent | AgentPackageMemoryCreatedAtFieldEvent | AgentPackageMemoryConfidenceFieldEvent | AgentPackageMemorySalienceFieldEvent> {
     return streamMessage(buf, AgentPackage.codec(), opts)
   }
 }

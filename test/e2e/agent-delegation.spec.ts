@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { callOperation } from '@overmind/api'
 import { lpStream } from '@libp2p/utils'
@@ -16,6 +17,16 @@ describe('agent mobility: a node lends an agent to a peer for a time', () => {
   let home: OvermindNode
   let peer: OvermindNode
   let caller: OvermindNode
+  let keyed: OvermindNode
+  // an OpenAI-compatible endpoint that answers with the bearer token it was called with
+  const endpoint = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ choices: [{ message: { content: `called with ${req.headers.authorization ?? 'no key'}` } }] }))
+    })
+  })
+  let origin: string
 
   const run = async (from: OvermindNode, input: string): Promise<{ output: string, host: string }> =>
     await callOperation(from, 'agent.run', { agent: 'scribe', input, deadline: 20_000 }) as { output: string, host: string }
@@ -27,18 +38,22 @@ describe('agent mobility: a node lends an agent to a peer for a time', () => {
   }
 
   beforeAll(async () => {
+    await new Promise<void>(resolve => endpoint.listen(0, '127.0.0.1', resolve))
+    origin = `http://127.0.0.1:${(endpoint.address() as { port: number }).port}`
     home = await startTestNode({
       psk,
       memory: true,
       config: config => {
         config.agents = agents([
           { name: 'scribe', runner: 'builtin', builtin: 'echo', skills: ['notes'], description: 'Writes things down.' },
-          { name: 'shell', runner: 'command', command: ['true'] }
+          { name: 'shell', runner: 'command', command: ['true'] },
+          { name: 'writer', runner: 'http', url: `${origin}/v1`, model: 'any', apiKey: 'home-secret' }
         ])
       }
     })
     peer = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(home)], config: config => { config.delegation.accept = true } })
     caller = await startTestNode({ psk, memory: true, bootstrap: [tcpAddress(home)] })
+    keyed = await startTestNode({ psk, bootstrap: [tcpAddress(home)], config: config => { config.delegation.accept = true; config.delegation.keys = { [origin]: 'keyed-secret' } } })
     await waitFor(() => hostOf(caller).includes(home.peerId) || undefined, { timeout: 20_000, message: 'the caller to see the scribe on its home' })
     await waitFor(() => peer.libp2p.getConnections(home.libp2p.peerId).length > 0 || undefined, { timeout: 10_000, message: 'home and peer to connect' })
     await home.memory!.put({ text: 'the scribe keeps the minutes of every meeting', zone: 'shared', agent: 'scribe' })
@@ -47,7 +62,8 @@ describe('agent mobility: a node lends an agent to a peer for a time', () => {
   })
 
   afterAll(async () => {
-    await Promise.all([home, peer, caller].filter(n => n != null).map(async n => { await n.stop() }))
+    await Promise.all([home, peer, caller, keyed].filter(n => n != null).map(async n => { await n.stop() }))
+    endpoint.close()
   })
 
   it('exports a package signed by its node, with the agent\'s shared and federation chunks and never its private ones', async () => {
@@ -135,5 +151,20 @@ describe('agent mobility: a node lends an agent to a peer for a time', () => {
     const again = await callOperation(home, 'agent.delegate', { name: 'scribe', to: peer.peerId, duration: 60_000 }) as unknown as DelegationView
     assert.equal(again.state, 'lent')
     await callOperation(home, 'agent.recall', { name: 'scribe' })
+  })
+  it('lends an http agent without its API key: a peer with no key of its own refuses it, one with a key calls the endpoint with that key', async () => {
+    const pkg = await callOperation(home, 'agent.export', { name: 'writer' }) as unknown as AgentPackageView
+    assert.ok(!Buffer.from(pkg.signed, 'base64').includes('home-secret'), 'the package holds no key')
+    assert.equal(verifyPackage(SignedAgentPackage.decode(uint8ArrayFromString(pkg.signed, 'base64'))).agent?.needsKey, true)
+    await assert.rejects(callOperation(home, 'agent.delegate', { name: 'writer', to: peer.peerId, duration: 60_000 }), (err: Error) => /no-key/.test(err.message) && err.message.includes(`delegation.keys["${origin}"]`))
+    assert.equal(peer.runs.host.get('writer'), undefined)
+    const lent = await callOperation(home, 'agent.delegate', { name: 'writer', to: keyed.peerId, duration: 60_000 }) as unknown as DelegationView
+    assert.equal(lent.state, 'lent')
+    await waitFor(() => caller.runs.agents().some(a => a.name === 'writer' && a.host === keyed.peerId) || undefined, { timeout: 15_000, message: 'the caller to see the writer on the keyed peer' })
+    const ran = await callOperation(caller, 'agent.run', { agent: 'writer', input: 'draft it', deadline: 20_000 }) as { output: string, host: string }
+    assert.deepEqual([ran.host, ran.output], [keyed.peerId, 'called with Bearer keyed-secret'])
+    await callOperation(home, 'agent.recall', { name: 'writer' })
+    const back = await callOperation(caller, 'agent.run', { agent: 'writer', input: 'at home', node: home.peerId, deadline: 20_000 }) as { output: string, host: string }
+    assert.deepEqual([back.host, back.output], [home.peerId, 'called with Bearer home-secret'])
   })
 })

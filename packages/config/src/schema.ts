@@ -335,7 +335,8 @@ const delegation = z.strictObject({
   from: info(z.array(z.string().regex(/^(12D3KooW|Qm)[1-9A-HJ-NP-Za-km-z]{40,60}$/)).default([]), { doc: 'Peer ids of the nodes whose agents this node hosts; empty = any member of the mesh (with accept: true).', expected: 'a list of peer ids (12D3KooW…)' }),
   runners: info(z.array(z.enum(['command', 'http', 'builtin', 'session'])).default(['builtin', 'http', 'session']), { doc: 'Runners a lent agent may use here. command runs a program the lending node names on this machine: list it only for nodes you trust.', expected: 'a list of command, http, builtin, session' }),
   maxDuration: duration('Longest time this node hosts a lent agent; a longer request gets this much.', '1d', 1_000),
-  maxAgents: integer('Lent agents this node hosts at once.', 8, 0, 256)
+  maxAgents: integer('Lent agents this node hosts at once.', 8, 0, 256),
+  keys: info(z.record(z.string(), z.string()).default({}), { doc: 'API keys this node gives lent http agents, by endpoint origin (e.g. https://api.example.com: ${EXAMPLE_KEY}): an agent\'s own key never leaves its home, and one that needs a key is refused without one here.', expected: 'a mapping of endpoint origins to keys' })
 })
 
 const nat = z.strictObject({

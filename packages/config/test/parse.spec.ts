@@ -89,7 +89,7 @@ describe('parseConfig', () => {
       connections: { maxConnections: 300, allow: [] },
       agents: [],
       runs: { maxQueue: 64, maxQueuePerCaller: 16, deadline: 60_000, retries: 2, lookupTimeout: 3_000, provideInterval: 600_000 },
-      delegation: { accept: false, from: [], runners: ['builtin', 'http', 'session'], maxDuration: 86_400_000, maxAgents: 8 },
+      delegation: { accept: false, from: [], runners: ['builtin', 'http', 'session'], maxDuration: 86_400_000, maxAgents: 8, keys: {} },
       nat: { role: 'auto', relays: [], autonat: true, holePunch: true, webrtc: true, webrtcTimeout: 10_000, stun: true, stunPort: 3478, maxReservations: 128, relayDuration: 3_600_000, relayData: 1024 * 1024 * 1024 },
       log: { level: 'info', format: 'text' }
     })

@@ -326,6 +326,7 @@ export class Delegations implements Startable, DelegationPort {
     if ([...this.incoming.values()].filter(h => h.state === 'hosting').length >= rules.maxAgents) return { reason: 'too-many', message: `this node hosts ${rules.maxAgents} lent agents already` }
     if (this.components.runAgent.host.get(spec.name) != null) return { reason: 'name-taken', message: `an agent named "${spec.name}" is hosted here already` }
     if (!(asked >= 1_000)) return { reason: 'bad-request', message: 'a delegation lasts at least 1 s' }
+    if (spec.needsKey && this.keyFor(spec) == null) return { reason: 'no-key', message: noKey(spec) }
     try {
       this.install(spec)
     } catch (err: any) {
@@ -353,10 +354,21 @@ export class Delegations implements Startable, DelegationPort {
 
   /** Hosts the agent a package describes, checked as this node's own config would be */
   private install (spec: AgentSpec): void {
-    const parsed = configSchema.safeParse({ agents: [configOf(spec)] })
+    const config = configOf(spec)
+    if (spec.needsKey) {
+      config.apiKey = this.keyFor(spec)
+      if (config.apiKey == null) throw new DelegationError(noKey(spec))
+    }
+    const parsed = configSchema.safeParse({ agents: [config] })
     if (!parsed.success) throw new DelegationError(`the agent's config is not valid here: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
     const hosted = hostedAgent({ ...parsed.data.agents[0], expose: 'mesh' }, { dataDir: this.init.dataDir, agentFunctions: this.init.agentFunctions, tasks: this.init.tasks })
     this.components.runAgent.host.add(hosted)
+  }
+
+  /** This node's key for the endpoint of a lent http agent, from delegation.keys */
+  private keyFor (spec: AgentSpec): string | undefined {
+    const key = this.init.config.keys[originOf(spec.url)]
+    return key == null || key === '' ? undefined : key
   }
 
   /** The package's shared chunks become this node's, for the agent to read here; federation ones are here already */
@@ -519,7 +531,22 @@ function specOf (agent: OvermindConfig['agents'][number]): AgentSpec {
     version: agent.version,
     capabilities: agent.capabilities,
     description: agent.description,
-    skills: agent.skills
+    skills: agent.skills,
+    needsKey: agent.runner === 'http' && agent.apiKey !== ''
+  }
+}
+
+function noKey (spec: AgentSpec): string {
+  const origin = originOf(spec.url)
+  return `agent "${spec.name}" calls ${origin} with an API key that stays on its home node: this node needs its own, in delegation.keys["${origin}"]`
+}
+
+/** The origin of an agent's endpoint, how `delegation.keys` names it */
+function originOf (url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
   }
 }
 
