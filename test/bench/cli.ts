@@ -4,13 +4,15 @@
 // Each command runs in a fresh process, as a user or a script runs it; the
 // figures include Node's own start. Peak memory (maxRSS) is each process's own.
 // Then `overmind start` itself: time until the node says it started, and the
-// CPU its process used by then, from the bundle the CLI runs as against the
-// same CLI from its compiled modules (apps/cli/dist/src/bin.js).
+// CPU its process used by then, against a bare js-libp2p node (TCP, Noise,
+// yamux: bare-node.js) started the same way, from the bundle the CLI runs as
+// and from its compiled modules (apps/cli/dist/src/bin.js).
 //
 //   node test/dist/bench/cli.js [--quick] [--runs N]
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { BIN, NodeProcess, ROOT, overmind, setConfig, tempDir } from '../src/cli.js'
 import { chart, fmt, percentile, table } from './report.js'
@@ -36,10 +38,10 @@ await writeFile(preload, [
 
 interface Figures { p50: number, p99: number, rssMB: number }
 
-/** `overmind start` on its own data dir: ms until it logs that it started, and its CPU by then */
-async function startOnce (bin: string, dataDir: string): Promise<{ ms: number, cpuMs: number }> {
+/** A node started in a process of its own (`node ARGS`): ms until it logs that it started, and its CPU by then */
+async function startOnce (args: string[]): Promise<{ ms: number, cpuMs: number }> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, ['--import', preload, bin, 'start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', preload, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   const closed = new Promise<number | null>(resolve => child.once('close', resolve))
   const started = await new Promise<number>((resolve, reject) => {
@@ -51,13 +53,13 @@ async function startOnce (bin: string, dataDir: string): Promise<{ ms: number, c
         resolve(ms)
       }
     })
-    void closed.then(code => { reject(new Error(`overmind start exited with ${code}: ${stderr}`)) })
+    void closed.then(code => { reject(new Error(`node ${args.join(' ')} exited with ${code}: ${stderr}`)) })
   })
   await new Promise(resolve => setTimeout(resolve, 100))
   child.kill('SIGTERM')
   await closed
   const cpu = /cpuMs ([\d.]+)/.exec(stderr)
-  if (cpu == null) throw new Error(`no CPU figure from overmind start: ${stderr}`)
+  if (cpu == null) throw new Error(`no CPU figure from node ${args.join(' ')}: ${stderr}`)
   return { ms: started, cpuMs: Number(cpu[1]) }
 }
 
@@ -109,30 +111,32 @@ try {
   chart('p50 start-to-exit', figures.map(([name, f]) => [name, f.p50]), 'ms')
   process.stdout.write('goal: --help and status --json within 3× of a bare node start\n')
 
-  // a node's own start, bundled and from the compiled modules
+  // a node's own start, bundled and from the compiled modules, against a bare libp2p node's
   const startDir = join(dir.path, 'start')
   if ((await overmind(['init', '--data-dir', startDir, '--mesh', 'bench-cli'])).code !== 0) throw new Error('init failed')
   await setConfig(startDir, { 'memory.embedder': 'hash' })
   const STARTS = values.quick ? 2 : 10
-  const starts: Array<[string, { ms: number[], cpuMs: number[] }]> = [
-    ['bundle (apps/cli/dist/bundle/bin.js)', { ms: [], cpuMs: [] }],
-    ['compiled modules (apps/cli/dist/src/bin.js)', { ms: [], cpuMs: [] }]
+  // the floor: a bare js-libp2p node (TCP, Noise, yamux) in a process of its own
+  const start = (bin: string): string[] => [bin, 'start', '--data-dir', startDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns']
+  const starts: Array<[string, string[], { ms: number[], cpuMs: number[] }]> = [
+    ['bare js-libp2p node: TCP, Noise, yamux (floor)', [fileURLToPath(new URL('./bare-node.js', import.meta.url))], { ms: [], cpuMs: [] }],
+    ['overmind start, bundle (apps/cli/dist/bundle/bin.js)', start(BIN), { ms: [], cpuMs: [] }],
+    ['overmind start, compiled modules (apps/cli/dist/src/bin.js)', start(join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')), { ms: [], cpuMs: [] }]
   ]
-  const bins = [BIN, join(ROOT, 'apps', 'cli', 'dist', 'src', 'bin.js')]
-  for (const bin of bins) await startOnce(bin, startDir) // warm-up: file cache and code cache
+  for (const [, args] of starts) await startOnce(args) // warm-up: file cache and code cache
   for (let i = 0; i < STARTS; i++) {
-    // interleaved, so both see the same machine
-    for (const [b, bin] of bins.entries()) {
-      const { ms, cpuMs } = await startOnce(bin, startDir)
-      starts[b][1].ms.push(ms)
-      starts[b][1].cpuMs.push(cpuMs)
+    // interleaved, so all see the same machine
+    for (const [, args, f] of starts) {
+      const { ms, cpuMs } = await startOnce(args)
+      f.ms.push(ms)
+      f.cpuMs.push(cpuMs)
     }
   }
   const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50)
-  const unbundled = starts[1][1]
-  table(`overmind start until "node started" (${STARTS} starts each, interleaved)`, ['CLI', 'p50 ms', 'CPU ms p50 (all threads)', '× compiled modules CPU'],
-    starts.map(([name, f]) => [name, fmt(median(f.ms)), fmt(median(f.cpuMs)), `${(median(f.cpuMs) / median(unbundled.cpuMs)).toFixed(2)}×`]))
-  chart('CPU to start a node (p50)', starts.map(([name, f]) => [name.split(' ')[0], median(f.cpuMs)]), 'ms')
+  const floorCpu = median(starts[0][2].cpuMs)
+  table(`A node's start until it says so, in a process of its own (${STARTS} starts each, interleaved)`, ['node', 'p50 ms', 'CPU ms p50 (all threads)', '× floor CPU'],
+    starts.map(([name, , f]) => [name, fmt(median(f.ms)), fmt(median(f.cpuMs)), `${(median(f.cpuMs) / floorCpu).toFixed(2)}×`]))
+  chart('CPU to start a node (p50)', starts.map(([name, , f]) => [name.split(':')[0].split(' (')[0], median(f.cpuMs)]), 'ms')
 } finally {
   await node?.stop()
   await dir.remove()
