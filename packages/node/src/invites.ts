@@ -214,12 +214,18 @@ export class Invites implements InvitesPort {
 
   /** Ends an invite at once; false when no live invite has this id */
   async revoke (id: string): Promise<boolean> {
-    const before = this.records.length
-    this.records = this.records.filter(r => r.id !== id)
-    if (this.records.length === before) return false
-    await this.save()
-    await this.closeDoor(id)
+    const record = this.records.find(r => r.id === id && r.usesLeft > 0)
+    if (record == null) return false
+    await this.retire(record)
     return true
+  }
+
+  /** Forgets an invite and closes its door */
+  private async retire (record: InviteRecord): Promise<void> {
+    if (!this.records.includes(record)) return
+    this.records = this.records.filter(r => r !== record)
+    if (!this.stopped) await this.save()
+    await this.closeDoor(record.id)
   }
 
   private view (record: InviteRecord): InviteView {
@@ -308,10 +314,9 @@ export class Invites implements InvitesPort {
       await stream.close({ signal })
       this.init.onRedeem?.({ id, peerId: joiner, name, status: label })
       if (record != null && record.usesLeft <= 0) {
-        this.records = this.records.filter(r => r !== record)
-        await this.save()
-        // after this answer has left
-        setTimeout(() => { void this.closeDoor(record.id) }, 1000).unref()
+        // the door closes once this answer has left; until then it answers
+        // used-up (the file already says no use is left)
+        setTimeout(() => { void this.retire(record) }, 1000).unref()
       }
     } catch (err: any) {
       stream.abort(err)
@@ -411,7 +416,7 @@ export async function redeemInvite (ticketText: string, options: { peerId: PeerI
         case RedeemStatus.EXPIRED:
           throw new InviteRefusedError('the inviting node says the invite has expired: ask a member for a new one', 'expired')
         case RedeemStatus.USED_UP:
-          throw new InviteRefusedError('the invite has been used as many times as it allows: ask a member for a new one', 'used-up')
+          throw new InviteRefusedError('the invite is used up: it was redeemed as many times as it allows; ask a member for a new one', 'used-up')
         default:
           throw new InviteRefusedError('the inviting node knows no such invite (revoked?): ask a member for a new one', 'unknown')
       }
