@@ -42,6 +42,9 @@ export function bestConnection (connections: Connection[]): Connection | undefin
   return rankConnections(connections)[0]
 }
 
+/** Dials `openStream` makes when the connection of a dial closes as it opens */
+const OPEN_ATTEMPTS = 2
+
 /** What `openStream` needs of libp2p's connection manager */
 export interface StreamOpener {
   getConnections(peer?: PeerId): Connection[]
@@ -58,14 +61,24 @@ export interface StreamOpener {
  * limited (relayed), building a new circuit for each stream.
  */
 export async function openStream (connections: StreamOpener, peer: PeerId, protocol: string, options: AbortOptions = {}): Promise<Stream> {
-  // a link that broke without closing yet (a WebRTC link whose ICE failed) refuses the
-  // stream: the next best one takes it
-  for (const connection of rankConnections(connections.getConnections(peer))) {
+  for (let attempt = 1; ; attempt++) {
+    // a link that broke without closing yet (a WebRTC link whose ICE failed) refuses the
+    // stream: the next best one takes it
+    for (const connection of rankConnections(connections.getConnections(peer))) {
+      try {
+        return await connection.newStream(protocol, { ...options, runOnLimitedConnection: true })
+      } catch {
+        options.signal?.throwIfAborted()
+      }
+    }
     try {
-      return await connection.newStream(protocol, { ...options, runOnLimitedConnection: true })
-    } catch {
+      return await connections.openStream(peer, protocol, { ...options, runOnLimitedConnection: true })
+    } catch (err: any) {
+      // the dial's connection closed as it opened: two peers that dial each other at once
+      // through a relay, or a link that an upgrade replaced in that moment. Nothing was sent
+      // on it; the links open now (or one more dial) get the stream
+      if (err?.name !== 'ConnectionClosedError' || attempt >= OPEN_ATTEMPTS) throw err
       options.signal?.throwIfAborted()
     }
   }
-  return await connections.openStream(peer, protocol, { ...options, runOnLimitedConnection: true })
 }
