@@ -300,6 +300,8 @@ async function benchReplicate (n: number): Promise<void> {
   let ms: number
   let processMs: number
   const processRounds: number[] = []
+  /** CPU-ms each process used in each round: the fresh node's, and this one's (A's, the sender) */
+  const processCpu: Array<{ fresh: number, sender: number }> = []
   /** What A sent B while B was in this process */
   let wire: number
   let stats: ReturnType<NonNullable<Awaited<ReturnType<typeof startTestNode>>['libp2p']['services']['memorySync']>['getStats']>
@@ -330,6 +332,8 @@ async function benchReplicate (n: number): Promise<void> {
       try {
         const address = (await fresh.status()).addresses.find(addr => addr.includes('/tcp/')) as string
         const dialed = performance.now()
+        const cpuFresh = processCpuMs(fresh.child.pid)
+        const cpuHere = process.cpuUsage()
         await a.libp2p.dial(multiaddr(address))
         await waitFor(async () => {
           const memory = (await fresh.status()).memory
@@ -337,6 +341,8 @@ async function benchReplicate (n: number): Promise<void> {
           return memory != null && memory.chunks.federation >= n && memory.backlog.writes === 0
         }, { timeout: 600_000, interval: 50 })
         processRounds.push(performance.now() - dialed)
+        const here = process.cpuUsage(cpuHere)
+        processCpu.push({ fresh: (processCpuMs(fresh.child.pid) ?? NaN) - (cpuFresh ?? NaN), sender: (here.user + here.system) / 1000 })
         await a.libp2p.hangUp(multiaddr(address))
       } finally {
         await fresh.stop()
@@ -358,6 +364,7 @@ async function benchReplicate (n: number): Promise<void> {
       [`time to identical state, the fresh node a process of its own (median of ${FLOOR_ROUNDS})`, `${fmt(processMs)} ms`, ''],
       ['entries per second, the fresh node a process of its own (goal ≥ 5,000)', fmt(rate(n, processMs)), ''],
       ['  each fresh node process (entries/s)', processRounds.map(ms => fmt(rate(n, ms))).join(' / '), ''],
+      ['  CPU-ms of each round: the fresh node / the sender (2 cores)', processCpu.map(c => `${fmt(c.fresh)} / ${fmt(c.sender)}`).join(', '), ''],
       ['sync exchanges / pages', `${stats.exchanges} / ${stats.pages}`, ''],
       ['entry bytes received', `${fmt(stats.bytes / 1024)} KiB`, ''],
       ['bytes on the wire, A → B in one process (muxed, before encryption)', `${fmt(wire / 1024)} KiB`, ''],

@@ -124,6 +124,24 @@ describe('PeerTable', () => {
     assert.equal(entry.replicationLagMs, 85)
   })
 
+  it('names the links of every beat the same way, from bytes seen before or views into a larger message', () => {
+    const table = makeTable()
+    const b = peerIdFromString(PEER_B).toMultihash().bytes
+    const c = peerIdFromString(PEER_C).toMultihash().bytes
+    table.record({ peerId: PEER_A, beat: makeBeat({ links: [b, new Uint8Array([1, 2, 3])] }), addresses: [], receivedAt: T0 })
+    // as decoded from a message: each link a view at some offset of one buffer
+    const message = new Uint8Array(5 + c.length + b.length + 3)
+    message.set(c, 5)
+    message.set(b, 5 + c.length)
+    message.set([1, 2, 3], 5 + c.length + b.length)
+    const views = [message.subarray(5, 5 + c.length), message.subarray(5 + c.length, 5 + c.length + b.length), message.subarray(5 + c.length + b.length)]
+    table.record({ peerId: PEER_C, beat: makeBeat({ links: views }), addresses: [], receivedAt: T0 })
+    table.record({ peerId: PEER_B, beat: makeBeat({ links: [c] }), addresses: [], receivedAt: T0 })
+    assert.deepEqual(mustGet(table, PEER_A, T0).links, [PEER_B])
+    assert.deepEqual(mustGet(table, PEER_C, T0).links, [PEER_C, PEER_B])
+    assert.deepEqual(mustGet(table, PEER_B, T0).links, [PEER_C])
+  })
+
   it('turns a peer stale after staleAfter missed beats and gone after goneAfter', () => {
     const table = makeTable({ staleAfter: 2, goneAfter: 5 })
     table.record({ peerId: PEER_A, beat: makeBeat({ intervalMs: 1_000 }), addresses: [], receivedAt: T0 })

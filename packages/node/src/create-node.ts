@@ -7,7 +7,6 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
-import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -33,6 +32,7 @@ import { meshDialer } from './mesh-dialer.js'
 import { libp2pMetrics } from './metrics.js'
 import { stunServer } from './stun-server.js'
 import { linkTidy } from './link-tidy.js'
+import { meshNoise } from './noise-keys.js'
 import { webRTCLinks } from './webrtc-links.js'
 import { AGENT_VERSION, VERSION } from './version.js'
 import type { MeshDialer } from './mesh-dialer.js'
@@ -323,7 +323,7 @@ export async function createOvermindLibp2p (init: OvermindNodeInit): Promise<Lib
       circuitRelayTransport(),
       ...(config.nat.webrtc ? [webRTC({ rtcConfiguration: () => ({ iceServers: iceServers().map(urls => ({ urls })) }) })] : [])
     ],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [meshNoise()],
     // a stream's window stays below what a paused reader may buffer (4 MiB),
     // so a reader that pauses (a sync page waiting for the disk) holds the
     // sender back instead of overflowing
