@@ -130,7 +130,7 @@ describe('agent interface benchmark (fast version)', () => {
 
 // `./scripts/bench sim` runs the steady-mesh scenario on 50, 100 and 200 nodes for 60 s each
 describe('simulator scale benchmark (fast version)', () => {
-  it('runs the steady mesh at two sizes on two threads and prints delivery against the bare gossipsub floor, memory per node and charts', () => {
+  it('runs the steady mesh at two sizes on two threads and prints delivery against the bare gossipsub floor and a bare js-libp2p mesh of each size, memory per node and charts', () => {
     const res = spawnSync(process.execPath, [SIM_BENCH, '--duration', '4s', '--threads', '2', '4', '8'], { encoding: 'utf8', timeout: 300_000 })
     assert.equal(res.status, 0, res.stderr)
     assert.match(res.stdout, /over the in-memory transport/)
@@ -145,6 +145,17 @@ describe('simulator scale benchmark (fast version)', () => {
       assert.match(cells[9], /^[\d.]+×$/, 'knowledge p50 against the floor')
     }
     assert.match(res.stdout, /8 nodes │█+ [\d.]+ MB/)
+    // the independent floor: a bare js-libp2p mesh of each size
+    const floor = res.stdout.slice(res.stdout.indexOf('Floor: a bare js-libp2p mesh'))
+    for (const nodes of ['4', '8']) {
+      const row = floor.split('\n').find(l => l.startsWith(nodes + ' '))
+      assert.ok(row != null, `bare mesh of ${nodes} nodes in\n${res.stdout}`)
+      const cells = row.trim().split(/\s{2,}/)
+      assert.ok(Number(cells[1]) >= 0, `bare mesh formed: ${cells[1]}`)
+      assert.equal(cells[2], '100.00%', 'every message reached every bare node')
+      assert.match(cells[9], /^[\d.]+×$/, 'steady mesh p99 against the bare mesh')
+    }
+    assert.match(res.stdout, /8 bare js-libp2p │█+ [\d.]+ ms/)
   })
 })
 
