@@ -8,6 +8,11 @@ export class TopK {
     this.k = k
   }
 
+  /** Whether an offer of `score` would be kept: a caller can skip the work of checking what would not be */
+  admits (score: number): boolean {
+    return this.scores.length < this.k || score > this.scores[this.k - 1]
+  }
+
   offer (ordinal: number, score: number): void {
     const { ordinals, scores, k } = this
     if (scores.length === k && score <= scores[k - 1]) return

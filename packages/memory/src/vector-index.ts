@@ -286,15 +286,18 @@ export class VectorIndex {
       }
       return hitsOf(best)
     }
-    // block by block, row by row: the plain loop an exact scan should cost
+    // block by block, row by row: the plain loop an exact scan should cost. The filter
+    // (several lookups a row) is asked only of rows that score into the best so far
     for (let index = 0; index < this.segments.length; index++) {
       const segment = this.segments[index]
       if (segment == null) continue
       const first = index * SEGMENT_ROWS
       const last = Math.min(first + SEGMENT_ROWS, present.length)
       for (let ordinal = first, base = 0; ordinal < last; ordinal++, base += dimensions) {
-        if (present[ordinal] !== 1 || (filter != null && !filter(ordinal))) continue
-        best.offer(ordinal, score(segment, base))
+        if (present[ordinal] !== 1) continue
+        const similarity = score(segment, base)
+        if (!best.admits(similarity) || (filter != null && !filter(ordinal))) continue
+        best.offer(ordinal, similarity)
       }
     }
     return hitsOf(best)
