@@ -147,9 +147,17 @@ export class ConvergenceWatch {
     this.pump()
   }
 
+  /**
+   * Checks start on a later turn of the event loop: a chunk from a peer is
+   * noted while its gossip message is being delivered, and its message is
+   * forwarded before any check (a vector search) runs
+   */
   private pump (): void {
     if (this.running != null || this.closed) return
-    this.running = this.drain().finally(() => {
+    this.running = (async () => {
+      await new Promise(resolve => setImmediate(resolve))
+      await this.drain()
+    })().finally(() => {
       this.running = undefined
       if (this.waiting.length > 0) this.pump()
     })
