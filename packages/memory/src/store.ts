@@ -17,7 +17,7 @@ import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
 import { confidence, isArchived, isForgotten, salience, useCount } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
-import { canWrite, storageError } from './storage.js'
+import { WriteQueue } from './write-queue.js'
 import type { ConsolidationReport } from './consolidate.js'
 import type { SignalRules } from './convergence.js'
 import type { Embedder } from './embedder.js'
@@ -29,6 +29,7 @@ import type { ChunkFilter } from './memory-index.js'
 import type { RankedHit, RankWeights } from './rank.js'
 import type { LogHead } from './version-vector.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Write } from './write-queue.js'
 import type { VersionEntry } from '@overmind/protocols'
 
 export interface MemoryStoreInit {
@@ -320,21 +321,8 @@ export interface MemoryStats {
   awaitingSync: boolean
 }
 
-interface Write {
-  entries: VerifiedEntry[]
-  origin: 'local' | 'remote'
-  /** Local chunks: the vectors they were signed with, by position in `entries` */
-  vectors?: Array<Float32Array | undefined>
-  /** Chunks: the ordinals they were given, by position in `entries` */
-  ordinals?: Array<number | undefined>
-  resolve?(): void
-  reject?(err: Error): void
-}
-
 const DEFAULT_AGENT = 'default'
 const SAVE_GRAPH_EVERY = 20_000
-/** Entries per atomic batch */
-const GROUP_ENTRIES = 2048
 /** Longest run of indexing per turn of the event loop (~25 µs an entry) */
 const INDEX_SLICE_MS = 1
 /** Chunks that may wait for a vector of this node's model before writes pause */
@@ -355,32 +343,31 @@ const DEFAULT_CONSOLIDATE_INTERVAL = 3_600_000
 
 /** From this many chunks on, a write is signed on the worker threads */
 const SIGN_IN_THREADS = 32
-/** First and longest pause between attempts to reopen the store after a failed write */
-const RECOVERY_FIRST_MS = 250
-const RECOVERY_MAX_MS = 30_000
 /** The setting `overmind repair` leaves when the store may have lost entries of its own */
 export const AWAITING_SYNC = 'awaiting-sync'
 /** Entries kept as evidence against one author, at most */
 const MAX_EVIDENCE = 64
 const utf8 = new TextEncoder()
 
-/**
- * Federated memory on LevelDB: signed, content-addressed chunks and events in
- * three zones, per-author logs for replication, and local search.
- *
- * The store composes an entry log (the signed bytes on disk, per-author
- * sequences and version vectors), an index built from it (metadata, BM25,
- * vectors, folded events) and an embedding step in front. Entries from
- * peers are checked by `check` without any I/O, then written behind the
- * caller by `accept`; a write resolves only once its batch is synced to disk
- * (writes that arrive together share one batch), and an entry is visible to
- * reads only once it is durable.
- */
 /** An entry that failed its checks, as an admission */
 function rejection (err: any): Admission {
   if (err instanceof EntryRejectedError) return { verdict: 'reject', reason: err.reason, message: err.message }
   return { verdict: 'reject', reason: 'malformed', message: err.message }
 }
+
+/**
+ * Federated memory on LevelDB: signed, content-addressed chunks and events in
+ * three zones, per-author logs for replication, and local search.
+ *
+ * The store composes an entry log (the signed bytes on disk, per-author
+ * sequences and version vectors), a queue of writes in front of it (group
+ * commit, and what a failed write leaves), an index built from the log
+ * (metadata, BM25, vectors, folded events) and an embedding step in front.
+ * Entries from peers are checked by `check` without any I/O, then written
+ * behind the caller by `accept`; a local write resolves only once its batch
+ * is synced to disk (writes that arrive together share one batch), and an
+ * entry of this node is visible to reads only once it is durable.
+ */
 
 export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   readonly peerId: PeerId
@@ -396,32 +383,13 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private readonly entries: EntryLog
   private readonly index: MemoryIndex
   private readonly backfill: VectorBackfill
-  /** Ids accepted and not yet durable */
-  private readonly pending = new Set<string>()
-  /** Entries from peers indexed and not yet written: reads take their bytes from here */
-  private readonly unwritten = new Map<string, Uint8Array>()
+  private readonly writes: WriteQueue
   private readonly ownNext = new Map<Zone, bigint>()
-  private queue: Write[] = []
-  /** Remote entries queued or being written */
-  private remoteQueued = 0
-  /** Entries of the batch being written */
-  private writingEntries = 0
   private dropped = 0
-  /** Why writing stopped, while a failed write keeps the store from writing */
-  private failure?: StorageError
-  private failedAt = 0
-  /** Local writes of a failed batch: the disk may hold them or not, known once the store reopens */
-  private limbo: Write[] = []
   /** Repaired after damage: no local write until a sync with a peer (see `peerSynced`) */
   private awaitingSync = false
   /** Ids kept as evidence, by author */
   private readonly equivocations = new Map<string, Set<string>>()
-  /** Reopening after a failed write, while it tries */
-  private recovering?: Promise<void>
-  private wakeRecovery?: () => void
-  private readonly spaceWaiters: Array<() => void> = []
-  /** The running write loop, while there is one */
-  private writing?: Promise<void>
   /** A save of the graph waiting for the graph thread to be idle */
   private savingGraph?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
@@ -451,6 +419,23 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     this.replicatedZones = replicated
     this.defaultZone = zoneFromName(init.defaultZone ?? 'federation')
     this.index = new MemoryIndex({ model: this.embedder.model, dimensions, self: this.self, replicatedZones: replicated })
+    this.writes = new WriteQueue({
+      path: init.path,
+      entries,
+      self: this.self,
+      log: this.log,
+      apply: async write => { await this.applyAll(write) },
+      beforeLocal: async () => {
+        // what searches must scan exactly stays bounded: local writes wait for the graph and the embedder
+        await this.index.vectors.caughtUp()
+        await this.backfill.below(EMBEDDING_BACKLOG)
+      },
+      written: ids => { this.written(ids) },
+      sequence: async fn => { await this.sequence(fn) },
+      reopened: () => { this.ownNext.clear() },
+      beforeWrite: init.beforeWrite,
+      afterWrite: init.afterWrite
+    })
     this.backfill = new VectorBackfill({
       embedder: this.embedder,
       log: this.log,
@@ -469,7 +454,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       log: this.log,
       texts: async chunks => (await this.readChunks(chunks)).map(bytes => bytes == null ? undefined : decodeChunk(bytes).text),
       raise: async ({ targets, score, novelty, topic }) => {
-        if (this.closed || this.failure != null || this.awaitingSync) return
+        if (this.closed || this.writes.failure != null || this.awaitingSync) return
         await this.writeOwnEvents([{ ...NO_EVENT_FIELDS, agent: DEFAULT_AGENT, zone: Zone.FEDERATION, kind: EventKind.SIGNAL, targets, score, novelty, topic }])
       }
     })
@@ -577,10 +562,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     clearInterval(this.consolidateTimer)
     await this.convergence.close()
     this.closed = true
-    this.wakeRecovery?.()
-    await this.recovering
+    await this.writes.close()
     await this.sequencer.catch(() => {})
-    while (this.writing != null) await this.writing
+    await this.writes.idle()
     await this.backfill.stop()
     // saved now, which also settles a save waiting for an idle moment
     await this.index.vectors.save(this.graphPath).catch((err: Error) => { this.log.error('%s', err.message) })
@@ -615,7 +599,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
         ...this.stamp(zone)
       }))
       const entries = await this.signChunks(chunks)
-      return { entries, done: this.enqueue({ entries, origin: 'local', vectors }) }
+      return { entries, done: this.writes.enqueue({ entries, origin: 'local', vectors }) }
     })
     await signed.done
     return signed.entries.map(e => chunkView(e.id, e.body, this.index.state(e.id)))
@@ -672,7 +656,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * events about private chunks stay on this node. Returns the ids archived.
    */
   async prune (now = Date.now()): Promise<string[]> {
-    if (this.closed || this.failure != null || this.awaitingSync) return []
+    if (this.closed || this.writes.failure != null || this.awaitingSync) return []
     const rules = { ...DEFAULT_PRUNE_RULES, ...this.init.prune }
     const groups = new Map<string, { zone: Zone, agent: string, targets: string[] }>()
     const archived: string[] = []
@@ -754,7 +738,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private async writeOwnEvents (events: UnsignedEvent[]): Promise<void> {
     const done = await this.sequence(async () => {
       const entries = await Promise.all(events.map(async event => await signEvent({ ...event, ...this.stamp(event.zone) }, this.init.privateKey)))
-      return this.enqueue({ entries, origin: 'local' })
+      return this.writes.enqueue({ entries, origin: 'local' })
     })
     await done
   }
@@ -799,7 +783,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       const { id, problem, words } = checks[i]
       entry.id = id
       if (entry.kind === EntryKind.CHUNK) entry.words = words
-      if (this.index.holds(id) || this.pending.has(id)) return [entry, { verdict: 'duplicate', id }]
+      if (this.index.holds(id) || this.writes.holds(id)) return [entry, { verdict: 'duplicate', id }]
       if (problem === 'not-canonical') return [entry, rejection(notCanonical())]
       if (problem === 'bad-signature') return [entry, rejection(badSignature(entry.author))]
       return [entry, this.admit(entry)]
@@ -811,7 +795,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private open (bytes: Uint8Array, options: CheckOptions): Admission | CheckedEntry {
     try {
       const envelope = openEnvelope(bytes)
-      if (this.index.holds(envelope.id) || this.pending.has(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
+      if (this.index.holds(envelope.id) || this.writes.holds(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
       return checkEnvelope(envelope, { author: options.publisher })
     } catch (err: any) {
       return rejection(err)
@@ -850,7 +834,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       void this.entries.writeEvidence(entry).catch((err: Error) => { this.log.error('could not keep evidence of %s: %s', entry.id, err.message) })
       // the entry held may still be on its way to disk
       const lookup = async (): Promise<string | undefined> => {
-        while (this.writing != null) await this.writing
+        await this.writes.idle()
         return await this.entries.idAt(zone, author, seq)
       }
       void (held != null ? Promise.resolve(held) : lookup()).catch(() => undefined).then(id => {
@@ -866,18 +850,18 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * dropped and anti-entropy brings it later.
    */
   accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'equivocation' | 'full' | 'failed' {
-    if (this.closed || this.failure != null) return 'failed'
-    if (this.index.holds(entry.id) || this.pending.has(entry.id)) return 'duplicate'
+    if (this.closed || this.writes.failure != null) return 'failed'
+    if (this.index.holds(entry.id) || this.writes.holds(entry.id)) return 'duplicate'
     if (this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) {
       this.equivocation(entry)
       return 'equivocation'
     }
-    if (this.remoteQueued >= this.maxPending || this.behind()) {
+    if (this.writes.remoteQueued >= this.maxPending || this.behind()) {
       this.dropped++
       this.safeDispatchEvent('entry:dropped', { detail: { id: entry.id } })
       return 'full'
     }
-    void this.enqueue({ entries: [entry], origin: 'remote' }).catch(() => {})
+    void this.writes.enqueue({ entries: [entry], origin: 'remote' }).catch(() => {})
     return 'queued'
   }
 
@@ -908,10 +892,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     }
     const candidates = admissions.filter(a => !rejectedOrDuplicate(a)) as Array<Admission & { verdict: 'accept' }>
     if (candidates.length === 0) return result
-    while (this.remoteQueued > 0 && (this.remoteQueued + candidates.length > this.maxPending || this.behind())) {
-      options.signal?.throwIfAborted()
-      await new Promise<void>(resolve => { this.spaceWaiters.push(resolve) })
-    }
+    await this.writes.room(() => this.writes.remoteQueued + candidates.length > this.maxPending || this.behind(), options.signal)
     // what arrived meanwhile by gossip is a duplicate now
     const accepted: VerifiedEntry[] = []
     const seen = new Set<string>()
@@ -919,7 +900,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const positions = new Map<string, string>()
     for (const { entry } of candidates) {
       const position = `${entry.body.zone}!${entry.author.toString()}!${entry.body.seq}`
-      if (this.index.holds(entry.id) || this.pending.has(entry.id) || seen.has(entry.id)) {
+      if (this.index.holds(entry.id) || this.writes.holds(entry.id) || seen.has(entry.id)) {
         result.duplicates++
       } else if (positions.has(position) || this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) {
         this.equivocation(entry, positions.get(position))
@@ -931,7 +912,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       }
     }
     if (accepted.length === 0) return result
-    await this.enqueue({ entries: accepted, origin: 'remote' })
+    await this.writes.enqueue({ entries: accepted, origin: 'remote' })
     result.stored = accepted.length
     return result
   }
@@ -966,199 +947,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     return next
   }
 
-  /**
-   * Queues a write; resolves once its entries are written and indexed. An
-   * entry from a peer is indexed (searchable) when queued, and written
-   * behind: nobody was promised it is on disk, and a crash before the write
-   * only means anti-entropy brings it again. A local entry becomes visible
-   * only once it is durable, since its writer is told it is.
-   */
-  private async enqueue (write: Write): Promise<void> {
-    if (this.failure != null) throw this.refusal()
-    write.ordinals = write.entries.map(entry => entry.kind === EntryKind.CHUNK ? this.entries.takeOrdinal() : undefined)
-    for (const entry of write.entries) this.pending.add(entry.id)
-    if (write.origin === 'remote') {
-      this.remoteQueued += write.entries.length
-      for (const entry of write.entries) this.unwritten.set(entry.id, entry.bytes)
-      await this.applyAll(write)
-    }
-    await new Promise<void>((resolve, reject) => {
-      write.resolve = resolve
-      write.reject = reject
-      this.queue.push(write)
-      this.pump()
-    })
-  }
-
-  /**
-   * Group commit: every write queued while a batch is being written goes
-   * into the next batch. Local writes pause while the graph or the embedder
-   * is too far behind, so what searches must scan exactly stays bounded.
-   */
-  private pump (): void {
-    if (this.writing != null) return
-    this.writing = (async () => {
-      while (this.queue.length > 0 && this.failure == null) {
-        if (this.queue[0].origin === 'local') {
-          await this.index.vectors.caughtUp()
-          await this.backfill.below(EMBEDDING_BACKLOG)
-        }
-        let count = 0
-        let take = 0
-        while (take < this.queue.length && (take === 0 || count + this.queue[take].entries.length <= GROUP_ENTRIES)) {
-          count += this.queue[take].entries.length
-          take++
-        }
-        await this.commit(this.queue.splice(0, take))
-      }
-    })().finally(() => {
-      this.writing = undefined
-      if (this.queue.length > 0 && this.failure == null) this.pump()
-    })
-  }
-
-  private async commit (group: Write[]): Promise<void> {
-    const items = group.flatMap(write => write.entries.map((entry, i) => ({ entry, ordinal: write.ordinals?.[i] })))
-    this.writingEntries = items.length
-    try {
-      await this.init.beforeWrite?.(items.length)
-      // what peers sent is written, not synced: a crash of the process keeps it, and what a
-      // power cut takes, anti-entropy brings back; a batch with a local write is synced
-      await this.entries.append(items, { sync: group.some(write => write.origin === 'local') })
-      await this.init.afterWrite?.(items.length)
-    } catch (err: any) {
-      this.writingEntries = 0
-      this.fail(storageError(err, this.init.path), group)
-      return
-    }
-    for (const write of group) {
-      if (write.origin === 'local') await this.applyAll(write)
-    }
-    this.writingEntries = 0
-    if (this.listenerCount('written') > 0) this.safeDispatchEvent('written', { detail: { ids: items.map(item => item.entry.id) } })
-    for (const write of group) {
-      this.release(write)
-      write.resolve?.()
-    }
+  /** A batch is written and indexed: listeners are told, and the graph is saved now and then */
+  private written (ids: string[]): void {
+    if (this.listenerCount('written') > 0) this.safeDispatchEvent('written', { detail: { ids } })
     if (this.index.vectors.unsavedCount >= SAVE_GRAPH_EVERY && this.savingGraph == null) {
       // saved behind the writes, when the graph thread is idle
       this.savingGraph = this.index.vectors.save(this.graphPath, { whenIdle: true })
         .catch((err: Error) => { if (!this.closed) this.log.error('%s', err.message) })
         .finally(() => { this.savingGraph = undefined })
-    }
-  }
-
-  /**
-   * A write that fails leaves the store unable to tell what is on disk, and
-   * LevelDB may keep accepting writes after a log record it could not finish
-   * (writes a restart would then drop). So from the first failed write on,
-   * the store acknowledges no write: local writes are refused with a
-   * StorageError, entries from peers wait in the queue, and the store
-   * reopens LevelDB and checks it before it writes again (see `recover`).
-   */
-  private fail (err: StorageError, group: Write[]): void {
-    if (this.failure == null) this.failedAt = Date.now()
-    this.failure ??= err
-    const entries = group.reduce((n, w) => n + w.entries.length, 0)
-    this.log.error('could not write %d entries; the memory store acknowledges no write until it has reopened its files: %s', entries, err.message)
-    const refused = this.refusal()
-    const remote: Write[] = []
-    for (const write of group) {
-      if (write.origin === 'remote') {
-        remote.push(write)
-      } else {
-        // the disk may hold these or not: known once the store reopens
-        this.limbo.push(write)
-        write.reject?.(refused)
-      }
-    }
-    for (const write of this.queue.splice(0)) {
-      if (write.origin === 'remote') {
-        remote.push(write)
-      } else {
-        for (const entry of write.entries) this.pending.delete(entry.id)
-        write.reject?.(refused)
-      }
-    }
-    // entries from peers are indexed already: they are written once the store writes again
-    this.queue = remote
-    this.recover()
-  }
-
-  /** What a write is told while the store does not write */
-  private refusal (): StorageError {
-    const failure = this.failure as StorageError
-    return new StorageError(failure.problem, failure.path, `the memory store takes no writes: ${failure.message}`, { cause: failure })
-  }
-
-  /**
-   * Reopens the store after a failed write, and tries again with a growing
-   * pause (a quarter second up to RECOVERY_MAX_MS) until it succeeds or the
-   * store closes: once a file can be written and synced in the folder,
-   * LevelDB is closed and opened again (its recovery settles what the
-   * failed write left), the local writes of the failed batch are looked up
-   * (those on disk are made visible, the others are gone), the node's own
-   * logs on disk are checked against what was acknowledged, and the next
-   * seqs are taken from the disk. Nothing of the failed batch was ever sent
-   * to a peer, so no seq that left the node is taken again.
-   */
-  private recover (): void {
-    this.recovering ??= (async () => {
-      let pause = RECOVERY_FIRST_MS
-      while (!this.closed && this.failure != null) {
-        await new Promise<void>(resolve => {
-          const timer = setTimeout(resolve, pause)
-          this.wakeRecovery = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        this.wakeRecovery = undefined
-        pause = Math.min(pause * 2, RECOVERY_MAX_MS)
-        if (this.closed || !(await canWrite(this.init.path))) continue
-        try {
-          await this.sequence(async () => {
-            while (this.writing != null) await this.writing
-            if (this.closed) return
-            await this.entries.reopen()
-            await this.settleLimbo()
-            this.failure = undefined
-            this.ownNext.clear()
-          })
-        } catch (err: any) {
-          this.failure = storageError(err, this.init.path)
-          this.log.error('the memory store could not reopen its files: %s', this.failure.message)
-          continue
-        }
-        if (this.failure == null) {
-          this.log('the memory store writes again, %d ms after a write failed', Date.now() - this.failedAt)
-          this.pump()
-        }
-      }
-    })().finally(() => { this.recovering = undefined })
-  }
-
-  /**
-   * The local writes of failed batches: visible if the disk holds them,
-   * gone if not; then every seq this node acknowledged must be on disk
-   */
-  private async settleLimbo (): Promise<void> {
-    for (const write of this.limbo) {
-      const items = write.entries.map((entry, i) => ({ entry, ordinal: write.ordinals?.[i] }))
-      const held = await this.entries.holds(items)
-      if (held.every(Boolean)) {
-        await this.applyAll(write)
-      } else {
-        for (const entry of write.entries) this.pending.delete(entry.id)
-      }
-    }
-    this.limbo = []
-    for (const zone of [Zone.PRIVATE, Zone.SHARED, Zone.FEDERATION]) {
-      const acknowledged = this.entries.heads.get(zone, this.self)?.max ?? 0n
-      const onDisk = await this.entries.lastSeq(zone, this.self)
-      if (onDisk < acknowledged) {
-        throw new StorageError('corrupt', this.init.path, `after reopening, this node's ${zoneName(zone)} log ends at seq ${onDisk} on disk, but seqs up to ${acknowledged} were acknowledged: \`overmind check\` shows what is missing`)
-      }
     }
   }
 
@@ -1206,7 +1002,6 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     } else {
       this.index.addEvent(entry)
     }
-    this.pending.delete(entry.id)
     const head = this.entries.heads.add(entry.body.zone, author, entry.body.seq)
     if (origin === 'remote') {
       try {
@@ -1221,13 +1016,6 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     } catch {}
   }
 
-  private release (write: Write): void {
-    if (write.origin !== 'remote') return
-    for (const entry of write.entries) this.unwritten.delete(entry.id)
-    this.remoteQueued -= write.entries.length
-    for (const resolve of this.spaceWaiters.splice(0)) resolve()
-  }
-
   // ---- reads -----------------------------------------------------------
 
   /** Whether this node holds an entry (chunk or event) with this id, durably */
@@ -1238,7 +1026,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   /** The stored bytes of chunks, from disk or, when not written yet, from the queue of writes */
   private async readChunks (chunks: Array<{ ordinal: number, id: string }>): Promise<Array<Uint8Array | undefined>> {
     const stored = await this.entries.readChunks(chunks)
-    return stored.map((bytes, i) => bytes ?? this.unwritten.get(chunks[i].id))
+    return stored.map((bytes, i) => bytes ?? this.writes.unwritten.get(chunks[i].id))
   }
 
   /** A chunk the reader may see, with its folded state */
@@ -1270,7 +1058,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    * and the disk carry at most one use of a chunk per agent and interval.
    */
   async flushUses (): Promise<number> {
-    if (this.reads.size === 0 || this.closed || this.failure != null || this.awaitingSync) return 0
+    if (this.reads.size === 0 || this.closed || this.writes.failure != null || this.awaitingSync) return 0
     const groups = new Map<string, { zone: Zone, agent: string, uses: number, targets: string[] }>()
     for (const [id, byAgent] of this.reads) {
       const ordinal = this.index.ordinal(id)
@@ -1527,7 +1315,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   async digest (): Promise<{ digest: string, chunks: number, events: number }> {
     // what the store holds (a peer's entries are held before their batch is
     // written) is what it digests: the positions are read from disk
-    while (this.writing != null) await this.writing.catch(() => {})
+    await this.writes.idle()
     const lines: string[] = []
     let chunks = 0
     let events = 0
@@ -1550,6 +1338,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   stats (): MemoryStats {
     const stats = this.index.stats()
+    const failure = this.writes.failure
     return {
       chunks: stats.chunks,
       forgotten: stats.forgotten,
@@ -1558,10 +1347,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       signals: this.index.signals.size,
       model: this.embedder.model,
       indexed: stats.indexed,
-      backlog: { writes: this.writingEntries + this.queue.reduce((n, w) => n + w.entries.length, 0), graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
+      backlog: { writes: this.writes.backlog, graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
       awaitingSync: this.awaitingSync,
       equivocations: { authors: [...this.equivocations.keys()], entries: [...this.equivocations.values()].reduce((n, ids) => n + ids.size, 0) },
-      ...(this.failure != null ? { failure: { problem: this.failure.problem, path: this.failure.path, message: this.failure.message, since: this.failedAt } } : {})
+      ...(failure != null ? { failure: { problem: failure.error.problem, path: failure.error.path, message: failure.error.message, since: failure.since } } : {})
     }
   }
 
@@ -1571,7 +1360,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   private assertWritable (): void {
     this.assertOpen()
-    if (this.failure != null) throw this.refusal()
+    if (this.writes.failure != null) throw this.writes.refusal()
     if (this.awaitingSync) {
       throw new StorageError('missing', this.init.path, 'this memory store was repaired and may have lost entries of its own that peers hold; it takes writes once a sync with a peer has brought them back (`overmind repair --standalone` for a node that never shared its memory)')
     }
