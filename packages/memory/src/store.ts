@@ -11,17 +11,19 @@ import { Consolidator, SAME_AS } from './consolidate.js'
 import { ConvergenceWatch, DEFAULT_SIGNAL_RULES } from './convergence.js'
 import { HashingEmbedder } from './embedder.js'
 import { wordsOf } from './terms.js'
-import { CHECK_IN_THREADS, authorOf, badSignature, checkEntries, checkEnvelope, checkSignature, envelopeParts, NO_EVENT_FIELDS, isEntryId, notCanonical, openEnvelope, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
+import { authorOf, envelopeParts, NO_EVENT_FIELDS, isEntryId, signChunk, signEvent, vectorToBytes, zoneFromName, zoneName } from './entry.js'
 import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
-import { ChunkNotFoundError, EntryRejectedError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
+import { ChunkNotFoundError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
 import { confidence, isArchived, isForgotten, salience, useCount } from './fold.js'
 import { MemoryIndex } from './memory-index.js'
+import { Admissions } from './admission.js'
 import { WriteQueue } from './write-queue.js'
+import type { Admission, CheckOptions, Equivocation, IngestOptions } from './admission.js'
 import type { ConsolidationReport } from './consolidate.js'
 import type { SignalRules } from './convergence.js'
 import type { Embedder } from './embedder.js'
-import type { CheckedEntry, SignatureOptions, VerifiedChunk, VerifiedEntry, ZoneName } from './entry.js'
+import type { VerifiedChunk, VerifiedEntry, ZoneName } from './entry.js'
 import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
 import type { StorageProblem } from './errors.js'
@@ -31,6 +33,8 @@ import type { LogHead } from './version-vector.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Write } from './write-queue.js'
 import type { VersionEntry } from '@overmind/protocols'
+
+export type { Admission, CheckOptions, Equivocation, IngestOptions } from './admission.js'
 
 export interface MemoryStoreInit {
   /**
@@ -213,16 +217,6 @@ export interface SearchHit {
   bytes: Uint8Array
 }
 
-export interface IngestOptions extends AbortOptions {
-  /**
-   * The peer that published the entries itself (gossip carries only an
-   * author's own entries): an entry of another author is rejected
-   */
-  publisher?: PeerId
-}
-
-export interface CheckOptions extends IngestOptions, SignatureOptions {}
-
 export interface IngestResult {
   stored: number
   duplicates: number
@@ -234,14 +228,6 @@ export interface IngestResult {
    */
   equivocations: number
 }
-
-/** What `check` says of an entry from a peer */
-export type Admission =
-  | { verdict: 'accept', entry: VerifiedEntry }
-  /** Valid, but its author signed another entry with the same seq, which this node holds */
-  | { verdict: 'equivocation', entry: VerifiedEntry, message: string }
-  | { verdict: 'duplicate', id: string }
-  | { verdict: 'reject', reason: RejectReason, message: string }
 
 export interface StoredEntryEvent {
   entry: VerifiedEntry
@@ -284,17 +270,6 @@ export interface Signal {
   raisedAt: number
   /** The nodes that raised it */
   raisedBy: string[]
-}
-
-/** Two different entries one author signed with the same seq of the same log */
-export interface Equivocation {
-  author: string
-  zone: ZoneName
-  seq: number
-  /** The entry this node holds (folded) */
-  held?: string
-  /** The other one (kept as evidence) */
-  other: string
 }
 
 export interface MemoryStats {
@@ -345,15 +320,7 @@ const DEFAULT_CONSOLIDATE_INTERVAL = 3_600_000
 const SIGN_IN_THREADS = 32
 /** The setting `overmind repair` leaves when the store may have lost entries of its own */
 export const AWAITING_SYNC = 'awaiting-sync'
-/** Entries kept as evidence against one author, at most */
-const MAX_EVIDENCE = 64
 const utf8 = new TextEncoder()
-
-/** An entry that failed its checks, as an admission */
-function rejection (err: any): Admission {
-  if (err instanceof EntryRejectedError) return { verdict: 'reject', reason: err.reason, message: err.message }
-  return { verdict: 'reject', reason: 'malformed', message: err.message }
-}
 
 /**
  * Federated memory on LevelDB: signed, content-addressed chunks and events in
@@ -388,8 +355,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private dropped = 0
   /** Repaired after damage: no local write until a sync with a peer (see `peerSynced`) */
   private awaitingSync = false
-  /** Ids kept as evidence, by author */
-  private readonly equivocations = new Map<string, Set<string>>()
+  private readonly admissions: Admissions
   /** A save of the graph waiting for the graph thread to be idle */
   private savingGraph?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
@@ -435,6 +401,14 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       reopened: () => { this.ownNext.clear() },
       beforeWrite: init.beforeWrite,
       afterWrite: init.afterWrite
+    })
+    this.admissions = new Admissions({
+      replicatedZones: replicated,
+      index: this.index,
+      writes: this.writes,
+      entries,
+      log: this.log,
+      equivocated: detail => { this.safeDispatchEvent('equivocation', { detail }) }
     })
     this.backfill = new VectorBackfill({
       embedder: this.embedder,
@@ -544,12 +518,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       this.index.addEvent({ kind: EntryKind.EVENT, id, author: authorOfBody(body.author), body, signed, bytes })
     }
     this.awaitingSync = await this.entries.readMeta(AWAITING_SYNC) === '1'
-    for await (const { author, id } of this.entries.evidence()) {
-      const ids = this.equivocations.get(author) ?? new Set()
-      ids.add(id)
-      this.equivocations.set(author, ids)
-      this.index.distrusted.add(author)
-    }
+    for await (const { author, id } of this.entries.evidence()) this.admissions.remember(author, id)
     // the graph skips what it already holds; a rebuild does not hold writes back
     this.index.vectors.reloaded()
   }
@@ -747,101 +716,17 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
 
   /**
    * Checks an encoded entry from a peer: size, schema, canonical encoding,
-   * author, signature (on the thread pool) and zone. No I/O and no
-   * embedding: a topic validator can wait for this and nothing else. An
-   * entry already held or on its way to disk is a duplicate and costs no
-   * signature check.
+   * author, signature and zone. No I/O and no embedding: a topic validator
+   * can wait for this and nothing else. An entry already held or on its way
+   * to disk is a duplicate and costs no signature check.
    */
   async check (bytes: Uint8Array, options: CheckOptions = {}): Promise<Admission> {
-    const opened = this.open(bytes, options)
-    if ('verdict' in opened) return opened
-    try {
-      return this.admit(await checkSignature(opened, options))
-    } catch (err: any) {
-      return rejection(err)
-    }
+    return await this.admissions.check(bytes, options)
   }
 
-  /**
-   * `check` for many entries (a sync page, a knowledge batch): from
-   * CHECK_IN_THREADS on, the event loop only opens and decodes them, and the
-   * worker threads hash, check the encoding and the signature of all of
-   * them together
-   */
+  /** `check` for many entries (a sync page, a knowledge batch), together on the worker threads */
   async checkMany (entries: Uint8Array[], options: CheckOptions = {}): Promise<Admission[]> {
-    if (entries.length < CHECK_IN_THREADS) return await Promise.all(entries.map(async bytes => await this.check(bytes, options)))
-    const admissions = entries.map((bytes): Admission | CheckedEntry => {
-      try {
-        return checkEnvelope(openEnvelope(bytes, { hash: false }), { author: options.publisher, canonical: false })
-      } catch (err: any) {
-        return rejection(err)
-      }
-    })
-    const opened = admissions.filter((a): a is CheckedEntry => !('verdict' in a))
-    const checks = await checkEntries(opened)
-    const verdicts = new Map(opened.map((entry, i): [CheckedEntry, Admission] => {
-      const { id, problem, words } = checks[i]
-      entry.id = id
-      if (entry.kind === EntryKind.CHUNK) entry.words = words
-      if (this.index.holds(id) || this.writes.holds(id)) return [entry, { verdict: 'duplicate', id }]
-      if (problem === 'not-canonical') return [entry, rejection(notCanonical())]
-      if (problem === 'bad-signature') return [entry, rejection(badSignature(entry.author))]
-      return [entry, this.admit(entry)]
-    }))
-    return admissions.map(a => 'verdict' in a ? a : verdicts.get(a) as Admission)
-  }
-
-  /** The checks before the signature's: decoding, size, schema, encoding, author; a duplicate goes no further */
-  private open (bytes: Uint8Array, options: CheckOptions): Admission | CheckedEntry {
-    try {
-      const envelope = openEnvelope(bytes)
-      if (this.index.holds(envelope.id) || this.writes.holds(envelope.id)) return { verdict: 'duplicate', id: envelope.id }
-      return checkEnvelope(envelope, { author: options.publisher })
-    } catch (err: any) {
-      return rejection(err)
-    }
-  }
-
-  /**
-   * The checks after the signature's: only replicated zones come from other
-   * nodes, and a seq its author already used for another entry is an
-   * equivocation (the signature proves the author signed both)
-   */
-  private admit (entry: VerifiedEntry): Admission {
-    if (!this.replicatedZones.includes(entry.body.zone)) {
-      return { verdict: 'reject', reason: 'zone-not-replicated', message: `${zoneName(entry.body.zone)} entries are not accepted from other nodes` }
-    }
-    if (this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) return this.equivocation(entry)
-    return { verdict: 'accept', entry }
-  }
-
-  /**
-   * Records an entry whose author signed another one with the same seq:
-   * the author is flagged (its chunks rank lowest, `stats().equivocations`
-   * names it) and the entry is kept as evidence, written behind, never
-   * folded. The entry held first stays.
-   */
-  private equivocation (entry: VerifiedEntry, held?: string): Admission & { verdict: 'equivocation' } {
-    const author = entry.author.toString()
-    const { zone, seq } = entry.body
-    const message = `${author} signed two different entries with seq ${seq} of its ${zoneName(zone)} log`
-    const ids = this.equivocations.get(author) ?? new Set<string>()
-    if (!ids.has(entry.id) && ids.size < MAX_EVIDENCE) {
-      if (ids.size === 0) this.log.error('%s: its entries rank lowest from now on; the second entry is kept as evidence (%s)', message, entry.id)
-      ids.add(entry.id)
-      this.equivocations.set(author, ids)
-      this.index.distrusted.add(author)
-      void this.entries.writeEvidence(entry).catch((err: Error) => { this.log.error('could not keep evidence of %s: %s', entry.id, err.message) })
-      // the entry held may still be on its way to disk
-      const lookup = async (): Promise<string | undefined> => {
-        await this.writes.idle()
-        return await this.entries.idAt(zone, author, seq)
-      }
-      void (held != null ? Promise.resolve(held) : lookup()).catch(() => undefined).then(id => {
-        this.safeDispatchEvent('equivocation', { detail: { author, zone: zoneName(zone), seq: Number(seq), held: id, other: entry.id } })
-      })
-    }
-    return { verdict: 'equivocation', entry, message }
+    return await this.admissions.checkMany(entries, options)
   }
 
   /**
@@ -851,9 +736,9 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
    */
   accept (entry: VerifiedEntry): 'queued' | 'duplicate' | 'equivocation' | 'full' | 'failed' {
     if (this.closed || this.writes.failure != null) return 'failed'
-    if (this.index.holds(entry.id) || this.writes.holds(entry.id)) return 'duplicate'
+    if (this.admissions.holds(entry.id)) return 'duplicate'
     if (this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) {
-      this.equivocation(entry)
+      this.admissions.equivocation(entry)
       return 'equivocation'
     }
     if (this.writes.remoteQueued >= this.maxPending || this.behind()) {
@@ -900,10 +785,10 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const positions = new Map<string, string>()
     for (const { entry } of candidates) {
       const position = `${entry.body.zone}!${entry.author.toString()}!${entry.body.seq}`
-      if (this.index.holds(entry.id) || this.writes.holds(entry.id) || seen.has(entry.id)) {
+      if (this.admissions.holds(entry.id) || seen.has(entry.id)) {
         result.duplicates++
       } else if (positions.has(position) || this.entries.heads.has(entry.body.zone, entry.author.toString(), entry.body.seq)) {
-        this.equivocation(entry, positions.get(position))
+        this.admissions.equivocation(entry, positions.get(position))
         result.equivocations++
       } else {
         seen.add(entry.id)
@@ -1349,7 +1234,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       indexed: stats.indexed,
       backlog: { writes: this.writes.backlog, graph: this.index.vectors.backlog, embedding: this.backfill.backlog, dropped: this.dropped },
       awaitingSync: this.awaitingSync,
-      equivocations: { authors: [...this.equivocations.keys()], entries: [...this.equivocations.values()].reduce((n, ids) => n + ids.size, 0) },
+      equivocations: { authors: [...this.admissions.evidence.keys()], entries: [...this.admissions.evidence.values()].reduce((n, ids) => n + ids.size, 0) },
       ...(failure != null ? { failure: { problem: failure.error.problem, path: failure.error.path, message: failure.error.message, since: failure.since } } : {})
     }
   }
