@@ -7,7 +7,7 @@ import { Chunk, EntryKind, Event, EventKind, SignedEntry, Zone, MAX_EVENT_TARGET
 import { sha256 } from 'multiformats/hashes/sha2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { VectorBackfill } from './backfill.js'
-import { Consolidator, SAME_AS } from './consolidate.js'
+import { Consolidator } from './consolidate.js'
 import { ConvergenceWatch, DEFAULT_SIGNAL_RULES } from './convergence.js'
 import { HashingEmbedder } from './embedder.js'
 import { wordsOf } from './terms.js'
@@ -16,6 +16,7 @@ import { entryPool, split } from './entry-pool.js'
 import { EntryLog, zoneDigit } from './entry-log.js'
 import { ChunkNotFoundError, InvalidInputError, NotAuthorError, StorageError, StoreClosedError } from './errors.js'
 import { confidence, isArchived, isForgotten, salience, useCount } from './fold.js'
+import { MAX_SPREAD, spreadActivation, withoutDuplicates } from './links.js'
 import { MemoryIndex } from './memory-index.js'
 import { Admissions } from './admission.js'
 import { WriteQueue } from './write-queue.js'
@@ -28,7 +29,8 @@ import type { RejectReason } from './errors.js'
 import type { ChunkState } from './fold.js'
 import type { StorageProblem } from './errors.js'
 import type { ChunkFilter } from './memory-index.js'
-import type { RankedHit, RankWeights } from './rank.js'
+import type { SpreadHit } from './links.js'
+import type { RankWeights } from './rank.js'
 import type { LogHead } from './version-vector.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Write } from './write-queue.js'
@@ -207,7 +209,7 @@ export interface SearchResult extends ChunkView {
   /** The node that answered (this node for local results) */
   node: string
   /** When the result came through a link from another result (`spread`): that chunk, the relation and the hops */
-  via?: { from: string, relation: string, weight: number, hops: number }
+  via?: SpreadHit['via']
 }
 
 /** A search result with the entry it came from, as stored: what a peer is sent */
@@ -304,10 +306,6 @@ const INDEX_SLICE_MS = 1
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
 
-/** Hops activation may spread along links in a search, at most */
-const MAX_SPREAD = 2
-/** What activation keeps of a score at each hop, before the link's weight */
-const SPREAD_DECAY = 0.5
 
 /** An event of this node before its clock, seq and author are stamped on it */
 type UnsignedEvent = Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>
@@ -1041,7 +1039,7 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
     const [vector] = await this.embedder.embed([query.text], { signal: query.signal, priority: 'query' })
     const filter = this.filterFor(query)
     const ranked = await this.index.search({ text: query.text, vector, k, filter, exact: query.exact, vectorOnly: query.vectorOnly, weights: this.init.rankWeights })
-    const hits = this.withoutDuplicates<RankedHit & { via?: SearchResult['via'] }>(spread > 0 ? this.spreadActivation(ranked, filter, k, spread) : ranked)
+    const hits = withoutDuplicates<SpreadHit>(this.index, spread > 0 ? spreadActivation(this.index, ranked, filter, k, spread) : ranked)
     const ids = hits.map(hit => ({ ordinal: hit.ordinal, id: this.index.id(hit.ordinal) }))
     const stored = await this.readChunks(ids)
     const out: SearchHit[] = []
@@ -1053,51 +1051,6 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
       out.push({ result: { ...view, score: hit.score, similarity: hit.similarity, lexical: hit.lexical, node: this.self, ...(hit.via != null ? { via: hit.via } : {}) }, bytes })
     })
     return out
-  }
-
-  /** Hits less those linked `same-as` to another hit (a near-duplicate of it, by the consolidation pass) */
-  private withoutDuplicates<T extends RankedHit> (hits: T[]): T[] {
-    if (hits.length < 2) return hits
-    const ids = new Set(hits.map(hit => this.index.id(hit.ordinal)))
-    const sameAs = (id: string): Map<string, number> | undefined => this.index.state(id)?.links.get(SAME_AS)
-    return hits.filter(hit => {
-      const id = this.index.id(hit.ordinal)
-      const same = sameAs(id)
-      // two chunks linked same-as each other (by hand) both stay
-      return same == null || ![...same.keys()].some(other => ids.has(other) && sameAs(other)?.has(id) !== true)
-    })
-  }
-
-  /**
-   * Spreads activation from the hits along the links of their chunks, `hops`
-   * hops out: a linked chunk the reader may see, passing the query's
-   * filters, scores its source's score × the link's weight × 0.5 and keeps
-   * its best way in; the best `k` of hits and linked chunks are returned
-   */
-  private spreadActivation (hits: RankedHit[], filter: ChunkFilter, k: number, hops: number): Array<RankedHit & { via?: SearchResult['via'] }> {
-    const { test } = this.index.compile(filter)
-    const best = new Map<number, RankedHit & { via?: SearchResult['via'] }>(hits.map(hit => [hit.ordinal, hit]))
-    let frontier = hits
-    for (let hop = 1; hop <= hops && frontier.length > 0; hop++) {
-      const next: typeof frontier = []
-      for (const source of frontier) {
-        const from = this.index.id(source.ordinal)
-        for (const [relation, targets] of this.index.state(from)?.links ?? []) {
-          for (const [to, weight] of targets) {
-            const ordinal = this.index.ordinal(to)
-            if (ordinal == null || this.index.isForgotten(ordinal) || !test(ordinal)) continue
-            const score = source.score * weight * SPREAD_DECAY
-            const known = best.get(ordinal)
-            if (known != null && known.score >= score) continue
-            const reached = { ordinal, score, similarity: known?.similarity ?? 0, lexical: known?.lexical ?? 0, via: { from, relation, weight, hops: hop } }
-            best.set(ordinal, reached)
-            next.push(reached)
-          }
-        }
-      }
-      frontier = next
-    }
-    return [...best.values()].sort((a, b) => b.score - a.score || a.ordinal - b.ordinal).slice(0, k)
   }
 
   /**
