@@ -35,7 +35,6 @@ import type { VersionEntry } from '@overmind/protocols'
 
 export const DEFAULT_PRUNE_RULES: PruneRules = { enabled: true, action: 'archive', after: 7 * 86_400_000, salienceBelow: 0.2, confidenceBelow: 0.25 }
 
-
 const DEFAULT_AGENT = 'default'
 const SAVE_GRAPH_EVERY = 20_000
 /** Longest run of indexing per turn of the event loop (~25 µs an entry) */
@@ -43,7 +42,6 @@ const INDEX_SLICE_MS = 1
 /** Chunks that may wait for a vector of this node's model before writes pause */
 const EMBEDDING_BACKLOG = 2048
 const DEFAULT_MAX_PENDING = 8192
-
 
 /** An event of this node before its clock, seq and author are stamped on it */
 type UnsignedEvent = Omit<Event, 'author' | 'hlcWallTime' | 'hlcLogical' | 'seq'>
@@ -71,7 +69,6 @@ const utf8 = new TextEncoder()
  * is synced to disk (writes that arrive together share one batch), and an
  * entry of this node is visible to reads only once it is durable.
  */
-
 export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   readonly peerId: PeerId
   readonly embedder: Embedder
@@ -87,11 +84,13 @@ export class MemoryStore extends TypedEventEmitter<MemoryStoreEvents> {
   private readonly index: MemoryIndex
   private readonly backfill: VectorBackfill
   private readonly writes: WriteQueue
+  private readonly admissions: Admissions
+  /** The next seq of this node's log in each zone, once taken from the disk */
   private readonly ownNext = new Map<Zone, bigint>()
+  /** Entries from peers dropped because the queue of writes was full */
   private dropped = 0
   /** Repaired after damage: no local write until a sync with a peer (see `peerSynced`) */
   private awaitingSync = false
-  private readonly admissions: Admissions
   /** A save of the graph waiting for the graph thread to be idle */
   private savingGraph?: Promise<void>
   private sequencer: Promise<unknown> = Promise.resolve()
