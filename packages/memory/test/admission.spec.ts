@@ -9,30 +9,17 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EntryKind, SignedEntry, Zone } from '@overmind/protocols'
 import { Admissions } from '../src/admission.js'
 import { EntryLog } from '../src/entry-log.js'
-import { CHECK_IN_THREADS, signChunk } from '../src/entry.js'
+import { CHECK_IN_THREADS } from '../src/entry.js'
 import { MemoryIndex } from '../src/memory-index.js'
 import { WriteQueue } from '../src/write-queue.js'
+import { chunk } from './fixtures/entries.js'
 import type { Admission, Equivocation } from '../src/admission.js'
 import type { VerifiedEntry } from '../src/entry.js'
-import type { PrivateKey } from '@libp2p/interface'
 
 const dirs: string[] = []
 afterAll(async () => {
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
-
-async function chunk (key: PrivateKey, seq: number, zone = Zone.FEDERATION, text = `entry ${seq}`): Promise<VerifiedEntry> {
-  return await signChunk({
-    author: peerIdFromPrivateKey(key).toMultihash().bytes as Uint8Array<ArrayBuffer>,
-    agent: 'a',
-    zone,
-    text,
-    tags: [],
-    hlcWallTime: BigInt(Date.now()),
-    hlcLogical: 0,
-    seq: BigInt(seq)
-  }, key)
-}
 
 async function setup (): Promise<{ admissions: Admissions, entries: EntryLog, writes: WriteQueue, index: MemoryIndex, told: Equivocation[], close(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'overmind-admission-'))

@@ -12,9 +12,8 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { EntryLog } from '../src/entry-log.js'
-import { entryId, signChunk, signEvent } from '../src/entry.js'
-import type { VerifiedEntry } from '../src/entry.js'
-import type { PrivateKey } from '@libp2p/interface'
+import { entryId, signEvent } from '../src/entry.js'
+import { chunk } from './fixtures/entries.js'
 
 const dirs: string[] = []
 afterAll(async () => {
@@ -25,19 +24,6 @@ async function tempPath (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'overmind-log-'))
   dirs.push(dir)
   return dir
-}
-
-async function chunk (key: PrivateKey, seq: number, zone = Zone.FEDERATION): Promise<VerifiedEntry> {
-  return await signChunk({
-    author: peerIdFromPrivateKey(key).toMultihash().bytes as Uint8Array<ArrayBuffer>,
-    agent: 'a',
-    zone,
-    text: `entry ${seq}`,
-    tags: [],
-    hlcWallTime: BigInt(Date.now()),
-    hlcLogical: 0,
-    seq: BigInt(seq)
-  }, key)
 }
 
 async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {

@@ -8,10 +8,9 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Zone } from '@overmind/protocols'
 import { EntryLog } from '../src/entry-log.js'
-import { signChunk } from '../src/entry.js'
 import { StorageError } from '../src/errors.js'
 import { WriteQueue } from '../src/write-queue.js'
-import type { VerifiedEntry } from '../src/entry.js'
+import { chunk } from './fixtures/entries.js'
 import type { Write, WriteQueueInit } from '../src/write-queue.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -19,19 +18,6 @@ const dirs: string[] = []
 afterAll(async () => {
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
-
-async function chunk (key: PrivateKey, seq: number): Promise<VerifiedEntry> {
-  return await signChunk({
-    author: peerIdFromPrivateKey(key).toMultihash().bytes as Uint8Array<ArrayBuffer>,
-    agent: 'a',
-    zone: Zone.FEDERATION,
-    text: `entry ${seq}`,
-    tags: [],
-    hlcWallTime: BigInt(Date.now()),
-    hlcLogical: 0,
-    seq: BigInt(seq)
-  }, key)
-}
 
 /** A gate a hook waits on until the test opens it */
 function gate (): { wait: Promise<void>, open(): void } {
