@@ -56,7 +56,7 @@ export interface AdmissionsInit {
 }
 
 /** An entry that failed its checks, as an admission */
-export function rejection (err: any): Admission {
+function rejection (err: any): Admission {
   if (err instanceof EntryRejectedError) return { verdict: 'reject', reason: err.reason, message: err.message }
   return { verdict: 'reject', reason: 'malformed', message: err.message }
 }
@@ -90,10 +90,10 @@ export class Admissions {
 
   /**
    * Checks an encoded entry from a peer: size, schema, canonical encoding,
-   * author, signature (on the thread pool) and zone. No I/O and no
-   * embedding: a topic validator can wait for this and nothing else. An
-   * entry already held or on its way to disk is a duplicate and costs no
-   * signature check.
+   * author, signature (on libuv's thread pool, or inline when asked) and
+   * zone. No I/O and no embedding: a topic validator can wait for this and
+   * nothing else. An entry already held or on its way to disk is a
+   * duplicate and costs no signature check.
    */
   async check (bytes: Uint8Array, options: CheckOptions = {}): Promise<Admission> {
     const opened = this.open(bytes, options)
