@@ -75,7 +75,7 @@ export class Admissions {
     this.init = init
   }
 
-  /** Evidence read from disk when the store opens */
+  /** Keeps an entry as evidence against its author (read from disk when the store opens, or just caught), and distrusts the author */
   remember (author: string, id: string): void {
     const ids = this.evidence.get(author) ?? new Set()
     ids.add(id)
@@ -171,9 +171,7 @@ export class Admissions {
     const ids = this.evidence.get(author) ?? new Set<string>()
     if (!ids.has(entry.id) && ids.size < MAX_EVIDENCE) {
       if (ids.size === 0) this.init.log.error('%s: its entries rank lowest from now on; the second entry is kept as evidence (%s)', message, entry.id)
-      ids.add(entry.id)
-      this.evidence.set(author, ids)
-      this.init.index.distrusted.add(author)
+      this.remember(author, entry.id)
       void this.init.entries.writeEvidence(entry).catch((err: Error) => { this.init.log.error('could not keep evidence of %s: %s', entry.id, err.message) })
       // the entry held may still be on its way to disk
       const lookup = async (): Promise<string | undefined> => {

@@ -67,7 +67,7 @@ export interface WriteQueueInit {
  */
 export class WriteQueue {
   /** Ids queued and not yet applied */
-  readonly pending = new Set<string>()
+  private readonly pending = new Set<string>()
   /** Entries from peers applied and not yet written: reads take their bytes from here */
   readonly unwritten = new Map<string, Uint8Array>()
   private readonly init: WriteQueueInit
