@@ -139,8 +139,8 @@ export class Consolidator {
         !index.isForgotten(o) && !index.isArchived(o) && (zone !== Zone.PRIVATE || index.agent(o) === agent))
       const near = hits.filter(hit => hit.similarity >= threshold).map(hit => hit.ordinal)
       if (near.length === 0) continue
-      const canonical = near.reduce((a, b) => older(index, a, b) ? a : b)
-      if (!older(index, canonical, ordinal)) continue
+      const canonical = near.reduce((a, b) => index.compareCreated(a, b) < 0 ? a : b)
+      if (index.compareCreated(canonical, ordinal) >= 0) continue
       const from = index.id(ordinal)
       const to = index.id(canonical)
       if (linkWeight(index, from, to, SAME_AS) > 0) continue
@@ -148,13 +148,6 @@ export class Consolidator {
     }
     return { links, scanned }
   }
-}
-
-/** Whether chunk `a` came before chunk `b` (creation time, then id) */
-function older (index: MemoryIndex, a: number, b: number): boolean {
-  const ta = index.createdAt(a)
-  const tb = index.createdAt(b)
-  return ta < tb || (ta === tb && index.id(a) < index.id(b))
 }
 
 function linkWeight (index: MemoryIndex, from: string, to: string, relation: string): number {

@@ -205,12 +205,9 @@ export class ConvergenceWatch {
     await this.raise(group)
   }
 
-  /** Chunks by creation time, then id */
+  /** Chunks in the order they were written (their authors' clocks, then id) */
   private compare (a: number, b: number): number {
-    const { index } = this.init
-    const ida = index.id(a)
-    const idb = index.id(b)
-    return index.createdAt(a) - index.createdAt(b) || (ida < idb ? -1 : ida > idb ? 1 : 0)
+    return this.init.index.compareCreated(a, b)
   }
 
   private checkLater (ordinal: number): void {

@@ -130,6 +130,7 @@ export class MemoryIndex {
   private agentOf = new Int32Array(FIRST_CAPACITY)
   private authorOf = new Int32Array(FIRST_CAPACITY)
   private createdOf = new Float64Array(FIRST_CAPACITY)
+  private logicalOf = new Uint32Array(FIRST_CAPACITY)
   private forgottenOf = new Uint8Array(FIRST_CAPACITY)
   private archivedOf = new Uint8Array(FIRST_CAPACITY)
   private tagsOf: Array<number[] | undefined> = []
@@ -155,6 +156,7 @@ export class MemoryIndex {
     this.agentOf[ordinal] = agent
     this.authorOf[ordinal] = authorId
     this.createdOf[ordinal] = Number(chunk.hlcWallTime)
+    this.logicalOf[ordinal] = chunk.hlcLogical
     post(this.byAgent, agent, ordinal)
     post(this.byAuthor, authorId, ordinal)
     if (chunk.tags.length > 0) {
@@ -282,6 +284,19 @@ export class MemoryIndex {
   }
 
   /**
+   * Orders two chunks by their authors' hybrid logical clocks, then by id:
+   * negative when `a` was written first. Two chunks of one node written in
+   * the same millisecond keep the order they were written in.
+   */
+  compareCreated (a: number, b: number): number {
+    const byClock = this.createdOf[a] - this.createdOf[b] || this.logicalOf[a] - this.logicalOf[b]
+    if (byClock !== 0) return byClock
+    const ida = this.ids[a] as string
+    const idb = this.ids[b] as string
+    return ida < idb ? -1 : ida > idb ? 1 : 0
+  }
+
+  /**
    * A filter as a predicate over ordinals, and, when one of its conditions
    * is served by a posting list, the shortest such list: every chunk that
    * passes is in it.
@@ -353,6 +368,7 @@ export class MemoryIndex {
     this.agentOf = grown(this.agentOf, capacity)
     this.authorOf = grown(this.authorOf, capacity)
     this.createdOf = grown(this.createdOf, capacity)
+    this.logicalOf = grown(this.logicalOf, capacity)
     this.forgottenOf = grown(this.forgottenOf, capacity)
     this.archivedOf = grown(this.archivedOf, capacity)
   }

@@ -295,31 +295,34 @@ describe('MemoryStore', () => {
     })
   })
 
-  it('consolidates: links chunks used together, more strongly each time, links a near-duplicate to the older chunk and shows that one only', async () => {
-    const store = await openStore({ useInterval: 0, consolidateInterval: 0 })
-    const drain = await store.put({ text: 'deploy checklist step one drain the worker queue' })
-    const flip = await store.put({ text: 'deploy checklist step two flip the load balancer' })
-    const original = await store.put({ text: 'the payroll disk fills up every monday night' })
-    const copy = await store.put({ text: 'the payroll disk fills up every monday night!' })
-    for (let i = 0; i < 5; i++) await store.put({ text: `unrelated note ${i} about lunch menus and parking` })
-    for (let i = 0; i < 2; i++) await store.search({ text: 'deploy checklist step', k: 2 })
-    const report = await store.consolidate()
-    assert.equal(report.strengthened, 1)
-    assert.equal(report.duplicates, 1)
-    assert.equal(report.scanned, 9)
-    // one link between the two, in the direction of their ids
-    const [from, to] = [drain.id, flip.id].sort()
-    const coUsed = async (): Promise<unknown> => (await store.get(from)).links
-    assert.deepEqual(await coUsed(), [{ relation: 'co-used', to, weight: 0.2 }])
-    assert.deepEqual((await store.get(copy.id)).links, [{ relation: 'same-as', to: original.id, weight: 1 }])
-    const found = (await store.search({ text: 'payroll disk monday night', k: 3 })).map(r => r.id)
-    assert.ok(found.includes(original.id) && !found.includes(copy.id), JSON.stringify(found))
-    // used together again: the link grows; nothing new to compare
-    for (let i = 0; i < 3; i++) await store.search({ text: 'deploy checklist step', k: 2 })
-    const again = await store.consolidate()
-    assert.deepEqual([again.strengthened, again.duplicates, again.scanned], [1, 0, 0])
-    assert.deepEqual(await coUsed(), [{ relation: 'co-used', to, weight: 0.5 }])
-    await store.close()
+  it('consolidates: links chunks used together, more strongly each time, links a near-duplicate to the older chunk (written in the same millisecond) and shows that one only', async () => {
+    // the clock stands still: which chunk is older comes from the node's logical clock alone
+    await withFakeClock(Date.now(), async () => {
+      const store = await openStore({ useInterval: 0, consolidateInterval: 0 })
+      const drain = await store.put({ text: 'deploy checklist step one drain the worker queue' })
+      const flip = await store.put({ text: 'deploy checklist step two flip the load balancer' })
+      const original = await store.put({ text: 'the payroll disk fills up every monday night' })
+      const copy = await store.put({ text: 'the payroll disk fills up every monday night!' })
+      for (let i = 0; i < 5; i++) await store.put({ text: `unrelated note ${i} about lunch menus and parking` })
+      for (let i = 0; i < 2; i++) await store.search({ text: 'deploy checklist step', k: 2 })
+      const report = await store.consolidate()
+      assert.equal(report.strengthened, 1)
+      assert.equal(report.duplicates, 1)
+      assert.equal(report.scanned, 9)
+      // one link between the two, in the direction of their ids
+      const [from, to] = [drain.id, flip.id].sort()
+      const coUsed = async (): Promise<unknown> => (await store.get(from)).links
+      assert.deepEqual(await coUsed(), [{ relation: 'co-used', to, weight: 0.2 }])
+      assert.deepEqual((await store.get(copy.id)).links, [{ relation: 'same-as', to: original.id, weight: 1 }])
+      const found = (await store.search({ text: 'payroll disk monday night', k: 3 })).map(r => r.id)
+      assert.ok(found.includes(original.id) && !found.includes(copy.id), JSON.stringify(found))
+      // used together again: the link grows; nothing new to compare
+      for (let i = 0; i < 3; i++) await store.search({ text: 'deploy checklist step', k: 2 })
+      const again = await store.consolidate()
+      assert.deepEqual([again.strengthened, again.duplicates, again.scanned], [1, 0, 0])
+      assert.deepEqual(await coUsed(), [{ relation: 'co-used', to, weight: 0.5 }])
+      await store.close()
+    })
   })
 
   it('raises one convergence signal when three agents on two nodes write the same thing, on every node; none for unrelated chunks', async () => {
