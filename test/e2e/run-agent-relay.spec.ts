@@ -3,10 +3,18 @@ import { afterAll, beforeAll, describe, it } from 'vitest'
 import { agents } from '../src/agents.js'
 import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Connection, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { OvermindNode } from '@overmind/node'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+/** The part of libp2p's registrar a test reaches to stand in front of a protocol's handler */
+interface Registrar {
+  getHandler(protocol: string): { handler: StreamHandler, options: StreamHandlerOptions }
+  handle(protocol: string, handler: StreamHandler, options: StreamHandlerOptions & { force?: boolean }): Promise<void>
+}
 
 /** Refuses every direct (non-relayed) address of the peers `blocked` names */
 function onlyRelayedTo (blocked: () => string[]): { denyDialMultiaddr(ma: Multiaddr): boolean } {
@@ -75,5 +83,71 @@ describe.each([
     assert.ok(report?.connections.every(c => c.kind === 'relayed'))
     // B took the relayed connection: one through a named relay is matched against the allow list by address
     assert.ok(b.libp2p.getConnections(a.libp2p.peerId).some(c => c.direction === 'inbound'))
+  })
+})
+
+describe('run_agent when the relayed link is replaced as the request arrives', () => {
+  const nodes: OvermindNode[] = []
+
+  afterAll(async () => {
+    await Promise.all(nodes.map(async n => { await n.stop() }))
+  })
+
+  it('asks again on the direct link that replaced it, and the run is done once', async () => {
+    const psk = meshKey()
+    const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
+    nodes.push(relay)
+    const relayAddr = tcpAddress(relay)
+    const ids: string[] = []
+    // B dials A directly only once it "upgrades" the link, as DCUtR's unilateral upgrade would
+    let upgrading = false
+    const home = async (blocked: () => string[], agentList: Array<Record<string, unknown>>): Promise<OvermindNode> => await startTestNode({
+      psk,
+      bootstrap: [relayAddr],
+      libp2p: { connectionGater: onlyRelayedTo(blocked) },
+      config: c => {
+        c.nat.role = 'private'
+        c.nat.relays = [relayAddr]
+        c.nat.webrtc = false
+        c.nat.holePunch = false
+        c.agents = agents(agentList)
+      }
+    })
+    const a = await home(() => [ids[1]], [])
+    const b = await home(() => upgrading ? [] : [ids[0]], [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }])
+    ids.push(a.peerId, b.peerId)
+    nodes.push(a, b)
+    await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000, message: 'B never got a relay reservation' })
+    await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId), { timeout: 15_000, message: 'A never heard of B\'s agent' })
+
+    // the first run request B gets on a relayed link: B opens a direct link to A, then closes
+    // the relayed one with its streams, before answering (what DCUtR does when it succeeds)
+    const registrar = (b.libp2p as unknown as { components: { registrar: Registrar } }).components.registrar
+    const protocol = b.libp2p.services.runAgent.protocol
+    const original = registrar.getHandler(protocol)
+    const requests: string[] = []
+    await registrar.handle(protocol, async (stream: Stream, connection: Connection) => {
+      const relayed = connection.remoteAddr.toString().includes('/p2p-circuit')
+      requests.push(relayed ? 'relayed' : 'direct')
+      if (relayed && !upgrading) {
+        upgrading = true
+        await b.libp2p.dial(multiaddr(tcpAddress(a)), { force: true })
+        await connection.close()
+        return
+      }
+      await original.handler(stream, connection)
+    }, { ...original.options, force: true })
+
+    const out: string[] = []
+    const outcome = await a.libp2p.services.runAgent.run('upper', new TextEncoder().encode('across the relay'), {
+      deadline: 20_000,
+      onOutput: d => { out.push(text(d)) }
+    })
+    assert.equal(outcome.host, b.peerId)
+    assert.equal(out.join(''), 'ACROSS THE RELAY')
+    assert.deepEqual(requests, ['relayed', 'direct'])
+    // one host, asked twice on two links: one attempt, not a failure of the host
+    assert.deepEqual(outcome.attempts.map(x => x.outcome), ['ok'])
+    assert.deepEqual(a.libp2p.services.runAgent.router.circuits(), { [b.peerId]: 'closed' })
   })
 })

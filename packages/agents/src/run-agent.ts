@@ -4,7 +4,7 @@ import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   MAX_RUN_INPUT_SIZE, MAX_RUN_KEY_LENGTH, MAX_RUN_MESSAGE_SIZE, MAX_RUN_PROGRESS_LENGTH, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
-  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed, openStream
+  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed, bestConnection, linkKind, openStream
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -30,6 +30,35 @@ import type { RepeatingTask } from '@libp2p/utils'
 import type { HeartbeatService, LocalReport } from '@overmind/heartbeat'
 
 const REASONS = new Set(['unknown-agent', 'not-exposed', 'bad-request', 'shutting-down'])
+
+/** Requests of one run to one host: a second when the link of the first closed before the host answered */
+const LINK_ATTEMPTS = 2
+
+/** How long a stream that ended without an answer waits to see whether its link is closing */
+const LINK_CLOSE_WAIT = 1_000
+
+/**
+ * Whether the link `used` was closed or overtaken by a better one once a
+ * request on it failed. A stream that ended (EOF, not a reset) on a link
+ * still open waits a moment: the side closing a link ends its streams
+ * before the link itself.
+ */
+async function linkReplaced (current: () => Connection[], used: Connection, err: Error, signal: AbortSignal): Promise<boolean> {
+  const replaced = (): boolean => {
+    if (used.status !== 'open') return true
+    // the best link open now is of a better kind (connections are ranked direct, hole-punched, relayed)
+    const best = bestConnection(current())
+    return best != null && best !== used && linkKind(best) !== linkKind(used)
+  }
+  if (replaced()) return true
+  if (err.name !== 'UnexpectedEOFError') return false
+  const until = Date.now() + LINK_CLOSE_WAIT
+  while (Date.now() < until && !signal.aborted) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+    if (replaced()) return true
+  }
+  return false
+}
 
 /**
  * The one message a caller may send once its request is read: a RunCancel,
@@ -345,7 +374,27 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
   }
 
+  /**
+   * A run on a peer. When the link the request went on closes before the
+   * host answered, the request is sent once more on the link open then: a
+   * relayed link that DCUtR replaces by a direct one is closed by the side
+   * that upgraded it, with the streams it carries. Without an answer the
+   * host has not taken the run, or dropped it with the stream.
+   */
   private async callRemote (peer: PeerId, request: CallRequest, record: RunRecord): Promise<CallOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const used: { link?: Connection } = {}
+      try {
+        return await this.callOnce(peer, request, record, used)
+      } catch (err: any) {
+        if (attempt >= LINK_ATTEMPTS || record.state !== 'asked' || request.signal.aborted || used.link == null) throw err
+        if (!(await linkReplaced(() => this.components.connectionManager.getConnections(peer), used.link, err, request.signal))) throw err
+        this.log('the link to %p (%s) closed before the host answered - %s; asking again on the link open now', peer, linkKind(used.link), err.message)
+      }
+    }
+  }
+
+  private async callOnce (peer: PeerId, request: CallRequest, record: RunRecord, used: { link?: Connection }): Promise<CallOutcome> {
     const { signal } = request
     const known = this.heartbeat()?.getPeer(peer)
     if (known != null && this.components.connectionManager.getConnections(peer).length === 0 && known.addresses.length > 0) {
@@ -354,6 +403,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
     }
     // on the best open connection (direct, hole-punched, relayed): a run moves to a direct link once there is one
     const stream = await openStream(this.components.connectionManager, peer, this.protocol, { signal })
+    used.link = this.components.connectionManager.getConnections(peer).find(c => c.streams.includes(stream))
     const pb = pbStream(stream, lengthPrefixed(MAX_RUN_MESSAGE_SIZE))
     let finished = false
     const giveUp = (): void => {
