@@ -47,6 +47,21 @@ async function measure (once: () => Promise<void>): Promise<Figures> {
   return { p50: percentile(times, 50), p99: percentile(times, 99), perSecond: REQUESTS / ((performance.now() - t0) / 1000) }
 }
 
+/** What went wrong, readably: a WebRTC data channel fails with an Event, not an Error */
+function describe (err: any): string {
+  if (typeof Event !== 'undefined' && err instanceof Event) return `a ${err.type} event from ${String((err.target as any)?.constructor?.name ?? 'an event target')}${(err as any).error != null ? `: ${String((err as any).error.message ?? (err as any).error)}` : ''}`
+  return String(err?.message ?? err)
+}
+
+/** `measure`, naming the path when it fails */
+async function measureAs (path: string, once: () => Promise<void>): Promise<Figures> {
+  try {
+    return await measure(once)
+  } catch (err: any) {
+    throw new Error(`${path}: ${describe(err)}`, { cause: err })
+  }
+}
+
 function serveEcho (node: OvermindNode): void {
   void node.libp2p.handle(ECHO, async (stream) => {
     const lp = lpStream(stream)
@@ -116,9 +131,10 @@ async function main (): Promise<void> {
   const direct = (): Connection => a.libp2p.getConnections(b.libp2p.peerId)[0]
   const tcp = await tcpEcho()
   const rows: Array<[string, Figures]> = []
-  rows.push(['raw TCP echo', await measure(tcp.once)])
-  rows.push(['libp2p stream echo', await measure(streamEcho(direct))])
-  rows.push(['run_agent echo', await measure(runEcho(a, b.peerId))])
+  const measureRow = async (path: string, once: () => Promise<void>): Promise<void> => { rows.push([path, await measureAs(path, once)]) }
+  await measureRow('raw TCP echo', tcp.once)
+  await measureRow('libp2p stream echo', streamEcho(direct))
+  await measureRow('run_agent echo', runEcho(a, b.peerId))
   tcp.close()
   await Promise.all([a.stop(), b.stop()])
 
@@ -142,8 +158,8 @@ async function main (): Promise<void> {
   await ra.libp2p.dial(multiaddr(circuit))
   const relayed = (): Connection => ra.libp2p.getConnections(rb.libp2p.peerId)[0]
   if (!relayed().remoteAddr.toString().includes('/p2p-circuit')) throw new Error('the A\'→B\' connection is not relayed')
-  rows.push(['libp2p stream echo, relayed', await measure(streamEcho(relayed))])
-  rows.push(['run_agent echo, relayed', await measure(runEcho(ra, rb.peerId))])
+  await measureRow('libp2p stream echo, relayed', streamEcho(relayed))
+  await measureRow('run_agent echo, relayed', runEcho(ra, rb.peerId))
   await Promise.all([ra.stop(), rb.stop()])
 
   // hole-punched: A'' → B'' over WebRTC, signalled through R (on one machine ICE finds host candidates)
@@ -154,9 +170,17 @@ async function main (): Promise<void> {
   await waitFor(() => pb.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000 })
   await pa.libp2p.dial(multiaddr(pb.addresses().find(x => x.includes('/p2p-circuit'))!))
   const punched = (): Connection | undefined => pa.libp2p.getConnections(pb.libp2p.peerId).find(c => c.status === 'open' && connectionKind(c) === 'hole-punched')
-  await waitFor(() => punched() != null && pa.libp2p.getConnections(pb.libp2p.peerId).length === 1, { timeout: 40_000, message: 'A\'\' never hole-punched a WebRTC link to B\'\'' })
-  rows.push(['libp2p stream echo, hole-punched', await measure(streamEcho(() => punched()!))])
-  rows.push(['run_agent echo, hole-punched', await measure(runEcho(pa, pb.peerId))])
+  // a punch may fail on a busy machine (both ends' peer connections close as the first ICE
+  // candidates arrive, and the dial waits out its timeout): the next one comes 15 s later
+  await waitFor(() => punched() != null && pa.libp2p.getConnections(pb.libp2p.peerId).length === 1, {
+    timeout: 80_000,
+    message: () => {
+      const links = (from: OvermindNode, to: OvermindNode): string => from.libp2p.getConnections(to.libp2p.peerId).map(c => `${connectionKind(c)} ${c.direction} ${c.status}`).join(', ') || 'none'
+      return `A'' to hole-punch a WebRTC link to B'' and keep it alone (A'': ${links(pa, pb)}; B'': ${links(pb, pa)})`
+    }
+  })
+  await measureRow('libp2p stream echo, hole-punched', streamEcho(() => punched()!))
+  await measureRow('run_agent echo, hole-punched', runEcho(pa, pb.peerId))
   await Promise.all([pa.stop(), pb.stop(), relay.stop()])
 
   const base = rows[1][1]
