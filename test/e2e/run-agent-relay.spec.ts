@@ -5,6 +5,8 @@ import { meshKey, startTestNode, tcpAddress } from '../src/in-process.js'
 import { waitFor } from '../src/wait.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { RunOutcome } from '@overmind/agents'
+import type { OvermindConfig } from '@overmind/config'
 import type { OvermindNode } from '@overmind/node'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -28,6 +30,46 @@ function onlyRelayedTo (blocked: () => string[]): { denyDialMultiaddr(ma: Multia
   }
 }
 
+/** Runs `upper` from `node` with `input`: the outcome and the output, as text */
+async function runUpper (node: OvermindNode, input: string): Promise<{ outcome: RunOutcome, output: string }> {
+  const out: string[] = []
+  const outcome = await node.libp2p.services.runAgent.run('upper', new TextEncoder().encode(input), {
+    deadline: 20_000,
+    onOutput: d => { out.push(text(d)) }
+  })
+  return { outcome, output: out.join('') }
+}
+
+/**
+ * Homes A and B behind the relay at `relayAddr` (added to `nodes`), each
+ * refusing direct dials to the peers `refused` names; B hosts `upper`.
+ * Resolves once B holds a reservation and A has heard of B's agent.
+ */
+async function homesBehind (relayAddr: string, psk: Uint8Array, nodes: OvermindNode[], refused: Record<'a' | 'b', (ids: { a: string, b: string }) => string[]>, config?: (c: OvermindConfig) => void): Promise<[OvermindNode, OvermindNode]> {
+  const ids = { a: '', b: '' }
+  const home = async (side: 'a' | 'b', agentList: Array<Record<string, unknown>>): Promise<OvermindNode> => await startTestNode({
+    psk,
+    bootstrap: [relayAddr],
+    libp2p: { connectionGater: onlyRelayedTo(() => refused[side](ids)) },
+    config: c => {
+      c.nat.role = 'private'
+      c.nat.relays = [relayAddr]
+      // the relayed path itself (webrtc-links.spec hole-punches)
+      c.nat.webrtc = false
+      c.agents = agents(agentList)
+      config?.(c)
+    }
+  })
+  const a = await home('a', [])
+  nodes.push(a)
+  const b = await home('b', [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }])
+  nodes.push(b)
+  Object.assign(ids, { a: a.peerId, b: b.peerId })
+  await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000, message: 'B never got a relay reservation' })
+  await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId), { timeout: 15_000, message: 'A never heard of B\'s agent' })
+  return [a, b]
+}
+
 // the relay as operators name it too: by a DNS name, which each node resolves before it dials
 describe.each([
   ['its address', (addr: string) => addr],
@@ -35,31 +77,12 @@ describe.each([
 ])('run_agent through a circuit relay named by %s', (_, name) => {
   const psk = meshKey()
   const nodes: OvermindNode[] = []
-  const ids: string[] = []
 
   beforeAll(async () => {
     const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
     nodes.push(relay)
     const relayAddr = name(tcpAddress(relay))
-    const home = async (other: () => string[], agentList: Array<Record<string, unknown>>): Promise<OvermindNode> => await startTestNode({
-      psk,
-      bootstrap: [relayAddr],
-      libp2p: { connectionGater: onlyRelayedTo(other) },
-      config: c => {
-        c.nat.role = 'private'
-        c.nat.relays = [relayAddr]
-        // the relayed path itself (webrtc-links.spec hole-punches)
-        c.nat.webrtc = false
-        c.agents = agents(agentList)
-      }
-    })
-    const a = await home(() => [ids[1]], [])
-    const b = await home(() => [ids[0]], [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }])
-    ids.push(a.peerId, b.peerId)
-    nodes.push(a, b)
-    // B holds a reservation and announces its /p2p-circuit address; A hears of B's agent
-    await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000, message: 'B never got a relay reservation' })
-    await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId), { timeout: 15_000, message: 'A never heard of B\'s agent' })
+    await homesBehind(relayAddr, psk, nodes, { a: ids => [ids.b], b: ids => [ids.a] })
   })
 
   afterAll(async () => {
@@ -69,13 +92,9 @@ describe.each([
   it('runs an agent of B from A over the relayed connection', async () => {
     const [, a, b] = nodes
     assert.equal(a.libp2p.getConnections(b.libp2p.peerId).length, 0)
-    const out: string[] = []
-    const outcome = await a.libp2p.services.runAgent.run('upper', new TextEncoder().encode('across the relay'), {
-      deadline: 20_000,
-      onOutput: d => { out.push(text(d)) }
-    })
+    const { outcome, output } = await runUpper(a, 'across the relay')
     assert.equal(outcome.host, b.peerId)
-    assert.equal(out.join(''), 'ACROSS THE RELAY')
+    assert.equal(output, 'ACROSS THE RELAY')
     const links = a.libp2p.getConnections(b.libp2p.peerId)
     assert.ok(links.length > 0)
     assert.ok(links.every(c => c.remoteAddr.toString().includes('/p2p-circuit')), `A reaches B by ${links.map(c => c.remoteAddr.toString()).join(', ')}`)
@@ -97,28 +116,9 @@ describe('run_agent when the relayed link is replaced as the request arrives', (
     const psk = meshKey()
     const relay = await startTestNode({ psk, config: c => { c.nat.role = 'relay'; c.nat.holePunch = false } })
     nodes.push(relay)
-    const relayAddr = tcpAddress(relay)
-    const ids: string[] = []
     // B dials A directly only once it "upgrades" the link, as DCUtR's unilateral upgrade would
     let upgrading = false
-    const home = async (blocked: () => string[], agentList: Array<Record<string, unknown>>): Promise<OvermindNode> => await startTestNode({
-      psk,
-      bootstrap: [relayAddr],
-      libp2p: { connectionGater: onlyRelayedTo(blocked) },
-      config: c => {
-        c.nat.role = 'private'
-        c.nat.relays = [relayAddr]
-        c.nat.webrtc = false
-        c.nat.holePunch = false
-        c.agents = agents(agentList)
-      }
-    })
-    const a = await home(() => [ids[1]], [])
-    const b = await home(() => upgrading ? [] : [ids[0]], [{ name: 'upper', runner: 'command', command: ['tr', 'a-z', 'A-Z'] }])
-    ids.push(a.peerId, b.peerId)
-    nodes.push(a, b)
-    await waitFor(() => b.addresses().some(x => x.includes('/p2p-circuit')), { timeout: 15_000, message: 'B never got a relay reservation' })
-    await waitFor(() => a.libp2p.services.runAgent.agents().some(x => x.name === 'upper' && x.host === b.peerId), { timeout: 15_000, message: 'A never heard of B\'s agent' })
+    const [a, b] = await homesBehind(tcpAddress(relay), psk, nodes, { a: ids => [ids.b], b: ids => upgrading ? [] : [ids.a] }, c => { c.nat.holePunch = false })
 
     // the first run request B gets on a relayed link: B opens a direct link to A, then closes
     // the relayed one with its streams, before answering (what DCUtR does when it succeeds)
@@ -138,13 +138,9 @@ describe('run_agent when the relayed link is replaced as the request arrives', (
       await original.handler(stream, connection)
     }, { ...original.options, force: true })
 
-    const out: string[] = []
-    const outcome = await a.libp2p.services.runAgent.run('upper', new TextEncoder().encode('across the relay'), {
-      deadline: 20_000,
-      onOutput: d => { out.push(text(d)) }
-    })
+    const { outcome, output } = await runUpper(a, 'across the relay')
     assert.equal(outcome.host, b.peerId)
-    assert.equal(out.join(''), 'ACROSS THE RELAY')
+    assert.equal(output, 'ACROSS THE RELAY')
     assert.deepEqual(requests, ['relayed', 'direct'])
     // one host, asked twice on two links: one attempt, not a failure of the host
     assert.deepEqual(outcome.attempts.map(x => x.outcome), ['ok'])
