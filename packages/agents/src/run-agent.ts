@@ -38,17 +38,18 @@ const LINK_ATTEMPTS = 2
 const LINK_CLOSE_WAIT = 1_000
 
 /**
- * Whether the link `used` was closed or overtaken by a better one once a
- * request on it failed. A stream that ended (EOF, not a reset) on a link
- * still open waits a moment: the side closing a link ends its streams
- * before the link itself.
+ * Whether another link to the peer took over from `used` once a request on
+ * it failed: `used` closed and another is open, or a better one is open
+ * (direct, then hole-punched, then relayed). With no other link open the
+ * host may be gone: no dial is made for it, the next host is tried. A
+ * stream that ended (EOF, not a reset) on a link still open waits a
+ * moment: the side closing a link ends its streams before the link itself.
  */
 async function linkReplaced (current: () => Connection[], used: Connection, err: Error, signal: AbortSignal): Promise<boolean> {
   const replaced = (): boolean => {
-    if (used.status !== 'open') return true
-    // the best link open now is of a better kind (connections are ranked direct, hole-punched, relayed)
-    const best = bestConnection(current())
-    return best != null && best !== used && linkKind(best) !== linkKind(used)
+    const others = current().filter(c => c !== used)
+    if (bestConnection(others) == null) return false
+    return used.status !== 'open' || bestConnection([used, ...others]) !== used
   }
   if (replaced()) return true
   if (err.name !== 'UnexpectedEOFError') return false
