@@ -42,6 +42,35 @@ export function bestConnection (connections: Connection[]): Connection | undefin
   return rankConnections(connections)[0]
 }
 
+/** How long `linkTakenOver` waits for a link whose stream ended to close */
+const LINK_CLOSE_WAIT = 1_000
+
+/**
+ * Whether another link to the peer took over from `used` once a request on
+ * it failed: `used` closed and another is open, or a better one is open
+ * (direct, then hole-punched, then relayed). A relayed link that DCUtR
+ * replaces is closed by the side that upgraded it, with the streams it
+ * carries. With no other link open the peer may be gone: a caller should
+ * not dial for it. A stream that ended (EOF, not a reset) on a link still
+ * open waits a moment: the side closing a link ends its streams before
+ * the link itself.
+ */
+export async function linkTakenOver (current: () => Connection[], used: Connection, err: Error, signal?: AbortSignal): Promise<boolean> {
+  const takenOver = (): boolean => {
+    const others = current().filter(c => c !== used)
+    if (bestConnection(others) == null) return false
+    return used.status !== 'open' || bestConnection([used, ...others]) !== used
+  }
+  if (takenOver()) return true
+  if (err.name !== 'UnexpectedEOFError') return false
+  const until = Date.now() + LINK_CLOSE_WAIT
+  while (Date.now() < until && signal?.aborted !== true) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+    if (takenOver()) return true
+  }
+  return false
+}
+
 /** Dials `openStream` makes when the connection of a dial closes as it opens */
 const OPEN_ATTEMPTS = 2
 

@@ -33,5 +33,5 @@ export {
 export * from './limits.js'
 export { lengthPrefixed, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
 export type { LengthPrefixOptions } from './length-prefix.js'
-export { bestConnection, linkKind, openStream, rankConnections, usable } from './connections.js'
+export { bestConnection, linkKind, linkTakenOver, openStream, rankConnections, usable } from './connections.js'
 export type { LinkKind, StreamOpener } from './connections.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { ConnectionClosedError } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, it } from 'vitest'
-import { openStream, rankConnections } from '../src/connections.js'
+import { linkTakenOver, openStream, rankConnections } from '../src/connections.js'
 import type { StreamOpener } from '../src/connections.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 
@@ -85,5 +85,34 @@ describe('openStream', () => {
     }
     await assert.rejects(openStream(manager, peer, '/p/1', { signal: controller.signal }), /deadline/)
     assert.equal(manager.dialled, 1)
+  })
+})
+
+describe('linkTakenOver', () => {
+  const eof = Object.assign(new Error('Unexpected EOF'), { name: 'UnexpectedEOFError' })
+  const reset = Object.assign(new Error('stream reset'), { name: 'StreamResetError' })
+
+  it('says a relayed link that closed was taken over by the direct one open now, and one still open by a better one', async () => {
+    const relayed = connection('/ip4/10.0.0.1/tcp/1/p2p/12D3KooWRelay/p2p-circuit', 'relayed')
+    const direct = connection('/ip4/10.0.0.2/tcp/2', 'direct')
+    assert.equal(await linkTakenOver(() => [relayed, direct], relayed, reset), true)
+    Object.assign(relayed, { status: 'closed' })
+    assert.equal(await linkTakenOver(() => [direct], relayed, reset), true)
+  })
+
+  it('never when no other link is open (the peer may be gone), nor for a link as good as the others', async () => {
+    const closed = Object.assign(connection('/ip4/10.0.0.2/tcp/2', 'direct'), { status: 'closed' })
+    assert.equal(await linkTakenOver(() => [], closed, eof), false)
+    const direct = connection('/ip4/10.0.0.2/tcp/2', 'direct')
+    const relayed = connection('/ip4/10.0.0.1/tcp/1/p2p/12D3KooWRelay/p2p-circuit', 'relayed')
+    assert.equal(await linkTakenOver(() => [direct, relayed], direct, reset), false)
+  })
+
+  it('after a stream ended, waits for its link to close; after a reset, does not wait', async () => {
+    const relayed = connection('/ip4/10.0.0.1/tcp/1/p2p/12D3KooWRelay/p2p-circuit', 'relayed')
+    const other = connection('/ip4/10.0.0.3/tcp/3/p2p/12D3KooWRelay2/p2p-circuit', 'other relayed')
+    assert.equal(await linkTakenOver(() => [relayed, other], relayed, reset), false)
+    setTimeout(() => { Object.assign(relayed, { status: 'closed' }) }, 100)
+    assert.equal(await linkTakenOver(() => [relayed, other], relayed, eof), true)
   })
 })

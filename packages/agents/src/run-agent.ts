@@ -4,7 +4,7 @@ import { pbStream, repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   MAX_RUN_INPUT_SIZE, MAX_RUN_KEY_LENGTH, MAX_RUN_MESSAGE_SIZE, MAX_RUN_PROGRESS_LENGTH, MAX_RUN_REQUEST_SIZE, MAX_RUN_TIMEOUT, RUN_REQUEST_ID_LENGTH,
-  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed, bestConnection, linkKind, openStream
+  RunCancel, RunMessage, RunRequest, RunStatus, lengthPrefixed, linkKind, linkTakenOver, openStream
 } from '@overmind/protocols'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -33,33 +33,6 @@ const REASONS = new Set(['unknown-agent', 'not-exposed', 'bad-request', 'shuttin
 
 /** Requests of one run to one host: a second when the link of the first closed before the host answered */
 const LINK_ATTEMPTS = 2
-
-/** How long a stream that ended without an answer waits to see whether its link is closing */
-const LINK_CLOSE_WAIT = 1_000
-
-/**
- * Whether another link to the peer took over from `used` once a request on
- * it failed: `used` closed and another is open, or a better one is open
- * (direct, then hole-punched, then relayed). With no other link open the
- * host may be gone: no dial is made for it, the next host is tried. A
- * stream that ended (EOF, not a reset) on a link still open waits a
- * moment: the side closing a link ends its streams before the link itself.
- */
-async function linkReplaced (current: () => Connection[], used: Connection, err: Error, signal: AbortSignal): Promise<boolean> {
-  const replaced = (): boolean => {
-    const others = current().filter(c => c !== used)
-    if (bestConnection(others) == null) return false
-    return used.status !== 'open' || bestConnection([used, ...others]) !== used
-  }
-  if (replaced()) return true
-  if (err.name !== 'UnexpectedEOFError') return false
-  const until = Date.now() + LINK_CLOSE_WAIT
-  while (Date.now() < until && !signal.aborted) {
-    await new Promise(resolve => setTimeout(resolve, 50))
-    if (replaced()) return true
-  }
-  return false
-}
 
 /**
  * The one message a caller may send once its request is read: a RunCancel,
@@ -389,7 +362,7 @@ export class RunAgent extends TypedEventEmitter<RunAgentEvents> implements RunAg
         return await this.callOnce(peer, request, record, used)
       } catch (err: any) {
         if (attempt >= LINK_ATTEMPTS || record.state !== 'asked' || request.signal.aborted || used.link == null) throw err
-        if (!(await linkReplaced(() => this.components.connectionManager.getConnections(peer), used.link, err, request.signal))) throw err
+        if (!(await linkTakenOver(() => this.components.connectionManager.getConnections(peer), used.link, err, request.signal))) throw err
         this.log('the link to %p (%s) closed before the host answered - %s; asking again on the link open now', peer, linkKind(used.link), err.message)
       }
     }

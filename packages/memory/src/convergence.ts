@@ -197,17 +197,12 @@ export class ConvergenceWatch {
     // a group some signal already names a chunk of is that signal's
     if (index.signals.names(group.map(o => index.id(o)))) return
     // the writer of the newest chunk raises it; the others only when it did not within the grace period
-    const newest = group.reduce((a, b) => this.compare(a, b) >= 0 ? a : b)
+    const newest = group.reduce((a, b) => this.init.index.compareCreated(a, b) >= 0 ? a : b)
     if (!late && index.author(newest) !== self) {
       this.checkLater(ordinal)
       return
     }
     await this.raise(group)
-  }
-
-  /** Chunks in the order they were written (their authors' clocks, then id) */
-  private compare (a: number, b: number): number {
-    return this.init.index.compareCreated(a, b)
   }
 
   private checkLater (ordinal: number): void {
@@ -245,7 +240,7 @@ export class ConvergenceWatch {
     }
     const text = texts[readable[0]]
     if (index.signals.names(group.map(o => index.id(o)))) return
-    const id = index.id([...group].sort((a, b) => this.compare(a, b))[0])
+    const id = index.id([...group].sort((a, b) => index.compareCreated(a, b))[0])
     const rest = group
       .map((o, i) => ({ id: index.id(o), closeness: closeness[i] }))
       .filter(c => c.id !== id)
