@@ -113,6 +113,8 @@ const latencies: number[] = []
 const beatLatencies: number[] = []
 /** First deliveries only: a copy that comes after gossipsub's seen-cache forgot the message is not a second one */
 const got = new Set<number>()
+/** Who published each message: a copy that comes back to its publisher is not a delivery */
+const publisherOf: number[] = []
 const heard = new Uint8Array(N * N)
 let beatsSent = 0
 let collecting = false
@@ -124,7 +126,7 @@ nodes.forEach((node, receiver) => {
     const n = view.getUint32(0)
     const latency = performance.now() - view.getFloat64(4)
     if (topic === TOPIC) {
-      if (got.has(n * N + receiver)) return
+      if (publisherOf[n] === receiver || got.has(n * N + receiver)) return
       got.add(n * N + receiver)
       latencies.push(latency)
     } else if (topic === BEAT_TOPIC && n !== receiver && heard[receiver * N + n] === 0) {
@@ -175,8 +177,9 @@ const window = performance.now()
 const messages = Math.round(DURATION / 1000 * RATE)
 let sent = 0
 const publish = (): void => {
-  const from = nodes[Math.floor(Math.random() * N)]
-  from.services.pubsub.publish(TOPIC, stamped(SIZE, sent++)).catch(() => {})
+  const from = Math.floor(Math.random() * N)
+  publisherOf[sent] = from
+  nodes[from].services.pubsub.publish(TOPIC, stamped(SIZE, sent++)).catch(() => {})
 }
 const publisher = setInterval(() => {
   const due = Math.min(messages, Math.floor((performance.now() - window) / 1000 * RATE) + 1)
