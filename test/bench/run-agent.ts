@@ -48,18 +48,9 @@ async function measure (once: () => Promise<void>): Promise<Figures> {
 }
 
 /** What went wrong, readably: a WebRTC data channel fails with an Event, not an Error */
-function describe (err: any): string {
+function reason (err: any): string {
   if (typeof Event !== 'undefined' && err instanceof Event) return `a ${err.type} event from ${String((err.target as any)?.constructor?.name ?? 'an event target')}${(err as any).error != null ? `: ${String((err as any).error.message ?? (err as any).error)}` : ''}`
   return String(err?.message ?? err)
-}
-
-/** `measure`, naming the path when it fails */
-async function measureAs (path: string, once: () => Promise<void>): Promise<Figures> {
-  try {
-    return await measure(once)
-  } catch (err: any) {
-    throw new Error(`${path}: ${describe(err)}`, { cause: err })
-  }
 }
 
 function serveEcho (node: OvermindNode): void {
@@ -131,7 +122,14 @@ async function main (): Promise<void> {
   const direct = (): Connection => a.libp2p.getConnections(b.libp2p.peerId)[0]
   const tcp = await tcpEcho()
   const rows: Array<[string, Figures]> = []
-  const measureRow = async (path: string, once: () => Promise<void>): Promise<void> => { rows.push([path, await measureAs(path, once)]) }
+  /** Measures one path into its row, naming the path when it fails */
+  const measureRow = async (path: string, once: () => Promise<void>): Promise<void> => {
+    try {
+      rows.push([path, await measure(once)])
+    } catch (err: any) {
+      throw new Error(`${path}: ${reason(err)}`, { cause: err })
+    }
+  }
   await measureRow('raw TCP echo', tcp.once)
   await measureRow('libp2p stream echo', streamEcho(direct))
   await measureRow('run_agent echo', runEcho(a, b.peerId))
