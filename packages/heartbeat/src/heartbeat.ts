@@ -391,7 +391,12 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     if (entry != null) {
       this.safeDispatchEvent('heartbeat', { detail: entry })
       this.noteStatus(entry)
-      if (entry.rtt == null && entry.status === 'connected') {
+      // libp2p's ping opens its stream on a connection that is not limited, and
+      // dials the peer when there is none: a peer reached only through a relay
+      // would be dialled at its announced addresses on every beat, beside DCUtR,
+      // in vain when they are behind a NAT. The connection monitor measures the
+      // relayed link itself.
+      if (entry.rtt == null && this.isConnected(peerId, true)) {
         void this.pingOnce(peerId)
       }
     }
@@ -582,9 +587,10 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
     this.safeDispatchEvent('peer:status', { detail: { peer: entry, previous } })
   }
 
-  private isConnected (peerId: string): boolean {
+  /** Whether a connection to the peer is open; `unlimited`: one that is not limited (relayed) */
+  private isConnected (peerId: string, unlimited = false): boolean {
     try {
-      return this.components.connectionManager.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
+      return this.components.connectionManager.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open' && (!unlimited || c.limits == null))
     } catch {
       return false
     }
@@ -593,7 +599,7 @@ export class HeartbeatPublisher extends TypedEventEmitter<HeartbeatEvents> imple
   /**
    * Pings a newly seen peer once, so its RTT shows at once; after that the
    * RTT comes from libp2p's connection monitor, which pings every connection
-   * periodically anyway
+   * periodically anyway, a relayed one as well (on the link itself)
    */
   private async pingOnce (peerId: string): Promise<void> {
     const signal = this.shutdown?.signal
