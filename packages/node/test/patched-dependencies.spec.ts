@@ -3,11 +3,20 @@
  * patched behaviour is there, and nothing else changed.
  */
 import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { generateKeyPair, publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, it } from 'vitest'
-import type { Ed25519PrivateKey } from '@libp2p/interface'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Connection, Ed25519PrivateKey, Libp2p } from '@libp2p/interface'
 
 /** A uint16 length decoder, as noise's, that counts how often it is asked */
 function countingDecoder (): { decode: (data: Uint8Array | Uint8ArrayList) => number, calls: () => number } {
@@ -83,6 +92,64 @@ describe('@libp2p/crypto Ed25519 verification (patched: key objects kept)', () =
         assert.equal(await keys[i].publicKey.verify(message, signatures[i]), true, `pass ${pass}: signer ${i}`)
         assert.equal(await keys[i].publicKey.verify(message, signatures[(i + 1) % keys.length]), false, `pass ${pass}: signer ${i}, another's signature`)
       }
+    }
+  })
+})
+
+/** Polls `check` until it holds; fails naming `what` after `timeout` ms */
+async function until (check: () => boolean | Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout
+  while (!await check()) {
+    if (Date.now() > end) assert.fail(`${what}: not within ${timeout} ms`)
+    await sleep(50)
+  }
+}
+
+async function gossipNode (): Promise<Libp2p<{ identify: Identify, pubsub: GossipSub }>> {
+  return await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) }
+  })
+}
+
+/** Whether `connection` carries this side's gossipsub stream */
+const carriesGossip = (connection: Connection): boolean => connection.streams.some(s => s.direction === 'outbound' && s.protocol?.startsWith('/meshsub/') === true)
+
+describe('@libp2p/gossipsub outbound stream (patched)', () => {
+  it('opens its stream to a peer again on another open connection once the connection it ran on closes', async () => {
+    const topic = 'patched-dependencies'
+    const [a, b] = await Promise.all([gossipNode(), gossipNode()])
+    try {
+      const received: string[] = []
+      b.services.pubsub.subscribe(topic)
+      b.services.pubsub.addEventListener('message', evt => { received.push(new TextDecoder().decode(evt.detail.data)) })
+      const first = await a.dial(b.getMultiaddrs()[0])
+      await until(() => a.services.pubsub.getSubscribers(topic).some(p => p.equals(b.peerId)) && carriesGossip(first), 'A knows B\'s subscription, its stream to B on the first connection')
+      // a second connection to the same peer, as a direct link beside a relayed one
+      const identified = new Set<string>()
+      a.addEventListener('peer:identify', evt => { identified.add(evt.detail.connection.id) })
+      const second = await a.dial(b.getMultiaddrs()[0], { force: true })
+      // identified, the connection is offered to gossipsub, which keeps the stream it has
+      await until(() => identified.has(second.id), 'the second connection identified')
+      assert.notEqual(first.id, second.id)
+      assert.ok(!carriesGossip(second), 'gossipsub keeps its one stream to B on the first connection')
+
+      await first.close()
+      // unpatched, gossipsub only drops the stream: no event tells it of the connection left,
+      // and every message to B is lost ("no open stream to it available")
+      await until(() => carriesGossip(second), 'A\'s stream to B opened again on the second connection')
+      let n = 0
+      await until(async () => {
+        await a.services.pubsub.publish(topic, new TextEncoder().encode(`after the close ${n++}`))
+        return received.length > 0
+      }, 'a message from A reaches B over the second connection')
+      assert.match(received[0], /^after the close \d+$/)
+      assert.equal(a.getConnections(b.peerId).length, 1)
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
     }
   })
 })
